@@ -1,0 +1,355 @@
+"""The `certdesk` command line: parses, calls app.services, prints, exits.
+
+Exit codes: 0 done; 1 the operation failed or was refused (one line per problem on
+stderr); 2 bad usage. Qt is never imported here, so that the CLI starts fast.
+"""
+
+import argparse
+import getpass
+import json
+import os
+import sys
+import traceback
+from datetime import datetime
+from pathlib import Path
+
+from app import __version__, remember
+from app.errors import AuthenticationError, CertdeskError
+from app.services import certificates, users
+from app.services.certificates import CertificateRow
+from app.services.session import Session
+from app.store import resolve_store_dir
+
+COMMANDS = ("init", "import", "list", "show", "export")
+
+
+class Failed(Exception):
+    """The command ran but some of its work failed: exit 1 after finishing the rest."""
+
+
+def wants_gui(args: list[str]) -> bool:
+    rest = _without_store_option(args)
+    return not rest
+
+
+def store_option(args: list[str]) -> str | None:
+    for i, arg in enumerate(args):
+        if arg == "--store" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--store="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _without_store_option(args: list[str]) -> list[str]:
+    rest, skip = [], False
+    for i, arg in enumerate(args):
+        if skip:
+            skip = False
+        elif arg == "--store" and i + 1 < len(args):
+            skip = True
+        elif not arg.startswith("--store="):
+            rest.append(arg)
+    return rest
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--store",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="store folder (default: $CERTDESK_STORE, else the user data folder)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="certdesk",
+        parents=[common],
+        description="Signing certificates and their private keys in an encrypted store. "
+        "Without a command, opens the console.",
+    )
+    parser.add_argument("--version", action="version", version=f"certdesk {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("init", parents=[common], help="create the store and its administrator")
+    p.add_argument("--admin", metavar="NAME", help="administrator's user name (default: login)")
+
+    p = sub.add_parser("import", parents=[common], help="import certificates (and PKCS#12 keys)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--alias", metavar="NAME", help="alias for the (first) certificate")
+    p.add_argument(
+        "--password-env", metavar="VAR", help="environment variable holding the PKCS#12 password"
+    )
+
+    p = sub.add_parser("list", parents=[common], help="list certificates")
+    p.add_argument("--json", action="store_true", help="one JSON array")
+
+    p = sub.add_parser("show", parents=[common], help="show one certificate")
+    p.add_argument("alias", metavar="ALIAS")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+
+    p = sub.add_parser("export", parents=[common], help="write a certificate to a .cer file")
+    p.add_argument("alias", metavar="ALIAS")
+    p.add_argument("--out", required=True, metavar="PATH")
+    p.add_argument("--format", choices=("der", "pem"), default="der")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    folder = resolve_store_dir(getattr(args, "store", None))
+    try:
+        return HANDLERS[args.command](args, folder)
+    except Failed:
+        return 1
+    except CertdeskError as exc:
+        _problem(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        _problem("interrupted")
+        return 130
+    except BrokenPipeError:  # `certdesk list | head`: the reader left, nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # a bug: still one line, unless asked for the traceback
+        if os.environ.get("CERTDESK_DEBUG"):
+            traceback.print_exc()
+        _problem(f"internal error: {type(exc).__name__}: {exc}")
+        return 1
+
+
+def _problem(message: str) -> None:
+    print(f"certdesk: {message}", file=sys.stderr)
+
+
+def _interactive() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return ""
+
+
+def _new_password(prompt_for: str) -> str:
+    password = os.environ.get("CERTDESK_PASSWORD")
+    if password is not None:
+        return password
+    if not _interactive():
+        raise CertdeskError(
+            f"no password for {prompt_for}: set CERTDESK_PASSWORD or run in a terminal"
+        )
+    first = getpass.getpass(f"New password for {prompt_for}: ")
+    if getpass.getpass("Repeat the password: ") != first:
+        raise CertdeskError("the two passwords differ")
+    return first
+
+
+def _sign_in(folder: Path) -> Session:
+    """CERTDESK_USER + CERTDESK_PASSWORD; else a login remembered in the OS keyring;
+    else a prompt on a terminal; else a clear refusal."""
+    names = users.store_user_names(folder)
+    user = os.environ.get("CERTDESK_USER")
+    password = os.environ.get("CERTDESK_PASSWORD")
+    if not user:
+        login = _login_name()
+        user = login if login in names else (names[0] if len(names) == 1 else None)
+    if user and password is None:
+        kek = remember.recall(users.store_id(folder), user)
+        if kek:
+            try:
+                return users.sign_in(folder, user, kek=kek)[0]
+            except AuthenticationError:
+                pass  # remembered before a password change: ask instead
+    if user is None or password is None:
+        if not _interactive():
+            raise CertdeskError(
+                "no credentials: set CERTDESK_USER and CERTDESK_PASSWORD "
+                "(or run in a terminal to be asked)"
+            )
+        user = user or input("User: ").strip()
+        password = getpass.getpass(f"Password for {user}: ")
+    return users.sign_in(folder, user, password=password)[0]
+
+
+def cmd_init(args, folder: Path) -> int:
+    admin = args.admin or _login_name()
+    if not admin:
+        raise CertdeskError("--admin: no login name to default to; give one")
+    password = _new_password(admin)
+    session, _ = users.initialise_store(folder, admin, password)
+    session.close()
+    print(f"Created the store in {folder}; {admin} is its Administrator.")
+    print("Nothing recovers a lost password: keep a backup of the store and its password.")
+    return 0
+
+
+def cmd_import(args, folder: Path) -> int:
+    password = None
+    if args.password_env:
+        if args.password_env not in os.environ:
+            raise CertdeskError(f"--password-env: the variable {args.password_env} is not set")
+        password = os.environ[args.password_env]
+    session = _sign_in(folder)
+    try:
+        report = certificates.import_files(session, args.files, alias=args.alias, password=password)
+        if _interactive():
+            _retry_with_passwords(session, report)
+    finally:
+        session.close()
+    for result in report.files:
+        _print_file_result(result)
+    print(
+        f"Imported {report.imported} certificate(s) from {len(report.files)} file(s); "
+        f"{report.duplicates} already in the store; {len(report.failed)} file(s) failed."
+    )
+    if report.failed:
+        raise Failed
+    return 0
+
+
+def _retry_with_passwords(session: Session, report) -> None:
+    for i, result in enumerate(report.files):
+        if result.needs_password:
+            secret = getpass.getpass(f"Password for {result.path}: ")
+            retry = certificates.import_files(session, [result.path], password=secret)
+            report.files[i] = retry.files[0]
+
+
+def _print_file_result(result) -> None:
+    if result.error:
+        _problem(f"{result.path}: {result.error}")
+        return
+    for alias in result.imported:
+        print(f"{result.path}: imported {alias!r} ({result.kind})")
+    for alias in result.duplicates:
+        print(f"{result.path}: already in the store as {alias!r}; skipped")
+    for alias in result.keys_linked:
+        print(f"{result.path}: private key added to {alias!r}")
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def certificate_json(row: CertificateRow) -> dict:
+    return {
+        "alias": row.alias,
+        "enabled": row.enabled,
+        "owner": row.owner,
+        "has_pin": row.has_pin,
+        "ask_reason": row.ask_reason,
+        "usage_count": row.usage_count,
+        "last_used": _iso(row.last_used),
+        "groups": list(row.groups),
+        "policies": list(row.policies),
+        "valid_from": _iso(row.valid_from),
+        "valid_to": _iso(row.valid_to),
+        "subject": row.subject,
+        "issuer": row.issuer,
+        "serial": row.serial,
+        "sha1": row.sha1,
+        "sha256": row.sha256,
+        "has_private_key": row.has_private_key,
+        "key_algorithm": row.key_algorithm,
+    }
+
+
+def cmd_list(args, folder: Path) -> int:
+    session = _sign_in(folder)
+    try:
+        rows = certificates.list_certificates(session)
+    finally:
+        session.close()
+    if args.json:
+        json.dump([certificate_json(r) for r in rows], sys.stdout, indent=2, ensure_ascii=False)
+        print()
+        return 0
+    if not rows:
+        print("No certificates yet: add some with `certdesk import FILE...`.")
+        return 0
+    width = min(max(len(r.alias) for r in rows), 48)
+    print(f"{'ALIAS':<{width}}  {'STATUS':<8}  {'VALID TO':<10}  KEY  GROUPS")
+    for r in rows:
+        status = "enabled" if r.enabled else "disabled"
+        key = "yes" if r.has_private_key else "no"
+        print(
+            f"{r.alias[:width]:<{width}}  {status:<8}  {r.valid_to:%Y-%m-%d}  {key:<3}  "
+            f"{', '.join(r.groups)}"
+        )
+    return 0
+
+
+def cmd_show(args, folder: Path) -> int:
+    session = _sign_in(folder)
+    try:
+        detail = certificates.get_certificate(session, args.alias)
+    finally:
+        session.close()
+    row = detail.row
+    if args.json:
+        doc = certificate_json(row) | {
+            "description": detail.description,
+            "associated_users": list(detail.associated_users),
+            "associated_user_groups": list(detail.associated_user_groups),
+            "extensions": [
+                {"oid": e.oid, "name": e.name, "critical": e.critical, "value": e.value}
+                for e in detail.extensions
+            ],
+        }
+        json.dump(doc, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+        return 0
+    fields = [
+        ("Alias", row.alias),
+        ("Status", "enabled" if row.enabled else "disabled"),
+        ("Owner", row.owner or "—"),
+        ("Subject", row.subject),
+        ("Issuer", row.issuer),
+        ("Serial", row.serial),
+        ("Valid from", _iso(row.valid_from)),
+        ("Valid to", _iso(row.valid_to)),
+        ("Key", row.key_algorithm),
+        ("Private key", "held in the store" if row.has_private_key else "none"),
+        ("SHA-1", row.sha1),
+        ("SHA-256", row.sha256),
+        ("Usage count", str(row.usage_count)),
+        ("Last use", _iso(row.last_used) or "never"),
+        ("Groups", ", ".join(row.groups) or "—"),
+        ("Policies", ", ".join(row.policies) or "—"),
+        ("Description", detail.description or "—"),
+    ]
+    for label, value in fields:
+        print(f"{label + ':':<13} {value}")
+    if detail.extensions:
+        print("Extensions:")
+        for ext in detail.extensions:
+            critical = " (critical)" if ext.critical else ""
+            print(f"  {ext.name}{critical}: {ext.value}")
+    return 0
+
+
+def cmd_export(args, folder: Path) -> int:
+    session = _sign_in(folder)
+    try:
+        out = certificates.export_certificate(session, args.alias, Path(args.out), args.format)
+    finally:
+        session.close()
+    print(f"Wrote {args.alias!r} to {out} ({args.format.upper()}).")
+    return 0
+
+
+HANDLERS = {
+    "init": cmd_init,
+    "import": cmd_import,
+    "list": cmd_list,
+    "show": cmd_show,
+    "export": cmd_export,
+}

@@ -1,0 +1,1 @@
+"""Pure functions over bytes: parsing, decoding, encodings, sealing. No database, no Qt."""

@@ -1,0 +1,52 @@
+"""The one exception family for problems a user can cause or fix.
+
+The CLI prints the message on one line and exits 1; the GUI shows it in a message box.
+"""
+
+
+class CertdeskError(Exception):
+    """A problem worth one clear line to the user."""
+
+
+class StoreMissingError(CertdeskError):
+    pass
+
+
+class StoreExistsError(CertdeskError):
+    pass
+
+
+class StoreBusyError(CertdeskError):
+    pass
+
+
+class StoreDamagedError(CertdeskError):
+    pass
+
+
+class NewerSchemaError(CertdeskError):
+    pass
+
+
+class AuthenticationError(CertdeskError):
+    pass
+
+
+class PermissionDenied(CertdeskError):
+    pass
+
+
+class NotFoundError(CertdeskError):
+    pass
+
+
+class ValidationError(CertdeskError):
+    pass
+
+
+class ImportFormatError(CertdeskError):
+    """A file that is not (or no longer) something Certdesk can import."""
+
+
+class PasswordRequiredError(ImportFormatError):
+    """A PKCS#12 file that needs a password, or was given the wrong one."""

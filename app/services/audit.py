@@ -1,0 +1,68 @@
+"""The hash-chained audit log: each event carries the hash of the one before it."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from models import AuditEvent
+from models.base import utcnow
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    time: datetime
+    user: str
+    action: str
+    target: str
+    outcome: str
+    details: dict
+
+
+def _digest(prev_hash: str, time: datetime, user, action, target, outcome, details: str) -> str:
+    canonical = json.dumps(
+        [prev_hash, time.isoformat(), user, action, target, outcome, details],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def record(user: str, action: str, target: str = "", outcome: str = "allowed", **details) -> None:
+    """Append one event. Call inside the operation's write transaction."""
+    last = AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).first()
+    prev_hash = last.hash if last else GENESIS
+    time = utcnow().replace(microsecond=0)
+    details_text = json.dumps(details, sort_keys=True, ensure_ascii=False, default=str)
+    AuditEvent.create(
+        time=time,
+        user=user,
+        action=action,
+        target=target,
+        outcome=outcome,
+        details=details_text,
+        prev_hash=prev_hash,
+        hash=_digest(prev_hash, time, user, action, target, outcome, details_text),
+    )
+
+
+def chain_breaks() -> list[int]:
+    """Ids of events whose hash or link does not match: empty when the log is intact."""
+    broken = []
+    prev_hash = GENESIS
+    for event in AuditEvent.select().order_by(AuditEvent.id):
+        expected = _digest(
+            prev_hash,
+            event.time,
+            event.user,
+            event.action,
+            event.target,
+            event.outcome,
+            event.details,
+        )
+        if event.prev_hash != prev_hash or event.hash != expected:
+            broken.append(event.id)
+        prev_hash = event.hash
+    return broken

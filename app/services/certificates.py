@@ -1,0 +1,516 @@
+"""Importing, listing, showing and exporting certificates."""
+
+import secrets
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import peewee
+from cryptography import x509
+
+from app.crypto import encodings
+from app.crypto.certinfo import (
+    CertificateFacts,
+    certificate_facts,
+    key_algorithm_text,
+    spki_sha256_of_public_key,
+)
+from app.crypto.extensions import ExtensionInfo, describe_extensions
+from app.crypto.parse import parse, quietly
+from app.errors import CertdeskError, ImportFormatError, NotFoundError, PasswordRequiredError
+from app.services import audit
+from app.services.session import Session, write_transaction
+from models import (
+    Certificate,
+    CertificateDer,
+    CertificateGroup,
+    CertificateGroupMember,
+    Policy,
+    PolicyCertificate,
+    PolicyCertificateGroup,
+    PolicyUser,
+    PolicyUserGroup,
+    PrivateKey,
+    User,
+    UserGroup,
+    UserGroupMember,
+    database,
+)
+from models.permissions import CERTIFICATES_DOWNLOAD, CERTIFICATES_IMPORT, CERTIFICATES_VIEW
+
+MAX_ALIAS_LENGTH = 200
+FILES_PER_TRANSACTION = 500
+MAX_IMPORT_FILE_SIZE = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateRow:
+    """One certificate as the table and `list` show it: stored values only."""
+
+    id: int
+    alias: str
+    enabled: bool
+    owner: str | None
+    has_pin: bool
+    ask_reason: bool
+    usage_count: int
+    last_used: datetime | None
+    groups: tuple[str, ...]
+    policies: tuple[str, ...]
+    valid_from: datetime
+    valid_to: datetime
+    subject: str
+    issuer: str
+    serial: str
+    sha1: str
+    sha256: str
+    has_private_key: bool
+    key_algorithm: str
+
+
+@dataclass(frozen=True)
+class CertificateDetail:
+    row: CertificateRow
+    description: str
+    associated_users: tuple[str, ...]
+    associated_user_groups: tuple[str, ...]
+    extensions: tuple[ExtensionInfo, ...]
+    pem: str
+
+
+@dataclass
+class FileResult:
+    path: str
+    kind: str = ""
+    imported: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    keys_linked: list[str] = field(default_factory=list)
+    error: str | None = None
+    needs_password: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class ImportReport:
+    files: list[FileResult] = field(default_factory=list)
+    cancelled: bool = False
+
+    @property
+    def imported(self) -> int:
+        return sum(len(f.imported) for f in self.files)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(len(f.duplicates) for f in self.files)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [f for f in self.files if not f.ok]
+
+
+ProgressCallback = Callable[[int, int, str], None]
+
+
+def import_files(
+    session: Session,
+    paths: Sequence[str | Path],
+    alias: str | None = None,
+    password: str | None = None,
+    passwords: dict[str, str] | None = None,
+    progress: ProgressCallback | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> ImportReport:
+    """Import every file that can be; each file is all-or-nothing (its own savepoint),
+    and files are committed in batches so that 20,000 files do not mean 20,000 fsyncs."""
+    session.require(CERTIFICATES_IMPORT)
+    report = ImportReport()
+    total = len(paths)
+    for start in range(0, total, FILES_PER_TRANSACTION):
+        with write_transaction(session):
+            for index in range(start, min(start + FILES_PER_TRANSACTION, total)):
+                if should_cancel and should_cancel():
+                    report.cancelled = True
+                    break
+                path = str(paths[index])
+                file_password = (passwords or {}).get(path, password)
+                report.files.append(
+                    _import_path(session, path, alias if index == 0 else None, file_password)
+                )
+                if progress:
+                    progress(index + 1, total, path)
+        if report.cancelled:
+            break
+    return report
+
+
+def import_bytes(
+    session: Session,
+    name: str,
+    data: bytes,
+    alias: str | None = None,
+    password: str | None = None,
+) -> FileResult:
+    session.require(CERTIFICATES_IMPORT)
+    with write_transaction(session):
+        return _import_data(session, name, data, alias, password)
+
+
+def _import_path(session: Session, path: str, alias: str | None, password: str | None):
+    try:
+        size = Path(path).stat().st_size
+        if size > MAX_IMPORT_FILE_SIZE:
+            return FileResult(path, error=f"too large for a certificate file ({size} bytes)")
+        data = Path(path).read_bytes()
+    except IsADirectoryError:
+        return FileResult(path, error="is a folder, not a file")
+    except OSError as exc:
+        return FileResult(path, error=exc.strerror or str(exc))
+    return _import_data(session, path, data, alias, password)
+
+
+def _import_data(
+    session: Session, name: str, data: bytes, alias: str | None, password: str | None
+) -> FileResult:
+    result = FileResult(name)
+    try:
+        parsed = parse(data, password.encode() if password is not None else None)
+        result.kind = parsed.kind
+        facts = [_facts(cert) for cert in parsed.certificates]
+        with database.atomic():  # a savepoint: this file lands whole or not at all
+            _store_parsed(session, name, facts, parsed.keys, alias, result)
+    except PasswordRequiredError as exc:
+        result.error, result.needs_password = str(exc), True
+    except CertdeskError as exc:
+        result.error = str(exc)
+    if result.error:
+        result.imported.clear()
+        result.duplicates.clear()
+        result.keys_linked.clear()
+    return result
+
+
+def _facts(cert: x509.Certificate) -> CertificateFacts:
+    try:
+        return certificate_facts(cert)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ImportFormatError(f"damaged certificate ({exc})") from None
+
+
+def _store_parsed(
+    session: Session,
+    name: str,
+    all_facts: list[CertificateFacts],
+    private_keys: list,
+    alias: str | None,
+    result: FileResult,
+) -> None:
+    keys = {spki_sha256_of_public_key(k.public_key()): k for k in private_keys}
+    used_keys: set[str] = set()
+    for facts in all_facts:
+        key = keys.get(facts.spki_sha256) if facts.spki_sha256 else None
+        if key is not None:
+            used_keys.add(facts.spki_sha256)
+        existing = Certificate.get_or_none(Certificate.sha256 == facts.sha256)
+        if existing is not None:
+            result.duplicates.append(existing.alias)
+            if key is not None and existing.private_key_id is None:
+                existing.private_key = _seal_key(session, key)
+                existing.save()
+                result.keys_linked.append(existing.alias)
+                audit.record(session.user_name, "certificate.key_linked", existing.alias, file=name)
+            continue
+        chosen = _explicit_alias(alias) if alias and not result.imported else None
+        chosen = chosen or _unique_alias(alias or facts.common_name or facts.sha256[:16])
+        _create_certificate(session, facts, chosen, _seal_key(session, key) if key else None)
+        result.imported.append(chosen)
+        audit.record(
+            session.user_name, "certificate.import", chosen, file=name, sha256=facts.sha256
+        )
+    for spki, key in keys.items():
+        if spki not in used_keys:
+            holder = _certificate_without_key(spki)
+            if holder is None:
+                raise ImportFormatError(
+                    "holds a private key that matches none of its certificates "
+                    "nor any certificate in the store"
+                )
+            holder.private_key = _seal_key(session, key)
+            holder.save()
+            result.keys_linked.append(holder.alias)
+            audit.record(session.user_name, "certificate.key_linked", holder.alias, file=name)
+
+
+def _certificate_without_key(spki_sha256: str) -> Certificate | None:
+    return (
+        Certificate.select()
+        .where(Certificate.spki_sha256 == spki_sha256, Certificate.private_key.is_null())
+        .first()
+    )
+
+
+def _create_certificate(session: Session, facts, alias: str, key: PrivateKey | None) -> None:
+    cert = Certificate.create(
+        alias=alias,
+        sha1=facts.sha1,
+        sha256=facts.sha256,
+        subject=facts.subject,
+        issuer=facts.issuer,
+        serial=facts.serial,
+        not_before=facts.not_before,
+        not_after=facts.not_after,
+        spki_sha256=facts.spki_sha256,
+        key_algorithm=facts.key_algorithm,
+        private_key=key,
+    )
+    CertificateDer.create(certificate=cert, der=facts.der)
+
+
+def _seal_key(session: Session, key) -> PrivateKey:
+    """Seal at once: the PKCS#8 bytes exist only for the length of this call."""
+    public_key = key.public_key()
+    uid = secrets.token_hex(16)
+    sealed = session.store.sealer.seal(encodings.private_key_pkcs8(key), uid)
+    return PrivateKey.create(
+        uid=uid,
+        algorithm=key_algorithm_text(public_key),
+        spki_sha256=spki_sha256_of_public_key(public_key),
+        sealed=sealed,
+    )
+
+
+def _clean_alias(text: str) -> str:
+    text = " ".join(text.split())
+    return text[:MAX_ALIAS_LENGTH]
+
+
+def _explicit_alias(alias: str) -> str:
+    chosen = _clean_alias(alias)
+    if not chosen:
+        raise CertdeskError("alias: must not be empty")
+    if Certificate.select().where(Certificate.alias == chosen).exists():
+        raise CertdeskError(f"alias {chosen!r} is already in use")
+    return chosen
+
+
+def _unique_alias(base: str) -> str:
+    base = _clean_alias(base) or "certificate"
+    taken = {
+        a
+        for (a,) in Certificate.select(Certificate.alias)
+        .where(Certificate.alias.startswith(base))
+        .tuples()
+    }
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate, number = f"{base} ({number})", number + 1
+    return candidate
+
+
+def list_certificates(session: Session) -> list[CertificateRow]:
+    session.require(CERTIFICATES_VIEW)
+    groups = _names_by_certificate(
+        CertificateGroupMember.select(CertificateGroupMember.certificate, CertificateGroup.name)
+        .join(CertificateGroup)
+        .tuples()
+    )
+    policies = _policies_by_certificate()
+    query = (
+        Certificate.select(
+            Certificate.id,
+            Certificate.alias,
+            Certificate.enabled,
+            User.name,
+            Certificate.pin_hash.is_null(False),
+            Certificate.ask_reason,
+            Certificate.usage_count,
+            Certificate.last_used,
+            Certificate.not_before,
+            Certificate.not_after,
+            Certificate.subject,
+            Certificate.issuer,
+            Certificate.serial,
+            Certificate.sha1,
+            Certificate.sha256,
+            Certificate.private_key.is_null(False),
+            Certificate.key_algorithm,
+        )
+        .join(User, on=(Certificate.owner == User.id), join_type=peewee.JOIN.LEFT_OUTER)
+        .order_by(Certificate.id)
+        .tuples()
+    )
+    empty: tuple[str, ...] = ()
+    return [
+        CertificateRow(
+            id=cid,
+            alias=alias,
+            enabled=bool(enabled),
+            owner=owner,
+            has_pin=bool(has_pin),
+            ask_reason=bool(ask_reason),
+            usage_count=usage_count,
+            last_used=last_used,
+            groups=groups.get(cid, empty),
+            policies=policies.get(cid, empty),
+            valid_from=not_before,
+            valid_to=not_after,
+            subject=subject,
+            issuer=issuer,
+            serial=serial,
+            sha1=sha1,
+            sha256=sha256,
+            has_private_key=bool(has_key),
+            key_algorithm=key_algorithm,
+        )
+        for (
+            cid,
+            alias,
+            enabled,
+            owner,
+            has_pin,
+            ask_reason,
+            usage_count,
+            last_used,
+            not_before,
+            not_after,
+            subject,
+            issuer,
+            serial,
+            sha1,
+            sha256,
+            has_key,
+            key_algorithm,
+        ) in query
+    ]
+
+
+def _names_by_certificate(pairs: Iterable[tuple[int, str]]) -> dict[int, tuple[str, ...]]:
+    collected: dict[int, set[str]] = defaultdict(set)
+    for cid, name in pairs:
+        collected[cid].add(name)
+    return {cid: tuple(sorted(names, key=str.casefold)) for cid, names in collected.items()}
+
+
+def _policies_by_certificate(certificate_id: int | None = None) -> dict[int, tuple[str, ...]]:
+    """Policies naming a certificate directly or through one of its groups."""
+    direct = PolicyCertificate.select(PolicyCertificate.certificate, Policy.name).join(Policy)
+    through_groups = (
+        CertificateGroupMember.select(CertificateGroupMember.certificate, Policy.name)
+        .join(
+            PolicyCertificateGroup,
+            on=(PolicyCertificateGroup.group == CertificateGroupMember.group),
+        )
+        .join(Policy)
+    )
+    if certificate_id is not None:
+        direct = direct.where(PolicyCertificate.certificate == certificate_id)
+        through_groups = through_groups.where(CertificateGroupMember.certificate == certificate_id)
+    return _names_by_certificate([*direct.tuples(), *through_groups.tuples()])
+
+
+def _get(alias: str) -> Certificate:
+    cert = Certificate.get_or_none(Certificate.alias == alias)
+    if cert is None:
+        raise NotFoundError(f"No certificate with alias {alias!r}.")
+    return cert
+
+
+def _row(cert_id: int) -> CertificateRow:
+    cert = Certificate.get_by_id(cert_id)
+    groups = _names_by_certificate(
+        CertificateGroupMember.select(CertificateGroupMember.certificate, CertificateGroup.name)
+        .join(CertificateGroup)
+        .where(CertificateGroupMember.certificate == cert_id)
+        .tuples()
+    )
+    return CertificateRow(
+        id=cert.id,
+        alias=cert.alias,
+        enabled=cert.enabled,
+        owner=cert.owner.name if cert.owner_id else None,
+        has_pin=cert.pin_hash is not None,
+        ask_reason=cert.ask_reason,
+        usage_count=cert.usage_count,
+        last_used=cert.last_used,
+        groups=groups.get(cert_id, ()),
+        policies=_policies_by_certificate(cert_id).get(cert_id, ()),
+        valid_from=cert.not_before,
+        valid_to=cert.not_after,
+        subject=cert.subject,
+        issuer=cert.issuer,
+        serial=cert.serial,
+        sha1=cert.sha1,
+        sha256=cert.sha256,
+        has_private_key=cert.private_key_id is not None,
+        key_algorithm=cert.key_algorithm,
+    )
+
+
+def get_certificate(session: Session, alias: str) -> CertificateDetail:
+    session.require(CERTIFICATES_VIEW)
+    cert = _get(alias)
+    der = CertificateDer.get_by_id(cert.id).der
+    parsed = quietly(x509.load_der_x509_certificate, der)
+    users, user_groups = _associates(cert.id)
+    return CertificateDetail(
+        row=_row(cert.id),
+        description=cert.description,
+        associated_users=users,
+        associated_user_groups=user_groups,
+        extensions=tuple(describe_extensions(parsed)),
+        pem=encodings.certificate_bytes(der, "pem").decode("ascii"),
+    )
+
+
+def _associates(cert_id: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Users and user groups that reach the certificate through a policy."""
+    group_ids = CertificateGroupMember.select(CertificateGroupMember.group).where(
+        CertificateGroupMember.certificate == cert_id
+    )
+    policy_ids = (
+        PolicyCertificate.select(PolicyCertificate.policy).where(
+            PolicyCertificate.certificate == cert_id
+        )
+    ) | (
+        PolicyCertificateGroup.select(PolicyCertificateGroup.policy).where(
+            PolicyCertificateGroup.group.in_(group_ids)
+        )
+    )
+    user_groups = {
+        name
+        for (name,) in UserGroup.select(UserGroup.name)
+        .join(PolicyUserGroup)
+        .where(PolicyUserGroup.policy.in_(policy_ids))
+        .tuples()
+    }
+    direct_users = User.select(User.name).join(PolicyUser).where(PolicyUser.policy.in_(policy_ids))
+    member_users = (
+        User.select(User.name)
+        .join(UserGroupMember)
+        .join(UserGroup)
+        .where(UserGroup.name.in_(list(user_groups)))
+    )
+    users = {name for (name,) in direct_users.tuples()} | {
+        name for (name,) in member_users.tuples()
+    }
+    return tuple(sorted(users, key=str.casefold)), tuple(sorted(user_groups, key=str.casefold))
+
+
+def export_certificate(session: Session, alias: str, out: Path, fmt: str = "der") -> Path:
+    """Write the certificate to `out` as DER (the usual .cer) or PEM."""
+    session.require(CERTIFICATES_DOWNLOAD)
+    if fmt not in encodings.FORMATS:
+        raise CertdeskError(f"format: {fmt!r} is not one of {', '.join(encodings.FORMATS)}")
+    cert = _get(alias)
+    data = encodings.certificate_bytes(CertificateDer.get_by_id(cert.id).der, fmt)
+    try:
+        Path(out).write_bytes(data)
+    except OSError as exc:
+        raise CertdeskError(f"{out}: cannot write ({exc.strerror or exc})") from None
+    with write_transaction(session):
+        audit.record(session.user_name, "certificate.export", alias, format=fmt, file=str(out))
+    return Path(out)

@@ -1,0 +1,50 @@
+"""Who is acting on which open store; every service function takes a Session first."""
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import peewee
+
+from app.errors import PermissionDenied, StoreBusyError
+from app.store import Store
+
+
+@dataclass
+class Session:
+    store: Store
+    user_id: int
+    user_name: str
+    role: str
+    permissions: frozenset[str]
+
+    @property
+    def folder(self) -> Path:
+        return self.store.folder
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    def require(self, permission: str) -> None:
+        if permission not in self.permissions:
+            raise PermissionDenied(
+                f"{self.user_name} lacks the permission {permission} (role {self.role})."
+            )
+
+    def close(self) -> None:
+        self.store.close()
+
+
+@contextmanager
+def write_transaction(session: Session):
+    """One IMMEDIATE transaction: writers queue on the lock instead of failing half-way."""
+    try:
+        with session.store.db.atomic("IMMEDIATE") as txn:
+            yield txn
+    except peewee.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise StoreBusyError(
+                f"{session.folder}: the store is busy (another Certdesk is writing to it); "
+                "try again."
+            ) from exc
+        raise

@@ -1,0 +1,72 @@
+"""Creating a store with its administrator, and signing in."""
+
+from pathlib import Path
+
+from app.errors import AuthenticationError, ValidationError
+from app.services import audit
+from app.services.session import Session, write_transaction
+from app.store import create_store, load_slots, unlock_store
+from models import Role, RolePermission, User
+from models.permissions import ADMINISTRATOR
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def validate_user_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise ValidationError("user name: must not be empty")
+    if len(name) > 64 or any(ch in name for ch in "\x00\n\r\t"):
+        raise ValidationError("user name: at most 64 characters, no control characters")
+    return name
+
+
+def validate_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(f"password: at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def initialise_store(folder: Path, admin: str, password: str) -> tuple[Session, bytes]:
+    """Create the store, make `admin` its Administrator; return the session and the KEK."""
+    admin = validate_user_name(admin)
+    validate_new_password(password)
+    store, kek = create_store(folder, admin, password)
+    role = Role.get(Role.name == ADMINISTRATOR)
+    session = _session(store, None)
+    with write_transaction(session):
+        user = User.create(name=admin, role=role)
+        audit.record(admin, "store.create", str(folder), role=ADMINISTRATOR)
+    return _session(store, user), kek
+
+
+def store_user_names(folder: Path) -> list[str]:
+    """The users who hold a key slot: readable before unlocking, for the login list."""
+    return load_slots(folder).users()
+
+
+def store_id(folder: Path) -> str:
+    return load_slots(folder).store_id
+
+
+def sign_in(
+    folder: Path, user: str, password: str | None = None, kek: bytes | None = None
+) -> tuple[Session, bytes]:
+    """Unlock with the password (or a remembered KEK); return the session and the KEK."""
+    store, kek = unlock_store(folder, user, password=password, kek=kek)
+    row = User.get_or_none(User.name == user)
+    if row is None or not row.enabled:
+        store.close()
+        raise AuthenticationError(f"User {user!r} is not allowed to sign in to this store.")
+    return _session(store, row), kek
+
+
+def _session(store, user: User | None) -> Session:
+    if user is None:
+        return Session(store, 0, "", "", frozenset())
+    permissions = frozenset(
+        p
+        for (p,) in RolePermission.select(RolePermission.permission)
+        .where(RolePermission.role == user.role_id)
+        .tuples()
+    )
+    return Session(store, user.id, user.name, user.role.name, permissions)

@@ -1,0 +1,175 @@
+"""Opening and creating a store folder: key slots, the SQLCipher connection, migrations.
+
+A store is a folder holding `certdesk.db` (SQLCipher 4, opened with a random 256-bit raw
+key, so no KDF runs per connection) and `keyslots.json` (one slot per user wrapping the
+master key). Private keys are sealed again inside the database under a sub-key.
+"""
+
+import os
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import peewee
+import platformdirs
+from sqlcipher3 import dbapi2 as sqlcipher
+
+import models
+from app.crypto.sealing import Sealer, derive_subkey
+from app.errors import (
+    NewerSchemaError,
+    StoreBusyError,
+    StoreDamagedError,
+    StoreExistsError,
+    StoreMissingError,
+)
+from app.keyslots import SLOTS_FILE, KeySlots
+
+DB_FILE = "certdesk.db"
+BUSY_TIMEOUT_S = 5.0
+
+
+def default_store_dir() -> Path:
+    return platformdirs.user_data_path("certdesk", appauthor=False)
+
+
+def resolve_store_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """`--store DIR`, else `CERTDESK_STORE`, else the platform's user data folder."""
+    chosen = explicit or os.environ.get("CERTDESK_STORE") or default_store_dir()
+    return Path(chosen).expanduser().resolve()
+
+
+def store_exists(folder: Path) -> bool:
+    return (folder / DB_FILE).exists() or (folder / SLOTS_FILE).exists()
+
+
+class CipherDatabase(peewee.SqliteDatabase):
+    """SQLCipher with a raw key, quiet logging, and a check that the key is right."""
+
+    def __init__(self, path: Path, raw_key: bytes):
+        self._key_hex = raw_key.hex()
+        super().__init__(
+            str(path),
+            timeout=BUSY_TIMEOUT_S,
+            pragmas={"journal_mode": "wal", "foreign_keys": 1, "secure_delete": "on"},
+        )
+
+    def _connect(self):
+        conn = sqlcipher.connect(
+            self.database, timeout=self._timeout, isolation_level=None, **self.connect_params
+        )
+        try:
+            # Before the key: otherwise SQLCipher prints its own errors to stderr.
+            conn.execute("PRAGMA cipher_log_level = NONE")
+            conn.execute(f"PRAGMA key = \"x'{self._key_hex}'\"")
+            # A wrong key "opens" and fails only at the first query: check now.
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            self._add_conn_hooks(conn)
+        except sqlcipher.DatabaseError as exc:
+            conn.close()
+            raise _translate(exc, self.database) from exc
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+
+def _translate(exc: Exception, path: str) -> Exception:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return StoreBusyError(f"{path}: the store is busy (another Certdesk is writing to it).")
+    return StoreDamagedError(f"{path}: cannot read the store ({text}).")
+
+
+@dataclass
+class Store:
+    folder: Path
+    store_id: str
+    db: CipherDatabase
+    sealer: Sealer
+
+    def close(self) -> None:
+        if not self.db.is_closed():
+            self.db.close()
+        models.database.initialize(None)
+
+
+def _open(folder: Path, store_id: str, master_key: bytearray) -> Store:
+    db = CipherDatabase(folder / DB_FILE, derive_subkey(bytes(master_key), "sqlcipher"))
+    sealer = Sealer(derive_subkey(bytes(master_key), "private-keys"))
+    _wipe(master_key)
+    models.database.initialize(db)
+    try:
+        db.connect()
+        _migrate(folder, db)
+    except BaseException:
+        if not db.is_closed():
+            db.close()
+        models.database.initialize(None)
+        raise
+    return Store(folder=folder, store_id=store_id, db=db, sealer=sealer)
+
+
+def _migrate(folder: Path, db: CipherDatabase) -> None:
+    try:
+        found = models.schema_version()
+        if 0 < found < models.SCHEMA_VERSION:
+            _copy_before_migration(folder, db, found)
+        models.migrate()
+    except models.schema.NewerSchema as exc:
+        raise NewerSchemaError(
+            f"{folder}: this store was written by a newer Certdesk (schema {exc.found}; "
+            f"this version reads up to {models.SCHEMA_VERSION}). Update Certdesk to open it."
+        ) from None
+    except peewee.OperationalError as exc:
+        raise _translate(exc, str(folder / DB_FILE)) from exc
+
+
+def _copy_before_migration(folder: Path, db: CipherDatabase, version: int) -> None:
+    db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy2(folder / DB_FILE, folder / f"{DB_FILE}.schema-{version}.bak")
+
+
+def _wipe(buffer: bytearray) -> None:
+    for i in range(len(buffer)):
+        buffer[i] = 0
+
+
+def create_store(folder: Path, admin: str, password: str) -> tuple[Store, bytes]:
+    """Create the folder's database and key slots; return the open store and the admin's KEK."""
+    if store_exists(folder):
+        raise StoreExistsError(f"{folder}: a store already exists here.")
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    master_key = bytearray(secrets.token_bytes(32))
+    slots = KeySlots.new()
+    kek = slots.add(admin, password, bytes(master_key))
+    try:
+        store = _open(folder, slots.store_id, master_key)
+        os.chmod(folder / DB_FILE, 0o600)
+        slots.save(folder)
+    except BaseException:
+        for name in (DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm"):
+            (folder / name).unlink(missing_ok=True)
+        raise
+    return store, kek
+
+
+def load_slots(folder: Path) -> KeySlots:
+    if not (folder / DB_FILE).exists() or not (folder / SLOTS_FILE).exists():
+        raise StoreMissingError(
+            f"{folder}: no store here. Create one with `certdesk init`, "
+            "or point --store / CERTDESK_STORE at an existing one."
+        )
+    return KeySlots.load(folder)
+
+
+def unlock_store(
+    folder: Path, user: str, password: str | None = None, kek: bytes | None = None
+) -> tuple[Store, bytes]:
+    """Unwrap the master key with the user's password (or remembered KEK) and open the store."""
+    slots = load_slots(folder)
+    if kek is None:
+        kek = slots.kek_for(user, password or "")
+    master_key = bytearray(slots.unwrap(user, kek))
+    return _open(folder, slots.store_id, master_key), kek

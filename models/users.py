@@ -1,0 +1,40 @@
+import peewee
+
+from models.base import BaseModel, UtcDateTimeField, utcnow
+
+
+class Role(BaseModel):
+    name = peewee.CharField(unique=True)
+    description = peewee.TextField(default="")
+    builtin = peewee.BooleanField(default=False)
+
+
+class RolePermission(BaseModel):
+    role = peewee.ForeignKeyField(Role, backref="permissions", on_delete="CASCADE")
+    permission = peewee.CharField()
+
+    class Meta:
+        indexes = ((("role", "permission"), True),)
+
+
+class User(BaseModel):
+    name = peewee.CharField(unique=True)
+    display_name = peewee.CharField(default="")
+    role = peewee.ForeignKeyField(Role, backref="users", on_delete="RESTRICT")
+    enabled = peewee.BooleanField(default=True)
+    created_at = UtcDateTimeField(default=utcnow)
+
+
+class UserGroup(BaseModel):
+    """A local group of users; an external directory group is just its name here."""
+
+    name = peewee.CharField(unique=True)
+    description = peewee.TextField(default="")
+
+
+class UserGroupMember(BaseModel):
+    user_group = peewee.ForeignKeyField(UserGroup, backref="members", on_delete="CASCADE")
+    user = peewee.ForeignKeyField(User, backref="user_groups", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("user_group", "user"), True),)
