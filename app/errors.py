@@ -41,7 +41,12 @@ class NotFoundError(CertdeskError):
 
 
 class ValidationError(CertdeskError):
-    pass
+    """A field's value refused: `field` names it, `reason` says why (shown beside it)."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
 
 
 class ImportFormatError(CertdeskError):

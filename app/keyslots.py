@@ -108,7 +108,7 @@ class KeySlots:
     ) -> bytes:
         """Wrap the master key for `user`; return the KEK (for "remember me")."""
         if not password:
-            raise ValidationError("password: must not be empty")
+            raise ValidationError("password", "must not be empty")
         params = params or DEFAULT_PARAMS
         salt = secrets.token_bytes(16)
         kek = derive_kek(password, salt, params)

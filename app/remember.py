@@ -22,7 +22,7 @@ class _TimedOut(Exception):
     pass
 
 
-def _call(fn: Callable, *args, timeout: float = TIMEOUT_S):
+def _call(fn: Callable, *args):
     box: dict = {}
 
     def run():
@@ -33,7 +33,7 @@ def _call(fn: Callable, *args, timeout: float = TIMEOUT_S):
 
     worker = threading.Thread(target=run, name="certdesk-keyring", daemon=True)
     worker.start()
-    worker.join(timeout)
+    worker.join(TIMEOUT_S)
     if worker.is_alive():
         raise _TimedOut
     if "error" in box:

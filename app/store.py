@@ -88,17 +88,22 @@ class Store:
     store_id: str
     db: CipherDatabase
     sealer: Sealer
+    # Kept while the store is open, to wrap new users' key slots; wiped on close.
+    _master_key: bytearray
+
+    def master_key(self) -> bytes:
+        return bytes(self._master_key)
 
     def close(self) -> None:
         if not self.db.is_closed():
             self.db.close()
+        _wipe(self._master_key)
         models.database.initialize(None)
 
 
 def _open(folder: Path, store_id: str, master_key: bytearray) -> Store:
     db = CipherDatabase(folder / DB_FILE, derive_subkey(bytes(master_key), "sqlcipher"))
     sealer = Sealer(derive_subkey(bytes(master_key), "private-keys"))
-    _wipe(master_key)
     models.database.initialize(db)
     try:
         db.connect()
@@ -107,8 +112,9 @@ def _open(folder: Path, store_id: str, master_key: bytearray) -> Store:
         if not db.is_closed():
             db.close()
         models.database.initialize(None)
+        _wipe(master_key)
         raise
-    return Store(folder=folder, store_id=store_id, db=db, sealer=sealer)
+    return Store(folder=folder, store_id=store_id, db=db, sealer=sealer, _master_key=master_key)
 
 
 def _migrate(folder: Path, db: CipherDatabase) -> None:
@@ -173,3 +179,10 @@ def unlock_store(
         kek = slots.kek_for(user, password or "")
     master_key = bytearray(slots.unwrap(user, kek))
     return _open(folder, slots.store_id, master_key), kek
+
+
+def close_thread_connection() -> None:
+    """Close the calling thread's connection (worker threads call this when done)."""
+    db = models.database.obj
+    if db is not None and not db.is_closed():
+        db.close()

@@ -25,6 +25,13 @@ class Session:
     def can(self, permission: str) -> bool:
         return permission in self.permissions
 
+    def refusal(self, permission: str) -> str | None:
+        """Why an action needing `permission` is unavailable, or None when it is allowed.
+        The faces show this; the service functions check again regardless."""
+        if permission in self.permissions:
+            return None
+        return f"Needs the permission {permission} (your role: {self.role})"
+
     def require(self, permission: str) -> None:
         if permission not in self.permissions:
             raise PermissionDenied(

@@ -7,7 +7,7 @@ from app.services import audit
 from app.services.session import Session, write_transaction
 from app.store import create_store, load_slots, unlock_store
 from models import Role, RolePermission, User
-from models.permissions import ADMINISTRATOR
+from models.permissions import ADMINISTRATOR, USERS_MANAGE
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -15,15 +15,15 @@ MIN_PASSWORD_LENGTH = 8
 def validate_user_name(name: str) -> str:
     name = name.strip()
     if not name:
-        raise ValidationError("user name: must not be empty")
+        raise ValidationError("user name", "must not be empty")
     if len(name) > 64 or any(ch in name for ch in "\x00\n\r\t"):
-        raise ValidationError("user name: at most 64 characters, no control characters")
+        raise ValidationError("user name", "at most 64 characters, no control characters")
     return name
 
 
 def validate_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(f"password: at least {MIN_PASSWORD_LENGTH} characters")
+        raise ValidationError("password", f"at least {MIN_PASSWORD_LENGTH} characters")
 
 
 def initialise_store(folder: Path, admin: str, password: str) -> tuple[Session, bytes]:
@@ -37,6 +37,24 @@ def initialise_store(folder: Path, admin: str, password: str) -> tuple[Session, 
         user = User.create(name=admin, role=role)
         audit.record(admin, "store.create", str(folder), role=ADMINISTRATOR)
     return _session(store, user), kek
+
+
+def add_user(session: Session, name: str, password: str, role: str) -> None:
+    """A new local user with a key slot of their own."""
+    session.require(USERS_MANAGE)
+    name = validate_user_name(name)
+    validate_new_password(password)
+    role_row = Role.get_or_none(Role.name == role)
+    if role_row is None:
+        raise ValidationError("role", f"no role named {role!r}")
+    if User.select().where(User.name == name).exists():
+        raise ValidationError("user name", f"{name!r} already exists")
+    slots = load_slots(session.folder)
+    with write_transaction(session):
+        User.create(name=name, role=role_row)
+        slots.add(name, password, session.store.master_key())
+        audit.record(session.user_name, "user.add", name, role=role)
+        slots.save(session.folder)
 
 
 def store_user_names(folder: Path) -> list[str]:

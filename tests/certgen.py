@@ -1,0 +1,86 @@
+"""Certificates made for the tests with cryptography (and a few odd ones with openssl)."""
+
+import datetime as dt
+import subprocess
+from functools import cache
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
+from cryptography.x509.oid import NameOID
+
+NOW = dt.datetime.now(dt.UTC)
+
+
+@cache
+def ec_key(seed: int = 0) -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+@cache
+def rsa_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def make_cert(
+    cn: str = "Test Signing",
+    key=None,
+    days: int = 365,
+    start_days: int = -1,
+    serial: int | None = None,
+    org: str = "Certdesk Tests",
+) -> tuple[x509.Certificate, object]:
+    key = key or ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, cn),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
+        ]
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(serial or x509.random_serial_number())
+        .not_valid_before(NOW + dt.timedelta(days=start_days))
+        .not_valid_after(NOW + dt.timedelta(days=days))
+        .add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CODE_SIGNING]), critical=False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    return cert, key
+
+
+def pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def der(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def p7b(certs: list[x509.Certificate], encoding=serialization.Encoding.DER) -> bytes:
+    return pkcs7.serialize_certificates(certs, encoding)
+
+
+def p12(cert, key, password: bytes | None, extra=None, name=b"test") -> bytes:
+    encryption = (
+        serialization.BestAvailableEncryption(password)
+        if password
+        else serialization.NoEncryption()
+    )
+    return pkcs12.serialize_key_and_certificates(name, key, cert, extra, encryption)
+
+
+def write(folder: Path, name: str, data: bytes) -> Path:
+    path = folder / name
+    path.write_bytes(data)
+    return path
+
+
+def openssl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, check=True, timeout=60)

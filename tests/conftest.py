@@ -1,0 +1,63 @@
+"""Every test gets its own store folder, QSettings and data folders; the keyring is the
+fail backend unless a test installs its own; Qt runs offscreen."""
+
+import os
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+
+import pytest  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QSettings, QThreadPool  # noqa: E402
+
+from app import keyslots, remember  # noqa: E402
+from tests import certgen  # noqa: E402
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """No test reads or writes the developer's real data, settings or keyring."""
+    home = tmp_path / "home"
+    home.mkdir()
+    for variable, sub in (
+        ("HOME", ""),
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_CACHE_HOME", "cache"),
+    ):
+        monkeypatch.setenv(variable, str(home / sub))
+    monkeypatch.setenv("CERTDESK_STORE", str(tmp_path / "store"))
+    monkeypatch.delenv("CERTDESK_USER", raising=False)
+    monkeypatch.delenv("CERTDESK_PASSWORD", raising=False)
+    # Argon2id at full strength costs 64 MiB and ~0.15 s per unlock; tests keep the
+    # algorithm and lower the cost. One test checks the production defaults.
+    monkeypatch.setattr(keyslots, "DEFAULT_PARAMS", keyslots.Argon2Params(1, 1, 1024))
+    QCoreApplication.setOrganizationName("CertdeskTests")
+    QCoreApplication.setApplicationName("Certdesk")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(home / "qt"))
+    remember.reset()
+    yield
+    # No worker may outlive its test (they hold the store open).
+    QThreadPool.globalInstance().waitForDone(10_000)
+    remember.reset()
+
+
+@pytest.fixture
+def store_dir(tmp_path):
+    return tmp_path / "store"
+
+
+@pytest.fixture
+def session(store_dir):
+    from app.services import users
+
+    session, _ = users.initialise_store(store_dir, "admin", PASSWORD)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def certs():
+    return certgen

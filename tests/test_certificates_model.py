@@ -1,0 +1,136 @@
+"""The table model over plain rows: no store, no window."""
+
+import datetime as dt
+
+import pytest
+
+from PySide6.QtCore import Qt
+
+from app.services.certificates import CertificateRow
+from ui.certificates_model import (
+    FILTER_EXPIRED,
+    FILTER_EXPIRING,
+    FILTER_HIDE_EXPIRED,
+    CertificatesModel,
+)
+
+NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
+M = CertificatesModel
+
+
+def row(i, alias, days, **extra) -> CertificateRow:
+    fields = dict(
+        id=i, alias=alias, enabled=True, owner=None, has_pin=False, ask_reason=False,
+        usage_count=0, last_used=None, groups=(), policies=(),
+        valid_from=NOW - dt.timedelta(days=400), valid_to=NOW + dt.timedelta(days=days),
+        subject=f"CN={alias}", issuer="CN=Issuing CA", serial=f"{i:04x}",
+        sha1=f"{i:040x}", sha256=f"{i:064x}", has_private_key=False, key_algorithm="EC P-256",
+    )  # fmt: skip
+    return CertificateRow(**(fields | extra))
+
+
+ROWS = [
+    row(1, "bravo", 400, usage_count=5, groups=("Prod",), owner="alice"),
+    row(2, "Alpha", -10, usage_count=50, last_used=NOW - dt.timedelta(hours=2)),
+    row(3, "charlie", 12, enabled=False, has_pin=True, ask_reason=True, policies=("P1",)),
+    row(4, "delta", 0, groups=("Legacy", "Prod")),
+]
+
+
+@pytest.fixture
+def model(qapp):
+    m = CertificatesModel(clock=lambda: NOW)
+    m.set_rows(ROWS)
+    return m
+
+
+def column(model, col, role=Qt.ItemDataRole.DisplayRole):
+    return [model.data(model.index(r, col), role) for r in range(model.rowCount())]
+
+
+def test_default_order_is_by_name_case_insensitive(model):
+    assert column(model, M.COL_NAME) == ["Alpha", "bravo", "charlie", "delta"]
+
+
+@pytest.mark.parametrize(
+    ("col", "ascending"),
+    [
+        (M.COL_NAME, ["Alpha", "bravo", "charlie", "delta"]),
+        (M.COL_STATUS, ["charlie", "Alpha", "delta", "bravo"]),
+        (M.COL_USAGE, ["charlie", "delta", "bravo", "Alpha"]),
+        (M.COL_LAST_USE, ["bravo", "charlie", "delta", "Alpha"]),
+        (M.COL_GROUPS, ["Alpha", "charlie", "delta", "bravo"]),
+        (M.COL_POLICIES, ["Alpha", "bravo", "delta", "charlie"]),
+        (M.COL_VALID_TO, ["Alpha", "delta", "charlie", "bravo"]),
+    ],
+)
+def test_sorting_every_column_both_ways(model, col, ascending):
+    model.sort(col, Qt.SortOrder.AscendingOrder)
+    assert column(model, M.COL_NAME) == ascending
+    model.sort(col, Qt.SortOrder.DescendingOrder)
+    descending = column(model, M.COL_NAME)
+    assert sorted(descending) == sorted(ascending)
+    assert descending[0] == ascending[-1]
+
+
+def test_search_covers_name_subject_serial_and_thumbprints(model):
+    model.set_filter("CHAR")
+    assert column(model, M.COL_NAME) == ["charlie"]
+    model.set_filter("0003")  # the serial of charlie
+    assert column(model, M.COL_NAME) == ["charlie"]
+    model.set_filter(f"{2:064x}")  # a SHA-256 thumbprint
+    assert column(model, M.COL_NAME) == ["Alpha"]
+    model.set_filter("issuing ca")
+    assert model.rowCount() == 4
+    model.set_filter("nothing like this")
+    assert model.rowCount() == 0 and model.total_count() == 4
+
+
+def test_expiry_filters(model):
+    model.set_filter("", FILTER_EXPIRED)
+    assert column(model, M.COL_NAME) == ["Alpha"]
+    model.set_filter("", FILTER_EXPIRING)
+    assert column(model, M.COL_NAME) == ["charlie", "delta"]
+    model.set_filter("", FILTER_HIDE_EXPIRED)
+    assert column(model, M.COL_NAME) == ["bravo", "charlie", "delta"]
+
+
+def test_valid_to_shows_days_not_percentages(model):
+    texts = dict(zip(column(model, M.COL_NAME), column(model, M.COL_VALID_TO), strict=True))
+    assert texts["Alpha"] == "2026-11-16 (expired)"
+    assert texts["charlie"] == "2026-12-08 (12 days left)"
+    assert texts["bravo"] == "2027-12-31"
+    tips = dict(
+        zip(
+            column(model, M.COL_NAME),
+            column(model, M.COL_VALID_TO, Qt.ItemDataRole.ToolTipRole),
+            strict=True,
+        )
+    )
+    assert tips["Alpha"].startswith("Expired 10 days ago")
+
+
+def test_expired_and_expiring_rows_are_marked(model):
+    backgrounds = column(model, M.COL_NAME, Qt.ItemDataRole.BackgroundRole)
+    names = column(model, M.COL_NAME)
+    marked = {n for n, b in zip(names, backgrounds, strict=True) if b is not None}
+    assert marked == {"Alpha", "charlie", "delta"}
+    icons = column(model, M.COL_VALID_TO, Qt.ItemDataRole.DecorationRole)
+    assert icons[names.index("bravo")] is None and icons[names.index("Alpha")] is not None
+
+
+def test_status_tooltip_names_every_state(model):
+    names = column(model, M.COL_NAME)
+    tips = column(model, M.COL_STATUS, Qt.ItemDataRole.ToolTipRole)
+    assert tips[names.index("charlie")] == (
+        "Disabled: nobody can sign with it\nNo owner\nPIN required\nReason required when used"
+    )
+    assert tips[names.index("bravo")].splitlines()[:2] == ["Enabled", "Owner: alice"]
+
+
+def test_other_columns(model):
+    names = column(model, M.COL_NAME)
+    assert column(model, M.COL_LAST_USE)[names.index("Alpha")] == "2026-11-26 10:00"
+    assert column(model, M.COL_LAST_USE)[names.index("bravo")] == "—"
+    assert column(model, M.COL_GROUPS)[names.index("delta")] == "Legacy, Prod"
+    assert column(model, M.COL_USAGE)[names.index("Alpha")] == "50"

@@ -1,0 +1,150 @@
+"""Render the login dialog, the first-run dialog and the main window with a few hundred
+certificates to PNG files (offscreen), for the README and for looking at the UI.
+
+    .venv/bin/python tools/screenshots.py OUT_DIR [--rows N] [--dark]
+"""
+
+import argparse
+import datetime as dt
+import os
+import random
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtGui import QColor, QPalette
+
+from app.services import certificates, users
+from tests import certgen
+from ui.application import create_application
+from ui.login import FirstRunDialog, LoginDialog
+from ui.main_window import MainWindow
+
+TEAMS = ["Build", "Release", "Drivers", "Firmware", "Mobile", "Web", "Installer", "QA"]
+PRODUCTS = ["Desktop", "Agent", "Updater", "Toolkit", "Cloud Connector", "SDK", "Driver Pack"]
+
+
+def demo_certificates(folder: Path, count: int) -> list[Path]:
+    rng = random.Random(7)
+    key = certgen.ec_key()
+    paths = []
+    for i in range(count):
+        team, product = rng.choice(TEAMS), rng.choice(PRODUCTS)
+        days = rng.choice([-200, -3, 5, 12, 25, 90, 200, 365, 700, 1100])
+        cn = f"{team} {product} Signing {2024 + i % 3}-{i:03d}"
+        cert, _ = certgen.make_cert(cn, key=key, days=days, start_days=days - 730)
+        paths.append(certgen.write(folder, f"{i:04d}.pem", certgen.pem(cert)))
+    # A few with their private keys, as PKCS#12.
+    for i in range(6):
+        cert, k = certgen.make_cert(f"Release Code Signing {2025 + i}", days=300 + 100 * i)
+        paths.append(certgen.write(folder, f"key{i}.p12", certgen.p12(cert, k, None)))
+    return paths
+
+
+def decorate(count: int) -> None:
+    """Demo data for columns whose editing arrives in later issues: owners, PINs, groups."""
+    import models
+    from models.permissions import SIGNER
+
+    rng = random.Random(3)
+    signer = models.Role.get(models.Role.name == SIGNER)
+    people = [models.User.create(name=n, role=signer) for n in ("alice", "bob", "carol")]
+    groups = [models.CertificateGroup.create(name=n) for n in ("Production", "Test", "Legacy")]
+    policy = models.Policy.create(name="Release builds")
+    models.PolicyCertificateGroup.create(policy=policy, group=groups[0])
+    for cert in models.Certificate.select():
+        roll = rng.random()
+        cert.enabled = roll > 0.12
+        cert.owner = rng.choice(people) if roll > 0.5 else None
+        cert.ask_reason = roll > 0.7
+        cert.pin_hash = "demo" if roll > 0.8 else None
+        cert.usage_count = int(rng.random() * 400) if roll > 0.3 else 0
+        if cert.usage_count:
+            cert.last_used = dt.datetime(2026, 11, 1, tzinfo=dt.UTC) + dt.timedelta(
+                minutes=int(rng.random() * 30000)
+            )
+        cert.save()
+        for group in rng.sample(groups, k=int(rng.random() * 2.4)):
+            models.CertificateGroupMember.create(group=group, certificate=cert)
+
+
+def dark_palette() -> QPalette:
+    palette = QPalette()
+    for role, color in (
+        (QPalette.ColorRole.Window, "#2b2b2b"),
+        (QPalette.ColorRole.WindowText, "#e6e6e6"),
+        (QPalette.ColorRole.Base, "#1f1f1f"),
+        (QPalette.ColorRole.AlternateBase, "#2a2a2a"),
+        (QPalette.ColorRole.Text, "#e6e6e6"),
+        (QPalette.ColorRole.Button, "#353535"),
+        (QPalette.ColorRole.ButtonText, "#e6e6e6"),
+        (QPalette.ColorRole.Highlight, "#3b7fc4"),
+        (QPalette.ColorRole.HighlightedText, "#ffffff"),
+        (QPalette.ColorRole.PlaceholderText, "#8c8c8c"),
+    ):
+        palette.setColor(role, QColor(color))
+    return palette
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--rows", type=int, default=300)
+    parser.add_argument("--dark", action="store_true")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="certdesk-shots-"))
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(work / "settings"))
+    app = create_application([])
+    app.setStyle("Fusion")
+    if args.dark:
+        app.setPalette(dark_palette())
+    suffix = "-dark" if args.dark else ""
+    folder = work / "store"
+
+    first = FirstRunDialog(folder, default_admin="admin")
+    first.show()
+    first.password.setText("short")
+    first.create()
+    app.processEvents()
+    first.grab().save(str(args.out / f"first-run{suffix}.png"))
+    first.close()
+
+    session, _ = users.initialise_store(folder, "admin", "correct horse battery")
+    files = work / "files"
+    files.mkdir()
+    certificates.import_files(session, demo_certificates(files, args.rows))
+    decorate(args.rows)
+    session.close()
+
+    login = LoginDialog(folder)
+    login.show()
+    app.processEvents()
+    login.grab().save(str(args.out / f"login{suffix}.png"))
+    login.close()
+
+    session, _ = users.sign_in(folder, "admin", password="correct horse battery")
+    window = MainWindow(session)
+    window.resize(1360, 780)
+    window.show()
+    while window.certificates.model.rowCount() == 0:
+        app.processEvents()
+    window.grab().save(str(args.out / f"main-window{suffix}.png"))
+    window.certificates.search.setText("firmware")
+    window.certificates.expiry.setCurrentIndex(1)
+    QCoreApplication.processEvents()
+    window.certificates._apply_filter()
+    window.grab().save(str(args.out / f"main-window-filtered{suffix}.png"))
+    window.close()
+    print(f"screenshots in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

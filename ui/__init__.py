@@ -1,0 +1,1 @@
+"""PySide6 widgets: thin faces over app.services."""

@@ -1,0 +1,40 @@
+"""Starting the GUI: first run or login, then the main window."""
+
+import getpass
+import sys
+
+from PySide6.QtWidgets import QApplication, QDialog
+
+from app.store import resolve_store_dir, store_exists
+from ui.icons import icon
+from ui.login import FirstRunDialog, LoginDialog
+from ui.main_window import MainWindow
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
+    app.setOrganizationName("Certdesk")
+    app.setApplicationName("Certdesk")
+    app.setWindowIcon(icon("app"))
+    return app
+
+
+def open_session_dialog(folder) -> QDialog:
+    if store_exists(folder):
+        return LoginDialog(folder)
+    try:
+        login = getpass.getuser()
+    except Exception:
+        login = ""
+    return FirstRunDialog(folder, default_admin=login)
+
+
+def run_gui(store: str | None = None) -> int:
+    app = create_application()
+    folder = resolve_store_dir(store)
+    dialog = open_session_dialog(folder)
+    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.session is None:
+        return 0
+    window = MainWindow(dialog.session)
+    window.show()
+    return app.exec()

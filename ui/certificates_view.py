@@ -1,0 +1,162 @@
+"""The Certificates page: import, search, expiry filter and the table."""
+
+from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLineEdit,
+    QMessageBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services import certificates
+from app.services.session import Session
+from models.permissions import CERTIFICATES_IMPORT
+from ui import certificates_model as cm
+from ui.certificates_table import CertificatesTable
+from ui.icons import icon
+from ui.import_flow import FILE_FILTER, ImportFlow
+from ui.tasks import run_task
+
+EMPTY_HINT = (
+    "No certificates yet.\n\nImport .cer, .crt, .pem, .p7b or .p12/.pfx files with "
+    "Import… (Ctrl+I), or drop them here."
+)
+FILTERS = (
+    ("All certificates", cm.FILTER_ALL),
+    (f"Expiring within {cm.EXPIRING_DAYS} days", cm.FILTER_EXPIRING),
+    ("Expired", cm.FILTER_EXPIRED),
+    ("Hide expired", cm.FILTER_HIDE_EXPIRED),
+)
+
+
+class CertificatesView(QWidget):
+    countsChanged = Signal(int, int)  # shown, total
+    loaded = Signal()
+    imported = Signal(object)  # the ImportReport
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self._session = session
+        self.import_flow: ImportFlow | None = None
+        self.model = cm.CertificatesModel(self)
+        self.table = CertificatesTable(self.model, self)
+        self.table.filesDropped.connect(self.import_files)
+
+        self.import_action = QAction(icon("import"), "Import…", self)
+        self.import_action.setShortcut(QKeySequence("Ctrl+I"))
+        self.import_action.triggered.connect(self.choose_files)
+        refusal = session.refusal(CERTIFICATES_IMPORT)
+        if refusal:
+            self.import_action.setEnabled(False)
+            self.import_action.setToolTip(refusal)
+            self.table.setAcceptDrops(False)
+        import_button = QToolButton(self)
+        import_button.setDefaultAction(self.import_action)
+        import_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText(
+            "Search name, subject, issuer, serial or thumbprint  (Ctrl+F)"
+        )
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(240)
+        self.find_action = QAction("Find", self)
+        self.find_action.setShortcut(QKeySequence.StandardKey.Find)
+        self.find_action.triggered.connect(self._focus_search)
+        self.addAction(self.find_action)
+
+        self.expiry = QComboBox(self)
+        for label, key in FILTERS:
+            self.expiry.addItem(label, key)
+
+        self._filter_timer = QTimer(self, singleShot=True, interval=120)
+        self._filter_timer.timeout.connect(self._apply_filter)
+        self.search.textChanged.connect(self._filter_timer.start)
+        self.expiry.currentIndexChanged.connect(self._apply_filter)
+
+        bar = QHBoxLayout()
+        bar.addWidget(import_button)
+        bar.addStretch(1)
+        bar.addWidget(self.search, 2)
+        bar.addWidget(self.expiry)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.table)
+
+    def _focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def _apply_filter(self) -> None:
+        self.model.set_filter(self.search.text(), self.expiry.currentData())
+        self._update_hint()
+
+    def _update_hint(self) -> None:
+        if self.model.total_count() == 0:
+            self.table.empty_hint = EMPTY_HINT
+        else:
+            self.table.empty_hint = "No certificate matches this search and filter."
+        self.table.viewport().update()
+        self.countsChanged.emit(self.model.rowCount(), self.model.total_count())
+
+    # -- loading ------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Read the rows off the GUI thread (100,000 rows take longer than a frame)."""
+        run_task(
+            certificates.list_certificates,
+            self._session,
+            owner=self,
+            on_result=self._set_rows,
+            on_error=self._show_error,
+        )
+
+    def _set_rows(self, rows) -> None:
+        self.model.set_rows(rows)
+        self._update_hint()
+        self.loaded.emit()
+
+    def _show_error(self, error: BaseException) -> None:
+        QMessageBox.warning(self, "Certdesk", str(error))
+
+    # -- importing ----------------------------------------------------------------
+
+    def choose_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import certificates", "", FILE_FILTER)
+        if paths:
+            self.import_files(paths)
+
+    def import_files(self, paths: list[str]) -> None:
+        if not self.import_action.isEnabled() or not paths:
+            return
+        self.import_flow = ImportFlow(self, self._session)
+        self.import_flow.finished.connect(self._imported)
+        self.import_flow.start(list(paths))
+
+    def shutdown(self) -> None:
+        """Cancel an import and wait for the workers: they use the session being closed."""
+        if self.import_flow is not None:
+            self.import_flow.cancel()
+        QThreadPool.globalInstance().waitForDone()
+
+    def _imported(self, report) -> None:
+        self.imported.emit(report)
+        self.reload()
+
+    # -- state --------------------------------------------------------------------
+
+    def save_state(self, settings: QSettings) -> None:
+        settings.setValue("certificates/header", self.table.horizontalHeader().saveState())
+
+    def restore_state(self, settings: QSettings) -> None:
+        state = settings.value("certificates/header")
+        if state is not None:
+            header = self.table.horizontalHeader()
+            header.restoreState(state)
+            self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())

@@ -1,0 +1,124 @@
+"""Importing files from the GUI: off the GUI thread, with a cancellable progress dialog,
+a password prompt for PKCS#12 files that need one, and a summary at the end."""
+
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QProgressDialog, QWidget
+
+from app.services import certificates
+from app.services.certificates import ImportReport
+from app.services.session import Session
+from ui.tasks import run_task
+
+FILE_FILTER = "Certificates (*.cer *.crt *.der *.pem *.p7b *.p7c *.p12 *.pfx);;All files (*)"
+
+
+class ImportFlow(QObject):
+    """One import run: start(paths) → worker → passwords → summary → `finished(report)`."""
+
+    finished = Signal(object)
+
+    def __init__(self, parent: QWidget, session: Session):
+        super().__init__(parent)
+        self._parent = parent
+        self._session = session
+        self._task = None
+        self._cancel = threading.Event()
+        self._progress: QProgressDialog | None = None
+        self._report = ImportReport()
+        self.summary_box: QMessageBox | None = None
+
+    def start(self, paths: list[str], passwords: dict[str, str] | None = None) -> None:
+        self._cancel.clear()
+        self._progress = QProgressDialog(
+            "Importing certificates…", "Cancel", 0, len(paths), self._parent
+        )
+        self._progress.setWindowTitle("Import")
+        self._progress.setWindowModality(Qt.WindowModality.WindowModal)
+        self._progress.setMinimumDuration(500)  # short imports show no dialog at all
+        self._progress.setAutoClose(False)
+        self._progress.setAutoReset(False)
+        self._progress.canceled.connect(self._cancel.set)
+        self._task = run_task(
+            certificates.import_files,
+            self._session,
+            paths,
+            passwords=passwords,
+            should_cancel=self._cancel.is_set,
+            progress=self._on_progress,
+            owner=self,
+            on_result=self._on_result,
+            on_error=self._on_error,
+        )
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def _on_progress(self, done: int, total: int, path: str) -> None:
+        if self._progress is not None:
+            self._progress.setValue(done)
+            self._progress.setLabelText(f"Importing {Path(path).name} ({done} of {total})…")
+
+    def _close_progress(self) -> None:
+        if self._progress is not None:
+            self._progress.close()
+            self._progress.deleteLater()
+            self._progress = None
+
+    def _on_error(self, error: BaseException) -> None:
+        self._close_progress()
+        QMessageBox.warning(self._parent, "Import failed", str(error))
+        self.finished.emit(self._report)
+
+    def _on_result(self, report: ImportReport) -> None:
+        self._close_progress()
+        self._merge(report)
+        passwords = self._ask_passwords([f for f in report.files if f.needs_password])
+        if passwords:
+            self.start(list(passwords), passwords)
+            return
+        self._summarise()
+        self.finished.emit(self._report)
+
+    def _merge(self, report: ImportReport) -> None:
+        retried = {f.path for f in report.files}
+        self._report.files = [f for f in self._report.files if f.path not in retried]
+        self._report.files.extend(report.files)
+        self._report.cancelled = self._report.cancelled or report.cancelled
+
+    def _ask_passwords(self, needing) -> dict[str, str]:
+        passwords = {}
+        for result in needing:
+            text, ok = QInputDialog.getText(
+                self._parent,
+                "Password needed",
+                f"{Path(result.path).name}: {result.error}.\nPassword:",
+                QLineEdit.EchoMode.Password,
+            )
+            if ok:
+                passwords[result.path] = text
+        return passwords
+
+    def _summarise(self) -> None:
+        report = self._report
+        lines = [f"Imported {report.imported} certificate{'s' if report.imported != 1 else ''}."]
+        if report.duplicates:
+            lines.append(f"{report.duplicates} already in the store, skipped.")
+        if report.cancelled:
+            lines.append("Cancelled: the remaining files were not imported.")
+        if not report.failed and not report.duplicates and not report.cancelled:
+            return  # the refreshed table and the status bar say enough
+        box = QMessageBox(self._parent)
+        box.setWindowTitle("Import")
+        box.setIcon(QMessageBox.Icon.Warning if report.failed else QMessageBox.Icon.Information)
+        if report.failed:
+            lines.append(f"{len(report.failed)} file(s) could not be imported:")
+            lines.extend(f"• {Path(f.path).name}: {f.error}" for f in report.failed[:8])
+            if len(report.failed) > 8:
+                lines.append(f"… and {len(report.failed) - 8} more (see Details).")
+                box.setDetailedText("\n".join(f"{f.path}: {f.error}" for f in report.failed))
+        box.setText("\n".join(lines))
+        box.open()
+        self.summary_box = box

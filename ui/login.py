@@ -1,0 +1,304 @@
+"""Unlocking a store (LoginDialog) and creating the first one (FirstRunDialog).
+
+Both do their slow work (Argon2id, opening the database, the OS keyring) off the GUI
+thread; the keyring is asked lazily and with a timeout, so a silent one cannot hang us.
+"""
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import remember
+from app.errors import CertdeskError, ValidationError
+from app.services import users
+from app.services.session import Session
+from ui.icons import icon
+from ui.tasks import run_task
+
+
+def _error_label(parent: QWidget) -> QLabel:
+    label = QLabel(parent)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #d23c3c;")  # reads on light and dark palettes
+    label.hide()
+    return label
+
+
+def _show_error(label: QLabel, error: BaseException) -> None:
+    if isinstance(error, ValidationError):
+        text = error.reason[:1].upper() + error.reason[1:] + "."
+    elif isinstance(error, CertdeskError):
+        text = str(error)
+    else:
+        text = f"Unexpected error: {error}"
+    label.setText(text)
+    label.show()
+
+
+def _heading(parent: QWidget, text: str) -> QWidget:
+    box = QWidget(parent)
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 6)
+    picture = QLabel(box)
+    picture.setPixmap(icon("app").pixmap(40, 40))
+    title = QLabel(f"<span style='font-size:15pt; font-weight:600'>{text}</span>", box)
+    row.addWidget(picture)
+    row.addWidget(title, 1)
+    return box
+
+
+class LoginDialog(QDialog):
+    """User list, password, and "remember me" when a real OS keyring is there."""
+
+    def __init__(self, folder: Path, parent=None):
+        super().__init__(parent)
+        self.folder = folder
+        self.session: Session | None = None
+        self._task = None
+        self._probe = None
+        self._remembered: dict[str, bytes] = {}
+        self.setWindowTitle("Unlock Certdesk")
+        self.setWindowIcon(icon("app"))
+        self.setMinimumWidth(440)
+
+        intro = QLabel(f"Store: {folder}", self)
+        intro.setWordWrap(True)
+        intro.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.user = QComboBox(self)
+        self.password = QLineEdit(self)
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.remember = QCheckBox("Remember me on this workstation", self)
+        self.remember.setToolTip("Keeps the unlock secret in the operating system's keyring.")
+        self.remember.hide()  # offered only once a real keyring has answered
+        self.error = _error_label(self)
+        self.buttons = QDialogButtonBox(self)
+        self.unlock_button = self.buttons.addButton(
+            "Unlock", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.buttons.addButton("Quit", QDialogButtonBox.ButtonRole.RejectRole)
+        self.unlock_button.setDefault(True)
+        self.buttons.accepted.connect(self.unlock)
+        self.buttons.rejected.connect(self.reject)
+
+        form = QFormLayout()
+        form.addRow("User:", self.user)
+        form.addRow("Password:", self.password)
+        form.addRow("", self.remember)
+        layout = QVBoxLayout(self)
+        layout.addWidget(_heading(self, "Unlock Certdesk"))
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+
+        self._load_users()
+        self.user.currentTextChanged.connect(self._user_changed)
+        self._probe_keyring()
+
+    def _load_users(self) -> None:
+        try:
+            names = users.store_user_names(self.folder)
+        except CertdeskError as exc:
+            _show_error(self.error, exc)
+            self.unlock_button.setEnabled(False)
+            return
+        self.user.addItems(names)
+        last = QSettings().value("login/last_user")
+        if last in names:
+            self.user.setCurrentText(last)
+        self.password.setFocus()
+
+    def _probe_keyring(self) -> None:
+        def probe(store_id: str, names: list[str]):
+            if not remember.available():
+                return False, {}
+            found = {n: k for n in names if (k := remember.recall(store_id, n))}
+            return True, found
+
+        try:
+            store_id = users.store_id(self.folder)
+        except CertdeskError:
+            return
+        names = [self.user.itemText(i) for i in range(self.user.count())]
+        self._probe = run_task(
+            probe,
+            store_id,
+            names,
+            owner=self,
+            on_result=self._keyring_answered,
+            on_error=lambda _: None,
+        )
+
+    def _keyring_answered(self, answer) -> None:
+        usable, remembered = answer
+        self._remembered = remembered
+        self.remember.setVisible(usable)
+        self._user_changed(self.user.currentText())
+
+    def _user_changed(self, name: str) -> None:
+        remembered = name in self._remembered
+        self.remember.setChecked(remembered)
+        self.password.setPlaceholderText(
+            "Remembered on this workstation: press Unlock" if remembered else ""
+        )
+
+    def unlock(self) -> None:
+        name = self.user.currentText()
+        password = self.password.text()
+        kek = self._remembered.get(name) if not password else None
+        if not password and kek is None:
+            _show_error(self.error, CertdeskError("Type the password."))
+            return
+        self._set_busy(True)
+        self._task = run_task(
+            self._sign_in,
+            name,
+            password or None,
+            kek,
+            self.remember.isVisible() and self.remember.isChecked(),
+            owner=self,
+            on_result=self._signed_in,
+            on_error=self._failed,
+        )
+
+    def _sign_in(self, name: str, password: str | None, kek: bytes | None, keep: bool):
+        session, kek = users.sign_in(self.folder, name, password=password, kek=kek)
+        store_id = users.store_id(self.folder)
+        if keep:
+            remember.remember(store_id, name, kek)
+        elif name in self._remembered:
+            remember.forget(store_id, name)
+        return session
+
+    def _signed_in(self, session: Session) -> None:
+        self.session = session
+        QSettings().setValue("login/last_user", session.user_name)
+        self.accept()
+
+    def _failed(self, error: BaseException) -> None:
+        self._set_busy(False)
+        self._remembered.pop(self.user.currentText(), None)
+        _show_error(self.error, error)
+        self.password.selectAll()
+        self.password.setFocus()
+
+    def _set_busy(self, busy: bool) -> None:
+        for widget in (self.user, self.password, self.remember, self.unlock_button):
+            widget.setEnabled(not busy)
+        self.unlock_button.setText("Unlocking…" if busy else "Unlock")
+
+
+class FirstRunDialog(QDialog):
+    """Creates the store; the person at the keyboard becomes its Administrator."""
+
+    def __init__(self, folder: Path, default_admin: str = "", parent=None):
+        super().__init__(parent)
+        self.folder = folder
+        self.session: Session | None = None
+        self._task = None
+        self.setWindowTitle("Create a Certdesk store")
+        self.setWindowIcon(icon("app"))
+        self.setMinimumWidth(480)
+
+        intro = QLabel(
+            f"<b>No store yet.</b> Certdesk will create an encrypted store in<br>"
+            f"<code>{folder}</code><br>and make you its Administrator.",
+            self,
+        )
+        intro.setWordWrap(True)
+        self.admin = QLineEdit(default_admin, self)
+        self.password = QLineEdit(self)
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText(f"at least {users.MIN_PASSWORD_LENGTH} characters")
+        self.confirm = QLineEdit(self)
+        self.confirm.setEchoMode(QLineEdit.EchoMode.Password)
+        self.admin_error = _error_label(self)
+        self.password_error = _error_label(self)
+        self.confirm_error = _error_label(self)
+        warning = QLabel(
+            "Nothing recovers a lost password. Write it down somewhere safe and keep "
+            "backups of the store folder.",
+            self,
+        )
+        warning.setWordWrap(True)
+        self.error = _error_label(self)
+        self.buttons = QDialogButtonBox(self)
+        self.create_button = self.buttons.addButton(
+            "Create store", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.buttons.addButton("Quit", QDialogButtonBox.ButtonRole.RejectRole)
+        self.create_button.setDefault(True)
+        self.buttons.accepted.connect(self.create)
+        self.buttons.rejected.connect(self.reject)
+
+        form = QFormLayout()
+        form.addRow("Administrator:", self.admin)
+        form.addRow("", self.admin_error)
+        form.addRow("Password:", self.password)
+        form.addRow("", self.password_error)
+        form.addRow("Confirm password:", self.confirm)
+        form.addRow("", self.confirm_error)
+        layout = QVBoxLayout(self)
+        layout.addWidget(_heading(self, "Welcome to Certdesk"))
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(warning)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        (self.password if default_admin else self.admin).setFocus()
+
+    def _validate(self) -> bool:
+        for label in (self.admin_error, self.password_error, self.confirm_error, self.error):
+            label.hide()
+        ok = True
+        try:
+            users.validate_user_name(self.admin.text())
+        except CertdeskError as exc:
+            _show_error(self.admin_error, exc)
+            ok = False
+        try:
+            users.validate_new_password(self.password.text())
+        except CertdeskError as exc:
+            _show_error(self.password_error, exc)
+            ok = False
+        if ok and self.confirm.text() != self.password.text():
+            _show_error(self.confirm_error, ValidationError("confirm", "the two passwords differ"))
+            ok = False
+        return ok
+
+    def create(self) -> None:
+        if not self._validate():
+            return
+        self.create_button.setEnabled(False)
+        self.create_button.setText("Creating…")
+        self._task = run_task(
+            users.initialise_store,
+            self.folder,
+            self.admin.text().strip(),
+            self.password.text(),
+            owner=self,
+            on_result=self._created,
+            on_error=self._failed,
+        )
+
+    def _created(self, result) -> None:
+        self.session, _ = result
+        QSettings().setValue("login/last_user", self.session.user_name)
+        self.accept()
+
+    def _failed(self, error: BaseException) -> None:
+        self.create_button.setEnabled(True)
+        self.create_button.setText("Create store")
+        _show_error(self.error, error)

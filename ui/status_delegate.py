@@ -1,0 +1,38 @@
+"""Paints the Status column: four fixed icon slots (enabled, owner, PIN, reason)."""
+
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate
+
+from ui.certificates_model import CertificatesModel
+from ui.icons import icon
+
+ICON = 16
+GAP = 6
+
+
+class StatusDelegate(QStyledItemDelegate):
+    def paint(self, painter, option, index) -> None:
+        row = index.data(CertificatesModel.ROW_ROLE)
+        self.initStyleOption(option, index)
+        option.text = ""
+        style = option.widget.style() if option.widget else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, option.widget)
+        if row is None:
+            return
+        slots = (
+            "enabled" if row.enabled else "disabled",
+            "owner" if row.owner else None,
+            "pin" if row.has_pin else None,
+            "reason" if row.ask_reason else None,
+        )
+        top = option.rect.top() + (option.rect.height() - ICON) // 2
+        left = option.rect.left() + GAP
+        for name in slots:
+            if name:
+                icon(name).paint(
+                    painter, QRect(left, top, ICON, ICON), Qt.AlignmentFlag.AlignCenter
+                )
+            left += ICON + GAP
+
+    def sizeHint(self, option, index) -> QSize:
+        return QSize(GAP + 4 * (ICON + GAP), ICON + 8)

@@ -1,0 +1,96 @@
+"""Run a function off the GUI thread and get its result or exception back on it."""
+
+import contextlib
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+from app.store import close_thread_connection
+
+
+class _Relay(QObject):
+    """Lives on the GUI thread: signals from the worker reach its slots queued, so the
+    callbacks always run on the GUI thread."""
+
+    _succeeded = Signal(object)
+    _failed = Signal(object)
+    _progressed = Signal(int, int, str)
+    finished = Signal()
+
+    def __init__(self, owner: QObject, on_result, on_error, on_progress):
+        # A child of the owner: if the owner is destroyed first, so is the relay, and a
+        # late result is dropped instead of reaching a deleted widget.
+        super().__init__(owner)
+        self._on_result, self._on_error, self._on_progress = on_result, on_error, on_progress
+        self._succeeded.connect(self._deliver_result)
+        self._failed.connect(self._deliver_error)
+        self._progressed.connect(self._deliver_progress)
+
+    @Slot(object)
+    def _deliver_result(self, result) -> None:
+        try:
+            self._on_result(result)
+        finally:
+            self.finished.emit()
+
+    @Slot(object)
+    def _deliver_error(self, error) -> None:
+        try:
+            self._on_error(error)
+        finally:
+            self.finished.emit()
+
+    @Slot(int, int, str)
+    def _deliver_progress(self, done: int, total: int, text: str) -> None:
+        if self._on_progress is not None:
+            self._on_progress(done, total, text)
+
+
+_running: set["Task"] = set()  # a running task must not be collected under the pool
+
+
+class Task(QRunnable):
+    def __init__(self, relay: _Relay, fn: Callable, args, kwargs):
+        super().__init__()
+        self.relay = relay
+        self._fn, self._args, self._kwargs = fn, args, kwargs
+
+    def run(self) -> None:
+        try:
+            result = self._fn(*self._args, **self._kwargs)
+        except BaseException as exc:
+            self._emit(self.relay._failed, exc)
+        else:
+            self._emit(self.relay._succeeded, result)
+        finally:
+            close_thread_connection()
+            _running.discard(self)
+
+    @staticmethod
+    def _emit(signal, value) -> None:
+        with contextlib.suppress(RuntimeError):  # the owner, and with it the relay, is gone
+            signal.emit(value)
+
+
+def run_task(
+    fn: Callable,
+    *args,
+    owner: QObject,
+    on_result: Callable[[object], None],
+    on_error: Callable[[BaseException], None],
+    progress: Callable[[int, int, str], None] | None = None,
+    **kwargs,
+) -> Task:
+    """`fn(*args, **kwargs)` in the pool; `on_result`/`on_error` run on the GUI thread.
+
+    With `progress`, `fn` also gets a `progress(done, total, text)` keyword whose calls
+    reach `progress` on the GUI thread. Nothing is delivered once `owner` is destroyed.
+    """
+    relay = _Relay(owner, on_result, on_error, progress)
+    if progress is not None:
+        kwargs["progress"] = relay._progressed.emit
+    task = Task(relay, fn, args, kwargs)
+    task.setAutoDelete(False)
+    _running.add(task)
+    QThreadPool.globalInstance().start(task)
+    return task
