@@ -34,7 +34,7 @@ class CertificatesTable(QTableView):
         header.setHighlightSections(False)
         header.setStretchLastSection(True)
         header.setSortIndicator(CertificatesModel.COL_NAME, Qt.SortOrder.AscendingOrder)
-        widths = (260, 112, 96, 140, 180, 160, 190)
+        widths = (300, 112, 96, 140, 180, 160, 190)
         for column, width in enumerate(widths):
             header.resizeSection(column, width)
 
