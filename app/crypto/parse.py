@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from cryptography import utils as crypto_utils
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
@@ -36,14 +37,18 @@ class ParsedFile:
 
 
 def quietly(fn, *args):
-    """Call into cryptography without its deprecation warnings about odd certificates
-    (negative serials and the like), which we accept on purpose."""
+    """Call into cryptography without its warnings about odd but readable inputs
+    (negative serials, BER where DER belongs), which we accept on purpose."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", crypto_utils.CryptographyDeprecationWarning)
+        warnings.simplefilter("ignore", UserWarning)
         return fn(*args)
 
 
 def parse(data: bytes, password: bytes | None = None) -> ParsedFile:
+    if password is not None and b"\x00" in password:
+        # OpenSSL takes passwords as C strings; it would panic rather than refuse.
+        raise PasswordRequiredError("the password contains a NUL character, which none can")
     if not data.strip():
         raise ImportFormatError("the file is empty")
     if b"-----BEGIN " in data:
@@ -109,14 +114,19 @@ def _load_der_certificate(der: bytes, where: str) -> x509.Certificate:
         # Force the fields every listing needs, so a damaged one fails here, not later.
         quietly(lambda: (cert.serial_number, cert.not_valid_after_utc, cert.issuer))
         return cert
-    except ValueError as exc:
+    except (ValueError, x509.InvalidVersion) as exc:
         raise ImportFormatError(f"{where}: damaged certificate ({_short(exc)})") from None
 
 
 def _load_pkcs7(der: bytes, where: str) -> list[x509.Certificate]:
     try:
         certs = quietly(pkcs7.load_der_pkcs7_certificates, der)
-    except ValueError as exc:
+    except UnsupportedAlgorithm:
+        raise ImportFormatError(
+            f"{where}: a PKCS#7/CMS message of another kind (encrypted or enveloped data?), "
+            "not a certificate bundle"
+        ) from None
+    except (ValueError, x509.InvalidVersion) as exc:
         raise ImportFormatError(f"{where}: damaged PKCS#7 ({_short(exc)})") from None
     if not certs:
         raise ImportFormatError(f"{where}: the PKCS#7 holds no certificates")
