@@ -14,6 +14,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def from_micros(value: int) -> dt.datetime:
+    """The aware UTC datetime a `UtcDateTimeField` stores as `value`."""
+    return EPOCH + dt.timedelta(microseconds=value)
+
+
 class UtcDateTimeField(peewee.BigIntegerField):
     """An aware UTC datetime stored as microseconds since the epoch.
 
@@ -29,9 +34,7 @@ class UtcDateTimeField(peewee.BigIntegerField):
         return (value - EPOCH) // dt.timedelta(microseconds=1)
 
     def python_value(self, value):
-        if value is None:
-            return None
-        return EPOCH + dt.timedelta(microseconds=value)
+        return None if value is None else from_micros(value)
 
 
 class BaseModel(peewee.Model):
