@@ -15,12 +15,11 @@ from pathlib import Path
 
 from app import __version__, remember
 from app.errors import AuthenticationError, CertdeskError
-from app.services import certificates, users
+from app.services import certificates, groups, lifecycle, users
 from app.services.certificates import CertificateRow
 from app.services.session import Session
+from app.services.targets import BulkResult
 from app.store import resolve_store_dir
-
-COMMANDS = ("init", "import", "list", "show", "export")
 
 
 class Failed(Exception):
@@ -91,6 +90,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("alias", metavar="ALIAS")
     p.add_argument("--out", required=True, metavar="PATH")
     p.add_argument("--format", choices=("der", "pem"), default="der")
+
+    for name, what in (("enable", "enable"), ("disable", "disable")):
+        p = sub.add_parser(name, parents=[common], help=f"{what} certificates")
+        p.add_argument("aliases", nargs="+", metavar="ALIAS")
+
+    p = sub.add_parser(
+        "delete", parents=[common], help="delete certificates and destroy their private keys"
+    )
+    p.add_argument("aliases", nargs="+", metavar="ALIAS")
+    p.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
+
+    p = sub.add_parser("group", parents=[common], help="put certificates in groups or take out")
+    group_sub = p.add_subparsers(dest="group_command", metavar="ACTION", required=True)
+    for name, what in (("add", "put certificates in GROUP"), ("remove", "take them out")):
+        g = group_sub.add_parser(name, parents=[common], help=what)
+        g.add_argument("group", metavar="GROUP")
+        g.add_argument("aliases", nargs="+", metavar="ALIAS")
     return parser
 
 
@@ -269,7 +285,9 @@ def cmd_list(args, folder: Path) -> int:
     finally:
         session.close()
     if args.json:
-        json.dump([certificate_json(r) for r in rows], sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write(
+            json.dumps([certificate_json(r) for r in rows], indent=2, ensure_ascii=False)
+        )
         print()
         return 0
     if not rows:
@@ -346,10 +364,54 @@ def cmd_export(args, folder: Path) -> int:
     return 0
 
 
+def cmd_enable(args, folder: Path) -> int:
+    return _bulk(folder, lambda s: lifecycle.set_enabled(s, args.aliases, True))
+
+
+def cmd_disable(args, folder: Path) -> int:
+    return _bulk(folder, lambda s: lifecycle.set_enabled(s, args.aliases, False))
+
+
+def cmd_delete(args, folder: Path) -> int:
+    if not args.yes:
+        _problem(
+            "delete destroys the certificates and their private keys and cannot be undone; "
+            "add --yes to confirm"
+        )
+        return 2
+    return _bulk(folder, lambda s: lifecycle.delete_certificates(s, args.aliases))
+
+
+def cmd_group(args, folder: Path) -> int:
+    operation = groups.add_to_groups if args.group_command == "add" else groups.remove_from_groups
+    return _bulk(folder, lambda s: operation(s, args.aliases, [args.group]))
+
+
+def _bulk(folder: Path, operation) -> int:
+    """Sign in, run a bulk operation, print one line per certificate; exit 1 if any failed."""
+    session = _sign_in(folder)
+    try:
+        result: BulkResult = operation(session)
+    finally:
+        session.close()
+    for outcome in result.outcomes:
+        if outcome.ok:
+            print(f"{outcome.target}: {outcome.message}")
+        else:
+            _problem(f"{outcome.target}: {outcome.message}")
+    if result.failures:
+        raise Failed
+    return 0
+
+
 HANDLERS = {
     "init": cmd_init,
     "import": cmd_import,
     "list": cmd_list,
     "show": cmd_show,
     "export": cmd_export,
+    "enable": cmd_enable,
+    "disable": cmd_disable,
+    "delete": cmd_delete,
+    "group": cmd_group,
 }

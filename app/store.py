@@ -8,6 +8,7 @@ master key). Private keys are sealed again inside the database under a sub-key.
 import os
 import secrets
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +94,18 @@ class Store:
 
     def master_key(self) -> bytes:
         return bytes(self._master_key)
+
+    def checkpoint(self, attempts: int = 20) -> bool:
+        """Copy the write-ahead log into the database and empty it, so that page images
+        of deleted rows do not linger in the -wal file. A reader in the middle of a
+        read holds the log back: try again briefly; False if it never let go (the next
+        checkpoint finishes the job)."""
+        for attempt in range(attempts):
+            busy, _, _ = self.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                return True
+            time.sleep(0.05 * (attempt + 1) / 4)
+        return False
 
     def close(self) -> None:
         if not self.db.is_closed():

@@ -2,15 +2,18 @@
 fail backend unless a test installs its own; Qt runs offscreen."""
 
 import os
+import subprocess
+import sys
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
-import pytest  # noqa: E402
-from PySide6.QtCore import QCoreApplication, QSettings, QThreadPool  # noqa: E402
+import pytest
 
-from app import keyslots, remember  # noqa: E402
-from tests import certgen  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QSettings, QThreadPool
+
+from app import keyslots, remember
+from tests import certgen
 
 PASSWORD = "correct horse battery"
 
@@ -61,3 +64,29 @@ def session(store_dir):
 @pytest.fixture
 def certs():
     return certgen
+
+
+@pytest.fixture
+def cli(tmp_path, store_dir):
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path / "home"),
+        "XDG_DATA_HOME": str(tmp_path / "home" / "data"),
+        "CERTDESK_STORE": str(store_dir),
+        "CERTDESK_USER": "admin",
+        "CERTDESK_PASSWORD": PASSWORD,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
+
+    def run(*args, env_extra=None, drop=()):
+        run_env = {k: v for k, v in (env | (env_extra or {})).items() if k not in drop}
+        return subprocess.run(
+            [sys.executable, "-m", "app", *args],
+            env=run_env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+        )
+
+    return run

@@ -17,32 +17,6 @@ CONTRACT_KEYS = {
 }  # fmt: skip
 
 
-@pytest.fixture
-def cli(tmp_path, store_dir):
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path / "home"),
-        "XDG_DATA_HOME": str(tmp_path / "home" / "data"),
-        "CERTDESK_STORE": str(store_dir),
-        "CERTDESK_USER": "admin",
-        "CERTDESK_PASSWORD": PASSWORD,
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-    }
-
-    def run(*args, env_extra=None, drop=()):
-        run_env = {k: v for k, v in (env | (env_extra or {})).items() if k not in drop}
-        return subprocess.run(
-            [sys.executable, "-m", "app", *args],
-            env=run_env,
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=120,
-        )
-
-    return run
-
-
 def one_line_error(result) -> str:
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()

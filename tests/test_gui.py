@@ -3,7 +3,7 @@
 import keyring
 import pytest
 
-from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
@@ -12,6 +12,7 @@ from app.services import certificates, users
 from app.store import store_exists
 from tests.conftest import PASSWORD
 from tests.test_remember import MemoryKeyring
+from ui.certificates_model import CertificatesModel
 from ui.certificates_view import EMPTY_HINT
 from ui.login import FirstRunDialog, LoginDialog
 from ui.main_window import MainWindow
@@ -220,9 +221,14 @@ def test_clicking_a_header_sorts(qtbot, window, session, tmp_path, certs):
     certificates.import_files(session, cert_files(certs, tmp_path, ["b", "a", "c"]))
     window.certificates.reload()
     wait_rows(qtbot, window, 3)
-    table = window.certificates.table
-    table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+    header = window.certificates.table.horizontalHeader()
+    name = CertificatesModel.COL_NAME
+    where = QPoint(header.sectionViewportPosition(name) + 20, header.height() // 2)
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=where)
     assert [window.certificates.model.row_at(i).alias for i in range(3)] == ["c", "b", "a"]
+    checkbox = QPoint(header.sectionViewportPosition(CertificatesModel.COL_CHECK) + 8, 5)
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=checkbox)
+    assert header.sortIndicatorSection() == name  # the checkbox section does not sort
 
 
 def test_window_state_is_remembered(qtbot, session, store_dir):
@@ -231,7 +237,7 @@ def test_window_state_is_remembered(qtbot, session, store_dir):
     first.show()
     first.resize(700, 500)  # within the offscreen screen (800×600)
     header = first.certificates.table.horizontalHeader()
-    header.resizeSection(0, 333)
+    header.resizeSection(CertificatesModel.COL_NAME, 333)
     first.certificates.table.sortByColumn(6, Qt.SortOrder.DescendingOrder)
     first.close()  # also closes the session
     again, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
@@ -239,7 +245,7 @@ def test_window_state_is_remembered(qtbot, session, store_dir):
     qtbot.addWidget(second)
     second.show()
     header = second.certificates.table.horizontalHeader()
-    assert header.sectionSize(0) == 333
+    assert header.sectionSize(CertificatesModel.COL_NAME) == 333
     assert header.sortIndicatorSection() == 6
     assert header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
     assert (second.width(), second.height()) == (700, 500)

@@ -16,8 +16,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtCore import QCoreApplication, QSettings, QTimer
 from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
 
 from app.services import certificates, users
 from tests import certgen
@@ -91,6 +92,41 @@ def dark_palette() -> QPalette:
     return palette
 
 
+def grab_modal(path: Path, then=lambda w: w.reject()) -> None:
+    """Save the next modal dialog as it opens, then close it."""
+
+    def shoot() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(20, shoot)
+            return
+        dialog.grab().save(str(path))
+        then(dialog)
+
+    QTimer.singleShot(50, shoot)
+
+
+def operations(window: MainWindow, out: Path, suffix: str) -> None:
+    view = window.certificates
+    model = view.model
+    model.set_checked([model.row_at(i).id for i in (1, 2, 4, 5, 7)], True)
+    QCoreApplication.processEvents()
+    window.grab().save(str(out / f"selection-toolbar{suffix}.png"))
+    view.actions.popup_menu(3, window.mapToGlobal(window.rect().center()))
+    QCoreApplication.processEvents()
+    view.actions.menu.grab().save(str(out / f"context-menu{suffix}.png"))
+    view.actions.menu.close()
+    grab_modal(out / f"group-dialog{suffix}.png")
+    view.actions.add_groups(model.checked_ids())
+    grab_modal(out / f"delete-confirmation{suffix}.png")
+    view.actions.delete(model.checked_ids())
+    grab_modal(out / f"delete-one-confirmation{suffix}.png")
+    view.actions.delete([model.row_at(0).id])
+    window.sidebar.setCurrentRow(1)
+    QCoreApplication.processEvents()
+    window.grab().save(str(out / f"groups-view{suffix}.png"))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
@@ -141,6 +177,10 @@ def main() -> int:
     QCoreApplication.processEvents()
     window.certificates._apply_filter()
     window.grab().save(str(args.out / f"main-window-filtered{suffix}.png"))
+    window.certificates.search.clear()
+    window.certificates.expiry.setCurrentIndex(0)
+    window.certificates._apply_filter()
+    operations(window, args.out, suffix)
     window.close()
     print(f"screenshots in {args.out}")
     return 0

@@ -8,7 +8,7 @@ slower at 100,000 rows. `data()` formats stored values; it never parses or queri
 import datetime as dt
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 
 from app.services.certificates import CertificateRow
@@ -39,9 +39,35 @@ def status_text(row: CertificateRow) -> str:
 
 
 class CertificatesModel(QAbstractTableModel):
-    COL_NAME, COL_STATUS, COL_USAGE, COL_LAST_USE, COL_GROUPS, COL_POLICIES, COL_VALID_TO = range(7)
-    HEADERS = ("Name", "Status", "Usage Count", "Last Use (UTC)", "Groups", "Policies", "Valid To")
+    (
+        COL_CHECK,
+        COL_NAME,
+        COL_STATUS,
+        COL_USAGE,
+        COL_LAST_USE,
+        COL_GROUPS,
+        COL_POLICIES,
+        COL_VALID_TO,
+        COL_ACTIONS,
+    ) = range(9)
+    HEADERS = (
+        "",
+        "Name",
+        "Status",
+        "Usage Count",
+        "Last Use (UTC)",
+        "Groups",
+        "Policies",
+        "Valid To",
+        "",
+    )
+    UNSORTABLE = (COL_CHECK, COL_ACTIONS)
     ROW_ROLE = Qt.ItemDataRole.UserRole + 1
+    # Removing more separate runs of rows than this resets the model instead: each
+    # beginRemoveRows walks the view's persistent indexes.
+    MAX_REMOVE_RUNS = 64
+
+    checkedChanged = Signal(int)  # how many rows are checked
 
     def __init__(self, parent=None, clock: Callable[[], dt.datetime] | None = None):
         super().__init__(parent)
@@ -50,6 +76,8 @@ class CertificatesModel(QAbstractTableModel):
         self._rows: list[CertificateRow] = []
         self._haystacks: list[str] = []
         self._visible: list[int] = []  # indices into _rows, filtered and sorted
+        self._position: dict[int, int] = {}  # certificate id -> index into _rows
+        self._checked: set[int] = set()  # certificate ids
         self._sort_keys: dict[int, list] = {}
         self._query = ""
         self._expiry = FILTER_ALL
@@ -62,13 +90,127 @@ class CertificatesModel(QAbstractTableModel):
         self.beginResetModel()
         self._now = self._clock()
         self._rows = list(rows)
-        self._haystacks = [
-            "\n".join((r.alias, r.subject, r.issuer, r.serial, r.sha1, r.sha256)).casefold()
-            for r in self._rows
-        ]
+        self._haystacks = [_haystack(r) for r in self._rows]
+        self._position = {r.id: i for i, r in enumerate(self._rows)}
+        self._checked &= self._position.keys()
         self._sort_keys.clear()
         self._visible = self._filtered_sorted()
         self.endResetModel()
+        self.checkedChanged.emit(len(self._checked))
+
+    def update_rows(self, rows: Sequence[CertificateRow]) -> None:
+        """New values for rows already shown; they keep their place until the next sort
+        or filter, so that the row the user acted on does not jump away."""
+        changed = []
+        for row in rows:
+            i = self._position.get(row.id)
+            if i is None:
+                continue
+            self._rows[i] = row
+            self._haystacks[i] = _haystack(row)
+            for column, keys in self._sort_keys.items():
+                keys[i] = self._key(column, row)
+            changed.append(i)
+        if not changed:
+            return
+        where = {i: n for n, i in enumerate(self._visible)}
+        shown = sorted(where[i] for i in changed if i in where)
+        last = self.columnCount() - 1
+        for first, end in _runs(shown):
+            self.dataChanged.emit(self.index(first, 0), self.index(end, last))
+
+    def remove_ids(self, ids: Sequence[int]) -> None:
+        """Drop deleted certificates, keeping the rest of the view (selection, scroll)."""
+        gone = {self._position[i] for i in ids if i in self._position}
+        if not gone:
+            return
+        shown = [n for n, i in enumerate(self._visible) if i in gone]
+        runs = list(_runs(shown))
+        if len(runs) > self.MAX_REMOVE_RUNS:
+            self.beginResetModel()
+        for first, end in reversed(runs if len(runs) <= self.MAX_REMOVE_RUNS else []):
+            self.beginRemoveRows(QModelIndex(), first, end)
+            del self._visible[first : end + 1]
+            self.endRemoveRows()
+        keep = [i for i in range(len(self._rows)) if i not in gone]
+        renumber = {old: new for new, old in enumerate(keep)}
+        self._rows = [self._rows[i] for i in keep]
+        self._haystacks = [self._haystacks[i] for i in keep]
+        self._sort_keys = {c: [k[i] for i in keep] for c, k in self._sort_keys.items()}
+        self._position = {r.id: n for n, r in enumerate(self._rows)}
+        self._visible = [renumber[i] for i in self._visible if i in renumber]
+        if len(runs) > self.MAX_REMOVE_RUNS:
+            self.endResetModel()
+        before = len(self._checked)
+        self._checked.difference_update(ids)
+        if len(self._checked) != before:
+            self.checkedChanged.emit(len(self._checked))
+
+    # -- checks -------------------------------------------------------------------
+
+    def checked_ids(self) -> list[int]:
+        """Checked certificates in the order shown (hidden checked ones last)."""
+        checked = self._checked
+        shown = [self._rows[i].id for i in self._visible if self._rows[i].id in checked]
+        hidden = checked.difference(shown)
+        return shown + [r.id for r in self._rows if r.id in hidden]
+
+    def checked_rows(self) -> list[CertificateRow]:
+        return [self._rows[self._position[i]] for i in self.checked_ids()]
+
+    def row_by_id(self, certificate_id: int) -> CertificateRow | None:
+        i = self._position.get(certificate_id)
+        return None if i is None else self._rows[i]
+
+    def visible_row_of(self, certificate_id: int) -> int | None:
+        i = self._position.get(certificate_id)
+        if i is None:
+            return None
+        try:
+            return self._visible.index(i)
+        except ValueError:
+            return None
+
+    def set_checked(self, ids: Sequence[int], checked: bool) -> None:
+        if checked:
+            self._checked.update(i for i in ids if i in self._position)
+        else:
+            self._checked.difference_update(ids)
+        self._checks_changed()
+
+    def toggle_checked(self, visible_row: int) -> None:
+        cid = self.row_at(visible_row).id
+        self.set_checked([cid], cid not in self._checked)
+
+    def check_visible(self, checked: bool) -> None:
+        """The header checkbox: all rows the search and filter show, and only those."""
+        ids = [self._rows[i].id for i in self._visible]
+        if checked:
+            self._checked.update(ids)
+        else:
+            self._checked.difference_update(ids)
+        self._checks_changed()
+
+    def visible_check_state(self) -> Qt.CheckState:
+        if not self._visible or not self._checked:
+            return Qt.CheckState.Unchecked
+        checked, rows = self._checked, self._rows
+        count = sum(1 for i in self._visible if rows[i].id in checked)
+        if count == 0:
+            return Qt.CheckState.Unchecked
+        if count == len(self._visible):
+            return Qt.CheckState.Checked
+        return Qt.CheckState.PartiallyChecked
+
+    def _checks_changed(self) -> None:
+        if self._visible:
+            self.dataChanged.emit(
+                self.index(0, self.COL_CHECK),
+                self.index(len(self._visible) - 1, self.COL_CHECK),
+                [Qt.ItemDataRole.CheckStateRole],
+            )
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, self.COL_CHECK, self.COL_CHECK)
+        self.checkedChanged.emit(len(self._checked))
 
     def set_filter(self, query: str, expiry: str = FILTER_ALL) -> None:
         query = query.strip().casefold()
@@ -78,6 +220,7 @@ class CertificatesModel(QAbstractTableModel):
         self._query, self._expiry = query, expiry
         self._visible = self._filtered_sorted()
         self.endResetModel()
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, self.COL_CHECK, self.COL_CHECK)
 
     def total_count(self) -> int:
         return len(self._rows)
@@ -111,23 +254,26 @@ class CertificatesModel(QAbstractTableModel):
 
     def _keys(self, column: int) -> list:
         if column not in self._sort_keys:
-            key = {
-                self.COL_NAME: lambda r: r.alias.casefold(),
-                self.COL_STATUS: lambda r: (
-                    r.enabled,
-                    r.owner is not None,
-                    r.has_pin,
-                    r.ask_reason,
-                ),
-                self.COL_USAGE: lambda r: r.usage_count,
-                self.COL_LAST_USE: lambda r: (r.last_used is not None, r.last_used or self._now),
-                self.COL_GROUPS: lambda r: ", ".join(r.groups).casefold(),
-                self.COL_POLICIES: lambda r: ", ".join(r.policies).casefold(),
-                self.COL_VALID_TO: lambda r: r.valid_to,
-            }[column]
-            # Ties are broken by name, so equal values keep a predictable order.
-            self._sort_keys[column] = [(key(r), r.alias.casefold(), r.id) for r in self._rows]
+            self._sort_keys[column] = [self._key(column, r) for r in self._rows]
         return self._sort_keys[column]
+
+    def _key(self, column: int, r: CertificateRow) -> tuple:
+        # Ties are broken by name, so equal values keep a predictable order.
+        if column == self.COL_STATUS:
+            value = (r.enabled, r.owner is not None, r.has_pin, r.ask_reason)
+        elif column == self.COL_USAGE:
+            value = r.usage_count
+        elif column == self.COL_LAST_USE:
+            value = (r.last_used is not None, r.last_used or self._now)
+        elif column == self.COL_GROUPS:
+            value = ", ".join(r.groups).casefold()
+        elif column == self.COL_POLICIES:
+            value = ", ".join(r.policies).casefold()
+        elif column == self.COL_VALID_TO:
+            value = r.valid_to
+        else:
+            value = ""
+        return (value, r.alias.casefold(), r.id)
 
     # -- Qt model interface -------------------------------------------------------
 
@@ -143,6 +289,8 @@ class CertificatesModel(QAbstractTableModel):
         return None
 
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        if column in self.UNSORTABLE:
+            return
         self.layoutAboutToBeChanged.emit()
         self._sort_column, self._sort_order = column, order
         self._visible = self._filtered_sorted()
@@ -153,6 +301,10 @@ class CertificatesModel(QAbstractTableModel):
             return None
         row = self._rows[self._visible[index.row()]]
         column = index.column()
+        if column == self.COL_CHECK:
+            if role == Qt.ItemDataRole.CheckStateRole:
+                return Qt.CheckState.Checked if row.id in self._checked else Qt.CheckState.Unchecked
+            return row if role == self.ROW_ROLE else None
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -166,6 +318,21 @@ class CertificatesModel(QAbstractTableModel):
         if role == self.ROW_ROLE:
             return row
         return None
+
+    def setData(self, index: QModelIndex, value, role=Qt.ItemDataRole.EditRole) -> bool:
+        if not index.isValid() or index.column() != self.COL_CHECK:
+            return False
+        if role != Qt.ItemDataRole.CheckStateRole:
+            return False
+        checked = Qt.CheckState(value) == Qt.CheckState.Checked
+        self.set_checked([self.row_at(index.row()).id], checked)
+        return True
+
+    def flags(self, index: QModelIndex) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.isValid() and index.column() == self.COL_CHECK:
+            flags |= Qt.ItemFlag.ItemIsUserCheckable
+        return flags
 
     def _display(self, row: CertificateRow, column: int):
         if column == self.COL_NAME:
@@ -192,6 +359,8 @@ class CertificatesModel(QAbstractTableModel):
         return date
 
     def _tooltip(self, row: CertificateRow, column: int):
+        if column == self.COL_ACTIONS:
+            return "Actions for this certificate (or right-click the row)"
         if column == self.COL_STATUS:
             return status_text(row)
         if column == self.COL_NAME:
@@ -225,3 +394,22 @@ class CertificatesModel(QAbstractTableModel):
         if days < EXPIRING_DAYS:
             return EXPIRING_TINT
         return None
+
+
+def _haystack(r: CertificateRow) -> str:
+    return "\n".join((r.alias, r.subject, r.issuer, r.serial, r.sha1, r.sha256)).casefold()
+
+
+def _runs(positions: Sequence[int]):
+    """Sorted positions as (first, last) runs of consecutive numbers."""
+    start = previous = None
+    for p in positions:
+        if start is None:
+            start = previous = p
+        elif p == previous + 1:
+            previous = p
+        else:
+            yield start, previous
+            start = previous = p
+    if start is not None:
+        yield start, previous

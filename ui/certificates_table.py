@@ -1,23 +1,37 @@
-"""The certificates QTableView: fixed row height, files dropped on it, a hint when empty."""
+"""The certificates QTableView: fixed row height, a checkbox column with a tri-state
+header, the ⋯ actions column, the context menu, files dropped on it, a hint when empty."""
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPainter
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QKeySequence, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
+from ui.actions_delegate import ActionsDelegate
 from ui.certificates_model import CertificatesModel
+from ui.check_header import CheckHeader
 from ui.status_delegate import StatusDelegate
+
+M = CertificatesModel
 
 
 class CertificatesTable(QTableView):
     filesDropped = Signal(list)
+    menuRequested = Signal(int, QPoint)  # visible row, global position for the menu
+    deleteRequested = Signal()
 
     def __init__(self, model: CertificatesModel, parent=None):
         super().__init__(parent)
+        self.setHorizontalHeader(CheckHeader(M.COL_CHECK, M.UNSORTABLE, self))
         self.setModel(model)
         self.empty_hint = "Loading certificates…"
-        self.setItemDelegateForColumn(CertificatesModel.COL_STATUS, StatusDelegate(self))
+        self.setItemDelegateForColumn(M.COL_STATUS, StatusDelegate(self))
+        self.actions_delegate = ActionsDelegate(self)
+        self.actions_delegate.clicked.connect(self._actions_clicked)
+        self.setItemDelegateForColumn(M.COL_ACTIONS, self.actions_delegate)
+        self.setMouseTracking(True)  # the ⋯ button lights up under the pointer
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._context_menu)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setSortingEnabled(True)
@@ -32,11 +46,54 @@ class CertificatesTable(QTableView):
         rows.setDefaultSectionSize(self.fontMetrics().height() + 10)
         header = self.horizontalHeader()
         header.setHighlightSections(False)
-        header.setStretchLastSection(True)
-        header.setSortIndicator(CertificatesModel.COL_NAME, Qt.SortOrder.AscendingOrder)
-        widths = (300, 112, 96, 140, 180, 160, 190)
+        header.setStretchLastSection(False)
+        header.setSortIndicator(M.COL_NAME, Qt.SortOrder.AscendingOrder)
+        header.setSectionResizeMode(M.COL_VALID_TO, QHeaderView.ResizeMode.Stretch)
+        for column in M.UNSORTABLE:
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+        widths = (32, 290, 104, 96, 132, 140, 130, 180, 40)  # fits a 1280-pixel window
         for column, width in enumerate(widths):
             header.resizeSection(column, width)
+        header.checkClicked.connect(self._header_check_clicked)
+        model.checkedChanged.connect(self._sync_header_check)
+        model.modelReset.connect(self._sync_header_check)
+
+    # Checks: the header box, Space, Ctrl+A; the model keeps which rows are checked.
+
+    def _header_check_clicked(self) -> None:
+        model: CertificatesModel = self.model()
+        model.check_visible(model.visible_check_state() != Qt.CheckState.Checked)
+
+    def _sync_header_check(self, *_args) -> None:
+        self.horizontalHeader().set_check_state(self.model().visible_check_state())
+
+    def keyPressEvent(self, event) -> None:
+        model: CertificatesModel = self.model()
+        current = self.currentIndex()
+        if event.key() == Qt.Key.Key_Space and current.isValid():
+            model.toggle_checked(current.row())
+        elif event.matches(QKeySequence.StandardKey.SelectAll):
+            model.check_visible(True)
+        elif event.key() == Qt.Key.Key_Delete:
+            self.deleteRequested.emit()
+        elif event.key() == Qt.Key.Key_Menu and current.isValid():
+            rect = self.visualRect(current)
+            self.menuRequested.emit(current.row(), self.viewport().mapToGlobal(rect.bottomLeft()))
+        else:
+            super().keyPressEvent(event)
+
+    # The quick-action menu: the ⋯ button and right-click open the same one.
+
+    def _actions_clicked(self, index: QModelIndex, rect) -> None:
+        self.setCurrentIndex(index)
+        self.menuRequested.emit(index.row(), self.viewport().mapToGlobal(rect.bottomLeft()))
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.indexAt(pos)
+        if index.isValid():
+            if not self.selectionModel().isRowSelected(index.row(), QModelIndex()):
+                self.setCurrentIndex(index)
+            self.menuRequested.emit(index.row(), self.viewport().mapToGlobal(pos))
 
     # Drops: local files only; folders and everything else are refused at the door.
 

@@ -1,11 +1,13 @@
 """The Certificates page: import, search, expiry filter and the table."""
 
 from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QMessageBox,
     QToolButton,
@@ -17,6 +19,7 @@ from app.services import certificates
 from app.services.session import Session
 from models.permissions import CERTIFICATES_IMPORT
 from ui import certificates_model as cm
+from ui.certificate_actions import CertificateActions
 from ui.certificates_table import CertificatesTable
 from ui.icons import icon
 from ui.import_flow import FILE_FILTER, ImportFlow
@@ -46,6 +49,11 @@ class CertificatesView(QWidget):
         self.model = cm.CertificatesModel(self)
         self.table = CertificatesTable(self.model, self)
         self.table.filesDropped.connect(self.import_files)
+        self.actions = CertificateActions(session, self.model, self)
+        self.table.menuRequested.connect(self.actions.popup_menu)
+        self.table.deleteRequested.connect(self._delete_key)
+        self.selection_bar = self._selection_bar()
+        self.model.checkedChanged.connect(self._show_checked)
 
         self.import_action = QAction(icon("import"), "Import…", self)
         self.import_action.setShortcut(QKeySequence("Ctrl+I"))
@@ -87,7 +95,57 @@ class CertificatesView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 0)
         layout.addLayout(bar)
+        layout.addWidget(self.selection_bar)
         layout.addWidget(self.table)
+        self._show_checked(0)
+
+    # -- checked rows -------------------------------------------------------------
+
+    def _selection_bar(self) -> QFrame:
+        """Shown while rows are checked: how many, and what can be done to all of them."""
+        frame = QFrame(self)
+        frame.setObjectName("selectionBar")
+        frame.setFrameShape(QFrame.Shape.StyledPanel)
+        frame.setAutoFillBackground(True)
+        frame.setBackgroundRole(QPalette.ColorRole.AlternateBase)
+        row = QHBoxLayout(frame)
+        row.setContentsMargins(8, 2, 8, 2)
+        self.checked_label = QLabel(frame)
+        self.checked_label.setMinimumWidth(
+            self.checked_label.fontMetrics().horizontalAdvance("000,000 selected") + 8
+        )
+        row.addWidget(self.checked_label)
+        for action in (
+            self.actions.add_groups_checked,
+            self.actions.remove_groups_checked,
+            self.actions.enable_checked,
+            self.actions.disable_checked,
+            self.actions.delete_checked,
+        ):
+            button = QToolButton(frame)
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            button.setAutoRaise(True)
+            row.addWidget(button)
+        row.addStretch(1)
+        clear = QToolButton(frame)
+        clear.setText("Clear Selection")
+        clear.setAutoRaise(True)
+        clear.clicked.connect(lambda: self.model.set_checked(self.model.checked_ids(), False))
+        row.addWidget(clear)
+        return frame
+
+    def _show_checked(self, count: int) -> None:
+        self.checked_label.setText(f"{count:,} selected")
+        self.selection_bar.setVisible(count > 0)
+
+    def _delete_key(self) -> None:
+        """Delete asks about the checked rows, or else the current one."""
+        ids = self.model.checked_ids()
+        current = self.table.currentIndex()
+        if not ids and current.isValid():
+            ids = [self.model.row_at(current.row()).id]
+        self.actions.delete(ids)
 
     def _focus_search(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)

@@ -24,27 +24,9 @@ from app import remember
 from app.errors import CertdeskError, ValidationError
 from app.services import users
 from app.services.session import Session
+from ui.feedback import error_label, show_error
 from ui.icons import icon
 from ui.tasks import run_task
-
-
-def _error_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setWordWrap(True)
-    label.setStyleSheet("color: #d23c3c;")  # reads on light and dark palettes
-    label.hide()
-    return label
-
-
-def _show_error(label: QLabel, error: BaseException) -> None:
-    if isinstance(error, ValidationError):
-        text = error.reason[:1].upper() + error.reason[1:] + "."
-    elif isinstance(error, CertdeskError):
-        text = str(error)
-    else:
-        text = f"Unexpected error: {error}"
-    label.setText(text)
-    label.show()
 
 
 def _heading(parent: QWidget, text: str) -> QWidget:
@@ -82,7 +64,7 @@ class LoginDialog(QDialog):
         self.remember = QCheckBox("Remember me on this workstation", self)
         self.remember.setToolTip("Keeps the unlock secret in the operating system's keyring.")
         self.remember.hide()  # offered only once a real keyring has answered
-        self.error = _error_label(self)
+        self.error = error_label(self)
         self.buttons = QDialogButtonBox(self)
         self.unlock_button = self.buttons.addButton(
             "Unlock", QDialogButtonBox.ButtonRole.AcceptRole
@@ -111,7 +93,7 @@ class LoginDialog(QDialog):
         try:
             names = users.store_user_names(self.folder)
         except CertdeskError as exc:
-            _show_error(self.error, exc)
+            show_error(self.error, exc)
             self.unlock_button.setEnabled(False)
             return
         self.user.addItems(names)
@@ -159,7 +141,7 @@ class LoginDialog(QDialog):
         password = self.password.text()
         kek = self._remembered.get(name) if not password else None
         if not password and kek is None:
-            _show_error(self.error, CertdeskError("Type the password."))
+            show_error(self.error, CertdeskError("Type the password."))
             return
         self._set_busy(True)
         self._task = run_task(
@@ -190,7 +172,7 @@ class LoginDialog(QDialog):
     def _failed(self, error: BaseException) -> None:
         self._set_busy(False)
         self._remembered.pop(self.user.currentText(), None)
-        _show_error(self.error, error)
+        show_error(self.error, error)
         self.password.selectAll()
         self.password.setFocus()
 
@@ -224,16 +206,16 @@ class FirstRunDialog(QDialog):
         self.password.setPlaceholderText(f"at least {users.MIN_PASSWORD_LENGTH} characters")
         self.confirm = QLineEdit(self)
         self.confirm.setEchoMode(QLineEdit.EchoMode.Password)
-        self.admin_error = _error_label(self)
-        self.password_error = _error_label(self)
-        self.confirm_error = _error_label(self)
+        self.admin_error = error_label(self)
+        self.password_error = error_label(self)
+        self.confirm_error = error_label(self)
         warning = QLabel(
             "Nothing recovers a lost password. Write it down somewhere safe and keep "
             "backups of the store folder.",
             self,
         )
         warning.setWordWrap(True)
-        self.error = _error_label(self)
+        self.error = error_label(self)
         self.buttons = QDialogButtonBox(self)
         self.create_button = self.buttons.addButton(
             "Create store", QDialogButtonBox.ButtonRole.AcceptRole
@@ -266,15 +248,15 @@ class FirstRunDialog(QDialog):
         try:
             users.validate_user_name(self.admin.text())
         except CertdeskError as exc:
-            _show_error(self.admin_error, exc)
+            show_error(self.admin_error, exc)
             ok = False
         try:
             users.validate_new_password(self.password.text())
         except CertdeskError as exc:
-            _show_error(self.password_error, exc)
+            show_error(self.password_error, exc)
             ok = False
         if ok and self.confirm.text() != self.password.text():
-            _show_error(self.confirm_error, ValidationError("confirm", "the two passwords differ"))
+            show_error(self.confirm_error, ValidationError("confirm", "the two passwords differ"))
             ok = False
         return ok
 
@@ -301,4 +283,4 @@ class FirstRunDialog(QDialog):
     def _failed(self, error: BaseException) -> None:
         self.create_button.setEnabled(True)
         self.create_button.setText("Create store")
-        _show_error(self.error, error)
+        show_error(self.error, error)

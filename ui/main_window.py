@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 from app import __version__
 from app.services.session import Session
 from ui.certificates_view import CertificatesView
+from ui.groups_view import GroupsView
 from ui.icons import icon
 
 
@@ -26,12 +27,14 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Certdesk")
         self.setWindowIcon(icon("app"))
         self.certificates = CertificatesView(session, self)
+        self.groups = GroupsView(session, self)
 
         self.sidebar = QListWidget(self)
         self.sidebar.setIconSize(QSize(16, 16))
         self.sidebar.setFixedWidth(170)
         self.pages = QStackedWidget(self)
         self._add_page("Certificates", "certificate", self.certificates)
+        self._add_page("Certificate Groups", "group", self.groups)
         self.sidebar.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.sidebar.setCurrentRow(0)
 
@@ -54,10 +57,14 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(user_label)
         self.certificates.countsChanged.connect(self._show_counts)
         self.certificates.imported.connect(self._show_import_result)
+        self.certificates.actions.message.connect(self._show_message)
+        self.certificates.actions.groupsChanged.connect(self.groups.reload)
+        self.groups.changed.connect(self.certificates.reload)
 
         self.resize(1280, 760)
         self._restore_state()
         self.certificates.reload()
+        self.groups.reload()
 
     def _add_page(self, title: str, icon_name: str, page: QWidget) -> None:
         QListWidgetItem(icon(icon_name), title, self.sidebar)
@@ -91,6 +98,9 @@ class MainWindow(QMainWindow):
         noun = "certificate" if total == 1 else "certificates"
         text = f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun} shown"
         self.count_label.setText(text)
+
+    def _show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
 
     def _show_import_result(self, report) -> None:
         self.statusBar().showMessage(

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,20 +33,36 @@ def _digest(prev_hash: str, time: datetime, user, action, target, outcome, detai
 
 def record(user: str, action: str, target: str = "", outcome: str = "allowed", **details) -> None:
     """Append one event. Call inside the operation's write transaction."""
+    record_many(user, action, [target], outcome, **details)
+
+
+def record_many(
+    user: str, action: str, targets: Iterable[str], outcome: str = "allowed", **details
+) -> None:
+    """One event per target, chained in memory and inserted together: a bulk operation on
+    10,000 certificates writes 10,000 events without 10,000 look-ups of the last hash."""
     last = AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).first()
     prev_hash = last.hash if last else GENESIS
     time = utcnow().replace(microsecond=0)
     details_text = json.dumps(details, sort_keys=True, ensure_ascii=False, default=str)
-    AuditEvent.create(
-        time=time,
-        user=user,
-        action=action,
-        target=target,
-        outcome=outcome,
-        details=details_text,
-        prev_hash=prev_hash,
-        hash=_digest(prev_hash, time, user, action, target, outcome, details_text),
-    )
+    events = []
+    for target in targets:
+        digest = _digest(prev_hash, time, user, action, target, outcome, details_text)
+        events.append(
+            {
+                "time": time,
+                "user": user,
+                "action": action,
+                "target": target,
+                "outcome": outcome,
+                "details": details_text,
+                "prev_hash": prev_hash,
+                "hash": digest,
+            }
+        )
+        prev_hash = digest
+    for start in range(0, len(events), 1000):
+        AuditEvent.insert_many(events[start : start + 1000]).execute()
 
 
 def chain_breaks() -> list[int]:

@@ -7,6 +7,7 @@ from pathlib import Path
 import peewee
 
 from app.errors import PermissionDenied, StoreBusyError
+from app.services import audit
 from app.store import Store
 
 
@@ -37,6 +38,14 @@ class Session:
             raise PermissionDenied(
                 f"{self.user_name} lacks the permission {permission} (role {self.role})."
             )
+
+    def authorize(self, permission: str, action: str, target: str = "") -> None:
+        """`require`, leaving a "denied" audit event when it refuses a change."""
+        if permission in self.permissions:
+            return
+        with write_transaction(self):
+            audit.record(self.user_name, action, target, "denied", permission=permission)
+        self.require(permission)
 
     def close(self) -> None:
         self.store.close()

@@ -1,0 +1,245 @@
+"""Certificate groups: creating, renaming and deleting them, and who is in which."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import peewee
+
+from app.errors import NotFoundError, StoreExistsError, ValidationError
+from app.services import audit
+from app.services.session import Session, write_transaction
+from app.services.targets import BulkResult, Ref, chunks, resolve
+from models import CertificateGroup, CertificateGroupMember
+from models.permissions import (
+    ADMINISTRATOR,
+    CERTIFICATES_VIEW,
+    GROUPS_ADD_CERTIFICATES,
+    GROUPS_MANAGE,
+    GROUPS_REMOVE_CERTIFICATES,
+)
+
+MAX_GROUP_NAME = 100
+
+
+class GroupExistsError(StoreExistsError):
+    pass
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    id: int
+    name: str
+    description: str
+    members: int
+
+
+def validate_group_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError("group name", "is empty")
+    if len(name) > MAX_GROUP_NAME:
+        raise ValidationError("group name", f"is longer than {MAX_GROUP_NAME} characters")
+    return name
+
+
+def list_groups(session: Session) -> list[GroupRow]:
+    session.require(CERTIFICATES_VIEW)
+    members = peewee.fn.COUNT(CertificateGroupMember.id)
+    query = (
+        CertificateGroup.select(
+            CertificateGroup.id, CertificateGroup.name, CertificateGroup.description, members
+        )
+        .join(CertificateGroupMember, peewee.JOIN.LEFT_OUTER)
+        .group_by(CertificateGroup.id)
+        .tuples()
+    )
+    rows = [GroupRow(*values) for values in query]
+    return sorted(rows, key=lambda g: g.name.casefold())
+
+
+def create_group(session: Session, name: str, description: str = "") -> GroupRow:
+    session.authorize(GROUPS_MANAGE, "group.create", name)
+    name = validate_group_name(name)
+    with write_transaction(session):
+        _refuse_taken(name)
+        group = CertificateGroup.create(name=name, description=description.strip())
+        audit.record(session.user_name, "group.create", name)
+    return GroupRow(group.id, group.name, group.description, 0)
+
+
+def rename_group(session: Session, name: str, new_name: str) -> None:
+    session.authorize(GROUPS_MANAGE, "group.rename", name)
+    new_name = validate_group_name(new_name)
+    with write_transaction(session):
+        group = _get(name)
+        if new_name != group.name:
+            _refuse_taken(new_name, but=group.id)
+            group.name = new_name
+            group.save()
+            audit.record(session.user_name, "group.rename", name, new_name=new_name)
+
+
+def delete_group(session: Session, name: str) -> int:
+    """Delete the group (its certificates stay); returns how many members it had."""
+    session.authorize(GROUPS_MANAGE, "group.delete", name)
+    with write_transaction(session):
+        group = _get(name)
+        members = group.members.count()
+        group.delete_instance()
+        audit.record(session.user_name, "group.delete", name, members=members)
+    return members
+
+
+def add_to_groups(session: Session, refs: Sequence[Ref], group_names: Sequence[str]) -> BulkResult:
+    """Put every certificate named in every group named. A group that does not exist
+    yet is created when the user may manage groups, and refused otherwise."""
+    session.authorize(GROUPS_ADD_CERTIFICATES, "group.add_certificates", ", ".join(group_names))
+    result = BulkResult()
+    with write_transaction(session):
+        groups = _groups(session, group_names, create=session.can(GROUPS_MANAGE), result=result)
+        targets = resolve(refs, result)
+        if not groups:
+            return result
+        had = _memberships([t.id for t in targets], [g.id for g in groups])
+        rows = [
+            {"group": g.id, "certificate": t.id}
+            for t in targets
+            for g in groups
+            if (g.id, t.id) not in had
+        ]
+        for part in chunks(rows, 2000):
+            CertificateGroupMember.insert_many(part).on_conflict_ignore().execute()
+        names = ", ".join(g.name for g in groups)
+        changed = {row["certificate"] for row in rows}
+        audit.record_many(
+            session.user_name,
+            "group.add_certificates",
+            [t.alias for t in targets if t.id in changed],
+            groups=names,
+        )
+        for target in targets:
+            message = f"added to {names}" if target.id in changed else f"already in {names}"
+            result.add(target.alias, True, message)
+        result.changed_ids = [t.id for t in targets if t.id in changed]
+    return result
+
+
+def remove_from_groups(
+    session: Session, refs: Sequence[Ref], group_names: Sequence[str]
+) -> BulkResult:
+    """Take every certificate named out of every group named. Leaving a certificate in no
+    group at all needs the Administrator role: groups are how policies reach it."""
+    session.authorize(
+        GROUPS_REMOVE_CERTIFICATES, "group.remove_certificates", ", ".join(group_names)
+    )
+    result = BulkResult()
+    with write_transaction(session):
+        groups = _groups(session, group_names, create=False, result=result)
+        targets = resolve(refs, result)
+        group_ids = {g.id for g in groups}
+        if not group_ids:
+            return result
+        current = _groups_by_certificate([t.id for t in targets])
+        removing: list[tuple[int, set[int]]] = []
+        refused: list[str] = []
+        names = ", ".join(g.name for g in groups)
+        for target in targets:
+            mine = current.get(target.id, set())
+            leaving = mine & group_ids
+            if not leaving:
+                result.add(target.alias, True, f"not in {names}")
+            elif leaving == mine and session.role != ADMINISTRATOR:
+                refused.append(target.alias)
+                result.add(
+                    target.alias,
+                    False,
+                    "removing its last group needs the Administrator role",
+                )
+            else:
+                removing.append((target.id, leaving))
+                result.add(target.alias, True, f"removed from {names}")
+        _delete_memberships(removing)
+        removed_ids = {cid for cid, _ in removing}
+        audit.record_many(
+            session.user_name,
+            "group.remove_certificates",
+            [t.alias for t in targets if t.id in removed_ids],
+            groups=names,
+        )
+        audit.record_many(
+            session.user_name, "group.remove_certificates", refused, "denied", groups=names
+        )
+        result.changed_ids = [t.id for t in targets if t.id in removed_ids]
+    return result
+
+
+def _groups(
+    session: Session, names: Sequence[str], create: bool, result: BulkResult
+) -> list[CertificateGroup]:
+    found = []
+    for raw in dict.fromkeys(names):
+        try:
+            name = validate_group_name(raw)
+        except ValidationError as exc:
+            result.add(raw, False, str(exc))
+            continue
+        group = CertificateGroup.get_or_none(CertificateGroup.name == name)
+        if group is None and create:
+            group = CertificateGroup.create(name=name)
+            audit.record(session.user_name, "group.create", name)
+        if group is None:
+            result.add(name, False, f"no certificate group named {name!r}")
+        else:
+            found.append(group)
+    return found
+
+
+def _memberships(certificate_ids: list[int], group_ids: list[int]) -> set[tuple[int, int]]:
+    had: set[tuple[int, int]] = set()
+    for part in chunks(certificate_ids):
+        query = CertificateGroupMember.select(
+            CertificateGroupMember.group, CertificateGroupMember.certificate
+        ).where(
+            CertificateGroupMember.certificate.in_(part),
+            CertificateGroupMember.group.in_(group_ids),
+        )
+        had.update(query.tuples())
+    return had
+
+
+def _groups_by_certificate(certificate_ids: list[int]) -> dict[int, set[int]]:
+    groups: dict[int, set[int]] = {}
+    for part in chunks(certificate_ids):
+        query = CertificateGroupMember.select(
+            CertificateGroupMember.certificate, CertificateGroupMember.group
+        ).where(CertificateGroupMember.certificate.in_(part))
+        for cid, gid in query.tuples():
+            groups.setdefault(cid, set()).add(gid)
+    return groups
+
+
+def _delete_memberships(removing: list[tuple[int, set[int]]]) -> None:
+    by_groups: dict[frozenset[int], list[int]] = {}
+    for cid, group_ids in removing:
+        by_groups.setdefault(frozenset(group_ids), []).append(cid)
+    for group_ids, cids in by_groups.items():
+        for part in chunks(cids):
+            CertificateGroupMember.delete().where(
+                CertificateGroupMember.certificate.in_(part),
+                CertificateGroupMember.group.in_(list(group_ids)),
+            ).execute()
+
+
+def _get(name: str) -> CertificateGroup:
+    group = CertificateGroup.get_or_none(CertificateGroup.name == name)
+    if group is None:
+        raise NotFoundError(f"No certificate group named {name!r}.")
+    return group
+
+
+def _refuse_taken(name: str, but: int | None = None) -> None:
+    query = CertificateGroup.select().where(peewee.fn.lower(CertificateGroup.name) == name.lower())
+    if but is not None:
+        query = query.where(CertificateGroup.id != but)
+    if query.exists():
+        raise GroupExistsError(f"A certificate group named {name!r} already exists.")

@@ -1,0 +1,82 @@
+"""Enabling, disabling and deleting certificates, one or thousands in one transaction."""
+
+from collections.abc import Sequence
+
+from app.services import audit
+from app.services.session import Session, write_transaction
+from app.services.targets import BulkResult, Ref, chunks, resolve
+from models import Certificate, PrivateKey
+from models.permissions import CERTIFICATES_DELETE, CERTIFICATES_ENABLE_DISABLE
+
+
+def set_enabled(session: Session, refs: Sequence[Ref], enabled: bool) -> BulkResult:
+    """Enable or disable every certificate named; those already so are reported, unchanged."""
+    action = "certificate.enable" if enabled else "certificate.disable"
+    session.authorize(CERTIFICATES_ENABLE_DISABLE, action, _describe(refs))
+    result = BulkResult()
+    state = "enabled" if enabled else "disabled"
+    with write_transaction(session):
+        targets = resolve(refs, result)
+        current = _enabled_by_id([t.id for t in targets])
+        changing = [t for t in targets if current[t.id] != enabled]
+        for part in chunks([t.id for t in changing]):
+            Certificate.update(enabled=enabled).where(Certificate.id.in_(part)).execute()
+        audit.record_many(session.user_name, action, [t.alias for t in changing])
+        changing_ids = {t.id for t in changing}
+        for target in targets:
+            done = target.id in changing_ids
+            result.add(target.alias, True, state if done else f"already {state}")
+        result.changed_ids = [t.id for t in changing]
+    return result
+
+
+def delete_certificates(session: Session, refs: Sequence[Ref]) -> BulkResult:
+    """Delete the certificates and destroy their private keys.
+
+    `secure_delete` overwrites the freed content, and the checkpoint afterwards moves it
+    out of the write-ahead log, so the sealed key bytes leave the files on disk.
+    """
+    session.authorize(CERTIFICATES_DELETE, "certificate.delete", _describe(refs))
+    result = BulkResult()
+    with write_transaction(session):
+        targets = resolve(refs, result)
+        ids = [t.id for t in targets]
+        keys = _private_keys_by_certificate(ids)
+        for part in chunks(ids):
+            Certificate.delete().where(Certificate.id.in_(part)).execute()
+        for part in chunks(list(keys.values())):
+            PrivateKey.delete().where(PrivateKey.id.in_(part)).execute()
+        audit.record_many(session.user_name, "certificate.delete", [t.alias for t in targets])
+        for target in targets:
+            note = "deleted with its private key" if target.id in keys else "deleted"
+            result.add(target.alias, True, note)
+        result.changed_ids = ids
+    if ids:
+        session.store.checkpoint()
+    return result
+
+
+def _enabled_by_id(ids: list[int]) -> dict[int, bool]:
+    found: dict[int, bool] = {}
+    for part in chunks(ids):
+        query = Certificate.select(Certificate.id, Certificate.enabled).where(
+            Certificate.id.in_(part)
+        )
+        found.update((cid, bool(enabled)) for cid, enabled in query.tuples())
+    return found
+
+
+def _private_keys_by_certificate(ids: list[int]) -> dict[int, int]:
+    keys: dict[int, int] = {}
+    for part in chunks(ids):
+        query = Certificate.select(Certificate.id, Certificate.private_key).where(
+            Certificate.id.in_(part), Certificate.private_key.is_null(False)
+        )
+        keys.update(query.tuples())
+    return keys
+
+
+def _describe(refs: Sequence[Ref]) -> str:
+    """The target of a refused bulk operation, short enough for one audit line."""
+    shown = ", ".join(str(r) for r in refs[:5])
+    return shown if len(refs) <= 5 else f"{shown} and {len(refs) - 5} more"

@@ -1,0 +1,205 @@
+"""Enable, disable, delete and group operations: the services, their permissions, the CLI."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.errors import PermissionDenied, ValidationError
+from app.services import audit, certificates, groups, lifecycle, users
+from app.services.groups import GroupExistsError
+from models import AuditEvent, Certificate, CertificateGroupMember, PrivateKey
+from models.permissions import AUDITOR, CERTIFICATE_MANAGER
+from tests.test_cli import one_line_error
+
+
+def import_some(session, tmp_path, certs, names) -> dict[str, int]:
+    paths = [certs.write(tmp_path, f"{n}.pem", certs.pem(certs.make_cert(n)[0])) for n in names]
+    certificates.import_files(session, paths)
+    return {r.alias: r.id for r in certificates.list_certificates(session)}
+
+
+def row(session, alias):
+    return next(r for r in certificates.list_certificates(session) if r.alias == alias)
+
+
+def sign_in_as(session, store_dir, name, role):
+    users.add_user(session, name, "a good long password", role)
+    session.close()
+    return users.sign_in(store_dir, name, password="a good long password")[0]
+
+
+def test_disable_and_enable_report_each_certificate(session, tmp_path, certs):
+    ids = import_some(session, tmp_path, certs, ["A", "B"])
+    result = lifecycle.set_enabled(session, [ids["A"], "B", "Nope"], False)
+    assert [(o.target, o.ok, o.message) for o in result.outcomes] == [
+        ("Nope", False, "no such certificate"),
+        ("A", True, "disabled"),
+        ("B", True, "disabled"),
+    ]
+    assert sorted(result.changed_ids) == sorted(ids.values())
+    assert not row(session, "A").enabled and not row(session, "B").enabled
+    again = lifecycle.set_enabled(session, ["A"], False)
+    assert again.outcomes[0].message == "already disabled" and again.changed_ids == []
+    lifecycle.set_enabled(session, ["A"], True)
+    assert row(session, "A").enabled
+    actions = [e.action for e in AuditEvent.select().order_by(AuditEvent.id)]
+    assert actions.count("certificate.disable") == 2 and "certificate.enable" in actions
+    assert audit.chain_breaks() == []
+
+
+def test_delete_removes_certificate_and_key(session, tmp_path, certs):
+    cert, key = certs.make_cert("Keyed")
+    certificates.import_files(session, [certs.write(tmp_path, "k.p12", certs.p12(cert, key, None))])
+    import_some(session, tmp_path, certs, ["Plain"])
+    assert PrivateKey.select().count() == 1
+    result = lifecycle.delete_certificates(session, ["Keyed", "Plain"])
+    assert [o.message for o in result.outcomes] == ["deleted with its private key", "deleted"]
+    assert Certificate.select().count() == 0 and PrivateKey.select().count() == 0
+    assert audit.chain_breaks() == []
+
+
+def test_under_privileged_user_is_refused_by_the_service(session, store_dir, tmp_path, certs):
+    import_some(session, tmp_path, certs, ["A"])
+    auditor = sign_in_as(session, store_dir, "audrey", AUDITOR)
+    try:
+        for call in (
+            lambda: lifecycle.set_enabled(auditor, ["A"], False),
+            lambda: lifecycle.delete_certificates(auditor, ["A"]),
+            lambda: groups.add_to_groups(auditor, ["A"], ["G"]),
+            lambda: groups.remove_from_groups(auditor, ["A"], ["G"]),
+            lambda: groups.create_group(auditor, "G"),
+        ):
+            with pytest.raises(PermissionDenied):
+                call()
+        assert row(auditor, "A").enabled and Certificate.select().count() == 1
+        denied = AuditEvent.select().where(AuditEvent.outcome == "denied").count()
+        assert denied == 5
+    finally:
+        auditor.close()
+
+
+def test_groups_create_rename_delete(session, tmp_path, certs):
+    import_some(session, tmp_path, certs, ["A", "B"])
+    groups.create_group(session, "Release")
+    with pytest.raises(GroupExistsError):
+        groups.create_group(session, "release")
+    with pytest.raises(ValidationError, match="group name"):
+        groups.create_group(session, "   ")
+    groups.add_to_groups(session, ["A", "B"], ["Release"])
+    groups.rename_group(session, "Release", "Production")
+    assert row(session, "A").groups == ("Production",)
+    assert [(g.name, g.members) for g in groups.list_groups(session)] == [("Production", 2)]
+    assert groups.delete_group(session, "Production") == 2
+    assert groups.list_groups(session) == [] and Certificate.select().count() == 2
+
+
+def test_add_creates_groups_only_for_group_managers(session, store_dir, tmp_path, certs):
+    import_some(session, tmp_path, certs, ["A"])
+    result = groups.add_to_groups(session, ["A", "Missing"], ["New", "Other"])
+    assert row(session, "A").groups == ("New", "Other")
+    assert [o.target for o in result.failures] == ["Missing"]
+    again = groups.add_to_groups(session, ["A"], ["New"])
+    assert again.outcomes[0].message == "already in New" and again.changed_ids == []
+
+
+def test_last_group_needs_administrator(session, store_dir, tmp_path, certs):
+    import_some(session, tmp_path, certs, ["One", "Two"])
+    groups.add_to_groups(session, ["One"], ["G1", "G2"])
+    groups.add_to_groups(session, ["Two"], ["G1"])
+    manager = sign_in_as(session, store_dir, "mona", CERTIFICATE_MANAGER)
+    try:
+        result = groups.remove_from_groups(manager, ["One", "Two"], ["G1"])
+        assert [(o.target, o.ok) for o in result.outcomes] == [("One", True), ("Two", False)]
+        assert "Administrator" in result.failures[0].message
+        assert row(manager, "One").groups == ("G2",)
+        assert row(manager, "Two").groups == ("G1",)
+    finally:
+        manager.close()
+    admin = users.sign_in(store_dir, "admin", password="correct horse battery")[0]
+    try:
+        groups.remove_from_groups(admin, ["Two"], ["G1"])
+        assert row(admin, "Two").groups == ()
+    finally:
+        admin.close()
+
+
+def insert_rows(count: int) -> list[int]:
+    """Rows made with the models: importing 10,000 files would dominate the test, and
+    these operations never read the certificate itself."""
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "alias": f"Bulk {i:05d}",
+            "sha1": f"{i:040x}",
+            "sha256": f"{i:064x}",
+            "subject": f"CN=Bulk {i:05d}",
+            "issuer": "CN=Bulk CA",
+            "serial": f"{i:x}",
+            "not_before": now,
+            "not_after": now + timedelta(days=365),
+            "spki_sha256": f"{i:064x}",
+        }
+        for i in range(count)
+    ]
+    for start in range(0, count, 1000):
+        Certificate.insert_many(rows[start : start + 1000]).execute()
+    return [cid for (cid,) in Certificate.select(Certificate.id).tuples()]
+
+
+def test_bulk_operations_on_ten_thousand_rows_are_one_transaction(session):
+    ids = insert_rows(10_000)
+    statements = []
+    session.store.db.connection().set_trace_callback(statements.append)
+    try:
+        result = lifecycle.set_enabled(session, ids, False)
+        groups.add_to_groups(session, ids, ["Bulk"])
+    finally:
+        session.store.db.connection().set_trace_callback(None)
+    assert len(result.changed_ids) == 10_000
+    assert Certificate.select().where(Certificate.enabled == False).count() == 10_000  # noqa: E712
+    assert CertificateGroupMember.select().count() == 10_000
+    begins = [s for s in statements if s.strip().upper().startswith("BEGIN")]
+    assert len(begins) == 2  # one per operation
+
+
+def test_cli_enable_disable_delete_group(cli, tmp_path, certs):
+    assert cli("init", "--admin", "admin").returncode == 0
+    paths = [
+        str(certs.write(tmp_path, f"{n}.pem", certs.pem(certs.make_cert(n)[0]))) for n in ("A", "B")
+    ]
+    assert cli("import", *paths).returncode == 0
+    done = cli("disable", "A", "Ghost", "B")
+    assert done.returncode == 1
+    assert one_line_error(done) == "certdesk: Ghost: no such certificate"
+    assert "A: disabled" in done.stdout and "B: disabled" in done.stdout
+    listed = {c["alias"]: c for c in json.loads(cli("list", "--json").stdout)}
+    assert not listed["A"]["enabled"] and not listed["B"]["enabled"]
+    assert cli("enable", "A").returncode == 0
+    assert cli("group", "add", "Release", "A", "B").returncode == 0
+    listed = {c["alias"]: c for c in json.loads(cli("list", "--json").stdout)}
+    assert listed["A"]["enabled"] and listed["B"]["groups"] == ["Release"]
+    assert cli("group", "remove", "Release", "B").returncode == 0
+    refused = cli("delete", "A")
+    assert refused.returncode == 2 and "--yes" in one_line_error(refused)
+    assert cli("delete", "A", "--yes").returncode == 0
+    listed = json.loads(cli("list", "--json").stdout)
+    assert [c["alias"] for c in listed] == ["B"] and listed[0]["groups"] == []
+
+
+def test_deleted_private_key_bytes_leave_the_database_files(session, store_dir, tmp_path, certs):
+    from app.crypto.sealing import derive_subkey
+    from tests.sqlcipher_pages import decrypted_store_files
+
+    cert, key = certs.make_cert("Doomed Signing Key", key=certs.rsa_key())
+    certificates.import_files(session, [certs.write(tmp_path, "d.p12", certs.p12(cert, key, None))])
+    sealed = PrivateKey.get().sealed
+    raw_key = derive_subkey(session.store.master_key(), "sqlcipher")
+    db = store_dir / "certdesk.db"
+    before = b"".join(decrypted_store_files(db, raw_key).values())
+    assert sealed in before  # the decryption sees what is stored
+    lifecycle.delete_certificates(session, ["Doomed Signing Key"])
+    after = decrypted_store_files(db, raw_key)
+    for name, content in after.items():
+        assert sealed not in content, name
+        assert sealed[:48] not in content, name

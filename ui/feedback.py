@@ -1,0 +1,24 @@
+"""Messages beside fields: one red line under the field it concerns."""
+
+from PySide6.QtWidgets import QLabel, QWidget
+
+from app.errors import CertdeskError, ValidationError
+
+
+def error_label(parent: QWidget) -> QLabel:
+    label = QLabel(parent)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #d23c3c;")  # reads on light and dark palettes
+    label.hide()
+    return label
+
+
+def show_error(label: QLabel, error: BaseException) -> None:
+    if isinstance(error, ValidationError):
+        text = error.reason[:1].upper() + error.reason[1:] + "."
+    elif isinstance(error, CertdeskError):
+        text = str(error)
+    else:
+        text = f"Unexpected error: {error}"
+    label.setText(text)
+    label.show()
