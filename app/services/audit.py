@@ -6,10 +6,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from models import AuditEvent
+from models import AuditEvent, database
 from models.base import utcnow
 
 GENESIS = "0" * 64
+_COLUMNS = ("time", "user", "action", "target", "outcome", "details", "prev_hash", "hash")
+INSERT = (
+    f"INSERT INTO {AuditEvent._meta.table_name} "
+    f"({', '.join(getattr(AuditEvent, c).column_name for c in _COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_COLUMNS))})"
+)
 
 
 @dataclass(frozen=True)
@@ -45,24 +51,15 @@ def record_many(
     prev_hash = last.hash if last else GENESIS
     time = utcnow().replace(microsecond=0)
     details_text = json.dumps(details, sort_keys=True, ensure_ascii=False, default=str)
+    micros = AuditEvent.time.db_value(time)
     events = []
     for target in targets:
         digest = _digest(prev_hash, time, user, action, target, outcome, details_text)
-        events.append(
-            {
-                "time": time,
-                "user": user,
-                "action": action,
-                "target": target,
-                "outcome": outcome,
-                "details": details_text,
-                "prev_hash": prev_hash,
-                "hash": digest,
-            }
-        )
+        events.append((micros, user, action, target, outcome, details_text, prev_hash, digest))
         prev_hash = digest
-    for start in range(0, len(events), 1000):
-        AuditEvent.insert_many(events[start : start + 1000]).execute()
+    # executemany with one prepared statement: peewee's insert_many spends longer
+    # building SQL for 10,000 rows than SQLite spends storing them.
+    database.cursor().executemany(INSERT, events)
 
 
 def chain_breaks() -> list[int]:

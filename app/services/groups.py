@@ -8,8 +8,8 @@ import peewee
 from app.errors import NotFoundError, StoreExistsError, ValidationError
 from app.services import audit
 from app.services.session import Session, write_transaction
-from app.services.targets import BulkResult, Ref, chunks, resolve
-from models import CertificateGroup, CertificateGroupMember
+from app.services.targets import BulkResult, Ref, resolve, where_in
+from models import CertificateGroup, CertificateGroupMember, database
 from models.permissions import (
     ADMINISTRATOR,
     CERTIFICATES_VIEW,
@@ -19,6 +19,7 @@ from models.permissions import (
 )
 
 MAX_GROUP_NAME = 100
+MEMBERS = CertificateGroupMember._meta.table_name
 
 
 class GroupExistsError(StoreExistsError):
@@ -101,16 +102,12 @@ def add_to_groups(session: Session, refs: Sequence[Ref], group_names: Sequence[s
         if not groups:
             return result
         had = _memberships([t.id for t in targets], [g.id for g in groups])
-        rows = [
-            {"group": g.id, "certificate": t.id}
-            for t in targets
-            for g in groups
-            if (g.id, t.id) not in had
-        ]
-        for part in chunks(rows, 2000):
-            CertificateGroupMember.insert_many(part).on_conflict_ignore().execute()
+        rows = [(g.id, t.id) for t in targets for g in groups if (g.id, t.id) not in had]
+        database.cursor().executemany(
+            f"INSERT OR IGNORE INTO {MEMBERS} (group_id, certificate_id) VALUES (?, ?)", rows
+        )
         names = ", ".join(g.name for g in groups)
-        changed = {row["certificate"] for row in rows}
+        changed = {cid for _, cid in rows}
         audit.record_many(
             session.user_name,
             "group.add_certificates",
@@ -195,39 +192,30 @@ def _groups(
 
 
 def _memberships(certificate_ids: list[int], group_ids: list[int]) -> set[tuple[int, int]]:
-    had: set[tuple[int, int]] = set()
-    for part in chunks(certificate_ids):
-        query = CertificateGroupMember.select(
-            CertificateGroupMember.group, CertificateGroupMember.certificate
-        ).where(
-            CertificateGroupMember.certificate.in_(part),
-            CertificateGroupMember.group.in_(group_ids),
-        )
-        had.update(query.tuples())
-    return had
+    wanted = set(group_ids)
+    rows = where_in(
+        f"SELECT group_id, certificate_id FROM {MEMBERS} WHERE certificate_id IN ({{}})",
+        certificate_ids,
+    )
+    return {(gid, cid) for gid, cid in rows if gid in wanted}
 
 
 def _groups_by_certificate(certificate_ids: list[int]) -> dict[int, set[int]]:
     groups: dict[int, set[int]] = {}
-    for part in chunks(certificate_ids):
-        query = CertificateGroupMember.select(
-            CertificateGroupMember.certificate, CertificateGroupMember.group
-        ).where(CertificateGroupMember.certificate.in_(part))
-        for cid, gid in query.tuples():
-            groups.setdefault(cid, set()).add(gid)
+    rows = where_in(
+        f"SELECT certificate_id, group_id FROM {MEMBERS} WHERE certificate_id IN ({{}})",
+        certificate_ids,
+    )
+    for cid, gid in rows:
+        groups.setdefault(cid, set()).add(gid)
     return groups
 
 
 def _delete_memberships(removing: list[tuple[int, set[int]]]) -> None:
-    by_groups: dict[frozenset[int], list[int]] = {}
-    for cid, group_ids in removing:
-        by_groups.setdefault(frozenset(group_ids), []).append(cid)
-    for group_ids, cids in by_groups.items():
-        for part in chunks(cids):
-            CertificateGroupMember.delete().where(
-                CertificateGroupMember.certificate.in_(part),
-                CertificateGroupMember.group.in_(list(group_ids)),
-            ).execute()
+    database.cursor().executemany(
+        f"DELETE FROM {MEMBERS} WHERE certificate_id = ? AND group_id = ?",
+        [(cid, gid) for cid, group_ids in removing for gid in group_ids],
+    )
 
 
 def _get(name: str) -> CertificateGroup:

@@ -4,9 +4,12 @@ from collections.abc import Sequence
 
 from app.services import audit
 from app.services.session import Session, write_transaction
-from app.services.targets import BulkResult, Ref, chunks, resolve
+from app.services.targets import BulkResult, Ref, resolve, where_in
 from models import Certificate, PrivateKey
 from models.permissions import CERTIFICATES_DELETE, CERTIFICATES_ENABLE_DISABLE
+
+TABLE = Certificate._meta.table_name
+KEYS = PrivateKey._meta.table_name
 
 
 def set_enabled(session: Session, refs: Sequence[Ref], enabled: bool) -> BulkResult:
@@ -19,8 +22,10 @@ def set_enabled(session: Session, refs: Sequence[Ref], enabled: bool) -> BulkRes
         targets = resolve(refs, result)
         current = _enabled_by_id([t.id for t in targets])
         changing = [t for t in targets if current[t.id] != enabled]
-        for part in chunks([t.id for t in changing]):
-            Certificate.update(enabled=enabled).where(Certificate.id.in_(part)).execute()
+        where_in(
+            f"UPDATE {TABLE} SET enabled = {int(enabled)} WHERE id IN ({{}})",
+            [t.id for t in changing],
+        )
         audit.record_many(session.user_name, action, [t.alias for t in changing])
         changing_ids = {t.id for t in changing}
         for target in targets:
@@ -42,10 +47,8 @@ def delete_certificates(session: Session, refs: Sequence[Ref]) -> BulkResult:
         targets = resolve(refs, result)
         ids = [t.id for t in targets]
         keys = _private_keys_by_certificate(ids)
-        for part in chunks(ids):
-            Certificate.delete().where(Certificate.id.in_(part)).execute()
-        for part in chunks(list(keys.values())):
-            PrivateKey.delete().where(PrivateKey.id.in_(part)).execute()
+        where_in(f"DELETE FROM {TABLE} WHERE id IN ({{}})", ids)
+        where_in(f"DELETE FROM {KEYS} WHERE id IN ({{}})", list(keys.values()))
         audit.record_many(session.user_name, "certificate.delete", [t.alias for t in targets])
         for target in targets:
             note = "deleted with its private key" if target.id in keys else "deleted"
@@ -57,23 +60,15 @@ def delete_certificates(session: Session, refs: Sequence[Ref]) -> BulkResult:
 
 
 def _enabled_by_id(ids: list[int]) -> dict[int, bool]:
-    found: dict[int, bool] = {}
-    for part in chunks(ids):
-        query = Certificate.select(Certificate.id, Certificate.enabled).where(
-            Certificate.id.in_(part)
-        )
-        found.update((cid, bool(enabled)) for cid, enabled in query.tuples())
-    return found
+    rows = where_in(f"SELECT id, enabled FROM {TABLE} WHERE id IN ({{}})", ids)
+    return {cid: bool(enabled) for cid, enabled in rows}
 
 
 def _private_keys_by_certificate(ids: list[int]) -> dict[int, int]:
-    keys: dict[int, int] = {}
-    for part in chunks(ids):
-        query = Certificate.select(Certificate.id, Certificate.private_key).where(
-            Certificate.id.in_(part), Certificate.private_key.is_null(False)
-        )
-        keys.update(query.tuples())
-    return keys
+    sql = (
+        f"SELECT id, private_key_id FROM {TABLE} WHERE private_key_id IS NOT NULL AND id IN ({{}})"
+    )
+    return dict(where_in(sql, ids))
 
 
 def _describe(refs: Sequence[Ref]) -> str:
