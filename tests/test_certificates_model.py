@@ -1,5 +1,6 @@
 """The table model over plain rows: no store, no window."""
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -134,3 +135,39 @@ def test_other_columns(model):
     assert column(model, M.COL_LAST_USE)[names.index("bravo")] == "—"
     assert column(model, M.COL_GROUPS)[names.index("delta")] == "Legacy, Prod"
     assert column(model, M.COL_USAGE)[names.index("Alpha")] == "50"
+
+
+def test_checks_follow_the_visible_rows(model):
+    assert model.visible_check_state() == Qt.CheckState.Unchecked
+    model.set_filter("", FILTER_EXPIRED)
+    model.check_visible(True)
+    assert [model.row_by_id(i).alias for i in model.checked_ids()] == ["Alpha"]
+    assert model.visible_check_state() == Qt.CheckState.Checked
+    model.set_filter("")
+    assert model.visible_check_state() == Qt.CheckState.PartiallyChecked
+    index = model.index(3, M.COL_CHECK)  # delta, by name
+    assert model.setData(index, Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
+    assert [model.row_by_id(i).alias for i in model.checked_ids()] == ["Alpha", "delta"]
+    assert model.flags(index) & Qt.ItemFlag.ItemIsUserCheckable
+
+
+def test_update_rows_changes_values_in_place(model):
+    before = column(model, M.COL_NAME)
+    changed = dataclasses.replace(ROWS[0], alias="zulu", enabled=False)
+    model.update_rows([changed])
+    names = column(model, M.COL_NAME)
+    assert names[before.index("bravo")] == "zulu"  # same place until the next sort
+    model.sort(M.COL_NAME, Qt.SortOrder.AscendingOrder)
+    assert column(model, M.COL_NAME)[-1] == "zulu"
+
+
+@pytest.mark.parametrize("runs_limit", [64, 0])  # row removal, and the reset past the limit
+def test_remove_ids_drops_rows_and_their_checks(model, runs_limit, monkeypatch):
+    monkeypatch.setattr(M, "MAX_REMOVE_RUNS", runs_limit)
+    model.set_checked([1, 2, 3], True)
+    model.remove_ids([2, 4])
+    assert column(model, M.COL_NAME) == ["bravo", "charlie"]
+    assert sorted(model.checked_ids()) == [1, 3]
+    assert model.total_count() == 2 and model.row_by_id(2) is None
+    model.set_filter("charlie")
+    assert column(model, M.COL_NAME) == ["charlie"]

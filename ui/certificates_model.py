@@ -304,6 +304,8 @@ class CertificatesModel(QAbstractTableModel):
         if column == self.COL_CHECK:
             if role == Qt.ItemDataRole.CheckStateRole:
                 return Qt.CheckState.Checked if row.id in self._checked else Qt.CheckState.Unchecked
+            if role == Qt.ItemDataRole.BackgroundRole:
+                return self._background(row)
             return row if role == self.ROW_ROLE else None
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, column)
