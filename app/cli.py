@@ -15,7 +15,8 @@ from pathlib import Path
 
 from app import __version__, remember
 from app.errors import AuthenticationError, CertdeskError
-from app.services import certificates, groups, lifecycle, users
+from app.services import certificate_edits, certificates, groups, lifecycle, users
+from app.services.certificate_edits import GeneralChanges
 from app.services.certificates import CertificateRow
 from app.services.session import Session
 from app.services.targets import BulkResult
@@ -100,6 +101,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("aliases", nargs="+", metavar="ALIAS")
     p.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
+
+    p = sub.add_parser("set", parents=[common], help="change a certificate's General settings")
+    p.add_argument("alias", metavar="ALIAS")
+    owner = p.add_mutually_exclusive_group()
+    owner.add_argument("--owner", metavar="USER", help="the user who owns the certificate")
+    owner.add_argument("--no-owner", action="store_true", help="no owner")
+    p.add_argument("--description", metavar="TEXT")
+    reason = p.add_mutually_exclusive_group()
+    reason.add_argument("--ask-reason", dest="ask_reason", action="store_true", default=None)
+    reason.add_argument("--no-ask-reason", dest="ask_reason", action="store_false")
+    pin = p.add_mutually_exclusive_group()
+    pin.add_argument("--pin-env", metavar="VAR", help="environment variable holding a new PIN")
+    pin.add_argument("--no-pin", action="store_true", help="stop asking for a PIN")
+    p.add_argument("--rename", metavar="NEW", help="a new alias")
 
     p = sub.add_parser("group", parents=[common], help="put certificates in groups or take out")
     group_sub = p.add_subparsers(dest="group_command", metavar="ACTION", required=True)
@@ -387,6 +402,33 @@ def cmd_group(args, folder: Path) -> int:
     return _bulk(folder, lambda s: operation(s, args.aliases, [args.group]))
 
 
+def cmd_set(args, folder: Path) -> int:
+    pin = None
+    if args.pin_env:
+        if args.pin_env not in os.environ:
+            raise CertdeskError(f"--pin-env: the variable {args.pin_env} is not set")
+        pin = os.environ[args.pin_env]
+    changes = GeneralChanges(
+        alias=args.rename,
+        owner=args.owner,
+        clear_owner=args.no_owner,
+        description=args.description,
+        ask_reason=args.ask_reason,
+        pin=pin,
+        clear_pin=args.no_pin,
+    )
+    if changes == GeneralChanges():
+        _problem("set: nothing to change (see certdesk set --help)")
+        return 2
+    session = _sign_in(folder)
+    try:
+        row = certificate_edits.edit_certificate(session, args.alias, changes)
+    finally:
+        session.close()
+    print(f"Saved the settings of {row.alias!r}.")
+    return 0
+
+
 def _bulk(folder: Path, operation) -> int:
     """Sign in, run a bulk operation, print one line per certificate; exit 1 if any failed."""
     session = _sign_in(folder)
@@ -414,4 +456,5 @@ HANDLERS = {
     "disable": cmd_disable,
     "delete": cmd_delete,
     "group": cmd_group,
+    "set": cmd_set,
 }

@@ -456,7 +456,7 @@ def _policies_by_certificate(ids: list[int] | None) -> dict[int, tuple[str, ...]
     return _names_by_certificate([*direct.tuples(), *through_groups.tuples()])
 
 
-def _get(alias: str) -> Certificate:
+def find(alias: str) -> Certificate:
     cert = Certificate.get_or_none(Certificate.alias == alias)
     if cert is None:
         raise NotFoundError(f"No certificate with alias {alias!r}.")
@@ -469,7 +469,7 @@ def _row(cert_id: int) -> CertificateRow:
 
 def get_certificate(session: Session, alias: str) -> CertificateDetail:
     session.require(CERTIFICATES_VIEW)
-    cert = _get(alias)
+    cert = find(alias)
     der = CertificateDer.get_by_id(cert.id).der
     parsed = quietly(x509.load_der_x509_certificate, der)
     users, user_groups = _associates(cert.id)
@@ -522,7 +522,7 @@ def export_certificate(session: Session, alias: str, out: Path, fmt: str = "der"
     session.require(CERTIFICATES_DOWNLOAD)
     if fmt not in encodings.FORMATS:
         raise CertdeskError(f"format: {fmt!r} is not one of {', '.join(encodings.FORMATS)}")
-    cert = _get(alias)
+    cert = find(alias)
     data = encodings.certificate_bytes(CertificateDer.get_by_id(cert.id).der, fmt)
     try:
         Path(out).write_bytes(data)

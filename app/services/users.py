@@ -7,7 +7,7 @@ from app.services import audit
 from app.services.session import Session, write_transaction
 from app.store import create_store, load_slots, unlock_store
 from models import Role, RolePermission, User
-from models.permissions import ADMINISTRATOR, USERS_MANAGE
+from models.permissions import ADMINISTRATOR, CERTIFICATES_VIEW, USERS_MANAGE
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -88,3 +88,10 @@ def _session(store, user: User | None) -> Session:
         .tuples()
     )
     return Session(store, user.id, user.name, user.role.name, permissions)
+
+
+def user_names(session: Session) -> list[str]:
+    """Every user of the store, for owner pickers."""
+    session.require(CERTIFICATES_VIEW)
+    names = [name for (name,) in User.select(User.name).tuples()]
+    return sorted(names, key=str.casefold)

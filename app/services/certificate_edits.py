@@ -1,0 +1,83 @@
+"""The General settings of a certificate: alias, owner, description, reason and PIN."""
+
+from dataclasses import dataclass
+
+from app.crypto.pins import hash_pin, validate_pin
+from app.errors import ValidationError
+from app.services import audit
+from app.services.certificates import MAX_ALIAS_LENGTH, CertificateRow, certificate_rows, find
+from app.services.session import Session, write_transaction
+from models import Certificate, User
+from models.permissions import CERTIFICATES_EDIT
+
+MAX_DESCRIPTION_LENGTH = 4000
+
+
+@dataclass(frozen=True)
+class GeneralChanges:
+    """What to change; None (or False for the clear_ flags) leaves a setting as it is."""
+
+    alias: str | None = None
+    owner: str | None = None
+    clear_owner: bool = False
+    description: str | None = None
+    ask_reason: bool | None = None
+    pin: str | None = None  # held only until it is hashed
+    clear_pin: bool = False
+
+
+def validate_alias(alias: str) -> str:
+    alias = " ".join(alias.split())
+    if not alias:
+        raise ValidationError("alias", "must not be empty")
+    if len(alias) > MAX_ALIAS_LENGTH:
+        raise ValidationError("alias", f"at most {MAX_ALIAS_LENGTH} characters")
+    return alias
+
+
+def edit_certificate(session: Session, alias: str, changes: GeneralChanges) -> CertificateRow:
+    """Apply the changes in one transaction; every field is checked before anything is
+    written, and a refused field is named in the ValidationError."""
+    session.authorize(CERTIFICATES_EDIT, "certificate.edit", alias)
+    new_alias = validate_alias(changes.alias) if changes.alias is not None else None
+    if changes.description is not None and len(changes.description) > MAX_DESCRIPTION_LENGTH:
+        raise ValidationError("description", f"at most {MAX_DESCRIPTION_LENGTH} characters")
+    if changes.pin is not None:
+        validate_pin(changes.pin)
+    with write_transaction(session):
+        cert = find(alias)
+        changed: dict[str, object] = {}
+        if new_alias is not None and new_alias != cert.alias:
+            taken = Certificate.select().where(
+                Certificate.alias == new_alias, Certificate.id != cert.id
+            )
+            if taken.exists():
+                raise ValidationError("alias", f"{new_alias!r} is already in use")
+            changed["alias"] = new_alias
+            cert.alias = new_alias
+        if changes.clear_owner and cert.owner_id is not None:
+            cert.owner = None
+            changed["owner"] = None
+        elif changes.owner is not None:
+            owner = User.get_or_none(User.name == changes.owner)
+            if owner is None:
+                raise ValidationError("owner", f"no user named {changes.owner!r}")
+            if owner.id != cert.owner_id:
+                cert.owner = owner
+                changed["owner"] = owner.name
+        if changes.description is not None and changes.description != cert.description:
+            cert.description = changes.description
+            changed["description"] = "changed"
+        if changes.ask_reason is not None and changes.ask_reason != cert.ask_reason:
+            cert.ask_reason = changes.ask_reason
+            changed["ask_reason"] = changes.ask_reason
+        if changes.pin is not None:
+            cert.pin_hash = hash_pin(changes.pin)
+            changed["pin"] = "set"
+        elif changes.clear_pin and cert.pin_hash is not None:
+            cert.pin_hash = None
+            changed["pin"] = "cleared"
+        if changed:
+            cert.save()
+            audit.record(session.user_name, "certificate.edit", alias, **changed)
+    return certificate_rows(session, [cert.id])[0]
