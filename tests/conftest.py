@@ -10,10 +10,11 @@ os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 import pytest
 
-from PySide6.QtCore import QCoreApplication, QSettings, QThreadPool
+from PySide6.QtCore import QCoreApplication, QSettings
 
 from app import keyslots, remember
 from tests import certgen
+from ui import tasks
 
 PASSWORD = "correct horse battery"
 
@@ -43,7 +44,7 @@ def isolated(tmp_path, monkeypatch):
     remember.reset()
     yield
     # No worker may outlive its test (they hold the store open).
-    QThreadPool.globalInstance().waitForDone(10_000)
+    tasks.wait_for_tasks(10)
     remember.reset()
 
 

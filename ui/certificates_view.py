@@ -1,6 +1,6 @@
 """The Certificates page: import, search, expiry filter and the table."""
 
-from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
@@ -23,7 +23,7 @@ from ui.certificate_actions import CertificateActions
 from ui.certificates_table import CertificatesTable
 from ui.icons import icon
 from ui.import_flow import FILE_FILTER, ImportFlow
-from ui.tasks import run_task
+from ui.tasks import run_task, wait_for_tasks
 
 EMPTY_HINT = (
     "No certificates yet.\n\nImport .cer, .crt, .pem, .p7b or .p12/.pfx files with "
@@ -201,7 +201,7 @@ class CertificatesView(QWidget):
         """Cancel an import and wait for the workers: they use the session being closed."""
         if self.import_flow is not None:
             self.import_flow.cancel()
-        QThreadPool.globalInstance().waitForDone()
+        wait_for_tasks()
 
     def _imported(self, report) -> None:
         self.imported.emit(report)

@@ -1,11 +1,20 @@
-"""Run a function off the GUI thread and get its result or exception back on it."""
+"""Run a function off the GUI thread and get its result or exception back on it.
+
+The workers are Python threads, not QThreadPool's: peewee keeps each thread's connection
+in a threading.local, and on a thread Python did not create that local is torn down
+without a thread state when the thread ends, which aborts the interpreter
+("PyThreadState_Get: ... the GIL is released").
+"""
 
 import contextlib
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from app.store import close_thread_connection
+
+WORKERS = 4
 
 
 class _Relay(QObject):
@@ -46,12 +55,12 @@ class _Relay(QObject):
             self._on_progress(done, total, text)
 
 
-_running: set["Task"] = set()  # a running task must not be collected under the pool
+_pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="certdesk-task")
+_pending: set[Future] = set()
 
 
-class Task(QRunnable):
+class Task:
     def __init__(self, relay: _Relay, fn: Callable, args, kwargs):
-        super().__init__()
         self.relay = relay
         self._fn, self._args, self._kwargs = fn, args, kwargs
 
@@ -64,7 +73,6 @@ class Task(QRunnable):
             self._emit(self.relay._succeeded, result)
         finally:
             close_thread_connection()
-            _running.discard(self)
 
     @staticmethod
     def _emit(signal, value) -> None:
@@ -81,7 +89,7 @@ def run_task(
     progress: Callable[[int, int, str], None] | None = None,
     **kwargs,
 ) -> Task:
-    """`fn(*args, **kwargs)` in the pool; `on_result`/`on_error` run on the GUI thread.
+    """`fn(*args, **kwargs)` on a worker; `on_result`/`on_error` run on the GUI thread.
 
     With `progress`, `fn` also gets a `progress(done, total, text)` keyword whose calls
     reach `progress` on the GUI thread. Nothing is delivered once `owner` is destroyed.
@@ -90,7 +98,13 @@ def run_task(
     if progress is not None:
         kwargs["progress"] = relay._progressed.emit
     task = Task(relay, fn, args, kwargs)
-    task.setAutoDelete(False)
-    _running.add(task)
-    QThreadPool.globalInstance().start(task)
+    future = _pool.submit(task.run)
+    _pending.add(future)
+    future.add_done_callback(_pending.discard)
     return task
+
+
+def wait_for_tasks(timeout: float | None = None) -> bool:
+    """Block until every submitted task has finished; False if `timeout` ran out."""
+    _, not_done = wait(list(_pending), timeout=timeout)
+    return not not_done
