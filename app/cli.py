@@ -365,7 +365,9 @@ def cmd_show(args, folder: Path) -> int:
         print("Extensions:")
         for ext in detail.extensions:
             critical = " (critical)" if ext.critical else ""
-            print(f"  {ext.name}{critical}: {ext.value}")
+            print(f"  {ext.name}{critical}:")
+            for line in ext.value.splitlines():
+                print(f"      {line}")
     return 0
 
 

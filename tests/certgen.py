@@ -84,3 +84,44 @@ def write(folder: Path, name: str, data: bytes) -> Path:
 
 def openssl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, check=True, timeout=60)
+
+
+RICH_EXTENSIONS = (
+    "basicConstraints=critical,CA:FALSE",
+    "keyUsage=critical,digitalSignature,nonRepudiation",
+    "extendedKeyUsage=codeSigning,timeStamping,1.3.6.1.4.1.311.10.3.13",
+    "subjectAltName=DNS:build.example.com,email:release@example.com,"
+    "URI:https://example.com/signing,IP:10.20.30.40",
+    "subjectKeyIdentifier=hash",
+    "crlDistributionPoints=URI:http://crl.example.com/signing.crl",
+    "authorityInfoAccess=OCSP;URI:http://ocsp.example.com,caIssuers;URI:http://ca.example.com/ca.cer",
+    "certificatePolicies=1.3.6.1.4.1.99999.1.2,2.23.140.1.3",
+    "1.3.6.1.4.1.311.20.2=ASN1:BMPSTRING:CodeSigning",
+    "1.2.3.4.5.6.7=critical,DER:0500",
+)
+
+
+def openssl_rich_cert(folder: Path, cn: str = "Release Code Signing 2026") -> Path:
+    """A code-signing certificate from `openssl req -x509` with many extensions."""
+    out = folder / "rich.pem"
+    args = [arg for ext in RICH_EXTENSIONS for arg in ("-addext", ext)]
+    openssl(
+        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", str(folder / "rich.key"), "-days", "400", "-out", str(out),
+        "-subj", f"/C=DE/ST=Berlin/L=Berlin/O=Example Software GmbH/OU=Release Engineering/CN={cn}",
+        *args,
+    )  # fmt: skip
+    return out
+
+
+def openssl_v1_cert(folder: Path, cn: str = "Legacy Version One") -> Path:
+    """An X.509 version 1 certificate: `openssl x509 -req` without extensions."""
+    openssl(
+        "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", str(folder / "v1.key"), "-subj", f"/CN={cn}", "-out", str(folder / "v1.csr"),
+    )  # fmt: skip
+    openssl(
+        "x509", "-req", "-in", str(folder / "v1.csr"), "-key", str(folder / "v1.key"),
+        "-days", "30", "-out", str(folder / "v1.pem"),
+    )  # fmt: skip
+    return folder / "v1.pem"

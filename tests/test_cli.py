@@ -65,8 +65,8 @@ def test_init_import_list_show_export_round_trip(cli, tmp_path, certs):
     assert {"description", "associated_users", "associated_user_groups", "extensions"} <= set(
         detail
     )
-    assert {"oid": "2.5.29.37", "name": "extendedKeyUsage", "critical": False,
-            "value": "codeSigning"} in detail["extensions"]  # fmt: skip
+    assert {"oid": "2.5.29.37", "name": "X509v3 Extended Key Usage", "critical": False,
+            "value": "Code Signing"} in detail["extensions"]  # fmt: skip
 
     out = tmp_path / "out.cer"
     exported = cli("export", "CLI Signing", "--out", str(out))

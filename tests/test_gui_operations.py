@@ -90,6 +90,7 @@ def wait_idle(qtbot, win) -> None:
 def test_menu_disables_then_enables(qtbot, window, how):
     menu = open_menu(qtbot, window, 1, how)
     assert [a.text() for a in menu.actions() if a.text()] == [
+        "Properties…",
         "Disable",
         "Download (.cer)…",
         "CSR / Renew…",

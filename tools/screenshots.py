@@ -44,6 +44,10 @@ def demo_certificates(folder: Path, count: int) -> list[Path]:
     for i in range(6):
         cert, k = certgen.make_cert(f"Release Code Signing {2025 + i}", days=300 + 100 * i)
         paths.append(certgen.write(folder, f"key{i}.p12", certgen.p12(cert, k, None)))
+    rich = folder / "rich"
+    rich.mkdir()
+    paths.append(certgen.openssl_rich_cert(rich, "Example Release Signing"))
+    paths.append(certgen.openssl_v1_cert(rich))
     return paths
 
 
@@ -125,6 +129,26 @@ def operations(window: MainWindow, out: Path, suffix: str) -> None:
     window.sidebar.setCurrentRow(1)
     QCoreApplication.processEvents()
     window.grab().save(str(out / f"groups-view{suffix}.png"))
+    window.sidebar.setCurrentRow(0)
+
+
+def rows_named(window: MainWindow, names) -> list:
+    model = window.certificates.model
+    return [model.row_at(i) for i in range(model.rowCount()) if model.row_at(i).alias in names]
+
+
+def detail_windows(window: MainWindow, out: Path, suffix: str) -> None:
+    """Every tab of a certificate with many extensions, and of a version 1 certificate."""
+    view = window.certificates
+    for alias, name in (("Example Release Signing", "rich"), ("Legacy Version One", "v1")):
+        row = next(r for r in view.model.checked_rows() or [] if r.alias == alias)
+        detail = view.open_certificate(row.id)
+        for index in range(detail.tabs.count()):
+            detail.tabs.setCurrentIndex(index)
+            QCoreApplication.processEvents()
+            tab = detail.tabs.tabText(index).lower().replace(" ", "-").replace(".", "")
+            detail.grab().save(str(out / f"detail-{name}-{tab}{suffix}.png"))
+        detail.close()
 
 
 def main() -> int:
@@ -181,6 +205,13 @@ def main() -> int:
     window.certificates.expiry.setCurrentIndex(0)
     window.certificates._apply_filter()
     operations(window, args.out, suffix)
+    view = window.certificates
+    view.model.set_checked(view.model.checked_ids(), False)
+    view.model.set_checked(
+        [r.id for r in rows_named(window, ("Example Release Signing", "Legacy Version One"))],
+        True,
+    )
+    detail_windows(window, args.out, suffix)
     window.close()
     print(f"screenshots in {args.out}")
     return 0

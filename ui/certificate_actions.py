@@ -50,6 +50,7 @@ def file_name_for(alias: str) -> str:
 class CertificateActions(QObject):
     message = Signal(str)  # for the status bar
     groupsChanged = Signal()
+    openRequested = Signal(int)  # a certificate id: show its window
 
     def __init__(self, session: Session, model: CertificatesModel, owner: QWidget):
         super().__init__(owner)
@@ -103,6 +104,10 @@ class CertificateActions(QObject):
     def build_menu(self, row: CertificateRow) -> QMenu:
         menu = QMenu(self._owner)
         menu.setToolTipsVisible(True)
+        properties = menu.addAction(icon("certificate"), "Properties…")
+        properties.triggered.connect(lambda: self.openRequested.emit(row.id))
+        menu.setDefaultAction(properties)
+        menu.addSeparator()
         toggle = menu.addAction(
             icon("disabled" if row.enabled else "enabled"), "Disable" if row.enabled else "Enable"
         )

@@ -18,6 +18,7 @@ M = CertificatesModel
 class CertificatesTable(QTableView):
     filesDropped = Signal(list)
     menuRequested = Signal(int, QPoint)  # visible row, global position for the menu
+    openRequested = Signal(int)  # visible row: show the certificate's window
     deleteRequested = Signal()
 
     def __init__(self, model: CertificatesModel, parent=None):
@@ -32,6 +33,7 @@ class CertificatesTable(QTableView):
         self.setMouseTracking(True)  # the ⋯ button lights up under the pointer
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._context_menu)
+        self.doubleClicked.connect(self._double_clicked)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setSortingEnabled(True)
@@ -74,6 +76,8 @@ class CertificatesTable(QTableView):
             model.toggle_checked(current.row())
         elif event.matches(QKeySequence.StandardKey.SelectAll):
             model.check_visible(True)
+        elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and current.isValid():
+            self.openRequested.emit(current.row())
         elif event.key() == Qt.Key.Key_Delete:
             self.deleteRequested.emit()
         elif event.key() == Qt.Key.Key_Menu and current.isValid():
@@ -81,6 +85,10 @@ class CertificatesTable(QTableView):
             self.menuRequested.emit(current.row(), self.viewport().mapToGlobal(rect.bottomLeft()))
         else:
             super().keyPressEvent(event)
+
+    def _double_clicked(self, index: QModelIndex) -> None:
+        if index.column() not in M.UNSORTABLE:  # those columns have clicks of their own
+            self.openRequested.emit(index.row())
 
     # The quick-action menu: the ⋯ button and right-click open the same one.
 

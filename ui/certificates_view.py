@@ -15,11 +15,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.errors import CertdeskError
 from app.services import certificates
 from app.services.session import Session
 from models.permissions import CERTIFICATES_IMPORT
 from ui import certificates_model as cm
 from ui.certificate_actions import CertificateActions
+from ui.certificate_window import CertificateWindow
 from ui.certificates_table import CertificatesTable
 from ui.icons import icon
 from ui.import_flow import FILE_FILTER, ImportFlow
@@ -41,6 +43,7 @@ class CertificatesView(QWidget):
     countsChanged = Signal(int, int)  # shown, total
     loaded = Signal()
     imported = Signal(object)  # the ImportReport
+    groupRequested = Signal(str)  # a certificate window asks to show this group
 
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
@@ -52,6 +55,9 @@ class CertificatesView(QWidget):
         self.actions = CertificateActions(session, self.model, self)
         self.table.menuRequested.connect(self.actions.popup_menu)
         self.table.deleteRequested.connect(self._delete_key)
+        self.table.openRequested.connect(self._open_row)
+        self.actions.openRequested.connect(self.open_certificate)
+        self.windows: dict[int, CertificateWindow] = {}
         self.selection_bar = self._selection_bar()
         self.model.checkedChanged.connect(self._show_checked)
 
@@ -138,6 +144,32 @@ class CertificatesView(QWidget):
     def _show_checked(self, count: int) -> None:
         self.checked_label.setText(f"{count:,} selected")
         self.selection_bar.setVisible(count > 0)
+
+    # -- certificate windows ------------------------------------------------------
+
+    def open_certificate(self, certificate_id: int) -> CertificateWindow | None:
+        """One window per certificate: opening it again raises the one already open."""
+        window = self.windows.get(certificate_id)
+        if window is None:
+            row = self.model.row_by_id(certificate_id)
+            if row is None:
+                return None
+            try:
+                window = CertificateWindow(self._session, row.alias, self)
+            except CertdeskError as exc:
+                self._show_error(exc)
+                return None
+            window.saved.connect(lambda saved: self.model.update_rows([saved]))
+            window.groupRequested.connect(self.groupRequested)
+            window.destroyed.connect(lambda *_: self.windows.pop(certificate_id, None))
+            self.windows[certificate_id] = window
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        return window
+
+    def _open_row(self, visible_row: int) -> None:
+        self.open_certificate(self.model.row_at(visible_row).id)
 
     def _delete_key(self) -> None:
         """Delete asks about the checked rows, or else the current one."""

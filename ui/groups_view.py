@@ -121,7 +121,7 @@ class GroupsView(QWidget):
         name, ok = QInputDialog.getText(self, "New certificate group", "Group name:")
         if ok and self._attempt(lambda: groups.create_group(self._session, name)):
             self.reload()
-            self._select(" ".join(name.split()))
+            self.select(" ".join(name.split()))
             self.changed.emit()
 
     def rename_selected(self) -> None:
@@ -133,7 +133,7 @@ class GroupsView(QWidget):
         )
         if ok and self._attempt(lambda: groups.rename_group(self._session, old, new)):
             self.reload()
-            self._select(" ".join(new.split()))
+            self.select(" ".join(new.split()))
             self.changed.emit()
 
     def delete_selected(self) -> None:
@@ -173,7 +173,7 @@ class GroupsView(QWidget):
             return False
         return True
 
-    def _select(self, name: str) -> None:
+    def select(self, name: str) -> None:
         for i in range(self.tree.topLevelItemCount()):
             item = self.tree.topLevelItem(i)
             item.setSelected(item.data(0, Qt.ItemDataRole.UserRole) == name)

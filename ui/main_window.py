@@ -60,6 +60,7 @@ class MainWindow(QMainWindow):
         self.certificates.actions.message.connect(self._show_message)
         self.certificates.actions.groupsChanged.connect(self.groups.reload)
         self.groups.changed.connect(self.certificates.reload)
+        self.certificates.groupRequested.connect(self.show_group)
 
         self.resize(1280, 760)
         self._restore_state()
@@ -98,6 +99,12 @@ class MainWindow(QMainWindow):
         noun = "certificate" if total == 1 else "certificates"
         text = f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun} shown"
         self.count_label.setText(text)
+
+    def show_group(self, name: str) -> None:
+        self.sidebar.setCurrentRow(self.pages.indexOf(self.groups))
+        self.groups.select(name)
+        self.raise_()
+        self.activateWindow()
 
     def _show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)

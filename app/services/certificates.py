@@ -9,6 +9,7 @@ from pathlib import Path
 
 import peewee
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 
 from app.crypto import encodings
 from app.crypto.certinfo import (
@@ -17,6 +18,7 @@ from app.crypto.certinfo import (
     key_algorithm_text,
     spki_sha256_of_public_key,
 )
+from app.crypto.details import CertificateDetails, certificate_details
 from app.crypto.extensions import ExtensionInfo, describe_extensions
 from app.crypto.parse import parse, quietly
 from app.errors import CertdeskError, ImportFormatError, NotFoundError, PasswordRequiredError
@@ -79,6 +81,10 @@ class CertificateDetail:
     associated_user_groups: tuple[str, ...]
     extensions: tuple[ExtensionInfo, ...]
     pem: str
+    details: CertificateDetails
+    # Aliases of the issuers found in the store, nearest first; ends early when an
+    # issuer is missing. A self-signed certificate has none.
+    chain: tuple[str, ...]
 
 
 @dataclass
@@ -480,7 +486,44 @@ def get_certificate(session: Session, alias: str) -> CertificateDetail:
         associated_user_groups=user_groups,
         extensions=tuple(describe_extensions(parsed)),
         pem=encodings.certificate_bytes(der, "pem").decode("ascii"),
+        details=certificate_details(parsed),
+        chain=_chain(cert, parsed),
     )
+
+
+MAX_CHAIN = 10
+
+
+def _chain(cert: Certificate, parsed: x509.Certificate) -> tuple[str, ...]:
+    """Follow issuer names through the store, keeping only issuers whose key verifies
+    the signature (two CAs may share a name)."""
+    aliases: list[str] = []
+    seen = {cert.id}
+    while len(aliases) < MAX_CHAIN and cert.issuer != cert.subject:
+        issuer = _verified_issuer(cert, parsed, seen)
+        if issuer is None:
+            break
+        cert, parsed = issuer
+        aliases.append(cert.alias)
+        seen.add(cert.id)
+    return tuple(aliases)
+
+
+def _verified_issuer(
+    cert: Certificate, parsed: x509.Certificate, seen: set[int]
+) -> tuple[Certificate, x509.Certificate] | None:
+    candidates = Certificate.select().where(
+        Certificate.subject == cert.issuer, Certificate.id.not_in(list(seen))
+    )
+    for candidate in candidates:
+        der = CertificateDer.get_by_id(candidate.id).der
+        try:
+            issuer = quietly(x509.load_der_x509_certificate, der)
+            quietly(parsed.verify_directly_issued_by, issuer)
+        except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+            continue
+        return candidate, issuer
+    return None
 
 
 def _associates(cert_id: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
