@@ -80,7 +80,7 @@ class CertificateWindow(QDialog):
         )
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.clicked.connect(self.save)
-        self.buttons.rejected.connect(self.close)
+        self.buttons.rejected.connect(self.reject)
         refusal = session.refusal(CERTIFICATES_EDIT)
         if refusal:
             self.save_button.setToolTip(refusal)
@@ -262,14 +262,12 @@ class CertificateWindow(QDialog):
         self.tabs.setCurrentIndex(0)
         return False
 
-    def closeEvent(self, event) -> None:
-        if self.has_unsaved_changes() and not self._settle_unsaved():
-            event.ignore()
-            return
-        super().closeEvent(event)
-
     def reject(self) -> None:
-        self.close()
+        """Close, Escape and the title bar's close all come here (QDialog.closeEvent
+        calls reject): unsaved changes are saved, discarded, or the window stays."""
+        if self.has_unsaved_changes() and not self._settle_unsaved():
+            return
+        super().reject()
 
     def _settle_unsaved(self) -> bool:
         """Save, discard or stay; True when the window may close."""

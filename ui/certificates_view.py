@@ -161,7 +161,7 @@ class CertificatesView(QWidget):
                 return None
             window.saved.connect(lambda saved: self.model.update_rows([saved]))
             window.groupRequested.connect(self.groupRequested)
-            window.destroyed.connect(lambda *_: self.windows.pop(certificate_id, None))
+            window.finished.connect(lambda *_: self.windows.pop(certificate_id, None))
             self.windows[certificate_id] = window
         window.show()
         window.raise_()
