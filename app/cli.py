@@ -14,10 +14,13 @@ from datetime import datetime
 from pathlib import Path
 
 from app import __version__, remember
-from app.errors import AuthenticationError, CertdeskError
-from app.services import certificate_edits, certificates, groups, lifecycle, users
+from app.crypto.csr import EXTENDED_KEY_USAGES, RequestSpec
+from app.crypto.keygen import DEFAULT_KEY_SPEC, KeySpec, all_key_specs
+from app.errors import AuthenticationError, CertdeskError, ValidationError
+from app.services import certificate_edits, certificates, groups, lifecycle, requests, users
 from app.services.certificate_edits import GeneralChanges
 from app.services.certificates import CertificateRow
+from app.services.requests import RequestInfo
 from app.services.session import Session
 from app.services.targets import BulkResult
 from app.store import resolve_store_dir
@@ -122,7 +125,78 @@ def build_parser() -> argparse.ArgumentParser:
         g = group_sub.add_parser(name, parents=[common], help=what)
         g.add_argument("group", metavar="GROUP")
         g.add_argument("aliases", nargs="+", metavar="ALIAS")
+
+    _add_request_parsers(sub, common)
     return parser
+
+
+KEY_TOKENS = " ".join(spec.token for spec in all_key_specs())
+SAN_TYPES = {"dns": "dns_names", "email": "emails", "uri": "uris", "ip": "ips"}
+
+
+def _add_request_parsers(sub, common) -> None:
+    p = sub.add_parser(
+        "request", parents=[common], help="certificate signing requests (key kept in the store)"
+    )
+    request_sub = p.add_subparsers(dest="request_command", metavar="ACTION", required=True)
+    r = request_sub.add_parser(
+        "new", parents=[common], help="generate a key in the store and write its CSR"
+    )
+    r.add_argument("--alias", required=True, metavar="NAME", help="alias of the certificate")
+    r.add_argument(
+        "--subject", required=True, metavar="DN", help="RFC 4514, e.g. CN=Build,O=Example,C=GB"
+    )
+    r.add_argument(
+        "--key",
+        metavar="ALG",
+        default=DEFAULT_KEY_SPEC.token,
+        help=f"{KEY_TOKENS} (default {DEFAULT_KEY_SPEC.token})",
+    )
+    r.add_argument(
+        "--san",
+        action="append",
+        default=[],
+        metavar="TYPE:VALUE",
+        help="subject alternative name; TYPE dns, email, uri or ip (repeatable)",
+    )
+    r.add_argument(
+        "--eku",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=f"extended key usage: {' '.join(EXTENDED_KEY_USAGES)} or an OID "
+        "(repeatable; default codeSigning)",
+    )
+    r.add_argument("--group", action="append", default=[], metavar="G", help="(repeatable)")
+    r.add_argument("--owner", metavar="USER")
+    r.add_argument("--out", required=True, metavar="FILE", help="where to write the CSR (PEM)")
+
+    r = request_sub.add_parser("list", parents=[common], help="list requests, newest first")
+    r.add_argument("--json", action="store_true", help="one JSON array")
+    r.add_argument("--pending", action="store_true", help="only the pending ones")
+
+    r = request_sub.add_parser(
+        "import", parents=[common], help="import the certificate issued for a pending request"
+    )
+    r.add_argument("certfile", metavar="CERTFILE")
+
+    r = request_sub.add_parser("csr", parents=[common], help="write a request's CSR again")
+    r.add_argument("request_id", type=int, metavar="ID")
+    r.add_argument("--out", metavar="FILE", help="default: print it")
+
+    r = request_sub.add_parser(
+        "cancel", parents=[common], help="cancel a pending request and destroy its key"
+    )
+    r.add_argument("request_id", type=int, metavar="ID")
+
+    p = sub.add_parser(
+        "renew", parents=[common], help="new key + CSR for a certificate, which stays usable"
+    )
+    p.add_argument("alias", metavar="ALIAS")
+    p.add_argument("--out", required=True, metavar="FILE", help="where to write the CSR (PEM)")
+    p.add_argument(
+        "--key", metavar="ALG", help=f"{KEY_TOKENS} (default: the certificate's key type)"
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -262,6 +336,10 @@ def _print_file_result(result) -> None:
         print(f"{result.path}: already in the store as {alias!r}; skipped")
     for alias in result.keys_linked:
         print(f"{result.path}: private key added to {alias!r}")
+    for alias in result.requests_completed:
+        print(f"{result.path}: completed the request {alias!r}")
+    for alias in result.superseded:
+        print(f"{result.path}: the certificate it renews is now {alias!r}, disabled")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -448,6 +526,197 @@ def _bulk(folder: Path, operation) -> int:
     return 0
 
 
+# Service field names as the request commands spell them.
+REQUEST_FLAGS = {
+    "alias": "--alias",
+    "subject": "--subject",
+    "san": "--san",
+    "dns_names": "--san",
+    "emails": "--san",
+    "uris": "--san",
+    "ips": "--san",
+    "extended_key_usages": "--eku",
+    "groups": "--group",
+    "owner": "--owner",
+    "key": "--key",
+}
+
+
+def _flag_named(exc: ValidationError) -> CertdeskError:
+    return CertdeskError(f"{REQUEST_FLAGS.get(exc.field, exc.field)}: {exc.reason}")
+
+
+def _sans(values: list[str]) -> dict[str, tuple[str, ...]]:
+    sans: dict[str, list[str]] = {field: [] for field in SAN_TYPES.values()}
+    for value in values:
+        kind, colon, rest = value.partition(":")
+        if not colon or kind.strip().lower() not in SAN_TYPES or not rest.strip():
+            raise ValidationError(
+                "san", f"{value!r} is not TYPE:VALUE with TYPE dns, email, uri or ip"
+            )
+        sans[SAN_TYPES[kind.strip().lower()]].append(rest.strip())
+    return {field: tuple(items) for field, items in sans.items()}
+
+
+def _check_out(out: str) -> Path:
+    """Refuse an unusable --out before a key is generated for nothing."""
+    path = Path(out)
+    if path.is_dir():
+        raise CertdeskError(f"--out: {out} is a folder")
+    if not path.resolve().parent.is_dir():
+        raise CertdeskError(f"--out: no folder {path.resolve().parent}")
+    return path
+
+
+def _write_csr(info: RequestInfo, out: Path) -> None:
+    try:
+        out.write_text(info.csr_pem, encoding="ascii")
+    except OSError as exc:
+        raise CertdeskError(
+            f"{out}: cannot write ({exc.strerror or exc}); the request {info.id} is kept: "
+            f"`certdesk request csr {info.id} --out FILE` writes its CSR"
+        ) from None
+
+
+def cmd_request(args, folder: Path) -> int:
+    return REQUEST_HANDLERS[args.request_command](args, folder)
+
+
+def cmd_request_new(args, folder: Path) -> int:
+    out = _check_out(args.out)
+    try:
+        key = KeySpec.from_token(args.key)
+        spec = RequestSpec(
+            subject=args.subject,
+            extended_key_usages=tuple(args.eku) or ("codeSigning",),
+            **_sans(args.san),
+        )
+        if not spec.subject:
+            raise ValidationError("subject", "is empty; give a DN such as CN=Build,O=Example")
+    except ValidationError as exc:
+        raise _flag_named(exc) from None
+    session = _sign_in(folder)
+    try:
+        info = requests.create_request(
+            session, args.alias, key, spec, groups=args.group, owner=args.owner
+        )
+    except ValidationError as exc:
+        raise _flag_named(exc) from None
+    finally:
+        session.close()
+    _write_csr(info, out)
+    print(
+        f"Created the request {info.id} for {info.alias!r} ({info.key_algorithm}); "
+        "its private key stays sealed in the store."
+    )
+    print(f"Wrote the CSR to {out}. Import the issued certificate with `certdesk request import`.")
+    return 0
+
+
+def request_json(info: RequestInfo) -> dict:
+    return {
+        "id": info.id,
+        "alias": info.alias,
+        "subject": info.subject,
+        "key_algorithm": info.key_algorithm,
+        "created": _iso(info.created_at),
+        "renews": info.renews,
+        "status": info.status,
+        "groups": list(info.groups),
+        "owner": info.owner,
+        "certificate": info.certificate,
+    }
+
+
+def cmd_request_list(args, folder: Path) -> int:
+    session = _sign_in(folder)
+    try:
+        infos = requests.list_requests(session, include_closed=not args.pending)
+    finally:
+        session.close()
+    if args.json:
+        json.dump([request_json(i) for i in infos], sys.stdout, indent=2, ensure_ascii=False)
+        print()
+        return 0
+    if not infos:
+        print("No requests: create one with `certdesk request new` or `certdesk renew`.")
+        return 0
+    width = min(max(len(i.alias) for i in infos), 40)
+    print(f"{'ID':>4}  {'ALIAS':<{width}}  {'STATUS':<9}  {'KEY':<11}  CREATED     SUBJECT")
+    for i in infos:
+        note = f" (renews {i.renews!r})" if i.renews else ""
+        print(
+            f"{i.id:>4}  {i.alias[:width]:<{width}}  {i.status:<9}  {i.key_algorithm:<11}  "
+            f"{i.created_at:%Y-%m-%d}  {i.subject}{note}"
+        )
+    return 0
+
+
+def cmd_request_import(args, folder: Path) -> int:
+    session = _sign_in(folder)
+    try:
+        result = requests.import_issued(session, args.certfile)
+    finally:
+        session.close()
+    _print_file_result(result)
+    return 0
+
+
+def cmd_request_csr(args, folder: Path) -> int:
+    out = _check_out(args.out) if args.out else None
+    session = _sign_in(folder)
+    try:
+        info = requests.get_request(session, args.request_id)
+    finally:
+        session.close()
+    if out is None:
+        sys.stdout.write(info.csr_pem)
+        return 0
+    _write_csr(info, out)
+    print(f"Wrote the CSR of the request {info.id} ({info.alias!r}) to {out}.")
+    return 0
+
+
+def cmd_request_cancel(args, folder: Path) -> int:
+    session = _sign_in(folder)
+    try:
+        info = requests.get_request(session, args.request_id)
+        requests.cancel_request(session, args.request_id)
+    finally:
+        session.close()
+    print(f"Cancelled the request {info.id} ({info.alias!r}); its private key is destroyed.")
+    return 0
+
+
+def cmd_renew(args, folder: Path) -> int:
+    out = _check_out(args.out)
+    try:
+        key = KeySpec.from_token(args.key) if args.key else None
+    except ValidationError as exc:
+        raise _flag_named(exc) from None
+    session = _sign_in(folder)
+    try:
+        info = requests.renew(session, args.alias, key)
+    finally:
+        session.close()
+    _write_csr(info, out)
+    print(
+        f"Created the renewal request {info.id} for {args.alias!r} ({info.key_algorithm}); "
+        f"{args.alias!r} stays enabled and usable until the issued certificate is imported "
+        "with `certdesk request import`."
+    )
+    print(f"Wrote the CSR to {out}.")
+    return 0
+
+
+REQUEST_HANDLERS = {
+    "new": cmd_request_new,
+    "list": cmd_request_list,
+    "import": cmd_request_import,
+    "csr": cmd_request_csr,
+    "cancel": cmd_request_cancel,
+}
+
 HANDLERS = {
     "init": cmd_init,
     "import": cmd_import,
@@ -459,4 +728,6 @@ HANDLERS = {
     "delete": cmd_delete,
     "group": cmd_group,
     "set": cmd_set,
+    "request": cmd_request,
+    "renew": cmd_renew,
 }

@@ -16,7 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from PySide6.QtCore import QCoreApplication, QSettings, QTimer
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -151,6 +151,52 @@ def detail_windows(window: MainWindow, out: Path, suffix: str) -> None:
         detail.close()
 
 
+def wizard_pages(window: MainWindow, out: Path, suffix: str) -> None:
+    """Each page of the CSR wizard, filled in as an administrator would, and the
+    Requests view with the pending request."""
+    wizard = window.requests.new_request()
+    wizard.key_page.algorithm.setCurrentText("ECDSA")
+    wizard.key_page.size.setCurrentText("P-384")
+    shots = [("key", lambda: None)]
+    subject = wizard.subject_page
+    names = wizard.names_page
+    config = wizard.config_page
+
+    def fill_subject() -> None:
+        subject.fields["common_name"].setText("Example Driver Signing 2027")
+        subject.fields["organization"].setText("Example Software GmbH")
+        subject.fields["organizational_unit"].setText("Release Engineering")
+        subject.fields["locality"].setText("Berlin")
+        subject.country.setCurrentIndex(subject.country.findData("DE"))
+
+    def fill_names() -> None:
+        names.sans["dns_names"].setText("drivers.example.com")
+        names.sans["emails"].setText("release@example.com")
+
+    def fill_config() -> None:
+        config.alias.setText("Example Driver Signing 2027")
+        config.groups.item(0).setCheckState(Qt.CheckState.Checked)
+        config.owner.setCurrentText("alice")
+
+    shots += [("subject", fill_subject), ("names", fill_names), ("configuration", fill_config)]
+    for name, fill in shots:
+        fill()
+        QCoreApplication.processEvents()
+        wizard.grab().save(str(out / f"wizard-{name}{suffix}.png"))
+        wizard.next()
+    QCoreApplication.processEvents()
+    wizard.grab().save(str(out / f"wizard-summary{suffix}.png"))
+    wizard.next()  # Create: the key is generated on a worker
+    while wizard.currentPage() is not wizard.done_page:
+        QCoreApplication.processEvents()
+    wizard.grab().save(str(out / f"wizard-done{suffix}.png"))
+    wizard.close()
+    window.sidebar.setCurrentRow(window.pages.indexOf(window.requests))
+    QCoreApplication.processEvents()
+    window.grab().save(str(out / f"requests-view{suffix}.png"))
+    window.sidebar.setCurrentRow(0)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
@@ -212,6 +258,7 @@ def main() -> int:
         True,
     )
     detail_windows(window, args.out, suffix)
+    wizard_pages(window, args.out, suffix)
     window.close()
     print(f"screenshots in {args.out}")
     return 0

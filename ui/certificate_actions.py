@@ -29,7 +29,6 @@ from ui.group_dialog import GroupDialog
 from ui.icons import icon
 from ui.tasks import run_task
 
-RENEW_LATER = "CSR / Renew opens the CSR wizard, which is not part of this version yet."
 SAVE_FILTERS = {
     "DER certificate (*.cer)": "der",
     "PEM certificate (*.pem *.crt)": "pem",
@@ -51,6 +50,7 @@ class CertificateActions(QObject):
     message = Signal(str)  # for the status bar
     groupsChanged = Signal()
     openRequested = Signal(int)  # a certificate id: show its window
+    renewRequested = Signal(str)  # an alias: open the CSR wizard in renew mode
 
     def __init__(self, session: Session, model: CertificatesModel, owner: QWidget):
         super().__init__(owner)
@@ -117,8 +117,8 @@ class CertificateActions(QObject):
         download.triggered.connect(lambda: self.download(row))
         self._gate(download, CERTIFICATES_DOWNLOAD)
         renew = menu.addAction(icon("renew"), "CSR / Renew…")
-        renew.setEnabled(False)
-        renew.setToolTip(self._session.refusal(CERTIFICATES_REQUEST) or RENEW_LATER)
+        renew.triggered.connect(lambda: self.renewRequested.emit(row.alias))
+        self._gate(renew, CERTIFICATES_REQUEST)
         menu.addSeparator()
         add = menu.addAction(icon("group-add"), "Add to Groups…")
         add.triggered.connect(lambda: self.add_groups([row.id]))

@@ -3,7 +3,7 @@
 import datetime as dt
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -38,15 +38,12 @@ from app.services.certificates import CertificateDetail
 from app.services.session import Session
 from models.permissions import CERTIFICATES_EDIT
 from ui.feedback import error_label, show_error
+from ui.fonts import monospace
 from ui.icons import icon
 
 NO_OWNER = "(no owner)"
 KEY_USAGE_OID = "2.5.29.15"
 EXTENDED_KEY_USAGE_OID = "2.5.29.37"
-
-
-def _monospace() -> QFont:
-    return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
 
 def _selectable(text: str, parent: QWidget) -> QLabel:
@@ -438,7 +435,7 @@ class CertificateWindow(QDialog):
 
         self.extension_value = QPlainTextEdit(self)
         self.extension_value.setReadOnly(True)
-        self.extension_value.setFont(_monospace())
+        self.extension_value.setFont(monospace())
         self.extension_value.setPlaceholderText("Select an extension to read its whole value.")
         self.extensions.currentItemChanged.connect(self._show_extension)
         if self.detail.extensions:
@@ -446,7 +443,7 @@ class CertificateWindow(QDialog):
 
         self.pem = QPlainTextEdit(self.detail.pem, self)
         self.pem.setReadOnly(True)
-        self.pem.setFont(_monospace())
+        self.pem.setFont(monospace())
         self.copy_pem = QPushButton("Copy PEM", self)
         self.copy_pem.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.detail.pem))
         pem_box = QWidget(self)
@@ -484,7 +481,7 @@ def _name_rows(form: QFormLayout, parts: tuple[NamePart, ...], parent: QWidget) 
 
 def _mono(text: str, parent: QWidget) -> QLabel:
     label = _selectable(text, parent)
-    label.setFont(_monospace())
+    label.setFont(monospace())
     return label
 
 

@@ -44,6 +44,7 @@ class CertificatesView(QWidget):
     loaded = Signal()
     imported = Signal(object)  # the ImportReport
     groupRequested = Signal(str)  # a certificate window asks to show this group
+    renewRequested = Signal(str)  # CSR / Renew on a certificate
 
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
@@ -57,6 +58,7 @@ class CertificatesView(QWidget):
         self.table.deleteRequested.connect(self._delete_key)
         self.table.openRequested.connect(self._open_row)
         self.actions.openRequested.connect(self.open_certificate)
+        self.actions.renewRequested.connect(self.renewRequested)
         self.windows: dict[int, CertificateWindow] = {}
         self.selection_bar = self._selection_bar()
         self.model.checkedChanged.connect(self._show_checked)

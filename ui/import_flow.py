@@ -108,7 +108,11 @@ class ImportFlow(QObject):
             lines.append(f"{report.duplicates} already in the store, skipped.")
         if report.cancelled:
             lines.append("Cancelled: the remaining files were not imported.")
-        if not report.failed and not report.duplicates and not report.cancelled:
+        completed = [a for f in report.files for a in f.requests_completed]
+        superseded = [a for f in report.files for a in f.superseded]
+        lines.extend(f"Completed the request “{a}”: its private key is linked." for a in completed)
+        lines.extend(f"The renewed certificate is kept, disabled, as “{a}”." for a in superseded)
+        if not (report.failed or report.duplicates or report.cancelled or completed):
             return  # the refreshed table and the status bar say enough
         box = QMessageBox(self._parent)
         box.setWindowTitle("Import")

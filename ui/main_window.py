@@ -18,6 +18,7 @@ from app.services.session import Session
 from ui.certificates_view import CertificatesView
 from ui.groups_view import GroupsView
 from ui.icons import icon
+from ui.requests_view import RequestsView
 
 
 class MainWindow(QMainWindow):
@@ -28,6 +29,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(icon("app"))
         self.certificates = CertificatesView(session, self)
         self.groups = GroupsView(session, self)
+        self.requests = RequestsView(session, self)
 
         self.sidebar = QListWidget(self)
         self.sidebar.setIconSize(QSize(16, 16))
@@ -35,6 +37,7 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget(self)
         self._add_page("Certificates", "certificate", self.certificates)
         self._add_page("Certificate Groups", "group", self.groups)
+        self._add_page("Requests", "key", self.requests)
         self.sidebar.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.sidebar.setCurrentRow(0)
 
@@ -61,11 +64,15 @@ class MainWindow(QMainWindow):
         self.certificates.actions.groupsChanged.connect(self.groups.reload)
         self.groups.changed.connect(self.certificates.reload)
         self.certificates.groupRequested.connect(self.show_group)
+        self.certificates.renewRequested.connect(self.renew)
+        self.certificates.imported.connect(lambda _report: self.requests.reload())
+        self.requests.importRequested.connect(self.certificates.choose_files)
 
         self.resize(1280, 760)
         self._restore_state()
         self.certificates.reload()
         self.groups.reload()
+        self.requests.reload()
 
     def _add_page(self, title: str, icon_name: str, page: QWidget) -> None:
         QListWidgetItem(icon(icon_name), title, self.sidebar)
@@ -99,6 +106,10 @@ class MainWindow(QMainWindow):
         noun = "certificate" if total == 1 else "certificates"
         text = f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun} shown"
         self.count_label.setText(text)
+
+    def renew(self, alias: str) -> None:
+        """CSR / Renew: the wizard in renew mode; the Requests page shows the result."""
+        self.requests.new_request(renews=alias)
 
     def show_group(self, name: str) -> None:
         self.sidebar.setCurrentRow(self.pages.indexOf(self.groups))

@@ -96,6 +96,10 @@ class FileResult:
     keys_linked: list[str] = field(default_factory=list)
     error: str | None = None
     needs_password: bool = False
+    # Aliases of the pending requests the file's certificates completed, and the new
+    # aliases of the certificates those renewed (now disabled).
+    requests_completed: list[str] = field(default_factory=list)
+    superseded: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -198,6 +202,8 @@ def _import_data(
         result.imported.clear()
         result.duplicates.clear()
         result.keys_linked.clear()
+        result.requests_completed.clear()
+        result.superseded.clear()
     return result
 
 
@@ -216,6 +222,8 @@ def _store_parsed(
     alias: str | None,
     result: FileResult,
 ) -> None:
+    from app.services import requests  # here: requests imports this module
+
     keys = {spki_sha256_of_public_key(k.public_key()): k for k in private_keys}
     used_keys: set[str] = set()
     for facts in all_facts:
@@ -226,14 +234,22 @@ def _store_parsed(
         if existing is not None:
             result.duplicates.append(existing.alias)
             if key is not None and existing.private_key_id is None:
-                existing.private_key = _seal_key(session, key)
+                existing.private_key = seal_key(session, key)
                 existing.save()
                 result.keys_linked.append(existing.alias)
                 audit.record(session.user_name, "certificate.key_linked", existing.alias, file=name)
             continue
+        # Issued for a pending request: it gets the request's key, alias and settings.
+        completion = requests.complete_with(session, facts, name)
+        if completion is not None:
+            result.imported.append(completion.alias)
+            result.requests_completed.append(completion.request)
+            if completion.superseded:
+                result.superseded.append(completion.superseded)
+            continue
         chosen = _explicit_alias(alias) if alias and not result.imported else None
-        chosen = chosen or _unique_alias(alias or facts.common_name or facts.sha256[:16])
-        _create_certificate(session, facts, chosen, _seal_key(session, key) if key else None)
+        chosen = chosen or unique_alias(alias or facts.common_name or facts.sha256[:16])
+        create_certificate(session, facts, chosen, seal_key(session, key) if key else None)
         result.imported.append(chosen)
         audit.record(
             session.user_name, "certificate.import", chosen, file=name, sha256=facts.sha256
@@ -246,7 +262,7 @@ def _store_parsed(
                     "holds a private key that matches none of its certificates "
                     "nor any certificate in the store"
                 )
-            holder.private_key = _seal_key(session, key)
+            holder.private_key = seal_key(session, key)
             holder.save()
             result.keys_linked.append(holder.alias)
             audit.record(session.user_name, "certificate.key_linked", holder.alias, file=name)
@@ -261,7 +277,7 @@ def _by_sha256(sha256: str) -> Certificate | None:
     return Certificate.get_by_id(found[0]) if found else None
 
 
-def _alias_taken(alias: str) -> bool:
+def alias_taken(alias: str) -> bool:
     return (
         database.execute_sql("SELECT 1 FROM certificate WHERE alias = ?", (alias,)).fetchone()
         is not None
@@ -276,7 +292,7 @@ def _certificate_without_key(spki_sha256: str) -> Certificate | None:
     )
 
 
-def _create_certificate(session: Session, facts, alias: str, key: PrivateKey | None) -> None:
+def create_certificate(session: Session, facts, alias: str, key: PrivateKey | None) -> Certificate:
     cert = Certificate.create(
         alias=alias,
         sha1=facts.sha1,
@@ -291,9 +307,10 @@ def _create_certificate(session: Session, facts, alias: str, key: PrivateKey | N
         private_key=key,
     )
     CertificateDer.create(certificate=cert, der=facts.der)
+    return cert
 
 
-def _seal_key(session: Session, key) -> PrivateKey:
+def seal_key(session: Session, key) -> PrivateKey:
     """Seal at once: the PKCS#8 bytes exist only for the length of this call."""
     public_key = key.public_key()
     uid = secrets.token_hex(16)
@@ -315,14 +332,14 @@ def _explicit_alias(alias: str) -> str:
     chosen = _clean_alias(alias)
     if not chosen:
         raise CertdeskError("alias: must not be empty")
-    if _alias_taken(chosen):
+    if alias_taken(chosen):
         raise CertdeskError(f"alias {chosen!r} is already in use")
     return chosen
 
 
-def _unique_alias(base: str) -> str:
+def unique_alias(base: str) -> str:
     base = _clean_alias(base) or "certificate"
-    if not _alias_taken(base):
+    if not alias_taken(base):
         return base
     # A range on the alias index finds "base (N)" without scanning the table.
     taken = {

@@ -1,0 +1,515 @@
+"""Certificate signing requests: a new key generated and sealed in the store with its CSR,
+the pending requests, renewals, and completing a request when the certificate issued
+for it is imported (certificates._store_parsed calls `complete_with`).
+
+The private key never leaves the store: it is sealed the moment it exists, and the
+issued certificate is linked to that sealed key when it is imported.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+import peewee
+from cryptography import x509
+
+from app.crypto import csr, keygen
+from app.crypto.certinfo import CertificateFacts, key_algorithm_text, name_text
+from app.crypto.csr import RequestSpec
+from app.crypto.keygen import DEFAULT_KEY_SPEC, KeySpec
+from app.crypto.parse import quietly
+from app.errors import CertdeskError, NotFoundError, ValidationError
+from app.services import audit, certificates
+from app.services.certificate_edits import validate_alias
+from app.services.certificates import MAX_ALIAS_LENGTH, FileResult
+from app.services.groups import validate_group_name
+from app.services.session import Session, write_transaction
+from models import (
+    Certificate,
+    CertificateDer,
+    CertificateGroup,
+    CertificateGroupMember,
+    PolicyCertificate,
+    PrivateKey,
+    Request,
+    RequestGroup,
+    User,
+    database,
+)
+from models.base import utcnow
+from models.permissions import (
+    CERTIFICATES_REQUEST,
+    CERTIFICATES_VIEW,
+    GROUPS_ADD_CERTIFICATES,
+    GROUPS_MANAGE,
+)
+
+PENDING = Request.STATUS_PENDING
+COMPLETED = Request.STATUS_COMPLETED
+CANCELLED = Request.STATUS_CANCELLED
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    id: int
+    alias: str
+    subject: str
+    key_algorithm: str  # as certificates show it: "RSA 3072", "EC P-256", "Ed25519"
+    created_at: datetime
+    renews: str | None  # alias of the certificate it renews (its current alias)
+    status: str  # "pending" | "completed" | "cancelled"
+    groups: tuple[str, ...]
+    owner: str | None
+    csr_pem: str
+    certificate: str | None  # alias of the issued certificate once completed
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What importing a certificate against a pending request did."""
+
+    request: str  # the request's alias
+    alias: str  # the alias the new certificate got
+    superseded: str | None  # the renewed certificate's new alias, when it renewed one
+
+
+@dataclass(frozen=True)
+class _Plan:
+    alias: str
+    groups: tuple[str, ...]  # names as stored, or as they will be created
+    owner_id: int | None
+    renews_id: int | None
+
+
+def create_request(
+    session: Session,
+    alias: str,
+    key: KeySpec,
+    spec: RequestSpec,
+    groups: Sequence[str] = (),
+    owner: str | None = None,
+    renews: str | None = None,
+) -> RequestInfo:
+    """Generate a key of type `key` in the store, seal it, and keep a pending request for
+    a CSR built from `spec`. Everything is checked before the (slow) key generation; a
+    refused value raises ValidationError naming its field. Call off the GUI thread."""
+    session.authorize(CERTIFICATES_REQUEST, "request.create", alias)
+    if groups:
+        session.authorize(GROUPS_ADD_CERTIFICATES, "request.create", alias)
+    return _create(session, alias, key, spec, groups, owner, renews)
+
+
+def _create(
+    session: Session,
+    alias: str,
+    key: KeySpec,
+    spec: RequestSpec,
+    groups: Sequence[str],
+    owner: str | None,
+    renews: str | None,
+) -> RequestInfo:
+    _plan(session, alias, key, spec, groups, owner, renews)  # fail before the slow part
+    private_key = keygen.generate_key(key)
+    request_csr = csr.build_csr(private_key, spec)
+    with write_transaction(session):
+        # Again: another window or process may have taken the alias meanwhile.
+        plan = _plan(session, alias, key, spec, groups, owner, renews)
+        group_rows = [_group(session, name) for name in plan.groups]
+        sealed = certificates.seal_key(session, private_key)
+        del private_key
+        request = Request.create(
+            alias=plan.alias,
+            subject=name_text(lambda: request_csr.subject),
+            csr_pem=csr.csr_pem(request_csr),
+            private_key=sealed,
+            renews=plan.renews_id,
+            owner=plan.owner_id,
+        )
+        for group in group_rows:
+            RequestGroup.create(request=request, group=group)
+        details = {"request": request.id, "key": key.label, "subject": request.subject}
+        if renews is not None:
+            details["renews"] = renews
+        audit.record(session.user_name, "request.create", plan.alias, **details)
+    return _info(request.id)
+
+
+def _plan(
+    session: Session,
+    alias: str,
+    key: KeySpec,
+    spec: RequestSpec,
+    groups: Sequence[str],
+    owner: str | None,
+    renews: str | None,
+) -> _Plan:
+    if not isinstance(key, KeySpec):
+        raise ValidationError("key", "choose a key type")
+    renews_id = None
+    if renews is not None:
+        renewed = Certificate.get_or_none(Certificate.alias == renews)
+        if renewed is None:
+            raise ValidationError("renews", f"no certificate with alias {renews!r}")
+        if alias.strip() and " ".join(alias.split()) != renewed.alias:
+            raise ValidationError(
+                "alias", f"a renewal keeps the alias of the certificate it renews ({renews!r})"
+            )
+        alias, renews_id = renewed.alias, renewed.id
+    else:
+        alias = validate_alias(alias)
+        if certificates.alias_taken(alias):
+            raise ValidationError("alias", f"{alias!r} is already the alias of a certificate")
+    pending = (
+        Request.select(Request.id).where(Request.alias == alias, Request.status == PENDING).first()
+    )
+    if pending is not None:
+        what = "renews" if renews is not None else "uses"
+        raise ValidationError(
+            "alias", f"the pending request {pending.id} already {what} {alias!r}; cancel it first"
+        )
+    csr.validate(spec, key)
+    names = []
+    for raw in dict.fromkeys(groups):
+        try:
+            name = validate_group_name(raw)
+        except ValidationError as exc:
+            raise ValidationError("groups", f"{raw!r} {exc.reason}") from None
+        group = _find_group(name)
+        if group is None and not session.can(GROUPS_MANAGE):
+            raise ValidationError(
+                "groups",
+                f"no certificate group named {name!r} (creating one needs {GROUPS_MANAGE})",
+            )
+        names.append(group.name if group else name)
+    owner_id = None
+    if owner is not None and owner.strip():
+        user = User.get_or_none(User.name == owner.strip())
+        if user is None:
+            raise ValidationError("owner", f"no user named {owner.strip()!r}")
+        owner_id = user.id
+    return _Plan(alias, tuple(dict.fromkeys(names)), owner_id, renews_id)
+
+
+def _find_group(name: str) -> CertificateGroup | None:
+    """By exact name, else ignoring case (group names are unique regardless of case)."""
+    group = CertificateGroup.get_or_none(CertificateGroup.name == name)
+    if group is None:
+        group = (
+            CertificateGroup.select()
+            .where(peewee.fn.lower(CertificateGroup.name) == name.lower())
+            .first()
+        )
+    return group
+
+
+def _group(session: Session, name: str) -> CertificateGroup:
+    group = _find_group(name)
+    if group is None:  # _plan allowed it: the user may manage groups
+        group = CertificateGroup.create(name=name)
+        audit.record(session.user_name, "group.create", name)
+    return group
+
+
+def list_requests(session: Session, include_closed: bool = False) -> list[RequestInfo]:
+    """Pending requests (and, with include_closed, completed and cancelled ones), newest
+    first."""
+    session.require(CERTIFICATES_VIEW)
+    return _infos(None if include_closed else Request.status == PENDING)
+
+
+def get_request(session: Session, request_id: int) -> RequestInfo:
+    session.require(CERTIFICATES_VIEW)
+    return _info(request_id)
+
+
+def cancel_request(session: Session, request_id: int) -> None:
+    """Cancel a pending request and destroy its unused private key."""
+    session.authorize(CERTIFICATES_REQUEST, "request.cancel", f"request {request_id}")
+    with write_transaction(session):
+        request = _get(request_id)
+        if request.status != PENDING:
+            raise CertdeskError(
+                f"The request {request_id} ({request.alias!r}) is {request.status}; "
+                "only a pending request can be cancelled."
+            )
+        key_id = request.private_key_id
+        request.private_key = None
+        request.status = CANCELLED
+        request.save()
+        destroyed = False
+        if key_id is not None and not (
+            Certificate.select().where(Certificate.private_key == key_id).exists()
+        ):
+            PrivateKey.delete_by_id(key_id)
+            destroyed = True
+        audit.record(
+            session.user_name,
+            "request.cancel",
+            request.alias,
+            request=request_id,
+            key_destroyed=destroyed,
+        )
+    # secure_delete wiped the row; the checkpoint moves its page images out of the WAL.
+    session.store.checkpoint()
+
+
+def renewal_prefill(session: Session, alias: str) -> tuple[KeySpec | None, RequestSpec]:
+    """The key type and request the certificate `alias` was issued with, to start a
+    renewal from; the key type is None when the certificate's key is not one the wizard
+    offers (RSA 1024, DSA, other curves)."""
+    session.require(CERTIFICATES_VIEW)
+    cert = certificates.find(alias)
+    parsed = quietly(x509.load_der_x509_certificate, CertificateDer.get_by_id(cert.id).der)
+    try:
+        key_spec = keygen.spec_of_public_key(quietly(parsed.public_key))
+    except Exception:  # a key cryptography cannot load: no type to propose
+        key_spec = None
+    return key_spec, csr.prefill_from_certificate(parsed)
+
+
+def renew(
+    session: Session, alias: str, key: KeySpec | None = None, spec: RequestSpec | None = None
+) -> RequestInfo:
+    """A new key and CSR for the certificate `alias`, which stays enabled and usable until
+    the issued certificate is imported; then that takes over its alias, owner, groups,
+    policies and settings. Without `key` or `spec` they come from the certificate."""
+    session.authorize(CERTIFICATES_REQUEST, "request.create", alias)
+    prefilled_key, prefilled_spec = renewal_prefill(session, alias)
+    key = key or prefilled_key or DEFAULT_KEY_SPEC
+    if spec is None:
+        spec = _usages_for(prefilled_spec, key)
+    cert = certificates.find(alias)
+    owner = cert.owner.name if cert.owner_id is not None else None
+    groups = [
+        name
+        for (name,) in CertificateGroup.select(CertificateGroup.name)
+        .join(CertificateGroupMember)
+        .where(CertificateGroupMember.certificate == cert.id)
+        .tuples()
+    ]
+    return _create(session, alias, key, spec, groups, owner, renews=alias)
+
+
+def _usages_for(spec: RequestSpec, key: KeySpec) -> RequestSpec:
+    """The prefilled request without the key usages the new key type cannot perform
+    (an RSA certificate's Key Encipherment when renewing with an ECDSA key)."""
+    kept = []
+    for usage in spec.key_usages:
+        probe = (usage, "key_agreement") if usage.endswith("_only") else (usage,)
+        try:
+            csr.validate(RequestSpec(common_name="probe", key_usages=probe), key)
+        except ValidationError:
+            continue
+        kept.append(usage)
+    if "key_agreement" not in kept:
+        kept = [u for u in kept if not u.endswith("_only")]
+    if spec.key_usages and not kept:
+        kept = ["digital_signature"]
+    return replace(spec, key_usages=tuple(kept))
+
+
+def import_issued(session: Session, path: str | Path, password: str | None = None) -> FileResult:
+    """Import the certificate issued for a pending request (`certdesk request import`).
+    A file holding no certificate for a pending request is refused and nothing is kept."""
+    session.authorize(CERTIFICATES_REQUEST, "request.complete", str(path))
+    with write_transaction(session):
+        result = certificates.import_files(session, [path], password=password).files[0]
+        if result.error:
+            raise CertdeskError(f"{path}: {result.error}")
+        if not result.requests_completed:
+            if result.duplicates:
+                raise CertdeskError(
+                    f"{path}: already in the store as {result.duplicates[0]!r}; "
+                    "no pending request waits for it"
+                )
+            raise CertdeskError(
+                f"{path}: matches no pending request (its key is not the key of any); "
+                "nothing imported. Use `certdesk import` for other certificates."
+            )
+    return result
+
+
+def pending_for_key(spki_sha256: str) -> int | None:
+    """The id of the pending request whose sealed key has this public key hash."""
+    if not spki_sha256:
+        return None
+    found = database.execute_sql(
+        f"SELECT r.id FROM {Request._meta.table_name} r "
+        f"JOIN {PrivateKey._meta.table_name} k ON k.id = r.private_key_id "
+        "WHERE k.spki_sha256 = ? AND r.status = ? ORDER BY r.id LIMIT 1",
+        (spki_sha256, PENDING),
+    ).fetchone()
+    return found[0] if found else None
+
+
+def complete_with(session: Session, facts: CertificateFacts, file: str) -> Completion | None:
+    """Called by the import for each new certificate, inside its transaction: when a
+    pending request holds the certificate's key, create the certificate with that key,
+    the request's alias, owner and groups, complete the request, and, for a renewal,
+    hand the renewed certificate's alias, owner, groups, policies and settings over to
+    it and disable the renewed one under a derived alias. None when no request matches
+    (the caller imports the certificate as usual)."""
+    request_id = pending_for_key(facts.spki_sha256)
+    if request_id is None:
+        return None
+    request = Request.get_by_id(request_id)
+    old = Certificate.get_or_none(Certificate.id == request.renews_id)
+    superseded = None
+    if old is not None:
+        alias = old.alias
+        superseded = _superseded_alias(alias)
+        old.alias, old.enabled = superseded, False
+        old.save()
+    elif certificates.alias_taken(request.alias):  # taken since by a plain import
+        alias = certificates.unique_alias(request.alias)
+    else:
+        alias = request.alias
+    cert = certificates.create_certificate(session, facts, alias, request.private_key)
+    group_ids = {
+        gid
+        for (gid,) in RequestGroup.select(RequestGroup.group)
+        .where(RequestGroup.request == request.id)
+        .tuples()
+    }
+    if old is not None:
+        cert.owner = old.owner_id if old.owner_id is not None else request.owner_id
+        cert.description = old.description
+        cert.ask_reason = old.ask_reason
+        cert.pin_hash = old.pin_hash
+        cert.save()
+        # Groups and policies grant use: they move. Owner, reason and PIN stay on the old
+        # certificate too, so that re-enabling it never makes it easier to use.
+        CertificateGroupMember.update(certificate=cert.id).where(
+            CertificateGroupMember.certificate == old.id
+        ).execute()
+        PolicyCertificate.update(certificate=cert.id).where(
+            PolicyCertificate.certificate == old.id
+        ).execute()
+        group_ids -= {
+            gid
+            for (gid,) in CertificateGroupMember.select(CertificateGroupMember.group)
+            .where(CertificateGroupMember.certificate == cert.id)
+            .tuples()
+        }
+    elif request.owner_id is not None:
+        cert.owner = request.owner_id
+        cert.save()
+    for gid in sorted(group_ids):
+        CertificateGroupMember.create(group=gid, certificate=cert.id)
+    request.status, request.completed_at, request.certificate = COMPLETED, utcnow(), cert.id
+    request.save()
+    user = session.user_name
+    audit.record(
+        user, "certificate.import", alias, file=file, sha256=facts.sha256, request=request.id
+    )
+    audit.record(user, "request.complete", request.alias, request=request.id, certificate=alias)
+    if old is not None:
+        audit.record(
+            user,
+            "certificate.renewed",
+            alias,
+            superseded=superseded,
+            previous_sha256=old.sha256,
+            sha256=facts.sha256,
+            request=request.id,
+        )
+        audit.record(
+            user, "certificate.superseded", superseded, renamed_from=alias, renewed_by=facts.sha256
+        )
+    return Completion(request.alias, alias, superseded)
+
+
+def _superseded_alias(alias: str) -> str:
+    suffix = f" (superseded {utcnow():%Y-%m-%d})"
+    return certificates.unique_alias(alias[: MAX_ALIAS_LENGTH - len(suffix)].rstrip() + suffix)
+
+
+def _get(request_id: int) -> Request:
+    request = Request.get_or_none(Request.id == request_id)
+    if request is None:
+        raise NotFoundError(f"No request with id {request_id}.")
+    return request
+
+
+def _info(request_id: int) -> RequestInfo:
+    found = _infos(Request.id == request_id)
+    if not found:
+        raise NotFoundError(f"No request with id {request_id}.")
+    return found[0]
+
+
+def _infos(where) -> list[RequestInfo]:
+    # The model's `alias` field hides Model.alias() and ModelAlias.alias: spelled out.
+    renewed = peewee.ModelAlias(Certificate, "renewed")
+    issued = peewee.ModelAlias(Certificate, "issued")
+    renewed_alias = peewee.FieldAlias.create(renewed, Certificate.alias)
+    issued_alias = peewee.FieldAlias.create(issued, Certificate.alias)
+    query = (
+        Request.select(
+            Request.id,
+            Request.alias,
+            Request.subject,
+            PrivateKey.algorithm,
+            Request.created_at,
+            renewed_alias,
+            Request.status,
+            User.name,
+            Request.csr_pem,
+            issued_alias,
+        )
+        .join_from(Request, PrivateKey, peewee.JOIN.LEFT_OUTER)
+        .join_from(Request, renewed, peewee.JOIN.LEFT_OUTER, on=(Request.renews == renewed.id))
+        .join_from(Request, User, peewee.JOIN.LEFT_OUTER, on=(Request.owner == User.id))
+        .join_from(Request, issued, peewee.JOIN.LEFT_OUTER, on=(Request.certificate == issued.id))
+        .order_by(Request.created_at.desc(), Request.id.desc())
+        .tuples()
+    )
+    if where is not None:
+        query = query.where(where)
+    rows = list(query)
+    groups: dict[int, list[str]] = {}
+    group_query = (
+        RequestGroup.select(RequestGroup.request, CertificateGroup.name)
+        .join(CertificateGroup)
+        .where(RequestGroup.request.in_([row[0] for row in rows]))
+        .tuples()
+    )
+    for request_id, name in group_query:
+        groups.setdefault(request_id, []).append(name)
+    return [
+        RequestInfo(
+            id=rid,
+            alias=alias,
+            subject=subject,
+            key_algorithm=algorithm or _csr_key_algorithm(pem),
+            created_at=created_at,
+            renews=renews,
+            status=status,
+            groups=tuple(sorted(groups.get(rid, []), key=str.casefold)),
+            owner=owner,
+            csr_pem=pem,
+            certificate=certificate,
+        )
+        for (
+            rid,
+            alias,
+            subject,
+            algorithm,
+            created_at,
+            renews,
+            status,
+            owner,
+            pem,
+            certificate,
+        ) in rows
+    ]
+
+
+def _csr_key_algorithm(pem: str) -> str:
+    """A cancelled request's key is gone; its CSR still says which type it was."""
+    try:
+        request = quietly(x509.load_pem_x509_csr, pem.encode("ascii"))
+        return key_algorithm_text(quietly(request.public_key))
+    except Exception:
+        return ""

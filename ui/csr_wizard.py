@@ -1,0 +1,538 @@
+"""The CSR wizard: Key → Subject → Names and usages → Configuration → Summary → Done.
+
+Each page checks its own fields with the engine's validation (the field named in the
+error gets the message); the key is generated off the GUI thread on the Summary page.
+In renew mode the pages start from the certificate being renewed.
+"""
+
+from pathlib import Path
+
+from PySide6.QtCore import QLocale, Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWizard,
+    QWizardPage,
+)
+
+from app.crypto import csr, keygen
+from app.crypto.csr import RequestSpec
+from app.crypto.keygen import KeySpec
+from app.errors import CertdeskError, ValidationError
+from app.services import groups, requests, users
+from app.services.session import Session
+from ui.feedback import error_label, show_error
+from ui.fonts import monospace
+from ui.tasks import run_task
+
+NO_OWNER = "(no owner)"
+# Subject fields whose errors the Names page's full check can find (shown on both pages).
+SUBJECT_FIELDS = {name for name, *_ in csr.SUBJECT_FIELDS}
+
+
+def countries() -> list[tuple[str, str]]:
+    """ISO 3166 two-letter codes with names, from Qt's locale data."""
+    pairs = {(QLocale.territoryToCode(t), QLocale.territoryToString(t)) for t in QLocale.Country}
+    return sorted(p for p in pairs if len(p[0]) == 2 and p[0].isalpha())
+
+
+def _show_field_error(errors: dict[str, QLabel], error: ValidationError) -> bool:
+    """The message under the field it names (else under "subject"); False for validatePage."""
+    for label in errors.values():
+        label.hide()
+    show_error(errors.get(error.field, errors["subject"]), error)
+    return False
+
+
+def save_csr(parent, alias: str, pem: str) -> Path | None:
+    """Save As `<alias>.csr`; a write error is one line in a message box."""
+    path, _ = QFileDialog.getSaveFileName(
+        parent, "Save the CSR", f"{alias}.csr", "Certificate signing request (*.csr *.pem)"
+    )
+    if not path:
+        return None
+    try:
+        Path(path).write_text(pem, encoding="ascii")
+    except OSError as exc:
+        QMessageBox.warning(parent, "Certdesk", f"{path}: cannot write ({exc.strerror or exc})")
+        return None
+    return Path(path)
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.replace("\n", ",").split(",") if part.strip())
+
+
+class KeyPage(QWizardPage):
+    def __init__(self, initial: KeySpec):
+        super().__init__()
+        self.setTitle("Key")
+        self.setSubTitle(
+            "The key pair is generated in Certdesk and sealed in the store at once; the "
+            "private key never leaves it."
+        )
+        self.algorithm = QComboBox(self)
+        self.algorithm.addItems(list(keygen.KEY_CHOICES))
+        self.size = QComboBox(self)
+        self.hash = QComboBox(self)
+        self.hash.addItems(list(keygen.HASHES))
+        self.note = QLabel(self)
+        self.note.setWordWrap(True)
+        form = QFormLayout(self)
+        form.addRow("Algorithm:", self.algorithm)
+        form.addRow("Size or curve:", self.size)
+        form.addRow("Signature hash:", self.hash)
+        form.addRow("", self.note)
+        self.algorithm.currentTextChanged.connect(self._algorithm_changed)
+        self.size.currentTextChanged.connect(self._size_changed)
+        self.algorithm.setCurrentText(initial.algorithm)
+        self._algorithm_changed(initial.algorithm)
+        if initial.size or initial.curve:
+            self.size.setCurrentText(str(initial.size or initial.curve))
+
+    def _algorithm_changed(self, algorithm: str) -> None:
+        options, default = keygen.KEY_CHOICES[algorithm]
+        self.size.blockSignals(True)
+        self.size.clear()
+        self.size.addItems([str(o) for o in options])
+        self.size.setEnabled(bool(options))
+        if default is not None:
+            self.size.setCurrentText(str(default))
+        self.size.blockSignals(False)
+        self._size_changed()
+
+    def _size_changed(self, *_args) -> None:
+        spec = self.key_spec()
+        default = keygen.default_hash(spec)
+        self.hash.setEnabled(default is not None)
+        if default is None:
+            self.hash.setCurrentIndex(-1)
+            self.note.setText("Ed25519 signs without a separate hash.")
+        else:
+            self.hash.setCurrentText(default)
+            slow = spec.algorithm == "RSA" and (spec.size or 0) >= 4096
+            self.note.setText(
+                "Generating a 4096-bit RSA key can take a few seconds." if slow else ""
+            )
+
+    def key_spec(self) -> KeySpec:
+        algorithm = self.algorithm.currentText()
+        choice = self.size.currentText()
+        if algorithm == "RSA":
+            return KeySpec("RSA", size=int(choice))
+        if algorithm == "ECDSA":
+            return KeySpec("ECDSA", curve=choice)
+        return KeySpec(algorithm)
+
+    def hash_name(self) -> str | None:
+        return self.hash.currentText() if self.hash.isEnabled() else None
+
+
+class SubjectPage(QWizardPage):
+    def __init__(self, initial: RequestSpec):
+        super().__init__()
+        self.setTitle("Subject")
+        self.setSubTitle("Who the certificate names. Fill in the fields, or type one DN.")
+        self.by_fields = QRadioButton("Fields", self)
+        self.by_dn = QRadioButton("Distinguished name (RFC 4514)", self)
+        choice = QButtonGroup(self)
+        choice.addButton(self.by_fields)
+        choice.addButton(self.by_dn)
+        self.fields: dict[str, QLineEdit] = {}
+        self.errors: dict[str, QLabel] = {}
+        form = QFormLayout()
+        for name, label, _, bound in csr.SUBJECT_FIELDS:
+            if name == "country":
+                continue
+            edit = QLineEdit(getattr(initial, name), self)
+            edit.setMaxLength(bound)
+            self.fields[name] = edit
+            self.errors[name] = error_label(self)
+            form.addRow(f"{label}:", edit)
+            form.addRow("", self.errors[name])
+        self.country = QComboBox(self)
+        self.country.setEditable(True)
+        self.country.addItem("", "")
+        for code, name in countries():
+            self.country.addItem(f"{code} — {name}", code)
+        self.country.setCurrentIndex(max(0, self.country.findData(initial.country)))
+        if initial.country and self.country.currentIndex() == 0:
+            self.country.setEditText(initial.country)
+        self.errors["country"] = error_label(self)
+        form.insertRow(0, "Country (C):", self.country)
+        form.insertRow(1, "", self.errors["country"])
+        self.dn = QLineEdit(initial.subject, self)
+        self.dn.setPlaceholderText("CN=Build Signing,OU=Release,O=Example Ltd,C=GB")
+        self.errors["subject"] = error_label(self)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.by_fields)
+        layout.addLayout(form)
+        layout.addWidget(self.by_dn)
+        layout.addWidget(self.dn)
+        layout.addWidget(self.errors["subject"])
+        self.by_fields.toggled.connect(self._mode_changed)
+        (self.by_dn if initial.subject else self.by_fields).setChecked(True)
+        self._mode_changed()
+
+    def _mode_changed(self, *_args) -> None:
+        fields = self.by_fields.isChecked()
+        for edit in self.fields.values():
+            edit.setEnabled(fields)
+        self.country.setEnabled(fields)
+        self.dn.setEnabled(not fields)
+
+    def country_code(self) -> str:
+        text = self.country.currentText().strip()
+        index = self.country.findText(text)
+        if index >= 0:
+            return self.country.itemData(index) or ""
+        return text.upper()
+
+    def values(self) -> dict:
+        if self.by_dn.isChecked():
+            return {"subject": self.dn.text()}
+        values = {name: edit.text() for name, edit in self.fields.items()}
+        values["country"] = self.country_code()
+        return values
+
+    def show_error(self, error: ValidationError) -> bool:
+        return _show_field_error(self.errors, error)
+
+    def validatePage(self) -> bool:
+        try:
+            csr.subject_name(RequestSpec(**self.values()))
+        except ValidationError as exc:
+            return self.show_error(exc)
+        for label in self.errors.values():
+            label.hide()
+        return True
+
+
+class NamesPage(QWizardPage):
+    def __init__(self, initial: RequestSpec):
+        super().__init__()
+        self.setTitle("Subject Alternative Names and Key Usages")
+        self.setSubTitle("Separate several names with commas.")
+        self.sans: dict[str, QLineEdit] = {}
+        self.errors: dict[str, QLabel] = {}
+        form = QFormLayout()
+        for name, label, hint in (
+            ("dns_names", "DNS names:", "build.example.com, *.example.com"),
+            ("emails", "Emails:", "release@example.com"),
+            ("uris", "URIs:", "https://example.com/signing"),
+            ("ips", "IP addresses:", "10.0.0.1, 2001:db8::1"),
+        ):
+            edit = QLineEdit(", ".join(getattr(initial, name)), self)
+            edit.setPlaceholderText(hint)
+            self.sans[name] = edit
+            self.errors[name] = error_label(self)
+            form.addRow(label, edit)
+            form.addRow("", self.errors[name])
+        usages = QGroupBox("Key usage", self)
+        grid = QGridLayout(usages)
+        self.key_usages: dict[str, QCheckBox] = {}
+        for i, (name, label) in enumerate(csr.KEY_USAGES.items()):
+            box = QCheckBox(label, usages)
+            box.setChecked(name in initial.key_usages)
+            self.key_usages[name] = box
+            grid.addWidget(box, i // 3, i % 3)
+        extended = QGroupBox("Extended key usage", self)
+        grid = QGridLayout(extended)
+        self.ekus: dict[str, QCheckBox] = {}
+        for i, (name, (label, _oid)) in enumerate(csr.EXTENDED_KEY_USAGES.items()):
+            box = QCheckBox(label, extended)
+            box.setChecked(name in initial.extended_key_usages)
+            self.ekus[name] = box
+            grid.addWidget(box, i // 3, i % 3)
+        # Usages a renewed certificate had that the wizard has no box for are kept.
+        self.other_ekus = tuple(
+            e for e in initial.extended_key_usages if e not in csr.EXTENDED_KEY_USAGES
+        )
+        self.errors["key_usages"] = error_label(self)
+        self.errors["extended_key_usages"] = error_label(self)
+        self.errors["subject"] = error_label(self)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(usages)
+        layout.addWidget(self.errors["key_usages"])
+        layout.addWidget(extended)
+        layout.addWidget(self.errors["extended_key_usages"])
+        layout.addWidget(self.errors["subject"])
+
+    def values(self) -> dict:
+        values = {name: _split(edit.text()) for name, edit in self.sans.items()}
+        values["key_usages"] = tuple(n for n, box in self.key_usages.items() if box.isChecked())
+        values["extended_key_usages"] = (
+            tuple(n for n, box in self.ekus.items() if box.isChecked()) + self.other_ekus
+        )
+        return values
+
+    def show_error(self, error: ValidationError) -> bool:
+        return _show_field_error(self.errors, error)
+
+    def validatePage(self) -> bool:
+        wizard: CsrWizard = self.wizard()
+        try:
+            csr.validate(wizard.request_spec(), wizard.key_page.key_spec())
+        except ValidationError as exc:
+            if exc.field in SUBJECT_FIELDS:
+                wizard.subject_page.show_error(exc)
+            return self.show_error(exc)
+        for label in self.errors.values():
+            label.hide()
+        return True
+
+
+class ConfigurationPage(QWizardPage):
+    def __init__(self, session: Session, alias: str, renews: str | None):
+        super().__init__()
+        self.setTitle("Configuration")
+        self.alias = QLineEdit(alias, self)
+        self.alias_error = error_label(self)
+        self.groups = QListWidget(self)
+        self.owner = QComboBox(self)
+        self.owner.addItem(NO_OWNER)
+        self.owner.addItems(users.user_names(session))
+        form = QFormLayout()
+        outer = QVBoxLayout(self)
+        outer.addLayout(form)
+        outer.addStretch(1)
+        form.addRow("Alias:", self.alias)
+        form.addRow("", self.alias_error)
+        if renews:
+            self.setSubTitle(
+                f"Renewing “{renews}”: when the issued certificate is imported it takes over "
+                "the alias, owner, groups, policies and settings, and the current one is kept, "
+                "disabled, under a dated alias. Until then the current one stays usable."
+            )
+            self.alias.setReadOnly(True)
+            return
+        self.setSubTitle("What the certificate will be called, and where it will belong.")
+        for group in groups.list_groups(session):
+            item = QListWidgetItem(group.name, self.groups)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+        if self.groups.count() == 0:
+            hint = QListWidgetItem("No certificate groups yet.", self.groups)
+            hint.setFlags(Qt.ItemFlag.NoItemFlags)
+        self.groups.setMaximumHeight(140)
+        self.groups_error = error_label(self)
+        self.owner_error = error_label(self)
+        form.addRow("Certificate groups:", self.groups)
+        form.addRow("", self.groups_error)
+        form.addRow("Owner:", self.owner)
+        form.addRow("", self.owner_error)
+        self.registerField("alias*", self.alias)
+
+    def chosen_groups(self) -> tuple[str, ...]:
+        items = [self.groups.item(i) for i in range(self.groups.count())]
+        return tuple(
+            i.text()
+            for i in items
+            if i.flags() & Qt.ItemFlag.ItemIsUserCheckable
+            and i.checkState() == Qt.CheckState.Checked
+        )
+
+    def owner_name(self) -> str | None:
+        owner = self.owner.currentText()
+        return None if owner == NO_OWNER else owner
+
+    def validatePage(self) -> bool:
+        self.alias_error.hide()
+        if not self.alias.text().strip():
+            show_error(self.alias_error, ValidationError("alias", "must not be empty"))
+            return False
+        return True
+
+
+class SummaryPage(QWizardPage):
+    def __init__(self):
+        super().__init__()
+        self.setTitle("Summary")
+        self.setSubTitle("The request carries exactly this. Create generates the key pair.")
+        self.text = QPlainTextEdit(self)
+        self.text.setReadOnly(True)
+        self.text.setFont(monospace())
+        self.busy = QProgressBar(self)
+        self.busy.setRange(0, 0)  # a busy indicator: key generation has no progress
+        self.busy.setFormat("Generating the key…")
+        self.busy.setTextVisible(True)
+        self.busy.hide()
+        self.error = error_label(self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        layout.addWidget(self.busy)
+        layout.addWidget(self.error)
+        self.setCommitPage(True)
+        self.setButtonText(QWizard.WizardButton.CommitButton, "Create Request")
+        self.created = None
+
+    def initializePage(self) -> None:
+        wizard: CsrWizard = self.wizard()
+        spec, key = wizard.request_spec(), wizard.key_page.key_spec()
+        config = wizard.config_page
+        lines = [
+            f"Alias:      {config.alias.text().strip()}",
+            f"Key:        {key.label}",
+            f"Hash:       {spec.hash or keygen.default_hash(key) or '(none: Ed25519)'}",
+            f"Subject:    {csr.subject_name(spec).rfc4514_string() or '(empty)'}",
+        ]
+        if wizard.renews is None:
+            lines += [
+                f"Groups:     {', '.join(config.chosen_groups()) or '(none)'}",
+                f"Owner:      {config.owner_name() or '(none)'}",
+            ]
+        else:
+            lines.append(f"Renews:     {wizard.renews}")
+        lines += ["", "Extensions:"]
+        for ext in csr.planned_extensions(spec):
+            lines.append(f"  {ext.name}{' (critical)' if ext.critical else ''}:")
+            lines += [f"      {line}" for line in ext.value.splitlines()]
+        self.text.setPlainText("\n".join(lines))
+
+    def isComplete(self) -> bool:
+        return self.created is not None or not self.busy.isVisible()
+
+    def validatePage(self) -> bool:
+        if self.created is not None:
+            return True
+        if not self.busy.isVisible():
+            self.error.hide()
+            self.busy.show()
+            self.completeChanged.emit()
+            self.wizard().start_creating()
+        return False
+
+    def finished_creating(self, info) -> None:
+        self.busy.hide()
+        self.created = info
+        self.completeChanged.emit()
+        self.wizard().next()
+
+    def failed_creating(self, error: BaseException) -> None:
+        self.busy.hide()
+        self.completeChanged.emit()
+        show_error(self.error, error)
+
+
+class DonePage(QWizardPage):
+    def __init__(self):
+        super().__init__()
+        self.setTitle("Done")
+        self.pem = QPlainTextEdit(self)
+        self.pem.setReadOnly(True)
+        self.pem.setFont(monospace())
+        self.copy = QPushButton("Copy", self)
+        self.save = QPushButton("Save As…", self)
+        self.copy.clicked.connect(
+            lambda: QGuiApplication.clipboard().setText(self.pem.toPlainText())
+        )
+        self.save.clicked.connect(self.save_as)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.copy)
+        buttons.addWidget(self.save)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.pem)
+        layout.addLayout(buttons)
+
+    def _copy(self) -> None:
+        QGuiApplication.clipboard().setText(self.pem.toPlainText())
+
+    def initializePage(self) -> None:
+        info = self.wizard().summary_page.created
+        self.setSubTitle(
+            f"The request “{info.alias}” is pending. Send this CSR to your CA, then import "
+            "the certificate it issues (Requests → Import Issued Certificate, or any import)."
+        )
+        self.pem.setPlainText(info.csr_pem)
+
+    def save_as(self) -> Path | None:
+        info = self.wizard().summary_page.created
+        return save_csr(self, info.alias, info.csr_pem)
+
+
+class CsrWizard(QWizard):
+    created = Signal(object)  # the RequestInfo
+
+    def __init__(self, session: Session, parent=None, renews: str | None = None):
+        super().__init__(parent)
+        self._session = session
+        self.renews = renews
+        self.setWindowTitle(f"Renew {renews}" if renews else "New certificate signing request")
+        self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage)
+        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage)
+        key, spec = keygen.DEFAULT_KEY_SPEC, RequestSpec()
+        if renews:
+            prefilled_key, spec = requests.renewal_prefill(session, renews)
+            key = prefilled_key or key
+        self.key_page = KeyPage(key)
+        self.subject_page = SubjectPage(spec)
+        self.names_page = NamesPage(spec)
+        self.config_page = ConfigurationPage(session, renews or "", renews)
+        self.summary_page = SummaryPage()
+        self.done_page = DonePage()
+        for page in (
+            self.key_page,
+            self.subject_page,
+            self.names_page,
+            self.config_page,
+            self.summary_page,
+            self.done_page,
+        ):
+            self.addPage(page)
+        self.resize(640, 560)
+
+    def request_spec(self) -> RequestSpec:
+        return RequestSpec(
+            **self.subject_page.values(),
+            **self.names_page.values(),
+            hash=self.key_page.hash_name(),
+        )
+
+    def start_creating(self) -> None:
+        key, spec = self.key_page.key_spec(), self.request_spec()
+        if self.renews:
+            call = (requests.renew, self._session, self.renews, key, spec)
+        else:
+            config = self.config_page
+            call = (
+                requests.create_request,
+                self._session,
+                config.alias.text().strip(),
+                key,
+                spec,
+                config.chosen_groups(),
+                config.owner_name(),
+            )
+        self.button(QWizard.WizardButton.BackButton).setEnabled(False)
+        run_task(*call, owner=self, on_result=self._created, on_error=self._failed)
+
+    def _created(self, info) -> None:
+        self.summary_page.finished_creating(info)
+        self.created.emit(info)
+
+    def _failed(self, error: BaseException) -> None:
+        self.button(QWizard.WizardButton.BackButton).setEnabled(True)
+        if not isinstance(error, CertdeskError):
+            error = CertdeskError(f"Unexpected error: {error}")
+        self.summary_page.failed_creating(error)

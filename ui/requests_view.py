@@ -1,0 +1,168 @@
+"""The Requests page: pending certificate signing requests and what can be done with them."""
+
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QToolBar,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.errors import CertdeskError
+from app.services import requests
+from app.services.requests import RequestInfo
+from app.services.session import Session
+from models.permissions import CERTIFICATES_IMPORT, CERTIFICATES_REQUEST
+from ui.csr_wizard import CsrWizard, save_csr
+from ui.icons import icon
+
+EMPTY_HINT = (
+    "No pending requests. New Request… generates a key pair in the store and a CSR to "
+    "send to your CA; CSR / Renew on a certificate does the same for a renewal."
+)
+
+
+class RequestsView(QWidget):
+    importRequested = Signal()  # the certificates page imports (and completes requests)
+    requestCreated = Signal(object)
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self._session = session
+        self.wizard: CsrWizard | None = None
+        self.tree = QTreeWidget(self)
+        self.tree.setHeaderLabels(["Alias", "Subject", "Key", "Created (UTC)", "Renews"])
+        self.tree.setRootIsDecorated(False)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setSortingEnabled(True)
+        self.tree.sortByColumn(3, Qt.SortOrder.DescendingOrder)
+        self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((0, 220), (2, 110), (3, 140), (4, 200)):
+            self.tree.setColumnWidth(column, width)
+        self.tree.itemSelectionChanged.connect(self._update_actions)
+
+        self.new_action = self._action("new", "New Request…", self.new_request)
+        self.save_action = self._action("download", "Save CSR…", self.save_selected)
+        self.import_action = self._action("import", "Import Issued Certificate…", self._import)
+        self.cancel_action = self._action("delete", "Cancel Request…", self.cancel_selected)
+        self._request_refusal = session.refusal(CERTIFICATES_REQUEST)
+        self._import_refusal = session.refusal(CERTIFICATES_IMPORT)
+
+        # A tool bar folds the actions it has no room for behind a » button, so the page
+        # does not force the window wider.
+        bar = QToolBar(self)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        bar.setIconSize(QSize(16, 16))
+        for action in (self.new_action, self.save_action, self.import_action, self.cancel_action):
+            bar.addAction(action)
+        self.empty = QLabel(EMPTY_HINT, self)
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setStyleSheet("color: palette(placeholder-text); padding: 24px;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 0)
+        layout.addWidget(bar)
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(self.empty)
+        self._update_actions()
+
+    def _action(self, icon_name: str, text: str, slot) -> QAction:
+        action = QAction(icon(icon_name), text, self)
+        action.triggered.connect(slot)
+        return action
+
+    def reload(self) -> None:
+        self.tree.setSortingEnabled(False)
+        self.tree.clear()
+        for info in requests.list_requests(self._session):
+            item = QTreeWidgetItem(
+                [
+                    info.alias,
+                    info.subject,
+                    info.key_algorithm,
+                    info.created_at.strftime("%Y-%m-%d %H:%M"),
+                    info.renews or "",
+                ]
+            )
+            item.setIcon(0, icon("renew" if info.renews else "key"))
+            item.setData(0, Qt.ItemDataRole.UserRole, info.id)
+            item.setToolTip(1, info.subject)
+            self.tree.addTopLevelItem(item)
+        self.tree.setSortingEnabled(True)
+        self.empty.setVisible(self.tree.topLevelItemCount() == 0)
+        self._update_actions()
+
+    def selected(self) -> RequestInfo | None:
+        items = self.tree.selectedItems()
+        if not items:
+            return None
+        return requests.get_request(self._session, int(items[0].data(0, Qt.ItemDataRole.UserRole)))
+
+    def _update_actions(self) -> None:
+        chosen = bool(self.tree.selectedItems())
+        for action, allowed, refusal in (
+            (self.new_action, True, self._request_refusal),
+            (self.save_action, chosen, None),
+            (self.import_action, True, self._import_refusal),
+            (self.cancel_action, chosen, self._request_refusal),
+        ):
+            action.setEnabled(allowed and refusal is None)
+            action.setToolTip(refusal or action.text().rstrip("…"))
+
+    # -- actions ------------------------------------------------------------------
+
+    def new_request(self, renews: str | None = None) -> CsrWizard | None:
+        try:
+            self.wizard = CsrWizard(self._session, self, renews=renews or None)
+        except CertdeskError as exc:
+            QMessageBox.warning(self, "Certdesk", str(exc))
+            return None
+        self.wizard.created.connect(self._created)
+        self.wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.wizard.show()
+        return self.wizard
+
+    def _created(self, info: RequestInfo) -> None:
+        self.reload()
+        self.requestCreated.emit(info)
+
+    def save_selected(self) -> Path | None:
+        info = self.selected()
+        return None if info is None else save_csr(self, info.alias, info.csr_pem)
+
+    def _import(self) -> None:
+        self.importRequested.emit()
+
+    def cancel_selected(self) -> None:
+        info = self.selected()
+        if info is None or self._request_refusal:
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Cancel request",
+            f"Cancel the request “{info.alias}”?",
+            parent=self,
+        )
+        box.setInformativeText(
+            "Its private key, generated for this request and never used, is destroyed. A "
+            "certificate the CA issues for it later cannot be used. This cannot be undone."
+        )
+        cancel = box.addButton("Cancel Request", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.exec()
+        if box.clickedButton() is not cancel:
+            return
+        try:
+            requests.cancel_request(self._session, info.id)
+        except CertdeskError as exc:
+            QMessageBox.warning(self, "Certdesk", str(exc))
+        self.reload()
