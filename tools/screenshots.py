@@ -62,6 +62,10 @@ def decorate(count: int) -> None:
     groups = [models.CertificateGroup.create(name=n) for n in ("Production", "Test", "Legacy")]
     policy = models.Policy.create(name="Release builds")
     models.PolicyCertificateGroup.create(policy=policy, group=groups[0])
+    models.PolicyUser.create(policy=policy, user=people[0])
+    release = models.UserGroup.create(name="Release Engineers")
+    models.UserGroupMember.create(user_group=release, user=people[1])
+    models.PolicyUserGroup.create(policy=policy, user_group=release)
     for cert in models.Certificate.select():
         roll = rng.random()
         cert.enabled = roll > 0.12
@@ -76,6 +80,8 @@ def decorate(count: int) -> None:
         cert.save()
         for group in rng.sample(groups, k=int(rng.random() * 2.4)):
             models.CertificateGroupMember.create(group=group, certificate=cert)
+    rich = models.Certificate.get(models.Certificate.alias == "Example Release Signing")
+    models.CertificateGroupMember.get_or_create(group=groups[0], certificate=rich)
 
 
 def dark_palette() -> QPalette:

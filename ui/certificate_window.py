@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -315,7 +315,7 @@ class CertificateWindow(QDialog):
             1,
             "Associated User Groups",
             self.detail.associated_user_groups,
-            "group",
+            "owner",
             "Reaches this certificate through a policy. " + later,
         )
         return page
@@ -324,6 +324,7 @@ class CertificateWindow(QDialog):
         box = QGroupBox(title, self)
         box.setFlat(True)
         listing = QListWidget(box)
+        listing.setIconSize(QSize(16, 16))
         for name in names:
             item = QListWidgetItem(icon(icon_name), name, listing)
             item.setData(Qt.ItemDataRole.UserRole, name)
