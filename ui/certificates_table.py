@@ -53,7 +53,7 @@ class CertificatesTable(QTableView):
         header.setSectionResizeMode(M.COL_VALID_TO, QHeaderView.ResizeMode.Stretch)
         for column in M.UNSORTABLE:
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
-        widths = (32, 290, 104, 96, 132, 140, 130, 180, 40)  # fits a 1280-pixel window
+        widths = (32, 250, 100, 90, 128, 130, 120, 200, 40)  # fits a 1280-pixel window
         for column, width in enumerate(widths):
             header.resizeSection(column, width)
         header.checkClicked.connect(self._header_check_clicked)
