@@ -563,6 +563,8 @@ def _check_out(out: str) -> Path:
     path = Path(out)
     if path.is_dir():
         raise CertdeskError(f"--out: {out} is a folder")
+    if path.exists():  # it could be the certificate the CA sent: never overwrite
+        raise CertdeskError(f"--out: {out} exists; choose a new file name")
     if not path.resolve().parent.is_dir():
         raise CertdeskError(f"--out: no folder {path.resolve().parent}")
     return path

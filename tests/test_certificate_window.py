@@ -166,3 +166,15 @@ def test_read_only_without_the_edit_permission(qtbot, session, store_dir, tmp_pa
     assert not detail.alias.isEnabled() and detail.description.isReadOnly()
     assert not detail.save_button.isEnabled()
     assert "certificates.edit" in detail.save_button.toolTip()
+
+
+def test_a_window_saves_to_its_certificate_even_after_a_rename_elsewhere(qtbot, window, session):
+    from app.services.certificate_edits import GeneralChanges, edit_certificate
+
+    detail = open_window(window, "Rich")
+    edit_certificate(session, "Rich", GeneralChanges(alias="Rich Elsewhere"))
+    edit_certificate(session, "Legacy Version One", GeneralChanges(alias="Rich"))
+    qtbot.keyClicks(detail.description, "meant for the first one")
+    qtbot.mouseClick(detail.save_button, Qt.MouseButton.LeftButton)
+    assert Certificate.get(Certificate.alias == "Rich Elsewhere").description.startswith("meant")
+    assert Certificate.get(Certificate.alias == "Rich").description == ""

@@ -154,6 +154,7 @@ def test_requests_view_cancel_destroys_the_key(qtbot, window, session):
 
     on_modal(confirm)
     view.cancel_action.trigger()
+    qtbot.waitUntil(lambda: view.tree.topLevelItemCount() == 0)
     assert PrivateKey.select().count() == keys_before - 1
     assert requests.get_request(session, info.id).status == "cancelled"
     assert view.tree.topLevelItemCount() == 0 and not view.empty.isHidden()

@@ -203,3 +203,33 @@ def test_deleted_private_key_bytes_leave_the_database_files(session, store_dir, 
     for name, content in after.items():
         assert sealed not in content, name
         assert sealed[:48] not in content, name
+
+
+def test_deleting_a_certificates_only_group_needs_administrator(
+    session, store_dir, tmp_path, certs
+):
+    import_some(session, tmp_path, certs, ["Lonely", "Social"])
+    groups.add_to_groups(session, ["Lonely", "Social"], ["Only"])
+    groups.add_to_groups(session, ["Social"], ["Other"])
+    manager = sign_in_as(session, store_dir, "mona", CERTIFICATE_MANAGER)
+    try:
+        with pytest.raises(PermissionDenied, match="only group of 'Lonely'"):
+            groups.delete_group(manager, "Only")
+        assert row(manager, "Lonely").groups == ("Only",)
+        assert groups.delete_group(manager, "Other") == 1  # Social keeps "Only"
+    finally:
+        manager.close()
+
+
+def test_group_names_match_regardless_of_case(session, tmp_path, certs):
+    import_some(session, tmp_path, certs, ["A"])
+    groups.create_group(session, "Signers")
+    groups.add_to_groups(session, ["A"], ["signers"])
+    assert [g.name for g in groups.list_groups(session)] == ["Signers"]
+    assert row(session, "A").groups == ("Signers",)
+
+
+def test_no_group_is_created_for_no_certificate(session):
+    result = groups.add_to_groups(session, ["Nobody"], ["Empty"])
+    assert [o.target for o in result.failures] == ["Nobody"]
+    assert groups.list_groups(session) == []

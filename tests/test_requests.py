@@ -424,3 +424,26 @@ def test_auditor_is_refused_and_audited(session, store_dir, tmp_path):
         assert denied == 4
     finally:
         auditor.close()
+
+
+def test_renewing_a_disabled_certificate_gives_a_disabled_one(session, tmp_path):
+    from app.services import lifecycle
+
+    first = requests.create_request(session, "Closed", EC, SPEC)
+    import_issued(session, tmp_path, first, "closed.pem")
+    lifecycle.set_enabled(session, ["Closed"], False)
+    renewal = requests.renew(session, "Closed")
+    import_issued(session, tmp_path, renewal, "renewed.pem")
+    assert not row(session, "Closed").enabled  # renewing does not re-open it
+    event = AuditEvent.select().where(AuditEvent.action == "certificate.renewed").get()
+    assert json.loads(event.details)["enabled"] is False
+
+
+def test_a_renamed_certificate_keeps_its_one_pending_renewal(session, tmp_path):
+    first = requests.create_request(session, "Named", EC, SPEC)
+    import_issued(session, tmp_path, first, "named.pem")
+    cert_id = row(session, "Named").id
+    requests.renew(session, cert_id)
+    certificate_edits.edit_certificate(session, cert_id, GeneralChanges(alias="Renamed"))
+    with pytest.raises(ValidationError, match="already renews"):
+        requests.renew(session, "Renamed")

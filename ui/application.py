@@ -1,10 +1,13 @@
 """Starting the GUI: first run or login, then the main window."""
 
 import getpass
+import os
 import sys
+import traceback
 
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
+from app.errors import CertdeskError
 from app.store import resolve_store_dir, store_exists
 from ui.icons import icon
 from ui.login import FirstRunDialog, LoginDialog
@@ -29,8 +32,21 @@ def open_session_dialog(folder) -> QDialog:
     return FirstRunDialog(folder, default_admin=login)
 
 
+def _show_uncaught(kind, error, trace) -> None:
+    """A slot that raises would otherwise only print to a terminal nobody watches: say
+    it in one box (the trace only with CERTDESK_DEBUG, as in the CLI)."""
+    if os.environ.get("CERTDESK_DEBUG"):
+        traceback.print_exception(kind, error, trace)
+    if isinstance(error, CertdeskError):
+        text = str(error)
+    else:
+        text = f"Something went wrong: {kind.__name__}: {error}\nThe store is unchanged."
+    QMessageBox.warning(QApplication.activeWindow(), "Certdesk", text)
+
+
 def run_gui(store: str | None = None) -> int:
     app = create_application()
+    sys.excepthook = _show_uncaught
     folder = resolve_store_dir(store)
     dialog = open_session_dialog(folder)
     if dialog.exec() != QDialog.DialogCode.Accepted or dialog.session is None:

@@ -13,9 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 from app.errors import CertdeskError
 from app.services import certificates, groups, lifecycle
 from app.services.certificates import CertificateRow
-from app.services.session import Session
-from app.services.targets import BulkResult
-from models.permissions import (
+from app.services.permissions import (
     CERTIFICATES_DELETE,
     CERTIFICATES_DOWNLOAD,
     CERTIFICATES_ENABLE_DISABLE,
@@ -24,6 +22,8 @@ from models.permissions import (
     GROUPS_MANAGE,
     GROUPS_REMOVE_CERTIFICATES,
 )
+from app.services.session import Session
+from app.services.targets import BulkResult
 from ui.certificates_model import CertificatesModel
 from ui.group_dialog import GroupDialog
 from ui.icons import icon
@@ -50,7 +50,7 @@ class CertificateActions(QObject):
     message = Signal(str)  # for the status bar
     groupsChanged = Signal()
     openRequested = Signal(int)  # a certificate id: show its window
-    renewRequested = Signal(str)  # an alias: open the CSR wizard in renew mode
+    renewRequested = Signal(int)  # a certificate id: open the CSR wizard in renew mode
 
     def __init__(self, session: Session, model: CertificatesModel, owner: QWidget):
         super().__init__(owner)
@@ -117,7 +117,7 @@ class CertificateActions(QObject):
         download.triggered.connect(lambda: self.download(row))
         self._gate(download, CERTIFICATES_DOWNLOAD)
         renew = menu.addAction(icon("renew"), "CSR / Renew…")
-        renew.triggered.connect(lambda: self.renewRequested.emit(row.alias))
+        renew.triggered.connect(lambda: self.renewRequested.emit(row.id))
         self._gate(renew, CERTIFICATES_REQUEST)
         menu.addSeparator()
         add = menu.addAction(icon("group-add"), "Add to Groups…")
@@ -160,7 +160,7 @@ class CertificateActions(QObject):
             return
         fmt = SAVE_FILTERS.get(chosen, "der")
         try:
-            out = certificates.export_certificate(self._session, row.alias, Path(path), fmt)
+            out = certificates.export_certificate(self._session, row.id, Path(path), fmt)
         except CertdeskError as exc:
             self._warn(str(exc))
             return

@@ -35,8 +35,8 @@ from app.errors import CertdeskError, ValidationError
 from app.services import certificate_edits, certificates, users
 from app.services.certificate_edits import GeneralChanges
 from app.services.certificates import CertificateDetail
+from app.services.permissions import CERTIFICATES_EDIT
 from app.services.session import Session
-from models.permissions import CERTIFICATES_EDIT
 from ui.feedback import error_label, show_error
 from ui.fonts import monospace
 from ui.icons import icon
@@ -57,10 +57,10 @@ class CertificateWindow(QDialog):
     saved = Signal(object)  # the CertificateRow after a save
     groupRequested = Signal(str)  # open the Certificate Groups view on this group
 
-    def __init__(self, session: Session, alias: str, parent=None):
+    def __init__(self, session: Session, certificate_id: int, parent=None):
         super().__init__(parent)
         self._session = session
-        self.detail: CertificateDetail = certificates.get_certificate(session, alias)
+        self.detail: CertificateDetail = certificates.get_certificate(session, certificate_id)
         self.setWindowTitle(f"{self.detail.row.alias} — Certificate")
         self.setWindowIcon(icon("key" if self.detail.row.has_private_key else "certificate"))
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -236,13 +236,13 @@ class CertificateWindow(QDialog):
             if self.pin.text() != self.pin_confirm.text():
                 return self._refuse(ValidationError("pin", "the two PINs differ"))
         try:
-            row = certificate_edits.edit_certificate(self._session, self.detail.row.alias, changes)
+            row = certificate_edits.edit_certificate(self._session, self.detail.row.id, changes)
         except ValidationError as exc:
             return self._refuse(exc)
         except CertdeskError as exc:
             QMessageBox.warning(self, "Certdesk", str(exc))
             return False
-        self.detail = certificates.get_certificate(self._session, row.alias)
+        self.detail = certificates.get_certificate(self._session, row.id)
         self.setWindowTitle(f"{row.alias} — Certificate")
         self._load_general()
         self.saved.emit(row)

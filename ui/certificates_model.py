@@ -165,15 +165,6 @@ class CertificatesModel(QAbstractTableModel):
         i = self._position.get(certificate_id)
         return None if i is None else self._rows[i]
 
-    def visible_row_of(self, certificate_id: int) -> int | None:
-        i = self._position.get(certificate_id)
-        if i is None:
-            return None
-        try:
-            return self._visible.index(i)
-        except ValueError:
-            return None
-
     def set_checked(self, ids: Sequence[int], checked: bool) -> None:
         if checked:
             self._checked.update(i for i in ids if i in self._position)

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
 
 from app.errors import CertdeskError
 from app.services import certificates
+from app.services.permissions import CERTIFICATES_IMPORT
 from app.services.session import Session
-from models.permissions import CERTIFICATES_IMPORT
 from ui import certificates_model as cm
 from ui.certificate_actions import CertificateActions
 from ui.certificate_window import CertificateWindow
@@ -44,7 +44,7 @@ class CertificatesView(QWidget):
     loaded = Signal()
     imported = Signal(object)  # the ImportReport
     groupRequested = Signal(str)  # a certificate window asks to show this group
-    renewRequested = Signal(str)  # CSR / Renew on a certificate
+    renewRequested = Signal(int)  # CSR / Renew on a certificate (its id)
 
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
@@ -157,7 +157,7 @@ class CertificatesView(QWidget):
             if row is None:
                 return None
             try:
-                window = CertificateWindow(self._session, row.alias, self)
+                window = CertificateWindow(self._session, certificate_id, self)
             except CertdeskError as exc:
                 self._show_error(exc)
                 return None

@@ -36,7 +36,7 @@ from app.crypto import csr, keygen
 from app.crypto.csr import RequestSpec
 from app.crypto.keygen import KeySpec
 from app.errors import CertdeskError, ValidationError
-from app.services import groups, requests, users
+from app.services import certificates, groups, requests, users
 from app.services.session import Session
 from ui.feedback import error_label, show_error
 from ui.fonts import monospace
@@ -442,9 +442,7 @@ class DonePage(QWizardPage):
         self.pem.setFont(monospace())
         self.copy = QPushButton("Copy", self)
         self.save = QPushButton("Save As…", self)
-        self.copy.clicked.connect(
-            lambda: QGuiApplication.clipboard().setText(self.pem.toPlainText())
-        )
+        self.copy.clicked.connect(self._copy)
         self.save.clicked.connect(self.save_as)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -473,11 +471,14 @@ class DonePage(QWizardPage):
 class CsrWizard(QWizard):
     created = Signal(object)  # the RequestInfo
 
-    def __init__(self, session: Session, parent=None, renews: str | None = None):
+    def __init__(self, session: Session, parent=None, renews: int | None = None):
         super().__init__(parent)
         self._session = session
-        self.renews = renews
-        self.setWindowTitle(f"Renew {renews}" if renews else "New certificate signing request")
+        self._creating = False
+        self._renews_id = renews
+        # The alias, for the pages; the service is given the id, which a rename cannot move.
+        self.renews = certificates.certificate_rows(session, [renews])[0].alias if renews else None
+        self.setWindowTitle(f"Renew {self.renews}" if renews else "New certificate signing request")
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage)
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage)
@@ -488,7 +489,7 @@ class CsrWizard(QWizard):
         self.key_page = KeyPage(key)
         self.subject_page = SubjectPage(spec)
         self.names_page = NamesPage(spec)
-        self.config_page = ConfigurationPage(session, renews or "", renews)
+        self.config_page = ConfigurationPage(session, self.renews or "", self.renews)
         self.summary_page = SummaryPage()
         self.done_page = DonePage()
         for page in (
@@ -512,7 +513,7 @@ class CsrWizard(QWizard):
     def start_creating(self) -> None:
         key, spec = self.key_page.key_spec(), self.request_spec()
         if self.renews:
-            call = (requests.renew, self._session, self.renews, key, spec)
+            call = (requests.renew, self._session, self._renews_id, key, spec)
         else:
             config = self.config_page
             call = (
@@ -524,15 +525,24 @@ class CsrWizard(QWizard):
                 config.chosen_groups(),
                 config.owner_name(),
             )
+        self._creating = True  # the key is being made: no going back, no closing
         self.button(QWizard.WizardButton.BackButton).setEnabled(False)
+        self.button(QWizard.WizardButton.CancelButton).setEnabled(False)
         run_task(*call, owner=self, on_result=self._created, on_error=self._failed)
 
+    def reject(self) -> None:
+        if not self._creating:
+            super().reject()
+
     def _created(self, info) -> None:
+        self._creating = False
         self.summary_page.finished_creating(info)
         self.created.emit(info)
 
     def _failed(self, error: BaseException) -> None:
+        self._creating = False
         self.button(QWizard.WizardButton.BackButton).setEnabled(True)
+        self.button(QWizard.WizardButton.CancelButton).setEnabled(True)
         if not isinstance(error, CertdeskError):
             error = CertdeskError(f"Unexpected error: {error}")
         self.summary_page.failed_creating(error)

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 from app.errors import CertdeskError
 from app.services import groups
 from app.services.groups import GroupRow
+from app.services.permissions import GROUPS_MANAGE
 from app.services.session import Session
-from models.permissions import GROUPS_MANAGE
 from ui.icons import icon
 
 EMPTY_HINT = (

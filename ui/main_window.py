@@ -107,9 +107,9 @@ class MainWindow(QMainWindow):
         text = f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun} shown"
         self.count_label.setText(text)
 
-    def renew(self, alias: str) -> None:
+    def renew(self, certificate_id: int) -> None:
         """CSR / Renew: the wizard in renew mode; the Requests page shows the result."""
-        self.requests.new_request(renews=alias)
+        self.requests.new_request(renews=certificate_id)
 
     def show_group(self, name: str) -> None:
         self.sidebar.setCurrentRow(self.pages.indexOf(self.groups))

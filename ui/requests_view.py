@@ -18,11 +18,12 @@ from PySide6.QtWidgets import (
 
 from app.errors import CertdeskError
 from app.services import requests
+from app.services.permissions import CERTIFICATES_IMPORT, CERTIFICATES_REQUEST
 from app.services.requests import RequestInfo
 from app.services.session import Session
-from models.permissions import CERTIFICATES_IMPORT, CERTIFICATES_REQUEST
 from ui.csr_wizard import CsrWizard, save_csr
 from ui.icons import icon
+from ui.tasks import run_task
 
 EMPTY_HINT = (
     "No pending requests. New Request… generates a key pair in the store and a CSR to "
@@ -104,7 +105,13 @@ class RequestsView(QWidget):
         items = self.tree.selectedItems()
         if not items:
             return None
-        return requests.get_request(self._session, int(items[0].data(0, Qt.ItemDataRole.UserRole)))
+        try:
+            return requests.get_request(
+                self._session, int(items[0].data(0, Qt.ItemDataRole.UserRole))
+            )
+        except CertdeskError as exc:  # cancelled or completed elsewhere meanwhile
+            self._failed(exc)
+            return None
 
     def _update_actions(self) -> None:
         chosen = bool(self.tree.selectedItems())
@@ -119,9 +126,10 @@ class RequestsView(QWidget):
 
     # -- actions ------------------------------------------------------------------
 
-    def new_request(self, renews: str | None = None) -> CsrWizard | None:
+    def new_request(self, renews: int | None = None) -> CsrWizard | None:
+        """The wizard; with `renews` (a certificate id) in renew mode."""
         try:
-            self.wizard = CsrWizard(self._session, self, renews=renews or None)
+            self.wizard = CsrWizard(self._session, self, renews=renews)
         except CertdeskError as exc:
             QMessageBox.warning(self, "Certdesk", str(exc))
             return None
@@ -161,8 +169,17 @@ class RequestsView(QWidget):
         box.exec()
         if box.clickedButton() is not cancel:
             return
-        try:
-            requests.cancel_request(self._session, info.id)
-        except CertdeskError as exc:
-            QMessageBox.warning(self, "Certdesk", str(exc))
+        # Off the GUI thread: destroying the key ends with a checkpoint that may wait
+        # for a reader.
+        run_task(
+            requests.cancel_request,
+            self._session,
+            info.id,
+            owner=self,
+            on_result=lambda _: self.reload(),
+            on_error=self._failed,
+        )
+
+    def _failed(self, error: BaseException) -> None:
+        QMessageBox.warning(self, "Certdesk", str(error))
         self.reload()

@@ -6,10 +6,10 @@ without a thread state when the thread ends, which aborts the interpreter
 ("PyThreadState_Get: ... the GIL is released").
 """
 
-import contextlib
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.store import close_thread_connection
@@ -19,7 +19,11 @@ WORKERS = 4
 
 class _Relay(QObject):
     """Lives on the GUI thread: signals from the worker reach its slots queued, so the
-    callbacks always run on the GUI thread."""
+    callbacks always run on the GUI thread.
+
+    It has no Qt parent and stays alive (in `_relays`) until its result is delivered, so
+    a worker never emits on an object the GUI thread is destroying; a result for an
+    owner that is gone by then is dropped."""
 
     _succeeded = Signal(object)
     _failed = Signal(object)
@@ -27,36 +31,43 @@ class _Relay(QObject):
     finished = Signal()
 
     def __init__(self, owner: QObject, on_result, on_error, on_progress):
-        # A child of the owner: if the owner is destroyed first, so is the relay, and a
-        # late result is dropped instead of reaching a deleted widget.
-        super().__init__(owner)
+        super().__init__()
+        self._owner = owner
         self._on_result, self._on_error, self._on_progress = on_result, on_error, on_progress
         self._succeeded.connect(self._deliver_result)
         self._failed.connect(self._deliver_error)
         self._progressed.connect(self._deliver_progress)
 
+    def _owner_alive(self) -> bool:
+        return shiboken6.isValid(self._owner)
+
+    def _deliver(self, callback, value) -> None:
+        try:
+            if self._owner_alive():
+                callback(value)
+        finally:
+            _relays.discard(self)
+            if self._owner_alive():
+                self.finished.emit()
+            self._owner = None
+
     @Slot(object)
     def _deliver_result(self, result) -> None:
-        try:
-            self._on_result(result)
-        finally:
-            self.finished.emit()
+        self._deliver(self._on_result, result)
 
     @Slot(object)
     def _deliver_error(self, error) -> None:
-        try:
-            self._on_error(error)
-        finally:
-            self.finished.emit()
+        self._deliver(self._on_error, error)
 
     @Slot(int, int, str)
     def _deliver_progress(self, done: int, total: int, text: str) -> None:
-        if self._on_progress is not None:
+        if self._on_progress is not None and self._owner_alive():
             self._on_progress(done, total, text)
 
 
 _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="certdesk-task")
 _pending: set[Future] = set()
+_relays: set[_Relay] = set()
 
 
 class Task:
@@ -68,16 +79,11 @@ class Task:
         try:
             result = self._fn(*self._args, **self._kwargs)
         except BaseException as exc:
-            self._emit(self.relay._failed, exc)
+            self.relay._failed.emit(exc)
         else:
-            self._emit(self.relay._succeeded, result)
+            self.relay._succeeded.emit(result)
         finally:
             close_thread_connection()
-
-    @staticmethod
-    def _emit(signal, value) -> None:
-        with contextlib.suppress(RuntimeError):  # the owner, and with it the relay, is gone
-            signal.emit(value)
 
 
 def run_task(
@@ -95,6 +101,7 @@ def run_task(
     reach `progress` on the GUI thread. Nothing is delivered once `owner` is destroyed.
     """
     relay = _Relay(owner, on_result, on_error, progress)
+    _relays.add(relay)
     if progress is not None:
         kwargs["progress"] = relay._progressed.emit
     task = Task(relay, fn, args, kwargs)

@@ -35,17 +35,19 @@ def validate_alias(alias: str) -> str:
     return alias
 
 
-def edit_certificate(session: Session, alias: str, changes: GeneralChanges) -> CertificateRow:
+def edit_certificate(session: Session, ref: int | str, changes: GeneralChanges) -> CertificateRow:
     """Apply the changes in one transaction; every field is checked before anything is
-    written, and a refused field is named in the ValidationError."""
-    session.authorize(CERTIFICATES_EDIT, "certificate.edit", alias)
+    written, and a refused field is named in the ValidationError. `ref` is an id or an
+    alias (see certificates.find)."""
+    session.authorize(CERTIFICATES_EDIT, "certificate.edit", str(ref))
     new_alias = validate_alias(changes.alias) if changes.alias is not None else None
     if changes.description is not None and len(changes.description) > MAX_DESCRIPTION_LENGTH:
         raise ValidationError("description", f"at most {MAX_DESCRIPTION_LENGTH} characters")
     if changes.pin is not None:
         validate_pin(changes.pin)
     with write_transaction(session):
-        cert = find(alias)
+        cert = find(ref)
+        alias = cert.alias
         changed: dict[str, object] = {}
         if new_alias is not None and new_alias != cert.alias:
             taken = Certificate.select().where(

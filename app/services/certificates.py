@@ -24,6 +24,7 @@ from app.crypto.parse import parse, quietly
 from app.errors import CertdeskError, ImportFormatError, NotFoundError, PasswordRequiredError
 from app.services import audit
 from app.services.session import Session, write_transaction
+from app.services.targets import chunks
 from models import (
     Certificate,
     CertificateDer,
@@ -364,8 +365,8 @@ def certificate_rows(session: Session, ids: Sequence[int]) -> list[CertificateRo
     rows an operation changed without listing the whole store again."""
     session.require(CERTIFICATES_VIEW)
     rows: list[CertificateRow] = []
-    for start in range(0, len(ids), 5000):
-        rows.extend(_rows(list(ids[start : start + 5000])))
+    for part in chunks(list(ids)):
+        rows.extend(_rows(list(part)))
     return rows
 
 
@@ -479,10 +480,17 @@ def _policies_by_certificate(ids: list[int] | None) -> dict[int, tuple[str, ...]
     return _names_by_certificate([*direct.tuples(), *through_groups.tuples()])
 
 
-def find(alias: str) -> Certificate:
-    cert = Certificate.get_or_none(Certificate.alias == alias)
+def find(ref: int | str) -> Certificate:
+    """By id (the GUI, which holds rows: a rename meanwhile cannot redirect it) or by
+    alias (the CLI, whose user typed it)."""
+    if isinstance(ref, int):
+        cert = Certificate.get_or_none(Certificate.id == ref)
+        if cert is None:
+            raise NotFoundError("That certificate is no longer in the store.")
+        return cert
+    cert = Certificate.get_or_none(Certificate.alias == ref)
     if cert is None:
-        raise NotFoundError(f"No certificate with alias {alias!r}.")
+        raise NotFoundError(f"No certificate with alias {ref!r}.")
     return cert
 
 
@@ -490,9 +498,9 @@ def _row(cert_id: int) -> CertificateRow:
     return _rows([cert_id])[0]
 
 
-def get_certificate(session: Session, alias: str) -> CertificateDetail:
+def get_certificate(session: Session, ref: int | str) -> CertificateDetail:
     session.require(CERTIFICATES_VIEW)
-    cert = find(alias)
+    cert = find(ref)
     der = CertificateDer.get_by_id(cert.id).der
     parsed = quietly(x509.load_der_x509_certificate, der)
     users, user_groups = _associates(cert.id)
@@ -577,17 +585,17 @@ def _associates(cert_id: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(sorted(users, key=str.casefold)), tuple(sorted(user_groups, key=str.casefold))
 
 
-def export_certificate(session: Session, alias: str, out: Path, fmt: str = "der") -> Path:
+def export_certificate(session: Session, ref: int | str, out: Path, fmt: str = "der") -> Path:
     """Write the certificate to `out` as DER (the usual .cer) or PEM."""
     session.require(CERTIFICATES_DOWNLOAD)
     if fmt not in encodings.FORMATS:
         raise CertdeskError(f"format: {fmt!r} is not one of {', '.join(encodings.FORMATS)}")
-    cert = find(alias)
+    cert = find(ref)
     data = encodings.certificate_bytes(CertificateDer.get_by_id(cert.id).der, fmt)
     try:
         Path(out).write_bytes(data)
     except OSError as exc:
         raise CertdeskError(f"{out}: cannot write ({exc.strerror or exc})") from None
     with write_transaction(session):
-        audit.record(session.user_name, "certificate.export", alias, format=fmt, file=str(out))
+        audit.record(session.user_name, "certificate.export", cert.alias, format=fmt, file=str(out))
     return Path(out)

@@ -5,11 +5,11 @@ from dataclasses import dataclass
 
 import peewee
 
-from app.errors import NotFoundError, StoreExistsError, ValidationError
+from app.errors import NotFoundError, PermissionDenied, StoreExistsError, ValidationError
 from app.services import audit
 from app.services.session import Session, write_transaction
 from app.services.targets import BulkResult, Ref, resolve, where_in
-from models import CertificateGroup, CertificateGroupMember, database
+from models import Certificate, CertificateGroup, CertificateGroupMember, database
 from models.permissions import (
     ADMINISTRATOR,
     CERTIFICATES_VIEW,
@@ -81,11 +81,22 @@ def rename_group(session: Session, name: str, new_name: str) -> None:
 
 
 def delete_group(session: Session, name: str) -> int:
-    """Delete the group (its certificates stay); returns how many members it had."""
+    """Delete the group (its certificates stay); returns how many members it had. As
+    with removing certificates from groups, leaving any of them in no group at all needs
+    the Administrator role."""
     session.authorize(GROUPS_MANAGE, "group.delete", name)
     with write_transaction(session):
         group = _get(name)
         members = group.members.count()
+        stranded = _only_group_of(group.id)
+        if stranded and session.role != ADMINISTRATOR:
+            audit.record(session.user_name, "group.delete", name, "denied", stranded=stranded)
+            shown = ", ".join(repr(a) for a in stranded[:3])
+            more = f" and {len(stranded) - 3} more" if len(stranded) > 3 else ""
+            raise PermissionDenied(
+                f"{name!r} is the only group of {shown}{more}; deleting it needs the "
+                "Administrator role."
+            )
         group.delete_instance()
         audit.record(session.user_name, "group.delete", name, members=members)
     return members
@@ -97,8 +108,10 @@ def add_to_groups(session: Session, refs: Sequence[Ref], group_names: Sequence[s
     session.authorize(GROUPS_ADD_CERTIFICATES, "group.add_certificates", ", ".join(group_names))
     result = BulkResult()
     with write_transaction(session):
-        groups = _groups(session, group_names, create=session.can(GROUPS_MANAGE), result=result)
         targets = resolve(refs, result)
+        if not targets:  # nothing to add: create no group either
+            return result
+        groups = _groups(session, group_names, create=session.can(GROUPS_MANAGE), result=result)
         if not groups:
             return result
         had = _memberships([t.id for t in targets], [g.id for g in groups])
@@ -180,7 +193,7 @@ def _groups(
         except ValidationError as exc:
             result.add(raw, False, str(exc))
             continue
-        group = CertificateGroup.get_or_none(CertificateGroup.name == name)
+        group = find_group(name)
         if group is None and create:
             group = CertificateGroup.create(name=name)
             audit.record(session.user_name, "group.create", name)
@@ -218,8 +231,32 @@ def _delete_memberships(removing: list[tuple[int, set[int]]]) -> None:
     )
 
 
-def _get(name: str) -> CertificateGroup:
+def find_group(name: str) -> CertificateGroup | None:
+    """By exact name, else ignoring case (group names are unique regardless of case)."""
     group = CertificateGroup.get_or_none(CertificateGroup.name == name)
+    if group is None:
+        group = (
+            CertificateGroup.select()
+            .where(peewee.fn.lower(CertificateGroup.name) == name.lower())
+            .first()
+        )
+    return group
+
+
+def _only_group_of(group_id: int) -> list[str]:
+    """Aliases of the certificates for which this group is their only one."""
+    rows = database.execute_sql(
+        f"SELECT c.alias FROM {MEMBERS} m JOIN {Certificate._meta.table_name} c "
+        f"ON c.id = m.certificate_id WHERE m.group_id = ? AND NOT EXISTS "
+        f"(SELECT 1 FROM {MEMBERS} o WHERE o.certificate_id = m.certificate_id "
+        "AND o.group_id != m.group_id) ORDER BY c.alias",
+        (group_id,),
+    ).fetchall()
+    return [alias for (alias,) in rows]
+
+
+def _get(name: str) -> CertificateGroup:
+    group = find_group(name)
     if group is None:
         raise NotFoundError(f"No certificate group named {name!r}.")
     return group

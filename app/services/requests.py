@@ -23,7 +23,7 @@ from app.errors import CertdeskError, NotFoundError, ValidationError
 from app.services import audit, certificates
 from app.services.certificate_edits import validate_alias
 from app.services.certificates import MAX_ALIAS_LENGTH, FileResult
-from app.services.groups import validate_group_name
+from app.services.groups import find_group, validate_group_name
 from app.services.session import Session, write_transaction
 from models import (
     Certificate,
@@ -160,9 +160,10 @@ def _plan(
         alias = validate_alias(alias)
         if certificates.alias_taken(alias):
             raise ValidationError("alias", f"{alias!r} is already the alias of a certificate")
-    pending = (
-        Request.select(Request.id).where(Request.alias == alias, Request.status == PENDING).first()
-    )
+    same = Request.alias == alias
+    if renews_id is not None:  # a renamed certificate keeps its pending renewal
+        same = same | (Request.renews == renews_id)
+    pending = Request.select(Request.id).where(same, Request.status == PENDING).first()
     if pending is not None:
         what = "renews" if renews is not None else "uses"
         raise ValidationError(
@@ -175,7 +176,7 @@ def _plan(
             name = validate_group_name(raw)
         except ValidationError as exc:
             raise ValidationError("groups", f"{raw!r} {exc.reason}") from None
-        group = _find_group(name)
+        group = find_group(name)
         if group is None and not session.can(GROUPS_MANAGE):
             raise ValidationError(
                 "groups",
@@ -191,20 +192,8 @@ def _plan(
     return _Plan(alias, tuple(dict.fromkeys(names)), owner_id, renews_id)
 
 
-def _find_group(name: str) -> CertificateGroup | None:
-    """By exact name, else ignoring case (group names are unique regardless of case)."""
-    group = CertificateGroup.get_or_none(CertificateGroup.name == name)
-    if group is None:
-        group = (
-            CertificateGroup.select()
-            .where(peewee.fn.lower(CertificateGroup.name) == name.lower())
-            .first()
-        )
-    return group
-
-
 def _group(session: Session, name: str) -> CertificateGroup:
-    group = _find_group(name)
+    group = find_group(name)
     if group is None:  # _plan allowed it: the user may manage groups
         group = CertificateGroup.create(name=name)
         audit.record(session.user_name, "group.create", name)
@@ -254,12 +243,12 @@ def cancel_request(session: Session, request_id: int) -> None:
     session.store.checkpoint()
 
 
-def renewal_prefill(session: Session, alias: str) -> tuple[KeySpec | None, RequestSpec]:
+def renewal_prefill(session: Session, ref: int | str) -> tuple[KeySpec | None, RequestSpec]:
     """The key type and request the certificate `alias` was issued with, to start a
     renewal from; the key type is None when the certificate's key is not one the wizard
     offers (RSA 1024, DSA, other curves)."""
     session.require(CERTIFICATES_VIEW)
-    cert = certificates.find(alias)
+    cert = certificates.find(ref)
     parsed = quietly(x509.load_der_x509_certificate, CertificateDer.get_by_id(cert.id).der)
     try:
         key_spec = keygen.spec_of_public_key(quietly(parsed.public_key))
@@ -269,17 +258,18 @@ def renewal_prefill(session: Session, alias: str) -> tuple[KeySpec | None, Reque
 
 
 def renew(
-    session: Session, alias: str, key: KeySpec | None = None, spec: RequestSpec | None = None
+    session: Session, ref: int | str, key: KeySpec | None = None, spec: RequestSpec | None = None
 ) -> RequestInfo:
-    """A new key and CSR for the certificate `alias`, which stays enabled and usable until
+    """A new key and CSR for the certificate `ref` (id or alias), which stays usable until
     the issued certificate is imported; then that takes over its alias, owner, groups,
     policies and settings. Without `key` or `spec` they come from the certificate."""
-    session.authorize(CERTIFICATES_REQUEST, "request.create", alias)
-    prefilled_key, prefilled_spec = renewal_prefill(session, alias)
+    session.authorize(CERTIFICATES_REQUEST, "request.create", str(ref))
+    prefilled_key, prefilled_spec = renewal_prefill(session, ref)
     key = key or prefilled_key or DEFAULT_KEY_SPEC
     if spec is None:
         spec = _usages_for(prefilled_spec, key)
-    cert = certificates.find(alias)
+    cert = certificates.find(ref)
+    alias = cert.alias
     owner = cert.owner.name if cert.owner_id is not None else None
     groups = [
         name
@@ -356,8 +346,9 @@ def complete_with(session: Session, facts: CertificateFacts, file: str) -> Compl
     request = Request.get_by_id(request_id)
     old = Certificate.get_or_none(Certificate.id == request.renews_id)
     superseded = None
+    was_enabled = True
     if old is not None:
-        alias = old.alias
+        alias, was_enabled = old.alias, old.enabled
         superseded = _superseded_alias(alias)
         old.alias, old.enabled = superseded, False
         old.save()
@@ -374,6 +365,9 @@ def complete_with(session: Session, facts: CertificateFacts, file: str) -> Compl
     }
     if old is not None:
         cert.owner = old.owner_id if old.owner_id is not None else request.owner_id
+        # A disabled certificate's successor starts disabled too: renewing must not
+        # re-open what an administrator closed.
+        cert.enabled = was_enabled
         cert.description = old.description
         cert.ask_reason = old.ask_reason
         cert.pin_hash = old.pin_hash
@@ -411,6 +405,7 @@ def complete_with(session: Session, facts: CertificateFacts, file: str) -> Compl
             alias,
             superseded=superseded,
             previous_sha256=old.sha256,
+            enabled=was_enabled,
             sha256=facts.sha256,
             request=request.id,
         )
