@@ -10,7 +10,7 @@ import json
 import os
 import sys
 import traceback
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from app import __version__, remember
@@ -188,6 +188,7 @@ def _add_request_parsers(sub, common) -> None:
         "cancel", parents=[common], help="cancel a pending request and destroy its key"
     )
     r.add_argument("request_id", type=int, metavar="ID")
+    r.add_argument("--yes", action="store_true", help="confirm: the key cannot be recovered")
 
     p = sub.add_parser(
         "renew", parents=[common], help="new key + CSR for a certificate, which stays usable"
@@ -310,7 +311,9 @@ def cmd_import(args, folder: Path) -> int:
     for result in report.files:
         _print_file_result(result)
     print(
-        f"Imported {report.imported} certificate(s) from {len(report.files)} file(s); "
+        f"Imported {report.imported} certificate(s) and "
+        f"{sum(len(f.keys_linked) for f in report.files)} private key(s) from "
+        f"{len(report.files)} file(s); "
         f"{report.duplicates} already in the store; {len(report.failed)} file(s) failed."
     )
     if report.failed:
@@ -328,10 +331,11 @@ def _retry_with_passwords(session: Session, report) -> None:
 
 def _print_file_result(result) -> None:
     if result.error:
-        _problem(f"{result.path}: {result.error}")
+        hint = " (give it with --password-env VAR)" if result.needs_password else ""
+        _problem(f"{result.path}: {result.error}{hint}")
         return
     for alias in result.imported:
-        print(f"{result.path}: imported {alias!r} ({result.kind})")
+        print(f"{result.path}: imported {alias!r} [{result.kind}]")
     for alias in result.duplicates:
         print(f"{result.path}: already in the store as {alias!r}; skipped")
     for alias in result.keys_linked:
@@ -387,15 +391,24 @@ def cmd_list(args, folder: Path) -> int:
         print("No certificates yet: add some with `certdesk import FILE...`.")
         return 0
     width = min(max(len(r.alias) for r in rows), 48)
-    print(f"{'ALIAS':<{width}}  {'STATUS':<8}  {'VALID TO':<10}  KEY  GROUPS")
+    now = datetime.now(UTC)
+    print(f"{'ALIAS':<{width}}  {'STATUS':<8}  {'VALID TO':<10}  {'EXPIRY':<14}  KEY  GROUPS")
     for r in rows:
         status = "enabled" if r.enabled else "disabled"
         key = "yes" if r.has_private_key else "no"
         print(
-            f"{r.alias[:width]:<{width}}  {status:<8}  {r.valid_to:%Y-%m-%d}  {key:<3}  "
-            f"{', '.join(r.groups)}"
+            f"{r.alias[:width]:<{width}}  {status:<8}  {r.valid_to:%Y-%m-%d}  "
+            f"{_expiry(r.valid_to, now):<14}  {key:<3}  {', '.join(r.groups)}"
         )
     return 0
+
+
+def _expiry(valid_to: datetime, now: datetime) -> str:
+    """As the console marks rows: expired, or days left within the warning window."""
+    days = (valid_to - now) // timedelta(days=1)
+    if days < 0:
+        return "expired"
+    return f"{days} day{'s' if days != 1 else ''} left" if days < certificates.EXPIRING_DAYS else ""
 
 
 def cmd_show(args, folder: Path) -> int:
@@ -516,6 +529,8 @@ def _bulk(folder: Path, operation) -> int:
         result: BulkResult = operation(session)
     finally:
         session.close()
+    for note in result.notes:
+        print(note[:1].upper() + note[1:] + ".")
     for outcome in result.outcomes:
         if outcome.ok:
             print(f"{outcome.target}: {outcome.message}")
@@ -680,6 +695,11 @@ def cmd_request_csr(args, folder: Path) -> int:
 
 
 def cmd_request_cancel(args, folder: Path) -> int:
+    if not args.yes:
+        _problem(
+            "cancel destroys the request's private key and cannot be undone; add --yes to confirm"
+        )
+        return 2
     session = _sign_in(folder)
     try:
         info = requests.get_request(session, args.request_id)
@@ -699,12 +719,14 @@ def cmd_renew(args, folder: Path) -> int:
     session = _sign_in(folder)
     try:
         info = requests.renew(session, args.alias, key)
+        enabled = certificates.get_certificate(session, args.alias).row.enabled
     finally:
         session.close()
     _write_csr(info, out)
+    state = "stays enabled and usable" if enabled else "stays as it is (disabled)"
     print(
         f"Created the renewal request {info.id} for {args.alias!r} ({info.key_algorithm}); "
-        f"{args.alias!r} stays enabled and usable until the issued certificate is imported "
+        f"{args.alias!r} {state} until the issued certificate is imported "
         "with `certdesk request import`."
     )
     print(f"Wrote the CSR to {out}.")

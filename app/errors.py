@@ -53,5 +53,9 @@ class ImportFormatError(CertdeskError):
     """A file that is not (or no longer) something Certdesk can import."""
 
 
+class OrphanKeyError(ImportFormatError):
+    """A private key whose certificate is not in the store (yet)."""
+
+
 class PasswordRequiredError(ImportFormatError):
     """A PKCS#12 file that needs a password, or was given the wrong one."""

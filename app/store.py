@@ -159,7 +159,7 @@ def create_store(folder: Path, admin: str, password: str) -> tuple[Store, bytes]
     """Create the folder's database and key slots; return the open store and the admin's KEK."""
     if store_exists(folder):
         raise StoreExistsError(f"{folder}: a store already exists here.")
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _prepare_folder(folder)
     master_key = bytearray(secrets.token_bytes(32))
     slots = KeySlots.new()
     kek = slots.add(admin, password, bytes(master_key))
@@ -172,6 +172,23 @@ def create_store(folder: Path, admin: str, password: str) -> tuple[Store, bytes]
             (folder / name).unlink(missing_ok=True)
         raise
     return store, kek
+
+
+def _prepare_folder(folder: Path) -> None:
+    """A new or empty folder only: a store mixed into a folder of other files is easy to
+    lose or to copy half of."""
+    if folder.exists() and not folder.is_dir():
+        raise StoreExistsError(f"{folder}: is a file, not a folder; choose a folder for the store.")
+    if folder.is_dir() and any(folder.iterdir()):
+        raise StoreExistsError(
+            f"{folder}: the folder is not empty; choose a new or empty folder for the store."
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise StoreMissingError(
+            f"{folder}: cannot create the store folder ({exc.strerror or exc})."
+        ) from None
 
 
 def load_slots(folder: Path) -> KeySlots:

@@ -18,7 +18,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 ORGANISATIONS = ("Acme Corp", "Globex", "Initech", "Umbrella", "Hooli")
 ISSUERS = 3
-EXPIRING_DAYS = 30  # as ui.certificates_model.EXPIRING_DAYS
+EXPIRING_DAYS = 30  # as app.services.certificates.EXPIRING_DAYS
 
 
 @dataclass(frozen=True)

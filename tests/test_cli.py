@@ -166,3 +166,35 @@ def test_cli_does_not_import_qt(cli, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []
+
+
+def test_init_refuses_a_file_a_full_folder_and_an_impossible_path(cli, tmp_path):
+    a_file = tmp_path / "cert.pem"
+    a_file.write_text("not a store")
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "notes.txt").write_text("mine")
+    for store, expected in (
+        (a_file, "is a file, not a folder"),
+        (full, "the folder is not empty"),
+        (tmp_path / "cert.pem" / "below", "cannot create the store folder"),
+    ):
+        result = cli("init", "--admin", "admin", env_extra={"CERTDESK_STORE": str(store)})
+        assert result.returncode == 1
+        assert expected in one_line_error(result)
+    assert a_file.read_text() == "not a store" and sorted(full.iterdir()) == [full / "notes.txt"]
+
+
+def test_list_marks_expiry_and_group_add_says_it_created_a_group(cli, tmp_path, certs):
+    assert cli("init", "--admin", "admin").returncode == 0
+    soon, _ = certs.make_cert("Soon", days=5)
+    gone, _ = certs.make_cert("Gone", days=-3, start_days=-30)
+    paths = [certs.write(tmp_path, f"{n}.pem", certs.pem(c)) for n, c in (("s", soon), ("g", gone))]
+    assert cli("import", *map(str, paths)).returncode == 0
+    lines = {line.split()[0]: line for line in cli("list").stdout.splitlines()[1:]}
+    assert "expired" in lines["Gone"] and "days left" in lines["Soon"]
+    added = cli("group", "add", "Prodcution", "Soon")
+    assert added.returncode == 0
+    assert "Created the certificate group 'Prodcution'." in added.stdout
+    refused = cli("request", "cancel", "1")
+    assert refused.returncode == 2 and "--yes" in one_line_error(refused)

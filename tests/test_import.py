@@ -5,7 +5,7 @@ from cryptography.hazmat.primitives import serialization
 
 from app.errors import PermissionDenied
 from app.services import audit, certificates, users
-from models import AuditEvent, Certificate
+from models import AuditEvent, Certificate, PrivateKey
 from models.permissions import AUDITOR
 
 
@@ -280,3 +280,38 @@ def test_import_needs_the_permission(session, store_dir, tmp_path, certs):
         certificates.import_files(weak, [path])
     assert Certificate.select().count() == 0
     weak.close()
+
+
+@pytest.mark.parametrize("encoding", ["PEM", "DER"])
+def test_a_key_file_beside_its_certificate_is_linked_in_either_order(
+    session, tmp_path, certs, encoding
+):
+    cert, key = certs.make_cert("Separate Files", key=certs.rsa_key())
+    key_bytes = key.private_bytes(
+        getattr(serialization.Encoding, encoding),
+        serialization.PrivateFormat.TraditionalOpenSSL
+        if encoding == "PEM"
+        else serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    key_path = certs.write(tmp_path, "signing.key", key_bytes)
+    cert_path = certs.write(tmp_path, "signing.crt", certs.pem(cert))
+    report = certificates.import_files(session, [key_path, cert_path])  # the key first
+    assert all(f.ok for f in report.files), [f.error for f in report.files]
+    assert report.files[0].keys_linked == ["Separate Files"]
+    assert certificates.list_certificates(session)[0].has_private_key
+
+
+def test_a_key_without_its_certificate_is_refused_clearly(session, tmp_path, certs):
+    _, key = certs.make_cert("Nowhere")
+    pem_key = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"secret"),
+    )
+    path = certs.write(tmp_path, "lonely.key", pem_key)
+    first = certificates.import_files(session, [path]).files[0]
+    assert first.needs_password
+    result = certificates.import_files(session, [path], password="secret").files[0]
+    assert "matches no certificate" in result.error and "import its certificate" in result.error
+    assert PrivateKey.select().count() == 0

@@ -11,10 +11,8 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 
-from app.services.certificates import CertificateRow
+from app.services.certificates import EXPIRING_DAYS, CertificateRow
 from ui.icons import icon
-
-EXPIRING_DAYS = 30
 
 FILTER_ALL = "all"
 FILTER_EXPIRING = "expiring"

@@ -87,11 +87,9 @@ def _parse_pem(data: bytes, password: bytes | None) -> ParsedFile:
     if not labels:
         raise ImportFormatError("damaged PEM: a BEGIN line without its matching END line")
     if not parsed.certificates:
-        if parsed.keys:
-            raise ImportFormatError(
-                "holds a private key but no certificate: import it together with its "
-                "certificate (one PEM file or a PKCS#12)"
-            )
+        if parsed.keys:  # a .key beside its .crt: the store matches it to its certificate
+            parsed.kind = "PEM private key"
+            return parsed
         what = DESCRIBED.get(labels[0], f"a {labels[0].decode()} block")
         raise ImportFormatError(f"not a certificate: the file holds {what}")
     if len(parsed.certificates) > 1 and parsed.kind == "PEM":
@@ -148,6 +146,17 @@ def _load_pem_key(block: bytes, password: bytes | None, where: str):
         raise ImportFormatError(f"{where}: unsupported private key ({_short(exc)})") from None
 
 
+def _load_der_key(data: bytes, password: bytes | None):
+    try:
+        return quietly(serialization.load_der_private_key, data, password)
+    except TypeError:
+        raise PasswordRequiredError("the private key is encrypted; give its password") from None
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise ImportFormatError(
+            f"neither a certificate nor a readable private key ({_short(exc)})"
+        ) from None
+
+
 def _der_header(data: bytes, offset: int) -> tuple[int, int, int]:
     """(tag, header length, content length) of the DER element at offset."""
     if offset + 2 > len(data):
@@ -177,10 +186,7 @@ def _parse_der(data: bytes, password: bytes | None) -> ParsedFile:
         version = data[header + inner_header : header + inner_header + inner_length]
         if version == b"\x03":
             return _parse_pkcs12(data, password)
-        raise ImportFormatError(
-            "holds a private key but no certificate: import it together with its "
-            "certificate (one PEM file or a PKCS#12)"
-        )
+        return ParsedFile(kind="DER private key", keys=[_load_der_key(data, password)])
     raise ImportFormatError("not a certificate: DER data of another kind")
 
 

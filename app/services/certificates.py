@@ -21,7 +21,13 @@ from app.crypto.certinfo import (
 from app.crypto.details import CertificateDetails, certificate_details
 from app.crypto.extensions import ExtensionInfo, describe_extensions
 from app.crypto.parse import parse, quietly
-from app.errors import CertdeskError, ImportFormatError, NotFoundError, PasswordRequiredError
+from app.errors import (
+    CertdeskError,
+    ImportFormatError,
+    NotFoundError,
+    OrphanKeyError,
+    PasswordRequiredError,
+)
 from app.services import audit
 from app.services.session import Session, write_transaction
 from app.services.targets import chunks
@@ -45,6 +51,7 @@ from models.base import from_micros
 from models.permissions import CERTIFICATES_DOWNLOAD, CERTIFICATES_IMPORT, CERTIFICATES_VIEW
 
 MAX_ALIAS_LENGTH = 200
+EXPIRING_DAYS = 30  # the console and `list` mark certificates expiring this soon
 FILES_PER_TRANSACTION = 500
 MAX_IMPORT_FILE_SIZE = 20 * 1024 * 1024
 
@@ -97,6 +104,7 @@ class FileResult:
     keys_linked: list[str] = field(default_factory=list)
     error: str | None = None
     needs_password: bool = False
+    orphan_key: bool = False  # a key whose certificate may come later in the same import
     # Aliases of the pending requests the file's certificates completed, and the new
     # aliases of the certificates those renewed (now disabled).
     requests_completed: list[str] = field(default_factory=list)
@@ -157,7 +165,20 @@ def import_files(
                     progress(index + 1, total, path)
         if report.cancelled:
             break
+    _retry_orphan_keys(session, report, password, passwords or {})
     return report
+
+
+def _retry_orphan_keys(session, report: ImportReport, password, passwords) -> None:
+    """`certdesk import signing.key signing.crt`: a key file read before its certificate
+    gets one more try once every other file is in."""
+    waiting = [i for i, f in enumerate(report.files) if f.orphan_key]
+    if not waiting or report.cancelled:
+        return
+    with write_transaction(session):
+        for i in waiting:
+            path = report.files[i].path
+            report.files[i] = _import_path(session, path, None, passwords.get(path, password))
 
 
 def import_bytes(
@@ -197,6 +218,8 @@ def _import_data(
             _store_parsed(session, name, facts, parsed.keys, alias, result)
     except PasswordRequiredError as exc:
         result.error, result.needs_password = str(exc), True
+    except OrphanKeyError as exc:
+        result.error, result.orphan_key = str(exc), True
     except CertdeskError as exc:
         result.error = str(exc)
     if result.error:
@@ -259,9 +282,9 @@ def _store_parsed(
         if spki not in used_keys:
             holder = _certificate_without_key(spki)
             if holder is None:
-                raise ImportFormatError(
-                    "holds a private key that matches none of its certificates "
-                    "nor any certificate in the store"
+                raise OrphanKeyError(
+                    "holds a private key that matches no certificate in it or in the store: "
+                    "import its certificate first, or in the same command"
                 )
             holder.private_key = seal_key(session, key)
             holder.save()

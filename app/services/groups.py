@@ -197,6 +197,7 @@ def _groups(
         if group is None and create:
             group = CertificateGroup.create(name=name)
             audit.record(session.user_name, "group.create", name)
+            result.notes.append(f"created the certificate group {name!r}")
         if group is None:
             result.add(name, False, f"no certificate group named {name!r}")
         else:

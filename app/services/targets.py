@@ -32,6 +32,7 @@ class Outcome:
 class BulkResult:
     outcomes: list[Outcome] = field(default_factory=list)
     changed_ids: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # side effects worth a line, e.g. a new group
 
     @property
     def failures(self) -> list[Outcome]:
