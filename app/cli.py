@@ -93,7 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", parents=[common], help="write a certificate to a .cer file")
     p.add_argument("alias", metavar="ALIAS")
     p.add_argument("--out", required=True, metavar="PATH")
-    p.add_argument("--format", choices=("der", "pem"), default="der")
+    p.add_argument(
+        "--format",
+        choices=("der", "pem"),
+        help="default: pem for an --out ending in .pem, else der (the usual .cer)",
+    )
 
     for name, what in (("enable", "enable"), ("disable", "disable")):
         p = sub.add_parser(name, parents=[common], help=f"{what} certificates")
@@ -463,12 +467,14 @@ def cmd_show(args, folder: Path) -> int:
 
 
 def cmd_export(args, folder: Path) -> int:
+    # DER in a file named .pem is a trap for the next tool that reads it.
+    fmt = args.format or ("pem" if Path(args.out).suffix.lower() == ".pem" else "der")
     session = _sign_in(folder)
     try:
-        out = certificates.export_certificate(session, args.alias, Path(args.out), args.format)
+        out = certificates.export_certificate(session, args.alias, Path(args.out), fmt)
     finally:
         session.close()
-    print(f"Wrote {args.alias!r} to {out} ({args.format.upper()}).")
+    print(f"Wrote {args.alias!r} to {out} ({fmt.upper()}).")
     return 0
 
 

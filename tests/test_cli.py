@@ -198,3 +198,15 @@ def test_list_marks_expiry_and_group_add_says_it_created_a_group(cli, tmp_path, 
     assert "Created the certificate group 'Prodcution'." in added.stdout
     refused = cli("request", "cancel", "1")
     assert refused.returncode == 2 and "--yes" in one_line_error(refused)
+
+
+def test_export_to_a_pem_name_writes_pem_unless_told(cli, tmp_path, certs):
+    assert cli("init", "--admin", "admin").returncode == 0
+    path = certs.write(tmp_path, "x.cer", certs.der(certs.make_cert("Named Pem")[0]))
+    assert cli("import", str(path)).returncode == 0
+    assert cli("export", "Named Pem", "--out", str(tmp_path / "a.pem")).returncode == 0
+    assert (tmp_path / "a.pem").read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
+    assert cli("export", "Named Pem", "--out", str(tmp_path / "b.cer")).returncode == 0
+    assert (tmp_path / "b.cer").read_bytes()[:1] == b"\x30"
+    forced = cli("export", "Named Pem", "--out", str(tmp_path / "c.pem"), "--format", "der")
+    assert forced.returncode == 0 and (tmp_path / "c.pem").read_bytes()[:1] == b"\x30"

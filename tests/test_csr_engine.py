@@ -317,3 +317,10 @@ def test_prefill_skips_what_cannot_be_read():
         _ = cert.extensions
     spec = csr.prefill_from_certificate(cert)
     assert (spec.common_name, spec.dns_names, spec.key_usages) == ("Odd", (), ())
+
+
+def test_openssl_style_subject_is_accepted():
+    from app.crypto.csr import subject_name
+
+    name = subject_name(RequestSpec(subject="/C=GB/O=Acme, Inc./CN=Build Signing"))
+    assert name.rfc4514_string() == "CN=Build Signing,O=Acme\\, Inc.,C=GB"

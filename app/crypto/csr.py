@@ -145,7 +145,7 @@ def subject_name(spec: RequestSpec) -> x509.Name:
         if any(getattr(spec, field) for field, *_ in SUBJECT_FIELDS):
             raise ValidationError("subject", "give either one DN string or the fields, not both")
         try:
-            name = x509.Name.from_rfc4514_string(spec.subject, _DN_PARSE_NAMES)
+            name = x509.Name.from_rfc4514_string(_rfc4514(spec.subject), _DN_PARSE_NAMES)
         except ValueError as exc:
             detail = f" ({exc})" if str(exc) else ""
             raise ValidationError(
@@ -160,6 +160,22 @@ def subject_name(spec: RequestSpec) -> x509.Name:
             _check_attribute(oid, value, field)
             attributes.append(x509.NameAttribute(oid, value))
     return x509.Name(attributes)
+
+
+def _rfc4514(subject: str) -> str:
+    """Accept openssl's "/C=GB/O=Example/CN=Build" too, which administrators type out of
+    habit: most significant first, so reversed, with RFC 4514's specials escaped."""
+    if not subject.startswith("/"):
+        return subject
+    parts = [p for p in re.split(r"(?<!\\)/", subject[1:]) if p]
+    rdns = []
+    for part in parts:
+        key, sep, value = part.replace("\\/", "/").partition("=")
+        if not sep:
+            return subject  # not openssl's form after all: let the parser say why
+        value = re.sub(r'([,+"\\<>;])', r"\\\1", value)
+        rdns.append(f"{key.strip()}={value}")
+    return ",".join(reversed(rdns))
 
 
 def _check_attribute(oid: x509.ObjectIdentifier, value, field: str) -> None:
