@@ -17,9 +17,19 @@ from app import __version__, remember
 from app.crypto.csr import EXTENDED_KEY_USAGES, RequestSpec
 from app.crypto.keygen import DEFAULT_KEY_SPEC, KeySpec, all_key_specs
 from app.errors import AuthenticationError, CertdeskError, ValidationError
-from app.services import certificate_edits, certificates, groups, lifecycle, requests, users
+from app.services import (
+    audit,
+    certificate_edits,
+    certificates,
+    groups,
+    integrity,
+    lifecycle,
+    requests,
+    users,
+)
 from app.services.certificate_edits import GeneralChanges
 from app.services.certificates import CertificateRow
+from app.services.permissions import BUILTIN_ROLES, SIGNER
 from app.services.requests import RequestInfo
 from app.services.session import Session
 from app.services.targets import BulkResult
@@ -122,6 +132,23 @@ def build_parser() -> argparse.ArgumentParser:
     pin.add_argument("--pin-env", metavar="VAR", help="environment variable holding a new PIN")
     pin.add_argument("--no-pin", action="store_true", help="stop asking for a PIN")
     p.add_argument("--rename", metavar="NEW", help="a new alias")
+
+    p = sub.add_parser("user", parents=[common], help="add or list users")
+    user_sub = p.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    u = user_sub.add_parser("add", parents=[common], help="a new user with a key slot")
+    u.add_argument("name", metavar="NAME")
+    u.add_argument("--role", default=SIGNER, choices=list(BUILTIN_ROLES))
+    u.add_argument("--user-group", dest="user_groups", action="append", default=[], metavar="UG")
+    u = user_sub.add_parser("list", parents=[common], help="the store's users")
+    u.add_argument("--json", action="store_true", help="one JSON array")
+
+    p = sub.add_parser("audit", parents=[common], help="the audit log, oldest first")
+    p.add_argument("--json", action="store_true", help="one JSON array")
+    p.add_argument("--verify", action="store_true", help="exit 1 if the hash chain is broken")
+
+    sub.add_parser(
+        "check", parents=[common], help="integrity of the database, key slots, keys and audit log"
+    )
 
     p = sub.add_parser("group", parents=[common], help="put certificates in groups or take out")
     group_sub = p.add_subparsers(dest="group_command", metavar="ACTION", required=True)
@@ -528,6 +555,93 @@ def cmd_set(args, folder: Path) -> int:
     return 0
 
 
+def cmd_user(args, folder: Path) -> int:
+    if args.user_command == "list":
+        return _list_users(args, folder)
+    password = os.environ.get("CERTDESK_NEW_PASSWORD")
+    if password is None:
+        if not _interactive():
+            raise CertdeskError(
+                f"no password for {args.name}: set CERTDESK_NEW_PASSWORD or run in a terminal"
+            )
+        password = getpass.getpass(f"Password for the new user {args.name}: ")
+        if getpass.getpass("Repeat the password: ") != password:
+            raise CertdeskError("the two passwords differ")
+    session = _sign_in(folder)
+    try:
+        users.add_user(session, args.name, password, args.role, args.user_groups)
+    finally:
+        session.close()
+    print(f"Added the user {args.name!r} ({args.role}).")
+    return 0
+
+
+def _list_users(args, folder: Path) -> int:
+    session = _sign_in(folder)
+    try:
+        rows = users.list_users(session)
+    finally:
+        session.close()
+    if args.json:
+        doc = [
+            {"name": r.name, "role": r.role, "enabled": r.enabled, "user_groups": r.user_groups}
+            for r in rows
+        ]
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        return 0
+    for r in rows:
+        groups_text = f"  [{', '.join(r.user_groups)}]" if r.user_groups else ""
+        state = "" if r.enabled else "  (disabled)"
+        print(f"{r.name}  {r.role}{state}{groups_text}")
+    return 0
+
+
+def cmd_audit(args, folder: Path) -> int:
+    session = _sign_in(folder)
+    try:
+        events = audit.list_events(session)
+        breaks = audit.verify_chain(session) if args.verify else []
+    finally:
+        session.close()
+    if args.json:
+        doc = [
+            {
+                "time": _iso(e.time),
+                "user": e.user,
+                "action": e.action,
+                "target": e.target,
+                "outcome": e.outcome,
+                "details": e.details,
+            }
+            for e in events
+        ]
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        for e in events:
+            details = ", ".join(f"{k}={v}" for k, v in e.details.items())
+            print(f"{_iso(e.time)}  {e.user}  {e.outcome:<7}  {e.action}  {e.target}  {details}")
+    if breaks:
+        _problem(f"the audit chain is broken at event(s) {', '.join(map(str, breaks))}")
+        raise Failed
+    if args.verify:
+        print(f"The audit chain of {len(events)} event(s) is intact.", file=sys.stderr)
+    return 0
+
+
+def cmd_check(args, folder: Path) -> int:
+    session = _sign_in(folder)
+    try:
+        problems = integrity.check_store(session)
+    finally:
+        session.close()
+    for problem in problems:
+        _problem(problem)
+    if problems:
+        raise Failed
+    print("The store is intact: database, key slots, sealed keys and audit chain.")
+    return 0
+
+
 def _bulk(folder: Path, operation) -> int:
     """Sign in, run a bulk operation, print one line per certificate; exit 1 if any failed."""
     session = _sign_in(folder)
@@ -758,6 +872,9 @@ HANDLERS = {
     "delete": cmd_delete,
     "group": cmd_group,
     "set": cmd_set,
+    "user": cmd_user,
+    "audit": cmd_audit,
+    "check": cmd_check,
     "request": cmd_request,
     "renew": cmd_renew,
 }

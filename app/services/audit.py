@@ -5,9 +5,14 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from models import AuditEvent, database
 from models.base import utcnow
+from models.permissions import AUDIT_VIEW
+
+if TYPE_CHECKING:  # session.py imports this module
+    from app.services.session import Session
 
 GENESIS = "0" * 64
 _COLUMNS = ("time", "user", "action", "target", "outcome", "details", "prev_hash", "hash")
@@ -80,3 +85,17 @@ def chain_breaks() -> list[int]:
             broken.append(event.id)
         prev_hash = event.hash
     return broken
+
+
+def list_events(session: "Session") -> list[AuditEntry]:
+    """Every event, oldest first."""
+    session.require(AUDIT_VIEW)
+    return [
+        AuditEntry(e.time, e.user, e.action, e.target, e.outcome, json.loads(e.details or "{}"))
+        for e in AuditEvent.select().order_by(AuditEvent.id)
+    ]
+
+
+def verify_chain(session: "Session") -> list[int]:
+    session.require(AUDIT_VIEW)
+    return chain_breaks()

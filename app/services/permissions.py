@@ -2,6 +2,7 @@
 that ui/ depends on the services and never on models/, where they are defined."""
 
 from models.permissions import (
+    BUILTIN_ROLES,
     CERTIFICATES_DELETE,
     CERTIFICATES_DOWNLOAD,
     CERTIFICATES_EDIT,
@@ -11,9 +12,11 @@ from models.permissions import (
     GROUPS_ADD_CERTIFICATES,
     GROUPS_MANAGE,
     GROUPS_REMOVE_CERTIFICATES,
+    SIGNER,
 )
 
 __all__ = [
+    "BUILTIN_ROLES",
     "CERTIFICATES_DELETE",
     "CERTIFICATES_DOWNLOAD",
     "CERTIFICATES_EDIT",
@@ -23,4 +26,5 @@ __all__ = [
     "GROUPS_ADD_CERTIFICATES",
     "GROUPS_MANAGE",
     "GROUPS_REMOVE_CERTIFICATES",
+    "SIGNER",
 ]

@@ -1,12 +1,14 @@
 """Creating a store with its administrator, and signing in."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from app.errors import AuthenticationError, ValidationError
 from app.services import audit
 from app.services.session import Session, write_transaction
 from app.store import create_store, load_slots, unlock_store
-from models import Role, RolePermission, User
+from models import Role, RolePermission, User, UserGroup, UserGroupMember
 from models.permissions import ADMINISTRATOR, CERTIFICATES_VIEW, USERS_MANAGE
 
 MIN_PASSWORD_LENGTH = 8
@@ -39,9 +41,20 @@ def initialise_store(folder: Path, admin: str, password: str) -> tuple[Session, 
     return _session(store, user), kek
 
 
-def add_user(session: Session, name: str, password: str, role: str) -> None:
-    """A new local user with a key slot of their own."""
-    session.require(USERS_MANAGE)
+@dataclass(frozen=True)
+class UserRow:
+    name: str
+    role: str
+    enabled: bool
+    user_groups: tuple[str, ...]
+
+
+def add_user(
+    session: Session, name: str, password: str, role: str, user_groups: Sequence[str] = ()
+) -> None:
+    """A new local user with a key slot of their own, in the user groups named (created
+    when missing)."""
+    session.authorize(USERS_MANAGE, "user.add", name)
     name = validate_user_name(name)
     validate_new_password(password)
     role_row = Role.get_or_none(Role.name == role)
@@ -50,8 +63,14 @@ def add_user(session: Session, name: str, password: str, role: str) -> None:
     if User.select().where(User.name == name).exists():
         raise ValidationError("user name", f"{name!r} already exists")
     slots = load_slots(session.folder)
+    groups = [validate_user_group_name(g) for g in dict.fromkeys(user_groups)]
     with write_transaction(session):
-        User.create(name=name, role=role_row)
+        user = User.create(name=name, role=role_row)
+        for group_name in groups:
+            group, created = UserGroup.get_or_create(name=group_name)
+            if created:
+                audit.record(session.user_name, "user_group.create", group_name)
+            UserGroupMember.create(user_group=group, user=user)
         slots.add(name, password, session.store.master_key())
         audit.record(session.user_name, "user.add", name, role=role)
         slots.save(session.folder)
@@ -88,6 +107,29 @@ def _session(store, user: User | None) -> Session:
         .tuples()
     )
     return Session(store, user.id, user.name, user.role.name, permissions)
+
+
+def validate_user_group_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name or len(name) > 100:
+        raise ValidationError("user group", "1 to 100 characters")
+    return name
+
+
+def list_users(session: Session) -> list[UserRow]:
+    session.require(CERTIFICATES_VIEW)
+    memberships: dict[int, list[str]] = {}
+    for user_id, group in (
+        UserGroupMember.select(UserGroupMember.user, UserGroup.name).join(UserGroup).tuples()
+    ):
+        memberships.setdefault(user_id, []).append(group)
+    rows = [
+        UserRow(
+            user.name, user.role.name, user.enabled, tuple(sorted(memberships.get(user.id, [])))
+        )
+        for user in User.select(User, Role).join(Role)
+    ]
+    return sorted(rows, key=lambda r: r.name.casefold())
 
 
 def user_names(session: Session) -> list[str]:

@@ -1,0 +1,37 @@
+"""`certdesk check`: is the store whole? Database pages, key slots, sealed keys, audit chain."""
+
+from app.crypto.sealing import SealError
+from app.errors import CertdeskError
+from app.services.audit import chain_breaks
+from app.services.session import Session
+from app.store import load_slots
+from models import PrivateKey, database
+from models.permissions import AUDIT_VIEW
+
+
+def check_store(session: Session) -> list[str]:
+    """One line per problem found; an empty list means the store is intact. Each sealed
+    key is opened to prove it can be, and the plaintext dropped at once."""
+    session.require(AUDIT_VIEW)
+    problems: list[str] = []
+    for (line,) in database.execute_sql("PRAGMA integrity_check").fetchall():
+        if line != "ok":
+            problems.append(f"database: {line}")
+    for (line,) in database.execute_sql("PRAGMA cipher_integrity_check").fetchall():
+        problems.append(f"database page: {line}")
+    try:
+        slots = load_slots(session.folder)
+        if session.user_name not in slots.users():
+            problems.append(f"key slots: no slot for {session.user_name!r}")
+    except CertdeskError as exc:
+        problems.append(f"key slots: {exc}")
+    sealer = session.store.sealer
+    for key_id, uid, sealed in PrivateKey.select(
+        PrivateKey.id, PrivateKey.uid, PrivateKey.sealed
+    ).tuples():
+        try:
+            sealer.open(sealed, uid)
+        except SealError as exc:
+            problems.append(f"private key {key_id}: does not open ({exc})")
+    problems.extend(f"audit event {i}: its hash or link does not match" for i in chain_breaks())
+    return problems

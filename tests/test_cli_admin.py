@@ -1,0 +1,61 @@
+"""`user`, `audit` and `check`, as in CLI.md, through the real program."""
+
+import json
+
+from app.services import users
+from models import AuditEvent, PrivateKey
+from tests.conftest import PASSWORD
+from tests.test_cli import one_line_error
+
+
+def test_user_add_list_and_the_new_user_signs_in_with_the_role(cli, tmp_path, certs):
+    assert cli("init", "--admin", "admin").returncode == 0
+    added = cli(
+        "user", "add", "bob", "--role", "Auditor", "--user-group", "Release Engineers",
+        env_extra={"CERTDESK_NEW_PASSWORD": "bobs long password"},
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    listed = json.loads(cli("user", "list", "--json").stdout)
+    assert {"name": "bob", "role": "Auditor", "enabled": True,
+            "user_groups": ["Release Engineers"]} in listed  # fmt: skip
+    path = certs.write(tmp_path, "a.pem", certs.pem(certs.make_cert("Shared")[0]))
+    assert cli("import", str(path)).returncode == 0
+    as_bob = {"CERTDESK_USER": "bob", "CERTDESK_PASSWORD": "bobs long password"}
+    assert cli("list", env_extra=as_bob).returncode == 0
+    refused = cli("disable", "Shared", env_extra=as_bob)
+    assert refused.returncode == 1 and "certificates.enable_disable" in one_line_error(refused)
+    no_password = cli("user", "add", "carol")
+    assert no_password.returncode == 1 and "CERTDESK_NEW_PASSWORD" in one_line_error(no_password)
+    short = cli("user", "add", "carol", env_extra={"CERTDESK_NEW_PASSWORD": "short"})
+    assert short.returncode == 1 and "password" in one_line_error(short)
+
+
+def test_audit_lists_verifies_and_check_finds_damage(cli, store_dir, tmp_path, certs):
+    assert cli("init", "--admin", "admin").returncode == 0
+    cert, key = certs.make_cert("Audited")
+    p12 = certs.write(tmp_path, "k.p12", certs.p12(cert, key, None))
+    assert cli("import", str(p12)).returncode == 0
+    events = json.loads(cli("audit", "--json").stdout)
+    assert [e["action"] for e in events] == ["store.create", "certificate.import"]
+    assert set(events[0]) >= {"time", "user", "action", "target", "outcome", "details"}
+    assert events[1]["time"].endswith("Z") and events[1]["outcome"] == "allowed"
+    assert cli("audit", "--verify").returncode == 0
+    assert cli("check").returncode == 0
+
+    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        AuditEvent.update(target="Edited").where(
+            AuditEvent.action == "certificate.import"
+        ).execute()
+        sealed = bytearray(PrivateKey.get().sealed)
+        sealed[-1] ^= 1
+        PrivateKey.update(sealed=bytes(sealed)).execute()
+    finally:
+        session.close()
+    broken = cli("audit", "--verify")
+    assert broken.returncode == 1 and "broken at event" in one_line_error(broken)
+    checked = cli("check")
+    assert checked.returncode == 1
+    lines = checked.stderr.strip().splitlines()
+    assert any("private key" in line and "does not open" in line for line in lines)
+    assert any("audit event" in line for line in lines)
