@@ -19,6 +19,7 @@ from app.crypto.keygen import DEFAULT_KEY_SPEC, KeySpec, all_key_specs
 from app.errors import AuthenticationError, CertdeskError, ValidationError
 from app.services import (
     audit,
+    backup,
     certificate_edits,
     certificates,
     groups,
@@ -149,6 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "check", parents=[common], help="integrity of the database, key slots, keys and audit log"
     )
+
+    p = sub.add_parser("backup", parents=[common], help="the whole store in one encrypted file")
+    p.add_argument("--out", required=True, metavar="FILE")
+    p = sub.add_parser("restore", parents=[common], help="a backup into a new or empty --store")
+    p.add_argument("archive", metavar="FILE")
 
     p = sub.add_parser("group", parents=[common], help="put certificates in groups or take out")
     group_sub = p.add_subparsers(dest="group_command", metavar="ACTION", required=True)
@@ -642,6 +648,22 @@ def cmd_check(args, folder: Path) -> int:
     return 0
 
 
+def cmd_backup(args, folder: Path) -> int:
+    session = _sign_in(folder)
+    try:
+        out = backup.backup_store(session, Path(args.out))
+    finally:
+        session.close()
+    print(f"Wrote the backup to {out}; it opens with the same users' passwords.")
+    return 0
+
+
+def cmd_restore(args, folder: Path) -> int:
+    backup.restore_store(folder, Path(args.archive))
+    print(f"Restored the store into {folder}; sign in as before.")
+    return 0
+
+
 def _bulk(folder: Path, operation) -> int:
     """Sign in, run a bulk operation, print one line per certificate; exit 1 if any failed."""
     session = _sign_in(folder)
@@ -875,6 +897,8 @@ HANDLERS = {
     "user": cmd_user,
     "audit": cmd_audit,
     "check": cmd_check,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
     "request": cmd_request,
     "renew": cmd_renew,
 }

@@ -107,6 +107,17 @@ class Store:
             time.sleep(0.05 * (attempt + 1) / 4)
         return False
 
+    def copy_database(self, target: Path) -> None:
+        """A consistent copy of the open database, encrypted with the same key, taken with
+        SQLite's online backup: writers may go on meanwhile."""
+        copy = sqlcipher.connect(str(target), isolation_level=None)
+        try:
+            copy.execute("PRAGMA cipher_log_level = NONE")
+            copy.execute(f"PRAGMA key = \"x'{self.db._key_hex}'\"")
+            self.db.connection().backup(copy)
+        finally:
+            copy.close()
+
     def close(self) -> None:
         if not self.db.is_closed():
             self.db.close()
@@ -159,7 +170,7 @@ def create_store(folder: Path, admin: str, password: str) -> tuple[Store, bytes]
     """Create the folder's database and key slots; return the open store and the admin's KEK."""
     if store_exists(folder):
         raise StoreExistsError(f"{folder}: a store already exists here.")
-    _prepare_folder(folder)
+    prepare_new_folder(folder)
     master_key = bytearray(secrets.token_bytes(32))
     slots = KeySlots.new()
     kek = slots.add(admin, password, bytes(master_key))
@@ -174,7 +185,7 @@ def create_store(folder: Path, admin: str, password: str) -> tuple[Store, bytes]
     return store, kek
 
 
-def _prepare_folder(folder: Path) -> None:
+def prepare_new_folder(folder: Path) -> None:
     """A new or empty folder only: a store mixed into a folder of other files is easy to
     lose or to copy half of."""
     if folder.exists() and not folder.is_dir():

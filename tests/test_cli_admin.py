@@ -59,3 +59,36 @@ def test_audit_lists_verifies_and_check_finds_damage(cli, store_dir, tmp_path, c
     lines = checked.stderr.strip().splitlines()
     assert any("private key" in line and "does not open" in line for line in lines)
     assert any("audit event" in line for line in lines)
+
+
+def test_backup_while_open_and_restore_into_a_new_folder(cli, store_dir, tmp_path, certs):
+    assert cli("init", "--admin", "admin").returncode == 0
+    cert, key = certs.make_cert("Backed Up Signing")
+    p12 = certs.write(tmp_path, "k.p12", certs.p12(cert, key, None))
+    assert cli("import", str(p12)).returncode == 0
+    archive = tmp_path / "store.certdesk-backup"
+    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)  # the store is open
+    try:
+        done = cli("backup", "--out", str(archive))
+    finally:
+        session.close()
+    assert done.returncode == 0, done.stderr
+    assert b"Backed Up Signing" not in archive.read_bytes()  # still encrypted inside
+    again = cli("backup", "--out", str(archive))
+    assert again.returncode == 1 and "exists" in one_line_error(again)
+
+    elsewhere = {"CERTDESK_STORE": str(tmp_path / "restored")}
+    assert cli("restore", str(archive), env_extra=elsewhere).returncode == 0
+    listed = json.loads(cli("list", "--json", env_extra=elsewhere).stdout)
+    assert [(c["alias"], c["has_private_key"]) for c in listed] == [("Backed Up Signing", True)]
+    assert cli("check", env_extra=elsewhere).returncode == 0
+    actions = [e["action"] for e in json.loads(cli("audit", "--json", env_extra=elsewhere).stdout)]
+    assert actions[-1] == "store.backup"
+
+    refused = cli("restore", str(archive), env_extra=elsewhere)
+    assert refused.returncode == 1
+    assert "already exists" in one_line_error(refused) or "not empty" in one_line_error(refused)
+    damaged = tmp_path / "damaged.zip"
+    damaged.write_bytes(archive.read_bytes()[:200])
+    broken = cli("restore", str(damaged), env_extra={"CERTDESK_STORE": str(tmp_path / "x")})
+    assert broken.returncode == 1 and "damaged backup" in one_line_error(broken)
