@@ -25,12 +25,15 @@ from app.services import (
     groups,
     integrity,
     lifecycle,
+    policies,
     requests,
+    signing,
     users,
 )
 from app.services.certificate_edits import GeneralChanges
 from app.services.certificates import CertificateRow
 from app.services.permissions import BUILTIN_ROLES, SIGNER
+from app.services.policies import PolicySpec
 from app.services.requests import RequestInfo
 from app.services.session import Session
 from app.services.targets import BulkResult
@@ -150,6 +153,32 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "check", parents=[common], help="integrity of the database, key slots, keys and audit log"
     )
+
+    p = sub.add_parser("policy", parents=[common], help="who may sign with what, and when")
+    policy_sub = p.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
+    q = policy_sub.add_parser("add", parents=[common], help="a new policy (Allow by default)")
+    q.add_argument("name", metavar="NAME")
+    for flag, dest in (
+        ("--cert", "certificates"),
+        ("--cert-group", "certificate_groups"),
+        ("--user", "users"),
+        ("--user-group", "user_groups"),
+    ):
+        q.add_argument(flag, dest=dest, action="append", default=[], metavar="NAME")
+    q.add_argument("--deny", action="store_true", help="a Deny policy")
+    q.add_argument("--priority", type=int, default=100, help="0 is the highest (default 100)")
+    q.add_argument("--days", default="", help="e.g. mon-fri (default: every day)")
+    q.add_argument("--hours", default="", help="UTC, e.g. 08:00-18:00 (default: all day)")
+    q.add_argument("--from", dest="date_from", type=_date, metavar="DATE", help="YYYY-MM-DD")
+    q.add_argument("--until", dest="date_until", type=_date, metavar="DATE", help="YYYY-MM-DD")
+    q = policy_sub.add_parser("list", parents=[common], help="the policies, by priority")
+    q.add_argument("--json", action="store_true", help="one JSON array")
+
+    p = sub.add_parser("sign", parents=[common], help="a detached CMS signature of FILE")
+    p.add_argument("alias", metavar="ALIAS")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--out", required=True, metavar="SIG")
+    p.add_argument("--reason", metavar="TEXT")
 
     p = sub.add_parser("backup", parents=[common], help="the whole store in one encrypted file")
     p.add_argument("--out", required=True, metavar="FILE")
@@ -648,6 +677,95 @@ def cmd_check(args, folder: Path) -> int:
     return 0
 
 
+def _date(text: str):
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
+def cmd_policy(args, folder: Path) -> int:
+    session = _sign_in(folder)
+    try:
+        if args.policy_command == "add":
+            spec = PolicySpec(
+                name=args.name,
+                certificates=tuple(args.certificates),
+                certificate_groups=tuple(args.certificate_groups),
+                users=tuple(args.users),
+                user_groups=tuple(args.user_groups),
+                deny=args.deny,
+                priority=args.priority,
+                days=args.days,
+                hours=args.hours,
+                date_from=args.date_from,
+                date_until=args.date_until,
+            )
+            try:
+                row = policies.add_policy(session, spec)
+            except ValidationError as exc:
+                raise CertdeskError(f"--{exc.field}: {exc.reason}") from None
+            print(f"Added the policy {row.name!r} ({row.effect}, priority {row.priority}).")
+            return 0
+        rows = policies.list_policies(session)
+    finally:
+        session.close()
+    if args.json:
+        doc = [
+            {
+                "name": r.name,
+                "effect": r.effect,
+                "priority": r.priority,
+                "enabled": r.enabled,
+                "certificates": r.certificates,
+                "certificate_groups": r.certificate_groups,
+                "users": r.users,
+                "user_groups": r.user_groups,
+                "days": r.weekdays,
+                "hours": r.hours,
+                "from": r.date_from.isoformat() if r.date_from else None,
+                "until": r.date_until.isoformat() if r.date_until else None,
+            }
+            for r in rows
+        ]
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("No policies yet: add one with `certdesk policy add`.")
+    for r in rows:
+        what = ", ".join([*r.certificates, *(f"group {g}" for g in r.certificate_groups)])
+        who = ", ".join([*r.users, *(f"user group {g}" for g in r.user_groups)])
+        when = " ".join(filter(None, (r.weekdays, r.hours))) or "always"
+        print(f"{r.priority:>4}  {r.effect:<5}  {r.name}: {who} → {what} ({when})")
+    return 0
+
+
+def cmd_sign(args, folder: Path) -> int:
+    out = Path(args.out)
+    if out.exists():
+        raise CertdeskError(f"--out: {out} exists; choose a new file name")
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise CertdeskError(f"{args.file}: cannot read ({exc.strerror or exc})") from None
+    session = _sign_in(folder)
+    try:
+        pin = os.environ.get("CERTDESK_PIN")
+        if pin is None and signing.needs_pin(session, args.alias):
+            if not _interactive():
+                raise CertdeskError(f"{args.alias!r} asks for its PIN: set CERTDESK_PIN")
+            pin = getpass.getpass(f"PIN for {args.alias}: ")
+        signature = signing.sign_data(session, args.alias, data, args.reason, pin)
+    finally:
+        session.close()
+    try:
+        out.write_bytes(signature)
+    except OSError as exc:
+        raise CertdeskError(f"{out}: cannot write ({exc.strerror or exc})") from None
+    print(f"Signed {args.file} with {args.alias!r}; the signature (CMS, DER) is in {out}.")
+    return 0
+
+
 def cmd_backup(args, folder: Path) -> int:
     session = _sign_in(folder)
     try:
@@ -898,6 +1016,8 @@ HANDLERS = {
     "audit": cmd_audit,
     "check": cmd_check,
     "backup": cmd_backup,
+    "policy": cmd_policy,
+    "sign": cmd_sign,
     "restore": cmd_restore,
     "request": cmd_request,
     "renew": cmd_renew,

@@ -1,0 +1,227 @@
+"""Policies: which users and user groups may sign with which certificates, and when.
+
+A policy names what (certificates, certificate groups) and who (users, user groups),
+Allow or Deny, a priority (0 is the highest) and an optional schedule. Deciding: the
+owner of a certificate may always use it; otherwise the matching enabled policy with
+the highest priority decides (Deny before Allow at equal priority); no match is a no.
+"""
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.errors import ValidationError
+from app.services import audit
+from app.services.session import Session, write_transaction
+from models import (
+    Certificate,
+    CertificateGroup,
+    CertificateGroupMember,
+    Policy,
+    PolicyCertificate,
+    PolicyCertificateGroup,
+    PolicyUser,
+    PolicyUserGroup,
+    User,
+    UserGroup,
+    UserGroupMember,
+)
+from models.permissions import CERTIFICATES_VIEW, POLICIES_MANAGE
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    name: str
+    certificates: tuple[str, ...] = ()
+    certificate_groups: tuple[str, ...] = ()
+    users: tuple[str, ...] = ()
+    user_groups: tuple[str, ...] = ()
+    deny: bool = False
+    priority: int = 100
+    days: str = ""  # "mon-fri" or "mon,wed,fri"
+    hours: str = ""  # "08:00-18:00", UTC
+    date_from: dt.date | None = None
+    date_until: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class PolicyRow:
+    name: str
+    effect: str
+    priority: int
+    enabled: bool
+    certificates: tuple[str, ...]
+    certificate_groups: tuple[str, ...]
+    users: tuple[str, ...]
+    user_groups: tuple[str, ...]
+    weekdays: str
+    hours: str
+    date_from: dt.date | None
+    date_until: dt.date | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    why: str  # for the refusal and the audit event
+
+
+def parse_days(text: str) -> str:
+    """ "mon-fri" or "mon,wed" → "mon,tue,wed,thu,fri" / "mon,wed"."""
+    text = text.strip().lower()
+    if not text:
+        return ""
+    chosen: list[str] = []
+    for part in text.split(","):
+        first, _, last = part.strip().partition("-")
+        if first not in WEEKDAYS or (last and last not in WEEKDAYS):
+            raise ValidationError("days", f"{part.strip()!r}: use mon..sun, e.g. mon-fri")
+        start, end = WEEKDAYS.index(first), WEEKDAYS.index(last or first)
+        if end < start:
+            raise ValidationError("days", f"{part.strip()!r} runs backwards")
+        chosen += [d for d in WEEKDAYS[start : end + 1] if d not in chosen]
+    return ",".join(d for d in WEEKDAYS if d in chosen)
+
+
+def parse_hours(text: str) -> tuple[str, str]:
+    text = text.strip()
+    if not text:
+        return "", ""
+    start, sep, end = text.partition("-")
+    if not sep or not TIME.fullmatch(start.strip()) or not TIME.fullmatch(end.strip()):
+        raise ValidationError("hours", f"{text!r}: use HH:MM-HH:MM (UTC), e.g. 08:00-18:00")
+    if start.strip() >= end.strip():
+        raise ValidationError("hours", f"{text!r}: the start must come before the end")
+    return start.strip(), end.strip()
+
+
+def add_policy(session: Session, spec: PolicySpec) -> PolicyRow:
+    session.authorize(POLICIES_MANAGE, "policy.add", spec.name)
+    name = " ".join(spec.name.split())
+    if not name or len(name) > 100:
+        raise ValidationError("name", "1 to 100 characters")
+    weekdays = parse_days(spec.days)
+    time_from, time_until = parse_hours(spec.hours)
+    if spec.date_from and spec.date_until and spec.date_from > spec.date_until:
+        raise ValidationError("until", "comes before --from")
+    if not spec.certificates and not spec.certificate_groups:
+        raise ValidationError("cert", "name at least one certificate or certificate group")
+    if not spec.users and not spec.user_groups:
+        raise ValidationError("user", "name at least one user or user group")
+    with write_transaction(session):
+        if Policy.select().where(Policy.name == name).exists():
+            raise ValidationError("name", f"a policy named {name!r} exists")
+        certs = _ids(Certificate, Certificate.alias, spec.certificates, "cert")
+        cert_groups = _ids(
+            CertificateGroup, CertificateGroup.name, spec.certificate_groups, "cert-group"
+        )
+        users = _ids(User, User.name, spec.users, "user")
+        user_groups = _ids(UserGroup, UserGroup.name, spec.user_groups, "user-group")
+        policy = Policy.create(
+            name=name,
+            effect=Policy.EFFECT_DENY if spec.deny else Policy.EFFECT_ALLOW,
+            priority=spec.priority,
+            weekdays=weekdays,
+            time_from=time_from,
+            time_until=time_until,
+            date_from=spec.date_from,
+            date_until=spec.date_until,
+        )
+        for cid in certs:
+            PolicyCertificate.create(policy=policy, certificate=cid)
+        for gid in cert_groups:
+            PolicyCertificateGroup.create(policy=policy, group=gid)
+        for uid in users:
+            PolicyUser.create(policy=policy, user=uid)
+        for ugid in user_groups:
+            PolicyUserGroup.create(policy=policy, user_group=ugid)
+        audit.record(session.user_name, "policy.add", name, effect=policy.effect)
+    return next(p for p in list_policies(session) if p.name == name)
+
+
+def _ids(model, column, names: Sequence[str], field: str) -> list[int]:
+    ids = []
+    for wanted in dict.fromkeys(names):
+        row = model.get_or_none(column == wanted)
+        if row is None:
+            raise ValidationError(field, f"no {field.replace('-', ' ')} named {wanted!r}")
+        ids.append(row.id)
+    return ids
+
+
+def list_policies(session: Session) -> list[PolicyRow]:
+    session.require(CERTIFICATES_VIEW)
+    rows = []
+    for p in Policy.select().order_by(Policy.priority, Policy.name):
+        rows.append(
+            PolicyRow(
+                name=p.name,
+                effect=p.effect,
+                priority=p.priority,
+                enabled=p.enabled,
+                certificates=_names(PolicyCertificate, Certificate, Certificate.alias, p),
+                certificate_groups=_names(
+                    PolicyCertificateGroup, CertificateGroup, CertificateGroup.name, p
+                ),
+                users=_names(PolicyUser, User, User.name, p),
+                user_groups=_names(PolicyUserGroup, UserGroup, UserGroup.name, p),
+                weekdays=p.weekdays,
+                hours=f"{p.time_from}-{p.time_until}" if p.time_from else "",
+                date_from=p.date_from,
+                date_until=p.date_until,
+            )
+        )
+    return rows
+
+
+def _names(link, target, column, policy: Policy) -> tuple[str, ...]:
+    query = target.select(column).join(link).where(link.policy == policy.id).tuples()
+    return tuple(sorted((name for (name,) in query), key=str.casefold))
+
+
+def decide(user: User, cert: Certificate, now: dt.datetime) -> Decision:
+    """May `user` sign with `cert` at `now` (UTC)? See the module's docstring."""
+    if cert.owner_id == user.id:
+        return Decision(True, "owner")
+    cert_groups = CertificateGroupMember.select(CertificateGroupMember.group).where(
+        CertificateGroupMember.certificate == cert.id
+    )
+    user_groups = UserGroupMember.select(UserGroupMember.user_group).where(
+        UserGroupMember.user == user.id
+    )
+    by_what = PolicyCertificate.select(PolicyCertificate.policy).where(
+        PolicyCertificate.certificate == cert.id
+    ) | PolicyCertificateGroup.select(PolicyCertificateGroup.policy).where(
+        PolicyCertificateGroup.group.in_(cert_groups)
+    )
+    by_who = PolicyUser.select(PolicyUser.policy).where(PolicyUser.user == user.id) | (
+        PolicyUserGroup.select(PolicyUserGroup.policy).where(
+            PolicyUserGroup.user_group.in_(user_groups)
+        )
+    )
+    candidates = Policy.select().where(
+        Policy.enabled == True,  # noqa: E712 (peewee builds SQL from ==)
+        Policy.id.in_(by_what),
+        Policy.id.in_(by_who),
+    )
+    deny_first = {Policy.EFFECT_DENY: 0, Policy.EFFECT_ALLOW: 1}
+    for policy in sorted(candidates, key=lambda p: (p.priority, deny_first[p.effect], p.name)):
+        if _in_schedule(policy, now):
+            allowed = policy.effect == Policy.EFFECT_ALLOW
+            verb = "allows" if allowed else "denies"
+            return Decision(allowed, f"the policy {policy.name!r} {verb} it")
+    return Decision(False, "no policy allows it at this time")
+
+
+def _in_schedule(policy: Policy, now: dt.datetime) -> bool:
+    if policy.weekdays and WEEKDAYS[now.weekday()] not in policy.weekdays.split(","):
+        return False
+    if policy.time_from and not policy.time_from <= f"{now:%H:%M}" < policy.time_until:
+        return False
+    if policy.date_from and now.date() < policy.date_from:
+        return False
+    return not (policy.date_until and now.date() > policy.date_until)

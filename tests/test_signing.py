@@ -1,0 +1,168 @@
+"""Policies decide who signs with what and when; `sign` makes a CMS signature openssl
+verifies, counts the use, and refuses (audited) what is not allowed."""
+
+import datetime as dt
+import json
+
+import pytest
+
+from app.errors import ValidationError
+from app.services import certificates, groups, policies, users
+from app.services.policies import PolicySpec
+from models import Certificate, User
+from models.permissions import SIGNER
+from tests.test_cli import one_line_error
+
+MONDAY_NOON = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def setup(session, tmp_path, certs):
+    cert, key = certs.make_cert("Shared Signing", days=400)
+    certificates.import_files(session, [certs.write(tmp_path, "s.p12", certs.p12(cert, key, None))])
+    groups.add_to_groups(session, ["Shared Signing"], ["Release"])
+    users.add_user(session, "sam", "a good long password", SIGNER, ["Builders"])
+    return session
+
+
+def decide(name="sam", alias="Shared Signing", when=MONDAY_NOON):
+    user = User.get(User.name == name)
+    return policies.decide(user, Certificate.get(Certificate.alias == alias), when)
+
+
+def test_no_policy_no_signing_but_the_owner_may(setup):
+    assert not decide().allowed and "no policy" in decide().why
+    Certificate.update(owner=User.get(User.name == "sam")).execute()
+    assert decide().allowed and decide().why == "owner"
+
+
+def test_allow_through_groups_and_deny_by_priority(setup):
+    policies.add_policy(
+        setup, PolicySpec("Builders sign releases", certificate_groups=("Release",),
+                          user_groups=("Builders",))
+    )  # fmt: skip
+    assert decide().allowed
+    policies.add_policy(
+        setup, PolicySpec("Freeze", certificates=("Shared Signing",), users=("sam",), deny=True,
+                          priority=100)
+    )  # fmt: skip
+    assert not decide().allowed  # same priority: Deny before Allow
+    policies.add_policy(
+        setup, PolicySpec("Hotfix", certificates=("Shared Signing",), users=("sam",), priority=0)
+    )
+    assert decide().allowed and "Hotfix" in decide().why
+
+
+def test_schedules(setup):
+    policies.add_policy(
+        setup, PolicySpec("Office hours", certificates=("Shared Signing",), users=("sam",),
+                          days="mon-fri", hours="08:00-18:00",
+                          date_until=dt.date(2026, 12, 31))
+    )  # fmt: skip
+    assert decide(when=MONDAY_NOON).allowed
+    assert not decide(when=MONDAY_NOON.replace(hour=19)).allowed
+    assert not decide(when=MONDAY_NOON - dt.timedelta(days=2)).allowed  # Saturday
+    assert not decide(when=MONDAY_NOON + dt.timedelta(days=35)).allowed  # after the end
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        (PolicySpec("X", certificates=("Shared Signing",)), "user"),
+        (PolicySpec("X", users=("sam",)), "cert"),
+        (PolicySpec("X", certificates=("Nope",), users=("sam",)), "cert"),
+        (
+            PolicySpec("X", certificates=("Shared Signing",), users=("sam",), days="weekends"),
+            "days",
+        ),
+        (PolicySpec("X", certificates=("Shared Signing",), users=("sam",), hours="18-08"), "hours"),
+    ],
+)
+def test_policy_refusals_name_the_field(setup, spec, field):
+    with pytest.raises(ValidationError) as refused:
+        policies.add_policy(setup, spec)
+    assert refused.value.field == field
+    assert policies.list_policies(setup) == []
+
+
+def test_cli_sign_verify_count_pin_reason_and_refusal(cli, tmp_path, certs):
+    assert cli("init", "--admin", "admin").returncode == 0
+    cert, key = certs.make_cert("Release Signing", key=certs.rsa_key())
+    (tmp_path / "cert.pem").write_bytes(certs.pem(cert))
+    assert (
+        cli("import", str(certs.write(tmp_path, "r.p12", certs.p12(cert, key, None)))).returncode
+        == 0
+    )
+    payload = certs.write(tmp_path, "app.bin", b"the release build\x00\x01")
+
+    refused = cli("sign", "Release Signing", str(payload), "--out", str(tmp_path / "no.sig"))
+    assert refused.returncode == 1 and "no policy allows it" in one_line_error(refused)
+    assert not (tmp_path / "no.sig").exists()
+
+    assert cli("set", "Release Signing", "--owner", "admin").returncode == 0
+    sig = tmp_path / "app.sig"
+    done = cli("sign", "Release Signing", str(payload), "--out", str(sig))
+    assert done.returncode == 0, done.stderr
+    verified = certs.openssl(
+        "cms", "-verify", "-binary", "-inform", "DER", "-in", str(sig),
+        "-content", str(payload), "-noverify", "-out", "/dev/null",
+    )  # fmt: skip
+    assert b"Verification successful" in verified.stderr
+    row = json.loads(cli("show", "Release Signing", "--json").stdout)
+    assert row["usage_count"] == 1 and row["last_used"].endswith("Z")
+
+    assert (
+        cli(
+            "set", "Release Signing", "--pin-env", "P", "--ask-reason", env_extra={"P": "2468"}
+        ).returncode
+        == 0
+    )
+    out = str(tmp_path / "2.sig")
+    no_pin = cli("sign", "Release Signing", str(payload), "--out", out)
+    assert no_pin.returncode == 1 and "CERTDESK_PIN" in one_line_error(no_pin)
+    wrong = cli("sign", "Release Signing", str(payload), "--out", out,
+                env_extra={"CERTDESK_PIN": "1111"})  # fmt: skip
+    assert wrong.returncode == 1 and "wrong PIN" in one_line_error(wrong)
+    no_reason = cli("sign", "Release Signing", str(payload), "--out", out,
+                    env_extra={"CERTDESK_PIN": "2468"})  # fmt: skip
+    assert no_reason.returncode == 1 and "reason" in one_line_error(no_reason)
+    ok = cli("sign", "Release Signing", str(payload), "--out", out, "--reason", "release 1.2",
+             env_extra={"CERTDESK_PIN": "2468"})  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    events = json.loads(cli("audit", "--json").stdout)
+    signs = [e for e in events if e["action"] == "certificate.sign"]
+    # The missing PIN is caught before any attempt; the wrong PIN and the missing reason
+    # are attempts, refused and recorded.
+    assert [e["outcome"] for e in signs] == ["denied", "allowed", "failed", "failed", "allowed"]
+    assert signs[-1]["details"]["reason"] == "release 1.2"
+    assert "2468" not in json.dumps(events)
+    assert cli("policy", "list", "--json").stdout.strip() == "[]"
+
+
+def test_cli_policy_lets_a_signer_sign(cli, tmp_path, certs):
+    assert cli("init", "--admin", "admin").returncode == 0
+    cert, key = certs.make_cert("Team Signing")
+    assert (
+        cli("import", str(certs.write(tmp_path, "t.p12", certs.p12(cert, key, None)))).returncode
+        == 0
+    )
+    new_user = {"CERTDESK_NEW_PASSWORD": "sams long password"}
+    assert cli("user", "add", "sam", "--user-group", "Builders", env_extra=new_user).returncode == 0
+    as_sam = {"CERTDESK_USER": "sam", "CERTDESK_PASSWORD": "sams long password"}
+    payload = certs.write(tmp_path, "a.bin", b"build")
+    first = cli(
+        "sign", "Team Signing", str(payload), "--out", str(tmp_path / "1.sig"), env_extra=as_sam
+    )
+    assert first.returncode == 1
+    bad = cli("policy", "add", "Broken", "--cert", "Team Signing", "--user-group", "Builders",
+              "--hours", "25:00-26:00")  # fmt: skip
+    assert bad.returncode == 1 and one_line_error(bad).startswith("certdesk: --hours:")
+    added = cli("policy", "add", "Builders sign", "--cert", "Team Signing", "--user-group",
+                "Builders", "--days", "mon-sun")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    listed = json.loads(cli("policy", "list", "--json").stdout)
+    assert listed[0]["user_groups"] == ["Builders"] and listed[0]["effect"] == "allow"
+    again = cli(
+        "sign", "Team Signing", str(payload), "--out", str(tmp_path / "2.sig"), env_extra=as_sam
+    )
+    assert again.returncode == 0, again.stderr
