@@ -67,6 +67,11 @@ def _check(session: Session, cert: Certificate, now, reason: str, pin: str | Non
         raise PermissionDenied(f"{cert.alias!r} is disabled: nobody can sign with it.")
     if cert.private_key_id is None:
         raise CertdeskError(f"{cert.alias!r} has no private key in this store.")
+    if not cert.private_key.algorithm.startswith(("RSA", "EC")):
+        raise CertdeskError(
+            f"{cert.alias!r}: CMS signatures here need an RSA or ECDSA key, "
+            f"not {cert.private_key.algorithm}."
+        )
     if not cert.not_before <= now <= cert.not_after:
         raise CertdeskError(
             f"{cert.alias!r} is not valid now (valid {cert.not_before:%Y-%m-%d} to "
