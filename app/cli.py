@@ -654,13 +654,19 @@ def cmd_audit(args, folder: Path) -> int:
     else:
         for e in events:
             details = ", ".join(f"{k}={v}" for k, v in e.details.items())
-            print(f"{_iso(e.time)}  {e.user}  {e.outcome:<7}  {e.action}  {e.target}  {details}")
+            line = f"{e.user}  {e.outcome:<7}  {e.action}  {e.target}  {details}"
+            print(f"{_iso(e.time)}  {_printable(line)}")
     if breaks:
         _problem(f"the audit chain is broken at event(s) {', '.join(map(str, breaks))}")
         raise Failed
     if args.verify:
         print(f"The audit chain of {len(events)} event(s) is intact.", file=sys.stderr)
     return 0
+
+
+def _printable(text: str) -> str:
+    """Control characters shown escaped: one event is one line, whatever its text."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def cmd_check(args, folder: Path) -> int:
@@ -741,29 +747,39 @@ def cmd_policy(args, folder: Path) -> int:
 
 
 def cmd_sign(args, folder: Path) -> int:
-    out = Path(args.out)
-    if out.exists():
-        raise CertdeskError(f"--out: {out} exists; choose a new file name")
     try:
         data = Path(args.file).read_bytes()
     except OSError as exc:
         raise CertdeskError(f"{args.file}: cannot read ({exc.strerror or exc})") from None
-    session = _sign_in(folder)
-    try:
-        pin = os.environ.get("CERTDESK_PIN")
-        if pin is None and signing.needs_pin(session, args.alias):
-            if not _interactive():
-                raise CertdeskError(f"{args.alias!r} asks for its PIN: set CERTDESK_PIN")
-            pin = getpass.getpass(f"PIN for {args.alias}: ")
-        signature = signing.sign_data(session, args.alias, data, args.reason, pin)
-    finally:
-        session.close()
-    try:
-        out.write_bytes(signature)
-    except OSError as exc:
-        raise CertdeskError(f"{out}: cannot write ({exc.strerror or exc})") from None
-    print(f"Signed {args.file} with {args.alias!r}; the signature (CMS, DER) is in {out}.")
+    # Claimed before signing: a signature counted in the store is one that gets delivered.
+    with os.fdopen(_claim_out(Path(args.out)), "wb") as out:
+        try:
+            session = _sign_in(folder)
+            try:
+                pin = os.environ.get("CERTDESK_PIN")
+                if pin is None and signing.needs_pin(session, args.alias):
+                    if not _interactive():
+                        raise CertdeskError(f"{args.alias!r} asks for its PIN: set CERTDESK_PIN")
+                    pin = getpass.getpass(f"PIN for {args.alias}: ")
+                signature = signing.sign_data(session, args.alias, data, args.reason, pin)
+            finally:
+                session.close()
+            out.write(signature)
+        except BaseException:
+            Path(args.out).unlink(missing_ok=True)
+            raise
+    print(f"Signed {args.file} with {args.alias!r}; the signature (CMS, DER) is in {args.out}.")
     return 0
+
+
+def _claim_out(path: Path) -> int:
+    """A new file, opened now: never an existing one, never through a symbolic link."""
+    try:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    except FileExistsError:
+        raise CertdeskError(f"--out: {path} exists; choose a new file name") from None
+    except OSError as exc:
+        raise CertdeskError(f"--out: {path}: cannot create ({exc.strerror or exc})") from None
 
 
 def cmd_backup(args, folder: Path) -> int:

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from app.services import users
 from models import AuditEvent, PrivateKey
 from tests.conftest import PASSWORD
@@ -92,3 +94,41 @@ def test_backup_while_open_and_restore_into_a_new_folder(cli, store_dir, tmp_pat
     damaged.write_bytes(archive.read_bytes()[:200])
     broken = cli("restore", str(damaged), env_extra={"CERTDESK_STORE": str(tmp_path / "x")})
     assert broken.returncode == 1 and "damaged backup" in one_line_error(broken)
+
+
+def test_restore_refuses_mixed_plaintext_bombs_and_junk_leaving_nothing(
+    cli, store_dir, tmp_path, monkeypatch
+):
+    import zipfile
+
+    from app.errors import CertdeskError
+    from app.services import backup
+
+    assert cli("init", "--admin", "admin").returncode == 0
+    good = tmp_path / "good.zip"
+    assert cli("backup", "--out", str(good)).returncode == 0
+    with zipfile.ZipFile(good) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+
+    def variant(name, **changes):
+        path = tmp_path / name
+        with zipfile.ZipFile(path, "w") as archive:
+            for member, data in (parts | changes).items():
+                archive.writestr(member, data)
+        return path
+
+    other_slots = json.loads(parts["keyslots.json"])
+    other_slots["store_id"] = "someone-else"
+    cases = {
+        variant("mixed.zip", **{"keyslots.json": json.dumps(other_slots)}): "different stores",
+        variant("plain.zip", **{"certdesk.db": b"SQLite format 3\x00" + bytes(100)}): "unencrypted",
+        variant("junk.zip", **{"certdesk-backup.json": "[]"}): "not a Certdesk backup",
+    }
+    for archive, expected in cases.items():
+        target = tmp_path / f"into-{archive.stem}"
+        with pytest.raises(CertdeskError, match=expected):
+            backup.restore_store(target, archive)
+        assert list(target.iterdir()) == []
+    monkeypatch.setitem(backup.LIMITS, "certdesk.db", 1000)
+    with pytest.raises(CertdeskError, match="implausibly large"):
+        backup.restore_store(tmp_path / "into-bomb", good)

@@ -196,3 +196,42 @@ def test_an_ed25519_key_is_refused_before_it_is_unsealed(session, tmp_path, cert
     event = AuditEvent.select().order_by(AuditEvent.id.desc()).get()
     assert (event.action, event.outcome) == ("certificate.sign", "failed")
     assert Certificate.get(Certificate.alias == "Edwards").usage_count == 0
+
+
+def test_a_deny_stops_even_the_owner_and_priorities_are_bounded(setup):
+    Certificate.update(owner=User.get(User.name == "sam")).execute()
+    policies.add_policy(
+        setup, PolicySpec("Freeze", certificate_groups=("Release",), users=("sam",), deny=True)
+    )
+    assert not decide().allowed and "even to the owner" in decide().why
+    for priority in (-5, 10**20):
+        with pytest.raises(ValidationError, match="0 \\(the highest\\)"):
+            policies.add_policy(
+                setup,
+                PolicySpec("Sneaky", certificates=("Shared Signing",), users=("sam",),
+                           priority=priority),
+            )  # fmt: skip
+    User.update(enabled=False).where(User.name == "sam").execute()
+    assert decide().why == "the user is disabled"
+
+
+def test_sign_claims_the_output_first_and_refuses_control_characters(cli, tmp_path, certs):
+    assert cli("init", "--admin", "admin").returncode == 0
+    cert, key = certs.make_cert("Out Signing")
+    assert (
+        cli("import", str(certs.write(tmp_path, "o.p12", certs.p12(cert, key, None)))).returncode
+        == 0
+    )
+    assert cli("set", "Out Signing", "--owner", "admin").returncode == 0
+    payload = certs.write(tmp_path, "p.bin", b"payload")
+    nowhere = cli("sign", "Out Signing", str(payload), "--out", str(tmp_path / "no" / "s.sig"))
+    assert nowhere.returncode == 1 and "cannot create" in one_line_error(nowhere)
+    (tmp_path / "link.sig").symlink_to(tmp_path / "target.sig")
+    linked = cli("sign", "Out Signing", str(payload), "--out", str(tmp_path / "link.sig"))
+    assert linked.returncode == 1 and not (tmp_path / "target.sig").exists()
+    forged = cli("sign", "Out Signing", str(payload), "--out", str(tmp_path / "f.sig"),
+                 "--reason", "ok\n2099-01-01  admin  allowed  store.backup")  # fmt: skip
+    assert forged.returncode == 1 and "control characters" in one_line_error(forged)
+    assert not (tmp_path / "f.sig").exists()
+    shown = json.loads(cli("show", "Out Signing", "--json").stdout)
+    assert shown["usage_count"] == 0

@@ -22,6 +22,8 @@ from models.schema import SCHEMA_VERSION
 MANIFEST = "certdesk-backup.json"
 FORMAT = "certdesk-backup"
 MEMBERS = {MANIFEST, DB_FILE, SLOTS_FILE}
+# Far above a real store (100,000 certificates take ~150 MiB); a zip bomb stops here.
+LIMITS = {MANIFEST: 64 * 1024, SLOTS_FILE: 4 * 1024 * 1024, DB_FILE: 4 * 1024**3}
 
 
 def backup_store(session: Session, out: Path) -> Path:
@@ -53,28 +55,76 @@ def backup_store(session: Session, out: Path) -> Path:
 
 
 def restore_store(folder: Path, archive_path: Path) -> str:
-    """Unpack a backup into a new or empty folder; returns the store id."""
-    folder = Path(folder)
+    """Unpack a backup into a new or empty folder; returns the store id. Everything is
+    checked in a scratch folder beside the target, which only then takes its place, so
+    a refused archive leaves nothing behind."""
+    folder = Path(folder).absolute()
+    prepare_new_folder(folder)
     try:
-        with zipfile.ZipFile(archive_path) as archive:
-            names = set(archive.namelist())
-            if names != MEMBERS:
-                raise CertdeskError(f"{archive_path}: not a Certdesk backup (unexpected contents)")
-            manifest = json.loads(archive.read(MANIFEST))
-            if manifest.get("format") != FORMAT:
-                raise CertdeskError(f"{archive_path}: not a Certdesk backup")
-            if int(manifest.get("schema_version", 0)) > SCHEMA_VERSION:
-                raise CertdeskError(
-                    f"{archive_path}: made by a newer Certdesk (schema "
-                    f"{manifest['schema_version']}); update Certdesk to restore it"
-                )
-            prepare_new_folder(folder)
+        with (
+            zipfile.ZipFile(archive_path) as archive,
+            tempfile.TemporaryDirectory(dir=folder.parent, prefix=".certdesk-restore-") as work,
+        ):
+            _check_members(archive, archive_path)
+            manifest = _manifest(archive, archive_path)
             for name in (DB_FILE, SLOTS_FILE):
-                target = folder / name
-                target.write_bytes(archive.read(name))
-                os.chmod(target, 0o600)
-    except (zipfile.BadZipFile, json.JSONDecodeError, KeyError, ValueError) as exc:
+                _extract(archive, name, Path(work) / name)
+            _check_unpacked(Path(work), manifest, archive_path)
+            for name in (DB_FILE, SLOTS_FILE):
+                os.replace(Path(work) / name, folder / name)
+    except CertdeskError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError,
+            ValueError, TypeError, KeyError, RecursionError) as exc:  # fmt: skip
         raise CertdeskError(f"{archive_path}: damaged backup ({exc})") from None
     except OSError as exc:
-        raise CertdeskError(f"{archive_path}: cannot read ({exc.strerror or exc})") from None
+        raise CertdeskError(f"{archive_path}: cannot restore ({exc.strerror or exc})") from None
     return load_slots(folder).store_id
+
+
+def _check_members(archive: zipfile.ZipFile, archive_path: Path) -> None:
+    infos = archive.infolist()
+    names = [info.filename for info in infos]
+    if sorted(names) != sorted(MEMBERS):
+        raise CertdeskError(f"{archive_path}: not a Certdesk backup (unexpected contents)")
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise CertdeskError(f"{archive_path}: not a Certdesk backup (encrypted member)")
+        if info.file_size > LIMITS[info.filename]:
+            raise CertdeskError(f"{archive_path}: {info.filename} is implausibly large")
+
+
+def _manifest(archive: zipfile.ZipFile, archive_path: Path) -> dict:
+    manifest = json.loads(archive.read(MANIFEST))
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise CertdeskError(f"{archive_path}: not a Certdesk backup")
+    version = manifest.get("schema_version")
+    if not isinstance(version, int):
+        raise CertdeskError(f"{archive_path}: damaged backup (no schema version)")
+    if version > SCHEMA_VERSION:
+        raise CertdeskError(
+            f"{archive_path}: made by a newer Certdesk (schema {version}); update Certdesk "
+            "to restore it"
+        )
+    return manifest
+
+
+def _extract(archive: zipfile.ZipFile, name: str, target: Path) -> None:
+    """Streamed with a byte count: the sizes in a zip's directory can lie."""
+    written = 0
+    with archive.open(name) as source, open(target, "xb") as out:
+        os.chmod(target, 0o600)
+        while chunk := source.read(1 << 20):
+            written += len(chunk)
+            if written > LIMITS[name]:
+                raise CertdeskError(f"{name} is implausibly large")
+            out.write(chunk)
+
+
+def _check_unpacked(work: Path, manifest: dict, archive_path: Path) -> None:
+    slots = load_slots(work)
+    if manifest.get("store_id") != slots.store_id:
+        raise CertdeskError(f"{archive_path}: its database and key slots are of different stores")
+    with open(work / DB_FILE, "rb") as db:
+        if db.read(16) == b"SQLite format 3\x00":
+            raise CertdeskError(f"{archive_path}: holds an unencrypted database; refused")

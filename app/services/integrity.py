@@ -5,7 +5,7 @@ from app.errors import CertdeskError
 from app.services.audit import chain_breaks
 from app.services.session import Session
 from app.store import load_slots
-from models import PrivateKey, database
+from models import PrivateKey, User, database
 from models.permissions import AUDIT_VIEW
 
 
@@ -20,9 +20,10 @@ def check_store(session: Session) -> list[str]:
     for (line,) in database.execute_sql("PRAGMA cipher_integrity_check").fetchall():
         problems.append(f"database page: {line}")
     try:
-        slots = load_slots(session.folder)
-        if session.user_name not in slots.users():
-            problems.append(f"key slots: no slot for {session.user_name!r}")
+        slotted = set(load_slots(session.folder).users())
+        known = {name for (name,) in User.select(User.name).tuples()}
+        problems += [f"key slots: no slot for the user {n!r}" for n in sorted(known - slotted)]
+        problems += [f"key slots: a slot for no user, {n!r}" for n in sorted(slotted - known)]
     except CertdeskError as exc:
         problems.append(f"key slots: {exc}")
     sealer = session.store.sealer

@@ -1,8 +1,9 @@
 """Policies: which users and user groups may sign with which certificates, and when.
 
 A policy names what (certificates, certificate groups) and who (users, user groups),
-Allow or Deny, a priority (0 is the highest) and an optional schedule. Deciding: the
-owner of a certificate may always use it; otherwise the matching enabled policy with
+Allow or Deny, a priority (0 is the highest) and an optional schedule. Deciding, for an
+enabled user: a matching Deny in its schedule stops even the owner (a freeze must hold);
+otherwise the owner may use the certificate; otherwise the matching enabled policy with
 the highest priority decides (Deny before Allow at equal priority); no match is a no.
 """
 
@@ -30,6 +31,7 @@ from models import (
 from models.permissions import CERTIFICATES_VIEW, POLICIES_MANAGE
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MAX_PRIORITY = 1_000_000
 TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 
 
@@ -108,6 +110,8 @@ def add_policy(session: Session, spec: PolicySpec) -> PolicyRow:
     time_from, time_until = parse_hours(spec.hours)
     if spec.date_from and spec.date_until and spec.date_from > spec.date_until:
         raise ValidationError("until", "comes before --from")
+    if not 0 <= spec.priority <= MAX_PRIORITY:
+        raise ValidationError("priority", f"0 (the highest) to {MAX_PRIORITY:,}")
     if not spec.certificates and not spec.certificate_groups:
         raise ValidationError("cert", "name at least one certificate or certificate group")
     if not spec.users and not spec.user_groups:
@@ -185,8 +189,8 @@ def _names(link, target, column, policy: Policy) -> tuple[str, ...]:
 
 def decide(user: User, cert: Certificate, now: dt.datetime) -> Decision:
     """May `user` sign with `cert` at `now` (UTC)? See the module's docstring."""
-    if cert.owner_id == user.id:
-        return Decision(True, "owner")
+    if not user.enabled:
+        return Decision(False, "the user is disabled")
     cert_groups = CertificateGroupMember.select(CertificateGroupMember.group).where(
         CertificateGroupMember.certificate == cert.id
     )
@@ -209,11 +213,19 @@ def decide(user: User, cert: Certificate, now: dt.datetime) -> Decision:
         Policy.id.in_(by_who),
     )
     deny_first = {Policy.EFFECT_DENY: 0, Policy.EFFECT_ALLOW: 1}
-    for policy in sorted(candidates, key=lambda p: (p.priority, deny_first[p.effect], p.name)):
-        if _in_schedule(policy, now):
-            allowed = policy.effect == Policy.EFFECT_ALLOW
-            verb = "allows" if allowed else "denies"
-            return Decision(allowed, f"the policy {policy.name!r} {verb} it")
+    matching = sorted(
+        (p for p in candidates if _in_schedule(p, now)),
+        key=lambda p: (p.priority, deny_first[p.effect], p.name),
+    )
+    if cert.owner_id == user.id:
+        denial = next((p for p in matching if p.effect == Policy.EFFECT_DENY), None)
+        if denial is None:
+            return Decision(True, "owner")
+        return Decision(False, f"the policy {denial.name!r} denies it, even to the owner")
+    if matching:
+        allowed = matching[0].effect == Policy.EFFECT_ALLOW
+        verb = "allows" if allowed else "denies"
+        return Decision(allowed, f"the policy {matching[0].name!r} {verb} it")
     return Decision(False, "no policy allows it at this time")
 
 

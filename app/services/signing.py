@@ -53,7 +53,12 @@ def sign_data(
         with write_transaction(session):
             audit.record(session.user_name, "certificate.sign", cert.alias, outcome, why=str(exc))
         raise
-    signature = _signature(session, cert, data)
+    try:
+        signature = _signature(session, cert, data)
+    except CertdeskError as exc:
+        with write_transaction(session):
+            audit.record(session.user_name, "certificate.sign", cert.alias, "failed", why=str(exc))
+        raise
     with write_transaction(session):
         Certificate.update(usage_count=Certificate.usage_count + 1, last_used=now).where(
             Certificate.id == cert.id
@@ -77,7 +82,10 @@ def _check(session: Session, cert: Certificate, now, reason: str, pin: str | Non
             f"{cert.alias!r} is not valid now (valid {cert.not_before:%Y-%m-%d} to "
             f"{cert.not_after:%Y-%m-%d})."
         )
-    decision = policies.decide(User.get_by_id(session.user_id), cert, now)
+    user = User.get_or_none(User.id == session.user_id)
+    if user is None:
+        raise PermissionDenied(f"{session.user_name} is no longer a user of this store.")
+    decision = policies.decide(user, cert, now)
     if not decision.allowed:
         raise PermissionDenied(
             f"{session.user_name} may not sign with {cert.alias!r}: {decision.why}."
@@ -88,6 +96,8 @@ def _check(session: Session, cert: Certificate, now, reason: str, pin: str | Non
         raise ValidationError("reason", "this certificate asks for a reason for each signature")
     if len(reason) > MAX_REASON:
         raise ValidationError("reason", f"at most {MAX_REASON} characters")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in reason):
+        raise ValidationError("reason", "one line of text, no control characters")
 
 
 def _signature(session: Session, cert: Certificate, data: bytes) -> bytes:
