@@ -201,7 +201,6 @@ class CertificatesModel(QAbstractTableModel):
                 self.index(len(self._visible) - 1, self.COL_CHECK),
                 [Qt.ItemDataRole.CheckStateRole],
             )
-        self.headerDataChanged.emit(Qt.Orientation.Horizontal, self.COL_CHECK, self.COL_CHECK)
         self.checkedChanged.emit(len(self._checked))
 
     def set_filter(self, query: str, expiry: str = FILTER_ALL) -> None:
@@ -212,7 +211,6 @@ class CertificatesModel(QAbstractTableModel):
         self._query, self._expiry = query, expiry
         self._visible = self._filtered_sorted()
         self.endResetModel()
-        self.headerDataChanged.emit(Qt.Orientation.Horizontal, self.COL_CHECK, self.COL_CHECK)
 
     def total_count(self) -> int:
         return len(self._rows)

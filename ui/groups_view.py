@@ -7,7 +7,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
-    QLabel,
     QLineEdit,
     QMessageBox,
     QToolButton,
@@ -22,6 +21,7 @@ from app.services import groups
 from app.services.groups import GroupRow
 from app.services.permissions import GROUPS_MANAGE
 from app.services.session import Session
+from ui.feedback import hint_label
 from ui.icons import icon
 
 EMPTY_HINT = (
@@ -73,10 +73,7 @@ class GroupsView(QWidget):
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self._filter)
         bar.addWidget(self.search)
-        self.empty = QLabel(EMPTY_HINT, self)
-        self.empty.setWordWrap(True)
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setStyleSheet("color: palette(placeholder-text); padding: 24px;")
+        self.empty = hint_label(EMPTY_HINT, self)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 0)

@@ -7,7 +7,6 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
-    QLabel,
     QMessageBox,
     QToolBar,
     QTreeWidget,
@@ -22,6 +21,7 @@ from app.services.permissions import CERTIFICATES_IMPORT, CERTIFICATES_REQUEST
 from app.services.requests import RequestInfo
 from app.services.session import Session
 from ui.csr_wizard import CsrWizard, save_csr
+from ui.feedback import hint_label
 from ui.icons import icon
 from ui.tasks import run_task
 
@@ -64,10 +64,7 @@ class RequestsView(QWidget):
         bar.setIconSize(QSize(16, 16))
         for action in (self.new_action, self.save_action, self.import_action, self.cancel_action):
             bar.addAction(action)
-        self.empty = QLabel(EMPTY_HINT, self)
-        self.empty.setWordWrap(True)
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setStyleSheet("color: palette(placeholder-text); padding: 24px;")
+        self.empty = hint_label(EMPTY_HINT, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 0)
         layout.addWidget(bar)
