@@ -1,6 +1,7 @@
 """A certificate's own window: General (editable), Associates, Details, X.509 Attributes."""
 
 import datetime as dt
+import html
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication
@@ -90,7 +91,7 @@ class CertificateWindow(QDialog):
 
     def _heading(self) -> QWidget:
         row = self.detail.row
-        title = QLabel(f"<b>{_escape(row.alias)}</b>", self)
+        title = QLabel(f"<b>{html.escape(row.alias)}</b>", self)
         title.setTextFormat(Qt.TextFormat.RichText)
         font = title.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
@@ -484,7 +485,3 @@ def _mono(text: str, parent: QWidget) -> QLabel:
     label = _selectable(text, parent)
     label.setFont(monospace())
     return label
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
