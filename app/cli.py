@@ -37,6 +37,7 @@ from app.services.policies import PolicySpec
 from app.services.requests import RequestInfo
 from app.services.session import Session
 from app.services.targets import BulkResult
+from app.sqlite_errors import store_problem
 from app.store import resolve_store_dir
 
 
@@ -273,6 +274,10 @@ def main(argv: list[str]) -> int:
         parser.print_help()
         return 2
     folder = resolve_store_dir(getattr(args, "store", None))
+    for stream in (sys.stdout, sys.stderr):
+        # A file name or certificate text that is not UTF-8 prints escaped, never fails.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         return HANDLERS[args.command](args, folder)
     except Failed:
@@ -287,6 +292,10 @@ def main(argv: list[str]) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # a bug: still one line, unless asked for the traceback
+        problem = store_problem(exc, folder)  # met outside a transaction: a damaged page
+        if problem is not None:
+            _problem(str(problem))
+            return 1
         if os.environ.get("CERTDESK_DEBUG"):
             traceback.print_exc()
         _problem(f"internal error: {type(exc).__name__}: {exc}")
@@ -376,13 +385,15 @@ def cmd_import(args, folder: Path) -> int:
         session.close()
     for result in report.files:
         _print_file_result(result)
+    if report.stopped:
+        _problem(report.stopped)
+    left_out = f"; {report.not_imported} file(s) not imported" if report.stopped else ""
     print(
-        f"Imported {report.imported} certificate(s) and "
-        f"{sum(len(f.keys_linked) for f in report.files)} private key(s) from "
-        f"{len(report.files)} file(s); "
-        f"{report.duplicates} already in the store; {len(report.failed)} file(s) failed."
+        f"Imported {report.imported} certificate(s) and {report.keys_sealed} private key(s) "
+        f"from {len(report.files)} file(s); {report.duplicates} already in the store; "
+        f"{len(report.failed)} file(s) failed{left_out}."
     )
-    if report.failed:
+    if report.failed or report.stopped:
         raise Failed
     return 0
 
@@ -390,26 +401,29 @@ def cmd_import(args, folder: Path) -> int:
 def _retry_with_passwords(session: Session, report) -> None:
     for i, result in enumerate(report.files):
         if result.needs_password:
-            secret = getpass.getpass(f"Password for {result.path}: ")
+            secret = getpass.getpass(f"Password for {result.name}: ")
             retry = certificates.import_files(session, [result.path], password=secret)
-            report.files[i] = retry.files[0]
+            if retry.files:
+                report.files[i] = retry.files[0]
 
 
 def _print_file_result(result) -> None:
     if result.error:
         hint = " (give it with --password-env VAR)" if result.needs_password else ""
-        _problem(f"{result.path}: {result.error}{hint}")
+        _problem(f"{result.name}: {result.error}{hint}")
         return
     for alias in result.imported:
-        print(f"{result.path}: imported {alias!r} [{result.kind}]")
+        print(f"{result.name}: imported {alias!r} [{result.kind}]")
     for alias in result.duplicates:
-        print(f"{result.path}: already in the store as {alias!r}; skipped")
+        print(f"{result.name}: already in the store as {alias!r}; skipped")
     for alias in result.keys_linked:
-        print(f"{result.path}: private key added to {alias!r}")
+        print(f"{result.name}: private key added to {alias!r}")
+    for alias in result.keys_known:
+        print(f"{result.name}: {alias!r} already holds this private key; skipped")
     for alias in result.requests_completed:
-        print(f"{result.path}: completed the request {alias!r}")
+        print(f"{result.name}: completed the request {alias!r}")
     for alias in result.superseded:
-        print(f"{result.path}: the certificate it renews is now {alias!r}, disabled")
+        print(f"{result.name}: the certificate it renews is now {alias!r}, disabled")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -678,6 +692,10 @@ def cmd_check(args, folder: Path) -> int:
     for problem in problems:
         _problem(problem)
     if problems:
+        _problem(
+            "the store is damaged: copy the store folder aside, then restore the latest "
+            "backup into a new folder (`certdesk restore FILE --store NEW`)"
+        )
         raise Failed
     print("The store is intact: database, key slots, sealed keys and audit chain.")
     return 0

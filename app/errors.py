@@ -59,3 +59,7 @@ class OrphanKeyError(ImportFormatError):
 
 class PasswordRequiredError(ImportFormatError):
     """A PKCS#12 file that needs a password, or was given the wrong one."""
+
+
+class StoreFullError(CertdeskError):
+    """The disk under the store is full: the interrupted transaction was rolled back."""

@@ -20,12 +20,12 @@ import models
 from app.crypto.sealing import Sealer, derive_subkey
 from app.errors import (
     NewerSchemaError,
-    StoreBusyError,
     StoreDamagedError,
     StoreExistsError,
     StoreMissingError,
 )
 from app.keyslots import SLOTS_FILE, KeySlots
+from app.sqlite_errors import DAMAGE_ADVICE, store_problem
 
 DB_FILE = "certdesk.db"
 BUSY_TIMEOUT_S = 5.0
@@ -77,10 +77,9 @@ class CipherDatabase(peewee.SqliteDatabase):
 
 
 def _translate(exc: Exception, path: str) -> Exception:
-    text = str(exc)
-    if "locked" in text or "busy" in text:
-        return StoreBusyError(f"{path}: the store is busy (another Certdesk is writing to it).")
-    return StoreDamagedError(f"{path}: cannot read the store ({text}).")
+    return store_problem(exc, path) or StoreDamagedError(
+        f"{path}: cannot read the store ({exc}); {DAMAGE_ADVICE}."
+    )
 
 
 @dataclass

@@ -131,9 +131,15 @@ def check_import(session, data: bytes, password: str | None) -> certificates.Fil
     if result.ok:
         assert result.kind, "a successful import names the format it read"
         # A key-only file is fine when it found its certificate in the store.
-        assert result.imported or result.duplicates or result.keys_linked, "ok, yet nothing"
+        found = result.imported or result.duplicates or result.keys_linked or result.keys_known
+        assert found, "ok, yet nothing"
         assert not result.needs_password
-        for alias in [*result.imported, *result.duplicates, *result.keys_linked]:
+        for alias in [
+            *result.imported,
+            *result.duplicates,
+            *result.keys_linked,
+            *result.keys_known,
+        ]:
             assert alias in stored, f"{alias!r} reported but not in the store"
         assert len(set(result.imported)) == len(result.imported)
         assert not set(result.imported) & {row.alias for row in before}

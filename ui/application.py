@@ -8,6 +8,7 @@ import traceback
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from app.errors import CertdeskError
+from app.sqlite_errors import store_problem
 from app.store import resolve_store_dir, store_exists
 from ui.icons import icon
 from ui.login import FirstRunDialog, LoginDialog
@@ -37,6 +38,7 @@ def _show_uncaught(kind, error, trace) -> None:
     it in one box (the trace only with CERTDESK_DEBUG, as in the CLI)."""
     if os.environ.get("CERTDESK_DEBUG"):
         traceback.print_exception(kind, error, trace)
+    error = store_problem(error) or error
     if isinstance(error, CertdeskError):
         text = str(error)
     else:

@@ -87,6 +87,8 @@ class ImportFlow(QObject):
         self._report.files = [f for f in self._report.files if f.path not in retried]
         self._report.files.extend(report.files)
         self._report.cancelled = self._report.cancelled or report.cancelled
+        self._report.stopped = report.stopped or self._report.stopped
+        self._report.not_imported = report.not_imported or self._report.not_imported
 
     def _ask_passwords(self, needing) -> dict[str, str]:
         passwords = {}
@@ -108,15 +110,21 @@ class ImportFlow(QObject):
             lines.append(f"{report.duplicates} already in the store, skipped.")
         if report.cancelled:
             lines.append("Cancelled: the remaining files were not imported.")
+        if report.stopped:
+            lines.append(f"Stopped: {report.stopped}")
+            lines.append(f"{report.not_imported} file(s) were not imported.")
         completed = [a for f in report.files for a in f.requests_completed]
         superseded = [a for f in report.files for a in f.superseded]
         lines.extend(f"Completed the request “{a}”: its private key is linked." for a in completed)
         lines.extend(f"The renewed certificate is kept, disabled, as “{a}”." for a in superseded)
-        if not (report.failed or report.duplicates or report.cancelled or completed):
+        if not (
+            report.failed or report.duplicates or report.cancelled or report.stopped or completed
+        ):
             return  # the refreshed table and the status bar say enough
         box = QMessageBox(self._parent)
         box.setWindowTitle("Import")
-        box.setIcon(QMessageBox.Icon.Warning if report.failed else QMessageBox.Icon.Information)
+        warn = report.failed or report.stopped
+        box.setIcon(QMessageBox.Icon.Warning if warn else QMessageBox.Icon.Information)
         if report.failed:
             lines.append(f"{len(report.failed)} file(s) could not be imported:")
             lines.extend(f"• {Path(f.path).name}: {f.error}" for f in report.failed[:8])

@@ -12,6 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 import shiboken6
 from PySide6.QtCore import QObject, Signal, Slot
 
+from app.sqlite_errors import store_problem
 from app.store import close_thread_connection
 
 WORKERS = 4
@@ -79,7 +80,7 @@ class Task:
         try:
             result = self._fn(*self._args, **self._kwargs)
         except BaseException as exc:
-            self.relay._failed.emit(exc)
+            self.relay._failed.emit(store_problem(exc) or exc)
         else:
             self.relay._succeeded.emit(result)
         finally:

@@ -135,6 +135,8 @@ def _load_pem_key(block: bytes, password: bytes | None, where: str):
     try:
         return serialization.load_pem_private_key(block, password=password)
     except TypeError:
+        if password is not None:  # not encrypted: the password was for another file
+            return _load_pem_key(block, None, where)
         raise PasswordRequiredError(
             f"{where}: the private key is encrypted; give its password"
         ) from None
@@ -150,6 +152,8 @@ def _load_der_key(data: bytes, password: bytes | None):
     try:
         return quietly(serialization.load_der_private_key, data, password)
     except TypeError:
+        if password is not None:  # not encrypted: the password was for another file
+            return _load_der_key(data, None)
         raise PasswordRequiredError("the private key is encrypted; give its password") from None
     except (ValueError, UnsupportedAlgorithm) as exc:
         raise ImportFormatError(
@@ -191,13 +195,30 @@ def _parse_der(data: bytes, password: bytes | None) -> ParsedFile:
 
 
 def _load_pkcs12(data: bytes, password: bytes | None):
+    """With the password given, else none: a file without a password opens whatever
+    password came with the command. Many tools write "no password" as the empty one."""
+    if password is not None and not _is_utf8(password):
+        try:  # a file without a password still opens
+            return _load_pkcs12(data, None)
+        except ValueError:
+            raise PasswordRequiredError(
+                "the password is not UTF-8 text, and a PKCS#12 password must be"
+            ) from None
+    first_error: ValueError | None = None
+    for attempt in dict.fromkeys([password, None, b""]):
+        try:
+            return quietly(pkcs12.load_pkcs12, data, attempt)
+        except ValueError as exc:
+            first_error = first_error or exc
+    raise first_error
+
+
+def _is_utf8(data: bytes) -> bool:
     try:
-        return quietly(pkcs12.load_pkcs12, data, password)
-    except ValueError:
-        if password is not None:
-            raise
-    # Many tools write "no password" as the empty password.
-    return quietly(pkcs12.load_pkcs12, data, b"")
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _parse_pkcs12(data: bytes, password: bytes | None) -> ParsedFile:
@@ -210,6 +231,8 @@ def _parse_pkcs12(data: bytes, password: bytes | None) -> ParsedFile:
                 raise PasswordRequiredError("the PKCS#12 file needs a password") from None
             raise PasswordRequiredError("wrong password for the PKCS#12 file") from None
         raise ImportFormatError(f"damaged PKCS#12 ({_short(exc)})") from None
+    except PasswordRequiredError:
+        raise
     except Exception as exc:  # unsupported encryption schemes, unknown key types
         raise ImportFormatError(f"unsupported PKCS#12 ({_short(exc)})") from None
     parsed = ParsedFile(kind="PKCS#12")

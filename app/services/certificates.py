@@ -20,14 +20,17 @@ from app.crypto.certinfo import (
 )
 from app.crypto.details import CertificateDetails, certificate_details
 from app.crypto.extensions import ExtensionInfo, describe_extensions
-from app.crypto.parse import parse, quietly
+from app.crypto.parse import ParsedFile, parse, quietly
 from app.errors import (
     CertdeskError,
     ImportFormatError,
     NotFoundError,
     OrphanKeyError,
     PasswordRequiredError,
+    StoreBusyError,
+    StoreFullError,
 )
+from app.files import FileRefusedError, display_path, read_regular
 from app.services import audit
 from app.services.session import Session, write_transaction
 from app.services.targets import chunks
@@ -53,6 +56,8 @@ from models.permissions import CERTIFICATES_DOWNLOAD, CERTIFICATES_IMPORT, CERTI
 MAX_ALIAS_LENGTH = 200
 EXPIRING_DAYS = 30  # the console and `list` mark certificates expiring this soon
 FILES_PER_TRANSACTION = 500
+# Parsed files wait in memory for their batch: a batch of large bundles commits early.
+BYTES_PER_TRANSACTION = 64 * 1024 * 1024
 MAX_IMPORT_FILE_SIZE = 20 * 1024 * 1024
 
 
@@ -97,11 +102,14 @@ class CertificateDetail:
 
 @dataclass
 class FileResult:
-    path: str
+    path: str  # as given: the key of `passwords`, and what a retry reads again
     kind: str = ""
     imported: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     keys_linked: list[str] = field(default_factory=list)
+    # Certificates that already held the file's private key: nothing to add.
+    keys_known: list[str] = field(default_factory=list)
+    keys_sealed: int = 0  # private keys this file added to the store
     error: str | None = None
     needs_password: bool = False
     orphan_key: bool = False  # a key whose certificate may come later in the same import
@@ -114,11 +122,20 @@ class FileResult:
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def name(self) -> str:
+        """The path as text that prints and stores, whatever bytes its name holds."""
+        return display_path(self.path)
+
 
 @dataclass
 class ImportReport:
     files: list[FileResult] = field(default_factory=list)
     cancelled: bool = False
+    # Why the import stopped before the end (the store busy, the disk full), and how
+    # many files were then left out; `files` holds only results that were committed.
+    stopped: str | None = None
+    not_imported: int = 0
 
     @property
     def imported(self) -> int:
@@ -129,11 +146,27 @@ class ImportReport:
         return sum(len(f.duplicates) for f in self.files)
 
     @property
+    def keys_sealed(self) -> int:
+        return sum(f.keys_sealed for f in self.files)
+
+    @property
     def failed(self) -> list[FileResult]:
         return [f for f in self.files if not f.ok]
 
 
 ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass
+class _ReadFile:
+    """A file read and parsed outside the write lock, waiting to be stored."""
+
+    path: str
+    alias: str | None
+    parsed: ParsedFile | None = None
+    facts: list[CertificateFacts] = field(default_factory=list)
+    failed: FileResult | None = None
+    size: int = 0
 
 
 def import_files(
@@ -145,40 +178,73 @@ def import_files(
     progress: ProgressCallback | None = None,
     should_cancel: Callable[[], bool] | None = None,
 ) -> ImportReport:
-    """Import every file that can be; each file is all-or-nothing (its own savepoint),
-    and files are committed in batches so that 20,000 files do not mean 20,000 fsyncs."""
+    """Import every file that can be; each file lands whole or not at all (a savepoint).
+
+    Files are read and parsed outside the write lock, then stored in batches of one
+    transaction each: 20,000 files do not mean 20,000 fsyncs, and a short writer (a
+    `disable`, a `set`) gets the lock between two batches. A batch that cannot be
+    committed (the store busy, the disk full) stops the import: `report.stopped` says
+    why and `report.files` holds exactly the files that were committed."""
     session.require(CERTIFICATES_IMPORT)
     report = ImportReport()
     total = len(paths)
-    for start in range(0, total, FILES_PER_TRANSACTION):
-        with write_transaction(session):
-            for index in range(start, min(start + FILES_PER_TRANSACTION, total)):
-                if should_cancel and should_cancel():
-                    report.cancelled = True
-                    break
-                path = str(paths[index])
-                file_password = (passwords or {}).get(path, password)
-                report.files.append(
-                    _import_path(session, path, alias if index == 0 else None, file_password)
-                )
-                if progress:
-                    progress(index + 1, total, path)
-        if report.cancelled:
-            break
-    _retry_orphan_keys(session, report, password, passwords or {})
+    index = 0
+    while index < total and not report.cancelled:
+        batch: list[_ReadFile] = []
+        batch_bytes = 0
+        while index < total and len(batch) < FILES_PER_TRANSACTION:
+            if batch_bytes > BYTES_PER_TRANSACTION:
+                break
+            if should_cancel and should_cancel():
+                report.cancelled = True
+                break
+            path = str(paths[index])
+            file_password = (passwords or {}).get(path, password)
+            item = _read_file(path, alias if index == 0 else None, file_password)
+            batch.append(item)
+            batch_bytes += item.size
+            index += 1
+            if progress:
+                progress(index, total, path)
+        if not _store_batch(session, batch, report):
+            report.not_imported = total - len(report.files)
+            return report
+    if not report.cancelled:
+        _retry_orphan_keys(session, report, password, passwords or {})
     return report
+
+
+def _store_batch(session: Session, batch: list[_ReadFile], report: ImportReport) -> bool:
+    """Store one batch in one transaction; False (and `report.stopped`) when it could not
+    be committed, in which case none of it was."""
+    try:
+        with write_transaction(session):
+            results = [_store_file(session, item) for item in batch]
+    except (StoreBusyError, StoreFullError) as exc:
+        report.stopped = str(exc)
+        return False
+    report.files.extend(results)
+    return True
 
 
 def _retry_orphan_keys(session, report: ImportReport, password, passwords) -> None:
     """`certdesk import signing.key signing.crt`: a key file read before its certificate
     gets one more try once every other file is in."""
     waiting = [i for i, f in enumerate(report.files) if f.orphan_key]
-    if not waiting or report.cancelled:
+    if not waiting:
         return
-    with write_transaction(session):
-        for i in waiting:
-            path = report.files[i].path
-            report.files[i] = _import_path(session, path, None, passwords.get(path, password))
+    retried = [
+        _read_file(report.files[i].path, None, passwords.get(report.files[i].path, password))
+        for i in waiting
+    ]
+    try:
+        with write_transaction(session):
+            results = [_store_file(session, item) for item in retried]
+    except (StoreBusyError, StoreFullError) as exc:
+        report.stopped = str(exc)  # the keys' first results stand: "matches no certificate"
+        return
+    for i, result in zip(waiting, results, strict=True):
+        report.files[i] = result
 
 
 def import_bytes(
@@ -189,45 +255,45 @@ def import_bytes(
     password: str | None = None,
 ) -> FileResult:
     session.require(CERTIFICATES_IMPORT)
+    item = _parse_data(name, data, alias, password)
     with write_transaction(session):
-        return _import_data(session, name, data, alias, password)
+        return _store_file(session, item)
 
 
-def _import_path(session: Session, path: str, alias: str | None, password: str | None):
+def _read_file(path: str, alias: str | None, password: str | None) -> _ReadFile:
     try:
-        size = Path(path).stat().st_size
-        if size > MAX_IMPORT_FILE_SIZE:
-            return FileResult(path, error=f"too large for a certificate file ({size} bytes)")
-        data = Path(path).read_bytes()
-    except IsADirectoryError:
-        return FileResult(path, error="is a folder, not a file")
-    except OSError as exc:
-        return FileResult(path, error=exc.strerror or str(exc))
-    return _import_data(session, path, data, alias, password)
+        data = read_regular(path, MAX_IMPORT_FILE_SIZE)
+    except FileRefusedError as exc:
+        return _ReadFile(path, alias, failed=FileResult(path, error=exc.reason))
+    return _parse_data(path, data, alias, password)
 
 
-def _import_data(
-    session: Session, name: str, data: bytes, alias: str | None, password: str | None
-) -> FileResult:
-    result = FileResult(name)
+def _parse_data(name: str, data: bytes, alias: str | None, password: str | None) -> _ReadFile:
+    item = _ReadFile(name, alias, size=len(data))
     try:
-        parsed = parse(data, password.encode() if password is not None else None)
-        result.kind = parsed.kind
-        facts = [_facts(cert) for cert in parsed.certificates]
-        with database.atomic():  # a savepoint: this file lands whole or not at all
-            _store_parsed(session, name, facts, parsed.keys, alias, result)
+        # surrogateescape: a password from the environment that is not UTF-8 is the
+        # bytes the user gave, not an error.
+        secret = password.encode("utf-8", "surrogateescape") if password is not None else None
+        item.parsed = parse(data, secret)
+        item.facts = [_facts(cert) for cert in item.parsed.certificates]
     except PasswordRequiredError as exc:
-        result.error, result.needs_password = str(exc), True
-    except OrphanKeyError as exc:
-        result.error, result.orphan_key = str(exc), True
+        item.failed = FileResult(name, error=str(exc), needs_password=True)
     except CertdeskError as exc:
-        result.error = str(exc)
-    if result.error:
-        result.imported.clear()
-        result.duplicates.clear()
-        result.keys_linked.clear()
-        result.requests_completed.clear()
-        result.superseded.clear()
+        item.failed = FileResult(name, error=str(exc))
+    return item
+
+
+def _store_file(session: Session, item: _ReadFile) -> FileResult:
+    if item.failed is not None:
+        return item.failed
+    result = FileResult(item.path, kind=item.parsed.kind)
+    try:
+        with database.atomic():  # a savepoint: this file lands whole or not at all
+            _store_parsed(session, result.name, item.facts, item.parsed.keys, item.alias, result)
+    except OrphanKeyError as exc:
+        return FileResult(item.path, kind=result.kind, error=str(exc), orphan_key=True)
+    except CertdeskError as exc:
+        return FileResult(item.path, kind=result.kind, error=str(exc))
     return result
 
 
@@ -257,11 +323,8 @@ def _store_parsed(
         existing = _by_sha256(facts.sha256)
         if existing is not None:
             result.duplicates.append(existing.alias)
-            if key is not None and existing.private_key_id is None:
-                existing.private_key = seal_key(session, key)
-                existing.save()
-                result.keys_linked.append(existing.alias)
-                audit.record(session.user_name, "certificate.key_linked", existing.alias, file=name)
+            if key is not None:
+                _add_key(session, existing, key, name, result)
             continue
         # Issued for a pending request: it gets the request's key, alias and settings.
         completion = requests.complete_with(session, facts, name)
@@ -271,25 +334,39 @@ def _store_parsed(
             if completion.superseded:
                 result.superseded.append(completion.superseded)
             continue
-        chosen = _explicit_alias(alias) if alias and not result.imported else None
+        explicit = alias is not None and not result.imported
+        chosen = _explicit_alias(alias) if explicit else None
         chosen = chosen or unique_alias(alias or facts.common_name or facts.sha256[:16])
         create_certificate(session, facts, chosen, seal_key(session, key) if key else None)
         result.imported.append(chosen)
+        result.keys_sealed += key is not None
         audit.record(
             session.user_name, "certificate.import", chosen, file=name, sha256=facts.sha256
         )
     for spki, key in keys.items():
-        if spki not in used_keys:
-            holder = _certificate_without_key(spki)
-            if holder is None:
-                raise OrphanKeyError(
-                    "holds a private key that matches no certificate in it or in the store: "
-                    "import its certificate first, or in the same command"
-                )
-            holder.private_key = seal_key(session, key)
-            holder.save()
-            result.keys_linked.append(holder.alias)
-            audit.record(session.user_name, "certificate.key_linked", holder.alias, file=name)
+        if spki in used_keys:
+            continue
+        holders = Certificate.select().where(Certificate.spki_sha256 == spki)
+        if not holders.exists():
+            raise OrphanKeyError(
+                "holds a private key that matches no certificate in it or in the store: "
+                "import its certificate first, or in the same command"
+            )
+        for holder in holders:
+            _add_key(session, holder, key, name, result)
+
+
+def _add_key(session: Session, cert: Certificate, key, name: str, result: FileResult) -> None:
+    """Give a stored certificate the private key of its public key, unless it has one:
+    the same public key means the same private key, so there is nothing to add then."""
+    if cert.private_key_id is not None:
+        result.keys_known.append(cert.alias)
+        return
+    cert.private_key = seal_key(session, key)
+    cert.save()
+    result.keys_linked.append(cert.alias)
+    result.keys_sealed += 1
+    audit.record(session.user_name, "certificate.key_linked", cert.alias, file=name)
 
 
 def _by_sha256(sha256: str) -> Certificate | None:
@@ -305,14 +382,6 @@ def alias_taken(alias: str) -> bool:
     return (
         database.execute_sql("SELECT 1 FROM certificate WHERE alias = ?", (alias,)).fetchone()
         is not None
-    )
-
-
-def _certificate_without_key(spki_sha256: str) -> Certificate | None:
-    return (
-        Certificate.select()
-        .where(Certificate.spki_sha256 == spki_sha256, Certificate.private_key.is_null())
-        .first()
     )
 
 

@@ -304,7 +304,10 @@ def import_issued(session: Session, path: str | Path, password: str | None = Non
     A file holding no certificate for a pending request is refused and nothing is kept."""
     session.authorize(CERTIFICATES_REQUEST, "request.complete", str(path))
     with write_transaction(session):
-        result = certificates.import_files(session, [path], password=password).files[0]
+        report = certificates.import_files(session, [path], password=password)
+        if report.stopped:
+            raise CertdeskError(report.stopped)
+        result = report.files[0]
         if result.error:
             raise CertdeskError(f"{path}: {result.error}")
         if not result.requests_completed:

@@ -4,10 +4,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import peewee
-
-from app.errors import PermissionDenied, StoreBusyError
+from app.errors import PermissionDenied
 from app.services import audit
+from app.sqlite_errors import DATABASE_ERRORS, store_problem
 from app.store import Store
 
 
@@ -53,14 +52,14 @@ class Session:
 
 @contextmanager
 def write_transaction(session: Session):
-    """One IMMEDIATE transaction: writers queue on the lock instead of failing half-way."""
+    """One IMMEDIATE transaction: writers queue on the lock instead of failing half-way.
+    A busy, full or damaged store ends it with one line saying so; SQLite has then
+    rolled back everything the transaction did."""
     try:
         with session.store.db.atomic("IMMEDIATE") as txn:
             yield txn
-    except peewee.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise StoreBusyError(
-                f"{session.folder}: the store is busy (another Certdesk is writing to it); "
-                "try again."
-            ) from exc
-        raise
+    except DATABASE_ERRORS as exc:
+        problem = store_problem(exc, session.folder)
+        if problem is None:
+            raise
+        raise problem from exc

@@ -1,0 +1,50 @@
+"""What SQLite's errors mean to a user of the store: busy, full or damaged.
+
+SQLite says these things in its messages only, and the same failure reaches us as
+peewee's exception or the driver's, often as the context of a later one (a rollback that
+fails because SQLite already rolled back after "database or disk is full").
+"""
+
+import os
+from collections.abc import Iterator
+
+import peewee
+from sqlcipher3 import dbapi2 as sqlcipher
+
+from app.errors import CertdeskError, StoreBusyError, StoreDamagedError, StoreFullError
+from app.files import display_path
+
+DATABASE_ERRORS = (peewee.DatabaseError, sqlcipher.DatabaseError)
+DAMAGE_ADVICE = "run `certdesk check`, and restore a backup if it finds damage"
+
+
+def _links(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def store_problem(
+    exc: BaseException, where: str | os.PathLike | None = None
+) -> CertdeskError | None:
+    """The one line a user should read for this database error, or None for an error
+    that is not the store's condition (a bug)."""
+    place = display_path(where) + ": " if where is not None else ""
+    for link in _links(exc):
+        if not isinstance(link, DATABASE_ERRORS):
+            continue
+        text = str(link).lower()
+        if "disk is full" in text or "disk i/o error" in text:
+            return StoreFullError(
+                f"{place}the disk is full (SQLite: {link}); nothing of the interrupted "
+                "step was saved. Free some space and try again."
+            )
+        if "locked" in text or "busy" in text:
+            return StoreBusyError(
+                f"{place}the store is busy (another Certdesk is writing to it); try again."
+            )
+        if "malformed" in text or "not a database" in text or "corrupt" in text:
+            return StoreDamagedError(f"{place}the store is damaged ({link}); {DAMAGE_ADVICE}.")
+    return None

@@ -1,0 +1,375 @@
+"""Import under hostile conditions: file names and passwords that are not UTF-8, FIFOs
+and devices, a disk that fills up, another writer wanting the lock, and the messages an
+administrator reads when a key, a password or an alias is not what the import expected.
+Every case runs the real `certdesk` program or a real second process on a real store."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from app import store as store_module
+from app.services import certificates, users
+from app.sqlite_errors import DATABASE_ERRORS
+from tests.conftest import PASSWORD
+from tests.test_concurrency import HOLD_LOCK
+
+
+def no_traceback(result) -> None:
+    assert "Traceback" not in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def listed(cli) -> list[dict]:
+    result = cli("list", "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def many_certificates(certs, folder: Path, count: int, prefix: str) -> list[str]:
+    key = certs.ec_key()  # one key signs them all: fast, and still distinct certificates
+    paths = []
+    for i in range(count):
+        cert, _ = certs.make_cert(f"{prefix} {i:05d}", key=key)
+        paths.append(str(certs.write(folder, f"{prefix}-{i:05d}.pem", certs.pem(cert))))
+    return paths
+
+
+# --------------------------------------------------------------- names and passwords
+
+
+def test_a_file_name_that_is_not_utf8_stands_alone(cli, tmp_path, certs):
+    assert cli("init", "--admin", "admin").returncode == 0
+    good = certs.write(tmp_path, "good.pem", certs.pem(certs.make_cert("Good Name")[0]))
+    odd = os.fsdecode(os.fsencode(tmp_path) + b"/odd-\xff\xfe.pem")
+    Path(odd).write_bytes(certs.pem(certs.make_cert("Odd Name")[0]))
+    junk = os.fsdecode(os.fsencode(tmp_path) + b"/junk-\xff.pem")
+    Path(junk).write_bytes(b"not a certificate at all\n")
+
+    result = cli("import", str(good), odd, junk)
+
+    no_traceback(result)
+    assert result.returncode == 1  # the junk file failed, alone
+    assert "odd-\\xff\\xfe.pem: imported 'Odd Name'" in result.stdout
+    assert "good.pem: imported 'Good Name'" in result.stdout
+    (line,) = [ln for ln in result.stderr.splitlines() if "junk-" in ln]
+    assert "junk-\\xff.pem: not a certificate" in line
+    assert {c["alias"] for c in listed(cli)} == {"Good Name", "Odd Name"}
+
+
+def test_a_password_that_is_not_utf8_opens_a_key_and_is_refused_by_a_pkcs12_alone(
+    cli, tmp_path, certs
+):
+    from cryptography.hazmat.primitives import serialization
+
+    assert cli("init", "--admin", "admin").returncode == 0
+    secret = b"gr\xfcn-passwort"  # Latin-1, as an old shell profile may hold it
+    cert, key = certs.make_cert("Latin-1 Key")
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(secret),
+    )
+    key_file = certs.write(tmp_path, "l1.key", key_pem)
+    cert_file = certs.write(tmp_path, "l1.crt", certs.pem(cert))
+    other, other_key = certs.make_cert("UTF-8 Bundle")
+    p12 = certs.write(tmp_path, "u8.p12", certs.p12(other, other_key, b"utf8-secret"))
+
+    result = cli(
+        "import",
+        str(key_file),
+        str(cert_file),
+        str(p12),
+        "--password-env",
+        "PW",
+        env_extra={"PW": os.fsdecode(secret)},
+    )
+
+    no_traceback(result)
+    assert result.returncode == 1
+    (problem,) = result.stderr.strip().splitlines()
+    assert "u8.p12: the password is not UTF-8 text, and a PKCS#12 password must be" in problem
+    assert "Imported 1 certificate(s) and 1 private key(s)" in result.stdout
+    assert [(c["alias"], c["has_private_key"]) for c in listed(cli)] == [("Latin-1 Key", True)]
+
+
+# ------------------------------------------------------------- only regular files
+
+
+def test_fifos_devices_and_folders_are_refused_at_once(cli, tmp_path, certs):
+    assert cli("init", "--admin", "admin").returncode == 0
+    fifo = tmp_path / "pipe.pem"
+    os.mkfifo(fifo)
+    good = certs.write(tmp_path, "good.pem", certs.pem(certs.make_cert("Beside A Pipe")[0]))
+
+    started = time.monotonic()
+    result = cli("import", str(fifo), "/dev/zero", "/dev/urandom", str(tmp_path), str(good))
+    elapsed = time.monotonic() - started
+
+    no_traceback(result)
+    assert result.returncode == 1
+    problems = result.stderr.strip().splitlines()
+    assert problems == [
+        f"certdesk: {fifo}: is a named pipe (FIFO), not a regular file",
+        "certdesk: /dev/zero: is a device, not a regular file",
+        "certdesk: /dev/urandom: is a device, not a regular file",
+        f"certdesk: {tmp_path}: is a folder, not a file",
+    ]
+    assert elapsed < 20  # a blocked FIFO or a read of /dev/zero would never return
+    assert [c["alias"] for c in listed(cli)] == ["Beside A Pipe"]
+
+
+def test_a_file_over_the_limit_is_refused_by_its_size(cli, tmp_path, certs):
+    assert cli("init", "--admin", "admin").returncode == 0
+    big = tmp_path / "big.pem"
+    with open(big, "wb") as handle:
+        handle.truncate(certificates.MAX_IMPORT_FILE_SIZE + 1)  # sparse: costs no disk
+
+    result = cli("import", str(big))
+
+    no_traceback(result)
+    assert result.returncode == 1
+    assert "big.pem: too large" in result.stderr
+
+
+# ------------------------------------------------------------------- a full disk
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MiB tmpfs, where the test may mount one (root, Linux); else skipped."""
+    if sys.platform != "linux" or os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a tmpfs needs root on Linux")
+    where = tmp_path / "small"
+    where.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(where)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    yield where
+    subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def test_a_full_disk_is_named_and_the_saved_files_are_reported(cli, small_disk, tmp_path, certs):
+    store = small_disk / "store"
+    env = {"CERTDESK_STORE": str(store)}
+    assert cli("init", "--admin", "admin", env_extra=env).returncode == 0
+    paths = many_certificates(certs, tmp_path, 6000, "Full Disk")
+
+    result = cli("import", *paths, env_extra=env)
+
+    no_traceback(result)
+    assert result.returncode == 1
+    problems = result.stderr.strip().splitlines()
+    assert len(problems) == 1 and "the disk is full" in problems[0], result.stderr
+    reported = [ln for ln in result.stdout.splitlines() if ": imported " in ln]
+    summary = result.stdout.strip().splitlines()[-1]
+    assert 0 < len(reported) < len(paths)
+    assert summary.startswith(f"Imported {len(reported)} certificate(s)")
+    assert f"{len(paths) - len(reported)} file(s) not imported" in summary
+    # Exactly what was reported is in the store, and the store is whole.
+    stored = listed(lambda *a: cli(*a, env_extra=env))
+    assert len(stored) == len(reported)
+    check = cli("check", env_extra=env)
+    assert check.returncode == 0, check.stderr
+
+
+# ------------------------------------------------------------ the write lock shared
+
+
+def test_a_short_writer_gets_in_during_a_long_import(cli, tmp_path, certs, store_dir):
+    assert cli("init", "--admin", "admin").returncode == 0
+    first = certs.write(tmp_path, "first.pem", certs.pem(certs.make_cert("Disable Me")[0]))
+    assert cli("import", str(first)).returncode == 0
+    paths = many_certificates(certs, tmp_path, 8000, "Long Import")
+    env = {k: v for k, v in os.environ.items() if k.startswith(("PATH", "HOME", "XDG"))}
+    env |= {
+        "CERTDESK_STORE": str(store_dir),
+        "CERTDESK_USER": "admin",
+        "CERTDESK_PASSWORD": PASSWORD,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
+    long_import = subprocess.Popen(
+        [sys.executable, "-m", "app", "import", *paths],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        while len(listed(cli)) < 2:  # the first batch is in: the import is under way
+            assert long_import.poll() is None, "the import ended before the test could start"
+            time.sleep(0.05)
+        short = cli("disable", "Disable Me")
+        still_running = long_import.poll() is None
+    finally:
+        _, err = long_import.communicate(timeout=300)
+    assert short.returncode == 0, short.stderr
+    assert still_running, "the import ended first: nothing was shown"
+    assert long_import.returncode == 0, err
+    rows = listed(cli)
+    assert len(rows) == 8001
+    assert [r["enabled"] for r in rows if r["alias"] == "Disable Me"] == [False]
+
+
+def test_when_busy_strikes_the_committed_files_are_reported(
+    store_dir, tmp_path, certs, monkeypatch
+):
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 0.3)
+    session, _ = users.initialise_store(store_dir, "admin", PASSWORD)
+    batch = certificates.FILES_PER_TRANSACTION
+    paths = many_certificates(certs, tmp_path, batch * 2 + 50, "Busy")
+    holder = None
+
+    def progress(done, total, path):
+        nonlocal holder
+        if done == batch + 10 and holder is None:  # reading the second batch
+            holder = subprocess.Popen(
+                [sys.executable, "-c", HOLD_LOCK, str(store_dir), PASSWORD],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            assert holder.stdout.readline().strip() == "locked"
+
+    try:
+        report = certificates.import_files(session, paths, progress=progress)
+    finally:
+        holder.communicate("release\n", timeout=30)
+    assert "the store is busy" in report.stopped
+    assert len(report.files) == batch and report.imported == batch
+    assert report.not_imported == batch + 50
+    stored = {r.alias for r in certificates.list_certificates(session)}
+    assert stored == {a for f in report.files for a in f.imported}
+    session.close()
+
+
+# ---------------------------------------------------------------- true messages
+
+
+def test_a_plain_key_and_a_protected_pkcs12_in_one_command(cli, tmp_path, certs):
+    from cryptography.hazmat.primitives import serialization
+
+    assert cli("init", "--admin", "admin").returncode == 0
+    plain_cert, plain_key = certs.make_cert("Plain Key")
+    key_pem = plain_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    key_file = certs.write(tmp_path, "plain.key", key_pem)
+    cert_file = certs.write(tmp_path, "plain.crt", certs.pem(plain_cert))
+    p12_cert, p12_key = certs.make_cert("Protected Bundle")
+    protected = certs.write(tmp_path, "p.p12", certs.p12(p12_cert, p12_key, b"s3cret"))
+    open_cert, open_key = certs.make_cert("Open Bundle")
+    unprotected = certs.write(tmp_path, "o.p12", certs.p12(open_cert, open_key, None))
+
+    result = cli(
+        "import",
+        str(key_file),
+        str(cert_file),
+        str(protected),
+        str(unprotected),
+        "--password-env",
+        "PW",
+        env_extra={"PW": "s3cret"},
+    )
+
+    no_traceback(result)
+    assert result.returncode == 0, result.stderr
+    assert "Imported 3 certificate(s) and 3 private key(s) from 4 file(s)" in result.stdout
+    assert all(c["has_private_key"] for c in listed(cli))
+
+
+def test_a_key_its_certificate_already_holds_is_no_error(cli, tmp_path, certs):
+    from cryptography.hazmat.primitives import serialization
+
+    assert cli("init", "--admin", "admin").returncode == 0
+    cert, key = certs.make_cert("Held Key")
+    assert (
+        cli("import", str(certs.write(tmp_path, "h.p12", certs.p12(cert, key, None)))).returncode
+        == 0
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+    result = cli("import", str(certs.write(tmp_path, "h.key", key_pem)))
+
+    no_traceback(result)
+    assert result.returncode == 0, result.stderr
+    assert "h.key: 'Held Key' already holds this private key; skipped" in result.stdout
+    assert "0 private key(s)" in result.stdout
+
+
+@pytest.mark.parametrize("alias", ["", "   "])
+def test_an_empty_alias_is_refused_however_it_is_written(cli, tmp_path, certs, alias):
+    assert cli("init", "--admin", "admin").returncode == 0
+    path = certs.write(tmp_path, "a.pem", certs.pem(certs.make_cert("Aliased")[0]))
+
+    result = cli("import", str(path), "--alias", alias)
+
+    no_traceback(result)
+    assert result.returncode == 1
+    assert "alias: must not be empty" in result.stderr
+    assert listed(cli) == []
+
+
+# -------------------------------------------------------------- a damaged page
+
+
+def damage_page(db: Path, page: int) -> None:
+    """Overwrite 16 bytes inside one page: its HMAC no longer matches."""
+    with open(db, "r+b") as handle:
+        handle.seek((page - 1) * 4096 + 200)
+        handle.write(b"\0" * 16)
+
+
+def test_check_names_a_damaged_page_and_other_commands_say_damaged(cli, store_dir, tmp_path, certs):
+    assert cli("init", "--admin", "admin").returncode == 0
+    paths = many_certificates(certs, tmp_path, 300, "Paged")
+    assert cli("import", *paths).returncode == 0
+    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    session.store.checkpoint()
+    aliases = [r.alias for r in certificates.list_certificates(session)]
+    session.close()
+    db = store_dir / store_module.DB_FILE
+    pages = db.stat().st_size // 4096
+    page = pages * 2 // 3  # among the certificates' DER, the bulk of the file
+    damage_page(db, page)
+
+    check = cli("check")
+
+    no_traceback(check)
+    assert check.returncode == 1
+    lines = check.stderr.strip().splitlines()
+    assert lines[0] == f"certdesk: database page {page}: damaged (its HMAC does not match)"
+    assert lines[1].startswith("certdesk: database: unreadable tables and indexes: table ")
+    assert "restore the latest backup" in lines[-1]
+
+    # A command that meets the page says so in one line; one that does not, works.
+    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    on_page = []
+    for alias in aliases:
+        try:
+            certificates.get_certificate(session, alias)
+        except DATABASE_ERRORS:
+            on_page.append(alias)
+            session.store.db.close()  # SQLCipher fails every later read on this connection
+    session.close()
+    assert on_page, "no certificate lies on the damaged page: choose another page"
+    met = cli("show", on_page[0])
+    no_traceback(met)
+    assert met.returncode == 1
+    (line,) = met.stderr.strip().splitlines()
+    assert "the store is damaged" in line and "certdesk check" in line
+    untouched = next(a for a in aliases if a not in on_page)
+    assert cli("show", untouched).returncode == 0
