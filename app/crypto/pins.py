@@ -6,6 +6,7 @@ import os
 from cryptography.exceptions import InvalidKey
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
+from app.crypto.secret_text import secret_bytes
 from app.errors import ValidationError
 
 MIN_PIN_LENGTH = 4
@@ -28,12 +29,12 @@ def hash_pin(pin: str) -> str:
     kdf = Argon2id(
         salt=os.urandom(16), length=32, iterations=ITERATIONS, lanes=LANES, memory_cost=MEMORY_KIB
     )
-    return kdf.derive_phc_encoded(pin.encode("utf-8"))
+    return kdf.derive_phc_encoded(secret_bytes(pin))
 
 
 def pin_matches(pin: str, encoded: str) -> bool:
     try:
-        Argon2id.verify_phc_encoded(pin.encode("utf-8"), encoded)
+        Argon2id.verify_phc_encoded(secret_bytes(pin), encoded)
     except (InvalidKey, ValueError):
         return False
     return True

@@ -52,10 +52,12 @@ def record_many(
 ) -> None:
     """One event per target, chained in memory and inserted together: a bulk operation on
     10,000 certificates writes 10,000 events without 10,000 look-ups of the last hash."""
+    user, action, outcome = _storable(user), _storable(action), _storable(outcome)
+    targets = [_storable(t) for t in targets]
     last = AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).first()
     prev_hash = last.hash if last else GENESIS
     time = utcnow().replace(microsecond=0)
-    details_text = json.dumps(details, sort_keys=True, ensure_ascii=False, default=str)
+    details_text = _storable(json.dumps(details, sort_keys=True, ensure_ascii=False, default=str))
     micros = AuditEvent.time.db_value(time)
     events = []
     for target in targets:
@@ -65,6 +67,12 @@ def record_many(
     # executemany with one prepared statement: peewee's insert_many spends longer
     # building SQL for 10,000 rows than SQLite spends storing them.
     database.cursor().executemany(INSERT, events)
+
+
+def _storable(text: str) -> str:
+    """Text SQLite can store: a name that came from the environment or the file system
+    with bytes that are not UTF-8 keeps them as \\xNN escapes."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def chain_breaks() -> list[int]:

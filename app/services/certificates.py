@@ -21,6 +21,7 @@ from app.crypto.certinfo import (
 from app.crypto.details import CertificateDetails, certificate_details
 from app.crypto.extensions import ExtensionInfo, describe_extensions
 from app.crypto.parse import ParsedFile, parse, quietly
+from app.crypto.secret_text import secret_bytes
 from app.errors import (
     CertdeskError,
     ImportFormatError,
@@ -271,9 +272,7 @@ def _read_file(path: str, alias: str | None, password: str | None) -> _ReadFile:
 def _parse_data(name: str, data: bytes, alias: str | None, password: str | None) -> _ReadFile:
     item = _ReadFile(name, alias, size=len(data))
     try:
-        # surrogateescape: a password from the environment that is not UTF-8 is the
-        # bytes the user gave, not an error.
-        secret = password.encode("utf-8", "surrogateescape") if password is not None else None
+        secret = secret_bytes(password) if password is not None else None
         item.parsed = parse(data, secret)
         item.facts = [_facts(cert) for cert in item.parsed.certificates]
     except PasswordRequiredError as exc:
