@@ -9,13 +9,15 @@ import datetime as dt
 import hashlib
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 
+from app.crypto.parse import quietly
 from app.crypto.pins import pin_matches
 from app.crypto.sealing import SealError
-from app.errors import CertdeskError, PermissionDenied, ValidationError
+from app.errors import CertdeskError, PermissionDenied, StoreDamagedError, ValidationError
 from app.services import audit, policies
 from app.services.certificates import find
 from app.services.session import Session, write_transaction
@@ -104,12 +106,22 @@ def _signature(session: Session, cert: Certificate, data: bytes) -> bytes:
     certificate = x509.load_der_x509_certificate(CertificateDer.get_by_id(cert.id).der)
     sealed = cert.private_key
     try:
-        pkcs8 = session.store.sealer.open(sealed.sealed, sealed.uid)
+        pkcs8 = session.store.sealer.open(sealed.sealed, sealed.uid, sealed.spki_sha256)
     except SealError:
-        raise CertdeskError(
+        raise StoreDamagedError(
             f"{cert.alias!r}: its sealed private key does not open; run `certdesk check`"
         ) from None
     key = serialization.load_der_private_key(pkcs8, password=None)
+    # The row's link to its key is not sealed: only the keys themselves prove they pair.
+    try:
+        matches = key.public_key() == quietly(certificate.public_key)
+    except (ValueError, UnsupportedAlgorithm):
+        matches = False
+    if not matches:
+        raise StoreDamagedError(
+            f"{cert.alias!r}: its private key does not belong to its certificate; "
+            "the store is damaged: run `certdesk check`"
+        )
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         raise CertdeskError(
             f"{cert.alias!r}: CMS signatures here need an RSA or ECDSA key, not {sealed.algorithm}"
