@@ -125,3 +125,11 @@ def openssl_v1_cert(folder: Path, cn: str = "Legacy Version One") -> Path:
         "-days", "30", "-out", str(folder / "v1.pem"),
     )  # fmt: skip
     return folder / "v1.pem"
+
+
+CURVES = {"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1(), "P-521": ec.SECP521R1()}
+
+
+@cache
+def curve_key(curve: str) -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(CURVES[curve])
