@@ -482,6 +482,7 @@ def cmd_show(args, folder: Path) -> int:
     session = _sign_in(folder)
     try:
         detail = certificates.get_certificate(session, args.alias)
+        purpose = signing.signing_purpose(session, detail.row.id)
     finally:
         session.close()
     row = detail.row
@@ -494,6 +495,7 @@ def cmd_show(args, folder: Path) -> int:
                 {"oid": e.oid, "name": e.name, "critical": e.critical, "value": e.value}
                 for e in detail.extensions
             ],
+            "signing": {"allowed": purpose.allowed, "why": purpose.why},
         }
         json.dump(doc, sys.stdout, indent=2, ensure_ascii=False)
         print()
@@ -509,6 +511,7 @@ def cmd_show(args, folder: Path) -> int:
         ("Valid to", _iso(row.valid_to)),
         ("Key", row.key_algorithm),
         ("Private key", "held in the store" if row.has_private_key else "none"),
+        ("Signing", purpose.text),
         ("SHA-1", row.sha1),
         ("SHA-256", row.sha256),
         ("Usage count", str(row.usage_count)),

@@ -8,6 +8,7 @@ No S/MIME capabilities attribute: these signatures are for files, not mail.
 """
 
 import datetime as dt
+from collections.abc import Sequence
 
 from asn1crypto import algos, cms
 from asn1crypto import x509 as asn1_x509
@@ -38,9 +39,11 @@ def detached_signature(
     algorithm: hashes.HashAlgorithm,
     message_digest: bytes,
     signing_time: dt.datetime,
+    chain: Sequence[x509.Certificate],
 ) -> bytes:
     """The DER of a ContentInfo holding a SignedData without content: `message_digest`
-    is the `algorithm` digest of the content; the signer's certificate is included."""
+    is the `algorithm` digest of the content; the signer's certificate and `chain`
+    (its issuers) are included."""
     digest_name = algorithm.name  # "sha256", "sha384", "sha512": the same in asn1crypto
     attributes = cms.CMSAttributes(
         [
@@ -80,7 +83,7 @@ def detached_signature(
             "version": "v1",
             "digest_algorithms": [algos.DigestAlgorithm({"algorithm": digest_name})],
             "encap_content_info": {"content_type": "data"},
-            "certificates": [signer_cert],
+            "certificates": [signer_cert, *(_asn1(c) for c in chain)],
             "signer_infos": [signer_info],
         }
     )

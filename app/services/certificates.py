@@ -545,18 +545,29 @@ MAX_CHAIN = 10
 
 
 def _chain(cert: Certificate, parsed: x509.Certificate) -> tuple[str, ...]:
+    return tuple(issuer.alias for issuer, _ in _issuers(cert, parsed))
+
+
+def issuer_certificates(cert: Certificate, parsed: x509.Certificate) -> list[x509.Certificate]:
+    """The issuers of `cert` found in the store, nearest first, as `chain` names them."""
+    return [issuer for _, issuer in _issuers(cert, parsed)]
+
+
+def _issuers(
+    cert: Certificate, parsed: x509.Certificate
+) -> list[tuple[Certificate, x509.Certificate]]:
     """Follow issuer names through the store, keeping only issuers whose key verifies
     the signature (two CAs may share a name)."""
-    aliases: list[str] = []
+    found: list[tuple[Certificate, x509.Certificate]] = []
     seen = {cert.id}
-    while len(aliases) < MAX_CHAIN and cert.issuer != cert.subject:
+    while len(found) < MAX_CHAIN and cert.issuer != cert.subject:
         issuer = _verified_issuer(cert, parsed, seen)
         if issuer is None:
             break
+        found.append(issuer)
         cert, parsed = issuer
-        aliases.append(cert.alias)
         seen.add(cert.id)
-    return tuple(aliases)
+    return found
 
 
 def _verified_issuer(

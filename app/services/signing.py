@@ -1,9 +1,9 @@
 """Signing a file with a certificate's key held in the store: a detached CMS signature.
 
 Checked in this order, and every refusal is an audit event: the `sign` permission, the
-certificate enabled, holding a key, valid, the owner or a policy allowing it now, the
-PIN, the reason. Only then is the content read, in chunks, and the key unsealed,
-matched against the certificate and used for the signature.
+certificate enabled, holding a key, valid, its extensions allowing signing, the owner or
+a policy allowing it now, the PIN, the reason. Only then is the content read, in
+chunks, and the key unsealed, matched against the certificate and used for the signature.
 """
 
 import datetime as dt
@@ -17,14 +17,15 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from app.crypto import cms
 from app.crypto.parse import quietly
 from app.crypto.pins import pin_matches
+from app.crypto.purpose import SigningVerdict, signing_verdict
 from app.crypto.sealing import SealError
 from app.errors import CertdeskError, PermissionDenied, StoreDamagedError, ValidationError
 from app.services import audit, policies
-from app.services.certificates import find
+from app.services.certificates import find, issuer_certificates
 from app.services.session import Session, write_transaction
 from models import Certificate, CertificateDer, User
 from models.base import utcnow
-from models.permissions import SIGN
+from models.permissions import CERTIFICATES_VIEW, SIGN
 
 MAX_REASON = 500
 CHUNK_SIZE = 1024 * 1024  # what is held of the content at a time
@@ -36,6 +37,12 @@ def needs_pin(session: Session, ref: int | str) -> bool:
     return find(ref).pin_hash is not None
 
 
+def signing_purpose(session: Session, ref: int | str) -> SigningVerdict:
+    """Whether the certificate's extensions let `sign_data` use it, and why."""
+    session.require(CERTIFICATES_VIEW)
+    return signing_verdict(_parsed(find(ref)))
+
+
 def sign_data(
     session: Session,
     ref: int | str,
@@ -44,8 +51,8 @@ def sign_data(
     pin: str | None = None,
     now: dt.datetime | None = None,
 ) -> bytes:
-    """The DER of a detached CMS (PKCS#7) signature of `content`, read to its end, signer
-    certificate included."""
+    """The DER of a detached CMS (PKCS#7) signature of `content`, read to its end: the
+    signer certificate and its issuers found in the store are included."""
     now = now or utcnow()
     session.authorize(SIGN, "certificate.sign", str(ref))
     cert = find(ref)
@@ -91,6 +98,9 @@ def _check(
             f"{cert.not_after:%Y-%m-%d})."
         )
     certificate = _parsed(cert)
+    verdict = signing_verdict(certificate)
+    if not verdict.allowed:
+        raise CertdeskError(f"{cert.alias!r} is not for signing: {verdict.why}.")
     user = User.get_or_none(User.id == session.user_id)
     if user is None:
         raise PermissionDenied(f"{session.user_name} is no longer a user of this store.")
@@ -125,7 +135,8 @@ def _signature(
     algorithm = cms.digest_for(public_key)
     message_digest, sha256 = _digests(content, algorithm)
     key = _unsealed_key(session, cert, public_key)
-    signature = cms.detached_signature(certificate, key, algorithm, message_digest, now)
+    chain = issuer_certificates(cert, certificate)
+    signature = cms.detached_signature(certificate, key, algorithm, message_digest, now, chain)
     return signature, sha256
 
 
