@@ -155,9 +155,7 @@ def _digests(content: BinaryIO, algorithm: hashes.HashAlgorithm) -> tuple[bytes,
     return digest, (digest if sha256 is None else sha256.finalize()).hex()
 
 
-def _unsealed_key(
-    session: Session, cert: Certificate, public_key
-) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
+def _unsealed_key(session: Session, cert: Certificate, public_key) -> cms.SigningKey:
     sealed = cert.private_key
     try:
         pkcs8 = session.store.sealer.open(sealed.sealed, sealed.uid, sealed.spki_sha256)
