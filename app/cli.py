@@ -17,6 +17,7 @@ from app import __version__, remember
 from app.crypto.csr import EXTENDED_KEY_USAGES, RequestSpec
 from app.crypto.keygen import DEFAULT_KEY_SPEC, KeySpec, all_key_specs
 from app.errors import AuthenticationError, CertdeskError, ValidationError
+from app.files import display_path, new_file, open_regular
 from app.services import (
     audit,
     backup,
@@ -495,6 +496,7 @@ def cmd_show(args, folder: Path) -> int:
     session = _sign_in(folder)
     try:
         detail = certificates.get_certificate(session, args.alias)
+        purpose = signing.signing_purpose(session, detail.row.id)
     finally:
         session.close()
     row = detail.row
@@ -507,6 +509,7 @@ def cmd_show(args, folder: Path) -> int:
                 {"oid": e.oid, "name": e.name, "critical": e.critical, "value": e.value}
                 for e in detail.extensions
             ],
+            "signing": {"allowed": purpose.allowed, "why": purpose.why},
         }
         json.dump(doc, sys.stdout, indent=2, ensure_ascii=False)
         print()
@@ -522,6 +525,7 @@ def cmd_show(args, folder: Path) -> int:
         ("Valid to", _iso(row.valid_to)),
         ("Key", row.key_algorithm),
         ("Private key", "held in the store" if row.has_private_key else "none"),
+        ("Signing", purpose.text),
         ("SHA-1", row.sha1),
         ("SHA-256", row.sha256),
         ("Usage count", str(row.usage_count)),
@@ -765,39 +769,26 @@ def cmd_policy(args, folder: Path) -> int:
 
 
 def cmd_sign(args, folder: Path) -> int:
-    try:
-        data = Path(args.file).read_bytes()
-    except OSError as exc:
-        raise CertdeskError(f"{args.file}: cannot read ({exc.strerror or exc})") from None
-    # Claimed before signing: a signature counted in the store is one that gets delivered.
-    with os.fdopen(_claim_out(Path(args.out)), "wb") as out:
+    # The content is opened first, so a FIFO or a device is refused before anyone signs
+    # in; the output is claimed before signing: a signature counted in the store is one
+    # that gets delivered.
+    with open_regular(args.file) as content, new_file(args.out) as out:
+        session = _sign_in(folder)
         try:
-            session = _sign_in(folder)
-            try:
-                pin = os.environ.get("CERTDESK_PIN")
-                if pin is None and signing.needs_pin(session, args.alias):
-                    if not _interactive():
-                        raise CertdeskError(f"{args.alias!r} asks for its PIN: set CERTDESK_PIN")
-                    pin = getpass.getpass(f"PIN for {args.alias}: ")
-                signature = signing.sign_data(session, args.alias, data, args.reason, pin)
-            finally:
-                session.close()
-            out.write(signature)
-        except BaseException:
-            Path(args.out).unlink(missing_ok=True)
-            raise
-    print(f"Signed {args.file} with {args.alias!r}; the signature (CMS, DER) is in {args.out}.")
+            pin = os.environ.get("CERTDESK_PIN")
+            if pin is None and signing.needs_pin(session, args.alias):
+                if not _interactive():
+                    raise CertdeskError(f"{args.alias!r} asks for its PIN: set CERTDESK_PIN")
+                pin = getpass.getpass(f"PIN for {args.alias}: ")
+            signature = signing.sign_data(session, args.alias, content, args.reason, pin)
+        finally:
+            session.close()
+        out.write(signature)
+    print(
+        f"Signed {display_path(args.file)} with {args.alias!r}; "
+        f"the signature (CMS, DER) is in {display_path(args.out)}."
+    )
     return 0
-
-
-def _claim_out(path: Path) -> int:
-    """A new file, opened now: never an existing one, never through a symbolic link."""
-    try:
-        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    except FileExistsError:
-        raise CertdeskError(f"--out: {path} exists; choose a new file name") from None
-    except OSError as exc:
-        raise CertdeskError(f"--out: {path}: cannot create ({exc.strerror or exc})") from None
 
 
 def cmd_backup(args, folder: Path) -> int:

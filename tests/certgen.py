@@ -125,3 +125,66 @@ def openssl_v1_cert(folder: Path, cn: str = "Legacy Version One") -> Path:
         "-days", "30", "-out", str(folder / "v1.pem"),
     )  # fmt: skip
     return folder / "v1.pem"
+
+
+CURVES = {"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1(), "P-521": ec.SECP521R1()}
+
+
+@cache
+def curve_key(curve: str) -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(CURVES[curve])
+
+
+def issue(
+    cn: str,
+    extensions: list[tuple[x509.ExtensionType, bool]],
+    key=None,
+    issuer: tuple[x509.Certificate, object] | None = None,
+    days: int = 365,
+) -> tuple[x509.Certificate, object]:
+    """A certificate with exactly `extensions` (each with its critical flag), signed by
+    `issuer` (a certificate and its key) or by itself."""
+    key = key or ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, cn),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Certdesk Tests"),
+        ]
+    )
+    issuer_cert, issuer_key = issuer or (None, key)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer_cert.subject if issuer_cert else name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - dt.timedelta(days=1))
+        .not_valid_after(NOW + dt.timedelta(days=days))
+    )
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical=critical)
+    return builder.sign(issuer_key, hashes.SHA256()), key
+
+
+def key_usage(*names: str) -> x509.KeyUsage:
+    """KeyUsage with the named bits set: digital_signature, content_commitment, ..."""
+    bits = dict.fromkeys(
+        (
+            "digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+            "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only",
+        ),
+        False,
+    )  # fmt: skip
+    bits.update(dict.fromkeys(names, True))
+    return x509.KeyUsage(**bits)
+
+
+def ca(cn: str, issuer: tuple[x509.Certificate, object] | None = None):
+    return issue(
+        cn,
+        [
+            (x509.BasicConstraints(ca=True, path_length=None), True),
+            (key_usage("key_cert_sign", "crl_sign", "digital_signature"), True),
+        ],
+        issuer=issuer,
+    )

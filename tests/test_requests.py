@@ -168,7 +168,7 @@ def assert_no_plaintext_key(store_dir, cert_path):
     session = users.sign_in(store_dir, "admin", password=PASSWORD)[0]
     try:
         (key_row,) = PrivateKey.select()
-        pkcs8 = session.store.sealer.open(key_row.sealed, key_row.uid)
+        pkcs8 = session.store.sealer.open(key_row.sealed, key_row.uid, key_row.spki_sha256)
     finally:
         session.close()
     key = serialization.load_der_private_key(pkcs8, None)

@@ -2,6 +2,7 @@
 verifies, counts the use, and refuses (audited) what is not allowed."""
 
 import datetime as dt
+import io
 import json
 
 import pytest
@@ -192,7 +193,7 @@ def test_an_ed25519_key_is_refused_before_it_is_unsealed(session, tmp_path, cert
     certificates.import_files(session, [certs.write(tmp_path, "e.p12", certs.p12(cert, key, None))])
     Certificate.update(owner=session.user_id).execute()
     with pytest.raises(CertdeskError, match="RSA or ECDSA"):
-        signing.sign_data(session, "Edwards", b"data")
+        signing.sign_data(session, "Edwards", io.BytesIO(b"data"))
     event = AuditEvent.select().order_by(AuditEvent.id.desc()).get()
     assert (event.action, event.outcome) == ("certificate.sign", "failed")
     assert Certificate.get(Certificate.alias == "Edwards").usage_count == 0

@@ -162,11 +162,13 @@ def test_private_key_is_sealed_and_opens_to_the_same_key(session, tmp_path, cert
     path = certs.write(tmp_path, "k.p12", certs.p12(cert, key, None))
     certificates.import_files(session, [path])
     row = PrivateKey.get()
-    pkcs8 = session.store.sealer.open(row.sealed, row.uid)
+    pkcs8 = session.store.sealer.open(row.sealed, row.uid, row.spki_sha256)
     from cryptography.hazmat.primitives.serialization import load_der_private_key
 
     assert load_der_private_key(pkcs8, None).private_numbers() == key.private_numbers()
     from app.crypto.sealing import SealError
 
     with pytest.raises(SealError):  # the id is bound in: a blob moved to another key fails
-        session.store.sealer.open(row.sealed, "another-id")
+        session.store.sealer.open(row.sealed, "another-id", row.spki_sha256)
+    with pytest.raises(SealError):  # and so is the public key's hash
+        session.store.sealer.open(row.sealed, row.uid, "0" * 64)

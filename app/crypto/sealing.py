@@ -24,17 +24,31 @@ class SealError(Exception):
 
 
 class Sealer:
-    """Seals private keys with the key's id as associated data, so blobs cannot be swapped."""
+    """Seals private keys with the key's id and the SHA-256 of its public key (SPKI) as
+    associated data: a blob cannot be moved to another key row, nor its recorded public
+    key changed."""
 
     def __init__(self, key: bytes):
         self._aead = AESGCM(key)
 
-    def seal(self, plaintext: bytes, associated: str) -> bytes:
+    def seal(self, plaintext: bytes, uid: str, spki_sha256: str) -> bytes:
         nonce = secrets.token_bytes(NONCE_SIZE)
-        return nonce + self._aead.encrypt(nonce, plaintext, associated.encode())
+        return nonce + self._aead.encrypt(nonce, plaintext, _associated(uid, spki_sha256))
 
-    def open(self, blob: bytes, associated: str) -> bytes:
+    def open(self, blob: bytes, uid: str, spki_sha256: str) -> bytes:
+        """Keys sealed before the public key was bound in (associated data: the id only)
+        open too: stores hold them. Callers compare the opened key's public key with
+        the certificate's, which makes either kind safe to use."""
+        nonce, sealed = blob[:NONCE_SIZE], blob[NONCE_SIZE:]
         try:
-            return self._aead.decrypt(blob[:NONCE_SIZE], blob[NONCE_SIZE:], associated.encode())
+            return self._aead.decrypt(nonce, sealed, _associated(uid, spki_sha256))
+        except (InvalidTag, ValueError):
+            pass
+        try:
+            return self._aead.decrypt(nonce, sealed, uid.encode())
         except (InvalidTag, ValueError) as exc:
             raise SealError(str(exc) or "authentication failed") from exc
+
+
+def _associated(uid: str, spki_sha256: str) -> bytes:
+    return f"certdesk-key/2 uid={uid} spki-sha256={spki_sha256}".encode()

@@ -403,14 +403,16 @@ def create_certificate(session: Session, facts, alias: str, key: PrivateKey | No
 
 
 def seal_key(session: Session, key) -> PrivateKey:
-    """Seal at once: the PKCS#8 bytes exist only for the length of this call."""
+    """Seal at once: the PKCS#8 bytes exist only for the length of this call. The seal
+    binds the key's public key hash, the one certificates and requests are matched by."""
     public_key = key.public_key()
     uid = secrets.token_hex(16)
-    sealed = session.store.sealer.seal(encodings.private_key_pkcs8(key), uid)
+    spki_sha256 = spki_sha256_of_public_key(public_key)
+    sealed = session.store.sealer.seal(encodings.private_key_pkcs8(key), uid, spki_sha256)
     return PrivateKey.create(
         uid=uid,
         algorithm=key_algorithm_text(public_key),
-        spki_sha256=spki_sha256_of_public_key(public_key),
+        spki_sha256=spki_sha256,
         sealed=sealed,
     )
 
@@ -611,18 +613,29 @@ MAX_CHAIN = 10
 
 
 def _chain(cert: Certificate, parsed: x509.Certificate) -> tuple[str, ...]:
+    return tuple(issuer.alias for issuer, _ in _issuers(cert, parsed))
+
+
+def issuer_certificates(cert: Certificate, parsed: x509.Certificate) -> list[x509.Certificate]:
+    """The issuers of `cert` found in the store, nearest first, as `chain` names them."""
+    return [issuer for _, issuer in _issuers(cert, parsed)]
+
+
+def _issuers(
+    cert: Certificate, parsed: x509.Certificate
+) -> list[tuple[Certificate, x509.Certificate]]:
     """Follow issuer names through the store, keeping only issuers whose key verifies
     the signature (two CAs may share a name)."""
-    aliases: list[str] = []
+    found: list[tuple[Certificate, x509.Certificate]] = []
     seen = {cert.id}
-    while len(aliases) < MAX_CHAIN and cert.issuer != cert.subject:
+    while len(found) < MAX_CHAIN and cert.issuer != cert.subject:
         issuer = _verified_issuer(cert, parsed, seen)
         if issuer is None:
             break
+        found.append(issuer)
         cert, parsed = issuer
-        aliases.append(cert.alias)
         seen.add(cert.id)
-    return tuple(aliases)
+    return found
 
 
 def _verified_issuer(

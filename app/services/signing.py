@@ -1,29 +1,34 @@
 """Signing a file with a certificate's key held in the store: a detached CMS signature.
 
 Checked in this order, and every refusal is an audit event: the `sign` permission, the
-certificate enabled, valid and holding a key, the owner or a policy allowing it now,
-the PIN, the reason. The key is unsealed only after all of that, for the signature.
+certificate enabled, holding a key, valid, its extensions allowing signing, the owner or
+a policy allowing it now, the PIN, the reason. Only then is the content read, in
+chunks, and the key unsealed, matched against the certificate and used for the signature.
 """
 
 import datetime as dt
-import hashlib
+from typing import BinaryIO
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.serialization import pkcs7
 
+from app.crypto import cms
+from app.crypto.parse import quietly
 from app.crypto.pins import pin_matches
+from app.crypto.purpose import SigningVerdict, signing_verdict
 from app.crypto.sealing import SealError
-from app.errors import CertdeskError, PermissionDenied, ValidationError
+from app.errors import CertdeskError, PermissionDenied, StoreDamagedError, ValidationError
 from app.services import audit, policies
-from app.services.certificates import find
+from app.services.certificates import find, issuer_certificates
 from app.services.session import Session, write_transaction
 from models import Certificate, CertificateDer, User
 from models.base import utcnow
-from models.permissions import SIGN
+from models.permissions import CERTIFICATES_VIEW, SIGN
 
 MAX_REASON = 500
+CHUNK_SIZE = 1024 * 1024  # what is held of the content at a time
 
 
 def needs_pin(session: Session, ref: int | str) -> bool:
@@ -32,29 +37,35 @@ def needs_pin(session: Session, ref: int | str) -> bool:
     return find(ref).pin_hash is not None
 
 
+def signing_purpose(session: Session, ref: int | str) -> SigningVerdict:
+    """Whether the certificate's extensions let `sign_data` use it, and why."""
+    session.require(CERTIFICATES_VIEW)
+    return signing_verdict(_parsed(find(ref)))
+
+
 def sign_data(
     session: Session,
     ref: int | str,
-    data: bytes,
+    content: BinaryIO,
     reason: str | None = None,
     pin: str | None = None,
     now: dt.datetime | None = None,
 ) -> bytes:
-    """The DER of a detached CMS (PKCS#7) signature of `data`, signer certificate included."""
+    """The DER of a detached CMS (PKCS#7) signature of `content`, read to its end: the
+    signer certificate and its issuers found in the store are included."""
     now = now or utcnow()
     session.authorize(SIGN, "certificate.sign", str(ref))
     cert = find(ref)
     reason = (reason or "").strip()
-    details = {"sha256": hashlib.sha256(data).hexdigest(), "reason": reason or None}
     try:
-        _check(session, cert, now, reason, pin)
+        certificate = _check(session, cert, now, reason, pin)
     except CertdeskError as exc:
         outcome = "denied" if isinstance(exc, PermissionDenied) else "failed"
         with write_transaction(session):
             audit.record(session.user_name, "certificate.sign", cert.alias, outcome, why=str(exc))
         raise
     try:
-        signature = _signature(session, cert, data)
+        signature, sha256 = _signature(session, cert, certificate, content, now)
     except CertdeskError as exc:
         with write_transaction(session):
             audit.record(session.user_name, "certificate.sign", cert.alias, "failed", why=str(exc))
@@ -63,11 +74,15 @@ def sign_data(
         Certificate.update(usage_count=Certificate.usage_count + 1, last_used=now).where(
             Certificate.id == cert.id
         ).execute()
-        audit.record(session.user_name, "certificate.sign", cert.alias, **details)
+        audit.record(
+            session.user_name, "certificate.sign", cert.alias, sha256=sha256, reason=reason or None
+        )
     return signature
 
 
-def _check(session: Session, cert: Certificate, now, reason: str, pin: str | None) -> None:
+def _check(
+    session: Session, cert: Certificate, now, reason: str, pin: str | None
+) -> x509.Certificate:
     if not cert.enabled:
         raise PermissionDenied(f"{cert.alias!r} is disabled: nobody can sign with it.")
     if cert.private_key_id is None:
@@ -82,6 +97,10 @@ def _check(session: Session, cert: Certificate, now, reason: str, pin: str | Non
             f"{cert.alias!r} is not valid now (valid {cert.not_before:%Y-%m-%d} to "
             f"{cert.not_after:%Y-%m-%d})."
         )
+    certificate = _parsed(cert)
+    verdict = signing_verdict(certificate)
+    if not verdict.allowed:
+        raise CertdeskError(f"{cert.alias!r} is not for signing: {verdict.why}.")
     user = User.get_or_none(User.id == session.user_id)
     if user is None:
         raise PermissionDenied(f"{session.user_name} is no longer a user of this store.")
@@ -98,28 +117,65 @@ def _check(session: Session, cert: Certificate, now, reason: str, pin: str | Non
         raise ValidationError("reason", f"at most {MAX_REASON} characters")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in reason):
         raise ValidationError("reason", "one line of text, no control characters")
+    return certificate
 
 
-def _signature(session: Session, cert: Certificate, data: bytes) -> bytes:
-    certificate = x509.load_der_x509_certificate(CertificateDer.get_by_id(cert.id).der)
+def _parsed(cert: Certificate) -> x509.Certificate:
+    return quietly(x509.load_der_x509_certificate, CertificateDer.get_by_id(cert.id).der)
+
+
+def _signature(
+    session: Session, cert: Certificate, certificate: x509.Certificate, content: BinaryIO, now
+) -> tuple[bytes, str]:
+    """The signature and the content's SHA-256 (for the audit trail)."""
+    try:
+        public_key = quietly(certificate.public_key)
+    except (ValueError, UnsupportedAlgorithm):
+        raise _not_its_key(cert) from None
+    algorithm = cms.digest_for(public_key)
+    message_digest, sha256 = _digests(content, algorithm)
+    key = _unsealed_key(session, cert, public_key)
+    chain = issuer_certificates(cert, certificate)
+    signature = cms.detached_signature(certificate, key, algorithm, message_digest, now, chain)
+    return signature, sha256
+
+
+def _digests(content: BinaryIO, algorithm: hashes.HashAlgorithm) -> tuple[bytes, str]:
+    """The `algorithm` digest and the SHA-256 of the content, in one pass."""
+    signing = hashes.Hash(algorithm)
+    sha256 = None if isinstance(algorithm, hashes.SHA256) else hashes.Hash(hashes.SHA256())
+    try:
+        while chunk := content.read(CHUNK_SIZE):
+            signing.update(chunk)
+            if sha256 is not None:
+                sha256.update(chunk)
+    except OSError as exc:
+        raise CertdeskError(f"the file to sign cannot be read ({exc.strerror or exc})") from None
+    digest = signing.finalize()
+    return digest, (digest if sha256 is None else sha256.finalize()).hex()
+
+
+def _unsealed_key(session: Session, cert: Certificate, public_key) -> cms.SigningKey:
     sealed = cert.private_key
     try:
-        pkcs8 = session.store.sealer.open(sealed.sealed, sealed.uid)
+        pkcs8 = session.store.sealer.open(sealed.sealed, sealed.uid, sealed.spki_sha256)
     except SealError:
-        raise CertdeskError(
+        raise StoreDamagedError(
             f"{cert.alias!r}: its sealed private key does not open; run `certdesk check`"
         ) from None
     key = serialization.load_der_private_key(pkcs8, password=None)
+    # The row's link to its key is not sealed: only the keys themselves prove they pair.
+    if key.public_key() != public_key:
+        raise _not_its_key(cert)
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         raise CertdeskError(
             f"{cert.alias!r}: CMS signatures here need an RSA or ECDSA key, not {sealed.algorithm}"
         )
-    strong_curve = isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.key_size > 256
-    digest = hashes.SHA384() if strong_curve else hashes.SHA256()
-    options = [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary]
-    return (
-        pkcs7.PKCS7SignatureBuilder()
-        .set_data(data)
-        .add_signer(certificate, key, digest)
-        .sign(serialization.Encoding.DER, options)
+    return key
+
+
+def _not_its_key(cert: Certificate) -> StoreDamagedError:
+    return StoreDamagedError(
+        f"{cert.alias!r}: its private key does not belong to its certificate; "
+        "the store is damaged: run `certdesk check`"
     )

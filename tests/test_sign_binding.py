@@ -1,0 +1,145 @@
+"""A sealed key belongs to one public key: a certificate or request pointed at another's
+key in the database is damage that `check` names and `sign` refuses; keys sealed before
+the binding still open, and are matched the same way."""
+
+import json
+import os
+from contextlib import contextmanager
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from app.crypto.sealing import NONCE_SIZE, derive_subkey
+from app.services import certificates, users
+from models import Certificate, PrivateKey, Request
+from tests.conftest import PASSWORD
+from tests.test_cli import one_line_error
+
+DAMAGE = (
+    "'Alpha Signing': its private key does not belong to its certificate; "
+    "the store is damaged: run `certdesk check`"
+)
+
+
+@contextmanager
+def raw_store(store_dir):
+    """The store's database opened with its master key, as Certdesk opens it, to
+    change rows behind Certdesk's back."""
+    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def _key_of(alias: str) -> int:
+    return Certificate.get(Certificate.alias == alias).private_key_id
+
+
+def _swap_keys(first: str, second: str) -> None:
+    """Each certificate pointed at the other's key (a key belongs to one certificate, so
+    through NULL)."""
+    keys = {alias: _key_of(alias) for alias in (first, second)}
+    Certificate.update(private_key=None).where(Certificate.alias == second).execute()
+    for alias, other in ((first, second), (second, first)):
+        Certificate.update(private_key=keys[other]).where(Certificate.alias == alias).execute()
+
+
+def _two_signers(cli, tmp_path, certs) -> None:
+    files = []
+    for alias, key in (("Alpha Signing", certs.rsa_key()), ("Beta Signing", certs.ec_key())):
+        cert, key = certs.make_cert(alias, key=key)
+        files.append(str(certs.write(tmp_path, f"{alias}.p12", certs.p12(cert, key, None))))
+    assert cli("import", *files).returncode == 0
+    assert cli("set", "Alpha Signing", "--owner", "admin").returncode == 0
+
+
+def _sign_alpha(cli, tmp_path, name: str):
+    payload = tmp_path / "payload.bin"
+    if not payload.exists():
+        payload.write_bytes(b"release 2.0\x00")
+    return cli("sign", "Alpha Signing", str(payload), "--out", str(tmp_path / name)), payload
+
+
+def _assert_refused_as_damage(cli, tmp_path, usage_before: int) -> None:
+    refused, _ = _sign_alpha(cli, tmp_path, "refused.sig")
+    assert refused.returncode == 1 and one_line_error(refused) == f"certdesk: {DAMAGE}"
+    assert not (tmp_path / "refused.sig").exists()
+    assert json.loads(cli("show", "Alpha Signing", "--json").stdout)["usage_count"] == usage_before
+    events = json.loads(cli("audit", "--json").stdout)
+    last = [e for e in events if e["action"] == "certificate.sign"][-1]
+    assert (last["outcome"], last["details"]["why"]) == ("failed", DAMAGE)
+
+
+def test_a_certificate_or_request_pointed_at_another_key_is_damage(cli, store_dir, tmp_path, certs):
+    assert cli("init", "--admin", "admin").returncode == 0
+    _two_signers(cli, tmp_path, certs)
+    requested = cli("request", "new", "--alias", "Gamma Signing", "--subject", "CN=Gamma",
+                    "--key", "ec-p256", "--out", str(tmp_path / "gamma.csr"))  # fmt: skip
+    assert requested.returncode == 0, requested.stderr
+    first, _ = _sign_alpha(cli, tmp_path, "first.sig")
+    assert first.returncode == 0, first.stderr
+    assert cli("check").returncode == 0
+
+    with raw_store(store_dir):
+        alpha_key = _key_of("Alpha Signing")
+        _swap_keys("Alpha Signing", "Beta Signing")
+        Request.update(private_key=alpha_key).where(Request.alias == "Gamma Signing").execute()
+    checked = cli("check")
+    assert checked.returncode == 1
+    lines = checked.stderr.strip().splitlines()
+    assert "Traceback" not in checked.stderr and len(lines) == 3, lines
+    assert "'Alpha Signing': its private key does not belong to its certificate" in lines[0]
+    assert "'Beta Signing': its private key does not belong to its certificate" in lines[1]
+    assert "'Gamma Signing'" in lines[2] and "does not belong to its request" in lines[2]
+    _assert_refused_as_damage(cli, tmp_path, usage_before=1)
+
+
+def _legacy_seal(session, row: PrivateKey) -> None:
+    """Seal the key again as Certdesk did before the public key was bound in: AES-GCM
+    with the key's id alone as associated data."""
+    pkcs8 = session.store.sealer.open(row.sealed, row.uid, row.spki_sha256)
+    aead = AESGCM(derive_subkey(session.store.master_key(), "private-keys"))
+    nonce = os.urandom(NONCE_SIZE)
+    row.sealed = nonce + aead.encrypt(nonce, pkcs8, row.uid.encode())
+    row.save()
+
+
+def test_keys_sealed_the_old_way_still_sign_and_are_matched(cli, store_dir, tmp_path, certs):
+    assert cli("init", "--admin", "admin").returncode == 0
+    _two_signers(cli, tmp_path, certs)
+    with raw_store(store_dir) as session:
+        for row in PrivateKey.select():
+            _legacy_seal(session, row)
+    assert cli("check").returncode == 0
+    signed, payload = _sign_alpha(cli, tmp_path, "old.sig")
+    assert signed.returncode == 0, signed.stderr
+    verified = certs.openssl(
+        "cms", "-verify", "-binary", "-inform", "DER", "-in", str(tmp_path / "old.sig"),
+        "-content", str(payload), "-noverify", "-out", "/dev/null",
+    )  # fmt: skip
+    assert b"Verification successful" in verified.stderr
+
+    with raw_store(store_dir):
+        beta_key = _key_of("Beta Signing")
+        _swap_keys("Alpha Signing", "Beta Signing")
+        # An old seal does not vouch for the hash recorded beside it.
+        PrivateKey.update(spki_sha256="ab" * 32).where(PrivateKey.id == beta_key).execute()
+    checked = cli("check")
+    assert checked.returncode == 1
+    lines = checked.stderr.strip().splitlines()
+    assert any(f"private key {beta_key}: its recorded public key hash" in x for x in lines), lines
+    assert any("'Alpha Signing': its private key does not belong" in x for x in lines), lines
+    _assert_refused_as_damage(cli, tmp_path, usage_before=1)
+
+
+def test_a_new_seal_binds_the_recorded_public_key_hash(session, tmp_path, certs):
+    from app.services import integrity
+
+    cert, key = certs.make_cert("Bound Signing")
+    certificates.import_files(session, [certs.write(tmp_path, "b.p12", certs.p12(cert, key, None))])
+    assert integrity.check_store(session) == []
+    row = PrivateKey.get()
+    PrivateKey.update(spki_sha256="cd" * 32).execute()
+    assert integrity.check_store(session) == [
+        f"private key {row.id}: does not open (authentication failed)"
+    ]
