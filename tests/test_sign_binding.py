@@ -87,10 +87,11 @@ def test_a_certificate_or_request_pointed_at_another_key_is_damage(cli, store_di
     checked = cli("check")
     assert checked.returncode == 1
     lines = checked.stderr.strip().splitlines()
-    assert "Traceback" not in checked.stderr and len(lines) == 3, lines
+    assert "Traceback" not in checked.stderr and len(lines) == 4, lines
     assert "'Alpha Signing': its private key does not belong to its certificate" in lines[0]
     assert "'Beta Signing': its private key does not belong to its certificate" in lines[1]
     assert "'Gamma Signing'" in lines[2] and "does not belong to its request" in lines[2]
+    assert "restore the latest backup" in lines[3]
     _assert_refused_as_damage(cli, tmp_path, usage_before=1)
 
 
