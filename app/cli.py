@@ -10,6 +10,8 @@ import json
 import os
 import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from app import __version__, remember
 from app.crypto.csr import EXTENDED_KEY_USAGES, RequestSpec
 from app.crypto.keygen import DEFAULT_KEY_SPEC, KeySpec, all_key_specs
 from app.errors import AuthenticationError, CertdeskError, ValidationError
+from app.files import FileRefusedError, check_new_file, new_file, write_new_file
 from app.services import (
     audit,
     backup,
@@ -533,7 +536,8 @@ def cmd_export(args, folder: Path) -> int:
     fmt = args.format or ("pem" if Path(args.out).suffix.lower() == ".pem" else "der")
     session = _sign_in(folder)
     try:
-        out = certificates.export_certificate(session, args.alias, Path(args.out), fmt)
+        with _out_option():
+            out = certificates.export_certificate(session, args.alias, Path(args.out), fmt)
     finally:
         session.close()
     print(f"Wrote {args.alias!r} to {out} ({fmt.upper()}).")
@@ -752,7 +756,7 @@ def cmd_sign(args, folder: Path) -> int:
     except OSError as exc:
         raise CertdeskError(f"{args.file}: cannot read ({exc.strerror or exc})") from None
     # Claimed before signing: a signature counted in the store is one that gets delivered.
-    with os.fdopen(_claim_out(Path(args.out)), "wb") as out:
+    with _out_option(), new_file(args.out) as out:
         try:
             session = _sign_in(folder)
             try:
@@ -772,14 +776,13 @@ def cmd_sign(args, folder: Path) -> int:
     return 0
 
 
-def _claim_out(path: Path) -> int:
-    """A new file, opened now: never an existing one, never through a symbolic link."""
+@contextmanager
+def _out_option() -> Iterator[None]:
+    """The file named by --out is always new (app.files); a refusal of it names the option."""
     try:
-        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    except FileExistsError:
-        raise CertdeskError(f"--out: {path} exists; choose a new file name") from None
-    except OSError as exc:
-        raise CertdeskError(f"--out: {path}: cannot create ({exc.strerror or exc})") from None
+        yield
+    except FileRefusedError as exc:
+        raise CertdeskError(f"--out: {exc}") from None
 
 
 def cmd_backup(args, folder: Path) -> int:
@@ -851,22 +854,17 @@ def _sans(values: list[str]) -> dict[str, tuple[str, ...]]:
 
 def _check_out(out: str) -> Path:
     """Refuse an unusable --out before a key is generated for nothing."""
-    path = Path(out)
-    if path.is_dir():
-        raise CertdeskError(f"--out: {out} is a folder")
-    if path.exists():  # it could be the certificate the CA sent: never overwrite
-        raise CertdeskError(f"--out: {out} exists; choose a new file name")
-    if not path.resolve().parent.is_dir():
-        raise CertdeskError(f"--out: no folder {path.resolve().parent}")
-    return path
+    with _out_option():
+        return check_new_file(out)
 
 
 def _write_csr(info: RequestInfo, out: Path) -> None:
+    """As a new file: the one named may be the certificate the CA sent meanwhile."""
     try:
-        out.write_text(info.csr_pem, encoding="ascii")
-    except OSError as exc:
+        write_new_file(out, info.csr_pem.encode("ascii"))
+    except FileRefusedError as exc:
         raise CertdeskError(
-            f"{out}: cannot write ({exc.strerror or exc}); the request {info.id} is kept: "
+            f"--out: {exc}; the request {info.id} is kept: "
             f"`certdesk request csr {info.id} --out FILE` writes its CSR"
         ) from None
 

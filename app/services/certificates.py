@@ -28,6 +28,7 @@ from app.errors import (
     OrphanKeyError,
     PasswordRequiredError,
 )
+from app.files import display_path, write_new_file
 from app.services import audit
 from app.services.session import Session, write_transaction
 from app.services.targets import chunks
@@ -609,16 +610,16 @@ def _associates(cert_id: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def export_certificate(session: Session, ref: int | str, out: Path, fmt: str = "der") -> Path:
-    """Write the certificate to `out` as DER (the usual .cer) or PEM."""
+    """Write the certificate to `out`, a new file, as DER (the usual .cer) or PEM;
+    FileRefusedError when `out` exists or cannot be written (then nothing is left)."""
     session.require(CERTIFICATES_DOWNLOAD)
     if fmt not in encodings.FORMATS:
         raise CertdeskError(f"format: {fmt!r} is not one of {', '.join(encodings.FORMATS)}")
     cert = find(ref)
     data = encodings.certificate_bytes(CertificateDer.get_by_id(cert.id).der, fmt)
-    try:
-        Path(out).write_bytes(data)
-    except OSError as exc:
-        raise CertdeskError(f"{out}: cannot write ({exc.strerror or exc})") from None
+    written = write_new_file(out, data)  # never over a file, never through a link
     with write_transaction(session):
-        audit.record(session.user_name, "certificate.export", cert.alias, format=fmt, file=str(out))
-    return Path(out)
+        audit.record(
+            session.user_name, "certificate.export", cert.alias, format=fmt, file=display_path(out)
+        )
+    return written
