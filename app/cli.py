@@ -33,6 +33,7 @@ from app.services import (
     signing,
     users,
 )
+from app.services.aliases import validate_alias
 from app.services.certificate_edits import GeneralChanges
 from app.services.certificates import CertificateRow
 from app.services.permissions import BUILTIN_ROLES, SIGNER
@@ -297,7 +298,7 @@ def main(argv: list[str]) -> int:
 
 
 def _problem(message: str) -> None:
-    print(f"certdesk: {message}", file=sys.stderr)
+    print(f"certdesk: {_printable(message)}", file=sys.stderr)
 
 
 def _interactive() -> bool:
@@ -370,6 +371,8 @@ def cmd_import(args, folder: Path) -> int:
         if args.password_env not in os.environ:
             raise CertdeskError(f"--password-env: the variable {args.password_env} is not set")
         password = os.environ[args.password_env]
+    if args.alias is not None:
+        validate_alias(args.alias)  # before any file: it is refused whatever the files hold
     session = _sign_in(folder)
     try:
         report = certificates.import_files(session, args.files, alias=args.alias, password=password)

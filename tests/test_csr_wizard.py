@@ -122,6 +122,27 @@ def test_save_csr_refuses_an_existing_file_and_asks_again(
     assert fresh.read_text() == info.csr_pem
 
 
+def test_alias_with_a_control_character_is_refused_beside_the_field(qtbot, window):
+    wizard = window.requests.new_request()
+    qtbot.addWidget(wizard)
+    click(qtbot, wizard, QWizard.WizardButton.NextButton)
+    qtbot.keyClicks(wizard.subject_page.fields["common_name"], "Wizard Signing")
+    click(qtbot, wizard, QWizard.WizardButton.NextButton)
+    click(qtbot, wizard, QWizard.WizardButton.NextButton)
+    config = wizard.config_page
+    assert wizard.currentPage() is config
+    config.alias.setText("Release\u202egnp.exe")
+    click(qtbot, wizard, QWizard.WizardButton.NextButton)
+    assert wizard.currentPage() is config
+    assert config.alias_error.text() == "Must not contain control characters (U+202E)."
+    config.alias.setText("x" * 201)
+    click(qtbot, wizard, QWizard.WizardButton.NextButton)
+    assert config.alias_error.text() == "At most 200 characters (not 201)."
+    config.alias.setText("Release Signing")
+    click(qtbot, wizard, QWizard.WizardButton.NextButton)
+    assert wizard.currentPage() is wizard.summary_page
+
+
 def test_empty_subject_without_names_is_refused(qtbot, window):
     wizard = window.requests.new_request()
     qtbot.addWidget(wizard)

@@ -36,6 +36,7 @@ from app.crypto.keygen import KeySpec
 from app.errors import CertdeskError, ValidationError
 from app.files import write_new_file
 from app.services import certificates, groups, requests, users
+from app.services.aliases import validate_alias
 from app.services.session import Session
 from ui.feedback import error_label, show_error
 from ui.fonts import monospace
@@ -353,8 +354,12 @@ class ConfigurationPage(QWizardPage):
 
     def validatePage(self) -> bool:
         self.alias_error.hide()
-        if not self.alias.text().strip():
-            show_error(self.alias_error, ValidationError("alias", "must not be empty"))
+        if self.alias.isReadOnly():  # a renewal keeps the alias it renews
+            return True
+        try:
+            validate_alias(self.alias.text())
+        except ValidationError as exc:
+            show_error(self.alias_error, exc)
             return False
         return True
 

@@ -30,6 +30,7 @@ from app.errors import (
 )
 from app.files import display_path, write_new_file
 from app.services import audit
+from app.services.aliases import available_alias, unique_alias
 from app.services.session import Session, write_transaction
 from app.services.targets import chunks
 from models import (
@@ -51,7 +52,6 @@ from models import (
 from models.base import from_micros
 from models.permissions import CERTIFICATES_DOWNLOAD, CERTIFICATES_IMPORT, CERTIFICATES_VIEW
 
-MAX_ALIAS_LENGTH = 200
 EXPIRING_DAYS = 30  # the console and `list` mark certificates expiring this soon
 FILES_PER_TRANSACTION = 500
 MAX_IMPORT_FILE_SIZE = 20 * 1024 * 1024
@@ -272,7 +272,7 @@ def _store_parsed(
             if completion.superseded:
                 result.superseded.append(completion.superseded)
             continue
-        chosen = _explicit_alias(alias) if alias and not result.imported else None
+        chosen = available_alias(alias) if alias and not result.imported else None
         chosen = chosen or unique_alias(alias or facts.common_name or facts.sha256[:16])
         create_certificate(session, facts, chosen, seal_key(session, key) if key else None)
         result.imported.append(chosen)
@@ -300,13 +300,6 @@ def _by_sha256(sha256: str) -> Certificate | None:
         "SELECT id FROM certificate WHERE sha256 = ?", (sha256,)
     ).fetchone()
     return Certificate.get_by_id(found[0]) if found else None
-
-
-def alias_taken(alias: str) -> bool:
-    return (
-        database.execute_sql("SELECT 1 FROM certificate WHERE alias = ?", (alias,)).fetchone()
-        is not None
-    )
 
 
 def _certificate_without_key(spki_sha256: str) -> Certificate | None:
@@ -346,37 +339,6 @@ def seal_key(session: Session, key) -> PrivateKey:
         spki_sha256=spki_sha256_of_public_key(public_key),
         sealed=sealed,
     )
-
-
-def _clean_alias(text: str) -> str:
-    text = " ".join(text.split())
-    return text[:MAX_ALIAS_LENGTH]
-
-
-def _explicit_alias(alias: str) -> str:
-    chosen = _clean_alias(alias)
-    if not chosen:
-        raise CertdeskError("alias: must not be empty")
-    if alias_taken(chosen):
-        raise CertdeskError(f"alias {chosen!r} is already in use")
-    return chosen
-
-
-def unique_alias(base: str) -> str:
-    base = _clean_alias(base) or "certificate"
-    if not alias_taken(base):
-        return base
-    # A range on the alias index finds "base (N)" without scanning the table.
-    taken = {
-        a
-        for (a,) in Certificate.select(Certificate.alias)
-        .where((Certificate.alias >= f"{base} (") & (Certificate.alias < f"{base} )"))
-        .tuples()
-    }
-    number = 2
-    while f"{base} ({number})" in taken:
-        number += 1
-    return f"{base} ({number})"
 
 
 def list_certificates(session: Session) -> list[CertificateRow]:
