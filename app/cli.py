@@ -462,15 +462,16 @@ def cmd_list(args, folder: Path) -> int:
     if not rows:
         print("No certificates yet: add some with `certdesk import FILE...`.")
         return 0
-    width = min(max(len(r.alias) for r in rows), 48)
+    shown = [_printable(r.alias) for r in rows]
+    width = min(max(map(len, shown)), 48)
     now = datetime.now(UTC)
     print(f"{'ALIAS':<{width}}  {'STATUS':<8}  {'VALID TO':<10}  {'EXPIRY':<14}  KEY  GROUPS")
-    for r in rows:
+    for r, alias in zip(rows, shown, strict=True):
         status = "enabled" if r.enabled else "disabled"
         key = "yes" if r.has_private_key else "no"
         print(
-            f"{r.alias[:width]:<{width}}  {status:<8}  {r.valid_to:%Y-%m-%d}  "
-            f"{_expiry(r.valid_to, now):<14}  {key:<3}  {', '.join(r.groups)}"
+            f"{alias[:width]:<{width}}  {status:<8}  {r.valid_to:%Y-%m-%d}  "
+            f"{_expiry(r.valid_to, now):<14}  {key:<3}  {_printable(', '.join(r.groups))}"
         )
     return 0
 
@@ -523,14 +524,14 @@ def cmd_show(args, folder: Path) -> int:
         ("Description", detail.description or "—"),
     ]
     for label, value in fields:
-        print(f"{label + ':':<13} {value}")
+        print(f"{label + ':':<13} {_printable(value)}")
     if detail.extensions:
         print("Extensions:")
         for ext in detail.extensions:
             critical = " (critical)" if ext.critical else ""
-            print(f"  {ext.name}{critical}:")
+            print(f"  {_printable(ext.name)}{critical}:")
             for line in ext.value.splitlines():
-                print(f"      {line}")
+                print(f"      {_printable(line)}")
     return 0
 
 
@@ -634,7 +635,7 @@ def _list_users(args, folder: Path) -> int:
     for r in rows:
         groups_text = f"  [{', '.join(r.user_groups)}]" if r.user_groups else ""
         state = "" if r.enabled else "  (disabled)"
-        print(f"{r.name}  {r.role}{state}{groups_text}")
+        print(_printable(f"{r.name}  {r.role}{state}{groups_text}"))
     return 0
 
 
@@ -672,7 +673,11 @@ def cmd_audit(args, folder: Path) -> int:
 
 
 def _printable(text: str) -> str:
-    """Control characters shown escaped: one event is one line, whatever its text."""
+    """Text from the store or a certificate as the terminal may show it: control, format
+    (bidi) and separator characters escaped (\\x1b, \\u202e), so that nothing a certificate
+    holds moves the cursor, recolours or reorders the output, or adds a line."""
+    if text.isprintable():
+        return text
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
@@ -749,7 +754,7 @@ def cmd_policy(args, folder: Path) -> int:
         what = ", ".join([*r.certificates, *(f"group {g}" for g in r.certificate_groups)])
         who = ", ".join([*r.users, *(f"user group {g}" for g in r.user_groups)])
         when = " ".join(filter(None, (r.weekdays, r.hours))) or "always"
-        print(f"{r.priority:>4}  {r.effect:<5}  {r.name}: {who} → {what} ({when})")
+        print(_printable(f"{r.priority:>4}  {r.effect:<5}  {r.name}: {who} → {what} ({when})"))
     return 0
 
 
@@ -935,13 +940,14 @@ def cmd_request_list(args, folder: Path) -> int:
     if not infos:
         print("No requests: create one with `certdesk request new` or `certdesk renew`.")
         return 0
-    width = min(max(len(i.alias) for i in infos), 40)
+    shown = [_printable(i.alias) for i in infos]
+    width = min(max(map(len, shown)), 40)
     print(f"{'ID':>4}  {'ALIAS':<{width}}  {'STATUS':<9}  {'KEY':<11}  CREATED     SUBJECT")
-    for i in infos:
+    for i, alias in zip(infos, shown, strict=True):
         note = f" (renews {i.renews!r})" if i.renews else ""
         print(
-            f"{i.id:>4}  {i.alias[:width]:<{width}}  {i.status:<9}  {i.key_algorithm:<11}  "
-            f"{i.created_at:%Y-%m-%d}  {i.subject}{note}"
+            f"{i.id:>4}  {alias[:width]:<{width}}  {i.status:<9}  {i.key_algorithm:<11}  "
+            f"{i.created_at:%Y-%m-%d}  {_printable(i.subject)}{note}"
         )
     return 0
 

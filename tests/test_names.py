@@ -109,6 +109,24 @@ def test_an_alias_derived_from_a_cn_has_its_controls_replaced(cli, tmp_path, cer
     assert "Evil [2J Name" in {e["target"] for e in events if e["action"] == "certificate.import"}
 
 
+def test_list_show_audit_and_request_list_print_certificate_text_escaped(cli, tmp_path, certs):
+    imported = import_control_laden(cli, tmp_path, certs)
+    listed = cli("list")
+    assert "Evil [2J Name" in listed.stdout
+    shown = cli("show", "Evil [2J Name")
+    assert "Org\\x1b[31m" in shown.stdout and "evil\\x1b]0;owned\\x07.example" in shown.stdout
+    request = cli(
+        "request", "new", "--alias", "Evil Request", "--subject", "CN=Evil\x1b[2J\u202eRequest",
+        "--key", "ec-p256", "--out", str(tmp_path / "r.csr"),
+    )  # fmt: skip
+    assert request.returncode == 0, request.stderr
+    requests = cli("request", "list")
+    assert "CN=Evil\\x1b[2J\\u202eRequest" in requests.stdout
+    for output in (imported, listed, shown, requests, cli("audit")):
+        assert output.returncode == 0, output.stderr
+        assert_no_raw_controls(output.stdout)
+
+
 def test_a_long_alias_is_refused_alike_by_import_and_rename(cli, tmp_path, certs):
     store_with(cli, tmp_path, certs)
     other = certs.write(tmp_path, "other.pem", certs.pem(certs.make_cert("Other")[0]))
