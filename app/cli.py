@@ -10,6 +10,8 @@ import json
 import os
 import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +19,14 @@ from app import __version__, remember
 from app.crypto.csr import EXTENDED_KEY_USAGES, RequestSpec
 from app.crypto.keygen import DEFAULT_KEY_SPEC, KeySpec, all_key_specs
 from app.errors import AuthenticationError, CertdeskError, ValidationError
-from app.files import display_path, new_file, open_regular
+from app.files import (
+    FileRefusedError,
+    check_new_file,
+    display_path,
+    new_file,
+    open_regular,
+    write_new_file,
+)
 from app.services import (
     audit,
     backup,
@@ -31,6 +40,7 @@ from app.services import (
     signing,
     users,
 )
+from app.services.aliases import validate_alias
 from app.services.certificate_edits import GeneralChanges
 from app.services.certificates import CertificateRow
 from app.services.permissions import BUILTIN_ROLES, SIGNER
@@ -304,7 +314,7 @@ def main(argv: list[str]) -> int:
 
 
 def _problem(message: str) -> None:
-    print(f"certdesk: {message}", file=sys.stderr)
+    print(f"certdesk: {_printable(message)}", file=sys.stderr)
 
 
 def _interactive() -> bool:
@@ -377,6 +387,8 @@ def cmd_import(args, folder: Path) -> int:
         if args.password_env not in os.environ:
             raise CertdeskError(f"--password-env: the variable {args.password_env} is not set")
         password = os.environ[args.password_env]
+    if args.alias is not None:
+        validate_alias(args.alias)  # before any file: it is refused whatever the files hold
     session = _sign_in(folder)
     try:
         report = certificates.import_files(session, args.files, alias=args.alias, password=password)
@@ -471,15 +483,16 @@ def cmd_list(args, folder: Path) -> int:
     if not rows:
         print("No certificates yet: add some with `certdesk import FILE...`.")
         return 0
-    width = min(max(len(r.alias) for r in rows), 48)
+    shown = [_printable(r.alias) for r in rows]
+    width = min(max(map(len, shown)), 48)
     now = datetime.now(UTC)
     print(f"{'ALIAS':<{width}}  {'STATUS':<8}  {'VALID TO':<10}  {'EXPIRY':<14}  KEY  GROUPS")
-    for r in rows:
+    for r, alias in zip(rows, shown, strict=True):
         status = "enabled" if r.enabled else "disabled"
         key = "yes" if r.has_private_key else "no"
         print(
-            f"{r.alias[:width]:<{width}}  {status:<8}  {r.valid_to:%Y-%m-%d}  "
-            f"{_expiry(r.valid_to, now):<14}  {key:<3}  {', '.join(r.groups)}"
+            f"{alias[:width]:<{width}}  {status:<8}  {r.valid_to:%Y-%m-%d}  "
+            f"{_expiry(r.valid_to, now):<14}  {key:<3}  {_printable(', '.join(r.groups))}"
         )
     return 0
 
@@ -535,14 +548,14 @@ def cmd_show(args, folder: Path) -> int:
         ("Description", detail.description or "—"),
     ]
     for label, value in fields:
-        print(f"{label + ':':<13} {value}")
+        print(f"{label + ':':<13} {_printable(value)}")
     if detail.extensions:
         print("Extensions:")
         for ext in detail.extensions:
             critical = " (critical)" if ext.critical else ""
-            print(f"  {ext.name}{critical}:")
+            print(f"  {_printable(ext.name)}{critical}:")
             for line in ext.value.splitlines():
-                print(f"      {line}")
+                print(f"      {_printable(line)}")
     return 0
 
 
@@ -551,7 +564,8 @@ def cmd_export(args, folder: Path) -> int:
     fmt = args.format or ("pem" if Path(args.out).suffix.lower() == ".pem" else "der")
     session = _sign_in(folder)
     try:
-        out = certificates.export_certificate(session, args.alias, Path(args.out), fmt)
+        with _out_option():
+            out = certificates.export_certificate(session, args.alias, Path(args.out), fmt)
     finally:
         session.close()
     print(f"Wrote {args.alias!r} to {out} ({fmt.upper()}).")
@@ -645,7 +659,7 @@ def _list_users(args, folder: Path) -> int:
     for r in rows:
         groups_text = f"  [{', '.join(r.user_groups)}]" if r.user_groups else ""
         state = "" if r.enabled else "  (disabled)"
-        print(f"{r.name}  {r.role}{state}{groups_text}")
+        print(_printable(f"{r.name}  {r.role}{state}{groups_text}"))
     return 0
 
 
@@ -683,7 +697,11 @@ def cmd_audit(args, folder: Path) -> int:
 
 
 def _printable(text: str) -> str:
-    """Control characters shown escaped: one event is one line, whatever its text."""
+    """Text from the store or a certificate as the terminal may show it: control, format
+    (bidi) and separator characters escaped (\\x1b, \\u202e), so that nothing a certificate
+    holds moves the cursor, recolours or reorders the output, or adds a line."""
+    if text.isprintable():
+        return text
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
@@ -764,7 +782,7 @@ def cmd_policy(args, folder: Path) -> int:
         what = ", ".join([*r.certificates, *(f"group {g}" for g in r.certificate_groups)])
         who = ", ".join([*r.users, *(f"user group {g}" for g in r.user_groups)])
         when = " ".join(filter(None, (r.weekdays, r.hours))) or "always"
-        print(f"{r.priority:>4}  {r.effect:<5}  {r.name}: {who} → {what} ({when})")
+        print(_printable(f"{r.priority:>4}  {r.effect:<5}  {r.name}: {who} → {what} ({when})"))
     return 0
 
 
@@ -772,7 +790,7 @@ def cmd_sign(args, folder: Path) -> int:
     # The content is opened first, so a FIFO or a device is refused before anyone signs
     # in; the output is claimed before signing: a signature counted in the store is one
     # that gets delivered.
-    with open_regular(args.file) as content, new_file(args.out) as out:
+    with open_regular(args.file) as content, _out_option(), new_file(args.out) as out:
         session = _sign_in(folder)
         try:
             pin = os.environ.get("CERTDESK_PIN")
@@ -789,6 +807,15 @@ def cmd_sign(args, folder: Path) -> int:
         f"the signature (CMS, DER) is in {display_path(args.out)}."
     )
     return 0
+
+
+@contextmanager
+def _out_option() -> Iterator[None]:
+    """The file named by --out is always new (app.files); a refusal of it names the option."""
+    try:
+        yield
+    except FileRefusedError as exc:
+        raise CertdeskError(f"--out: {exc}") from None
 
 
 def cmd_backup(args, folder: Path) -> int:
@@ -860,22 +887,17 @@ def _sans(values: list[str]) -> dict[str, tuple[str, ...]]:
 
 def _check_out(out: str) -> Path:
     """Refuse an unusable --out before a key is generated for nothing."""
-    path = Path(out)
-    if path.is_dir():
-        raise CertdeskError(f"--out: {out} is a folder")
-    if path.exists():  # it could be the certificate the CA sent: never overwrite
-        raise CertdeskError(f"--out: {out} exists; choose a new file name")
-    if not path.resolve().parent.is_dir():
-        raise CertdeskError(f"--out: no folder {path.resolve().parent}")
-    return path
+    with _out_option():
+        return check_new_file(out)
 
 
 def _write_csr(info: RequestInfo, out: Path) -> None:
+    """As a new file: the one named may be the certificate the CA sent meanwhile."""
     try:
-        out.write_text(info.csr_pem, encoding="ascii")
-    except OSError as exc:
+        write_new_file(out, info.csr_pem.encode("ascii"))
+    except FileRefusedError as exc:
         raise CertdeskError(
-            f"{out}: cannot write ({exc.strerror or exc}); the request {info.id} is kept: "
+            f"--out: {exc}; the request {info.id} is kept: "
             f"`certdesk request csr {info.id} --out FILE` writes its CSR"
         ) from None
 
@@ -943,13 +965,14 @@ def cmd_request_list(args, folder: Path) -> int:
     if not infos:
         print("No requests: create one with `certdesk request new` or `certdesk renew`.")
         return 0
-    width = min(max(len(i.alias) for i in infos), 40)
+    shown = [_printable(i.alias) for i in infos]
+    width = min(max(map(len, shown)), 40)
     print(f"{'ID':>4}  {'ALIAS':<{width}}  {'STATUS':<9}  {'KEY':<11}  CREATED     SUBJECT")
-    for i in infos:
+    for i, alias in zip(infos, shown, strict=True):
         note = f" (renews {i.renews!r})" if i.renews else ""
         print(
-            f"{i.id:>4}  {i.alias[:width]:<{width}}  {i.status:<9}  {i.key_algorithm:<11}  "
-            f"{i.created_at:%Y-%m-%d}  {i.subject}{note}"
+            f"{i.id:>4}  {alias[:width]:<{width}}  {i.status:<9}  {i.key_algorithm:<11}  "
+            f"{i.created_at:%Y-%m-%d}  {_printable(i.subject)}{note}"
         )
     return 0
 

@@ -98,7 +98,7 @@ def new_file(path: str | os.PathLike, mode: int = 0o644) -> Iterator[BinaryIO]:
     try:
         fd = os.open(path, _CREATE_FLAGS, mode)
     except FileExistsError:
-        raise FileRefusedError(path, "exists; choose a new file name") from None
+        raise FileRefusedError(path, _taken(path)) from None
     except IsADirectoryError:
         raise FileRefusedError(path, "is a folder") from None
     except OSError as exc:
@@ -126,13 +126,15 @@ def check_new_file(path: str | os.PathLike) -> Path:
     """Refuse an output path that `new_file` would refuse, before slow work is done for
     nothing (a key generated, a store copied)."""
     target = Path(path)
-    if target.is_dir():
-        raise FileRefusedError(path, "is a folder")
     if target.exists() or target.is_symlink():
-        raise FileRefusedError(path, "exists; choose a new file name")
+        raise FileRefusedError(path, _taken(path))
     if not target.absolute().parent.is_dir():
         raise FileRefusedError(path, f"no folder {display_path(target.absolute().parent)}")
     return target
+
+
+def _taken(path: str | os.PathLike) -> str:
+    return "is a folder" if os.path.isdir(path) else "exists; choose a new file name"
 
 
 def _refused(path, exc: OSError, doing: str) -> FileRefusedError:

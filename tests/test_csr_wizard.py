@@ -5,6 +5,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWizard
 
+from app.crypto.csr import RequestSpec
+from app.crypto.keygen import KeySpec
 from app.services import certificates, groups, requests
 from models import Certificate, PrivateKey, Request
 from tests.test_gui import wait_rows
@@ -82,7 +84,7 @@ def test_wizard_walks_every_page_and_makes_a_csr(
     out = tmp_path / "saved.csr"
     proposed = []
 
-    def save_dialog(parent, title, name, filters):
+    def save_dialog(parent, title, name, filters, **_options):
         proposed.append(name)
         return str(out), filters
 
@@ -95,6 +97,50 @@ def test_wizard_walks_every_page_and_makes_a_csr(
     assert pending.status == "pending" and pending.private_key is not None
     assert [r.alias for r in requests.list_requests(session)] == ["Wizard Signing 2026"]
     qtbot.waitUntil(lambda: window.requests.tree.topLevelItemCount() == 1)
+
+
+def test_save_csr_refuses_an_existing_file_and_asks_again(
+    qtbot, window, session, tmp_path, monkeypatch
+):
+    info = requests.create_request(
+        session, "Saved Twice", KeySpec("ECDSA", curve="P-256"), RequestSpec(common_name="S")
+    )
+    taken = tmp_path / "Saved Twice.csr"
+    taken.write_bytes(b"the certificate the CA sent")
+    fresh = tmp_path / "fresh.csr"
+    answers = iter([taken, fresh])
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(next(answers)), ""))
+    said = []
+    on_modal(
+        lambda box: (said.append(box.text()), box.button(QMessageBox.StandardButton.Ok).click())
+    )
+    window.requests.reload()
+    window.requests.tree.topLevelItem(0).setSelected(True)
+    assert window.requests.save_selected() == fresh
+    assert said == [f"{taken}: exists; choose a new file name"]
+    assert taken.read_bytes() == b"the certificate the CA sent"
+    assert fresh.read_text() == info.csr_pem
+
+
+def test_alias_with_a_control_character_is_refused_beside_the_field(qtbot, window):
+    wizard = window.requests.new_request()
+    qtbot.addWidget(wizard)
+    click(qtbot, wizard, QWizard.WizardButton.NextButton)
+    qtbot.keyClicks(wizard.subject_page.fields["common_name"], "Wizard Signing")
+    click(qtbot, wizard, QWizard.WizardButton.NextButton)
+    click(qtbot, wizard, QWizard.WizardButton.NextButton)
+    config = wizard.config_page
+    assert wizard.currentPage() is config
+    config.alias.setText("Release\u202egnp.exe")
+    click(qtbot, wizard, QWizard.WizardButton.NextButton)
+    assert wizard.currentPage() is config
+    assert config.alias_error.text() == "Must not contain control characters (U+202E)."
+    config.alias.setText("x" * 201)
+    click(qtbot, wizard, QWizard.WizardButton.NextButton)
+    assert config.alias_error.text() == "At most 200 characters (not 201)."
+    config.alias.setText("Release Signing")
+    click(qtbot, wizard, QWizard.WizardButton.NextButton)
+    assert wizard.currentPage() is wizard.summary_page
 
 
 def test_empty_subject_without_names_is_refused(qtbot, window):

@@ -10,7 +10,13 @@ from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox
 
 from app.services import certificates, groups, users
-from models import Certificate, CertificateGroup, CertificateGroupMember, PrivateKey
+from models import (
+    Certificate,
+    CertificateDer,
+    CertificateGroup,
+    CertificateGroupMember,
+    PrivateKey,
+)
 from models.permissions import AUDITOR
 from tests.test_gui import cert_files, wait_rows
 from ui.certificates_model import CertificatesModel as M
@@ -117,7 +123,7 @@ def test_download_writes_der_or_pem_that_openssl_reads(qtbot, window, tmp_path, 
     ):
         out = tmp_path / f"out-{fmt}.cer"
 
-        def save_dialog(parent, title, name, filters, out=out, chosen=chosen):
+        def save_dialog(parent, title, name, filters, out=out, chosen=chosen, **_options):
             proposed.append(name)
             return str(out), chosen
 
@@ -131,6 +137,33 @@ def test_download_writes_der_or_pem_that_openssl_reads(qtbot, window, tmp_path, 
         ).stdout
         assert "CN=Charlie" in text.replace(" = ", "=")
     assert proposed == ["Charlie.cer", "Charlie.cer"]
+
+
+def test_download_refuses_an_existing_file_and_asks_again(qtbot, window, tmp_path, monkeypatch):
+    taken = tmp_path / "Charlie.cer"
+    taken.write_bytes(b"the certificate the CA sent")
+    fresh = tmp_path / "fresh.cer"
+    answers = iter([taken, fresh])
+    asked = []
+
+    def save_dialog(parent, title, name, filters, selectedFilter="", options=None):
+        asked.append((name, options))
+        return str(next(answers)), "DER certificate (*.cer)"
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_dialog)
+    said = []
+    on_modal(
+        lambda box: (said.append(box.text()), box.button(QMessageBox.StandardButton.Ok).click())
+    )
+    menu_action(open_menu(qtbot, window, 2, "actions-button"), "Download (.cer)…").trigger()
+    assert said == [f"{taken}: exists; choose a new file name"]
+    assert taken.read_bytes() == b"the certificate the CA sent"
+    # Asked again, on the refused name; never asked whether to replace a file.
+    assert asked == [
+        ("Charlie.cer", QFileDialog.Option.DontConfirmOverwrite),
+        (str(taken), QFileDialog.Option.DontConfirmOverwrite),
+    ]
+    assert fresh.read_bytes() == CertificateDer.get_by_id(stored("Charlie").id).der
 
 
 def test_delete_from_menu_asks_then_destroys(qtbot, window, tmp_path, certs, session):

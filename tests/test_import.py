@@ -138,7 +138,7 @@ def test_explicit_alias_and_its_conflict(session, tmp_path, certs):
     two = certs.write(tmp_path, "2.pem", certs.pem(certs.make_cert("CN Two")[0]))
     assert certificates.import_files(session, [one], alias="release-2026").files[0].ok
     clash = certificates.import_files(session, [two], alias="release-2026").files[0]
-    assert clash.error == "alias 'release-2026' is already in use"
+    assert clash.error == "alias: 'release-2026' is already in use"
     assert aliases(session) == ["release-2026"]
 
 

@@ -383,7 +383,7 @@ def test_cli_renew_and_refusals(cli, closed_store, ca, tmp_path, certs):
     refused = cli("request", "import", str(other))
     assert refused.returncode == 1 and "matches no pending request" in one_line_error(refused)
     for args, expected in (
-        (["--alias", "Signer"], "certdesk: --alias: 'Signer' is already the alias"),
+        (["--alias", "Signer"], "certdesk: --alias: 'Signer' is already in use"),
         (["--alias", "X", "--san", "ftp:x"], "certdesk: --san: 'ftp:x' is not TYPE:VALUE"),
         (["--alias", "X", "--key", "rsa-1024"], "certdesk: --key: unknown key type"),
         (["--alias", "X", "--subject", "CN=A,XX=1"], "certdesk: --subject: not an RFC 4514"),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
 from app.errors import CertdeskError
 from app.services import certificates, groups, lifecycle
@@ -27,6 +27,7 @@ from app.services.targets import BulkResult
 from ui.certificates_model import CertificatesModel
 from ui.group_dialog import GroupDialog
 from ui.icons import icon
+from ui.save_dialog import save_new_file
 from ui.tasks import run_task
 
 SAVE_FILTERS = {
@@ -150,21 +151,24 @@ class CertificateActions(QObject):
             self._run(lifecycle.set_enabled, list(ids), enabled, done=verb + " {n}")
 
     def download(self, row: CertificateRow) -> None:
-        path, chosen = QFileDialog.getSaveFileName(
-            self._owner,
-            f"Download {row.alias}",
-            file_name_for(row.alias),
-            ";;".join(SAVE_FILTERS),
-        )
-        if not path:
-            return
-        fmt = SAVE_FILTERS.get(chosen, "der")
+        def export(path: Path, chosen: str) -> tuple[Path, str]:
+            fmt = SAVE_FILTERS.get(chosen, "der")
+            return certificates.export_certificate(self._session, row.id, path, fmt), fmt
+
         try:
-            out = certificates.export_certificate(self._session, row.id, Path(path), fmt)
+            saved = save_new_file(
+                self._owner,
+                f"Download {row.alias}",
+                file_name_for(row.alias),
+                ";;".join(SAVE_FILTERS),
+                export,
+            )
         except CertdeskError as exc:
             self._warn(str(exc))
             return
-        self.message.emit(f"Saved {row.alias} to {out} ({fmt.upper()}).")
+        if saved is not None:
+            out, fmt = saved
+            self.message.emit(f"Saved {row.alias} to {out} ({fmt.upper()}).")
 
     def delete(self, ids: Sequence[int]) -> None:
         rows = [r for r in (self._model.row_by_id(i) for i in ids) if r is not None]

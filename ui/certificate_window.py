@@ -112,8 +112,8 @@ class CertificateWindow(QDialog):
         page = QWidget(self)
         form = QFormLayout(page)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        # No max length: it would cut a pasted alias silently; the rule refuses it instead.
         self.alias = QLineEdit(page)
-        self.alias.setMaxLength(certificates.MAX_ALIAS_LENGTH)
         self.alias_error = error_label(page)
         self.owner = QComboBox(page)
         self.owner.addItem(NO_OWNER)

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -22,7 +21,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -36,10 +34,13 @@ from app.crypto import csr, keygen
 from app.crypto.csr import RequestSpec
 from app.crypto.keygen import KeySpec
 from app.errors import CertdeskError, ValidationError
+from app.files import write_new_file
 from app.services import certificates, groups, requests, users
+from app.services.aliases import validate_alias
 from app.services.session import Session
 from ui.feedback import error_label, show_error
 from ui.fonts import monospace
+from ui.save_dialog import save_new_file
 from ui.tasks import run_task
 
 NO_OWNER = "(no owner)"
@@ -62,18 +63,14 @@ def _show_field_error(errors: dict[str, QLabel], error: ValidationError) -> bool
 
 
 def save_csr(parent, alias: str, pem: str) -> Path | None:
-    """Save As `<alias>.csr`; a write error is one line in a message box."""
-    path, _ = QFileDialog.getSaveFileName(
-        parent, "Save the CSR", f"{alias}.csr", "Certificate signing request (*.csr *.pem)"
+    """Save As `<alias>.csr`, a new file: never over one (it may be the issued certificate)."""
+    return save_new_file(
+        parent,
+        "Save the CSR",
+        f"{alias}.csr",
+        "Certificate signing request (*.csr *.pem)",
+        lambda path, _chosen: write_new_file(path, pem.encode("ascii")),
     )
-    if not path:
-        return None
-    try:
-        Path(path).write_text(pem, encoding="ascii")
-    except OSError as exc:
-        QMessageBox.warning(parent, "Certdesk", f"{path}: cannot write ({exc.strerror or exc})")
-        return None
-    return Path(path)
 
 
 def _split(text: str) -> tuple[str, ...]:
@@ -357,8 +354,12 @@ class ConfigurationPage(QWizardPage):
 
     def validatePage(self) -> bool:
         self.alias_error.hide()
-        if not self.alias.text().strip():
-            show_error(self.alias_error, ValidationError("alias", "must not be empty"))
+        if self.alias.isReadOnly():  # a renewal keeps the alias it renews
+            return True
+        try:
+            validate_alias(self.alias.text())
+        except ValidationError as exc:
+            show_error(self.alias_error, exc)
             return False
         return True
 

@@ -7,6 +7,9 @@ import base64
 import binascii
 import re
 import warnings
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from cryptography import utils as crypto_utils
@@ -17,7 +20,10 @@ from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
 from app.errors import ImportFormatError, PasswordRequiredError
 
-PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 #]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL)
+# A BEGIN line, and an END marker. The label class holds no "-", so only its longest run
+# can be followed by the dashes: a failed match costs the length of one label.
+BEGIN_LINE = re.compile(rb"-----BEGIN ([A-Z0-9 #]+)-----\r?\n")
+END_MARKER = re.compile(rb"-----END ([A-Z0-9 #]+)-----")
 CERTIFICATE_LABELS = {b"CERTIFICATE", b"X509 CERTIFICATE"}
 PKCS7_LABELS = {b"PKCS7", b"PKCS #7 SIGNED DATA", b"CMS"}
 KEY_LABELS = {b"PRIVATE KEY", b"RSA PRIVATE KEY", b"EC PRIVATE KEY", b"ENCRYPTED PRIVATE KEY"}
@@ -27,6 +33,13 @@ DESCRIBED = {
     b"PUBLIC KEY": "a public key",
     b"X509 CRL": "a certificate revocation list",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class PemBlock:
+    label: bytes
+    body: bytes  # between the BEGIN line and the END line
+    text: bytes  # from BEGIN to END, as a PEM reader takes it
 
 
 @dataclass
@@ -69,11 +82,44 @@ def _looks_like_text(data: bytes) -> bool:
     return all(b >= 0x20 or b in b"\t\r\n" for b in sample)
 
 
+def pem_blocks(data: bytes) -> Iterator[PemBlock]:
+    """Each `-----BEGIN L-----` line with the first `-----END L-----` after it, in order;
+    a BEGIN line without its END is skipped, and so are the lines inside a block.
+
+    One pass, whatever the shape: the END markers are indexed first, so a BEGIN line whose
+    END never comes costs a look-up instead of a scan to the end of the data (a regex with
+    a lazy body and a backreference made a file of BEGIN lines quadratic: minutes a MiB).
+    """
+    ends = _end_markers(data)
+    pos = 0
+    while (begin := BEGIN_LINE.search(data, pos)) is not None:
+        label = begin.group(1)
+        candidates = ends.get(label, ())
+        nearest = bisect_left(candidates, begin.end())
+        if nearest == len(candidates):
+            pos = begin.end()
+            continue
+        end = candidates[nearest]
+        pos = end + len(label) + len(b"-----END -----")
+        yield PemBlock(label, data[begin.end() : end], data[begin.start() : pos])
+
+
+def _end_markers(data: bytes) -> dict[bytes, list[int]]:
+    """The offsets of the END markers, by label, ascending. Searched one by one rather
+    than with finditer: in `-----END A-----END B-----` the second starts inside the first."""
+    ends: dict[bytes, list[int]] = defaultdict(list)
+    pos = 0
+    while (end := END_MARKER.search(data, pos)) is not None:
+        ends[end.group(1)].append(end.start())
+        pos = end.start() + len(b"-----END ")
+    return ends
+
+
 def _parse_pem(data: bytes, password: bytes | None) -> ParsedFile:
     parsed = ParsedFile(kind="PEM")
     labels: list[bytes] = []
-    for number, match in enumerate(PEM_BLOCK.finditer(data), start=1):
-        label, body = match.group(1), match.group(2)
+    for number, block in enumerate(pem_blocks(data), start=1):
+        label, body = block.label, block.body
         labels.append(label)
         where = f"PEM block {number} ({label.decode()})"
         if label in CERTIFICATE_LABELS:
@@ -83,7 +129,7 @@ def _parse_pem(data: bytes, password: bytes | None) -> ParsedFile:
             parsed.kind = "PKCS#7 (PEM)"
             parsed.certificates.extend(_load_pkcs7(_pem_body(body, where), where))
         elif label in KEY_LABELS:
-            parsed.keys.append(_load_pem_key(match.group(0), password, where))
+            parsed.keys.append(_load_pem_key(block.text, password, where))
     if not labels:
         raise ImportFormatError("damaged PEM: a BEGIN line without its matching END line")
     if not parsed.certificates:

@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from app.crypto.pins import hash_pin, validate_pin
 from app.errors import ValidationError
 from app.services import audit
-from app.services.certificates import MAX_ALIAS_LENGTH, CertificateRow, certificate_rows, find
+from app.services.aliases import available_alias, validate_alias
+from app.services.certificates import CertificateRow, certificate_rows, find
 from app.services.session import Session, write_transaction
-from models import Certificate, User
+from models import User
 from models.permissions import CERTIFICATES_EDIT
 
 MAX_DESCRIPTION_LENGTH = 4000
@@ -26,15 +27,6 @@ class GeneralChanges:
     clear_pin: bool = False
 
 
-def validate_alias(alias: str) -> str:
-    alias = " ".join(alias.split())
-    if not alias:
-        raise ValidationError("alias", "must not be empty")
-    if len(alias) > MAX_ALIAS_LENGTH:
-        raise ValidationError("alias", f"at most {MAX_ALIAS_LENGTH} characters")
-    return alias
-
-
 def edit_certificate(session: Session, ref: int | str, changes: GeneralChanges) -> CertificateRow:
     """Apply the changes in one transaction; every field is checked before anything is
     written, and a refused field is named in the ValidationError. `ref` is an id or an
@@ -50,13 +42,7 @@ def edit_certificate(session: Session, ref: int | str, changes: GeneralChanges) 
         alias = cert.alias
         changed: dict[str, object] = {}
         if new_alias is not None and new_alias != cert.alias:
-            taken = Certificate.select().where(
-                Certificate.alias == new_alias, Certificate.id != cert.id
-            )
-            if taken.exists():
-                raise ValidationError("alias", f"{new_alias!r} is already in use")
-            changed["alias"] = new_alias
-            cert.alias = new_alias
+            changed["alias"] = cert.alias = available_alias(new_alias, but=cert.id)
         if changes.clear_owner and cert.owner_id is not None:
             cert.owner = None
             changed["owner"] = None

@@ -31,8 +31,9 @@ from app.errors import (
     StoreBusyError,
     StoreFullError,
 )
-from app.files import FileRefusedError, display_path, read_regular
+from app.files import FileRefusedError, display_path, read_regular, write_new_file
 from app.services import audit
+from app.services.aliases import available_alias, unique_alias
 from app.services.session import Session, write_transaction
 from app.services.targets import chunks
 from models import (
@@ -54,7 +55,6 @@ from models import (
 from models.base import from_micros
 from models.permissions import CERTIFICATES_DOWNLOAD, CERTIFICATES_IMPORT, CERTIFICATES_VIEW
 
-MAX_ALIAS_LENGTH = 200
 EXPIRING_DAYS = 30  # the console and `list` mark certificates expiring this soon
 FILES_PER_TRANSACTION = 500
 # Parsed files wait in memory for their batch: a batch of large bundles commits early.
@@ -334,7 +334,7 @@ def _store_parsed(
                 result.superseded.append(completion.superseded)
             continue
         explicit = alias is not None and not result.imported
-        chosen = _explicit_alias(alias) if explicit else None
+        chosen = available_alias(alias) if explicit else None
         chosen = chosen or unique_alias(alias or facts.common_name or facts.sha256[:16])
         create_certificate(session, facts, chosen, seal_key(session, key) if key else None)
         result.imported.append(chosen)
@@ -377,13 +377,6 @@ def _by_sha256(sha256: str) -> Certificate | None:
     return Certificate.get_by_id(found[0]) if found else None
 
 
-def alias_taken(alias: str) -> bool:
-    return (
-        database.execute_sql("SELECT 1 FROM certificate WHERE alias = ?", (alias,)).fetchone()
-        is not None
-    )
-
-
 def create_certificate(session: Session, facts, alias: str, key: PrivateKey | None) -> Certificate:
     cert = Certificate.create(
         alias=alias,
@@ -415,37 +408,6 @@ def seal_key(session: Session, key) -> PrivateKey:
         spki_sha256=spki_sha256,
         sealed=sealed,
     )
-
-
-def _clean_alias(text: str) -> str:
-    text = " ".join(text.split())
-    return text[:MAX_ALIAS_LENGTH]
-
-
-def _explicit_alias(alias: str) -> str:
-    chosen = _clean_alias(alias)
-    if not chosen:
-        raise CertdeskError("alias: must not be empty")
-    if alias_taken(chosen):
-        raise CertdeskError(f"alias {chosen!r} is already in use")
-    return chosen
-
-
-def unique_alias(base: str) -> str:
-    base = _clean_alias(base) or "certificate"
-    if not alias_taken(base):
-        return base
-    # A range on the alias index finds "base (N)" without scanning the table.
-    taken = {
-        a
-        for (a,) in Certificate.select(Certificate.alias)
-        .where((Certificate.alias >= f"{base} (") & (Certificate.alias < f"{base} )"))
-        .tuples()
-    }
-    number = 2
-    while f"{base} ({number})" in taken:
-        number += 1
-    return f"{base} ({number})"
 
 
 def list_certificates(session: Session) -> list[CertificateRow]:
@@ -690,16 +652,16 @@ def _associates(cert_id: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def export_certificate(session: Session, ref: int | str, out: Path, fmt: str = "der") -> Path:
-    """Write the certificate to `out` as DER (the usual .cer) or PEM."""
+    """Write the certificate to `out`, a new file, as DER (the usual .cer) or PEM;
+    FileRefusedError when `out` exists or cannot be written (then nothing is left)."""
     session.require(CERTIFICATES_DOWNLOAD)
     if fmt not in encodings.FORMATS:
         raise CertdeskError(f"format: {fmt!r} is not one of {', '.join(encodings.FORMATS)}")
     cert = find(ref)
     data = encodings.certificate_bytes(CertificateDer.get_by_id(cert.id).der, fmt)
-    try:
-        Path(out).write_bytes(data)
-    except OSError as exc:
-        raise CertdeskError(f"{out}: cannot write ({exc.strerror or exc})") from None
+    written = write_new_file(out, data)  # never over a file, never through a link
     with write_transaction(session):
-        audit.record(session.user_name, "certificate.export", cert.alias, format=fmt, file=str(out))
-    return Path(out)
+        audit.record(
+            session.user_name, "certificate.export", cert.alias, format=fmt, file=display_path(out)
+        )
+    return written

@@ -7,6 +7,7 @@ import peewee
 
 from app.errors import NotFoundError, PermissionDenied, StoreExistsError, ValidationError
 from app.services import audit
+from app.services.names import check_name
 from app.services.session import Session, write_transaction
 from app.services.targets import BulkResult, Ref, resolve, where_in
 from models import Certificate, CertificateGroup, CertificateGroupMember, database
@@ -35,12 +36,7 @@ class GroupRow:
 
 
 def validate_group_name(name: str) -> str:
-    name = " ".join(name.split())
-    if not name:
-        raise ValidationError("group name", "is empty")
-    if len(name) > MAX_GROUP_NAME:
-        raise ValidationError("group name", f"is longer than {MAX_GROUP_NAME} characters")
-    return name
+    return check_name("group name", name, MAX_GROUP_NAME)
 
 
 def list_groups(session: Session) -> list[GroupRow]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from app.errors import ValidationError
 from app.services import audit
+from app.services.names import check_name
 from app.services.session import Session, write_transaction
 from models import (
     Certificate,
@@ -32,6 +33,7 @@ from models.permissions import CERTIFICATES_VIEW, POLICIES_MANAGE
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_PRIORITY = 1_000_000
+MAX_POLICY_NAME = 100
 TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 
 
@@ -103,9 +105,7 @@ def parse_hours(text: str) -> tuple[str, str]:
 
 def add_policy(session: Session, spec: PolicySpec) -> PolicyRow:
     session.authorize(POLICIES_MANAGE, "policy.add", spec.name)
-    name = " ".join(spec.name.split())
-    if not name or len(name) > 100:
-        raise ValidationError("name", "1 to 100 characters")
+    name = check_name("name", spec.name, MAX_POLICY_NAME)
     weekdays = parse_days(spec.days)
     time_from, time_until = parse_hours(spec.hours)
     if spec.date_from and spec.date_until and spec.date_from > spec.date_until:

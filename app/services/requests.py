@@ -21,8 +21,8 @@ from app.crypto.keygen import DEFAULT_KEY_SPEC, KeySpec
 from app.crypto.parse import quietly
 from app.errors import CertdeskError, NotFoundError, ValidationError
 from app.services import audit, certificates
-from app.services.certificate_edits import validate_alias
-from app.services.certificates import MAX_ALIAS_LENGTH, FileResult
+from app.services.aliases import alias_taken, available_alias, unique_alias
+from app.services.certificates import FileResult
 from app.services.groups import find_group, validate_group_name
 from app.services.session import Session, write_transaction
 from models import (
@@ -157,9 +157,7 @@ def _plan(
             )
         alias, renews_id = renewed.alias, renewed.id
     else:
-        alias = validate_alias(alias)
-        if certificates.alias_taken(alias):
-            raise ValidationError("alias", f"{alias!r} is already the alias of a certificate")
+        alias = available_alias(alias)
     same = Request.alias == alias
     if renews_id is not None:  # a renamed certificate keeps its pending renewal
         same = same | (Request.renews == renews_id)
@@ -355,8 +353,8 @@ def complete_with(session: Session, facts: CertificateFacts, file: str) -> Compl
         superseded = _superseded_alias(alias)
         old.alias, old.enabled = superseded, False
         old.save()
-    elif certificates.alias_taken(request.alias):  # taken since by a plain import
-        alias = certificates.unique_alias(request.alias)
+    elif alias_taken(request.alias):  # taken since by a plain import
+        alias = unique_alias(request.alias)
     else:
         alias = request.alias
     cert = certificates.create_certificate(session, facts, alias, request.private_key)
@@ -419,8 +417,7 @@ def complete_with(session: Session, facts: CertificateFacts, file: str) -> Compl
 
 
 def _superseded_alias(alias: str) -> str:
-    suffix = f" (superseded {utcnow():%Y-%m-%d})"
-    return certificates.unique_alias(alias[: MAX_ALIAS_LENGTH - len(suffix)].rstrip() + suffix)
+    return unique_alias(alias, suffix=f" (superseded {utcnow():%Y-%m-%d})")
 
 
 def _get(request_id: int) -> Request:

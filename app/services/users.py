@@ -6,21 +6,19 @@ from pathlib import Path
 
 from app.errors import AuthenticationError, ValidationError
 from app.services import audit
+from app.services.names import check_name
 from app.services.session import Session, write_transaction
 from app.store import create_store, load_slots, unlock_store
 from models import Role, RolePermission, User, UserGroup, UserGroupMember
 from models.permissions import ADMINISTRATOR, CERTIFICATES_VIEW, USERS_MANAGE
 
 MIN_PASSWORD_LENGTH = 8
+MAX_USER_NAME = 64
+MAX_USER_GROUP_NAME = 100
 
 
 def validate_user_name(name: str) -> str:
-    name = name.strip()
-    if not name:
-        raise ValidationError("user name", "must not be empty")
-    if len(name) > 64 or any(ch in name for ch in "\x00\n\r\t"):
-        raise ValidationError("user name", "at most 64 characters, no control characters")
-    return name
+    return check_name("user name", name, MAX_USER_NAME)
 
 
 def validate_new_password(password: str) -> None:
@@ -110,10 +108,7 @@ def _session(store, user: User | None) -> Session:
 
 
 def validate_user_group_name(name: str) -> str:
-    name = " ".join(name.split())
-    if not name or len(name) > 100:
-        raise ValidationError("user group", "1 to 100 characters")
-    return name
+    return check_name("user group", name, MAX_USER_GROUP_NAME)
 
 
 def list_users(session: Session) -> list[UserRow]:
