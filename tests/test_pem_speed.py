@@ -31,7 +31,14 @@ def repeated(line: bytes, size: int) -> bytes:
 
 
 def shapes(certs) -> dict[str, tuple[bytes, str]]:
+    from cryptography.hazmat.primitives import serialization
+
     real = certs.pem(certs.make_cert("After The Noise")[0])
+    rsa_pem = certs.rsa_key().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
     return {
         "begin-lines": (repeated(b"-----BEGIN CERTIFICATE-----\n", MIB), NO_END),
         "begin-lines-then-one-block": (
@@ -47,6 +54,11 @@ def shapes(certs) -> dict[str, tuple[bytes, str]]:
             NO_END,
         ),
         "begin-lines-20-mib": (repeated(b"-----BEGIN CERTIFICATE-----\n", 20 * MIB), NO_END),
+        # Each RSA key costs ~40 ms to check: 600 of them would take half a minute.
+        "rsa-keys": (
+            repeated(rsa_pem, MIB) + real,
+            "refused: holds more than 16 private keys; give each key beside its certificate",
+        ),
     }
 
 
@@ -58,6 +70,7 @@ def shapes(certs) -> dict[str, tuple[bytes, str]]:
         "alternating-labels",
         "distinct-labels",
         "begin-lines-20-mib",
+        "rsa-keys",
     ],
 )
 def test_pathological_pem_parses_in_linear_time(tmp_path, certs, shape):

@@ -24,6 +24,8 @@ from app.errors import ImportFormatError, PasswordRequiredError
 # can be followed by the dashes: a failed match costs the length of one label.
 BEGIN_LINE = re.compile(rb"-----BEGIN ([A-Z0-9 #]+)-----\r?\n")
 END_MARKER = re.compile(rb"-----END ([A-Z0-9 #]+)-----")
+# Checking an RSA key costs ~40 ms: a file of thousands of them would take minutes.
+MAX_KEYS_PER_FILE = 16
 CERTIFICATE_LABELS = {b"CERTIFICATE", b"X509 CERTIFICATE"}
 PKCS7_LABELS = {b"PKCS7", b"PKCS #7 SIGNED DATA", b"CMS"}
 KEY_LABELS = {b"PRIVATE KEY", b"RSA PRIVATE KEY", b"EC PRIVATE KEY", b"ENCRYPTED PRIVATE KEY"}
@@ -129,6 +131,11 @@ def _parse_pem(data: bytes, password: bytes | None) -> ParsedFile:
             parsed.kind = "PKCS#7 (PEM)"
             parsed.certificates.extend(_load_pkcs7(_pem_body(body, where), where))
         elif label in KEY_LABELS:
+            if len(parsed.keys) == MAX_KEYS_PER_FILE:
+                raise ImportFormatError(
+                    f"holds more than {MAX_KEYS_PER_FILE} private keys; "
+                    "give each key beside its certificate"
+                )
             parsed.keys.append(_load_pem_key(block.text, password, where))
     if not labels:
         raise ImportFormatError("damaged PEM: a BEGIN line without its matching END line")
