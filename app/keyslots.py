@@ -5,7 +5,8 @@ The Argon2id parameters are stored in each slot so that they can be raised later
 
 Every field of every slot is checked when the file is read, the Argon2id cost within
 bounds, so that an edited or damaged file is reported as such at once instead of failing
-later as a wrong password, a crash, or an Argon2 run of hours.
+later as a wrong password, a crash, or an Argon2 run of hours. The file is replaced
+atomically, and the version it replaces is kept beside it as `keyslots.json.bak`.
 """
 
 import base64
@@ -15,7 +16,7 @@ import os
 import re
 import secrets
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -32,6 +33,8 @@ from app.errors import (
 from app.files import FileRefusedError, display_path, read_regular
 
 SLOTS_FILE = "keyslots.json"
+BACKUP_FILE = "keyslots.json.bak"
+# Temp files of an atomic write; one left by a killed process is removed under the lock.
 TEMP_PREFIX = ".keyslots-"
 FORMAT = "certdesk-keyslots"
 VERSION = 1
@@ -175,7 +178,8 @@ class Slot:
 def wrap(
     store_id: str, user: str, password: str, master_key: bytes, params: Argon2Params | None = None
 ) -> tuple[Slot, bytes]:
-    """A slot wrapping the master key for `user`, and its KEK (for "remember me")."""
+    """A slot wrapping the master key for `user`, and its KEK (for "remember me"). Argon2id
+    runs here: callers do this before taking the store's write lock."""
     if not password:
         raise ValidationError("password", "must not be empty")
     params = params or DEFAULT_PARAMS
@@ -190,28 +194,35 @@ def wrap(
 class KeySlots:
     store_id: str
     slots: dict[str, Slot]
+    # The file as `load` read it (already checked): what `save` keeps as the .bak.
+    loaded: bytes | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def new(cls) -> "KeySlots":
         return cls(store_id=secrets.token_hex(16), slots={})
 
     @classmethod
-    def load(cls, folder: Path) -> "KeySlots":
-        path = folder / SLOTS_FILE
+    def load(cls, folder: Path, name: str = SLOTS_FILE) -> "KeySlots":
+        path = folder / name
+        hint = ""
+        if name == SLOTS_FILE and (folder / BACKUP_FILE).exists():
+            hint = f"; {BACKUP_FILE} beside it holds the version before the last change"
         try:
             data = read_regular(path, MAX_FILE_BYTES)
         except FileRefusedError as exc:
-            raise _damaged(path, exc.reason) from None
-        return cls.parse(data, path)
+            raise _damaged(path, exc.reason, hint) from None
+        slots = cls.parse(data, path, hint)
+        slots.loaded = data
+        return slots
 
     @classmethod
-    def parse(cls, data: bytes, path: str | os.PathLike) -> "KeySlots":
+    def parse(cls, data: bytes, path: str | os.PathLike, hint: str = "") -> "KeySlots":
         """The slot file's content checked field by field; StoreDamagedError naming the
         first field that is wrong."""
         try:
             doc = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):
-            raise _damaged(path, "not JSON") from None
+            raise _damaged(path, "not JSON", hint) from None
         try:
             doc = _fields(doc, _TOP_FIELDS, "the file")
             if doc["format"] != FORMAT:
@@ -231,7 +242,7 @@ class KeySlots:
                 raise _Damaged("slots must be a JSON object")
             slots = {user: Slot.from_json(user, slot) for user, slot in doc["slots"].items()}
         except _Damaged as exc:
-            raise _damaged(path, str(exc)) from None
+            raise _damaged(path, str(exc), hint) from None
         return cls(store_id=store_id, slots=slots)
 
     def dump(self) -> bytes:
@@ -244,14 +255,22 @@ class KeySlots:
         return json.dumps(doc, indent=2, sort_keys=True).encode("utf-8")
 
     def save(self, folder: Path) -> None:
-        """Write atomically: temp file, fsync, rename, so a crash leaves the old or the new."""
-        _write_atomic(folder / SLOTS_FILE, self.dump())
-        if hasattr(os, "O_DIRECTORY"):
+        """Replace keyslots.json atomically (temp file, fsync, rename: a crash leaves the
+        old or the new), keeping the version it replaces as keyslots.json.bak (the first
+        file of a store is copied there). The caller holds the store's write lock."""
+        data = self.dump()
+        if self.loaded is not None:
+            _write_atomic(folder / BACKUP_FILE, self.loaded)
+        _write_atomic(folder / SLOTS_FILE, data)
+        if self.loaded is None:
+            _write_atomic(folder / BACKUP_FILE, data)
+        if hasattr(os, "O_DIRECTORY"):  # the renames reach the disk before the caller goes on
             dir_fd = os.open(folder, os.O_DIRECTORY)
             try:
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
+        self.loaded = data
 
     def users(self) -> list[str]:
         return sorted(self.slots, key=str.casefold)
@@ -286,8 +305,8 @@ class KeySlots:
             raise AuthenticationError(f"No user {user!r} in this store.") from None
 
 
-def _damaged(path: str | os.PathLike, detail: str) -> StoreDamagedError:
-    return StoreDamagedError(f"{display_path(path)}: the key-slot file is damaged ({detail})")
+def _damaged(path: str | os.PathLike, detail: str, hint: str = "") -> StoreDamagedError:
+    return StoreDamagedError(f"{display_path(path)}: the key-slot file is damaged ({detail}){hint}")
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

@@ -25,7 +25,7 @@ from app.errors import (
     StoreExistsError,
     StoreMissingError,
 )
-from app.keyslots import SLOTS_FILE, KeySlots
+from app.keyslots import SLOTS_FILE, TEMP_PREFIX, KeySlots, Slot
 
 DB_FILE = "certdesk.db"
 BUSY_TIMEOUT_S = 5.0
@@ -125,13 +125,15 @@ class Store:
         models.database.initialize(None)
 
 
-def _open(folder: Path, store_id: str, master_key: bytearray) -> Store:
+def _open(folder: Path, store_id: str, master_key: bytearray, existing: bool) -> Store:
     db = CipherDatabase(folder / DB_FILE, derive_subkey(bytes(master_key), "sqlcipher"))
     sealer = Sealer(derive_subkey(bytes(master_key), "private-keys"))
     models.database.initialize(db)
     try:
         db.connect()
         _migrate(folder, db)
+        if existing:
+            _finish_interrupted(folder, db)
     except BaseException:
         if not db.is_closed():
             db.close()
@@ -175,9 +177,10 @@ def create_store(folder: Path, admin: str, password: str) -> tuple[Store, bytes]
     slots = KeySlots.new()
     kek = slots.add(admin, password, bytes(master_key))
     try:
-        store = _open(folder, slots.store_id, master_key)
+        store = _open(folder, slots.store_id, master_key, existing=False)
         os.chmod(folder / DB_FILE, 0o600)
-        slots.save(folder)
+        with store.db.atomic("IMMEDIATE"):  # slot files are only written under the lock
+            slots.save(folder)
     except BaseException:
         for name in (DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm"):
             (folder / name).unlink(missing_ok=True)
@@ -211,6 +214,54 @@ def load_slots(folder: Path) -> KeySlots:
     return KeySlots.load(folder)
 
 
+def add_slot(store: Store, user: str, slot: Slot) -> None:
+    """Write `user`'s slot into the slot file, read afresh. Call inside the write
+    transaction that creates the user, after the user's row, before the commit (see
+    users.add_user); slots of no user (interrupted adds) are dropped on the way."""
+    slots = load_slots(store.folder)
+    if slots.store_id != store.store_id:
+        raise StoreDamagedError(
+            f"{store.folder / SLOTS_FILE}: the key-slot file is damaged (it is of another "
+            "store than the one open)"
+        )
+    _drop_slots_of_no_user(slots)
+    slots.slots[user] = slot
+    slots.save(store.folder)
+
+
+def _drop_slots_of_no_user(slots: KeySlots) -> bool:
+    known = _user_names()
+    orphans = [user for user in slots.slots if user not in known]
+    for user in orphans:
+        slots.remove(user)
+    return bool(orphans)
+
+
+def _user_names() -> set[str]:
+    return {name for (name,) in models.User.select(models.User.name).tuples()}
+
+
+def _finish_interrupted(folder: Path, db: CipherDatabase) -> None:
+    """What a killed `user add` can leave (see users.add_user): a slot naming no user, and
+    its temp files. Removed under the write lock, where no add is half-way; the lock is
+    taken only when there is something to do, so that opening never queues behind a
+    writer for nothing."""
+    slots = KeySlots.load(folder)
+    temp = [p for p in folder.iterdir() if p.name.startswith(TEMP_PREFIX)]
+    if not temp and set(slots.slots) <= _user_names():
+        return
+    try:
+        with db.atomic("IMMEDIATE"):
+            for path in folder.iterdir():
+                if path.name.startswith(TEMP_PREFIX):
+                    path.unlink(missing_ok=True)
+            slots = KeySlots.load(folder)
+            if _drop_slots_of_no_user(slots):
+                slots.save(folder)
+    except peewee.OperationalError as exc:
+        raise _translate(exc, str(folder / DB_FILE)) from exc
+
+
 def unlock_store(
     folder: Path, user: str, password: str | None = None, kek: bytes | None = None
 ) -> tuple[Store, bytes]:
@@ -219,7 +270,7 @@ def unlock_store(
     if kek is None:
         kek = slots.kek_for(user, password or "")
     master_key = bytearray(slots.unwrap(user, kek))
-    return _open(folder, slots.store_id, master_key), kek
+    return _open(folder, slots.store_id, master_key, existing=True), kek
 
 
 def close_thread_connection() -> None:

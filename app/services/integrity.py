@@ -2,6 +2,7 @@
 
 from app.crypto.sealing import SealError
 from app.errors import CertdeskError
+from app.keyslots import BACKUP_FILE, KeySlots
 from app.services.audit import chain_breaks
 from app.services.session import Session
 from app.store import load_slots
@@ -24,6 +25,13 @@ def check_store(session: Session) -> list[str]:
         known = {name for (name,) in User.select(User.name).tuples()}
         problems += [f"key slots: no slot for the user {n!r}" for n in sorted(known - slotted)]
         problems += [f"key slots: a slot for no user, {n!r}" for n in sorted(slotted - known)]
+    except CertdeskError as exc:
+        problems.append(f"key slots: {exc}")
+    try:  # the copy that recovers a damaged slot file must itself be sound
+        if (session.folder / BACKUP_FILE).exists():
+            previous = KeySlots.load(session.folder, BACKUP_FILE)
+            if previous.store_id != session.store.store_id:
+                problems.append(f"key slots: {BACKUP_FILE} is of another store")
     except CertdeskError as exc:
         problems.append(f"key slots: {exc}")
     sealer = session.store.sealer

@@ -4,10 +4,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from app import keyslots
 from app.errors import AuthenticationError, ValidationError
 from app.services import audit
 from app.services.session import Session, write_transaction
-from app.store import create_store, load_slots, unlock_store
+from app.store import add_slot, create_store, load_slots, unlock_store
 from models import Role, RolePermission, User, UserGroup, UserGroupMember
 from models.permissions import ADMINISTRATOR, CERTIFICATES_VIEW, USERS_MANAGE
 
@@ -53,7 +54,18 @@ def add_user(
     session: Session, name: str, password: str, role: str, user_groups: Sequence[str] = ()
 ) -> None:
     """A new local user with a key slot of their own, in the user groups named (created
-    when missing)."""
+    when missing).
+
+    A rename of the slot file and a database commit cannot be one atomic step, so the
+    order is fixed. Argon2id wraps the slot first, outside the lock; then, under the
+    store's write lock (the IMMEDIATE transaction, which every other writer of the slot
+    file also holds), the slot file is read afresh, written with the new slot (atomically,
+    and fsynced), and only then is the user committed. So, whenever a crash or `kill -9`
+    strikes: every user in the database has a slot (a user is never committed before the
+    slot is on disk, and concurrent adds never write over each other's slots); the slot
+    file may also name a user whose add never committed, and that slot is removed under
+    the write lock the next time the store is opened (or by the next add). Once the store
+    has been opened again, the slot file names exactly the database's users."""
     session.authorize(USERS_MANAGE, "user.add", name)
     name = validate_user_name(name)
     validate_new_password(password)
@@ -62,18 +74,19 @@ def add_user(
         raise ValidationError("role", f"no role named {role!r}")
     if User.select().where(User.name == name).exists():
         raise ValidationError("user name", f"{name!r} already exists")
-    slots = load_slots(session.folder)
     groups = [validate_user_group_name(g) for g in dict.fromkeys(user_groups)]
+    slot, _ = keyslots.wrap(session.store.store_id, name, password, session.store.master_key())
     with write_transaction(session):
+        if User.select().where(User.name == name).exists():  # added meanwhile
+            raise ValidationError("user name", f"{name!r} already exists")
         user = User.create(name=name, role=role_row)
         for group_name in groups:
             group, created = UserGroup.get_or_create(name=group_name)
             if created:
                 audit.record(session.user_name, "user_group.create", group_name)
             UserGroupMember.create(user_group=group, user=user)
-        slots.add(name, password, session.store.master_key())
         audit.record(session.user_name, "user.add", name, role=role)
-        slots.save(session.folder)
+        add_slot(session.store, name, slot)
 
 
 def store_user_names(folder: Path) -> list[str]:
