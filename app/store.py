@@ -29,6 +29,8 @@ from app.keyslots import SLOTS_FILE, TEMP_PREFIX, KeySlots, Slot
 
 DB_FILE = "certdesk.db"
 BUSY_TIMEOUT_S = 5.0
+# SQLCipher's page; the first one holds the salt, without which no page of the file reads.
+PAGE_BYTES = 4096
 
 
 def default_store_dir() -> Path:
@@ -130,8 +132,10 @@ def _open(folder: Path, store_id: str, master_key: bytearray, existing: bool) ->
     sealer = Sealer(derive_subkey(bytes(master_key), "private-keys"))
     models.database.initialize(db)
     try:
+        if existing:
+            _check_database_file(folder)
         db.connect()
-        _migrate(folder, db)
+        _migrate(folder, db, existing)
         if existing:
             _finish_interrupted(folder, db)
     except BaseException:
@@ -143,9 +147,29 @@ def _open(folder: Path, store_id: str, master_key: bytearray, existing: bool) ->
     return Store(folder=folder, store_id=store_id, db=db, sealer=sealer, _master_key=master_key)
 
 
-def _migrate(folder: Path, db: CipherDatabase) -> None:
+def _damaged_database(folder: Path) -> StoreDamagedError:
+    return StoreDamagedError(
+        f"{folder / DB_FILE}: the database is empty or cut short although the key slots are "
+        "there: the store is damaged. Run `certdesk check`, or restore a backup "
+        "(`certdesk restore FILE --store NEW-FOLDER`)."
+    )
+
+
+def _check_database_file(folder: Path) -> None:
+    """Before SQLite sees it: a file shorter than one page would be taken for a new, empty
+    database and silently made into one. The pages written since the last checkpoint may
+    be in the -wal file, but the first page is always in the database file."""
+    if (folder / DB_FILE).stat().st_size < PAGE_BYTES:
+        raise _damaged_database(folder)
+
+
+def _migrate(folder: Path, db: CipherDatabase, existing: bool) -> None:
     try:
         found = models.schema_version()
+        if existing and found == 0:
+            # The schema is committed before the slot file is first written: a store
+            # without it has lost its pages (a truncated file, a lost -wal).
+            raise _damaged_database(folder)
         if 0 < found < models.SCHEMA_VERSION:
             _copy_before_migration(folder, db, found)
         models.migrate()
