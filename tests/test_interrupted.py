@@ -8,9 +8,12 @@ import subprocess
 import sys
 import time
 
+import pytest
+
+from app.errors import StoreMissingError
 from app.keyslots import BACKUP_FILE, SLOTS_FILE, TEMP_PREFIX
 from app.services import integrity, users
-from app.store import load_slots
+from app.store import DB_FILE, load_slots
 from models import User
 from tests.conftest import PASSWORD
 from tests.test_cli import one_line_error
@@ -105,6 +108,12 @@ def _slots_and_users(store_dir):
         session.close()
 
 
+HALF_MADE = (
+    "an interrupted `certdesk init` left a half-made store here; "
+    "run `certdesk init` again to re-create it"
+)
+
+
 def _password(name):
     return f"{name} has a long password"
 
@@ -175,3 +184,63 @@ def test_a_damaged_slot_file_is_recovered_from_the_bak(cli, store_dir, session):
     assert "keyslots.json.bak: the key-slot file is damaged" in " ".join(
         _slots_and_users(store_dir)[2]
     )
+
+
+def test_init_killed_anywhere_leaves_a_store_or_one_that_init_makes_again(cli, tmp_path):
+    base = tmp_path / "stores"
+    took = _timed(_env(tmp_path, base / "timed"), "init", "--admin", "admin")
+    points = [
+        *(took * share for share in (0.4, 0.7, 0.85, 1.0)),
+        lambda n: n.endswith(".partial") or n == DB_FILE,  # the marker (or, before, the db)
+        lambda n: n == DB_FILE,
+        lambda n: n == SLOTS_FILE,
+    ]
+    half_made = 0
+    for i, point in enumerate(points):
+        folder = base / f"s{i}"
+        when = _appears(folder, point) if callable(point) else point
+        proc = _start(_env(tmp_path, folder), "init", "--admin", "admin")
+        _kill_at(proc, when)
+        if (folder / SLOTS_FILE).exists():  # a store, whole: it opens as it is
+            session, _ = users.sign_in(folder, "admin", password=PASSWORD)
+            assert integrity.check_store(session) == []
+            session.close()
+        else:
+            with pytest.raises(
+                StoreMissingError, match=r"no store here|interrupted `certdesk init`"
+            ):
+                users.sign_in(folder, "admin", password=PASSWORD)
+            if folder.exists() and os.listdir(folder):
+                half_made += 1
+                if half_made == 1:  # the same line through the program, once
+                    listed = cli("list", env_extra={"CERTDESK_STORE": str(folder)})
+                    assert HALF_MADE in one_line_error(listed)
+            users.initialise_store(folder, "admin", PASSWORD)[0].close()
+        # A kill between the slot file and its .bak leaves no .bak (until the next change).
+        assert (
+            {DB_FILE, SLOTS_FILE} <= set(os.listdir(folder)) <= {DB_FILE, SLOTS_FILE, BACKUP_FILE}
+        )
+    assert half_made  # the kill at the database's appearance leaves one at least
+
+
+def test_restore_killed_leaves_a_half_made_store_that_restore_makes_again(
+    cli, tmp_path, store_dir, session
+):
+    from app.services import backup
+
+    archive = backup.backup_store(session, tmp_path / "store.zip")
+    session.close()
+    parent = tmp_path / "restores"
+    parent.mkdir()
+    target = parent / "restored"
+    env = _env(tmp_path, target)
+    when = _appears(parent / "restored", lambda n: n == DB_FILE)
+    proc = _start(env, "restore", str(archive))
+    _kill_at(proc, when)
+    assert proc.returncode == -signal.SIGKILL
+    listed = cli("list", env_extra={"CERTDESK_STORE": str(target)})
+    assert "an interrupted `certdesk restore` left a half-made store here" in one_line_error(listed)
+    _, err = _start(env, "restore", str(archive)).communicate(timeout=60)
+    assert err == ""
+    assert cli("list", env_extra={"CERTDESK_STORE": str(target)}).returncode == 0
+    assert os.listdir(parent) == ["restored"]  # nothing beside it

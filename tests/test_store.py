@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import stat
 import subprocess
 import sys
 
@@ -16,7 +17,7 @@ from app.errors import (
     StoreMissingError,
     ValidationError,
 )
-from app.services import certificates, users
+from app.services import backup, certificates, users
 from app.store import DB_FILE
 from models import SCHEMA_VERSION, PrivateKey, SchemaVersion
 from tests.conftest import PASSWORD
@@ -216,3 +217,18 @@ def test_a_database_cut_short_beside_its_slots_is_refused_not_rebuilt(cli, tmp_p
     line = one_line_error(refused)
     assert refused.returncode == 1
     assert "damaged" in line and "certdesk check" in line and "restore a backup" in line
+
+
+def test_init_and_restore_make_an_open_folder_private_to_its_owner(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    session, _ = users.initialise_store(shared, "admin", PASSWORD)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o700
+    archive = backup.backup_store(session, tmp_path / "store.zip")
+    session.close()
+    other = tmp_path / "other"
+    other.mkdir()
+    other.chmod(0o777)
+    backup.restore_store(other, archive)
+    assert stat.S_IMODE(other.stat().st_mode) == 0o700

@@ -11,10 +11,10 @@ import zipfile
 from pathlib import Path
 
 from app.errors import CertdeskError, StoreExistsError
-from app.keyslots import SLOTS_FILE
+from app.keyslots import SLOTS_FILE, KeySlots
 from app.services import audit
 from app.services.session import Session, write_transaction
-from app.store import DB_FILE, load_slots, prepare_new_folder
+from app.store import DB_FILE, RESTORE_MARKER, making_store
 from models.base import utcnow
 from models.permissions import USERS_MANAGE
 from models.schema import SCHEMA_VERSION
@@ -55,23 +55,25 @@ def backup_store(session: Session, out: Path) -> Path:
 
 
 def restore_store(folder: Path, archive_path: Path) -> str:
-    """Unpack a backup into a new or empty folder; returns the store id. Everything is
-    checked in a scratch folder beside the target, which only then takes its place, so
-    a refused archive leaves nothing behind."""
+    """Unpack a backup into a new or empty folder; returns the store id. The archive is
+    checked before the folder is touched, and the slot file written last: a refused
+    archive leaves nothing behind (not even the folder, if restore created it), and an
+    interrupted restore a half-made store that the next `restore` or `init` clears."""
     folder = Path(folder).absolute()
-    prepare_new_folder(folder)
     try:
-        with (
-            zipfile.ZipFile(archive_path) as archive,
-            tempfile.TemporaryDirectory(dir=folder.parent, prefix=".certdesk-restore-") as work,
-        ):
+        with zipfile.ZipFile(archive_path) as archive:
             _check_members(archive, archive_path)
             manifest = _manifest(archive, archive_path)
-            for name in (DB_FILE, SLOTS_FILE):
-                _extract(archive, name, Path(work) / name)
-            _check_unpacked(Path(work), manifest, archive_path)
-            for name in (DB_FILE, SLOTS_FILE):
-                os.replace(Path(work) / name, folder / name)
+            slots = KeySlots.parse(_read(archive, SLOTS_FILE), f"{archive_path}: {SLOTS_FILE}")
+            if manifest.get("store_id") != slots.store_id:
+                raise CertdeskError(
+                    f"{archive_path}: its database and key slots are of different stores"
+                )
+            with making_store(folder, RESTORE_MARKER):
+                _extract(archive, DB_FILE, folder / DB_FILE)
+                _check_encrypted(folder / DB_FILE, archive_path)
+                # No lock to take: the marker keeps others off until the slot file is there.
+                slots.save(folder)
     except CertdeskError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError,
@@ -79,7 +81,7 @@ def restore_store(folder: Path, archive_path: Path) -> str:
         raise CertdeskError(f"{archive_path}: damaged backup ({exc})") from None
     except OSError as exc:
         raise CertdeskError(f"{archive_path}: cannot restore ({exc.strerror or exc})") from None
-    return load_slots(folder).store_id
+    return slots.store_id
 
 
 def _check_members(archive: zipfile.ZipFile, archive_path: Path) -> None:
@@ -109,6 +111,15 @@ def _manifest(archive: zipfile.ZipFile, archive_path: Path) -> dict:
     return manifest
 
 
+def _read(archive: zipfile.ZipFile, name: str) -> bytes:
+    """Read with a byte count: the sizes in a zip's directory can lie."""
+    with archive.open(name) as source:
+        data = source.read(LIMITS[name] + 1)
+    if len(data) > LIMITS[name]:
+        raise CertdeskError(f"{name} is implausibly large")
+    return data
+
+
 def _extract(archive: zipfile.ZipFile, name: str, target: Path) -> None:
     """Streamed with a byte count: the sizes in a zip's directory can lie."""
     written = 0
@@ -121,10 +132,7 @@ def _extract(archive: zipfile.ZipFile, name: str, target: Path) -> None:
             out.write(chunk)
 
 
-def _check_unpacked(work: Path, manifest: dict, archive_path: Path) -> None:
-    slots = load_slots(work)
-    if manifest.get("store_id") != slots.store_id:
-        raise CertdeskError(f"{archive_path}: its database and key slots are of different stores")
-    with open(work / DB_FILE, "rb") as db:
+def _check_encrypted(database: Path, archive_path: Path) -> None:
+    with open(database, "rb") as db:
         if db.read(16) == b"SQLite format 3\x00":
             raise CertdeskError(f"{archive_path}: holds an unencrypted database; refused")

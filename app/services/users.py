@@ -8,7 +8,7 @@ from app import keyslots
 from app.errors import AuthenticationError, ValidationError
 from app.services import audit
 from app.services.session import Session, write_transaction
-from app.store import add_slot, create_store, load_slots, unlock_store
+from app.store import Store, add_slot, create_store, load_slots, unlock_store
 from models import Role, RolePermission, User, UserGroup, UserGroupMember
 from models.permissions import ADMINISTRATOR, CERTIFICATES_VIEW, USERS_MANAGE
 
@@ -33,13 +33,14 @@ def initialise_store(folder: Path, admin: str, password: str) -> tuple[Session, 
     """Create the store, make `admin` its Administrator; return the session and the KEK."""
     admin = validate_user_name(admin)
     validate_new_password(password)
-    store, kek = create_store(folder, admin, password)
-    role = Role.get(Role.name == ADMINISTRATOR)
-    session = _session(store, None)
-    with write_transaction(session):
-        user = User.create(name=admin, role=role)
-        audit.record(admin, "store.create", str(folder), role=ADMINISTRATOR)
-    return _session(store, user), kek
+
+    def first_administrator(store: Store) -> None:
+        with write_transaction(_session(store, None)):
+            User.create(name=admin, role=Role.get(Role.name == ADMINISTRATOR))
+            audit.record(admin, "store.create", str(folder), role=ADMINISTRATOR)
+
+    store, kek = create_store(folder, admin, password, first_administrator)
+    return _session(store, User.get(User.name == admin)), kek
 
 
 @dataclass(frozen=True)
