@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 
 import pytest
 
@@ -221,6 +222,82 @@ def test_init_killed_anywhere_leaves_a_store_or_one_that_init_makes_again(cli, t
             {DB_FILE, SLOTS_FILE} <= set(os.listdir(folder)) <= {DB_FILE, SLOTS_FILE, BACKUP_FILE}
         )
     assert half_made  # the kill at the database's appearance leaves one at least
+
+
+def _store_with_content(store_dir, tmp_path, certs):
+    session, _ = users.initialise_store(store_dir, "admin", PASSWORD)
+    from app.services import certificates
+
+    files = []
+    for i in range(10):
+        cert, key = certs.make_cert(f"Backed Up {i}", key=certs.ec_key())
+        files.append(certs.write(tmp_path, f"c{i}.p12", certs.p12(cert, key, None)))
+    certificates.import_files(session, files)
+    session.close()
+
+
+def _only_backups(folder):
+    for name in os.listdir(folder):
+        with zipfile.ZipFile(folder / name) as archive:
+            assert archive.testzip() is None, name
+            assert sorted(archive.namelist()) == [
+                "certdesk-backup.json",
+                DB_FILE,
+                SLOTS_FILE,
+            ]
+
+
+def test_backup_killed_anywhere_leaves_named_partials_that_the_next_backup_removes(
+    tmp_path, store_dir, certs
+):
+    _store_with_content(store_dir, tmp_path, certs)
+    out = tmp_path / "backups"
+    out.mkdir()
+    env = _env(tmp_path, store_dir)
+    took = _timed(env, "backup", "--out", str(out / "timed.zip"))
+    points = [
+        *(took * share for share in (0.5, 0.8, 0.95)),
+        *[lambda: _appears(out)] * 3,  # as soon as its work files appear beside the output
+    ]
+    for i, point in enumerate(points):
+        when = point() if callable(point) else point
+        proc = _start(env, "backup", "--out", str(out / f"b{i}.zip"))
+        _kill_at(proc, when)
+        for name in os.listdir(out):  # nothing unnamed: what is left says what it is
+            assert name.endswith(".zip") or (
+                name.startswith(".certdesk-backup-") and ".partial" in name
+            ), name
+    assert any(name.startswith(".certdesk-backup-") for name in os.listdir(out))
+    _timed(env, "backup", "--out", str(out / "after.zip"))
+    _only_backups(out)
+
+
+def test_backup_never_replaces_a_file_created_while_it_runs(tmp_path, store_dir, certs):
+    _store_with_content(store_dir, tmp_path, certs)
+    out = tmp_path / "backups"
+    out.mkdir()
+    env = _env(tmp_path, store_dir)
+    for attempt in range(5):
+        target = out / f"race{attempt}.zip"
+        under_way = _appears(out)  # once its work files appear beside the output
+        proc = _start(env, "backup", "--out", str(target))
+        while proc.poll() is None and not under_way():
+            pass
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+        except FileExistsError:
+            proc.communicate(timeout=60)
+            continue  # the backup finished first this time
+        os.write(fd, b"mine")
+        os.close(fd)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 1
+        assert "exists; choose a new file name" in err and len(err.strip().splitlines()) == 1
+        assert target.read_bytes() == b"mine"
+        break
+    else:
+        pytest.fail("the backup always finished before the file could be created")
+    assert not [name for name in os.listdir(out) if not name.endswith(".zip")]
 
 
 def test_restore_killed_leaves_a_half_made_store_that_restore_makes_again(

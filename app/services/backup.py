@@ -4,13 +4,18 @@ The archive holds the database (a consistent online copy, under the store's own 
 and the key slots; whoever restores it needs a user's password, as with the original.
 """
 
+import functools
 import json
 import os
-import tempfile
+import re
+import secrets
+import shutil
 import zipfile
 from pathlib import Path
 
-from app.errors import CertdeskError, StoreExistsError
+from app.errors import CertdeskError
+from app.files import FileRefusedError, check_new_file, new_file
+from app.inprogress import Held, remove_abandoned
 from app.keyslots import SLOTS_FILE, KeySlots
 from app.services import audit
 from app.services.session import Session, write_transaction
@@ -24,15 +29,20 @@ FORMAT = "certdesk-backup"
 MEMBERS = {MANIFEST, DB_FILE, SLOTS_FILE}
 # Far above a real store (100,000 certificates take ~150 MiB); a zip bomb stops here.
 LIMITS = {MANIFEST: 64 * 1024, SLOTS_FILE: 4 * 1024 * 1024, DB_FILE: 4 * 1024**3}
+# A backup under way beside its output: `<prefix><token>.partial` is the archive being
+# written, held by its process; `<prefix><token>.db.partial` the database copy in it.
+PARTIAL_PREFIX = ".certdesk-backup-"
+_PARTIAL = re.compile(rf"{re.escape(PARTIAL_PREFIX)}([0-9a-f]{{16}})\.partial")
 
 
 def backup_store(session: Session, out: Path) -> Path:
+    """Write the backup to `out`, a new file: it appears there whole or not at all, and
+    never replaces a file, even one created meanwhile. What a killed backup left beside
+    it (`.certdesk-backup-*.partial`) is removed by the next backup into that folder."""
     session.authorize(USERS_MANAGE, "store.backup", str(out))
-    out = Path(out)
-    if out.exists():
-        raise StoreExistsError(f"{out}: exists; choose a new file name")
-    if not out.resolve().parent.is_dir():
-        raise CertdeskError(f"{out}: no folder {out.resolve().parent}")
+    out = check_new_file(out)
+    folder = out.absolute().parent
+    remove_abandoned_partials(folder)
     with write_transaction(session):  # first, so that the copy records its own making
         audit.record(session.user_name, "store.backup", str(out))
     manifest = {
@@ -41,17 +51,52 @@ def backup_store(session: Session, out: Path) -> Path:
         "schema_version": SCHEMA_VERSION,
         "created": utcnow().isoformat(),
     }
-    with tempfile.TemporaryDirectory(dir=out.resolve().parent) as work:
-        database = Path(work) / DB_FILE
-        session.store.copy_database(database)
-        partial = Path(work) / "backup.zip"
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(MANIFEST, json.dumps(manifest, indent=2))
-            archive.write(database, DB_FILE)
-            archive.write(session.folder / SLOTS_FILE, SLOTS_FILE)
-        os.chmod(partial, 0o600)
-        os.replace(partial, out)  # all or nothing: no half-written backup under its name
+    name = f"{PARTIAL_PREFIX}{secrets.token_hex(8)}"
+    with Held(folder / f"{name}.partial") as partial:
+        try:
+            database = folder / f"{name}.db.partial"
+            session.store.copy_database(database)
+            with zipfile.ZipFile(partial.path, "w", zipfile.ZIP_DEFLATED) as archive:
+                archive.writestr(MANIFEST, json.dumps(manifest, indent=2))
+                archive.write(database, DB_FILE)
+                # Read after the copy: it has a slot for every user the copy has (a slot
+                # for an add not yet committed then is dropped when the restore is opened).
+                archive.write(session.folder / SLOTS_FILE, SLOTS_FILE)
+            with open(partial.path, "rb+") as handle:
+                os.fsync(handle.fileno())
+        finally:
+            _remove_companions(folder, name, keep=partial.path.name)
+        _publish(partial.path, out)
     return out
+
+
+def remove_abandoned_partials(folder: Path) -> None:
+    """Remove what killed backups left in `folder`; a backup still running keeps its own."""
+    for entry in os.listdir(folder):
+        if match := _PARTIAL.fullmatch(entry):
+            name = f"{PARTIAL_PREFIX}{match[1]}"
+            remove_abandoned(
+                folder / entry, functools.partial(_remove_companions, folder, name, entry)
+            )
+
+
+def _remove_companions(folder: Path, name: str, keep: str) -> None:
+    # The database copy, and the journal SQLite may keep beside it.
+    for entry in os.listdir(folder):
+        if entry.startswith(f"{name}.") and entry != keep:
+            (folder / entry).unlink(missing_ok=True)
+
+
+def _publish(partial: Path, out: Path) -> None:
+    """The finished archive under the chosen name, create-only: a hard link fails if the
+    name exists, where a rename would replace it."""
+    try:
+        os.link(partial, out)
+    except FileExistsError:
+        raise FileRefusedError(out, "exists; choose a new file name") from None
+    except OSError:  # a file system without hard links: a create-only copy instead
+        with open(partial, "rb") as source, new_file(out, 0o600) as target:
+            shutil.copyfileobj(source, target)
 
 
 def restore_store(folder: Path, archive_path: Path) -> str:
