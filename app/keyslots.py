@@ -2,24 +2,58 @@
 
 password → Argon2id → key-encryption key (KEK) → AES-256-GCM unwraps the master key.
 The Argon2id parameters are stored in each slot so that they can be raised later.
+
+Every field of every slot is checked when the file is read, the Argon2id cost within
+bounds, so that an edited or damaged file is reported as such at once instead of failing
+later as a wrong password, a crash, or an Argon2 run of hours. The file is replaced
+atomically, and the version it replaces is kept beside it as `keyslots.json.bak`.
 """
 
 import base64
+import binascii
 import json
 import os
+import re
 import secrets
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
-from app.errors import AuthenticationError, StoreDamagedError, ValidationError
+from app.crypto.secret_text import secret_bytes
+from app.errors import (
+    AuthenticationError,
+    CertdeskError,
+    NewerSchemaError,
+    StoreDamagedError,
+    ValidationError,
+)
+from app.files import FileRefusedError, display_path, read_regular
 
 SLOTS_FILE = "keyslots.json"
+BACKUP_FILE = "keyslots.json.bak"
+# Temp files of an atomic write; one left by a killed process is removed under the lock.
+TEMP_PREFIX = ".keyslots-"
 FORMAT = "certdesk-keyslots"
+VERSION = 1
+# A slot takes ~300 bytes: thousands of users fit; a huge file is refused, not read whole.
+MAX_FILE_BYTES = 4 * 1024 * 1024
+
+# Bounds on what a slot may ask of Argon2id: RFC 9106's settings lie well inside, and an
+# edited slot cannot make an unlock run for hours or allocate without end.
+ITERATIONS = (1, 10)
+LANES = (1, 16)
+MAX_MEMORY_KIB = 4 * 1024 * 1024  # 4 GiB; Argon2 itself needs at least 8 KiB per lane
+SALT_BYTES = (16, 64)
+NONCE_BYTES = 12
+WRAPPED_BYTES = 48  # the 32-byte master key and the 16-byte GCM tag
+MAX_USER_NAME = 64
+_STORE_ID = re.compile(r"[0-9a-f]{32}")
+_TOP_FIELDS = {"format", "version", "store_id", "slots"}
+_SLOT_FIELDS = {"kdf", "iterations", "lanes", "memory_kib", "salt", "nonce", "wrapped"}
 
 
 @dataclass(frozen=True)
@@ -38,18 +72,20 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _unb64(text: str) -> bytes:
-    return base64.b64decode(text.encode("ascii"), validate=True)
-
-
 def derive_kek(password: str, salt: bytes, params: Argon2Params) -> bytes:
-    return Argon2id(
-        salt=salt,
-        length=32,
-        iterations=params.iterations,
-        lanes=params.lanes,
-        memory_cost=params.memory_kib,
-    ).derive(password.encode("utf-8"))
+    try:
+        return Argon2id(
+            salt=salt,
+            length=32,
+            iterations=params.iterations,
+            lanes=params.lanes,
+            memory_cost=params.memory_kib,
+        ).derive(secret_bytes(password))
+    except MemoryError:
+        raise CertdeskError(
+            f"not enough memory to check the password (its key slot asks Argon2id for "
+            f"{params.memory_kib // 1024:,} MiB)"
+        ) from None
 
 
 def _aad(store_id: str, user: str) -> bytes:
@@ -57,48 +93,185 @@ def _aad(store_id: str, user: str) -> bytes:
     return f"certdesk-keyslot\x00{store_id}\x00{user}".encode()
 
 
+class _Damaged(Exception):
+    """What is wrong with one field, worded for the user."""
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _whole(doc: dict, key: str, low: int, high: int, where: str) -> int:
+    value = doc[key]
+    # bool is an int to Python, not to a person editing JSON.
+    if type(value) is not int or not low <= value <= high:
+        raise _Damaged(f"{where}{key} must be a whole number from {low:,} to {high:,}, "
+                       f"not {_show(value)}")  # fmt: skip
+    return value
+
+
+def _bytes(doc: dict, key: str, low: int, high: int, where: str) -> bytes:
+    value = doc[key]
+    if not isinstance(value, str):
+        raise _Damaged(f"{where}{key} must be base64 text, not {_show(value)}")
+    try:
+        data = base64.b64decode(value.encode("ascii"), validate=True)
+    except (UnicodeEncodeError, binascii.Error):
+        raise _Damaged(f"{where}{key} is not valid base64") from None
+    if not low <= len(data) <= high:
+        size = f"{low}" if low == high else f"{low} to {high}"
+        raise _Damaged(f"{where}{key} must hold {size} bytes, not {len(data)}")
+    return data
+
+
+def _fields(doc: object, expected: set[str], what: str) -> dict:
+    if not isinstance(doc, dict):
+        raise _Damaged(f"{what} must be a JSON object, not {type(doc).__name__}")
+    if missing := sorted(expected - doc.keys()):
+        raise _Damaged(f"{what} lacks the field {missing[0]!r}")
+    if unknown := sorted(doc.keys() - expected):
+        raise _Damaged(f"{what} has an unknown field {_show(unknown[0])}")
+    return doc
+
+
+@dataclass(frozen=True)
+class Slot:
+    params: Argon2Params
+    salt: bytes
+    nonce: bytes
+    wrapped: bytes
+
+    def to_json(self) -> dict:
+        return {
+            "kdf": "argon2id",
+            "iterations": self.params.iterations,
+            "lanes": self.params.lanes,
+            "memory_kib": self.params.memory_kib,
+            "salt": _b64(self.salt),
+            "nonce": _b64(self.nonce),
+            "wrapped": _b64(self.wrapped),
+        }
+
+    @classmethod
+    def from_json(cls, user: object, doc: object) -> "Slot":
+        if not isinstance(user, str) or not 0 < len(user) <= MAX_USER_NAME:
+            raise _Damaged(f"a slot's user name must be 1 to {MAX_USER_NAME} characters, "
+                           f"not {_show(user)}")  # fmt: skip
+        where = f"slot {user!r}: "
+        doc = _fields(doc, _SLOT_FIELDS, f"slot {user!r}")
+        if doc["kdf"] != "argon2id":
+            raise _Damaged(f"{where}kdf must be 'argon2id', not {_show(doc['kdf'])}")
+        lanes = _whole(doc, "lanes", *LANES, where)
+        params = Argon2Params(
+            iterations=_whole(doc, "iterations", *ITERATIONS, where),
+            lanes=lanes,
+            memory_kib=_whole(doc, "memory_kib", 8 * lanes, MAX_MEMORY_KIB, where),
+        )
+        return cls(
+            params=params,
+            salt=_bytes(doc, "salt", *SALT_BYTES, where),
+            nonce=_bytes(doc, "nonce", NONCE_BYTES, NONCE_BYTES, where),
+            wrapped=_bytes(doc, "wrapped", WRAPPED_BYTES, WRAPPED_BYTES, where),
+        )
+
+
+def wrap(
+    store_id: str, user: str, password: str, master_key: bytes, params: Argon2Params | None = None
+) -> tuple[Slot, bytes]:
+    """A slot wrapping the master key for `user`, and its KEK (for "remember me"). Argon2id
+    runs here: callers do this before taking the store's write lock."""
+    if not password:
+        raise ValidationError("password", "must not be empty")
+    params = params or DEFAULT_PARAMS
+    salt = secrets.token_bytes(16)
+    kek = derive_kek(password, salt, params)
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    wrapped = AESGCM(kek).encrypt(nonce, master_key, _aad(store_id, user))
+    return Slot(params, salt, nonce, wrapped), kek
+
+
 @dataclass
 class KeySlots:
     store_id: str
-    slots: dict[str, dict]
+    slots: dict[str, Slot]
+    # The file as `load` read it (already checked): what `save` keeps as the .bak.
+    loaded: bytes | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def new(cls) -> "KeySlots":
         return cls(store_id=secrets.token_hex(16), slots={})
 
     @classmethod
-    def load(cls, folder: Path) -> "KeySlots":
-        path = folder / SLOTS_FILE
+    def load(cls, folder: Path, name: str = SLOTS_FILE) -> "KeySlots":
+        path = folder / name
+        hint = ""
+        if name == SLOTS_FILE and (folder / BACKUP_FILE).exists():
+            hint = f"; {BACKUP_FILE} beside it holds the version before the last change"
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-            if doc.get("format") != FORMAT or not isinstance(doc.get("slots"), dict):
-                raise ValueError("not a key-slot file")
-            return cls(store_id=str(doc["store_id"]), slots=dict(doc["slots"]))
-        except FileNotFoundError:
-            raise
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise StoreDamagedError(f"{path}: the key-slot file is damaged ({exc})") from exc
+            data = read_regular(path, MAX_FILE_BYTES)
+        except FileRefusedError as exc:
+            raise _damaged(path, exc.reason, hint) from None
+        slots = cls.parse(data, path, hint)
+        slots.loaded = data
+        return slots
+
+    @classmethod
+    def parse(cls, data: bytes, path: str | os.PathLike, hint: str = "") -> "KeySlots":
+        """The slot file's content checked field by field; StoreDamagedError naming the
+        first field that is wrong."""
+        try:
+            doc = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise _damaged(path, "not JSON", hint) from None
+        try:
+            doc = _fields(doc, _TOP_FIELDS, "the file")
+            if doc["format"] != FORMAT:
+                raise _Damaged(f"format must be {FORMAT!r}, not {_show(doc['format'])}")
+            version = doc["version"]
+            if type(version) is int and version > VERSION:
+                raise NewerSchemaError(
+                    f"{display_path(path)}: the key-slot file is of version {version}; this "
+                    f"Certdesk reads version {VERSION}. Update Certdesk to open the store."
+                )
+            if version != VERSION or type(version) is not int:
+                raise _Damaged(f"version must be {VERSION}, not {_show(version)}")
+            store_id = doc["store_id"]
+            if not isinstance(store_id, str) or not _STORE_ID.fullmatch(store_id):
+                raise _Damaged(f"store_id must be 32 hex digits, not {_show(store_id)}")
+            if not isinstance(doc["slots"], dict):
+                raise _Damaged("slots must be a JSON object")
+            slots = {user: Slot.from_json(user, slot) for user, slot in doc["slots"].items()}
+        except _Damaged as exc:
+            raise _damaged(path, str(exc), hint) from None
+        return cls(store_id=store_id, slots=slots)
+
+    def dump(self) -> bytes:
+        doc = {
+            "format": FORMAT,
+            "version": VERSION,
+            "store_id": self.store_id,
+            "slots": {user: slot.to_json() for user, slot in self.slots.items()},
+        }
+        return json.dumps(doc, indent=2, sort_keys=True).encode("utf-8")
 
     def save(self, folder: Path) -> None:
-        """Write atomically: temp file, fsync, rename, so a crash leaves the old or the new."""
-        doc = {"format": FORMAT, "version": 1, "store_id": self.store_id, "slots": self.slots}
-        fd, tmp = tempfile.mkstemp(prefix=".keyslots-", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(doc, handle, indent=2, sort_keys=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, folder / SLOTS_FILE)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        if hasattr(os, "O_DIRECTORY"):
+        """Replace keyslots.json atomically (temp file, fsync, rename: a crash leaves the
+        old or the new), keeping the version it replaces as keyslots.json.bak (the first
+        file of a store is copied there). The caller holds the store's write lock."""
+        data = self.dump()
+        if self.loaded is not None:
+            _write_atomic(folder / BACKUP_FILE, self.loaded)
+        _write_atomic(folder / SLOTS_FILE, data)
+        if self.loaded is None:
+            _write_atomic(folder / BACKUP_FILE, data)
+        if hasattr(os, "O_DIRECTORY"):  # the renames reach the disk before the caller goes on
             dir_fd = os.open(folder, os.O_DIRECTORY)
             try:
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
+        self.loaded = data
 
     def users(self) -> list[str]:
         return sorted(self.slots, key=str.casefold)
@@ -107,22 +280,7 @@ class KeySlots:
         self, user: str, password: str, master_key: bytes, params: Argon2Params | None = None
     ) -> bytes:
         """Wrap the master key for `user`; return the KEK (for "remember me")."""
-        if not password:
-            raise ValidationError("password", "must not be empty")
-        params = params or DEFAULT_PARAMS
-        salt = secrets.token_bytes(16)
-        kek = derive_kek(password, salt, params)
-        nonce = secrets.token_bytes(12)
-        wrapped = AESGCM(kek).encrypt(nonce, master_key, _aad(self.store_id, user))
-        self.slots[user] = {
-            "kdf": "argon2id",
-            "iterations": params.iterations,
-            "lanes": params.lanes,
-            "memory_kib": params.memory_kib,
-            "salt": _b64(salt),
-            "nonce": _b64(nonce),
-            "wrapped": _b64(wrapped),
-        }
+        self.slots[user], kek = wrap(self.store_id, user, password, master_key, params)
         return kek
 
     def remove(self, user: str) -> None:
@@ -130,21 +288,36 @@ class KeySlots:
 
     def kek_for(self, user: str, password: str) -> bytes:
         slot = self._slot(user)
-        params = Argon2Params(slot["iterations"], slot["lanes"], slot["memory_kib"])
-        return derive_kek(password, _unb64(slot["salt"]), params)
+        return derive_kek(password, slot.salt, slot.params)
 
     def unwrap(self, user: str, kek: bytes) -> bytes:
-        """The master key, or AuthenticationError for a wrong password or KEK."""
+        """The master key, or AuthenticationError for a wrong password or KEK (a KEK
+        remembered in the keyring may be of any length: ValueError)."""
         slot = self._slot(user)
         try:
-            return AESGCM(kek).decrypt(
-                _unb64(slot["nonce"]), _unb64(slot["wrapped"]), _aad(self.store_id, user)
-            )
+            return AESGCM(kek).decrypt(slot.nonce, slot.wrapped, _aad(self.store_id, user))
         except (InvalidTag, ValueError) as exc:
             raise AuthenticationError(f"Wrong password for user {user!r}.") from exc
 
-    def _slot(self, user: str) -> dict:
+    def _slot(self, user: str) -> Slot:
         try:
             return self.slots[user]
         except KeyError:
             raise AuthenticationError(f"No user {user!r} in this store.") from None
+
+
+def _damaged(path: str | os.PathLike, detail: str, hint: str = "") -> StoreDamagedError:
+    return StoreDamagedError(f"{display_path(path)}: the key-slot file is damaged ({detail}){hint}")
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -3,12 +3,18 @@
 A store is a folder holding `certdesk.db` (SQLCipher 4, opened with a random 256-bit raw
 key, so no KDF runs per connection) and `keyslots.json` (one slot per user wrapping the
 master key). Private keys are sealed again inside the database under a sub-key.
+
+A database with a slot file is a store, whatever state it is in: nothing here removes
+either. A store is made (by init or restore) with its slot file last; until then a marker
+file says that the folder holds a half-made store, which the next init or restore clears.
 """
 
 import os
 import secrets
 import shutil
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,15 +26,23 @@ import models
 from app.crypto.sealing import Sealer, derive_subkey
 from app.errors import (
     NewerSchemaError,
+    StoreBusyError,
     StoreDamagedError,
     StoreExistsError,
     StoreMissingError,
 )
-from app.keyslots import SLOTS_FILE, KeySlots
+from app.inprogress import Held, in_use, remove_abandoned
+from app.keyslots import BACKUP_FILE, SLOTS_FILE, TEMP_PREFIX, KeySlots, Slot
 from app.sqlite_errors import DAMAGE_ADVICE, store_problem
 
 DB_FILE = "certdesk.db"
 BUSY_TIMEOUT_S = 5.0
+# SQLCipher's page; the first one holds the salt, without which no page of the file reads.
+PAGE_BYTES = 4096
+INIT_MARKER = ".certdesk-init.partial"
+RESTORE_MARKER = ".certdesk-restore.partial"
+_MAKERS = {INIT_MARKER: "init", RESTORE_MARKER: "restore"}
+_DB_FILES = {DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm", f"{DB_FILE}-journal"}
 
 
 def default_store_dir() -> Path:
@@ -42,7 +56,32 @@ def resolve_store_dir(explicit: str | os.PathLike | None = None) -> Path:
 
 
 def store_exists(folder: Path) -> bool:
-    return (folder / DB_FILE).exists() or (folder / SLOTS_FILE).exists()
+    """Whether the folder holds a store, or what may be part of one: a slot file (or its
+    .bak), or a database that no unfinished init or restore is making."""
+    if _has_slot_file(folder):
+        return True
+    return (folder / DB_FILE).exists() and _marker(folder) is None
+
+
+def _has_slot_file(folder: Path) -> bool:
+    return (folder / SLOTS_FILE).exists() or (folder / BACKUP_FILE).exists()
+
+
+def _marker(folder: Path) -> Path | None:
+    for name in _MAKERS:
+        if (folder / name).exists():
+            return folder / name
+    return None
+
+
+def _half_made(folder: Path) -> Path | None:
+    """The marker of an init or restore that has not written the slot file (yet)."""
+    return None if _has_slot_file(folder) else _marker(folder)
+
+
+def _is_debris(name: str) -> bool:
+    """What making a store puts in its folder before the slot file."""
+    return name in _DB_FILES or name in _MAKERS or name.startswith(TEMP_PREFIX)
 
 
 class CipherDatabase(peewee.SqliteDatabase):
@@ -124,13 +163,17 @@ class Store:
         models.database.initialize(None)
 
 
-def _open(folder: Path, store_id: str, master_key: bytearray) -> Store:
+def _open(folder: Path, store_id: str, master_key: bytearray, existing: bool) -> Store:
     db = CipherDatabase(folder / DB_FILE, derive_subkey(bytes(master_key), "sqlcipher"))
     sealer = Sealer(derive_subkey(bytes(master_key), "private-keys"))
     models.database.initialize(db)
     try:
+        if existing:
+            _check_database_file(folder)
         db.connect()
-        _migrate(folder, db)
+        _migrate(folder, db, existing)
+        if existing:
+            _finish_interrupted(folder, db)
     except BaseException:
         if not db.is_closed():
             db.close()
@@ -140,9 +183,29 @@ def _open(folder: Path, store_id: str, master_key: bytearray) -> Store:
     return Store(folder=folder, store_id=store_id, db=db, sealer=sealer, _master_key=master_key)
 
 
-def _migrate(folder: Path, db: CipherDatabase) -> None:
+def _damaged_database(folder: Path) -> StoreDamagedError:
+    return StoreDamagedError(
+        f"{folder / DB_FILE}: the database is empty or cut short although the key slots are "
+        "there: the store is damaged. Run `certdesk check`, or restore a backup "
+        "(`certdesk restore FILE --store NEW-FOLDER`)."
+    )
+
+
+def _check_database_file(folder: Path) -> None:
+    """Before SQLite sees it: a file shorter than one page would be taken for a new, empty
+    database and silently made into one. The pages written since the last checkpoint may
+    be in the -wal file, but the first page is always in the database file."""
+    if (folder / DB_FILE).stat().st_size < PAGE_BYTES:
+        raise _damaged_database(folder)
+
+
+def _migrate(folder: Path, db: CipherDatabase, existing: bool) -> None:
     try:
         found = models.schema_version()
+        if existing and found == 0:
+            # The schema is committed before the slot file is first written: a store
+            # without it has lost its pages (a truncated file, a lost -wal).
+            raise _damaged_database(folder)
         if 0 < found < models.SCHEMA_VERSION:
             _copy_before_migration(folder, db, found)
         models.migrate()
@@ -165,49 +228,185 @@ def _wipe(buffer: bytearray) -> None:
         buffer[i] = 0
 
 
-def create_store(folder: Path, admin: str, password: str) -> tuple[Store, bytes]:
-    """Create the folder's database and key slots; return the open store and the admin's KEK."""
+def create_store(
+    folder: Path, admin: str, password: str, populate: Callable[[Store], None]
+) -> tuple[Store, bytes]:
+    """Create the folder's database, let `populate` commit its first rows (the admin's
+    user), then write the key slots; return the open store and the admin's KEK. Until the
+    slot file is there the folder holds a half-made store, never one without its admin."""
     if store_exists(folder):
         raise StoreExistsError(f"{folder}: a store already exists here.")
-    prepare_new_folder(folder)
-    master_key = bytearray(secrets.token_bytes(32))
-    slots = KeySlots.new()
-    kek = slots.add(admin, password, bytes(master_key))
-    try:
-        store = _open(folder, slots.store_id, master_key)
-        os.chmod(folder / DB_FILE, 0o600)
-        slots.save(folder)
-    except BaseException:
-        for name in (DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm"):
-            (folder / name).unlink(missing_ok=True)
-        raise
+    with making_store(folder, INIT_MARKER):
+        master_key = bytearray(secrets.token_bytes(32))
+        slots = KeySlots.new()
+        kek = slots.add(admin, password, bytes(master_key))
+        store = _open(folder, slots.store_id, master_key, existing=False)
+        try:
+            os.chmod(folder / DB_FILE, 0o600)
+            populate(store)
+            with store.db.atomic("IMMEDIATE"):  # slot files are only written under the lock
+                slots.save(folder)
+        except BaseException:
+            store.close()
+            raise
     return store, kek
 
 
-def prepare_new_folder(folder: Path) -> None:
-    """A new or empty folder only: a store mixed into a folder of other files is easy to
-    lose or to copy half of."""
+@contextmanager
+def making_store(folder: Path, marker: str) -> Iterator[None]:
+    """Prepare the folder (`prepare_new_folder`) and mark it as holding a half-made store
+    while the block makes one in it. If the block fails before the slot file is written,
+    what it left is removed, and the folder too if it was created here."""
+    created = prepare_new_folder(folder)
+    try:
+        held = Held(folder / marker)
+    except FileExistsError:
+        raise StoreBusyError(
+            f"{folder}: another Certdesk is making a store here; try again when it is done."
+        ) from None
+    try:
+        with held:
+            try:
+                yield
+            except BaseException:
+                _remove_debris(folder)
+                raise
+    except BaseException:
+        if created and not _has_slot_file(folder):
+            with suppress(OSError):
+                folder.rmdir()
+        raise
+
+
+def _remove_debris(folder: Path, keep: str = "") -> None:
+    # Checked again here, by whoever holds the marker: the slot file makes it a store.
+    if _has_slot_file(folder):
+        return
+    for name in os.listdir(folder):
+        if _is_debris(name) and name != keep:
+            (folder / name).unlink(missing_ok=True)
+
+
+def prepare_new_folder(folder: Path) -> bool:
+    """A new or empty folder only (or one holding a half-made store, cleared here): a
+    store mixed into a folder of other files is easy to lose or to copy half of. The
+    folder is made private to its owner, as a new one is created; True if created here."""
     if folder.exists() and not folder.is_dir():
         raise StoreExistsError(f"{folder}: is a file, not a folder; choose a folder for the store.")
-    if folder.is_dir() and any(folder.iterdir()):
-        raise StoreExistsError(
-            f"{folder}: the folder is not empty; choose a new or empty folder for the store."
-        )
+    if folder.is_dir():
+        _clear_half_made(folder)
+        if any(folder.iterdir()):
+            raise StoreExistsError(
+                f"{folder}: the folder is not empty; choose a new or empty folder for the store."
+            )
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            folder.mkdir(parents=True, mode=0o700)
+            created = True
+        except FileExistsError:
+            created = False
+        # An existing folder keeps its mode otherwise: others could swap the store's files.
+        os.chmod(folder, 0o700)
     except OSError as exc:
         raise StoreMissingError(
             f"{folder}: cannot create the store folder ({exc.strerror or exc})."
         ) from None
+    return created
+
+
+def _clear_half_made(folder: Path) -> None:
+    """Remove what an interrupted init or restore left, if that is all the folder holds
+    and its process is gone; otherwise leave everything to the emptiness check."""
+    marker = _half_made(folder)
+    if marker is None or not all(_is_debris(name) for name in os.listdir(folder)):
+        return
+    if not remove_abandoned(marker, lambda: _remove_debris(folder, keep=marker.name)):
+        raise StoreBusyError(
+            f"{folder}: `certdesk {_MAKERS[marker.name]}` is making a store here right now; "
+            "try again when it is done."
+        )
 
 
 def load_slots(folder: Path) -> KeySlots:
-    if not (folder / DB_FILE).exists() or not (folder / SLOTS_FILE).exists():
+    marker = _half_made(folder)
+    if marker is not None:
+        command = _MAKERS[marker.name]
+        if in_use(marker):
+            raise StoreBusyError(
+                f"{folder}: `certdesk {command}` is making a store here right now; "
+                "try again when it is done."
+            )
+        raise StoreMissingError(
+            f"{folder}: an interrupted `certdesk {command}` left a half-made store here; "
+            f"run `certdesk {command}` again to re-create it."
+        )
+    has_db, has_slots = (folder / DB_FILE).exists(), (folder / SLOTS_FILE).exists()
+    if not has_db and not has_slots:
         raise StoreMissingError(
             f"{folder}: no store here. Create one with `certdesk init`, "
             "or point --store / CERTDESK_STORE at an existing one."
         )
+    if not has_slots:
+        hint = "put it back"
+        if (folder / BACKUP_FILE).exists():
+            hint = f"copy {BACKUP_FILE} (beside it) to {SLOTS_FILE}"
+        raise StoreDamagedError(
+            f"{folder}: the key-slot file {SLOTS_FILE} is missing; {hint}, or restore a backup."
+        )
+    if not has_db:
+        raise StoreDamagedError(f"{folder}: {DB_FILE} is missing; restore a backup.")
     return KeySlots.load(folder)
+
+
+def add_slot(store: Store, user: str, slot: Slot) -> None:
+    """Write `user`'s slot into the slot file, read afresh. Call inside the write
+    transaction that creates the user, after the user's row, before the commit (see
+    users.add_user); slots of no user (interrupted adds) are dropped on the way."""
+    slots = load_slots(store.folder)
+    if slots.store_id != store.store_id:
+        raise StoreDamagedError(
+            f"{store.folder / SLOTS_FILE}: the key-slot file is damaged (it is of another "
+            "store than the one open)"
+        )
+    _drop_slots_of_no_user(slots)
+    slots.slots[user] = slot
+    slots.save(store.folder)
+
+
+def _drop_slots_of_no_user(slots: KeySlots) -> bool:
+    known = _user_names()
+    orphans = [user for user in slots.slots if user not in known]
+    for user in orphans:
+        slots.remove(user)
+    return bool(orphans)
+
+
+def _user_names() -> set[str]:
+    return {name for (name,) in models.User.select(models.User.name).tuples()}
+
+
+def _finish_interrupted(folder: Path, db: CipherDatabase) -> None:
+    """What a killed `user add` can leave (see users.add_user): a slot naming no user, and
+    its temp files. Removed under the write lock, where no add is half-way; the lock is
+    taken only when there is something to do, so that opening never queues behind a
+    writer for nothing."""
+    marker = _marker(folder)
+    if marker is not None and not remove_abandoned(marker):
+        return  # an init or restore is still finishing: the files are its own
+    slots = KeySlots.load(folder)
+    temp = [p for p in folder.iterdir() if p.name.startswith(TEMP_PREFIX)]
+    if not temp and set(slots.slots) <= _user_names():
+        return
+    try:
+        with db.atomic("IMMEDIATE"):
+            for path in folder.iterdir():
+                if path.name.startswith(TEMP_PREFIX):
+                    path.unlink(missing_ok=True)
+            slots = KeySlots.load(folder)
+            if _drop_slots_of_no_user(slots):
+                slots.save(folder)
+    except peewee.OperationalError as exc:
+        raise _translate(exc, str(folder / DB_FILE)) from exc
 
 
 def unlock_store(
@@ -218,7 +417,7 @@ def unlock_store(
     if kek is None:
         kek = slots.kek_for(user, password or "")
     master_key = bytearray(slots.unwrap(user, kek))
-    return _open(folder, slots.store_id, master_key), kek
+    return _open(folder, slots.store_id, master_key, existing=True), kek
 
 
 def close_thread_connection() -> None:

@@ -2,6 +2,9 @@
 
 import json
 import shutil
+import stat
+import subprocess
+import sys
 
 import pytest
 
@@ -14,10 +17,11 @@ from app.errors import (
     StoreMissingError,
     ValidationError,
 )
-from app.services import certificates, users
+from app.services import backup, certificates, users
 from app.store import DB_FILE
 from models import SCHEMA_VERSION, PrivateKey, SchemaVersion
 from tests.conftest import PASSWORD
+from tests.test_cli import one_line_error
 
 
 def test_init_creates_database_and_private_slot_file(store_dir, session):
@@ -172,3 +176,61 @@ def test_private_key_is_sealed_and_opens_to_the_same_key(session, tmp_path, cert
         session.store.sealer.open(row.sealed, "another-id", row.spki_sha256)
     with pytest.raises(SealError):  # and so is the public key's hash
         session.store.sealer.open(row.sealed, row.uid, "0" * 64)
+
+
+KILLED_RIGHT_AFTER_INIT = """
+import os, signal, sys
+from pathlib import Path
+from app import keyslots
+keyslots.DEFAULT_PARAMS = keyslots.Argon2Params(1, 1, 1024)
+from app.services import users
+users.initialise_store(Path(sys.argv[1]), "admin", sys.argv[2])
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_database_cut_short_beside_its_slots_is_refused_not_rebuilt(cli, tmp_path, store_dir):
+    subprocess.run([sys.executable, "-c", KILLED_RIGHT_AFTER_INIT, str(store_dir), PASSWORD])
+    # Killed with the store open: the database file is one page, the rest in the -wal.
+    assert (
+        (store_dir / DB_FILE).stat().st_size <= 4096 < (store_dir / f"{DB_FILE}-wal").stat().st_size
+    )
+    cases = {}
+    for name, size, keep_wal in (
+        ("empty", 0, False),
+        ("empty with its -wal", 0, True),
+        ("cut in the first page", 100, False),
+        ("one page, its -wal lost", 4096, False),
+    ):
+        case = tmp_path / name
+        shutil.copytree(store_dir, case)
+        with open(case / DB_FILE, "r+b") as db:
+            db.truncate(size)
+        for suffix in ("-wal", "-shm") if not keep_wal else ():
+            (case / f"{DB_FILE}{suffix}").unlink()
+        cases[name] = (case, (case / DB_FILE).read_bytes())
+    listed = cli("list")
+    assert listed.returncode == 0, listed.stderr  # not refused: SQLite reads the -wal
+    for name, (case, before) in cases.items():
+        with pytest.raises(StoreDamagedError, match="the store is damaged"):
+            users.sign_in(case, "admin", password=PASSWORD)
+        assert (case / DB_FILE).read_bytes() == before, name  # refused, not made anew
+    refused = cli("list", env_extra={"CERTDESK_STORE": str(cases["empty"][0])})
+    line = one_line_error(refused)
+    assert refused.returncode == 1
+    assert "damaged" in line and "certdesk check" in line and "restore a backup" in line
+
+
+def test_init_and_restore_make_an_open_folder_private_to_its_owner(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    session, _ = users.initialise_store(shared, "admin", PASSWORD)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o700
+    archive = backup.backup_store(session, tmp_path / "store.zip")
+    session.close()
+    other = tmp_path / "other"
+    other.mkdir()
+    other.chmod(0o777)
+    backup.restore_store(other, archive)
+    assert stat.S_IMODE(other.stat().st_mode) == 0o700

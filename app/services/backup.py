@@ -4,17 +4,22 @@ The archive holds the database (a consistent online copy, under the store's own 
 and the key slots; whoever restores it needs a user's password, as with the original.
 """
 
+import functools
 import json
 import os
-import tempfile
+import re
+import secrets
+import shutil
 import zipfile
 from pathlib import Path
 
-from app.errors import CertdeskError, StoreExistsError
-from app.keyslots import SLOTS_FILE
+from app.errors import CertdeskError
+from app.files import FileRefusedError, check_new_file, new_file
+from app.inprogress import Held, remove_abandoned
+from app.keyslots import SLOTS_FILE, KeySlots
 from app.services import audit
 from app.services.session import Session, write_transaction
-from app.store import DB_FILE, load_slots, prepare_new_folder
+from app.store import DB_FILE, RESTORE_MARKER, making_store
 from models.base import utcnow
 from models.permissions import USERS_MANAGE
 from models.schema import SCHEMA_VERSION
@@ -24,15 +29,20 @@ FORMAT = "certdesk-backup"
 MEMBERS = {MANIFEST, DB_FILE, SLOTS_FILE}
 # Far above a real store (100,000 certificates take ~150 MiB); a zip bomb stops here.
 LIMITS = {MANIFEST: 64 * 1024, SLOTS_FILE: 4 * 1024 * 1024, DB_FILE: 4 * 1024**3}
+# A backup under way beside its output: `<prefix><token>.partial` is the archive being
+# written, held by its process; `<prefix><token>.db.partial` the database copy in it.
+PARTIAL_PREFIX = ".certdesk-backup-"
+_PARTIAL = re.compile(rf"{re.escape(PARTIAL_PREFIX)}([0-9a-f]{{16}})\.partial")
 
 
 def backup_store(session: Session, out: Path) -> Path:
+    """Write the backup to `out`, a new file: it appears there whole or not at all, and
+    never replaces a file, even one created meanwhile. What a killed backup left beside
+    it (`.certdesk-backup-*.partial`) is removed by the next backup into that folder."""
     session.authorize(USERS_MANAGE, "store.backup", str(out))
-    out = Path(out)
-    if out.exists():
-        raise StoreExistsError(f"{out}: exists; choose a new file name")
-    if not out.resolve().parent.is_dir():
-        raise CertdeskError(f"{out}: no folder {out.resolve().parent}")
+    out = check_new_file(out)
+    folder = out.absolute().parent
+    remove_abandoned_partials(folder)
     with write_transaction(session):  # first, so that the copy records its own making
         audit.record(session.user_name, "store.backup", str(out))
     manifest = {
@@ -41,37 +51,74 @@ def backup_store(session: Session, out: Path) -> Path:
         "schema_version": SCHEMA_VERSION,
         "created": utcnow().isoformat(),
     }
-    with tempfile.TemporaryDirectory(dir=out.resolve().parent) as work:
-        database = Path(work) / DB_FILE
-        session.store.copy_database(database)
-        partial = Path(work) / "backup.zip"
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(MANIFEST, json.dumps(manifest, indent=2))
-            archive.write(database, DB_FILE)
-            archive.write(session.folder / SLOTS_FILE, SLOTS_FILE)
-        os.chmod(partial, 0o600)
-        os.replace(partial, out)  # all or nothing: no half-written backup under its name
+    name = f"{PARTIAL_PREFIX}{secrets.token_hex(8)}"
+    with Held(folder / f"{name}.partial") as partial:
+        try:
+            database = folder / f"{name}.db.partial"
+            session.store.copy_database(database)
+            with zipfile.ZipFile(partial.path, "w", zipfile.ZIP_DEFLATED) as archive:
+                archive.writestr(MANIFEST, json.dumps(manifest, indent=2))
+                archive.write(database, DB_FILE)
+                # Read after the copy: it has a slot for every user the copy has (a slot
+                # for an add not yet committed then is dropped when the restore is opened).
+                archive.write(session.folder / SLOTS_FILE, SLOTS_FILE)
+            with open(partial.path, "rb+") as handle:
+                os.fsync(handle.fileno())
+        finally:
+            _remove_companions(folder, name, keep=partial.path.name)
+        _publish(partial.path, out)
     return out
 
 
-def restore_store(folder: Path, archive_path: Path) -> str:
-    """Unpack a backup into a new or empty folder; returns the store id. Everything is
-    checked in a scratch folder beside the target, which only then takes its place, so
-    a refused archive leaves nothing behind."""
-    folder = Path(folder).absolute()
-    prepare_new_folder(folder)
+def remove_abandoned_partials(folder: Path) -> None:
+    """Remove what killed backups left in `folder`; a backup still running keeps its own."""
+    for entry in os.listdir(folder):
+        if match := _PARTIAL.fullmatch(entry):
+            name = f"{PARTIAL_PREFIX}{match[1]}"
+            remove_abandoned(
+                folder / entry, functools.partial(_remove_companions, folder, name, entry)
+            )
+
+
+def _remove_companions(folder: Path, name: str, keep: str) -> None:
+    # The database copy, and the journal SQLite may keep beside it.
+    for entry in os.listdir(folder):
+        if entry.startswith(f"{name}.") and entry != keep:
+            (folder / entry).unlink(missing_ok=True)
+
+
+def _publish(partial: Path, out: Path) -> None:
+    """The finished archive under the chosen name, create-only: a hard link fails if the
+    name exists, where a rename would replace it."""
     try:
-        with (
-            zipfile.ZipFile(archive_path) as archive,
-            tempfile.TemporaryDirectory(dir=folder.parent, prefix=".certdesk-restore-") as work,
-        ):
+        os.link(partial, out)
+    except FileExistsError:
+        raise FileRefusedError(out, "exists; choose a new file name") from None
+    except OSError:  # a file system without hard links: a create-only copy instead
+        with open(partial, "rb") as source, new_file(out, 0o600) as target:
+            shutil.copyfileobj(source, target)
+
+
+def restore_store(folder: Path, archive_path: Path) -> str:
+    """Unpack a backup into a new or empty folder; returns the store id. The archive is
+    checked before the folder is touched, and the slot file written last: a refused
+    archive leaves nothing behind (not even the folder, if restore created it), and an
+    interrupted restore a half-made store that the next `restore` or `init` clears."""
+    folder = Path(folder).absolute()
+    try:
+        with zipfile.ZipFile(archive_path) as archive:
             _check_members(archive, archive_path)
             manifest = _manifest(archive, archive_path)
-            for name in (DB_FILE, SLOTS_FILE):
-                _extract(archive, name, Path(work) / name)
-            _check_unpacked(Path(work), manifest, archive_path)
-            for name in (DB_FILE, SLOTS_FILE):
-                os.replace(Path(work) / name, folder / name)
+            slots = KeySlots.parse(_read(archive, SLOTS_FILE), f"{archive_path}: {SLOTS_FILE}")
+            if manifest.get("store_id") != slots.store_id:
+                raise CertdeskError(
+                    f"{archive_path}: its database and key slots are of different stores"
+                )
+            with making_store(folder, RESTORE_MARKER):
+                _extract(archive, DB_FILE, folder / DB_FILE)
+                _check_encrypted(folder / DB_FILE, archive_path)
+                # No lock to take: the marker keeps others off until the slot file is there.
+                slots.save(folder)
     except CertdeskError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError,
@@ -79,7 +126,7 @@ def restore_store(folder: Path, archive_path: Path) -> str:
         raise CertdeskError(f"{archive_path}: damaged backup ({exc})") from None
     except OSError as exc:
         raise CertdeskError(f"{archive_path}: cannot restore ({exc.strerror or exc})") from None
-    return load_slots(folder).store_id
+    return slots.store_id
 
 
 def _check_members(archive: zipfile.ZipFile, archive_path: Path) -> None:
@@ -109,6 +156,15 @@ def _manifest(archive: zipfile.ZipFile, archive_path: Path) -> dict:
     return manifest
 
 
+def _read(archive: zipfile.ZipFile, name: str) -> bytes:
+    """Read with a byte count: the sizes in a zip's directory can lie."""
+    with archive.open(name) as source:
+        data = source.read(LIMITS[name] + 1)
+    if len(data) > LIMITS[name]:
+        raise CertdeskError(f"{name} is implausibly large")
+    return data
+
+
 def _extract(archive: zipfile.ZipFile, name: str, target: Path) -> None:
     """Streamed with a byte count: the sizes in a zip's directory can lie."""
     written = 0
@@ -121,10 +177,7 @@ def _extract(archive: zipfile.ZipFile, name: str, target: Path) -> None:
             out.write(chunk)
 
 
-def _check_unpacked(work: Path, manifest: dict, archive_path: Path) -> None:
-    slots = load_slots(work)
-    if manifest.get("store_id") != slots.store_id:
-        raise CertdeskError(f"{archive_path}: its database and key slots are of different stores")
-    with open(work / DB_FILE, "rb") as db:
+def _check_encrypted(database: Path, archive_path: Path) -> None:
+    with open(database, "rb") as db:
         if db.read(16) == b"SQLite format 3\x00":
             raise CertdeskError(f"{archive_path}: holds an unencrypted database; refused")

@@ -11,6 +11,7 @@ from app.crypto.certinfo import spki_sha256_of_public_key
 from app.crypto.parse import quietly
 from app.crypto.sealing import SealError
 from app.errors import CertdeskError
+from app.keyslots import BACKUP_FILE, KeySlots
 from app.services.audit import chain_breaks
 from app.services.session import Session
 from app.sqlite_errors import DATABASE_ERRORS
@@ -102,9 +103,16 @@ def _slot_problems(session: Session) -> list[str]:
     except CertdeskError as exc:
         return [f"key slots: {exc}"]
     known = {name for (name,) in User.select(User.name).tuples()}
-    return [f"key slots: no slot for the user {n!r}" for n in sorted(known - slotted)] + [
-        f"key slots: a slot for no user, {n!r}" for n in sorted(slotted - known)
-    ]
+    problems = [f"key slots: no slot for the user {n!r}" for n in sorted(known - slotted)]
+    problems += [f"key slots: a slot for no user, {n!r}" for n in sorted(slotted - known)]
+    try:  # the copy that recovers a damaged slot file must itself be sound
+        if (session.folder / BACKUP_FILE).exists():
+            previous = KeySlots.load(session.folder, BACKUP_FILE)
+            if previous.store_id != session.store.store_id:
+                problems.append(f"key slots: {BACKUP_FILE} is of another store")
+    except CertdeskError as exc:
+        problems.append(f"key slots: {exc}")
+    return problems
 
 
 def _sealed_key_problems(session: Session) -> list[str]:

@@ -4,11 +4,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from app import keyslots
 from app.errors import AuthenticationError, ValidationError
 from app.services import audit
 from app.services.names import check_name
 from app.services.session import Session, write_transaction
-from app.store import create_store, load_slots, unlock_store
+from app.store import Store, add_slot, create_store, load_slots, unlock_store
 from models import Role, RolePermission, User, UserGroup, UserGroupMember
 from models.permissions import ADMINISTRATOR, CERTIFICATES_VIEW, USERS_MANAGE
 
@@ -30,13 +31,14 @@ def initialise_store(folder: Path, admin: str, password: str) -> tuple[Session, 
     """Create the store, make `admin` its Administrator; return the session and the KEK."""
     admin = validate_user_name(admin)
     validate_new_password(password)
-    store, kek = create_store(folder, admin, password)
-    role = Role.get(Role.name == ADMINISTRATOR)
-    session = _session(store, None)
-    with write_transaction(session):
-        user = User.create(name=admin, role=role)
-        audit.record(admin, "store.create", str(folder), role=ADMINISTRATOR)
-    return _session(store, user), kek
+
+    def first_administrator(store: Store) -> None:
+        with write_transaction(_session(store, None)):
+            User.create(name=admin, role=Role.get(Role.name == ADMINISTRATOR))
+            audit.record(admin, "store.create", str(folder), role=ADMINISTRATOR)
+
+    store, kek = create_store(folder, admin, password, first_administrator)
+    return _session(store, User.get(User.name == admin)), kek
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,18 @@ def add_user(
     session: Session, name: str, password: str, role: str, user_groups: Sequence[str] = ()
 ) -> None:
     """A new local user with a key slot of their own, in the user groups named (created
-    when missing)."""
+    when missing).
+
+    A rename of the slot file and a database commit cannot be one atomic step, so the
+    order is fixed. Argon2id wraps the slot first, outside the lock; then, under the
+    store's write lock (the IMMEDIATE transaction, which every other writer of the slot
+    file also holds), the slot file is read afresh, written with the new slot (atomically,
+    and fsynced), and only then is the user committed. So, whenever a crash or `kill -9`
+    strikes: every user in the database has a slot (a user is never committed before the
+    slot is on disk, and concurrent adds never write over each other's slots); the slot
+    file may also name a user whose add never committed, and that slot is removed under
+    the write lock the next time the store is opened (or by the next add). Once the store
+    has been opened again, the slot file names exactly the database's users."""
     session.authorize(USERS_MANAGE, "user.add", name)
     name = validate_user_name(name)
     validate_new_password(password)
@@ -60,18 +73,19 @@ def add_user(
         raise ValidationError("role", f"no role named {role!r}")
     if User.select().where(User.name == name).exists():
         raise ValidationError("user name", f"{name!r} already exists")
-    slots = load_slots(session.folder)
     groups = [validate_user_group_name(g) for g in dict.fromkeys(user_groups)]
+    slot, _ = keyslots.wrap(session.store.store_id, name, password, session.store.master_key())
     with write_transaction(session):
+        if User.select().where(User.name == name).exists():  # added meanwhile
+            raise ValidationError("user name", f"{name!r} already exists")
         user = User.create(name=name, role=role_row)
         for group_name in groups:
             group, created = UserGroup.get_or_create(name=group_name)
             if created:
                 audit.record(session.user_name, "user_group.create", group_name)
             UserGroupMember.create(user_group=group, user=user)
-        slots.add(name, password, session.store.master_key())
         audit.record(session.user_name, "user.add", name, role=role)
-        slots.save(session.folder)
+        add_slot(session.store, name, slot)
 
 
 def store_user_names(folder: Path) -> list[str]:
