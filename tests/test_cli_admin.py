@@ -132,3 +132,16 @@ def test_restore_refuses_mixed_plaintext_bombs_and_junk_leaving_nothing(
     monkeypatch.setitem(backup.LIMITS, "certdesk.db", 1000)
     with pytest.raises(CertdeskError, match="implausibly large"):
         backup.restore_store(tmp_path / "into-bomb", good)
+
+
+def test_restore_refuses_a_fifo_or_a_device_at_once(cli, tmp_path):
+    import os
+
+    fifo = tmp_path / "backup.zip"
+    os.mkfifo(fifo)
+    for archive, what in ((fifo, "is a named pipe (FIFO)"), ("/dev/zero", "is a device")):
+        target = tmp_path / f"restored-{what.split()[-1]}"
+        result = cli("restore", str(archive), "--store", str(target))  # would block on a FIFO
+        assert result.returncode == 1
+        assert what in one_line_error(result)
+        assert not target.exists()

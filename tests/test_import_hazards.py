@@ -98,6 +98,19 @@ def test_a_password_that_is_not_utf8_opens_a_key_and_is_refused_by_a_pkcs12_alon
     assert [(c["alias"], c["has_private_key"]) for c in listed(cli)] == [("Latin-1 Key", True)]
 
 
+def test_a_store_password_that_is_not_utf8_is_the_bytes_given(cli, tmp_path, certs):
+    latin1 = {"CERTDESK_PASSWORD": os.fsdecode(b"sch\xf6nes-passwort")}
+    created = cli("init", "--admin", "admin", env_extra=latin1)
+    no_traceback(created)
+    assert created.returncode == 0, created.stderr
+    path = certs.write(tmp_path, "a.pem", certs.pem(certs.make_cert("Latin-1 Store")[0]))
+    assert cli("import", str(path), env_extra=latin1).returncode == 0
+    assert [c["alias"] for c in listed(lambda *a: cli(*a, env_extra=latin1))] == ["Latin-1 Store"]
+    wrong = cli("list", env_extra={"CERTDESK_PASSWORD": "schönes-passwort"})  # not the same bytes
+    no_traceback(wrong)
+    assert wrong.returncode == 1 and "Wrong password" in wrong.stderr
+
+
 # ------------------------------------------------------------- only regular files
 
 

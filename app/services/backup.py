@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 
 from app.errors import CertdeskError
-from app.files import FileRefusedError, check_new_file, new_file
+from app.files import FileRefusedError, check_new_file, new_file, open_regular
 from app.inprogress import Held, remove_abandoned
 from app.keyslots import SLOTS_FILE, KeySlots
 from app.services import audit
@@ -106,7 +106,8 @@ def restore_store(folder: Path, archive_path: Path) -> str:
     interrupted restore a half-made store that the next `restore` or `init` clears."""
     folder = Path(folder).absolute()
     try:
-        with zipfile.ZipFile(archive_path) as archive:
+        # A regular file only: zipfile would wait forever on a FIFO.
+        with open_regular(archive_path) as handle, zipfile.ZipFile(handle) as archive:
             _check_members(archive, archive_path)
             manifest = _manifest(archive, archive_path)
             slots = KeySlots.parse(_read(archive, SLOTS_FILE), f"{archive_path}: {SLOTS_FILE}")
