@@ -86,6 +86,15 @@ def openssl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, check=True, timeout=60)
 
 
+def verify_detached(signature: Path, content: Path) -> bool:
+    """openssl's verdict on a detached CMS signature of `content` (signer trust aside)."""
+    verified = openssl(
+        "cms", "-verify", "-binary", "-inform", "DER", "-in", str(signature),
+        "-content", str(content), "-noverify", "-out", "/dev/null",
+    )  # fmt: skip
+    return b"Verification successful" in verified.stderr
+
+
 RICH_EXTENSIONS = (
     "basicConstraints=critical,CA:FALSE",
     "keyUsage=critical,digitalSignature,nonRepudiation",

@@ -67,17 +67,24 @@ def certs():
     return certgen
 
 
-@pytest.fixture
-def cli(tmp_path, store_dir):
-    env = {
+def cli_env(tmp_path, store, **extra: str) -> dict[str, str]:
+    """The environment of a `certdesk` subprocess: this test's own folders and store, the
+    admin's credentials, the fail keyring; nothing of the developer's."""
+    return {
         "PATH": os.environ["PATH"],
         "HOME": str(tmp_path / "home"),
         "XDG_DATA_HOME": str(tmp_path / "home" / "data"),
-        "CERTDESK_STORE": str(store_dir),
+        "CERTDESK_STORE": str(store),
         "CERTDESK_USER": "admin",
         "CERTDESK_PASSWORD": PASSWORD,
         "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        **extra,
     }
+
+
+@pytest.fixture
+def cli(tmp_path, store_dir):
+    env = cli_env(tmp_path, store_dir)
 
     def run(*args, env_extra=None, drop=()):
         run_env = {k: v for k, v in (env | (env_extra or {})).items() if k not in drop}

@@ -1,14 +1,13 @@
 """The CLI contract of CLI.md, driven through the real `certdesk` program."""
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, cli_env
 
 CONTRACT_KEYS = {
     "alias", "enabled", "owner", "has_pin", "ask_reason", "usage_count", "last_used",
@@ -153,14 +152,7 @@ def test_cli_does_not_import_qt(cli, tmp_path):
         "import sys; from app.__main__ import main; rc = main(['list', '--json']); "
         "assert 'PySide6' not in sys.modules, 'Qt was imported'; sys.exit(rc)"
     )
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path / "home"),
-        "CERTDESK_STORE": str(tmp_path / "store"),
-        "CERTDESK_USER": "admin",
-        "CERTDESK_PASSWORD": PASSWORD,
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-    }
+    env = cli_env(tmp_path, tmp_path / "store")
     result = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
     )

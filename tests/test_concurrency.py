@@ -1,12 +1,11 @@
 """Two writers on one store: they queue on SQLite's lock, and a long lock is reported."""
 
-import os
 import subprocess
 import sys
 
 from app import store as store_module
 from app.services import certificates, users
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, cli_env
 
 HOLD_LOCK = """
 import sys
@@ -43,14 +42,7 @@ def test_a_held_write_lock_gives_a_clear_busy_error(store_dir, tmp_path, certs, 
 
 def test_two_cli_imports_at_once_both_land(store_dir, tmp_path, certs):
     users.initialise_store(store_dir, "admin", PASSWORD)[0].close()
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "CERTDESK_STORE": str(store_dir),
-        "CERTDESK_USER": "admin",
-        "CERTDESK_PASSWORD": PASSWORD,
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-    }
+    env = cli_env(tmp_path, store_dir)
     batches = []
     for batch in range(2):
         files = []

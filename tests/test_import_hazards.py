@@ -16,7 +16,7 @@ import pytest
 from app import store as store_module
 from app.services import certificates, users
 from app.sqlite_errors import DATABASE_ERRORS
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, cli_env
 from tests.test_concurrency import HOLD_LOCK
 
 
@@ -220,14 +220,7 @@ def test_a_short_writer_gets_in_during_a_long_import(cli, tmp_path, certs, store
     assert cli("import", str(first)).returncode == 0
     slow = slow_pkcs12(certs, "Slow Bundle")
     paths = [str(certs.write(tmp_path, f"slow-{i}.p12", slow)) for i in range(520)]
-    env = {k: v for k, v in os.environ.items() if k.startswith(("PATH", "HOME", "XDG"))}
-    env |= {
-        "CERTDESK_STORE": str(store_dir),
-        "CERTDESK_USER": "admin",
-        "CERTDESK_PASSWORD": PASSWORD,
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-        "PW": "slow",
-    }
+    env = cli_env(tmp_path, store_dir, PW="slow")
     long_import = subprocess.Popen(
         [sys.executable, "-m", "app", "import", "--password-env", "PW", *paths],
         env=env,

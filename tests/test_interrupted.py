@@ -16,21 +16,8 @@ from app.keyslots import BACKUP_FILE, SLOTS_FILE, TEMP_PREFIX
 from app.services import integrity, users
 from app.store import DB_FILE, load_slots
 from models import User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, cli_env
 from tests.test_cli import one_line_error
-
-
-def _env(tmp_path, store, **extra):
-    return {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path / "home"),
-        "CERTDESK_STORE": str(store),
-        "CERTDESK_USER": "admin",
-        "CERTDESK_PASSWORD": PASSWORD,
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-        **extra,
-    }
-
 
 # The real program, with the lowered Argon2id cost the in-process tests have (conftest):
 # at full cost the 19 adds and the sign-ins that check them would take most of a minute.
@@ -126,7 +113,7 @@ def test_concurrent_user_adds_each_keep_their_slot(tmp_path, store_dir):
     for size in (3, 2, 3, 2, 3, 3, 3):
         batch, queue = queue[:size], queue[size:]
         runs = [
-            (name, _start(_env(tmp_path, store_dir, CERTDESK_NEW_PASSWORD=_password(name)),
+            (name, _start(cli_env(tmp_path, store_dir, CERTDESK_NEW_PASSWORD=_password(name)),
                           "user", "add", name, "--role", "Auditor"))
             for name in batch
         ]  # fmt: skip
@@ -145,7 +132,7 @@ def test_concurrent_user_adds_each_keep_their_slot(tmp_path, store_dir):
 
 def test_user_add_killed_anywhere_leaves_slots_and_users_matching(cli, tmp_path, store_dir):
     users.initialise_store(store_dir, "admin", PASSWORD)[0].close()
-    env = _env(tmp_path, store_dir)
+    env = cli_env(tmp_path, store_dir)
     took = _timed(env | {"CERTDESK_NEW_PASSWORD": _password("first")}, "user", "add", "first")
     slots = store_dir / SLOTS_FILE
     points = [
@@ -189,7 +176,7 @@ def test_a_damaged_slot_file_is_recovered_from_the_bak(cli, store_dir, session):
 
 def test_init_killed_anywhere_leaves_a_store_or_one_that_init_makes_again(cli, tmp_path):
     base = tmp_path / "stores"
-    took = _timed(_env(tmp_path, base / "timed"), "init", "--admin", "admin")
+    took = _timed(cli_env(tmp_path, base / "timed"), "init", "--admin", "admin")
     points = [
         *(took * share for share in (0.4, 0.7, 0.85, 1.0)),
         lambda n: n.endswith(".partial") or n == DB_FILE,  # the marker (or, before, the db)
@@ -200,7 +187,7 @@ def test_init_killed_anywhere_leaves_a_store_or_one_that_init_makes_again(cli, t
     for i, point in enumerate(points):
         folder = base / f"s{i}"
         when = _appears(folder, point) if callable(point) else point
-        proc = _start(_env(tmp_path, folder), "init", "--admin", "admin")
+        proc = _start(cli_env(tmp_path, folder), "init", "--admin", "admin")
         _kill_at(proc, when)
         if (folder / SLOTS_FILE).exists():  # a store, whole: it opens as it is
             session, _ = users.sign_in(folder, "admin", password=PASSWORD)
@@ -253,7 +240,7 @@ def test_backup_killed_anywhere_leaves_named_partials_that_the_next_backup_remov
     _store_with_content(store_dir, tmp_path, certs)
     out = tmp_path / "backups"
     out.mkdir()
-    env = _env(tmp_path, store_dir)
+    env = cli_env(tmp_path, store_dir)
     took = _timed(env, "backup", "--out", str(out / "timed.zip"))
     points = [
         *(took * share for share in (0.5, 0.8, 0.95)),
@@ -276,7 +263,7 @@ def test_backup_never_replaces_a_file_created_while_it_runs(tmp_path, store_dir,
     _store_with_content(store_dir, tmp_path, certs)
     out = tmp_path / "backups"
     out.mkdir()
-    env = _env(tmp_path, store_dir)
+    env = cli_env(tmp_path, store_dir)
     for attempt in range(5):
         target = out / f"race{attempt}.zip"
         under_way = _appears(out)  # once its work files appear beside the output
@@ -311,7 +298,7 @@ def test_restore_killed_leaves_a_half_made_store_that_restore_makes_again(
     parent.mkdir()
     for attempt in range(5):  # the restore may finish before the kill lands: again, then
         target = parent / f"restored{attempt}"
-        env = _env(tmp_path, target)
+        env = cli_env(tmp_path, target)
         when = _appears(target, lambda n: n == DB_FILE)
         proc = _start(env, "restore", str(archive))
         _kill_at(proc, when)

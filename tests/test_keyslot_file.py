@@ -3,7 +3,6 @@
 
 import base64
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import pytest
 
 from app.errors import CertdeskError
 from app.services import users
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, cli_env
 
 
 def _slot(change):
@@ -99,14 +98,7 @@ def _write_edit(folder, edit):
 
 
 def _certdesk_list(tmp_path, folder):
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path / "home"),
-        "CERTDESK_STORE": str(folder),
-        "CERTDESK_USER": "admin",
-        "CERTDESK_PASSWORD": PASSWORD,
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-    }
+    env = cli_env(tmp_path, folder)
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "app", "list"],
