@@ -284,12 +284,13 @@ def main(argv: list[str]) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    folder = resolve_store_dir(getattr(args, "store", None))
     for stream in (sys.stdout, sys.stderr):
         # A file name or certificate text that is not UTF-8 prints escaped, never fails.
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    folder = None
     try:
+        folder = resolve_store_dir(getattr(args, "store", None))
         return HANDLERS[args.command](args, folder)
     except Failed:
         return 1

@@ -125,12 +125,12 @@ def _bytes(doc: dict, key: str, low: int, high: int, where: str) -> bytes:
     return data
 
 
-def _fields(doc: object, expected: set[str], what: str) -> dict:
+def _fields(doc: object, expected: set[str], what: str, optional: frozenset = frozenset()) -> dict:
     if not isinstance(doc, dict):
         raise _Damaged(f"{what} must be a JSON object, not {type(doc).__name__}")
     if missing := sorted(expected - doc.keys()):
         raise _Damaged(f"{what} lacks the field {missing[0]!r}")
-    if unknown := sorted(doc.keys() - expected):
+    if unknown := sorted(doc.keys() - expected - optional):
         raise _Damaged(f"{what} has an unknown field {_show(unknown[0])}")
     return doc
 
@@ -195,6 +195,9 @@ def wrap(
 class KeySlots:
     store_id: str
     slots: dict[str, Slot]
+    # The user whose `user add` wrote this file and had not committed yet: if the database
+    # never got them, their slot is an interrupted add's and is dropped (store.py).
+    pending: str | None = None
     # The file as `load` read it (already checked): what `save` keeps as the .bak.
     loaded: bytes | None = field(default=None, repr=False, compare=False)
 
@@ -225,7 +228,7 @@ class KeySlots:
         except (UnicodeDecodeError, ValueError, RecursionError):
             raise _damaged(path, "not JSON", hint) from None
         try:
-            doc = _fields(doc, _TOP_FIELDS, "the file")
+            doc = _fields(doc, _TOP_FIELDS, "the file", frozenset({"pending"}))
             if doc["format"] != FORMAT:
                 raise _Damaged(f"format must be {FORMAT!r}, not {_show(doc['format'])}")
             version = doc["version"]
@@ -242,9 +245,12 @@ class KeySlots:
             if not isinstance(doc["slots"], dict):
                 raise _Damaged("slots must be a JSON object")
             slots = {user: Slot.from_json(user, slot) for user, slot in doc["slots"].items()}
+            pending = doc.get("pending")
+            if pending is not None and pending not in slots:
+                raise _Damaged(f"pending must name one of the slots, not {_show(pending)}")
         except _Damaged as exc:
             raise _damaged(path, str(exc), hint) from None
-        return cls(store_id=store_id, slots=slots)
+        return cls(store_id=store_id, slots=slots, pending=pending)
 
     def dump(self) -> bytes:
         doc = {
@@ -253,6 +259,8 @@ class KeySlots:
             "store_id": self.store_id,
             "slots": {user: slot.to_json() for user, slot in self.slots.items()},
         }
+        if self.pending is not None:
+            doc["pending"] = self.pending
         return json.dumps(doc, indent=2, sort_keys=True).encode("utf-8")
 
     def save(self, folder: Path) -> None:

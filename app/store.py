@@ -31,6 +31,7 @@ from app.errors import (
     StoreExistsError,
     StoreMissingError,
 )
+from app.files import display_path
 from app.inprogress import Held, in_use, remove_abandoned
 from app.keyslots import BACKUP_FILE, SLOTS_FILE, TEMP_PREFIX, KeySlots, Slot
 from app.sqlite_errors import DAMAGE_ADVICE, store_problem
@@ -52,7 +53,12 @@ def default_store_dir() -> Path:
 def resolve_store_dir(explicit: str | os.PathLike | None = None) -> Path:
     """`--store DIR`, else `CERTDESK_STORE`, else the platform's user data folder."""
     chosen = explicit or os.environ.get("CERTDESK_STORE") or default_store_dir()
-    return Path(chosen).expanduser().resolve()
+    try:
+        return Path(chosen).expanduser().resolve()
+    except (OSError, RuntimeError) as exc:  # a symbolic link loop, ~user of no such user
+        raise StoreMissingError(
+            f"{display_path(chosen)}: cannot be a store folder ({exc}); give another --store"
+        ) from None
 
 
 def store_exists(folder: Path) -> bool:
@@ -145,14 +151,17 @@ class Store:
             time.sleep(0.05 * (attempt + 1) / 4)
         return False
 
-    def copy_database(self, target: Path) -> None:
+    def copy_database(self, target: Path) -> frozenset[str]:
         """A consistent copy of the open database, encrypted with the same key, taken with
-        SQLite's online backup: writers may go on meanwhile."""
+        SQLite's online backup: writers may go on meanwhile. Returns the names of the
+        users in the copy, so that the key slots kept beside it can be exactly theirs."""
         copy = sqlcipher.connect(str(target), isolation_level=None)
         try:
             copy.execute("PRAGMA cipher_log_level = NONE")
             copy.execute(f"PRAGMA key = \"x'{self.db._key_hex}'\"")
             self.db.connection().backup(copy)
+            table = models.User._meta.table_name
+            return frozenset(name for (name,) in copy.execute(f"SELECT name FROM {table}"))
         finally:
             copy.close()
 
@@ -359,43 +368,57 @@ def load_slots(folder: Path) -> KeySlots:
 
 
 def add_slot(store: Store, user: str, slot: Slot) -> None:
-    """Write `user`'s slot into the slot file, read afresh. Call inside the write
-    transaction that creates the user, after the user's row, before the commit (see
-    users.add_user); slots of no user (interrupted adds) are dropped on the way."""
+    """Write `user`'s slot into the slot file, read afresh, marked pending. Call inside
+    the write transaction that creates the user, after the user's row, before the commit,
+    and `settle_slots` after it (see users.add_user)."""
     slots = load_slots(store.folder)
     if slots.store_id != store.store_id:
         raise StoreDamagedError(
             f"{store.folder / SLOTS_FILE}: the key-slot file is damaged (it is of another "
             "store than the one open)"
         )
-    _drop_slots_of_no_user(slots)
+    _settle(slots)
     slots.slots[user] = slot
+    slots.pending = user
     slots.save(store.folder)
 
 
-def _drop_slots_of_no_user(slots: KeySlots) -> bool:
-    known = _user_names()
-    orphans = [user for user in slots.slots if user not in known]
-    for user in orphans:
-        slots.remove(user)
-    return bool(orphans)
+def settle_slots(store: Store) -> None:
+    """After `user add` committed: its slot is no longer pending. If this cannot take the
+    lock now, the next opening of the store does it."""
+    try:
+        with store.db.atomic("IMMEDIATE"):
+            slots = load_slots(store.folder)
+            if _settle(slots):
+                slots.save(store.folder)
+    except peewee.OperationalError as exc:
+        if not isinstance(store_problem(exc), StoreBusyError):
+            raise _translate(exc, str(store.folder / DB_FILE)) from exc
 
 
-def _user_names() -> set[str]:
-    return {name for (name,) in models.User.select(models.User.name).tuples()}
+def _settle(slots: KeySlots) -> bool:
+    """Finish the pending add the slot file names: kept if its user was committed,
+    dropped if not (the add was interrupted). Call under the write lock. A slot of no
+    user that is not pending is not touched: it is damage for `check` to report."""
+    if slots.pending is None:
+        return False
+    if not models.User.select().where(models.User.name == slots.pending).exists():
+        slots.remove(slots.pending)
+    slots.pending = None
+    return True
 
 
 def _finish_interrupted(folder: Path, db: CipherDatabase) -> None:
-    """What a killed `user add` can leave (see users.add_user): a slot naming no user, and
-    its temp files. Removed under the write lock, where no add is half-way; the lock is
-    taken only when there is something to do, so that opening never queues behind a
-    writer for nothing."""
+    """What a killed `user add` can leave (see users.add_user): a pending slot, and temp
+    files. Settled under the write lock, where no add is half-way; the lock is taken
+    only when there is something to do, so that opening never queues behind a writer
+    for nothing."""
     marker = _marker(folder)
     if marker is not None and not remove_abandoned(marker):
         return  # an init or restore is still finishing: the files are its own
     slots = KeySlots.load(folder)
     temp = [p for p in folder.iterdir() if p.name.startswith(TEMP_PREFIX)]
-    if not temp and set(slots.slots) <= _user_names():
+    if not temp and slots.pending is None:
         return
     try:
         with db.atomic("IMMEDIATE"):
@@ -403,7 +426,7 @@ def _finish_interrupted(folder: Path, db: CipherDatabase) -> None:
                 if path.name.startswith(TEMP_PREFIX):
                     path.unlink(missing_ok=True)
             slots = KeySlots.load(folder)
-            if _drop_slots_of_no_user(slots):
+            if _settle(slots):
                 slots.save(folder)
     except peewee.OperationalError as exc:
         raise _translate(exc, str(folder / DB_FILE)) from exc

@@ -145,3 +145,34 @@ def test_restore_refuses_a_fifo_or_a_device_at_once(cli, tmp_path):
         assert result.returncode == 1
         assert what in one_line_error(result)
         assert not target.exists()
+
+
+def test_a_store_path_that_cannot_be_resolved_is_one_line(cli, tmp_path):
+    loop = tmp_path / "loop"
+    loop.symlink_to(tmp_path / "loop")
+    for path in (str(loop), "~no-such-user-here/store"):
+        result = cli("list", "--store", path)
+        assert result.returncode == 1
+        assert "cannot be a store folder" in one_line_error(result)
+
+
+def test_a_backup_holds_the_slots_of_the_users_in_its_copy_only(cli, store_dir, tmp_path, session):
+    import zipfile
+
+    from app.keyslots import SLOTS_FILE
+    from app.services import backup
+
+    doc = json.loads((store_dir / SLOTS_FILE).read_text())
+    doc["slots"]["halfway"] = doc["slots"]["admin"]
+    doc["pending"] = "halfway"  # an add under way whose user the copy does not have
+    (store_dir / SLOTS_FILE).write_text(json.dumps(doc))
+
+    archive = backup.backup_store(session, tmp_path / "store.backup")
+    session.close()
+
+    with zipfile.ZipFile(archive) as opened:
+        archived = json.loads(opened.read(SLOTS_FILE))
+    assert set(archived["slots"]) == {"admin"} and "pending" not in archived
+    restored = cli("restore", str(archive), "--store", str(tmp_path / "restored"))
+    assert restored.returncode == 0, restored.stderr
+    assert cli("check", "--store", str(tmp_path / "restored")).returncode == 0

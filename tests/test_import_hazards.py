@@ -397,3 +397,23 @@ def test_check_names_a_damaged_page_and_other_commands_say_damaged(cli, store_di
     assert "the store is damaged" in line and "certdesk check" in line
     untouched = next(a for a in aliases if a not in on_page)
     assert cli("show", untouched).returncode == 0
+
+
+def test_a_backup_onto_a_full_disk_says_so_and_leaves_nothing(cli, small_disk, tmp_path, certs):
+    assert cli("init", "--admin", "admin").returncode == 0
+    paths = many_certificates(certs, tmp_path, 300, "Backed Up")
+    assert cli("import", *paths).returncode == 0
+    with open(small_disk / "filler", "wb") as filler:
+        filler.write(bytes(1536 * 1024))  # the store's copy no longer fits beside it
+
+    result = cli("backup", "--out", str(small_disk / "store.backup"))
+
+    no_traceback(result)
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.endswith(
+        "store.backup: cannot write the backup: the disk is full; nothing was written"
+    )
+    assert os.listdir(small_disk) == ["filler"]
+    events = json.loads(cli("audit", "--json").stdout)
+    assert [e["outcome"] for e in events if e["action"] == "store.backup"] == ["allowed", "failed"]

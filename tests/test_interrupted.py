@@ -165,9 +165,11 @@ def test_a_damaged_slot_file_is_recovered_from_the_bak(cli, store_dir, session):
     assert f"damaged (not JSON); {BACKUP_FILE} beside it" in one_line_error(damaged)
     shutil.copy(store_dir / BACKUP_FILE, store_dir / SLOTS_FILE)  # as the README says
     slotted, known, problems = _slots_and_users(store_dir)
-    # The slot file as it was before the last change: bob's add is not in it.
-    assert (slotted, known) == ({"admin"}, {"admin", "bob"})
-    assert problems == ["key slots: no slot for the user 'bob'"]
+    # The slot file as it was before the last change (bob's slot unmarked as pending):
+    # bob's slot is in it, still pending, and opening settles it.
+    assert slotted == known == {"admin", "bob"}
+    assert problems == []
+    users.sign_in(store_dir, "bob", password=_password("bob"))[0].close()
     (store_dir / BACKUP_FILE).write_text("[]")  # `check` looks at the .bak too
     assert "keyslots.json.bak: the key-slot file is damaged" in " ".join(
         _slots_and_users(store_dir)[2]
@@ -314,3 +316,34 @@ def test_restore_killed_leaves_a_half_made_store_that_restore_makes_again(
     assert target.name in os.listdir(parent)
     # Nothing beside the restored folders: no scratch copy of the database.
     assert all(name.startswith("restored") for name in os.listdir(parent))
+
+
+def test_a_slot_of_no_user_that_no_add_left_is_reported_not_removed(cli, store_dir, session):
+    import json
+
+    users.add_user(session, "bob", _password("bob"), "Auditor")
+    session.close()
+    doc = json.loads((store_dir / SLOTS_FILE).read_text())
+    assert "pending" not in doc  # the add settled its slot after the commit
+    doc["slots"]["ghost"] = doc["slots"]["bob"]  # written by hand, not by an add
+    (store_dir / SLOTS_FILE).write_text(json.dumps(doc))
+    before = (store_dir / SLOTS_FILE).read_bytes()
+
+    checked = cli("check")
+
+    assert checked.returncode == 1
+    assert "key slots: a slot for no user, 'ghost'" in checked.stderr
+    assert (store_dir / SLOTS_FILE).read_bytes() == before  # reported, never repaired
+
+
+def test_a_pending_slot_whose_add_never_committed_is_removed_at_open(cli, store_dir, session):
+    import json
+
+    session.close()
+    doc = json.loads((store_dir / SLOTS_FILE).read_text())
+    doc["slots"]["halfway"] = doc["slots"]["admin"]
+    doc["pending"] = "halfway"  # as `user add` leaves it when killed before its commit
+    (store_dir / SLOTS_FILE).write_text(json.dumps(doc))
+
+    assert cli("check").returncode == 0
+    assert set(json.loads((store_dir / SLOTS_FILE).read_text())["slots"]) == {"admin"}

@@ -58,6 +58,8 @@ EDITS = {
     "store_id not hex": (_top("store_id", "someone-else"), "store_id must be 32 hex"),
     "store_id a number": (_top("store_id", 7), "store_id must be 32 hex"),
     "an unknown field": (_top("extra", 1), "unknown field 'extra'"),
+    "pending of no slot": (_top("pending", "nobody"), "pending must name one of the slots"),
+    "pending a number": (_top("pending", 3), "pending must name one of the slots"),
     "slots a list": (_top("slots", []), "slots must be a JSON object"),
     "a slot a string": (_top("slots", {"admin": "x"}), "slot 'admin' must be a JSON object"),
     "an empty user name": (lambda doc: doc | {"slots": {"": doc["slots"]["admin"]}}, "user name"),

@@ -4,6 +4,7 @@ The archive holds the database (a consistent online copy, under the store's own 
 and the key slots; whoever restores it needs a user's password, as with the original.
 """
 
+import errno
 import functools
 import json
 import os
@@ -19,7 +20,8 @@ from app.inprogress import Held, remove_abandoned
 from app.keyslots import SLOTS_FILE, KeySlots
 from app.services import audit
 from app.services.session import Session, write_transaction
-from app.store import DB_FILE, RESTORE_MARKER, making_store
+from app.sqlite_errors import DATABASE_ERRORS
+from app.store import DB_FILE, RESTORE_MARKER, load_slots, making_store
 from models.base import utcnow
 from models.permissions import USERS_MANAGE
 from models.schema import SCHEMA_VERSION
@@ -51,23 +53,43 @@ def backup_store(session: Session, out: Path) -> Path:
         "schema_version": SCHEMA_VERSION,
         "created": utcnow().isoformat(),
     }
+    try:
+        _write_archive(session, folder, manifest, out)
+    except CertdeskError as exc:
+        with write_transaction(session):  # the event above said it began
+            audit.record(session.user_name, "store.backup", str(out), "failed", why=str(exc))
+        raise
+    return out
+
+
+def _write_archive(session: Session, folder: Path, manifest: dict, out: Path) -> None:
     name = f"{PARTIAL_PREFIX}{secrets.token_hex(8)}"
     with Held(folder / f"{name}.partial") as partial:
         try:
             database = folder / f"{name}.db.partial"
-            session.store.copy_database(database)
+            users = session.store.copy_database(database)
+            # Read after the copy, it has a slot for every user the copy has; an add
+            # committed meanwhile may have added one more, which the copy must not name.
+            slots = load_slots(session.folder)
+            slots.slots = {user: slot for user, slot in slots.slots.items() if user in users}
+            slots.pending = None
             with zipfile.ZipFile(partial.path, "w", zipfile.ZIP_DEFLATED) as archive:
                 archive.writestr(MANIFEST, json.dumps(manifest, indent=2))
                 archive.write(database, DB_FILE)
-                # Read after the copy: it has a slot for every user the copy has (a slot
-                # for an add not yet committed then is dropped when the restore is opened).
-                archive.write(session.folder / SLOTS_FILE, SLOTS_FILE)
+                archive.writestr(SLOTS_FILE, slots.dump())
             with open(partial.path, "rb+") as handle:
                 os.fsync(handle.fileno())
+        except (OSError, *DATABASE_ERRORS) as exc:  # the copy's SQLite says a full disk its way
+            raise FileRefusedError(out, _write_failure(exc)) from None
         finally:
             _remove_companions(folder, name, keep=partial.path.name)
         _publish(partial.path, out)
-    return out
+
+
+def _write_failure(exc: Exception) -> str:
+    if getattr(exc, "errno", None) == errno.ENOSPC or "disk is full" in str(exc):
+        return "cannot write the backup: the disk is full; nothing was written"
+    return f"cannot write the backup ({exc.strerror or exc}); nothing was written"
 
 
 def remove_abandoned_partials(folder: Path) -> None:

@@ -9,7 +9,7 @@ from app.errors import AuthenticationError, ValidationError
 from app.services import audit
 from app.services.names import check_name
 from app.services.session import Session, write_transaction
-from app.store import Store, add_slot, create_store, load_slots, unlock_store
+from app.store import Store, add_slot, create_store, load_slots, settle_slots, unlock_store
 from models import Role, RolePermission, User, UserGroup, UserGroupMember
 from models.permissions import ADMINISTRATOR, CERTIFICATES_VIEW, USERS_MANAGE
 
@@ -61,10 +61,12 @@ def add_user(
     file also holds), the slot file is read afresh, written with the new slot (atomically,
     and fsynced), and only then is the user committed. So, whenever a crash or `kill -9`
     strikes: every user in the database has a slot (a user is never committed before the
-    slot is on disk, and concurrent adds never write over each other's slots); the slot
-    file may also name a user whose add never committed, and that slot is removed under
-    the write lock the next time the store is opened (or by the next add). Once the store
-    has been opened again, the slot file names exactly the database's users."""
+    slot is on disk, and concurrent adds never write over each other's slots). The new
+    slot is written marked pending and unmarked after the commit; a pending slot whose
+    user never committed is an interrupted add's, removed under the write lock the next
+    time the store is opened (or by the next add). Once the store has been opened again,
+    the slot file names exactly the database's users; a slot of no user that is not
+    pending did not come from Certdesk, and `check` reports it instead."""
     session.authorize(USERS_MANAGE, "user.add", name)
     name = validate_user_name(name)
     validate_new_password(password)
@@ -86,6 +88,7 @@ def add_user(
             UserGroupMember.create(user_group=group, user=user)
         audit.record(session.user_name, "user.add", name, role=role)
         add_slot(session.store, name, slot)
+    settle_slots(session.store)
 
 
 def store_user_names(folder: Path) -> list[str]:
