@@ -284,6 +284,9 @@ def main(argv: list[str]) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if (refused := _not_text(args)) is not None:
+        _problem(refused)
+        return 2
     for stream in (sys.stdout, sys.stderr):
         # A file name or certificate text that is not UTF-8 prints escaped, never fails.
         if hasattr(stream, "reconfigure"):
@@ -312,6 +315,31 @@ def main(argv: list[str]) -> int:
             traceback.print_exc()
         _problem(f"internal error: {type(exc).__name__}: {exc}")
         return 1
+
+
+# Arguments that name files: any bytes a file name may hold. Every other argument is text
+# the store keeps (aliases, names, descriptions, reasons), which must be UTF-8.
+PATH_ARGUMENTS = {"files", "file", "out", "store", "archive", "certfile", "password_env", "pin_env"}
+
+
+def _not_text(args: argparse.Namespace) -> str | None:
+    """The first text argument that is not UTF-8 (the shell passed other bytes), said as
+    one line, or None."""
+    for dest, value in vars(args).items():
+        if dest in PATH_ARGUMENTS:
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and not _is_utf8(item):
+                return f"{dest.replace('_', '-')}: “{display_path(item)}” is not UTF-8 text"
+    return None
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _problem(message: str) -> None:
@@ -348,6 +376,8 @@ def _sign_in(folder: Path) -> Session:
     else a prompt on a terminal; else a clear refusal."""
     names = users.store_user_names(folder)
     user = os.environ.get("CERTDESK_USER")
+    if user is not None and not _is_utf8(user):
+        raise CertdeskError(f"CERTDESK_USER: “{display_path(user)}” is not UTF-8 text")
     password = os.environ.get("CERTDESK_PASSWORD")
     if not user:
         login = _login_name()

@@ -8,8 +8,11 @@ live one (the lock is held: leave it alone).
 """
 
 import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
+
+from app.files import FileRefusedError
 
 try:
     import fcntl
@@ -17,6 +20,18 @@ except ImportError:  # Windows: a file open in another process cannot be removed
     fcntl = None  # which tells the same thing
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+# O_NONBLOCK: a FIFO put where a marker belongs must not block the opening.
+_READ = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _NOFOLLOW
+
+
+def _open_marker(path: Path) -> int:
+    """The marker opened for its lock; FileRefusedError if it is not a regular file (so
+    not one Certdesk made)."""
+    fd = os.open(path, _READ)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise FileRefusedError(path, "is not a file Certdesk made; move it away and try again")
+    return fd
 
 
 class Held:
@@ -49,7 +64,7 @@ def in_use(path: Path) -> bool:
     if fcntl is None:
         return False  # not told apart without removing the file
     try:
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+        fd = _open_marker(path)
     except OSError:
         return False
     try:
@@ -75,7 +90,7 @@ def remove_abandoned(path: Path, then: Callable[[], None] = lambda: None) -> boo
         then()
         return True
     try:
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+        fd = _open_marker(path)
     except FileNotFoundError:
         return True
     try:

@@ -11,6 +11,7 @@ atomically, and the version it replaces is kept beside it as `keyslots.json.bak`
 
 import base64
 import binascii
+import errno
 import json
 import os
 import re
@@ -29,6 +30,7 @@ from app.errors import (
     CertdeskError,
     NewerSchemaError,
     StoreDamagedError,
+    StoreFullError,
     ValidationError,
 )
 from app.files import FileRefusedError, display_path, read_regular
@@ -268,17 +270,25 @@ class KeySlots:
         old or the new), keeping the version it replaces as keyslots.json.bak (the first
         file of a store is copied there). The caller holds the store's write lock."""
         data = self.dump()
-        if self.loaded is not None:
-            _write_atomic(folder / BACKUP_FILE, self.loaded)
-        _write_atomic(folder / SLOTS_FILE, data)
-        if self.loaded is None:
-            _write_atomic(folder / BACKUP_FILE, data)
-        if hasattr(os, "O_DIRECTORY"):  # the renames reach the disk before the caller goes on
-            dir_fd = os.open(folder, os.O_DIRECTORY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+        try:
+            if self.loaded is not None:
+                _write_atomic(folder / BACKUP_FILE, self.loaded)
+            _write_atomic(folder / SLOTS_FILE, data)
+            if self.loaded is None:
+                _write_atomic(folder / BACKUP_FILE, data)
+            if hasattr(os, "O_DIRECTORY"):  # the renames reach the disk before the caller goes on
+                dir_fd = os.open(folder, os.O_DIRECTORY)
+                try:
+                    os.fsync(dir_fd)
+                finally:
+                    os.close(dir_fd)
+        except OSError as exc:
+            why = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
+            error = StoreFullError if exc.errno == errno.ENOSPC else CertdeskError
+            raise error(
+                f"{display_path(folder / SLOTS_FILE)}: cannot write the key-slot file ({why}); "
+                "it is as it was"
+            ) from None
         self.loaded = data
 
     def users(self) -> list[str]:

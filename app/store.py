@@ -29,6 +29,7 @@ from app.errors import (
     StoreBusyError,
     StoreDamagedError,
     StoreExistsError,
+    StoreFullError,
     StoreMissingError,
 )
 from app.files import display_path
@@ -391,6 +392,8 @@ def settle_slots(store: Store) -> None:
             slots = load_slots(store.folder)
             if _settle(slots):
                 slots.save(store.folder)
+    except StoreFullError:
+        pass  # committed with its slot on disk: only the pending mark waits for room
     except peewee.OperationalError as exc:
         if not isinstance(store_problem(exc), StoreBusyError):
             raise _translate(exc, str(store.folder / DB_FILE)) from exc
@@ -428,6 +431,8 @@ def _finish_interrupted(folder: Path, db: CipherDatabase) -> None:
             slots = KeySlots.load(folder)
             if _settle(slots):
                 slots.save(folder)
+    except StoreFullError:
+        pass  # a pending slot is harmless: settled when the disk has room again
     except peewee.OperationalError as exc:
         raise _translate(exc, str(folder / DB_FILE)) from exc
 

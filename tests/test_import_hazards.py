@@ -417,3 +417,61 @@ def test_a_backup_onto_a_full_disk_says_so_and_leaves_nothing(cli, small_disk, t
     assert os.listdir(small_disk) == ["filler"]
     events = json.loads(cli("audit", "--json").stdout)
     assert [e["outcome"] for e in events if e["action"] == "store.backup"] == ["allowed", "failed"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("show", "ALIAS"),
+        ("set", "Plain", "--description", "ALIAS"),
+        ("user", "add", "ALIAS"),
+        ("sign", "Plain", "FILE", "--out", "OUT", "--reason", "ALIAS"),
+    ],
+)
+def test_text_arguments_that_are_not_utf8_are_one_line(cli, tmp_path, certs, command):
+    assert cli("init", "--admin", "admin").returncode == 0
+    cert, key = certs.make_cert("Plain")
+    assert (
+        cli("import", str(certs.write(tmp_path, "p.p12", certs.p12(cert, key, None)))).returncode
+        == 0
+    )
+    payload = certs.write(tmp_path, "payload.bin", b"data")
+    values = {
+        "ALIAS": os.fsdecode(b"caf\xe9"),
+        "FILE": str(payload),
+        "OUT": str(tmp_path / "o.sig"),
+    }
+    before = json.loads(cli("audit", "--json").stdout)
+
+    result = cli(
+        *(values.get(a, a) for a in command), env_extra={"CERTDESK_NEW_PASSWORD": "x" * 12}
+    )
+
+    no_traceback(result)
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.endswith("“caf\\xe9” is not UTF-8 text")
+    assert json.loads(cli("audit", "--json").stdout) == before
+    assert not (tmp_path / "o.sig").exists()
+
+
+def test_an_audit_detail_that_is_not_utf8_is_stored_escaped(session):
+    from app.services import audit
+    from app.services.session import write_transaction
+
+    with write_transaction(session):
+        audit.record("admin", "certificate.export", "x", file=os.fsdecode(b"/tmp/caf\xe9.cer"))
+    (event,) = [e for e in audit.list_events(session) if e.action == "certificate.export"]
+    assert event.details == {"file": "/tmp/caf\\xe9.cer"}
+    assert audit.verify_chain(session) == []
+
+
+def test_a_fifo_where_a_work_marker_belongs_is_one_line_not_a_hang(cli, store_dir):
+    assert cli("init", "--admin", "admin").returncode == 0
+    os.mkfifo(store_dir / ".certdesk-init.partial")
+
+    result = cli("list")  # the cli fixture gives up after 120 s: a blocked open fails
+
+    no_traceback(result)
+    assert result.returncode == 1
+    assert "is not a file Certdesk made" in result.stderr

@@ -57,7 +57,8 @@ def record_many(
     last = AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).first()
     prev_hash = last.hash if last else GENESIS
     time = utcnow().replace(microsecond=0)
-    details_text = _storable(json.dumps(details, sort_keys=True, ensure_ascii=False, default=str))
+    details = {k: _storable(v) if isinstance(v, str) else v for k, v in details.items()}
+    details_text = json.dumps(details, sort_keys=True, ensure_ascii=False, default=str)
     micros = AuditEvent.time.db_value(time)
     events = []
     for target in targets:
