@@ -306,6 +306,10 @@ def main(argv: list[str]) -> int:
     except BrokenPipeError:  # `certdesk list | head`: the reader left, nothing to report
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # the file system refused something no check foresaw
+        where = display_path(exc.filename) if exc.filename else "certdesk"
+        _problem(f"{where}: {exc.strerror or exc}")
+        return 1
     except Exception as exc:  # a bug: still one line, unless asked for the traceback
         problem = store_problem(exc, folder)  # met outside a transaction: a damaged page
         if problem is not None:
@@ -452,22 +456,23 @@ def _retry_with_passwords(session: Session, report) -> None:
 
 
 def _print_file_result(result) -> None:
+    name = _printable(result.name)
     if result.error:
         hint = " (give it with --password-env VAR)" if result.needs_password else ""
-        _problem(f"{result.name}: {result.error}{hint}")
+        _problem(f"{name}: {result.error}{hint}")
         return
     for alias in result.imported:
-        print(f"{result.name}: imported {alias!r} [{result.kind}]")
+        print(f"{name}: imported {alias!r} [{result.kind}]")
     for alias in result.duplicates:
-        print(f"{result.name}: already in the store as {alias!r}; skipped")
+        print(f"{name}: already in the store as {alias!r}; skipped")
     for alias in result.keys_linked:
-        print(f"{result.name}: private key added to {alias!r}")
+        print(f"{name}: private key added to {alias!r}")
     for alias in result.keys_known:
-        print(f"{result.name}: {alias!r} already holds this private key; skipped")
+        print(f"{name}: {alias!r} already holds this private key; skipped")
     for alias in result.requests_completed:
-        print(f"{result.name}: completed the request {alias!r}")
+        print(f"{name}: completed the request {alias!r}")
     for alias in result.superseded:
-        print(f"{result.name}: the certificate it renews is now {alias!r}, disabled")
+        print(f"{name}: the certificate it renews is now {alias!r}, disabled")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -595,11 +600,11 @@ def cmd_export(args, folder: Path) -> int:
     fmt = args.format or ("pem" if Path(args.out).suffix.lower() == ".pem" else "der")
     session = _sign_in(folder)
     try:
-        with _out_option():
+        with _out_option(args.out):
             out = certificates.export_certificate(session, args.alias, Path(args.out), fmt)
     finally:
         session.close()
-    print(f"Wrote {args.alias!r} to {out} ({fmt.upper()}).")
+    print(f"Wrote {args.alias!r} to {_printable(display_path(out))} ({fmt.upper()}).")
     return 0
 
 
@@ -821,7 +826,7 @@ def cmd_sign(args, folder: Path) -> int:
     # The content is opened first, so a FIFO or a device is refused before anyone signs
     # in; the output is claimed before signing: a signature counted in the store is one
     # that gets delivered.
-    with open_regular(args.file) as content, _out_option(), new_file(args.out) as out:
+    with open_regular(args.file) as content, _out_option(args.out), new_file(args.out) as out:
         session = _sign_in(folder)
         try:
             pin = os.environ.get("CERTDESK_PIN")
@@ -834,18 +839,21 @@ def cmd_sign(args, folder: Path) -> int:
             session.close()
         out.write(signature)
     print(
-        f"Signed {display_path(args.file)} with {args.alias!r}; "
-        f"the signature (CMS, DER) is in {display_path(args.out)}."
+        f"Signed {_printable(display_path(args.file))} with {args.alias!r}; "
+        f"the signature (CMS, DER) is in {_printable(display_path(args.out))}."
     )
     return 0
 
 
 @contextmanager
-def _out_option() -> Iterator[None]:
-    """The file named by --out is always new (app.files); a refusal of it names the option."""
+def _out_option(out: str | os.PathLike) -> Iterator[None]:
+    """The file named by --out is always new (app.files); a refusal of it names the option
+    (a refusal of another file, met on the way, goes on as it is)."""
     try:
         yield
     except FileRefusedError as exc:
+        if exc.path != display_path(out):
+            raise
         raise CertdeskError(f"--out: {exc}") from None
 
 
@@ -918,7 +926,7 @@ def _sans(values: list[str]) -> dict[str, tuple[str, ...]]:
 
 def _check_out(out: str) -> Path:
     """Refuse an unusable --out before a key is generated for nothing."""
-    with _out_option():
+    with _out_option(out):
         return check_new_file(out)
 
 

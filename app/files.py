@@ -9,7 +9,7 @@ import errno
 import os
 import stat
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
@@ -90,11 +90,39 @@ def _too_large(size: int, limit: int) -> str:
     return f"too large ({size:,} bytes; the limit is {limit:,})"
 
 
+class NewFile:
+    """The file `new_file` made: writes that fail say so for the file, in one line."""
+
+    def __init__(self, path: str | os.PathLike, handle: BinaryIO):
+        self.path = path
+        self._handle = handle
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self._handle.write(data)
+        except OSError as exc:
+            raise _refused(self.path, exc, "cannot write") from None
+
+    def finish(self) -> None:
+        try:
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+            self._handle.close()
+        except OSError as exc:
+            raise _refused(self.path, exc, "cannot write") from None
+
+    def abandon(self) -> None:
+        """Closed without a word: what a failed write left in the buffer goes nowhere."""
+        with suppress(OSError):
+            self._handle.close()
+
+
 @contextmanager
-def new_file(path: str | os.PathLike, mode: int = 0o644) -> Iterator[BinaryIO]:
+def new_file(path: str | os.PathLike, mode: int = 0o644) -> Iterator[NewFile]:
     """Create `path`, which must not exist yet, and yield it for writing. The file is
-    flushed to disk on success and removed if the block raises, so a failed write
-    never leaves half a file under the name the user chose."""
+    flushed to disk on success and removed if the block raises, so a failed write never
+    leaves half a file under the name the user chose. Only the file's own writes are
+    reported as the file's: what else the block raises goes on as it is."""
     try:
         fd = os.open(path, _CREATE_FLAGS, mode)
     except FileExistsError:
@@ -103,15 +131,12 @@ def new_file(path: str | os.PathLike, mode: int = 0o644) -> Iterator[BinaryIO]:
         raise FileRefusedError(path, "is a folder") from None
     except OSError as exc:
         raise _refused(path, exc, "cannot create") from None
+    out = NewFile(path, os.fdopen(fd, "wb"))
     try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-    except OSError as exc:
-        Path(path).unlink(missing_ok=True)
-        raise _refused(path, exc, "cannot write") from None
+        yield out
+        out.finish()
     except BaseException:
+        out.abandon()
         Path(path).unlink(missing_ok=True)
         raise
 

@@ -48,7 +48,9 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 # edited slot cannot make an unlock run for hours or allocate without end.
 ITERATIONS = (1, 10)
 LANES = (1, 16)
-MAX_MEMORY_KIB = 4 * 1024 * 1024  # 4 GiB; Argon2 itself needs at least 8 KiB per lane
+# 1 GiB, 16 times the default: room to raise the cost, no unlock of a minute and 4 GB.
+# Argon2 itself needs at least 8 KiB per lane.
+MAX_MEMORY_KIB = 1024 * 1024
 SALT_BYTES = (16, 64)
 NONCE_BYTES = 12
 WRAPPED_BYTES = 48  # the 32-byte master key and the 16-byte GCM tag

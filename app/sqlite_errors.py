@@ -36,10 +36,15 @@ def store_problem(
         if not isinstance(link, DATABASE_ERRORS):
             continue
         text = str(link).lower()
-        if "disk is full" in text or "disk i/o error" in text:
+        if "disk is full" in text:
             return StoreFullError(
                 f"{place}the disk is full (SQLite: {link}); nothing of the interrupted "
                 "step was saved. Free some space and try again."
+            )
+        if "disk i/o error" in text or "readonly" in text or "unable to open" in text:
+            return StoreDamagedError(
+                f"{place}cannot use the store's files (SQLite: {link}); nothing of the "
+                "interrupted step was saved. Check the disk and the files' permissions."
             )
         if "locked" in text or "busy" in text:
             return StoreBusyError(

@@ -176,3 +176,30 @@ def test_a_backup_holds_the_slots_of_the_users_in_its_copy_only(cli, store_dir, 
     restored = cli("restore", str(archive), "--store", str(tmp_path / "restored"))
     assert restored.returncode == 0, restored.stderr
     assert cli("check", "--store", str(tmp_path / "restored")).returncode == 0
+
+
+def test_restore_refuses_a_backup_that_could_never_open(cli, tmp_path, session):
+    import zipfile
+
+    from app.keyslots import SLOTS_FILE
+    from app.services import backup
+    from app.store import DB_FILE
+
+    good = backup.backup_store(session, tmp_path / "good.backup")
+    session.close()
+    with zipfile.ZipFile(good) as source:
+        members = {name: source.read(name) for name in source.namelist()}
+    slots = json.loads(members[SLOTS_FILE])
+    for name, change, why in (
+        ("short", {DB_FILE: members[DB_FILE][:100]}, "its database is cut short"),
+        ("no users", {SLOTS_FILE: json.dumps(slots | {"slots": {}}).encode()}, "name no user"),
+    ):
+        archive = tmp_path / f"{name}.backup"
+        with zipfile.ZipFile(archive, "w") as out:
+            for member, data in (members | change).items():
+                out.writestr(member, data)
+        target = tmp_path / f"restored-{name.replace(' ', '-')}"
+        result = cli("restore", str(archive), "--store", str(target))
+        assert result.returncode == 1
+        assert why in one_line_error(result)
+        assert not target.exists()

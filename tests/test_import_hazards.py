@@ -475,3 +475,22 @@ def test_a_fifo_where_a_work_marker_belongs_is_one_line_not_a_hang(cli, store_di
     no_traceback(result)
     assert result.returncode == 1
     assert "is not a file Certdesk made" in result.stderr
+
+
+def test_sign_blames_its_out_file_only_for_the_out_file(cli, store_dir, tmp_path, certs):
+    assert cli("init", "--admin", "admin").returncode == 0
+    cert, key = certs.make_cert("Signer")
+    assert (
+        cli("import", str(certs.write(tmp_path, "s.p12", certs.p12(cert, key, None)))).returncode
+        == 0
+    )
+    payload = certs.write(tmp_path, "payload.bin", b"data")
+    os.mkfifo(store_dir / ".certdesk-init.partial")  # met while signing in, not by --out
+
+    result = cli("sign", "Signer", str(payload), "--out", str(tmp_path / "p.sig"))
+
+    no_traceback(result)
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "--out" not in line and "is not a file Certdesk made" in line
+    assert not (tmp_path / "p.sig").exists()

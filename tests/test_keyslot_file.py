@@ -75,7 +75,7 @@ EDITS = {
     "iterations 1000000": (_set("iterations", 10**6), f"iterations {WHOLE} 1 to 10, not 1000000"),
     "iterations 0": (_set("iterations", 0), f"iterations {WHOLE} 1 to 10,"),
     "lanes 17": (_set("lanes", 17), f"lanes {WHOLE} 1 to 16,"),
-    "memory 1 TiB": (_set("memory_kib", 2**30), f"memory_kib {WHOLE} 8 to 4,194,304,"),
+    "memory 1 TiB": (_set("memory_kib", 2**30), f"memory_kib {WHOLE} 8 to 1,048,576,"),
     "memory below 8 KiB a lane": (_set("memory_kib", 7), f"memory_kib {WHOLE} 8 to"),
     "a huge number": (_set("iterations", 10**4000), "iterations must be a whole number"),
     "salt a number": (_set("salt", 123), "salt must be base64 text"),

@@ -21,7 +21,7 @@ from app.keyslots import SLOTS_FILE, KeySlots
 from app.services import audit
 from app.services.session import Session, write_transaction
 from app.sqlite_errors import DATABASE_ERRORS
-from app.store import DB_FILE, RESTORE_MARKER, load_slots, making_store
+from app.store import DB_FILE, PAGE_BYTES, RESTORE_MARKER, load_slots, making_store
 from models.base import utcnow
 from models.permissions import USERS_MANAGE
 from models.schema import SCHEMA_VERSION
@@ -133,6 +133,8 @@ def restore_store(folder: Path, archive_path: Path) -> str:
             _check_members(archive, archive_path)
             manifest = _manifest(archive, archive_path)
             slots = KeySlots.parse(_read(archive, SLOTS_FILE), f"{archive_path}: {SLOTS_FILE}")
+            if not slots.slots:
+                raise CertdeskError(f"{archive_path}: damaged backup (its key slots name no user)")
             if manifest.get("store_id") != slots.store_id:
                 raise CertdeskError(
                     f"{archive_path}: its database and key slots are of different stores"
@@ -204,3 +206,6 @@ def _check_encrypted(database: Path, archive_path: Path) -> None:
     with open(database, "rb") as db:
         if db.read(16) == b"SQLite format 3\x00":
             raise CertdeskError(f"{archive_path}: holds an unencrypted database; refused")
+    # A backup's database is a whole copy: never shorter than its first page.
+    if database.stat().st_size < PAGE_BYTES:
+        raise CertdeskError(f"{archive_path}: damaged backup (its database is cut short)")

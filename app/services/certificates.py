@@ -29,6 +29,7 @@ from app.errors import (
     OrphanKeyError,
     PasswordRequiredError,
     StoreBusyError,
+    StoreDamagedError,
     StoreFullError,
 )
 from app.files import FileRefusedError, display_path, read_regular, write_new_file
@@ -221,7 +222,7 @@ def _store_batch(session: Session, batch: list[_ReadFile], report: ImportReport)
     try:
         with write_transaction(session):
             results = [_store_file(session, item) for item in batch]
-    except (StoreBusyError, StoreFullError) as exc:
+    except (StoreBusyError, StoreFullError, StoreDamagedError) as exc:
         report.stopped = str(exc)
         return False
     report.files.extend(results)
@@ -241,7 +242,7 @@ def _retry_orphan_keys(session, report: ImportReport, password, passwords) -> No
     try:
         with write_transaction(session):
             results = [_store_file(session, item) for item in retried]
-    except (StoreBusyError, StoreFullError) as exc:
+    except (StoreBusyError, StoreFullError, StoreDamagedError) as exc:
         report.stopped = str(exc)  # the keys' first results stand: "matches no certificate"
         return
     for i, result in zip(waiting, results, strict=True):

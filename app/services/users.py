@@ -14,7 +14,7 @@ from models import Role, RolePermission, User, UserGroup, UserGroupMember
 from models.permissions import ADMINISTRATOR, CERTIFICATES_VIEW, USERS_MANAGE
 
 MIN_PASSWORD_LENGTH = 8
-MAX_USER_NAME = 64
+MAX_USER_NAME = keyslots.MAX_USER_NAME
 MAX_USER_GROUP_NAME = 100
 
 
