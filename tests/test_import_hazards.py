@@ -40,6 +40,15 @@ def many_certificates(certs, folder: Path, count: int, prefix: str) -> list[str]
     return paths
 
 
+def store_with_signer(cli, tmp_path, certs, alias: str) -> Path:
+    """A new store holding one certificate with its key, and a file to sign."""
+    assert cli("init", "--admin", "admin").returncode == 0
+    cert, key = certs.make_cert(alias)
+    p12 = certs.write(tmp_path, "signer.p12", certs.p12(cert, key, None))
+    assert cli("import", str(p12)).returncode == 0
+    return certs.write(tmp_path, "payload.bin", b"data")
+
+
 # --------------------------------------------------------------- names and passwords
 
 
@@ -429,13 +438,7 @@ def test_a_backup_onto_a_full_disk_says_so_and_leaves_nothing(cli, small_disk, t
     ],
 )
 def test_text_arguments_that_are_not_utf8_are_one_line(cli, tmp_path, certs, command):
-    assert cli("init", "--admin", "admin").returncode == 0
-    cert, key = certs.make_cert("Plain")
-    assert (
-        cli("import", str(certs.write(tmp_path, "p.p12", certs.p12(cert, key, None)))).returncode
-        == 0
-    )
-    payload = certs.write(tmp_path, "payload.bin", b"data")
+    payload = store_with_signer(cli, tmp_path, certs, "Plain")
     values = {
         "ALIAS": os.fsdecode(b"caf\xe9"),
         "FILE": str(payload),
@@ -478,13 +481,7 @@ def test_a_fifo_where_a_work_marker_belongs_is_one_line_not_a_hang(cli, store_di
 
 
 def test_sign_blames_its_out_file_only_for_the_out_file(cli, store_dir, tmp_path, certs):
-    assert cli("init", "--admin", "admin").returncode == 0
-    cert, key = certs.make_cert("Signer")
-    assert (
-        cli("import", str(certs.write(tmp_path, "s.p12", certs.p12(cert, key, None)))).returncode
-        == 0
-    )
-    payload = certs.write(tmp_path, "payload.bin", b"data")
+    payload = store_with_signer(cli, tmp_path, certs, "Signer")
     os.mkfifo(store_dir / ".certdesk-init.partial")  # met while signing in, not by --out
 
     result = cli("sign", "Signer", str(payload), "--out", str(tmp_path / "p.sig"))

@@ -184,8 +184,17 @@ def wizard_pages(window: MainWindow, out: Path, suffix: str) -> None:
         config.groups.item(0).setCheckState(Qt.CheckState.Checked)
         config.owner.setCurrentText("alice")
 
-    shots += [("subject", fill_subject), ("names", fill_names), ("configuration", fill_config)]
+    shots += [("subject", fill_subject), ("names", fill_names)]
     for name, fill in shots:
+        fill()
+        QCoreApplication.processEvents()
+        wizard.grab().save(str(out / f"wizard-{name}{suffix}.png"))
+        wizard.next()
+    config.alias.setText("Driver\u202eSigning")  # refused beside the field
+    config.validatePage()
+    QCoreApplication.processEvents()
+    wizard.grab().save(str(out / f"wizard-configuration-refused{suffix}.png"))
+    for name, fill in [("configuration", fill_config)]:
         fill()
         QCoreApplication.processEvents()
         wizard.grab().save(str(out / f"wizard-{name}{suffix}.png"))
