@@ -28,16 +28,17 @@ from app.files import (
     write_new_file,
 )
 from app.services import (
-    audit,
+    audit_log,
     backup,
     certificate_edits,
+    certificate_groups,
+    certificate_import,
     certificates,
-    groups,
     integrity,
     lifecycle,
     policies,
-    requests,
     signing,
+    signing_requests,
     users,
 )
 from app.services.aliases import validate_alias
@@ -45,8 +46,8 @@ from app.services.certificate_edits import GeneralChanges
 from app.services.certificates import CertificateRow
 from app.services.permissions import BUILTIN_ROLES, SIGNER
 from app.services.policies import PolicySpec
-from app.services.requests import RequestInfo
 from app.services.session import Session
+from app.services.signing_requests import RequestInfo
 from app.services.targets import BulkResult
 from app.sqlite_errors import store_problem
 from app.store import resolve_store_dir
@@ -426,7 +427,9 @@ def cmd_import(args, folder: Path) -> int:
         validate_alias(args.alias)  # before any file: it is refused whatever the files hold
     session = _sign_in(folder)
     try:
-        report = certificates.import_files(session, args.files, alias=args.alias, password=password)
+        report = certificate_import.import_files(
+            session, args.files, alias=args.alias, password=password
+        )
         if _interactive():
             _retry_with_passwords(session, report)
     finally:
@@ -450,7 +453,7 @@ def _retry_with_passwords(session: Session, report) -> None:
     for i, result in enumerate(report.files):
         if result.needs_password:
             secret = getpass.getpass(f"Password for {result.name}: ")
-            retry = certificates.import_files(session, [result.path], password=secret)
+            retry = certificate_import.import_files(session, [result.path], password=secret)
             if retry.files:
                 report.files[i] = retry.files[0]
 
@@ -627,7 +630,11 @@ def cmd_delete(args, folder: Path) -> int:
 
 
 def cmd_group(args, folder: Path) -> int:
-    operation = groups.add_to_groups if args.group_command == "add" else groups.remove_from_groups
+    operation = (
+        certificate_groups.add_to_groups
+        if args.group_command == "add"
+        else certificate_groups.remove_from_groups
+    )
     return _bulk(folder, lambda s: operation(s, args.aliases, [args.group]))
 
 
@@ -702,8 +709,8 @@ def _list_users(args, folder: Path) -> int:
 def cmd_audit(args, folder: Path) -> int:
     session = _sign_in(folder)
     try:
-        events = audit.list_events(session)
-        breaks = audit.verify_chain(session) if args.verify else []
+        events = audit_log.list_events(session)
+        breaks = audit_log.verify_chain(session) if args.verify else []
     finally:
         session.close()
     if args.json:
@@ -960,7 +967,7 @@ def cmd_request_new(args, folder: Path) -> int:
         raise _flag_named(exc) from None
     session = _sign_in(folder)
     try:
-        info = requests.create_request(
+        info = signing_requests.create_request(
             session, args.alias, key, spec, groups=args.group, owner=args.owner
         )
     except ValidationError as exc:
@@ -994,7 +1001,7 @@ def request_json(info: RequestInfo) -> dict:
 def cmd_request_list(args, folder: Path) -> int:
     session = _sign_in(folder)
     try:
-        infos = requests.list_requests(session, include_closed=not args.pending)
+        infos = signing_requests.list_requests(session, include_closed=not args.pending)
     finally:
         session.close()
     if args.json:
@@ -1019,7 +1026,7 @@ def cmd_request_list(args, folder: Path) -> int:
 def cmd_request_import(args, folder: Path) -> int:
     session = _sign_in(folder)
     try:
-        result = requests.import_issued(session, args.certfile)
+        result = signing_requests.import_issued(session, args.certfile)
     finally:
         session.close()
     _print_file_result(result)
@@ -1030,7 +1037,7 @@ def cmd_request_csr(args, folder: Path) -> int:
     out = _check_out(args.out) if args.out else None
     session = _sign_in(folder)
     try:
-        info = requests.get_request(session, args.request_id)
+        info = signing_requests.get_request(session, args.request_id)
     finally:
         session.close()
     if out is None:
@@ -1049,8 +1056,8 @@ def cmd_request_cancel(args, folder: Path) -> int:
         return 2
     session = _sign_in(folder)
     try:
-        info = requests.get_request(session, args.request_id)
-        requests.cancel_request(session, args.request_id)
+        info = signing_requests.get_request(session, args.request_id)
+        signing_requests.cancel_request(session, args.request_id)
     finally:
         session.close()
     print(f"Cancelled the request {info.id} ({info.alias!r}); its private key is destroyed.")
@@ -1065,7 +1072,7 @@ def cmd_renew(args, folder: Path) -> int:
         raise _flag_named(exc) from None
     session = _sign_in(folder)
     try:
-        info = requests.renew(session, args.alias, key)
+        info = signing_requests.renew(session, args.alias, key)
         enabled = certificates.get_certificate(session, args.alias).row.enabled
     finally:
         session.close()

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import certfactory
 from table_bench import setup_direct
 
-from app.services import certificates, groups, lifecycle, users
+from app.services import certificate_groups, certificates, lifecycle, users
 from models import Certificate
 
 
@@ -51,8 +51,13 @@ def main() -> int:
             assert len(result.changed_ids) == len(ids)
             timed("enable", lambda: lifecycle.set_enabled(session, ids, True))
             both, one = ["Bench A", "Bench B"], ["Bench A"]
-            timed("add to 2 new groups", lambda: groups.add_to_groups(session, ids, both))
-            timed("remove from 1 group", lambda: groups.remove_from_groups(session, ids, one))
+            timed(
+                "add to 2 new groups", lambda: certificate_groups.add_to_groups(session, ids, both)
+            )
+            timed(
+                "remove from 1 group",
+                lambda: certificate_groups.remove_from_groups(session, ids, one),
+            )
             timed("delete (with checkpoint)", lambda: lifecycle.delete_certificates(session, ids))
             left = Certificate.select().count()
             assert left == args.store_size - len(ids), left

@@ -49,7 +49,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from app.crypto.certinfo import certificate_facts
-from app.services import certificates, users
+from app.services import certificate_import, certificates, users
 from app.services.session import Session, write_transaction
 from app.store import DB_FILE, default_store_dir
 from models import (
@@ -151,7 +151,7 @@ def rss_mib() -> float | None:
 
 
 def setup_import(session: Session, batch: certfactory.Batch) -> None:
-    result = certificates.import_bytes(session, "bench-bundle.pem", b"".join(batch.pems))
+    result = certificate_import.import_bytes(session, "bench-bundle.pem", b"".join(batch.pems))
     if result.error or len(result.imported) != len(batch.pems):
         sys.exit(f"import failed: {result.error or len(result.imported)} imported")
 

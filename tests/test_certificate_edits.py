@@ -6,7 +6,7 @@ import pytest
 
 from app.crypto.pins import pin_matches
 from app.errors import PermissionDenied, ValidationError
-from app.services import certificates, groups, users
+from app.services import certificate_groups, certificates, users
 from app.services.certificate_edits import GeneralChanges, edit_certificate
 from models import AuditEvent, Certificate
 from models.permissions import AUDITOR, SIGNER
@@ -16,7 +16,7 @@ from tests.test_operations import import_some
 
 def test_every_field_is_saved_and_rename_keeps_groups(session, tmp_path, certs):
     import_some(session, tmp_path, certs, ["Old Name"])
-    groups.add_to_groups(session, ["Old Name"], ["Release"])
+    certificate_groups.add_to_groups(session, ["Old Name"], ["Release"])
     users.add_user(session, "alice", "a good long password", SIGNER)
     row = edit_certificate(
         session,

@@ -7,7 +7,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox, QToolButton
 
 from app.crypto.pins import pin_matches
-from app.services import certificates, groups, users
+from app.services import certificate_groups, certificate_import, users
 from models import Certificate
 from models.permissions import AUDITOR, SIGNER
 from tests.test_gui import wait_rows
@@ -18,11 +18,11 @@ from ui.main_window import MainWindow
 
 @pytest.fixture
 def window(qtbot, session, tmp_path, certs):
-    certificates.import_files(
+    certificate_import.import_files(
         session, [certs.openssl_rich_cert(tmp_path, "Rich"), certs.openssl_v1_cert(tmp_path)]
     )
     users.add_user(session, "alice", "a good long password", SIGNER)
-    groups.add_to_groups(session, ["Rich"], ["Release"])
+    certificate_groups.add_to_groups(session, ["Rich"], ["Release"])
     win = MainWindow(session)
     qtbot.addWidget(win)
     win.show()
@@ -154,7 +154,7 @@ def test_associates_details_and_attributes(qtbot, window):
 
 
 def test_read_only_without_the_edit_permission(qtbot, session, store_dir, tmp_path, certs):
-    certificates.import_files(session, [certs.openssl_v1_cert(tmp_path)])
+    certificate_import.import_files(session, [certs.openssl_v1_cert(tmp_path)])
     users.add_user(session, "audrey", "auditor password", AUDITOR)
     session.close()
     auditor, _ = users.sign_in(store_dir, "audrey", password="auditor password")

@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 from app import store as store_module
-from app.services import certificates, users
+from app.services import certificate_import, certificates, users
 from tests.conftest import PASSWORD, cli_env
 
 HOLD_LOCK = """
@@ -31,12 +31,12 @@ def test_a_held_write_lock_gives_a_clear_busy_error(store_dir, tmp_path, certs, 
     path = certs.write(tmp_path, "a.pem", certs.pem(certs.make_cert("Waiting")[0]))
     try:
         assert holder.stdout.readline().strip() == "locked"
-        stopped = certificates.import_files(session, [path])
+        stopped = certificate_import.import_files(session, [path])
         assert "the store is busy" in stopped.stopped
         assert (stopped.files, stopped.not_imported) == ([], 1)
     finally:
         holder.communicate("release\n", timeout=30)
-    assert certificates.import_files(session, [path]).imported == 1
+    assert certificate_import.import_files(session, [path]).imported == 1
     session.close()
 
 

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWizard
 
 from app.crypto.csr import RequestSpec
 from app.crypto.keygen import KeySpec
-from app.services import certificates, groups, requests
+from app.services import certificate_groups, certificate_import, signing_requests
 from models import Certificate, PrivateKey, Request
 from tests.test_gui import wait_rows
 from tests.test_gui_operations import menu_action, on_modal, open_menu
@@ -29,7 +29,7 @@ def click(qtbot, wizard, which) -> None:
 def test_wizard_walks_every_page_and_makes_a_csr(
     qtbot, window, session, tmp_path, certs, monkeypatch
 ):
-    groups.create_group(session, "Release")
+    certificate_groups.create_group(session, "Release")
     window.groups.reload()
     wizard = window.requests.new_request()
     qtbot.addWidget(wizard)
@@ -95,14 +95,14 @@ def test_wizard_walks_every_page_and_makes_a_csr(
     assert "DNS:build.example.com" in verified
     pending = Request.get(Request.alias == "Wizard Signing 2026")
     assert pending.status == "pending" and pending.private_key is not None
-    assert [r.alias for r in requests.list_requests(session)] == ["Wizard Signing 2026"]
+    assert [r.alias for r in signing_requests.list_requests(session)] == ["Wizard Signing 2026"]
     qtbot.waitUntil(lambda: window.requests.tree.topLevelItemCount() == 1)
 
 
 def test_save_csr_refuses_an_existing_file_and_asks_again(
     qtbot, window, session, tmp_path, monkeypatch
 ):
-    info = requests.create_request(
+    info = signing_requests.create_request(
         session, "Saved Twice", KeySpec("ECDSA", curve="P-256"), RequestSpec(common_name="S")
     )
     taken = tmp_path / "Saved Twice.csr"
@@ -158,7 +158,7 @@ def test_empty_subject_without_names_is_refused(qtbot, window):
 def test_renew_from_the_quick_action_prefills_and_keeps_the_old_one(
     qtbot, window, session, tmp_path, certs
 ):
-    certificates.import_files(session, [certs.openssl_rich_cert(tmp_path, "Old Signing")])
+    certificate_import.import_files(session, [certs.openssl_rich_cert(tmp_path, "Old Signing")])
     window.certificates.reload()
     wait_rows(qtbot, window, 1)
     menu_action(open_menu(qtbot, window, 0, "actions-button"), "CSR / Renew…").trigger()
@@ -176,7 +176,7 @@ def test_renew_from_the_quick_action_prefills_and_keeps_the_old_one(
     assert "Renews:     Old Signing" in wizard.summary_page.text.toPlainText()
     click(qtbot, wizard, QWizard.WizardButton.CommitButton)
     qtbot.waitUntil(lambda: wizard.currentPage() is wizard.done_page, timeout=20_000)
-    info = requests.list_requests(session)[0]
+    info = signing_requests.list_requests(session)[0]
     assert info.renews == "Old Signing" and info.status == "pending"
     assert Certificate.get(Certificate.alias == "Old Signing").enabled
 
@@ -185,7 +185,7 @@ def test_requests_view_cancel_destroys_the_key(qtbot, window, session):
     from app.crypto.csr import RequestSpec
     from app.crypto.keygen import KeySpec
 
-    info = requests.create_request(
+    info = signing_requests.create_request(
         session, "To Cancel", KeySpec("ECDSA"), RequestSpec(common_name="To Cancel")
     )
     window.requests.reload()
@@ -202,7 +202,7 @@ def test_requests_view_cancel_destroys_the_key(qtbot, window, session):
     view.cancel_action.trigger()
     qtbot.waitUntil(lambda: view.tree.topLevelItemCount() == 0)
     assert PrivateKey.select().count() == keys_before - 1
-    assert requests.get_request(session, info.id).status == "cancelled"
+    assert signing_requests.get_request(session, info.id).status == "cancelled"
     assert view.tree.topLevelItemCount() == 0 and not view.empty.isHidden()
 
 
@@ -212,7 +212,7 @@ def test_importing_the_issued_certificate_in_the_console_completes_the_request(
     from app.crypto.csr import RequestSpec
     from app.crypto.keygen import KeySpec
 
-    info = requests.create_request(
+    info = signing_requests.create_request(
         session, "Issued Here", KeySpec("ECDSA"), RequestSpec(common_name="Issued Here")
     )
     (tmp_path / "req.csr").write_text(info.csr_pem)
@@ -228,7 +228,7 @@ def test_importing_the_issued_certificate_in_the_console_completes_the_request(
     window.requests.reload()
     assert window.requests.tree.topLevelItemCount() == 1
     window.certificates.import_files([str(tmp_path / "issued.pem")])
-    qtbot.waitUntil(lambda: requests.get_request(session, info.id).status == "completed")
+    qtbot.waitUntil(lambda: signing_requests.get_request(session, info.id).status == "completed")
     flow = window.certificates.import_flow
     qtbot.waitUntil(lambda: getattr(flow, "summary_box", None) is not None)
     assert "Completed the request “Issued Here”" in flow.summary_box.text()

@@ -6,7 +6,7 @@ import re
 from cryptography import x509
 
 from app.crypto.details import certificate_details, validity_text
-from app.services import certificates
+from app.services import certificate_import, certificates
 
 
 def openssl_text(certs, path, *options) -> str:
@@ -66,10 +66,10 @@ def make_ca_chain(certs, folder):
 
 def test_chain_follows_verified_issuers_in_the_store(session, tmp_path, certs):
     make_ca_chain(certs, tmp_path)
-    certificates.import_files(session, [tmp_path / "leaf.pem"])
+    certificate_import.import_files(session, [tmp_path / "leaf.pem"])
     assert certificates.get_certificate(session, "Chain Leaf").chain == ()
     # The impostor shares the root's name; only the real root's key verifies the chain.
-    certificates.import_files(
+    certificate_import.import_files(
         session, [tmp_path / "fake.pem", tmp_path / "mid.pem", tmp_path / "root.pem"]
     )
     detail = certificates.get_certificate(session, "Chain Leaf")

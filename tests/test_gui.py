@@ -8,7 +8,7 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from app import remember
-from app.services import certificates, users
+from app.services import certificate_import, certificates, users
 from app.store import store_exists
 from tests.conftest import PASSWORD
 from tests.test_remember import MemoryKeyring
@@ -198,7 +198,7 @@ def test_search_box_and_expiry_filter(qtbot, window, session, tmp_path, certs):
     paths = cert_files(certs, tmp_path, ["Firmware Signing", "Driver Signing"])
     old, _ = certs.make_cert("Old Expired", days=-5, start_days=-100)
     paths.append(str(certs.write(tmp_path, "old.pem", certs.pem(old))))
-    certificates.import_files(session, paths)
+    certificate_import.import_files(session, paths)
     window.certificates.reload()
     wait_rows(qtbot, window, 3)
     view = window.certificates
@@ -218,7 +218,7 @@ def test_search_box_and_expiry_filter(qtbot, window, session, tmp_path, certs):
 
 
 def test_clicking_a_header_sorts(qtbot, window, session, tmp_path, certs):
-    certificates.import_files(session, cert_files(certs, tmp_path, ["b", "a", "c"]))
+    certificate_import.import_files(session, cert_files(certs, tmp_path, ["b", "a", "c"]))
     window.certificates.reload()
     wait_rows(qtbot, window, 3)
     header = window.certificates.table.horizontalHeader()
@@ -254,7 +254,9 @@ def test_window_state_is_remembered(qtbot, session, store_dir):
 
 def test_status_column_tooltip_and_private_key_marker(qtbot, window, session, tmp_path, certs):
     cert, key = certs.make_cert("Keyed")
-    certificates.import_files(session, [certs.write(tmp_path, "k.p12", certs.p12(cert, key, None))])
+    certificate_import.import_files(
+        session, [certs.write(tmp_path, "k.p12", certs.p12(cert, key, None))]
+    )
     window.certificates.reload()
     wait_rows(qtbot, window, 1)
     model = window.certificates.model

@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox
 
-from app.services import certificates, groups, users
+from app.services import certificate_groups, certificate_import, users
 from models import (
     Certificate,
     CertificateDer,
@@ -28,7 +28,7 @@ NAMES = ["Alpha", "Bravo", "Charlie", "Delta", "Echo"]
 
 @pytest.fixture
 def window(qtbot, session, tmp_path, certs):
-    certificates.import_files(session, cert_files(certs, tmp_path, NAMES))
+    certificate_import.import_files(session, cert_files(certs, tmp_path, NAMES))
     win = MainWindow(session)
     qtbot.addWidget(win)
     win.show()
@@ -168,7 +168,9 @@ def test_download_refuses_an_existing_file_and_asks_again(qtbot, window, tmp_pat
 
 def test_delete_from_menu_asks_then_destroys(qtbot, window, tmp_path, certs, session):
     cert, key = certs.make_cert("Keyed")
-    certificates.import_files(session, [certs.write(tmp_path, "k.p12", certs.p12(cert, key, None))])
+    certificate_import.import_files(
+        session, [certs.write(tmp_path, "k.p12", certs.p12(cert, key, None))]
+    )
     window.certificates.reload()
     wait_rows(qtbot, window, 6)
     row = next(i for i in range(6) if window.certificates.model.row_at(i).alias == "Keyed")
@@ -211,7 +213,7 @@ def test_header_checkbox_checks_visible_rows_and_toolbar_acts(qtbot, window):
 
 
 def test_group_dialog_adds_creates_and_removes(qtbot, window, session):
-    groups.create_group(session, "Release")
+    certificate_groups.create_group(session, "Release")
     view = window.certificates
     view.model.set_checked([view.model.row_at(i).id for i in (0, 2)], True)  # Alpha, Charlie
 
@@ -268,7 +270,7 @@ def test_keyboard_space_ctrl_a_and_delete(qtbot, window):
 
 def test_refresh_keeps_selection_and_scroll(qtbot, session, tmp_path, certs):
     names = [f"Row {i:03d}" for i in range(120)]
-    certificates.import_files(session, cert_files(certs, tmp_path, names))
+    certificate_import.import_files(session, cert_files(certs, tmp_path, names))
     win = MainWindow(session)
     qtbot.addWidget(win)
     win.show()
@@ -303,12 +305,12 @@ def test_actions_the_user_lacks_are_disabled_with_the_permission(qtbot, session,
     for action, permission in (
         (actions.enable_checked, "certificates.enable_disable"),
         (actions.delete_checked, "certificates.delete"),
-        (actions.add_groups_checked, "groups.add_certificates"),
-        (actions.remove_groups_checked, "groups.remove_certificates"),
+        (actions.add_groups_checked, "certificate_groups.add_certificates"),
+        (actions.remove_groups_checked, "certificate_groups.remove_certificates"),
     ):
         assert not action.isEnabled() and permission in action.toolTip()
     assert not win.groups.new_action.isEnabled()
-    assert "groups.manage" in win.groups.new_action.toolTip()
+    assert "certificate_groups.manage" in win.groups.new_action.toolTip()
 
 
 def test_groups_view_creates_renames_and_deletes(qtbot, window, session, monkeypatch):
@@ -316,10 +318,10 @@ def test_groups_view_creates_renames_and_deletes(qtbot, window, session, monkeyp
     answers = iter([("Signing", True), ("Code Signing", True)])
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: next(answers))
     view.new_action.trigger()
-    assert [g.name for g in groups.list_groups(session)] == ["Signing"]
+    assert [g.name for g in certificate_groups.list_groups(session)] == ["Signing"]
     view.rename_action.trigger()  # the new group is selected
-    assert [g.name for g in groups.list_groups(session)] == ["Code Signing"]
-    groups.add_to_groups(session, ["Alpha"], ["Code Signing"])
+    assert [g.name for g in certificate_groups.list_groups(session)] == ["Code Signing"]
+    certificate_groups.add_to_groups(session, ["Alpha"], ["Code Signing"])
     view.reload()
     view.tree.topLevelItem(0).setSelected(True)
     assert view.tree.topLevelItem(0).text(1) == "1"
@@ -327,5 +329,5 @@ def test_groups_view_creates_renames_and_deletes(qtbot, window, session, monkeyp
     on_modal(lambda box: (asked.append(box.text()), click_button("Delete Group")(box)))
     view.delete_action.trigger()
     assert "holds 1 certificate" in asked[0]
-    assert groups.list_groups(session) == [] and stored("Alpha") is not None
+    assert certificate_groups.list_groups(session) == [] and stored("Alpha") is not None
     qtbot.waitUntil(lambda: window.certificates.model.row_at(0).groups == ())

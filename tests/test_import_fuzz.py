@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 
-from app.services import certificates
+from app.services import certificate_import, certificates
 from tests import certgen
 
 SEED_PASSWORD = "fuzz-pass"
@@ -117,13 +117,13 @@ passwords = st.one_of(st.none(), st.just(""), st.just(SEED_PASSWORD), st.text(ma
 # --------------------------------------------------------------------------- the check
 
 
-def check_import(session, data: bytes, password: str | None) -> certificates.FileResult:
+def check_import(session, data: bytes, password: str | None) -> certificate_import.FileResult:
     """Import `data` and assert the outcome is stored certificates or a clean refusal."""
     before = certificates.list_certificates(session)
-    result = certificates.import_bytes(session, "fuzz.bin", data, password=password)
+    result = certificate_import.import_bytes(session, "fuzz.bin", data, password=password)
     after = certificates.list_certificates(session)
 
-    assert isinstance(result, certificates.FileResult)
+    assert isinstance(result, certificate_import.FileResult)
     assert result.path == "fuzz.bin"
     if currently_in_test_context():  # shown by --hypothesis-show-statistics
         event(f"ok: {result.kind}" if result.ok else f"refused: {_error_shape(result.error)}")

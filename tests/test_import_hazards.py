@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from app import store as store_module
-from app.services import certificates, users
+from app.services import certificate_import, certificates, users
 from app.sqlite_errors import DATABASE_ERRORS
 from tests.conftest import PASSWORD, cli_env
 from tests.test_concurrency import HOLD_LOCK
@@ -150,7 +150,7 @@ def test_a_file_over_the_limit_is_refused_by_its_size(cli, tmp_path, certs):
     assert cli("init", "--admin", "admin").returncode == 0
     big = tmp_path / "big.pem"
     with open(big, "wb") as handle:
-        handle.truncate(certificates.MAX_IMPORT_FILE_SIZE + 1)  # sparse: costs no disk
+        handle.truncate(certificate_import.MAX_IMPORT_FILE_SIZE + 1)  # sparse: costs no disk
 
     result = cli("import", str(big))
 
@@ -256,7 +256,7 @@ def test_when_busy_strikes_the_committed_files_are_reported(
 ):
     monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 0.3)
     session, _ = users.initialise_store(store_dir, "admin", PASSWORD)
-    batch = certificates.FILES_PER_TRANSACTION
+    batch = certificate_import.FILES_PER_TRANSACTION
     paths = many_certificates(certs, tmp_path, batch * 2 + 50, "Busy")
     holder = None
 
@@ -272,7 +272,7 @@ def test_when_busy_strikes_the_committed_files_are_reported(
             assert holder.stdout.readline().strip() == "locked"
 
     try:
-        report = certificates.import_files(session, paths, progress=progress)
+        report = certificate_import.import_files(session, paths, progress=progress)
     finally:
         holder.communicate("release\n", timeout=30)
     assert "the store is busy" in report.stopped

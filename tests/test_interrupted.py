@@ -13,7 +13,7 @@ import pytest
 
 from app.errors import StoreMissingError
 from app.keyslots import BACKUP_FILE, SLOTS_FILE, TEMP_PREFIX
-from app.services import integrity, users
+from app.services import certificate_import, integrity, users
 from app.store import DB_FILE, load_slots
 from models import User
 from tests.conftest import PASSWORD, cli_env
@@ -215,13 +215,12 @@ def test_init_killed_anywhere_leaves_a_store_or_one_that_init_makes_again(cli, t
 
 def _store_with_content(store_dir, tmp_path, certs):
     session, _ = users.initialise_store(store_dir, "admin", PASSWORD)
-    from app.services import certificates
 
     files = []
     for i in range(10):
         cert, key = certs.make_cert(f"Backed Up {i}", key=certs.ec_key())
         files.append(certs.write(tmp_path, f"c{i}.p12", certs.p12(cert, key, None)))
-    certificates.import_files(session, files)
+    certificate_import.import_files(session, files)
     session.close()
 
 

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from app.errors import ValidationError
-from app.services import certificates
+from app.services import certificate_import
 from app.services.names import check_name
 from models import Certificate
 from tests.test_cli import one_line_error
@@ -156,7 +156,7 @@ def test_numbered_aliases_stay_within_the_limit(session, tmp_path, certs):
     bundle = b"".join(certs.pem(certs.make_cert(f"Part {i}")[0]) for i in range(3))
     path = certs.write(tmp_path, "bundle.pem", bundle)
     longest = "A" * MAX_ALIAS_LENGTH
-    assert certificates.import_files(session, [path], alias=longest).imported == 3
+    assert certificate_import.import_files(session, [path], alias=longest).imported == 3
     stored = [c.alias for c in Certificate.select().order_by(Certificate.id)]
     assert stored[0] == longest
     assert len(set(stored)) == 3 and all(len(alias) <= MAX_ALIAS_LENGTH for alias in stored)

@@ -6,8 +6,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.errors import PermissionDenied, ValidationError
-from app.services import audit, certificates, groups, lifecycle, users
-from app.services.groups import GroupExistsError
+from app.services import (
+    certificate_groups,
+    certificate_import,
+    certificates,
+    journal,
+    lifecycle,
+    users,
+)
+from app.services.certificate_groups import GroupExistsError
 from models import AuditEvent, Certificate, CertificateGroupMember, PrivateKey
 from models.permissions import AUDITOR, CERTIFICATE_MANAGER
 from tests.test_cli import one_line_error
@@ -15,7 +22,7 @@ from tests.test_cli import one_line_error
 
 def import_some(session, tmp_path, certs, names) -> dict[str, int]:
     paths = [certs.write(tmp_path, f"{n}.pem", certs.pem(certs.make_cert(n)[0])) for n in names]
-    certificates.import_files(session, paths)
+    certificate_import.import_files(session, paths)
     return {r.alias: r.id for r in certificates.list_certificates(session)}
 
 
@@ -45,18 +52,20 @@ def test_disable_and_enable_report_each_certificate(session, tmp_path, certs):
     assert row(session, "A").enabled
     actions = [e.action for e in AuditEvent.select().order_by(AuditEvent.id)]
     assert actions.count("certificate.disable") == 2 and "certificate.enable" in actions
-    assert audit.chain_breaks() == []
+    assert journal.chain_breaks() == []
 
 
 def test_delete_removes_certificate_and_key(session, tmp_path, certs):
     cert, key = certs.make_cert("Keyed")
-    certificates.import_files(session, [certs.write(tmp_path, "k.p12", certs.p12(cert, key, None))])
+    certificate_import.import_files(
+        session, [certs.write(tmp_path, "k.p12", certs.p12(cert, key, None))]
+    )
     import_some(session, tmp_path, certs, ["Plain"])
     assert PrivateKey.select().count() == 1
     result = lifecycle.delete_certificates(session, ["Keyed", "Plain"])
     assert [o.message for o in result.outcomes] == ["deleted with its private key", "deleted"]
     assert Certificate.select().count() == 0 and PrivateKey.select().count() == 0
-    assert audit.chain_breaks() == []
+    assert journal.chain_breaks() == []
 
 
 def test_under_privileged_user_is_refused_by_the_service(session, store_dir, tmp_path, certs):
@@ -66,9 +75,9 @@ def test_under_privileged_user_is_refused_by_the_service(session, store_dir, tmp
         for call in (
             lambda: lifecycle.set_enabled(auditor, ["A"], False),
             lambda: lifecycle.delete_certificates(auditor, ["A"]),
-            lambda: groups.add_to_groups(auditor, ["A"], ["G"]),
-            lambda: groups.remove_from_groups(auditor, ["A"], ["G"]),
-            lambda: groups.create_group(auditor, "G"),
+            lambda: certificate_groups.add_to_groups(auditor, ["A"], ["G"]),
+            lambda: certificate_groups.remove_from_groups(auditor, ["A"], ["G"]),
+            lambda: certificate_groups.create_group(auditor, "G"),
         ):
             with pytest.raises(PermissionDenied):
                 call()
@@ -81,35 +90,37 @@ def test_under_privileged_user_is_refused_by_the_service(session, store_dir, tmp
 
 def test_groups_create_rename_delete(session, tmp_path, certs):
     import_some(session, tmp_path, certs, ["A", "B"])
-    groups.create_group(session, "Release")
+    certificate_groups.create_group(session, "Release")
     with pytest.raises(GroupExistsError):
-        groups.create_group(session, "release")
+        certificate_groups.create_group(session, "release")
     with pytest.raises(ValidationError, match="group name"):
-        groups.create_group(session, "   ")
-    groups.add_to_groups(session, ["A", "B"], ["Release"])
-    groups.rename_group(session, "Release", "Production")
+        certificate_groups.create_group(session, "   ")
+    certificate_groups.add_to_groups(session, ["A", "B"], ["Release"])
+    certificate_groups.rename_group(session, "Release", "Production")
     assert row(session, "A").groups == ("Production",)
-    assert [(g.name, g.members) for g in groups.list_groups(session)] == [("Production", 2)]
-    assert groups.delete_group(session, "Production") == 2
-    assert groups.list_groups(session) == [] and Certificate.select().count() == 2
+    assert [(g.name, g.members) for g in certificate_groups.list_groups(session)] == [
+        ("Production", 2)
+    ]
+    assert certificate_groups.delete_group(session, "Production") == 2
+    assert certificate_groups.list_groups(session) == [] and Certificate.select().count() == 2
 
 
 def test_add_creates_groups_only_for_group_managers(session, store_dir, tmp_path, certs):
     import_some(session, tmp_path, certs, ["A"])
-    result = groups.add_to_groups(session, ["A", "Missing"], ["New", "Other"])
+    result = certificate_groups.add_to_groups(session, ["A", "Missing"], ["New", "Other"])
     assert row(session, "A").groups == ("New", "Other")
     assert [o.target for o in result.failures] == ["Missing"]
-    again = groups.add_to_groups(session, ["A"], ["New"])
+    again = certificate_groups.add_to_groups(session, ["A"], ["New"])
     assert again.outcomes[0].message == "already in New" and again.changed_ids == []
 
 
 def test_last_group_needs_administrator(session, store_dir, tmp_path, certs):
     import_some(session, tmp_path, certs, ["One", "Two"])
-    groups.add_to_groups(session, ["One"], ["G1", "G2"])
-    groups.add_to_groups(session, ["Two"], ["G1"])
+    certificate_groups.add_to_groups(session, ["One"], ["G1", "G2"])
+    certificate_groups.add_to_groups(session, ["Two"], ["G1"])
     manager = sign_in_as(session, store_dir, "mona", CERTIFICATE_MANAGER)
     try:
-        result = groups.remove_from_groups(manager, ["One", "Two"], ["G1"])
+        result = certificate_groups.remove_from_groups(manager, ["One", "Two"], ["G1"])
         assert [(o.target, o.ok) for o in result.outcomes] == [("One", True), ("Two", False)]
         assert "Administrator" in result.failures[0].message
         assert row(manager, "One").groups == ("G2",)
@@ -118,7 +129,7 @@ def test_last_group_needs_administrator(session, store_dir, tmp_path, certs):
         manager.close()
     admin = users.sign_in(store_dir, "admin", password="correct horse battery")[0]
     try:
-        groups.remove_from_groups(admin, ["Two"], ["G1"])
+        certificate_groups.remove_from_groups(admin, ["Two"], ["G1"])
         assert row(admin, "Two").groups == ()
     finally:
         admin.close()
@@ -153,7 +164,7 @@ def test_bulk_operations_on_ten_thousand_rows_are_one_transaction(session):
     session.store.db.connection().set_trace_callback(statements.append)
     try:
         result = lifecycle.set_enabled(session, ids, False)
-        groups.add_to_groups(session, ids, ["Bulk"])
+        certificate_groups.add_to_groups(session, ids, ["Bulk"])
     finally:
         session.store.db.connection().set_trace_callback(None)
     assert len(result.changed_ids) == 10_000
@@ -192,7 +203,9 @@ def test_deleted_private_key_bytes_leave_the_database_files(session, store_dir, 
     from tests.sqlcipher_pages import decrypted_store_files
 
     cert, key = certs.make_cert("Doomed Signing Key", key=certs.rsa_key())
-    certificates.import_files(session, [certs.write(tmp_path, "d.p12", certs.p12(cert, key, None))])
+    certificate_import.import_files(
+        session, [certs.write(tmp_path, "d.p12", certs.p12(cert, key, None))]
+    )
     sealed = PrivateKey.get().sealed
     raw_key = derive_subkey(session.store.master_key(), "sqlcipher")
     db = store_dir / "certdesk.db"
@@ -209,27 +222,27 @@ def test_deleting_a_certificates_only_group_needs_administrator(
     session, store_dir, tmp_path, certs
 ):
     import_some(session, tmp_path, certs, ["Lonely", "Social"])
-    groups.add_to_groups(session, ["Lonely", "Social"], ["Only"])
-    groups.add_to_groups(session, ["Social"], ["Other"])
+    certificate_groups.add_to_groups(session, ["Lonely", "Social"], ["Only"])
+    certificate_groups.add_to_groups(session, ["Social"], ["Other"])
     manager = sign_in_as(session, store_dir, "mona", CERTIFICATE_MANAGER)
     try:
         with pytest.raises(PermissionDenied, match="only group of 'Lonely'"):
-            groups.delete_group(manager, "Only")
+            certificate_groups.delete_group(manager, "Only")
         assert row(manager, "Lonely").groups == ("Only",)
-        assert groups.delete_group(manager, "Other") == 1  # Social keeps "Only"
+        assert certificate_groups.delete_group(manager, "Other") == 1  # Social keeps "Only"
     finally:
         manager.close()
 
 
 def test_group_names_match_regardless_of_case(session, tmp_path, certs):
     import_some(session, tmp_path, certs, ["A"])
-    groups.create_group(session, "Signers")
-    groups.add_to_groups(session, ["A"], ["signers"])
-    assert [g.name for g in groups.list_groups(session)] == ["Signers"]
+    certificate_groups.create_group(session, "Signers")
+    certificate_groups.add_to_groups(session, ["A"], ["signers"])
+    assert [g.name for g in certificate_groups.list_groups(session)] == ["Signers"]
     assert row(session, "A").groups == ("Signers",)
 
 
 def test_no_group_is_created_for_no_certificate(session):
-    result = groups.add_to_groups(session, ["Nobody"], ["Empty"])
+    result = certificate_groups.add_to_groups(session, ["Nobody"], ["Empty"])
     assert [o.target for o in result.failures] == ["Nobody"]
-    assert groups.list_groups(session) == []
+    assert certificate_groups.list_groups(session) == []

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.errors import CertdeskError
-from app.services import certificates
+from app.services import certificate_import, certificates
 from tests.test_cli import one_line_error
 
 resource = pytest.importorskip("resource")
@@ -89,7 +89,7 @@ def file_size_limit(size: int):
 
 def test_a_failed_export_leaves_no_file(session, tmp_path, certs):
     pem = certs.write(tmp_path, "c.pem", certs.pem(certs.make_cert("Cut Short")[0]))
-    certificates.import_files(session, [pem])
+    certificate_import.import_files(session, [pem])
     out = tmp_path / "cut.pem"
     with file_size_limit(64), pytest.raises(CertdeskError, match="cannot write"):
         certificates.export_certificate(session, "Cut Short", out, "pem")

@@ -12,7 +12,15 @@ from app.cli import build_parser
 from app.crypto.csr import RequestSpec
 from app.crypto.keygen import KeySpec
 from app.errors import CertdeskError, NotFoundError, PermissionDenied, ValidationError
-from app.services import audit, certificate_edits, certificates, groups, requests, users
+from app.services import (
+    certificate_edits,
+    certificate_groups,
+    certificate_import,
+    certificates,
+    journal,
+    signing_requests,
+    users,
+)
 from app.services.certificate_edits import GeneralChanges
 from models import (
     AuditEvent,
@@ -112,7 +120,7 @@ def _ca():
 def import_issued(session, tmp_path, info, name="issued.pem"):
     path = tmp_path / name
     path.write_bytes(issue(info.csr_pem))
-    return certificates.import_files(session, [path]).files[0]
+    return certificate_import.import_files(session, [path]).files[0]
 
 
 def row(session, alias):
@@ -207,16 +215,18 @@ def test_no_command_exports_a_private_key(cli):
 
 def test_request_records_everything_and_lists_newest_first(session, tmp_path):
     users.add_user(session, "bob", "a good long password", AUDITOR)
-    first = requests.create_request(session, "First", EC, SPEC, groups=["Release"], owner="bob")
-    second = requests.create_request(session, "Second", KeySpec("Ed25519"), SPEC)
+    first = signing_requests.create_request(
+        session, "First", EC, SPEC, groups=["Release"], owner="bob"
+    )
+    second = signing_requests.create_request(session, "Second", KeySpec("Ed25519"), SPEC)
     assert first.status == "pending" and first.owner == "bob" and first.groups == ("Release",)
     assert first.key_algorithm == "EC P-256" and second.key_algorithm == "Ed25519"
     assert first.subject == "CN=Build Signing,O=Example,C=GB" and first.renews is None
     assert first.csr_pem.startswith("-----BEGIN CERTIFICATE REQUEST-----")
-    assert [r.id for r in requests.list_requests(session)] == [second.id, first.id]
-    assert requests.get_request(session, first.id) == first
+    assert [r.id for r in signing_requests.list_requests(session)] == [second.id, first.id]
+    assert signing_requests.get_request(session, first.id) == first
     with pytest.raises(NotFoundError):
-        requests.get_request(session, 999)
+        signing_requests.get_request(session, 999)
     assert PrivateKey.select().count() == 2
     actions = [e.action for e in AuditEvent.select().order_by(AuditEvent.id)]
     assert actions.count("request.create") == 2 and "group.create" in actions
@@ -226,20 +236,20 @@ def test_request_records_everything_and_lists_newest_first(session, tmp_path):
     assert result.superseded == []
     new = row(session, "First")
     assert new.has_private_key and new.owner == "bob" and new.groups == ("Release",)
-    done = requests.get_request(session, first.id)
+    done = signing_requests.get_request(session, first.id)
     assert done.status == "completed" and done.certificate == "First"
     assert Request.get_by_id(first.id).completed_at is not None
-    assert [r.alias for r in requests.list_requests(session)] == ["Second"]
-    assert len(requests.list_requests(session, include_closed=True)) == 2
+    assert [r.alias for r in signing_requests.list_requests(session)] == ["Second"]
+    assert len(signing_requests.list_requests(session, include_closed=True)) == 2
     assert PrivateKey.select().count() == 2  # the request's key became the certificate's
-    assert audit.chain_breaks() == []
+    assert journal.chain_breaks() == []
 
 
 def test_refused_values_name_their_field_and_generate_nothing(session, tmp_path, certs):
-    certificates.import_files(
+    certificate_import.import_files(
         session, [certs.write(tmp_path, "t.pem", certs.pem(certs.make_cert("Taken")[0]))]
     )
-    requests.create_request(session, "Pending", EC, SPEC)
+    signing_requests.create_request(session, "Pending", EC, SPEC)
     cases = [
         ("Taken", SPEC, {}, "alias"),
         ("Pending", SPEC, {}, "alias"),
@@ -252,44 +262,44 @@ def test_refused_values_name_their_field_and_generate_nothing(session, tmp_path,
     ]
     for alias, spec, extra, field in cases:
         with pytest.raises(ValidationError) as refused:
-            requests.create_request(session, alias, EC, spec, **extra)
+            signing_requests.create_request(session, alias, EC, spec, **extra)
         assert refused.value.field == field, (alias, refused.value)
     assert PrivateKey.select().count() == 1 and Request.select().count() == 1
 
 
 def test_cancel_destroys_the_key(session, tmp_path):
-    info = requests.create_request(session, "Doomed", EC, SPEC)
+    info = signing_requests.create_request(session, "Doomed", EC, SPEC)
     key_id = Request.get_by_id(info.id).private_key_id
-    requests.cancel_request(session, info.id)
+    signing_requests.cancel_request(session, info.id)
     assert PrivateKey.get_or_none(PrivateKey.id == key_id) is None
-    cancelled = requests.get_request(session, info.id)
+    cancelled = signing_requests.get_request(session, info.id)
     assert cancelled.status == "cancelled" and cancelled.key_algorithm == "EC P-256"
-    assert requests.list_requests(session) == []
+    assert signing_requests.list_requests(session) == []
     with pytest.raises(CertdeskError, match="only a pending request"):
-        requests.cancel_request(session, info.id)
+        signing_requests.cancel_request(session, info.id)
     assert "request.cancel" in [e.action for e in AuditEvent.select()]
     # The alias is free again, and a certificate issued for the cancelled CSR is just a
     # certificate without a key.
     result = import_issued(session, tmp_path, info)
     assert result.requests_completed == [] and not row(session, "Build Signing").has_private_key
-    requests.create_request(session, "Doomed", EC, SPEC)
+    signing_requests.create_request(session, "Doomed", EC, SPEC)
 
 
 def test_certificate_matching_no_request_imports_plainly(session, tmp_path, certs):
-    pending = requests.create_request(session, "Waiting", EC, SPEC)
+    pending = signing_requests.create_request(session, "Waiting", EC, SPEC)
     path = certs.write(tmp_path, "other.pem", certs.pem(certs.make_cert("Unrelated")[0]))
     with pytest.raises(CertdeskError, match="matches no pending request"):
-        requests.import_issued(session, path)
+        signing_requests.import_issued(session, path)
     assert Certificate.select().count() == 0  # `request import` left the store unchanged
-    result = certificates.import_files(session, [path]).files[0]
+    result = certificate_import.import_files(session, [path]).files[0]
     assert result.imported == ["Unrelated"] and result.requests_completed == []
-    assert requests.get_request(session, pending.id).status == "pending"
+    assert signing_requests.get_request(session, pending.id).status == "pending"
 
 
 def test_alias_taken_meanwhile_gets_a_unique_one(session, tmp_path, certs):
-    info = requests.create_request(session, "Build Signing", EC, SPEC)
+    info = signing_requests.create_request(session, "Build Signing", EC, SPEC)
     # A plain import does not know the request's alias and takes it first.
-    certificates.import_files(
+    certificate_import.import_files(
         session, [certs.write(tmp_path, "p.pem", certs.pem(certs.make_cert("Build Signing")[0]))]
     )
     result = import_issued(session, tmp_path, info)
@@ -299,10 +309,10 @@ def test_alias_taken_meanwhile_gets_a_unique_one(session, tmp_path, certs):
 
 def test_renewal_keeps_the_old_usable_then_hands_everything_over(session, tmp_path):
     users.add_user(session, "carol", "a good long password", AUDITOR)
-    original = requests.create_request(session, "Release", EC, SPEC)
+    original = signing_requests.create_request(session, "Release", EC, SPEC)
     import_issued(session, tmp_path, original, "v1.pem")
     old_id = row(session, "Release").id
-    groups.add_to_groups(session, ["Release"], ["Builds", "Prod"])
+    certificate_groups.add_to_groups(session, ["Release"], ["Builds", "Prod"])
     changes = GeneralChanges(
         owner="carol", description="Release builds", ask_reason=True, pin="2468"
     )
@@ -312,13 +322,13 @@ def test_renewal_keeps_the_old_usable_then_hands_everything_over(session, tmp_pa
     Certificate.update(usage_count=7).where(Certificate.id == old_id).execute()
     old_pin = Certificate.get_by_id(old_id).pin_hash
 
-    key, spec = requests.renewal_prefill(session, "Release")
+    key, spec = signing_requests.renewal_prefill(session, "Release")
     assert key == EC and spec.common_name == "Build Signing" and spec.dns_names == ("b.example",)
-    renewal = requests.renew(session, "Release", KeySpec("Ed25519"))
+    renewal = signing_requests.renew(session, "Release", KeySpec("Ed25519"))
     assert (renewal.alias, renewal.renews, renewal.status) == ("Release", "Release", "pending")
     assert renewal.owner == "carol" and renewal.groups == ("Builds", "Prod")
     with pytest.raises(ValidationError) as twice:
-        requests.renew(session, "Release")
+        signing_requests.renew(session, "Release")
     assert twice.value.field == "alias"
     # Until the issued certificate is imported the old one is untouched and usable.
     before = row(session, "Release")
@@ -339,10 +349,10 @@ def test_renewal_keeps_the_old_usable_then_hands_everything_over(session, tmp_pa
     old = row(session, superseded)
     assert old.id == old_id and not old.enabled and old.has_private_key
     assert old.usage_count == 7 and old.groups == () and old.policies == ()
-    assert requests.get_request(session, renewal.id).renews == superseded
+    assert signing_requests.get_request(session, renewal.id).renews == superseded
     renewed = AuditEvent.get(AuditEvent.action == "certificate.renewed")
     assert renewed.target == "Release" and superseded in renewed.details
-    assert audit.chain_breaks() == []
+    assert journal.chain_breaks() == []
 
 
 def test_cli_renew_and_refusals(cli, closed_store, ca, tmp_path, certs):
@@ -407,18 +417,18 @@ def test_cli_renew_and_refusals(cli, closed_store, ca, tmp_path, certs):
 
 
 def test_auditor_is_refused_and_audited(session, store_dir, tmp_path):
-    info = requests.create_request(session, "Mine", EC, SPEC)
+    info = signing_requests.create_request(session, "Mine", EC, SPEC)
     auditor = sign_in_as(session, store_dir, "audrey", AUDITOR)
     try:
         for call in (
-            lambda: requests.create_request(auditor, "Theirs", EC, SPEC),
-            lambda: requests.renew(auditor, "Mine"),
-            lambda: requests.cancel_request(auditor, info.id),
-            lambda: requests.import_issued(auditor, tmp_path / "none.pem"),
+            lambda: signing_requests.create_request(auditor, "Theirs", EC, SPEC),
+            lambda: signing_requests.renew(auditor, "Mine"),
+            lambda: signing_requests.cancel_request(auditor, info.id),
+            lambda: signing_requests.import_issued(auditor, tmp_path / "none.pem"),
         ):
             with pytest.raises(PermissionDenied):
                 call()
-        assert [r.alias for r in requests.list_requests(auditor)] == ["Mine"]  # may view
+        assert [r.alias for r in signing_requests.list_requests(auditor)] == ["Mine"]  # may view
         assert PrivateKey.select().count() == 1 and Request.select().count() == 1
         denied = AuditEvent.select().where(AuditEvent.outcome == "denied").count()
         assert denied == 4
@@ -429,10 +439,10 @@ def test_auditor_is_refused_and_audited(session, store_dir, tmp_path):
 def test_renewing_a_disabled_certificate_gives_a_disabled_one(session, tmp_path):
     from app.services import lifecycle
 
-    first = requests.create_request(session, "Closed", EC, SPEC)
+    first = signing_requests.create_request(session, "Closed", EC, SPEC)
     import_issued(session, tmp_path, first, "closed.pem")
     lifecycle.set_enabled(session, ["Closed"], False)
-    renewal = requests.renew(session, "Closed")
+    renewal = signing_requests.renew(session, "Closed")
     import_issued(session, tmp_path, renewal, "renewed.pem")
     assert not row(session, "Closed").enabled  # renewing does not re-open it
     event = AuditEvent.select().where(AuditEvent.action == "certificate.renewed").get()
@@ -440,10 +450,10 @@ def test_renewing_a_disabled_certificate_gives_a_disabled_one(session, tmp_path)
 
 
 def test_a_renamed_certificate_keeps_its_one_pending_renewal(session, tmp_path):
-    first = requests.create_request(session, "Named", EC, SPEC)
+    first = signing_requests.create_request(session, "Named", EC, SPEC)
     import_issued(session, tmp_path, first, "named.pem")
     cert_id = row(session, "Named").id
-    requests.renew(session, cert_id)
+    signing_requests.renew(session, cert_id)
     certificate_edits.edit_certificate(session, cert_id, GeneralChanges(alias="Renamed"))
     with pytest.raises(ValidationError, match="already renews"):
-        requests.renew(session, "Renamed")
+        signing_requests.renew(session, "Renamed")

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app.crypto.sealing import NONCE_SIZE, derive_subkey
-from app.services import certificates, users
+from app.services import certificate_import, users
 from models import Certificate, PrivateKey, Request
 from tests.conftest import PASSWORD
 from tests.test_cli import one_line_error
@@ -133,7 +133,9 @@ def test_a_new_seal_binds_the_recorded_public_key_hash(session, tmp_path, certs)
     from app.services import integrity
 
     cert, key = certs.make_cert("Bound Signing")
-    certificates.import_files(session, [certs.write(tmp_path, "b.p12", certs.p12(cert, key, None))])
+    certificate_import.import_files(
+        session, [certs.write(tmp_path, "b.p12", certs.p12(cert, key, None))]
+    )
     assert integrity.check_store(session) == []
     row = PrivateKey.get()
     PrivateKey.update(spki_sha256="cd" * 32).execute()

@@ -9,7 +9,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from app.errors import CertdeskError
-from app.services import certificates, signing
+from app.services import certificate_import, signing
 from models import AuditEvent, Certificate
 from tests.certgen import key_usage
 
@@ -40,7 +40,7 @@ ALLOWED = {
 def _import(session, tmp_path, certs, alias, extensions, issuer=None):
     cert, key = certs.issue(alias, extensions, issuer=issuer)
     path = certs.write(tmp_path, f"{alias}.p12", certs.p12(cert, key, None))
-    assert certificates.import_files(session, [path]).imported == 1
+    assert certificate_import.import_files(session, [path]).imported == 1
     Certificate.update(owner=session.user_id).where(Certificate.alias == alias).execute()
     return cert
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from app.errors import ValidationError
-from app.services import certificates, groups, policies, users
+from app.services import certificate_groups, certificate_import, policies, users
 from app.services.policies import PolicySpec
 from models import Certificate, User
 from models.permissions import SIGNER
@@ -20,8 +20,10 @@ MONDAY_NOON = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
 @pytest.fixture
 def setup(session, tmp_path, certs):
     cert, key = certs.make_cert("Shared Signing", days=400)
-    certificates.import_files(session, [certs.write(tmp_path, "s.p12", certs.p12(cert, key, None))])
-    groups.add_to_groups(session, ["Shared Signing"], ["Release"])
+    certificate_import.import_files(
+        session, [certs.write(tmp_path, "s.p12", certs.p12(cert, key, None))]
+    )
+    certificate_groups.add_to_groups(session, ["Shared Signing"], ["Release"])
     users.add_user(session, "sam", "a good long password", SIGNER, ["Builders"])
     return session
 
@@ -186,7 +188,9 @@ def test_an_ed25519_key_is_refused_before_it_is_unsealed(session, tmp_path, cert
         .not_valid_after(now + dt.timedelta(days=30))
         .sign(key, None)
     )
-    certificates.import_files(session, [certs.write(tmp_path, "e.p12", certs.p12(cert, key, None))])
+    certificate_import.import_files(
+        session, [certs.write(tmp_path, "e.p12", certs.p12(cert, key, None))]
+    )
     Certificate.update(owner=session.user_id).execute()
     with pytest.raises(CertdeskError, match="RSA or ECDSA"):
         signing.sign_data(session, "Edwards", io.BytesIO(b"data"))

@@ -8,7 +8,7 @@ import struct
 import pytest
 
 from app.crypto.sealing import derive_subkey
-from app.services import certificates
+from app.services import certificate_import
 from app.store import DB_FILE
 from models import PrivateKey
 from tests.sqlcipher_pages import (
@@ -34,7 +34,7 @@ def raw_key(session) -> bytes:
 def imported(session, tmp_path, certs):
     cert, key = certs.make_cert(CN)
     p12 = certs.write(tmp_path, "canary.p12", certs.p12(cert, key, b"pw"))
-    report = certificates.import_files(session, [p12], password="pw")
+    report = certificate_import.import_files(session, [p12], password="pw")
     assert report.imported == 1, report.files[0].error
     return PrivateKey.get().sealed
 

@@ -17,7 +17,7 @@ from app.errors import (
     StoreMissingError,
     ValidationError,
 )
-from app.services import backup, certificates, users
+from app.services import backup, certificate_import, certificates, users
 from app.store import DB_FILE
 from models import SCHEMA_VERSION, PrivateKey, SchemaVersion
 from tests.conftest import PASSWORD
@@ -142,7 +142,7 @@ def test_no_plaintext_certificate_or_key_on_disk(store_dir, session, tmp_path, c
     cn = "Plaintext Canary Signing CN"
     cert, key = certs.make_cert(cn, key=certs.rsa_key())
     p12 = certs.write(tmp_path, "canary.p12", certs.p12(cert, key, b"pw"))
-    report = certificates.import_files(session, [p12], password="pw")
+    report = certificate_import.import_files(session, [p12], password="pw")
     assert report.imported == 1
     assert certificates.list_certificates(session)[0].has_private_key
     key_der = certs.rsa_key().private_bytes(
@@ -164,7 +164,7 @@ def test_no_plaintext_certificate_or_key_on_disk(store_dir, session, tmp_path, c
 def test_private_key_is_sealed_and_opens_to_the_same_key(session, tmp_path, certs):
     cert, key = certs.make_cert("Sealed Key")
     path = certs.write(tmp_path, "k.p12", certs.p12(cert, key, None))
-    certificates.import_files(session, [path])
+    certificate_import.import_files(session, [path])
     row = PrivateKey.get()
     pkcs8 = session.store.sealer.open(row.sealed, row.uid, row.spki_sha256)
     from cryptography.hazmat.primitives.serialization import load_der_private_key

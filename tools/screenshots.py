@@ -20,7 +20,7 @@ from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-from app.services import certificates, users
+from app.services import certificate_import, users
 from tests import certgen
 from ui.application import create_application
 from ui.login import FirstRunDialog, LoginDialog
@@ -240,7 +240,7 @@ def main() -> int:
     session, _ = users.initialise_store(folder, "admin", "correct horse battery")
     files = work / "files"
     files.mkdir()
-    certificates.import_files(session, demo_certificates(files, args.rows))
+    certificate_import.import_files(session, demo_certificates(files, args.rows))
     decorate(args.rows)
     session.close()
 

@@ -11,7 +11,7 @@ from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
 from app.errors import CertdeskError
-from app.services import certificates, groups, lifecycle
+from app.services import certificate_groups, certificates, lifecycle
 from app.services.certificates import CertificateRow
 from app.services.permissions import (
     CERTIFICATES_DELETE,
@@ -216,7 +216,7 @@ class CertificateActions(QObject):
     def add_groups(self, ids: Sequence[int]) -> None:
         if not ids or not self.add_groups_checked.isEnabled():
             return
-        existing = groups.list_groups(self._session)
+        existing = certificate_groups.list_groups(self._session)
         dialog = GroupDialog(
             self._owner,
             "Add to groups",
@@ -229,7 +229,7 @@ class CertificateActions(QObject):
         if dialog.exec() and dialog.chosen():
             names = ", ".join(dialog.chosen())
             self._run(
-                groups.add_to_groups,
+                certificate_groups.add_to_groups,
                 list(ids),
                 dialog.chosen(),
                 done=f"Added {{n}} to {names}",
@@ -256,7 +256,7 @@ class CertificateActions(QObject):
         if dialog.exec() and dialog.chosen():
             names = ", ".join(dialog.chosen())
             self._run(
-                groups.remove_from_groups,
+                certificate_groups.remove_from_groups,
                 [r.id for r in rows],
                 dialog.chosen(),
                 done=f"Removed {{n}} from {names}",

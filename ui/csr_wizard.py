@@ -35,7 +35,7 @@ from app.crypto.csr import RequestSpec
 from app.crypto.keygen import KeySpec
 from app.errors import CertdeskError, ValidationError
 from app.files import write_new_file
-from app.services import certificates, groups, requests, users
+from app.services import certificate_groups, certificates, signing_requests, users
 from app.services.aliases import validate_alias
 from app.services.session import Session
 from ui.feedback import error_label, show_error
@@ -323,7 +323,7 @@ class ConfigurationPage(QWizardPage):
             self.alias.setReadOnly(True)
             return
         self.setSubTitle("What the certificate will be called, and where it will belong.")
-        for group in groups.list_groups(session):
+        for group in certificate_groups.list_groups(session):
             item = QListWidgetItem(group.name, self.groups)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
@@ -485,7 +485,7 @@ class CsrWizard(QWizard):
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage)
         key, spec = keygen.DEFAULT_KEY_SPEC, RequestSpec()
         if renews:
-            prefilled_key, spec = requests.renewal_prefill(session, renews)
+            prefilled_key, spec = signing_requests.renewal_prefill(session, renews)
             key = prefilled_key or key
         self.key_page = KeyPage(key)
         self.subject_page = SubjectPage(spec)
@@ -514,11 +514,11 @@ class CsrWizard(QWizard):
     def start_creating(self) -> None:
         key, spec = self.key_page.key_spec(), self.request_spec()
         if self.renews:
-            call = (requests.renew, self._session, self._renews_id, key, spec)
+            call = (signing_requests.renew, self._session, self._renews_id, key, spec)
         else:
             config = self.config_page
             call = (
-                requests.create_request,
+                signing_requests.create_request,
                 self._session,
                 config.alias.text().strip(),
                 key,

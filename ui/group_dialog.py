@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import ValidationError
-from app.services.groups import validate_group_name
+from app.services.certificate_groups import validate_group_name
 from ui.feedback import error_label, show_error
 
 

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import CertdeskError
-from app.services import groups
-from app.services.groups import GroupRow
+from app.services import certificate_groups
+from app.services.certificate_groups import GroupRow
 from app.services.permissions import GROUPS_MANAGE
 from app.services.session import Session
 from ui.feedback import hint_label
@@ -86,7 +86,7 @@ class GroupsView(QWidget):
         selected = self.selected_name()
         self.tree.setSortingEnabled(False)
         self.tree.clear()
-        for group in groups.list_groups(self._session):
+        for group in certificate_groups.list_groups(self._session):
             item = _item(group)
             self.tree.addTopLevelItem(item)
             if group.name == selected:
@@ -116,7 +116,7 @@ class GroupsView(QWidget):
 
     def create(self) -> None:
         name, ok = QInputDialog.getText(self, "New certificate group", "Group name:")
-        if ok and self._attempt(lambda: groups.create_group(self._session, name)):
+        if ok and self._attempt(lambda: certificate_groups.create_group(self._session, name)):
             self.reload()
             self.select(" ".join(name.split()))
             self.changed.emit()
@@ -128,7 +128,7 @@ class GroupsView(QWidget):
         new, ok = QInputDialog.getText(
             self, "Rename certificate group", f"New name for “{old}”:", text=old
         )
-        if ok and self._attempt(lambda: groups.rename_group(self._session, old, new)):
+        if ok and self._attempt(lambda: certificate_groups.rename_group(self._session, old, new)):
             self.reload()
             self.select(" ".join(new.split()))
             self.changed.emit()
@@ -141,7 +141,7 @@ class GroupsView(QWidget):
         members = int(items[0].data(1, Qt.ItemDataRole.UserRole))
         if members and not self._confirm_delete(name, members):
             return
-        if self._attempt(lambda: groups.delete_group(self._session, name)):
+        if self._attempt(lambda: certificate_groups.delete_group(self._session, name)):
             self.reload()
             self.changed.emit()
 

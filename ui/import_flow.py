@@ -7,8 +7,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QProgressDialog, QWidget
 
-from app.services import certificates
-from app.services.certificates import ImportReport
+from app.services import certificate_import
+from app.services.certificate_import import ImportReport
 from app.services.session import Session
 from ui.tasks import run_task
 
@@ -42,7 +42,7 @@ class ImportFlow(QObject):
         self._progress.setAutoReset(False)
         self._progress.canceled.connect(self._cancel.set)
         self._task = run_task(
-            certificates.import_files,
+            certificate_import.import_files,
             self._session,
             paths,
             passwords=passwords,

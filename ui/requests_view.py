@@ -16,10 +16,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import CertdeskError
-from app.services import requests
+from app.services import signing_requests
 from app.services.permissions import CERTIFICATES_IMPORT, CERTIFICATES_REQUEST
-from app.services.requests import RequestInfo
 from app.services.session import Session
+from app.services.signing_requests import RequestInfo
 from ui.csr_wizard import CsrWizard, save_csr
 from ui.feedback import hint_label
 from ui.icons import icon
@@ -80,7 +80,7 @@ class RequestsView(QWidget):
     def reload(self) -> None:
         self.tree.setSortingEnabled(False)
         self.tree.clear()
-        for info in requests.list_requests(self._session):
+        for info in signing_requests.list_requests(self._session):
             item = QTreeWidgetItem(
                 [
                     info.alias,
@@ -103,7 +103,7 @@ class RequestsView(QWidget):
         if not items:
             return None
         try:
-            return requests.get_request(
+            return signing_requests.get_request(
                 self._session, int(items[0].data(0, Qt.ItemDataRole.UserRole))
             )
         except CertdeskError as exc:  # cancelled or completed elsewhere meanwhile
@@ -169,7 +169,7 @@ class RequestsView(QWidget):
         # Off the GUI thread: destroying the key ends with a checkpoint that may wait
         # for a reader.
         run_task(
-            requests.cancel_request,
+            signing_requests.cancel_request,
             self._session,
             info.id,
             owner=self,

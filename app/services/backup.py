@@ -18,7 +18,7 @@ from app.errors import CertdeskError
 from app.files import FileRefusedError, check_new_file, new_file, open_regular
 from app.inprogress import Held, remove_abandoned
 from app.keyslots import SLOTS_FILE, KeySlots
-from app.services import audit
+from app.services import journal
 from app.services.session import Session, write_transaction
 from app.sqlite_errors import DATABASE_ERRORS
 from app.store import DB_FILE, PAGE_BYTES, RESTORE_MARKER, load_slots, making_store
@@ -46,7 +46,7 @@ def backup_store(session: Session, out: Path) -> Path:
     folder = out.absolute().parent
     remove_abandoned_partials(folder)
     with write_transaction(session):  # first, so that the copy records its own making
-        audit.record(session.user_name, "store.backup", str(out))
+        journal.record(session.user_name, "store.backup", str(out))
     manifest = {
         "format": FORMAT,
         "store_id": session.store.store_id,
@@ -57,7 +57,7 @@ def backup_store(session: Session, out: Path) -> Path:
         _write_archive(session, folder, manifest, out)
     except CertdeskError as exc:
         with write_transaction(session):  # the event above said it began
-            audit.record(session.user_name, "store.backup", str(out), "failed", why=str(exc))
+            journal.record(session.user_name, "store.backup", str(out), "failed", why=str(exc))
         raise
     return out
 

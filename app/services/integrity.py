@@ -12,7 +12,7 @@ from app.crypto.parse import quietly
 from app.crypto.sealing import SealError
 from app.errors import CertdeskError
 from app.keyslots import BACKUP_FILE, KeySlots
-from app.services.audit import chain_breaks
+from app.services.journal import chain_breaks
 from app.services.session import Session
 from app.sqlite_errors import DATABASE_ERRORS
 from app.store import load_slots

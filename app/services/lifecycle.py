@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from app.services import audit
+from app.services import journal
 from app.services.session import Session, write_transaction
 from app.services.targets import BulkResult, Ref, resolve, where_in
 from models import Certificate, PrivateKey
@@ -26,7 +26,7 @@ def set_enabled(session: Session, refs: Sequence[Ref], enabled: bool) -> BulkRes
             f"UPDATE {TABLE} SET enabled = {int(enabled)} WHERE id IN ({{}})",
             [t.id for t in changing],
         )
-        audit.record_many(session.user_name, action, [t.alias for t in changing])
+        journal.record_many(session.user_name, action, [t.alias for t in changing])
         changing_ids = {t.id for t in changing}
         for target in targets:
             done = target.id in changing_ids
@@ -49,7 +49,7 @@ def delete_certificates(session: Session, refs: Sequence[Ref]) -> BulkResult:
         keys = _private_keys_by_certificate(ids)
         where_in(f"DELETE FROM {TABLE} WHERE id IN ({{}})", ids)
         where_in(f"DELETE FROM {KEYS} WHERE id IN ({{}})", list(keys.values()))
-        audit.record_many(session.user_name, "certificate.delete", [t.alias for t in targets])
+        journal.record_many(session.user_name, "certificate.delete", [t.alias for t in targets])
         for target in targets:
             note = "deleted with its private key" if target.id in keys else "deleted"
             result.add(target.alias, True, note)

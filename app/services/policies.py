@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.errors import ValidationError
-from app.services import audit
+from app.services import journal
 from app.services.names import check_name
 from app.services.session import Session, write_transaction
 from models import (
@@ -143,7 +143,7 @@ def add_policy(session: Session, spec: PolicySpec) -> PolicyRow:
             PolicyUser.create(policy=policy, user=uid)
         for ugid in user_groups:
             PolicyUserGroup.create(policy=policy, user_group=ugid)
-        audit.record(session.user_name, "policy.add", name, effect=policy.effect)
+        journal.record(session.user_name, "policy.add", name, effect=policy.effect)
     return next(p for p in list_policies(session) if p.name == name)
 
 

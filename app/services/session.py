@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.errors import PermissionDenied
-from app.services import audit
+from app.services import journal
 from app.sqlite_errors import DATABASE_ERRORS, store_problem
 from app.store import Store
 
@@ -43,7 +43,7 @@ class Session:
         if permission in self.permissions:
             return
         with write_transaction(self):
-            audit.record(self.user_name, action, target, "denied", permission=permission)
+            journal.record(self.user_name, action, target, "denied", permission=permission)
         self.require(permission)
 
     def close(self) -> None:

@@ -20,7 +20,7 @@ from app.crypto.pins import pin_matches
 from app.crypto.purpose import SigningVerdict, signing_verdict
 from app.crypto.sealing import SealError
 from app.errors import CertdeskError, PermissionDenied, StoreDamagedError, ValidationError
-from app.services import audit, policies
+from app.services import journal, policies
 from app.services.certificates import find, issuer_certificates
 from app.services.session import Session, write_transaction
 from models import Certificate, CertificateDer, User
@@ -62,19 +62,21 @@ def sign_data(
     except CertdeskError as exc:
         outcome = "denied" if isinstance(exc, PermissionDenied) else "failed"
         with write_transaction(session):
-            audit.record(session.user_name, "certificate.sign", cert.alias, outcome, why=str(exc))
+            journal.record(session.user_name, "certificate.sign", cert.alias, outcome, why=str(exc))
         raise
     try:
         signature, sha256 = _signature(session, cert, certificate, content, now)
     except CertdeskError as exc:
         with write_transaction(session):
-            audit.record(session.user_name, "certificate.sign", cert.alias, "failed", why=str(exc))
+            journal.record(
+                session.user_name, "certificate.sign", cert.alias, "failed", why=str(exc)
+            )
         raise
     with write_transaction(session):
         Certificate.update(usage_count=Certificate.usage_count + 1, last_used=now).where(
             Certificate.id == cert.id
         ).execute()
-        audit.record(
+        journal.record(
             session.user_name, "certificate.sign", cert.alias, sha256=sha256, reason=reason or None
         )
     return signature

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from app import keyslots
 from app.errors import AuthenticationError, ValidationError
-from app.services import audit
+from app.services import journal
 from app.services.names import check_name
 from app.services.session import Session, write_transaction
 from app.store import Store, add_slot, create_store, load_slots, settle_slots, unlock_store
@@ -35,7 +35,7 @@ def initialise_store(folder: Path, admin: str, password: str) -> tuple[Session, 
     def first_administrator(store: Store) -> None:
         with write_transaction(_session(store, None)):
             User.create(name=admin, role=Role.get(Role.name == ADMINISTRATOR))
-            audit.record(admin, "store.create", str(folder), role=ADMINISTRATOR)
+            journal.record(admin, "store.create", str(folder), role=ADMINISTRATOR)
 
     store, kek = create_store(folder, admin, password, first_administrator)
     return _session(store, User.get(User.name == admin)), kek
@@ -84,9 +84,9 @@ def add_user(
         for group_name in groups:
             group, created = UserGroup.get_or_create(name=group_name)
             if created:
-                audit.record(session.user_name, "user_group.create", group_name)
+                journal.record(session.user_name, "user_group.create", group_name)
             UserGroupMember.create(user_group=group, user=user)
-        audit.record(session.user_name, "user.add", name, role=role)
+        journal.record(session.user_name, "user.add", name, role=role)
         add_slot(session.store, name, slot)
     settle_slots(session.store)
 

@@ -1,6 +1,6 @@
 """Certificate signing requests: a new key generated and sealed in the store with its CSR,
 the pending requests, renewals, and completing a request when the certificate issued
-for it is imported (certificates._store_parsed calls `complete_with`).
+for it is imported (`request_completion`, which the import calls).
 
 The private key never leaves the store: it is sealed the moment it exists, and the
 issued certificate is linked to that sealed key when it is imported.
@@ -15,29 +15,26 @@ import peewee
 from cryptography import x509
 
 from app.crypto import csr, keygen
-from app.crypto.certinfo import CertificateFacts, key_algorithm_text, name_text
+from app.crypto.certinfo import key_algorithm_text, name_text
 from app.crypto.csr import RequestSpec
 from app.crypto.keygen import DEFAULT_KEY_SPEC, KeySpec
 from app.crypto.parse import quietly
 from app.errors import CertdeskError, NotFoundError, ValidationError
-from app.services import audit, certificates
-from app.services.aliases import alias_taken, available_alias, unique_alias
-from app.services.certificates import FileResult
-from app.services.groups import find_group, validate_group_name
+from app.services import certificate_import, certificates, journal, private_keys
+from app.services.aliases import available_alias
+from app.services.certificate_groups import find_group, validate_group_name
+from app.services.certificate_import import FileResult
 from app.services.session import Session, write_transaction
 from models import (
     Certificate,
     CertificateDer,
     CertificateGroup,
     CertificateGroupMember,
-    PolicyCertificate,
     PrivateKey,
     Request,
     RequestGroup,
     User,
-    database,
 )
-from models.base import utcnow
 from models.permissions import (
     CERTIFICATES_REQUEST,
     CERTIFICATES_VIEW,
@@ -63,15 +60,6 @@ class RequestInfo:
     owner: str | None
     csr_pem: str
     certificate: str | None  # alias of the issued certificate once completed
-
-
-@dataclass(frozen=True)
-class Completion:
-    """What importing a certificate against a pending request did."""
-
-    request: str  # the request's alias
-    alias: str  # the alias the new certificate got
-    superseded: str | None  # the renewed certificate's new alias, when it renewed one
 
 
 @dataclass(frozen=True)
@@ -116,7 +104,7 @@ def _create(
         # Again: another window or process may have taken the alias meanwhile.
         plan = _plan(session, alias, key, spec, groups, owner, renews)
         group_rows = [_group(session, name) for name in plan.groups]
-        sealed = certificates.seal_key(session, private_key)
+        sealed = private_keys.seal_key(session, private_key)
         del private_key
         request = Request.create(
             alias=plan.alias,
@@ -131,7 +119,7 @@ def _create(
         details = {"request": request.id, "key": key.label, "subject": request.subject}
         if renews is not None:
             details["renews"] = renews
-        audit.record(session.user_name, "request.create", plan.alias, **details)
+        journal.record(session.user_name, "request.create", plan.alias, **details)
     return _info(request.id)
 
 
@@ -194,7 +182,7 @@ def _group(session: Session, name: str) -> CertificateGroup:
     group = find_group(name)
     if group is None:  # _plan allowed it: the user may manage groups
         group = CertificateGroup.create(name=name)
-        audit.record(session.user_name, "group.create", name)
+        journal.record(session.user_name, "group.create", name)
     return group
 
 
@@ -230,7 +218,7 @@ def cancel_request(session: Session, request_id: int) -> None:
         ):
             PrivateKey.delete_by_id(key_id)
             destroyed = True
-        audit.record(
+        journal.record(
             session.user_name,
             "request.cancel",
             request.alias,
@@ -302,7 +290,7 @@ def import_issued(session: Session, path: str | Path, password: str | None = Non
     A file holding no certificate for a pending request is refused and nothing is kept."""
     session.authorize(CERTIFICATES_REQUEST, "request.complete", str(path))
     with write_transaction(session):
-        report = certificates.import_files(session, [path], password=password)
+        report = certificate_import.import_files(session, [path], password=password)
         if report.stopped:
             raise CertdeskError(report.stopped)
         result = report.files[0]
@@ -319,105 +307,6 @@ def import_issued(session: Session, path: str | Path, password: str | None = Non
                 "nothing imported. Use `certdesk import` for other certificates."
             )
     return result
-
-
-def pending_for_key(spki_sha256: str) -> int | None:
-    """The id of the pending request whose sealed key has this public key hash."""
-    if not spki_sha256:
-        return None
-    found = database.execute_sql(
-        f"SELECT r.id FROM {Request._meta.table_name} r "
-        f"JOIN {PrivateKey._meta.table_name} k ON k.id = r.private_key_id "
-        "WHERE k.spki_sha256 = ? AND r.status = ? ORDER BY r.id LIMIT 1",
-        (spki_sha256, PENDING),
-    ).fetchone()
-    return found[0] if found else None
-
-
-def complete_with(session: Session, facts: CertificateFacts, file: str) -> Completion | None:
-    """Called by the import for each new certificate, inside its transaction: when a
-    pending request holds the certificate's key, create the certificate with that key,
-    the request's alias, owner and groups, complete the request, and, for a renewal,
-    hand the renewed certificate's alias, owner, groups, policies and settings over to
-    it and disable the renewed one under a derived alias. None when no request matches
-    (the caller imports the certificate as usual)."""
-    request_id = pending_for_key(facts.spki_sha256)
-    if request_id is None:
-        return None
-    request = Request.get_by_id(request_id)
-    old = Certificate.get_or_none(Certificate.id == request.renews_id)
-    superseded = None
-    was_enabled = True
-    if old is not None:
-        alias, was_enabled = old.alias, old.enabled
-        superseded = _superseded_alias(alias)
-        old.alias, old.enabled = superseded, False
-        old.save()
-    elif alias_taken(request.alias):  # taken since by a plain import
-        alias = unique_alias(request.alias)
-    else:
-        alias = request.alias
-    cert = certificates.create_certificate(session, facts, alias, request.private_key)
-    group_ids = {
-        gid
-        for (gid,) in RequestGroup.select(RequestGroup.group)
-        .where(RequestGroup.request == request.id)
-        .tuples()
-    }
-    if old is not None:
-        cert.owner = old.owner_id if old.owner_id is not None else request.owner_id
-        # A disabled certificate's successor starts disabled too: renewing must not
-        # re-open what an administrator closed.
-        cert.enabled = was_enabled
-        cert.description = old.description
-        cert.ask_reason = old.ask_reason
-        cert.pin_hash = old.pin_hash
-        cert.save()
-        # Groups and policies grant use: they move. Owner, reason and PIN stay on the old
-        # certificate too, so that re-enabling it never makes it easier to use.
-        CertificateGroupMember.update(certificate=cert.id).where(
-            CertificateGroupMember.certificate == old.id
-        ).execute()
-        PolicyCertificate.update(certificate=cert.id).where(
-            PolicyCertificate.certificate == old.id
-        ).execute()
-        group_ids -= {
-            gid
-            for (gid,) in CertificateGroupMember.select(CertificateGroupMember.group)
-            .where(CertificateGroupMember.certificate == cert.id)
-            .tuples()
-        }
-    elif request.owner_id is not None:
-        cert.owner = request.owner_id
-        cert.save()
-    for gid in sorted(group_ids):
-        CertificateGroupMember.create(group=gid, certificate=cert.id)
-    request.status, request.completed_at, request.certificate = COMPLETED, utcnow(), cert.id
-    request.save()
-    user = session.user_name
-    audit.record(
-        user, "certificate.import", alias, file=file, sha256=facts.sha256, request=request.id
-    )
-    audit.record(user, "request.complete", request.alias, request=request.id, certificate=alias)
-    if old is not None:
-        audit.record(
-            user,
-            "certificate.renewed",
-            alias,
-            superseded=superseded,
-            previous_sha256=old.sha256,
-            enabled=was_enabled,
-            sha256=facts.sha256,
-            request=request.id,
-        )
-        audit.record(
-            user, "certificate.superseded", superseded, renamed_from=alias, renewed_by=facts.sha256
-        )
-    return Completion(request.alias, alias, superseded)
-
-
-def _superseded_alias(alias: str) -> str:
-    return unique_alias(alias, suffix=f" (superseded {utcnow():%Y-%m-%d})")
 
 
 def _get(request_id: int) -> Request:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import peewee
 
 from app.errors import NotFoundError, PermissionDenied, StoreExistsError, ValidationError
-from app.services import audit
+from app.services import journal
 from app.services.names import check_name
 from app.services.session import Session, write_transaction
 from app.services.targets import BulkResult, Ref, resolve, where_in
@@ -60,7 +60,7 @@ def create_group(session: Session, name: str, description: str = "") -> GroupRow
     with write_transaction(session):
         _refuse_taken(name)
         group = CertificateGroup.create(name=name, description=description.strip())
-        audit.record(session.user_name, "group.create", name)
+        journal.record(session.user_name, "group.create", name)
     return GroupRow(group.id, group.name, group.description, 0)
 
 
@@ -73,7 +73,7 @@ def rename_group(session: Session, name: str, new_name: str) -> None:
             _refuse_taken(new_name, but=group.id)
             group.name = new_name
             group.save()
-            audit.record(session.user_name, "group.rename", name, new_name=new_name)
+            journal.record(session.user_name, "group.rename", name, new_name=new_name)
 
 
 def delete_group(session: Session, name: str) -> int:
@@ -86,7 +86,7 @@ def delete_group(session: Session, name: str) -> int:
         members = group.members.count()
         stranded = _only_group_of(group.id)
         if stranded and session.role != ADMINISTRATOR:
-            audit.record(session.user_name, "group.delete", name, "denied", stranded=stranded)
+            journal.record(session.user_name, "group.delete", name, "denied", stranded=stranded)
             shown = ", ".join(repr(a) for a in stranded[:3])
             more = f" and {len(stranded) - 3} more" if len(stranded) > 3 else ""
             raise PermissionDenied(
@@ -94,7 +94,7 @@ def delete_group(session: Session, name: str) -> int:
                 "Administrator role."
             )
         group.delete_instance()
-        audit.record(session.user_name, "group.delete", name, members=members)
+        journal.record(session.user_name, "group.delete", name, members=members)
     return members
 
 
@@ -117,7 +117,7 @@ def add_to_groups(session: Session, refs: Sequence[Ref], group_names: Sequence[s
         )
         names = ", ".join(g.name for g in groups)
         changed = {cid for _, cid in rows}
-        audit.record_many(
+        journal.record_many(
             session.user_name,
             "group.add_certificates",
             [t.alias for t in targets if t.id in changed],
@@ -166,13 +166,13 @@ def remove_from_groups(
                 result.add(target.alias, True, f"removed from {names}")
         _delete_memberships(removing)
         removed_ids = {cid for cid, _ in removing}
-        audit.record_many(
+        journal.record_many(
             session.user_name,
             "group.remove_certificates",
             [t.alias for t in targets if t.id in removed_ids],
             groups=names,
         )
-        audit.record_many(
+        journal.record_many(
             session.user_name, "group.remove_certificates", refused, "denied", groups=names
         )
         result.changed_ids = [t.id for t in targets if t.id in removed_ids]
@@ -192,7 +192,7 @@ def _groups(
         group = find_group(name)
         if group is None and create:
             group = CertificateGroup.create(name=name)
-            audit.record(session.user_name, "group.create", name)
+            journal.record(session.user_name, "group.create", name)
             result.notes.append(f"created the certificate group {name!r}")
         if group is None:
             result.add(name, False, f"no certificate group named {name!r}")

@@ -1,18 +1,13 @@
-"""The hash-chained audit log: each event carries the hash of the one before it."""
+"""The hash-chained journal every service writes its audit events to: each event carries
+the hash of the one before it. Reading the log is `audit_log`'s."""
 
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from models import AuditEvent, database
 from models.base import utcnow
-from models.permissions import AUDIT_VIEW
-
-if TYPE_CHECKING:  # session.py imports this module
-    from app.services.session import Session
 
 GENESIS = "0" * 64
 _COLUMNS = ("time", "user", "action", "target", "outcome", "details", "prev_hash", "hash")
@@ -21,16 +16,6 @@ INSERT = (
     f"({', '.join(getattr(AuditEvent, c).column_name for c in _COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(_COLUMNS))})"
 )
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    time: datetime
-    user: str
-    action: str
-    target: str
-    outcome: str
-    details: dict
 
 
 def _digest(prev_hash: str, time: datetime, user, action, target, outcome, details: str) -> str:
@@ -94,17 +79,3 @@ def chain_breaks() -> list[int]:
             broken.append(event.id)
         prev_hash = event.hash
     return broken
-
-
-def list_events(session: "Session") -> list[AuditEntry]:
-    """Every event, oldest first."""
-    session.require(AUDIT_VIEW)
-    return [
-        AuditEntry(e.time, e.user, e.action, e.target, e.outcome, json.loads(e.details or "{}"))
-        for e in AuditEvent.select().order_by(AuditEvent.id)
-    ]
-
-
-def verify_chain(session: "Session") -> list[int]:
-    session.require(AUDIT_VIEW)
-    return chain_breaks()
