@@ -15,10 +15,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from app import __version__, remember
+from app import __version__
 from app.crypto.csr import EXTENDED_KEY_USAGES, RequestSpec
 from app.crypto.keygen import DEFAULT_KEY_SPEC, KeySpec, all_key_specs
-from app.errors import AuthenticationError, CertdeskError, ValidationError
+from app.errors import CertdeskError, ValidationError
 from app.files import (
     FileRefusedError,
     check_new_file,
@@ -36,6 +36,7 @@ from app.services import (
     certificates,
     integrity,
     lifecycle,
+    logins,
     policies,
     signing,
     signing_requests,
@@ -44,8 +45,8 @@ from app.services import (
 from app.services.aliases import validate_alias
 from app.services.certificate_edits import GeneralChanges
 from app.services.certificates import CertificateRow
-from app.services.permissions import BUILTIN_ROLES, SIGNER
 from app.services.policies import PolicySpec
+from app.services.roles import BUILTIN_ROLES, SIGNER
 from app.services.session import Session
 from app.services.signing_requests import RequestInfo
 from app.services.targets import BulkResult
@@ -388,12 +389,9 @@ def _sign_in(folder: Path) -> Session:
         login = _login_name()
         user = login if login in names else (names[0] if len(names) == 1 else None)
     if user and password is None:
-        kek = remember.recall(users.store_id(folder), user)
-        if kek:
-            try:
-                return users.sign_in(folder, user, kek=kek)[0]
-            except AuthenticationError:
-                pass  # remembered before a password change: ask instead
+        remembered = logins.sign_in_remembered(folder, user)
+        if remembered is not None:
+            return remembered
     if user is None or password is None:
         if not _interactive():
             raise CertdeskError(
@@ -612,11 +610,11 @@ def cmd_export(args, folder: Path) -> int:
 
 
 def cmd_enable(args, folder: Path) -> int:
-    return _bulk(folder, lambda s: lifecycle.set_enabled(s, args.aliases, True))
+    return _bulk(folder, lambda s: lifecycle.enable_certificates(s, args.aliases))
 
 
 def cmd_disable(args, folder: Path) -> int:
-    return _bulk(folder, lambda s: lifecycle.set_enabled(s, args.aliases, False))
+    return _bulk(folder, lambda s: lifecycle.disable_certificates(s, args.aliases))
 
 
 def cmd_delete(args, folder: Path) -> int:

@@ -1,6 +1,7 @@
 """Before `make run` opens a window on Linux: are the X11 libraries Qt's xcb plugin needs
 there? Qt's own message for a missing one is cryptic, so name the apt-get line instead."""
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -16,9 +17,13 @@ APT_LINE = (
 
 
 def missing_libraries() -> list[str]:
-    import PySide6
-
-    plugin = Path(PySide6.__file__).parent / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+    # Found without importing PySide6: app/ stays free of Qt, and the check is what
+    # decides whether Qt can be loaded at all.
+    spec = importlib.util.find_spec("PySide6")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    package = Path(spec.submodule_search_locations[0])
+    plugin = package / "Qt" / "plugins" / "platforms" / "libqxcb.so"
     if not plugin.exists() or not shutil.which("ldd"):
         return []
     output = subprocess.run(

@@ -46,10 +46,10 @@ def main() -> int:
             setup_direct(session, certfactory.generate(args.store_size))
             ids = [i for (i,) in Certificate.select(Certificate.id).tuples()][::2][: args.n]
             print(f"Bulk operations on {len(ids):,} of {args.store_size:,} certificates:")
-            result = timed("disable", lambda: lifecycle.set_enabled(session, ids, False))
+            result = timed("disable", lambda: lifecycle.disable_certificates(session, ids))
             timed("  re-read the changed rows", lambda: certificates.certificate_rows(session, ids))
             assert len(result.changed_ids) == len(ids)
-            timed("enable", lambda: lifecycle.set_enabled(session, ids, True))
+            timed("enable", lambda: lifecycle.enable_certificates(session, ids))
             both, one = ["Bench A", "Bench B"], ["Bench A"]
             timed(
                 "add to 2 new groups", lambda: certificate_groups.add_to_groups(session, ids, both)

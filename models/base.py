@@ -1,10 +1,48 @@
 """The database proxy every model is bound to; `app.store` initialises it on unlock."""
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import peewee
 
-database = peewee.DatabaseProxy()
+_active: ContextVar[peewee.Database | None] = ContextVar("active_database", default=None)
+
+
+class SessionDatabase(peewee.DatabaseProxy):
+    """The database of the operation running in this context (`using`), else the store
+    opened last. Two sessions in one process, each on its own store or connection, then
+    never act through each other's connection; a process with one session sees no
+    difference."""
+
+    __slots__ = ("_opened",)
+
+    @property
+    def obj(self):
+        return _active.get() or self._opened
+
+    @obj.setter
+    def obj(self, value) -> None:
+        self._opened = value
+
+    def __setattr__(self, attr, value) -> None:
+        if attr not in ("obj", "_opened", "_callbacks", "_Model"):
+            raise AttributeError("Cannot set attribute on proxy.")
+        object.__setattr__(self, attr, value)
+
+
+database = SessionDatabase()
+
+
+@contextmanager
+def using(db: peewee.Database) -> Iterator[None]:
+    """Run the models' queries in this context on `db`."""
+    token = _active.set(db)
+    try:
+        yield
+    finally:
+        _active.reset(token)
 
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

@@ -65,7 +65,7 @@ def test_two_cli_imports_at_once_both_land(store_dir, tmp_path, certs):
         assert run.returncode == 0, err
     session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
     assert len(certificates.list_certificates(session)) == 300
-    from app.services import audit
+    from app.services import journal
 
-    assert audit.chain_breaks() == []
+    assert journal.chain_breaks() == []
     session.close()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from app import store as store_module
-from app.services import certificate_import, certificates, users
+from app.services import audit_log, certificate_import, certificates, users
 from app.sqlite_errors import DATABASE_ERRORS
 from tests.conftest import PASSWORD, cli_env
 from tests.test_concurrency import HOLD_LOCK
@@ -459,14 +459,14 @@ def test_text_arguments_that_are_not_utf8_are_one_line(cli, tmp_path, certs, com
 
 
 def test_an_audit_detail_that_is_not_utf8_is_stored_escaped(session):
-    from app.services import audit
+    from app.services import journal
     from app.services.session import write_transaction
 
     with write_transaction(session):
-        audit.record("admin", "certificate.export", "x", file=os.fsdecode(b"/tmp/caf\xe9.cer"))
-    (event,) = [e for e in audit.list_events(session) if e.action == "certificate.export"]
+        journal.record("admin", "certificate.export", "x", file=os.fsdecode(b"/tmp/caf\xe9.cer"))
+    (event,) = [e for e in audit_log.list_events(session) if e.action == "certificate.export"]
     assert event.details == {"file": "/tmp/caf\\xe9.cer"}
-    assert audit.verify_chain(session) == []
+    assert audit_log.verify_chain(session) == []
 
 
 def test_a_fifo_where_a_work_marker_belongs_is_one_line_not_a_hang(cli, store_dir):

@@ -441,7 +441,7 @@ def test_renewing_a_disabled_certificate_gives_a_disabled_one(session, tmp_path)
 
     first = signing_requests.create_request(session, "Closed", EC, SPEC)
     import_issued(session, tmp_path, first, "closed.pem")
-    lifecycle.set_enabled(session, ["Closed"], False)
+    lifecycle.disable_certificates(session, ["Closed"])
     renewal = signing_requests.renew(session, "Closed")
     import_issued(session, tmp_path, renewal, "renewed.pem")
     assert not row(session, "Closed").enabled  # renewing does not re-open it

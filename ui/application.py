@@ -8,8 +8,8 @@ import traceback
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from app.errors import CertdeskError
+from app.services.store_folders import resolve_store_dir, store_exists
 from app.sqlite_errors import store_problem
-from app.store import resolve_store_dir, store_exists
 from ui.icons import icon
 from ui.login import FirstRunDialog, LoginDialog
 from ui.main_window import MainWindow

@@ -11,17 +11,9 @@ from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
 from app.errors import CertdeskError
-from app.services import certificate_groups, certificates, lifecycle
+from app.services import certificate_groups, certificates, lifecycle, signing_requests
 from app.services.certificates import CertificateRow
-from app.services.permissions import (
-    CERTIFICATES_DELETE,
-    CERTIFICATES_DOWNLOAD,
-    CERTIFICATES_ENABLE_DISABLE,
-    CERTIFICATES_REQUEST,
-    GROUPS_ADD_CERTIFICATES,
-    GROUPS_MANAGE,
-    GROUPS_REMOVE_CERTIFICATES,
-)
+from app.services.operations import refusal
 from app.services.session import Session
 from app.services.targets import BulkResult
 from ui.certificates_model import CertificatesModel
@@ -74,25 +66,25 @@ class CertificateActions(QObject):
         self.delete_checked = self._action(
             "delete", "Delete Certificates…", lambda: self.delete(self._model.checked_ids())
         )
-        for action, permission in (
-            (self.enable_checked, CERTIFICATES_ENABLE_DISABLE),
-            (self.disable_checked, CERTIFICATES_ENABLE_DISABLE),
-            (self.add_groups_checked, GROUPS_ADD_CERTIFICATES),
-            (self.remove_groups_checked, GROUPS_REMOVE_CERTIFICATES),
-            (self.delete_checked, CERTIFICATES_DELETE),
+        for action, operation in (
+            (self.enable_checked, lifecycle.enable_certificates),
+            (self.disable_checked, lifecycle.disable_certificates),
+            (self.add_groups_checked, certificate_groups.add_to_groups),
+            (self.remove_groups_checked, certificate_groups.remove_from_groups),
+            (self.delete_checked, lifecycle.delete_certificates),
         ):
-            self._gate(action, permission)
+            self._gate(action, operation)
 
     def _action(self, icon_name: str, text: str, slot: Callable[[], None]) -> QAction:
         action = QAction(icon(icon_name), text, self)
         action.triggered.connect(slot)
         return action
 
-    def _gate(self, action: QAction, permission: str) -> None:
-        refusal = self._session.refusal(permission)
-        if refusal:
+    def _gate(self, action: QAction, operation: Callable) -> None:
+        reason = refusal(self._session, operation)
+        if reason:
             action.setEnabled(False)
-            action.setToolTip(refusal)
+            action.setToolTip(reason)
 
     def _enable_checked(self) -> None:
         self.set_enabled(self._model.checked_ids(), True)
@@ -113,27 +105,29 @@ class CertificateActions(QObject):
             icon("disabled" if row.enabled else "enabled"), "Disable" if row.enabled else "Enable"
         )
         toggle.triggered.connect(lambda: self.set_enabled([row.id], not row.enabled))
-        self._gate(toggle, CERTIFICATES_ENABLE_DISABLE)
+        self._gate(
+            toggle, lifecycle.disable_certificates if row.enabled else lifecycle.enable_certificates
+        )
         download = menu.addAction(icon("download"), "Download (.cer)…")
         download.triggered.connect(lambda: self.download(row))
-        self._gate(download, CERTIFICATES_DOWNLOAD)
+        self._gate(download, certificates.export_certificate)
         renew = menu.addAction(icon("renew"), "CSR / Renew…")
         renew.triggered.connect(lambda: self.renewRequested.emit(row.id))
-        self._gate(renew, CERTIFICATES_REQUEST)
+        self._gate(renew, signing_requests.renew)
         menu.addSeparator()
         add = menu.addAction(icon("group-add"), "Add to Groups…")
         add.triggered.connect(lambda: self.add_groups([row.id]))
-        self._gate(add, GROUPS_ADD_CERTIFICATES)
+        self._gate(add, certificate_groups.add_to_groups)
         remove = menu.addAction(icon("group-remove"), "Remove from Groups…")
         remove.triggered.connect(lambda: self.remove_groups([row.id]))
-        self._gate(remove, GROUPS_REMOVE_CERTIFICATES)
+        self._gate(remove, certificate_groups.remove_from_groups)
         if not row.groups and remove.isEnabled():
             remove.setEnabled(False)
             remove.setToolTip("This certificate is in no group.")
         menu.addSeparator()
         delete = menu.addAction(icon("delete"), "Delete…")
         delete.triggered.connect(lambda: self.delete([row.id]))
-        self._gate(delete, CERTIFICATES_DELETE)
+        self._gate(delete, lifecycle.delete_certificates)
         return menu
 
     def popup_menu(self, visible_row: int, position: QPoint) -> None:
@@ -148,7 +142,8 @@ class CertificateActions(QObject):
     def set_enabled(self, ids: Sequence[int], enabled: bool) -> None:
         if ids:
             verb = "Enabled" if enabled else "Disabled"
-            self._run(lifecycle.set_enabled, list(ids), enabled, done=verb + " {n}")
+            operation = lifecycle.enable_certificates if enabled else lifecycle.disable_certificates
+            self._run(operation, list(ids), done=verb + " {n}")
 
     def download(self, row: CertificateRow) -> None:
         def export(path: Path, chosen: str) -> tuple[Path, str]:
@@ -217,14 +212,15 @@ class CertificateActions(QObject):
         if not ids or not self.add_groups_checked.isEnabled():
             return
         existing = certificate_groups.list_groups(self._session)
+        create_refusal = refusal(self._session, certificate_groups.create_group)
         dialog = GroupDialog(
             self._owner,
             "Add to groups",
             f"Put {_plural(len(ids))} in the groups checked below.",
             [(g.name, f"({_plural(g.members)})") for g in existing],
             ok_text="Add",
-            can_create=self._session.can(GROUPS_MANAGE),
-            create_refusal=self._session.refusal(GROUPS_MANAGE),
+            can_create=create_refusal is None,
+            create_refusal=create_refusal,
         )
         if dialog.exec() and dialog.chosen():
             names = ", ".join(dialog.chosen())

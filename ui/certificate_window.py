@@ -36,7 +36,7 @@ from app.errors import CertdeskError, ValidationError
 from app.services import certificate_edits, certificates, users
 from app.services.certificate_edits import GeneralChanges
 from app.services.certificates import CertificateDetail
-from app.services.permissions import CERTIFICATES_EDIT
+from app.services.operations import allowed, refusal
 from app.services.session import Session
 from ui.feedback import error_label, show_error
 from ui.fonts import monospace
@@ -79,9 +79,9 @@ class CertificateWindow(QDialog):
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.clicked.connect(self.save)
         self.buttons.rejected.connect(self.reject)
-        refusal = session.refusal(CERTIFICATES_EDIT)
-        if refusal:
-            self.save_button.setToolTip(refusal)
+        reason = refusal(session, certificate_edits.edit_certificate)
+        if reason:
+            self.save_button.setToolTip(reason)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self._heading())
@@ -165,7 +165,7 @@ class CertificateWindow(QDialog):
             self.pin_confirm.textChanged,
         ):
             signal.connect(self._update_save)
-        editable = self._session.can(CERTIFICATES_EDIT)
+        editable = allowed(self._session, certificate_edits.edit_certificate)
         for widget in (self.alias, self.owner, self.ask_reason, self.ask_pin):
             widget.setEnabled(editable)
         self.description.setReadOnly(not editable)  # still readable and selectable
@@ -222,8 +222,8 @@ class CertificateWindow(QDialog):
         return self.changes() != GeneralChanges() or bool(self.pin_confirm.text())
 
     def _update_save(self, *_args) -> None:
-        allowed = self._session.can(CERTIFICATES_EDIT)
-        self.save_button.setEnabled(allowed and self.has_unsaved_changes())
+        editable = allowed(self._session, certificate_edits.edit_certificate)
+        self.save_button.setEnabled(editable and self.has_unsaved_changes())
 
     def save(self) -> bool:
         """Check the fields, save; problems show under the field they concern."""

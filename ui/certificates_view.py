@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import CertdeskError
-from app.services import certificates
-from app.services.permissions import CERTIFICATES_IMPORT
+from app.services import certificate_import, certificates
+from app.services.operations import refusal
 from app.services.session import Session
 from ui import certificates_model as cm
 from ui.certificate_actions import CertificateActions
@@ -66,10 +66,10 @@ class CertificatesView(QWidget):
         self.import_action = QAction(icon("import"), "Import…", self)
         self.import_action.setShortcut(QKeySequence("Ctrl+I"))
         self.import_action.triggered.connect(self.choose_files)
-        refusal = session.refusal(CERTIFICATES_IMPORT)
-        if refusal:
+        reason = refusal(session, certificate_import.import_files)
+        if reason:
             self.import_action.setEnabled(False)
-            self.import_action.setToolTip(refusal)
+            self.import_action.setToolTip(reason)
             self.table.setAcceptDrops(False)
         import_button = QToolButton(self)
         import_button.setDefaultAction(self.import_action)

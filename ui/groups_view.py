@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from app.errors import CertdeskError
 from app.services import certificate_groups
 from app.services.certificate_groups import GroupRow
-from app.services.permissions import GROUPS_MANAGE
+from app.services.operations import refusal
 from app.services.session import Session
 from ui.feedback import hint_label
 from ui.icons import icon
@@ -57,7 +57,7 @@ class GroupsView(QWidget):
         self.delete_action = QAction(icon("delete"), "Delete…", self)
         self.delete_action.setShortcut("Del")
         self.delete_action.triggered.connect(self.delete_selected)
-        self.refusal = session.refusal(GROUPS_MANAGE)
+        self.refusal = refusal(session, certificate_groups.create_group)
 
         bar = QHBoxLayout()
         for action in (self.new_action, self.rename_action, self.delete_action):

@@ -20,9 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import remember
-from app.errors import CertdeskError, ValidationError
-from app.services import users
+from app.errors import AuthenticationError, CertdeskError, ValidationError
+from app.services import logins, users
 from app.services.session import Session
 from ui.feedback import error_label, show_error
 from ui.icons import icon
@@ -50,7 +49,7 @@ class LoginDialog(QDialog):
         self.session: Session | None = None
         self._task = None
         self._probe = None
-        self._remembered: dict[str, bytes] = {}
+        self._remembered: set[str] = set()
         self.setWindowTitle("Unlock Certdesk")
         self.setWindowIcon(icon("app"))
         self.setMinimumWidth(440)
@@ -103,20 +102,16 @@ class LoginDialog(QDialog):
         self.password.setFocus()
 
     def _probe_keyring(self) -> None:
-        def probe(store_id: str, names: list[str]):
-            if not remember.available():
-                return False, {}
-            found = {n: k for n in names if (k := remember.recall(store_id, n))}
-            return True, found
+        def probe(names: list[str]) -> tuple[bool, set[str]]:
+            if not logins.keyring_usable():
+                return False, set()
+            return True, logins.remembered_users(self.folder, names)
 
-        try:
-            store_id = users.store_id(self.folder)
-        except CertdeskError:
-            return
         names = [self.user.itemText(i) for i in range(self.user.count())]
+        if not names:
+            return
         self._probe = run_task(
             probe,
-            store_id,
             names,
             owner=self,
             on_result=self._keyring_answered,
@@ -139,30 +134,32 @@ class LoginDialog(QDialog):
     def unlock(self) -> None:
         name = self.user.currentText()
         password = self.password.text()
-        kek = self._remembered.get(name) if not password else None
-        if not password and kek is None:
+        if not password and name not in self._remembered:
             show_error(self.error, CertdeskError("Type the password."))
             return
         self._set_busy(True)
         self._task = run_task(
             self._sign_in,
             name,
-            password or None,
-            kek,
+            password,
             self.remember.isVisible() and self.remember.isChecked(),
             owner=self,
             on_result=self._signed_in,
             on_error=self._failed,
         )
 
-    def _sign_in(self, name: str, password: str | None, kek: bytes | None, keep: bool):
-        session, kek = users.sign_in(self.folder, name, password=password, kek=kek)
-        store_id = users.store_id(self.folder)
+    def _sign_in(self, name: str, password: str, keep: bool) -> Session:
+        if not password:
+            session = logins.sign_in_remembered(self.folder, name)
+            if session is None:
+                raise AuthenticationError(
+                    "The login remembered here no longer opens the store: type the password."
+                )
+            return session
         if keep:
-            remember.remember(store_id, name, kek)
-        elif name in self._remembered:
-            remember.forget(store_id, name)
-        return session
+            return logins.sign_in(self.folder, name, password, keep=True)
+        forget = name in self._remembered
+        return logins.sign_in(self.folder, name, password, keep=False if forget else None)
 
     def _signed_in(self, session: Session) -> None:
         self.session = session
@@ -171,7 +168,7 @@ class LoginDialog(QDialog):
 
     def _failed(self, error: BaseException) -> None:
         self._set_busy(False)
-        self._remembered.pop(self.user.currentText(), None)
+        self._remembered.discard(self.user.currentText())
         show_error(self.error, error)
         self.password.selectAll()
         self.password.setFocus()

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import CertdeskError
-from app.services import signing_requests
-from app.services.permissions import CERTIFICATES_IMPORT, CERTIFICATES_REQUEST
+from app.services import certificate_import, signing_requests
+from app.services.operations import refusal
 from app.services.session import Session
 from app.services.signing_requests import RequestInfo
 from ui.csr_wizard import CsrWizard, save_csr
@@ -54,8 +54,8 @@ class RequestsView(QWidget):
         self.save_action = self._action("download", "Save CSR…", self.save_selected)
         self.import_action = self._action("import", "Import Issued Certificate…", self._import)
         self.cancel_action = self._action("delete", "Cancel Request…", self.cancel_selected)
-        self._request_refusal = session.refusal(CERTIFICATES_REQUEST)
-        self._import_refusal = session.refusal(CERTIFICATES_IMPORT)
+        self._request_refusal = refusal(session, signing_requests.create_request)
+        self._import_refusal = refusal(session, certificate_import.import_files)
 
         # A tool bar folds the actions it has no room for behind a » button, so the page
         # does not force the window wider.
@@ -112,14 +112,14 @@ class RequestsView(QWidget):
 
     def _update_actions(self) -> None:
         chosen = bool(self.tree.selectedItems())
-        for action, allowed, refusal in (
+        for action, applicable, reason in (
             (self.new_action, True, self._request_refusal),
             (self.save_action, chosen, None),
             (self.import_action, True, self._import_refusal),
             (self.cancel_action, chosen, self._request_refusal),
         ):
-            action.setEnabled(allowed and refusal is None)
-            action.setToolTip(refusal or action.text().rstrip("…"))
+            action.setEnabled(applicable and reason is None)
+            action.setToolTip(reason or action.text().rstrip("…"))
 
     # -- actions ------------------------------------------------------------------
 

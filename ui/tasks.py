@@ -12,8 +12,8 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 import shiboken6
 from PySide6.QtCore import QObject, Signal, Slot
 
+from app.services.store_folders import close_thread_connection
 from app.sqlite_errors import store_problem
-from app.store import close_thread_connection
 
 WORKERS = 4
 

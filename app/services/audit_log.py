@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.services.journal import chain_breaks
+from app.services.operations import operation
 from app.services.session import Session
 from models import AuditEvent
 from models.permissions import AUDIT_VIEW
@@ -20,15 +21,15 @@ class AuditEntry:
     details: dict
 
 
+@operation("audit.list", AUDIT_VIEW)
 def list_events(session: "Session") -> list[AuditEntry]:
     """Every event, oldest first."""
-    session.require(AUDIT_VIEW)
     return [
         AuditEntry(e.time, e.user, e.action, e.target, e.outcome, json.loads(e.details or "{}"))
         for e in AuditEvent.select().order_by(AuditEvent.id)
     ]
 
 
+@operation("audit.verify", AUDIT_VIEW)
 def verify_chain(session: "Session") -> list[int]:
-    session.require(AUDIT_VIEW)
     return chain_breaks()

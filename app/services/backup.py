@@ -19,6 +19,7 @@ from app.files import FileRefusedError, check_new_file, new_file, open_regular
 from app.inprogress import Held, remove_abandoned
 from app.keyslots import SLOTS_FILE, KeySlots
 from app.services import journal
+from app.services.operations import operation
 from app.services.session import Session, write_transaction
 from app.sqlite_errors import DATABASE_ERRORS
 from app.store import DB_FILE, PAGE_BYTES, RESTORE_MARKER, load_slots, making_store
@@ -37,11 +38,11 @@ PARTIAL_PREFIX = ".certdesk-backup-"
 _PARTIAL = re.compile(rf"{re.escape(PARTIAL_PREFIX)}([0-9a-f]{{16}})\.partial")
 
 
+@operation("store.backup", USERS_MANAGE, target="out")
 def backup_store(session: Session, out: Path) -> Path:
     """Write the backup to `out`, a new file: it appears there whole or not at all, and
     never replaces a file, even one created meanwhile. What a killed backup left beside
     it (`.certdesk-backup-*.partial`) is removed by the next backup into that folder."""
-    session.authorize(USERS_MANAGE, "store.backup", str(out))
     out = check_new_file(out)
     folder = out.absolute().parent
     remove_abandoned_partials(folder)

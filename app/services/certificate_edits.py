@@ -7,6 +7,7 @@ from app.errors import ValidationError
 from app.services import journal
 from app.services.aliases import available_alias, validate_alias
 from app.services.certificates import CertificateRow, certificate_rows, find
+from app.services.operations import operation
 from app.services.session import Session, write_transaction
 from models import User
 from models.permissions import CERTIFICATES_EDIT
@@ -27,11 +28,11 @@ class GeneralChanges:
     clear_pin: bool = False
 
 
+@operation("certificate.edit", CERTIFICATES_EDIT, target="ref")
 def edit_certificate(session: Session, ref: int | str, changes: GeneralChanges) -> CertificateRow:
     """Apply the changes in one transaction; every field is checked before anything is
     written, and a refused field is named in the ValidationError. `ref` is an id or an
     alias (see certificates.find)."""
-    session.authorize(CERTIFICATES_EDIT, "certificate.edit", str(ref))
     new_alias = validate_alias(changes.alias) if changes.alias is not None else None
     if changes.description is not None and len(changes.description) > MAX_DESCRIPTION_LENGTH:
         raise ValidationError("description", f"at most {MAX_DESCRIPTION_LENGTH} characters")

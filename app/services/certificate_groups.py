@@ -8,6 +8,7 @@ import peewee
 from app.errors import NotFoundError, PermissionDenied, StoreExistsError, ValidationError
 from app.services import journal
 from app.services.names import check_name
+from app.services.operations import operation
 from app.services.session import Session, write_transaction
 from app.services.targets import BulkResult, Ref, resolve, where_in
 from models import Certificate, CertificateGroup, CertificateGroupMember, database
@@ -39,8 +40,8 @@ def validate_group_name(name: str) -> str:
     return check_name("group name", name, MAX_GROUP_NAME)
 
 
+@operation("group.list", CERTIFICATES_VIEW)
 def list_groups(session: Session) -> list[GroupRow]:
-    session.require(CERTIFICATES_VIEW)
     members = peewee.fn.COUNT(CertificateGroupMember.id)
     query = (
         CertificateGroup.select(
@@ -54,8 +55,8 @@ def list_groups(session: Session) -> list[GroupRow]:
     return sorted(rows, key=lambda g: g.name.casefold())
 
 
+@operation("group.create", GROUPS_MANAGE, target="name")
 def create_group(session: Session, name: str, description: str = "") -> GroupRow:
-    session.authorize(GROUPS_MANAGE, "group.create", name)
     name = validate_group_name(name)
     with write_transaction(session):
         _refuse_taken(name)
@@ -64,8 +65,8 @@ def create_group(session: Session, name: str, description: str = "") -> GroupRow
     return GroupRow(group.id, group.name, group.description, 0)
 
 
+@operation("group.rename", GROUPS_MANAGE, target="name")
 def rename_group(session: Session, name: str, new_name: str) -> None:
-    session.authorize(GROUPS_MANAGE, "group.rename", name)
     new_name = validate_group_name(new_name)
     with write_transaction(session):
         group = _get(name)
@@ -76,11 +77,11 @@ def rename_group(session: Session, name: str, new_name: str) -> None:
             journal.record(session.user_name, "group.rename", name, new_name=new_name)
 
 
+@operation("group.delete", GROUPS_MANAGE, target="name")
 def delete_group(session: Session, name: str) -> int:
     """Delete the group (its certificates stay); returns how many members it had. As
     with removing certificates from groups, leaving any of them in no group at all needs
     the Administrator role."""
-    session.authorize(GROUPS_MANAGE, "group.delete", name)
     with write_transaction(session):
         group = _get(name)
         members = group.members.count()
@@ -98,10 +99,10 @@ def delete_group(session: Session, name: str) -> int:
     return members
 
 
+@operation("group.add_certificates", GROUPS_ADD_CERTIFICATES, target="group_names")
 def add_to_groups(session: Session, refs: Sequence[Ref], group_names: Sequence[str]) -> BulkResult:
     """Put every certificate named in every group named. A group that does not exist
     yet is created when the user may manage groups, and refused otherwise."""
-    session.authorize(GROUPS_ADD_CERTIFICATES, "group.add_certificates", ", ".join(group_names))
     result = BulkResult()
     with write_transaction(session):
         targets = resolve(refs, result)
@@ -130,14 +131,12 @@ def add_to_groups(session: Session, refs: Sequence[Ref], group_names: Sequence[s
     return result
 
 
+@operation("group.remove_certificates", GROUPS_REMOVE_CERTIFICATES, target="group_names")
 def remove_from_groups(
     session: Session, refs: Sequence[Ref], group_names: Sequence[str]
 ) -> BulkResult:
     """Take every certificate named out of every group named. Leaving a certificate in no
     group at all needs the Administrator role: groups are how policies reach it."""
-    session.authorize(
-        GROUPS_REMOVE_CERTIFICATES, "group.remove_certificates", ", ".join(group_names)
-    )
     result = BulkResult()
     with write_transaction(session):
         groups = _groups(session, group_names, create=False, result=result)

@@ -27,6 +27,7 @@ from app.files import FileRefusedError, display_path, read_regular
 from app.services import journal, request_completion
 from app.services.aliases import available_alias, unique_alias
 from app.services.certificates import create_certificate
+from app.services.operations import operation
 from app.services.private_keys import seal_key
 from app.services.session import Session, write_transaction
 from models import (
@@ -114,6 +115,7 @@ class _ReadFile:
     size: int = 0
 
 
+@operation("certificate.import", CERTIFICATES_IMPORT, target="paths")
 def import_files(
     session: Session,
     paths: Sequence[str | Path],
@@ -130,7 +132,6 @@ def import_files(
     `disable`, a `set`) gets the lock between two batches. A batch that cannot be
     committed (the store busy, the disk full) stops the import: `report.stopped` says
     why and `report.files` holds exactly the files that were committed."""
-    session.require(CERTIFICATES_IMPORT)
     report = ImportReport()
     total = len(paths)
     index = 0
@@ -192,6 +193,7 @@ def _retry_orphan_keys(session, report: ImportReport, password, passwords) -> No
         report.files[i] = result
 
 
+@operation("certificate.import_data", CERTIFICATES_IMPORT, target="name")
 def import_bytes(
     session: Session,
     name: str,
@@ -199,7 +201,6 @@ def import_bytes(
     alias: str | None = None,
     password: str | None = None,
 ) -> FileResult:
-    session.require(CERTIFICATES_IMPORT)
     item = _parse_data(name, data, alias, password)
     with write_transaction(session):
         return _store_file(session, item)

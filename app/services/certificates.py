@@ -20,6 +20,7 @@ from app.errors import (
 )
 from app.files import display_path, write_new_file
 from app.services import journal
+from app.services.operations import operation
 from app.services.session import Session, write_transaction
 from app.services.targets import chunks
 from models import (
@@ -100,15 +101,15 @@ def create_certificate(session: Session, facts, alias: str, key: PrivateKey | No
     return cert
 
 
+@operation("certificate.list", CERTIFICATES_VIEW)
 def list_certificates(session: Session) -> list[CertificateRow]:
-    session.require(CERTIFICATES_VIEW)
     return _rows(None)
 
 
+@operation("certificate.rows", CERTIFICATES_VIEW)
 def certificate_rows(session: Session, ids: Sequence[int]) -> list[CertificateRow]:
     """The rows of just these certificates (those that still exist), for refreshing the
     rows an operation changed without listing the whole store again."""
-    session.require(CERTIFICATES_VIEW)
     rows: list[CertificateRow] = []
     for part in chunks(list(ids)):
         rows.extend(_rows(list(part)))
@@ -243,8 +244,8 @@ def _row(cert_id: int) -> CertificateRow:
     return _rows([cert_id])[0]
 
 
+@operation("certificate.show", CERTIFICATES_VIEW, target="ref")
 def get_certificate(session: Session, ref: int | str) -> CertificateDetail:
-    session.require(CERTIFICATES_VIEW)
     cert = find(ref)
     der = CertificateDer.get_by_id(cert.id).der
     parsed = quietly(x509.load_der_x509_certificate, der)
@@ -341,10 +342,10 @@ def _associates(cert_id: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(sorted(users, key=str.casefold)), tuple(sorted(user_groups, key=str.casefold))
 
 
+@operation("certificate.export", CERTIFICATES_DOWNLOAD, target="ref")
 def export_certificate(session: Session, ref: int | str, out: Path, fmt: str = "der") -> Path:
     """Write the certificate to `out`, a new file, as DER (the usual .cer) or PEM;
     FileRefusedError when `out` exists or cannot be written (then nothing is left)."""
-    session.require(CERTIFICATES_DOWNLOAD)
     if fmt not in encodings.FORMATS:
         raise CertdeskError(f"format: {fmt!r} is not one of {', '.join(encodings.FORMATS)}")
     cert = find(ref)

@@ -13,6 +13,7 @@ from app.crypto.sealing import SealError
 from app.errors import CertdeskError
 from app.keyslots import BACKUP_FILE, KeySlots
 from app.services.journal import chain_breaks
+from app.services.operations import operation
 from app.services.session import Session
 from app.sqlite_errors import DATABASE_ERRORS
 from app.store import load_slots
@@ -22,13 +23,13 @@ from models.permissions import AUDIT_VIEW
 PAGE_NUMBER = re.compile(r"\bpage (\d+)\b")
 
 
+@operation("store.check", AUDIT_VIEW)
 def check_store(session: Session) -> list[str]:
     """One line per problem found; an empty list means the store is intact. Each sealed
     key is opened to prove it can be, and matched against the public key of every
     certificate and request that holds it; the plaintext is dropped at once. The pages are
     checked first: a damaged page makes every later reading fail, and that failure is
     reported as what it could not read, never as an error of the check itself."""
-    session.require(AUDIT_VIEW)
     problems = _page_problems()
     for what, step in (
         ("key slots", lambda: _slot_problems(session)),

@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 
 from app.services import journal
+from app.services.operations import operation
 from app.services.session import Session, write_transaction
 from app.services.targets import BulkResult, Ref, resolve, where_in
 from models import Certificate, PrivateKey
@@ -12,10 +13,20 @@ TABLE = Certificate._meta.table_name
 KEYS = PrivateKey._meta.table_name
 
 
-def set_enabled(session: Session, refs: Sequence[Ref], enabled: bool) -> BulkResult:
-    """Enable or disable every certificate named; those already so are reported, unchanged."""
+@operation("certificate.enable", CERTIFICATES_ENABLE_DISABLE, target="refs")
+def enable_certificates(session: Session, refs: Sequence[Ref]) -> BulkResult:
+    """Enable every certificate named; those already enabled are reported, unchanged."""
+    return _set_enabled(session, refs, True)
+
+
+@operation("certificate.disable", CERTIFICATES_ENABLE_DISABLE, target="refs")
+def disable_certificates(session: Session, refs: Sequence[Ref]) -> BulkResult:
+    """Disable every certificate named; those already disabled are reported, unchanged."""
+    return _set_enabled(session, refs, False)
+
+
+def _set_enabled(session: Session, refs: Sequence[Ref], enabled: bool) -> BulkResult:
     action = "certificate.enable" if enabled else "certificate.disable"
-    session.authorize(CERTIFICATES_ENABLE_DISABLE, action, _describe(refs))
     result = BulkResult()
     state = "enabled" if enabled else "disabled"
     with write_transaction(session):
@@ -35,13 +46,13 @@ def set_enabled(session: Session, refs: Sequence[Ref], enabled: bool) -> BulkRes
     return result
 
 
+@operation("certificate.delete", CERTIFICATES_DELETE, target="refs")
 def delete_certificates(session: Session, refs: Sequence[Ref]) -> BulkResult:
     """Delete the certificates and destroy their private keys.
 
     `secure_delete` overwrites the freed content, and the checkpoint afterwards moves it
     out of the write-ahead log, so the sealed key bytes leave the files on disk.
     """
-    session.authorize(CERTIFICATES_DELETE, "certificate.delete", _describe(refs))
     result = BulkResult()
     with write_transaction(session):
         targets = resolve(refs, result)
@@ -69,9 +80,3 @@ def _private_keys_by_certificate(ids: list[int]) -> dict[int, int]:
         f"SELECT id, private_key_id FROM {TABLE} WHERE private_key_id IS NOT NULL AND id IN ({{}})"
     )
     return dict(where_in(sql, ids))
-
-
-def _describe(refs: Sequence[Ref]) -> str:
-    """The target of a refused bulk operation, short enough for one audit line."""
-    shown = ", ".join(str(r) for r in refs[:5])
-    return shown if len(refs) <= 5 else f"{shown} and {len(refs) - 5} more"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from app.errors import ValidationError
 from app.services import journal
 from app.services.names import check_name
+from app.services.operations import operation
 from app.services.session import Session, write_transaction
 from models import (
     Certificate,
@@ -103,8 +104,8 @@ def parse_hours(text: str) -> tuple[str, str]:
     return start.strip(), end.strip()
 
 
+@operation("policy.add", POLICIES_MANAGE, target=lambda a: a["spec"].name)
 def add_policy(session: Session, spec: PolicySpec) -> PolicyRow:
-    session.authorize(POLICIES_MANAGE, "policy.add", spec.name)
     name = check_name("name", spec.name, MAX_POLICY_NAME)
     weekdays = parse_days(spec.days)
     time_from, time_until = parse_hours(spec.hours)
@@ -157,8 +158,8 @@ def _ids(model, column, names: Sequence[str], field: str) -> list[int]:
     return ids
 
 
+@operation("policy.list", CERTIFICATES_VIEW)
 def list_policies(session: Session) -> list[PolicyRow]:
-    session.require(CERTIFICATES_VIEW)
     rows = []
     for p in Policy.select().order_by(Policy.priority, Policy.name):
         rows.append(

@@ -22,6 +22,7 @@ from app.crypto.sealing import SealError
 from app.errors import CertdeskError, PermissionDenied, StoreDamagedError, ValidationError
 from app.services import journal, policies
 from app.services.certificates import find, issuer_certificates
+from app.services.operations import operation
 from app.services.session import Session, write_transaction
 from models import Certificate, CertificateDer, User
 from models.base import utcnow
@@ -31,18 +32,19 @@ MAX_REASON = 500
 CHUNK_SIZE = 1024 * 1024  # what is held of the content at a time
 
 
+@operation("certificate.needs_pin", SIGN, target="ref")
 def needs_pin(session: Session, ref: int | str) -> bool:
     """Whether `sign_data` will want a PIN for this certificate (for the faces to ask)."""
-    session.require(SIGN)
     return find(ref).pin_hash is not None
 
 
+@operation("certificate.signing_purpose", CERTIFICATES_VIEW, target="ref")
 def signing_purpose(session: Session, ref: int | str) -> SigningVerdict:
     """Whether the certificate's extensions let `sign_data` use it, and why."""
-    session.require(CERTIFICATES_VIEW)
     return signing_verdict(_parsed(find(ref)))
 
 
+@operation("certificate.sign", SIGN, target="ref")
 def sign_data(
     session: Session,
     ref: int | str,
@@ -54,7 +56,6 @@ def sign_data(
     """The DER of a detached CMS (PKCS#7) signature of `content`, read to its end: the
     signer certificate and its issuers found in the store are included."""
     now = now or utcnow()
-    session.authorize(SIGN, "certificate.sign", str(ref))
     cert = find(ref)
     reason = (reason or "").strip()
     try:

@@ -24,6 +24,7 @@ from app.services import certificate_import, certificates, journal, private_keys
 from app.services.aliases import available_alias
 from app.services.certificate_groups import find_group, validate_group_name
 from app.services.certificate_import import FileResult
+from app.services.operations import operation
 from app.services.session import Session, write_transaction
 from models import (
     Certificate,
@@ -70,6 +71,7 @@ class _Plan:
     renews_id: int | None
 
 
+@operation("request.create", CERTIFICATES_REQUEST, target="alias")
 def create_request(
     session: Session,
     alias: str,
@@ -82,7 +84,6 @@ def create_request(
     """Generate a key of type `key` in the store, seal it, and keep a pending request for
     a CSR built from `spec`. Everything is checked before the (slow) key generation; a
     refused value raises ValidationError naming its field. Call off the GUI thread."""
-    session.authorize(CERTIFICATES_REQUEST, "request.create", alias)
     if groups:
         session.authorize(GROUPS_ADD_CERTIFICATES, "request.create", alias)
     return _create(session, alias, key, spec, groups, owner, renews)
@@ -186,21 +187,21 @@ def _group(session: Session, name: str) -> CertificateGroup:
     return group
 
 
+@operation("request.list", CERTIFICATES_VIEW)
 def list_requests(session: Session, include_closed: bool = False) -> list[RequestInfo]:
     """Pending requests (and, with include_closed, completed and cancelled ones), newest
     first."""
-    session.require(CERTIFICATES_VIEW)
     return _infos(None if include_closed else Request.status == PENDING)
 
 
+@operation("request.show", CERTIFICATES_VIEW, target="request_id")
 def get_request(session: Session, request_id: int) -> RequestInfo:
-    session.require(CERTIFICATES_VIEW)
     return _info(request_id)
 
 
+@operation("request.cancel", CERTIFICATES_REQUEST, target=lambda a: f"request {a['request_id']}")
 def cancel_request(session: Session, request_id: int) -> None:
     """Cancel a pending request and destroy its unused private key."""
-    session.authorize(CERTIFICATES_REQUEST, "request.cancel", f"request {request_id}")
     with write_transaction(session):
         request = _get(request_id)
         if request.status != PENDING:
@@ -229,11 +230,11 @@ def cancel_request(session: Session, request_id: int) -> None:
     session.store.checkpoint()
 
 
+@operation("request.renewal_prefill", CERTIFICATES_VIEW, target="ref")
 def renewal_prefill(session: Session, ref: int | str) -> tuple[KeySpec | None, RequestSpec]:
     """The key type and request the certificate `alias` was issued with, to start a
     renewal from; the key type is None when the certificate's key is not one the wizard
     offers (RSA 1024, DSA, other curves)."""
-    session.require(CERTIFICATES_VIEW)
     cert = certificates.find(ref)
     parsed = quietly(x509.load_der_x509_certificate, CertificateDer.get_by_id(cert.id).der)
     try:
@@ -243,13 +244,13 @@ def renewal_prefill(session: Session, ref: int | str) -> tuple[KeySpec | None, R
     return key_spec, csr.prefill_from_certificate(parsed)
 
 
+@operation("request.renew", CERTIFICATES_REQUEST, target="ref")
 def renew(
     session: Session, ref: int | str, key: KeySpec | None = None, spec: RequestSpec | None = None
 ) -> RequestInfo:
     """A new key and CSR for the certificate `ref` (id or alias), which stays usable until
     the issued certificate is imported; then that takes over its alias, owner, groups,
     policies and settings. Without `key` or `spec` they come from the certificate."""
-    session.authorize(CERTIFICATES_REQUEST, "request.create", str(ref))
     prefilled_key, prefilled_spec = renewal_prefill(session, ref)
     key = key or prefilled_key or DEFAULT_KEY_SPEC
     if spec is None:
@@ -285,10 +286,10 @@ def _usages_for(spec: RequestSpec, key: KeySpec) -> RequestSpec:
     return replace(spec, key_usages=tuple(kept))
 
 
+@operation("request.complete", CERTIFICATES_REQUEST, target="path")
 def import_issued(session: Session, path: str | Path, password: str | None = None) -> FileResult:
     """Import the certificate issued for a pending request (`certdesk request import`).
     A file holding no certificate for a pending request is refused and nothing is kept."""
-    session.authorize(CERTIFICATES_REQUEST, "request.complete", str(path))
     with write_transaction(session):
         report = certificate_import.import_files(session, [path], password=password)
         if report.stopped:

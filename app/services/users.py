@@ -8,6 +8,7 @@ from app import keyslots
 from app.errors import AuthenticationError, ValidationError
 from app.services import journal
 from app.services.names import check_name
+from app.services.operations import operation
 from app.services.session import Session, write_transaction
 from app.store import Store, add_slot, create_store, load_slots, settle_slots, unlock_store
 from models import Role, RolePermission, User, UserGroup, UserGroupMember
@@ -49,6 +50,7 @@ class UserRow:
     user_groups: tuple[str, ...]
 
 
+@operation("user.add", USERS_MANAGE, target="name")
 def add_user(
     session: Session, name: str, password: str, role: str, user_groups: Sequence[str] = ()
 ) -> None:
@@ -67,7 +69,6 @@ def add_user(
     time the store is opened (or by the next add). Once the store has been opened again,
     the slot file names exactly the database's users; a slot of no user that is not
     pending did not come from Certdesk, and `check` reports it instead."""
-    session.authorize(USERS_MANAGE, "user.add", name)
     name = validate_user_name(name)
     validate_new_password(password)
     role_row = Role.get_or_none(Role.name == role)
@@ -128,8 +129,8 @@ def validate_user_group_name(name: str) -> str:
     return check_name("user group", name, MAX_USER_GROUP_NAME)
 
 
+@operation("user.list", CERTIFICATES_VIEW)
 def list_users(session: Session) -> list[UserRow]:
-    session.require(CERTIFICATES_VIEW)
     memberships: dict[int, list[str]] = {}
     for user_id, group in (
         UserGroupMember.select(UserGroupMember.user, UserGroup.name).join(UserGroup).tuples()
@@ -144,8 +145,8 @@ def list_users(session: Session) -> list[UserRow]:
     return sorted(rows, key=lambda r: r.name.casefold())
 
 
+@operation("user.names", CERTIFICATES_VIEW)
 def user_names(session: Session) -> list[str]:
     """Every user of the store, for owner pickers."""
-    session.require(CERTIFICATES_VIEW)
     names = [name for (name,) in User.select(User.name).tuples()]
     return sorted(names, key=str.casefold)

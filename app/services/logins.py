@@ -1,0 +1,48 @@
+"""Signing in: with a password, or with a login remembered in the OS keyring. The GUI and
+the CLI both sign in here, so that a remembered secret is read, used and dropped in one
+call and never held by a face."""
+
+from pathlib import Path
+
+from app import remember
+from app.errors import AuthenticationError
+from app.services import users
+from app.services.session import Session
+
+
+def keyring_usable() -> bool:
+    """Whether a real OS keyring answers (then "remember me" can be offered)."""
+    return remember.available()
+
+
+def remembered_users(folder: Path, names: list[str]) -> set[str]:
+    """Which of these users have a login remembered on this workstation."""
+    if not remember.available():
+        return set()
+    store_id = users.store_id(folder)
+    return {name for name in names if remember.recall(store_id, name)}
+
+
+def sign_in_remembered(folder: Path, user: str) -> Session | None:
+    """The session of a remembered login; None when there is none or it no longer opens
+    the store (remembered before a password change)."""
+    kek = remember.recall(users.store_id(folder), user)
+    if not kek:
+        return None
+    try:
+        return users.sign_in(folder, user, kek=kek)[0]
+    except AuthenticationError:
+        return None
+
+
+def sign_in(folder: Path, user: str, password: str, keep: bool | None = None) -> Session:
+    """Sign in with the password; `keep` True remembers the login on this workstation,
+    False forgets one remembered before, None leaves the keyring alone."""
+    session, kek = users.sign_in(folder, user, password=password)
+    if keep is not None:
+        store_id = users.store_id(folder)
+        if keep:
+            remember.remember(store_id, user, kek)
+        else:
+            remember.forget(store_id, user)
+    return session

@@ -1,0 +1,160 @@
+"""The layers go one way: ui -> app/services -> models, with app/crypto pure. Read from the
+source (every import, including those inside functions and TYPE_CHECKING blocks), so
+that a shortcut fails here instead of in review."""
+
+import ast
+import functools
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("app", "ui", "models")
+COMPOSITION_ROOT = "app.__main__"  # decides between the GUI and the CLI
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module `path` imports, as dotted names (`from a import b` gives a and a.b)."""
+    tree = ast.parse(path.read_text(), str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: resolved against the importing module's package
+                anchor = module_name(path).split(".")
+                if path.name != "__init__.py":
+                    anchor.pop()
+                anchor = anchor[: len(anchor) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def source_graph() -> dict[str, set[str]]:
+    return {module: set(names) for module, names in _read_sources().items()}
+
+
+@functools.cache
+def _read_sources() -> dict[str, frozenset[str]]:
+    graph = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            graph[module_name(path)] = frozenset(imports_of(path))
+    return graph
+
+
+def within(name: str, *prefixes: str) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def violations(graph: dict[str, set[str]]) -> list[str]:
+    """Each forbidden import as "importer -> imported: rule"."""
+    found = []
+    for module, imported in sorted(graph.items()):
+        for name in sorted(imported):
+            rule = _rule_broken(module, name)
+            if rule:
+                found.append(f"{module} -> {name}: {rule}")
+    return found
+
+
+def _rule_broken(module: str, name: str) -> str | None:
+    if within(module, "models") and within(name, "app", "ui"):
+        return "models depend on nothing of the application"
+    if within(module, "app") and module != COMPOSITION_ROOT and within(name, "ui", "PySide6"):
+        return "app/ knows no GUI"
+    if within(module, "app.crypto") and within(
+        name, "app.services", "app.store", "app.keyslots", "models", "peewee"
+    ):
+        return "app/crypto is pure: no store, no services, no models"
+    if within(module, "ui") and within(
+        name, "models", "peewee", "playhouse", "app.store", "app.keyslots", "app.remember"
+    ):
+        return "ui/ reaches the store only through app/services"
+    return None
+
+
+def cycles(graph: dict[str, set[str]], inside: str) -> list[list[str]]:
+    """The import cycles among the modules under `inside` (a package name)."""
+    nodes = {m for m in graph if within(m, inside)}
+    edges = {m: {n for n in graph[m] if n in nodes and n != m} for m in nodes}
+    found, state, stack = [], {}, []
+
+    def visit(node: str) -> None:
+        state[node] = "open"
+        stack.append(node)
+        for nxt in sorted(edges[node]):
+            if state.get(nxt) == "open":
+                found.append([*stack[stack.index(nxt) :], nxt])
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = "done"
+
+    for node in sorted(nodes):
+        if node not in state:
+            visit(node)
+    return found
+
+
+def test_no_module_imports_across_the_layers():
+    assert violations(source_graph()) == []
+
+
+def test_app_has_no_import_cycle():
+    assert cycles(source_graph(), "app") == []
+
+
+@pytest.mark.parametrize(
+    ("importer", "imported"),
+    [
+        ("models.certificates", "app.services.names"),
+        ("models.schema", "ui.main_window"),
+        ("app.services.users", "PySide6.QtCore"),
+        ("app.cli", "ui.application"),
+        ("app.crypto.csr", "app.services.certificates"),
+        ("app.crypto.parse", "app.store"),
+        ("app.crypto.cms", "models"),
+        ("ui.groups_view", "models"),
+        ("ui.tasks", "peewee"),
+        ("ui.application", "app.store"),
+        ("ui.login", "app.keyslots"),
+        ("ui.login", "app.remember"),
+    ],
+)
+def test_each_forbidden_import_is_caught(importer, imported):
+    graph = source_graph()
+    graph[importer] = graph.get(importer, set()) | {imported}
+    assert any(v.startswith(f"{importer} -> {imported}:") for v in violations(graph))
+
+
+def test_the_composition_root_may_start_the_gui():
+    graph = {COMPOSITION_ROOT: {"ui.application"}}
+    assert violations(graph) == []
+
+
+def test_a_cycle_in_the_services_is_caught():
+    graph = source_graph()
+    graph["app.services.session"] = graph["app.services.session"] | {"app.services.audit_log"}
+    found = cycles(graph, "app")
+    assert any({"app.services.audit_log", "app.services.session"} <= set(c) for c in found)
+
+
+def test_the_reader_sees_imports_inside_functions(tmp_path):
+    source = tmp_path / "mod.py"
+    source.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from app.services.session import Session\n"
+        "def f():\n    from app.services import requests\n"
+    )
+    assert {"app.services.session", "app.services.requests"} <= imports_of(source)

@@ -1,0 +1,203 @@
+"""Every declared operation, run as each built-in role: allowed exactly when the role holds
+the operation's permission, and a refusal leaves a "denied" audit event. The permission
+lists of the roles are the single source of truth for the code and this test."""
+
+import io
+
+import pytest
+
+from app.crypto.csr import RequestSpec
+from app.crypto.keygen import KeySpec
+from app.errors import PermissionDenied
+from app.services import (
+    audit_log,
+    backup,
+    certificate_edits,
+    certificate_groups,
+    certificate_import,
+    certificates,
+    integrity,
+    lifecycle,
+    policies,
+    signing,
+    signing_requests,
+    users,
+)
+from app.services.certificate_edits import GeneralChanges
+from app.services.operations import OPERATIONS, allowed, operation_of, refusal
+from app.services.policies import PolicySpec
+from models import AuditEvent
+from models.permissions import BUILTIN_ROLES
+
+EC = KeySpec("ECDSA", curve="P-256")
+SPEC = RequestSpec(common_name="Registry Test")
+PASSWORD = "a good long password"
+
+
+class World:
+    """A store with something of every kind for each call to act on, made fresh by the
+    administrator for each call so that one operation never eats another's target."""
+
+    def __init__(self, admin, tmp_path, certs):
+        self.admin, self.tmp_path, self.certs = admin, tmp_path, certs
+        self.count = 0
+
+    def name(self, kind: str) -> str:
+        self.count += 1
+        return f"{kind}-{self.count}"
+
+    def certificate(self) -> str:
+        alias = self.name("cert")
+        cert, key = self.certs.make_cert(alias)
+        path = self.certs.write(self.tmp_path, f"{alias}.p12", self.certs.p12(cert, key, None))
+        certificate_import.import_files(self.admin, [path])
+        return alias
+
+    def grouped_certificate(self) -> tuple[list[str], list[str]]:
+        alias, group = self.certificate(), self.name("group")
+        # In two groups: leaving one of them never strands it in none.
+        certificate_groups.add_to_groups(self.admin, [alias], [group, self.name("group")])
+        return [alias], [group]
+
+    def group(self) -> str:
+        return certificate_groups.create_group(self.admin, self.name("group")).name
+
+    def request(self) -> int:
+        return signing_requests.create_request(self.admin, self.name("req"), EC, SPEC).id
+
+    def cert_file(self):
+        alias = self.name("file")
+        cert, _ = self.certs.make_cert(alias)
+        return self.certs.write(self.tmp_path, f"{alias}.pem", self.certs.pem(cert))
+
+    def owned_certificate(self, owner: str) -> str:
+        alias = self.certificate()
+        certificate_edits.edit_certificate(self.admin, alias, GeneralChanges(owner=owner))
+        return alias
+
+
+# Each operation's call, given the world and the acting user's name. A new operation
+# without an entry here fails `test_every_operation_is_exercised`.
+CALLS = {
+    "audit.list": lambda w, me: (audit_log.list_events,),
+    "audit.verify": lambda w, me: (audit_log.verify_chain,),
+    "store.backup": lambda w, me: (backup.backup_store, w.tmp_path / f"{w.name('b')}.zip"),
+    "store.check": lambda w, me: (integrity.check_store,),
+    "certificate.edit": lambda w, me: (
+        certificate_edits.edit_certificate,
+        w.certificate(),
+        GeneralChanges(description="edited"),
+    ),
+    "group.list": lambda w, me: (certificate_groups.list_groups,),
+    "group.create": lambda w, me: (certificate_groups.create_group, w.name("group")),
+    "group.rename": lambda w, me: (certificate_groups.rename_group, w.group(), w.name("group")),
+    "group.delete": lambda w, me: (certificate_groups.delete_group, w.group()),
+    "group.add_certificates": lambda w, me: (
+        certificate_groups.add_to_groups,
+        [w.certificate()],
+        [w.group()],
+    ),
+    "group.remove_certificates": lambda w, me: (
+        certificate_groups.remove_from_groups,
+        *w.grouped_certificate(),
+    ),
+    "certificate.import": lambda w, me: (certificate_import.import_files, [w.cert_file()]),
+    "certificate.import_data": lambda w, me: (
+        certificate_import.import_bytes,
+        "data.pem",
+        w.cert_file().read_bytes(),
+    ),
+    "certificate.list": lambda w, me: (certificates.list_certificates,),
+    "certificate.rows": lambda w, me: (certificates.certificate_rows, [1]),
+    "certificate.show": lambda w, me: (certificates.get_certificate, w.certificate()),
+    "certificate.export": lambda w, me: (
+        certificates.export_certificate,
+        w.certificate(),
+        w.tmp_path / f"{w.name('export')}.cer",
+    ),
+    "certificate.enable": lambda w, me: (lifecycle.enable_certificates, [w.certificate()]),
+    "certificate.disable": lambda w, me: (lifecycle.disable_certificates, [w.certificate()]),
+    "certificate.delete": lambda w, me: (lifecycle.delete_certificates, [w.certificate()]),
+    "policy.add": lambda w, me: (
+        policies.add_policy,
+        PolicySpec(w.name("policy"), certificates=(w.certificate(),), users=(me,)),
+    ),
+    "policy.list": lambda w, me: (policies.list_policies,),
+    "certificate.needs_pin": lambda w, me: (signing.needs_pin, w.certificate()),
+    "certificate.signing_purpose": lambda w, me: (signing.signing_purpose, w.certificate()),
+    "certificate.sign": lambda w, me: (
+        signing.sign_data,
+        w.owned_certificate(me),
+        io.BytesIO(b"release artefact"),
+    ),
+    "request.create": lambda w, me: (
+        signing_requests.create_request,
+        w.name("req"),
+        EC,
+        SPEC,
+    ),
+    "request.list": lambda w, me: (signing_requests.list_requests,),
+    "request.show": lambda w, me: (signing_requests.get_request, w.request()),
+    "request.cancel": lambda w, me: (signing_requests.cancel_request, w.request()),
+    "request.renewal_prefill": lambda w, me: (signing_requests.renewal_prefill, w.certificate()),
+    "request.renew": lambda w, me: (signing_requests.renew, w.certificate()),
+    "request.complete": lambda w, me: (signing_requests.import_issued, w.cert_file()),
+    "user.add": lambda w, me: (users.add_user, w.name("user"), PASSWORD, "Signer"),
+    "user.list": lambda w, me: (users.list_users,),
+    "user.names": lambda w, me: (users.user_names,),
+}
+
+# What an allowed call may still refuse for reasons of its own, beyond the permission:
+# the certificate file given to `request import` matches no pending request.
+EXPECTED_AFTER_ALLOWED = {"request.complete": "matches no pending request"}
+
+
+def test_every_operation_is_exercised():
+    assert set(CALLS) == set(OPERATIONS)
+
+
+@pytest.fixture
+def world(session, tmp_path, certs):
+    return World(session, tmp_path, certs)
+
+
+def sign_in_as(session, store_dir, role: str):
+    name = f"as-{role.lower().replace(' ', '-')}"
+    users.add_user(session, name, PASSWORD, role)
+    return users.sign_in(store_dir, name, PASSWORD)[0]
+
+
+@pytest.mark.parametrize("role", list(BUILTIN_ROLES))
+def test_each_role_may_run_exactly_the_operations_its_permissions_name(
+    role, session, store_dir, world
+):
+    actor = sign_in_as(session, store_dir, role)
+    granted = set(BUILTIN_ROLES[role][1])
+    try:
+        for name, call in CALLS.items():
+            op = OPERATIONS[name]
+            function, *args = call(world, actor.user_name)
+            assert operation_of(function) is op
+            assert allowed(actor, function) == (op.permission in granted)
+            before = AuditEvent.select().count()
+            if op.permission in granted:
+                assert refusal(actor, function) is None
+                try:
+                    function(actor, *args)
+                except PermissionDenied as exc:
+                    pytest.fail(f"{role} was refused {name}: {exc}")
+                except Exception as exc:
+                    assert EXPECTED_AFTER_ALLOWED.get(name, "\0") in str(exc), (name, exc)
+            else:
+                assert op.permission in refusal(actor, function)
+                with pytest.raises(PermissionDenied, match=op.permission):
+                    function(actor, *args)
+                denied = AuditEvent.select().order_by(AuditEvent.id.desc()).first()
+                assert AuditEvent.select().count() == before + 1, name
+                assert (denied.user, denied.action, denied.outcome) == (
+                    actor.user_name,
+                    name,
+                    "denied",
+                )
+    finally:
+        actor.close()
