@@ -305,12 +305,12 @@ def test_actions_the_user_lacks_are_disabled_with_the_permission(qtbot, session,
     for action, permission in (
         (actions.enable_checked, "certificates.enable_disable"),
         (actions.delete_checked, "certificates.delete"),
-        (actions.add_groups_checked, "certificate_groups.add_certificates"),
-        (actions.remove_groups_checked, "certificate_groups.remove_certificates"),
+        (actions.add_groups_checked, "groups.add_certificates"),
+        (actions.remove_groups_checked, "groups.remove_certificates"),
     ):
         assert not action.isEnabled() and permission in action.toolTip()
     assert not win.groups.new_action.isEnabled()
-    assert "certificate_groups.manage" in win.groups.new_action.toolTip()
+    assert "groups.manage" in win.groups.new_action.toolTip()
 
 
 def test_groups_view_creates_renames_and_deletes(qtbot, window, session, monkeypatch):
