@@ -68,6 +68,8 @@ def v1_copy(tmp_path: Path) -> Path:
     folder = tmp_path / "v1"
     shutil.copytree(FIXTURE, folder, ignore=shutil.ignore_patterns("README.md"))
     os.chmod(folder, 0o700)
+    for path in folder.iterdir():  # as a store's files are; git keeps no such modes
+        os.chmod(path, 0o600)
     return folder
 
 
