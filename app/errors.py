@@ -28,6 +28,11 @@ class NewerSchemaError(CertdeskError):
     pass
 
 
+class SchemaMigrationError(CertdeskError):
+    """A schema step failed on an older store: rolled back, the store is as it was (not
+    damaged); this Certdesk opens it only once the step succeeds."""
+
+
 class AuthenticationError(CertdeskError):
     pass
 

@@ -26,6 +26,7 @@ import models
 from app.crypto.sealing import Sealer, derive_subkey
 from app.errors import (
     NewerSchemaError,
+    SchemaMigrationError,
     StoreBusyError,
     StoreDamagedError,
     StoreExistsError,
@@ -224,13 +225,38 @@ def _migrate(folder: Path, db: CipherDatabase, existing: bool) -> None:
             f"{folder}: this store was written by a newer Certdesk (schema {exc.found}; "
             f"this version reads up to {models.SCHEMA_VERSION}). Update Certdesk to open it."
         ) from None
+    except models.schema.StepFailed as exc:
+        raise _step_failure(folder, exc, found) from exc
     except peewee.OperationalError as exc:
         raise _translate(exc, str(folder / DB_FILE)) from exc
 
 
 def _copy_before_migration(folder: Path, db: CipherDatabase, version: int) -> None:
     db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    shutil.copy2(folder / DB_FILE, folder / f"{DB_FILE}.schema-{version}.bak")
+    shutil.copy2(folder / DB_FILE, _pre_migration_copy(folder, version))
+
+
+def _pre_migration_copy(folder: Path, version: int) -> Path:
+    return folder / f"{DB_FILE}.schema-{version}.bak"
+
+
+def _step_failure(folder: Path, exc: models.schema.StepFailed, found: int) -> Exception:
+    """A step that met a store condition (busy, disk full, a damaged page) is that
+    condition, named with its step; any other failure is the step's own, a
+    SchemaMigrationError: rolled back, so the store is not damaged, only not openable
+    by this version until the step succeeds."""
+    where = folder / DB_FILE
+    step = f"schema step {exc.step.version} ({exc.step.description})"
+    problem = store_problem(exc.cause)
+    if problem is not None:
+        return type(problem)(f"{display_path(where)}: {step} did not finish: {problem}")
+    copy = _pre_migration_copy(folder, found)
+    kept = f"; its copy from before is {copy.name}" if copy.exists() else ""
+    return SchemaMigrationError(
+        f"{display_path(where)}: {exc}. Nothing of the step was kept: the store stays at "
+        f"schema {exc.reached}{kept}. This Certdesk cannot open it until the step "
+        "succeeds; report this error."
+    )
 
 
 def _wipe(buffer: bytearray) -> None:

@@ -14,3 +14,7 @@ class AuditEvent(BaseModel):
     details = peewee.TextField(default="{}")  # JSON
     prev_hash = peewee.CharField()
     hash = peewee.CharField(unique=True)
+
+    class Meta:
+        # The Audit Log page's filters by user, and by user and action (schema 2).
+        indexes = ((("user", "action"), False),)

@@ -1,17 +1,28 @@
-"""Schema version and ordered migrations.
+"""Schema version and ordered migration steps.
 
-Each step runs in one transaction and checks before it alters, so that a step
-interrupted half-way can run again. A store written by a newer Certdesk is refused.
+A new store gets the current schema at once: the tables and indexes the models declare,
+the built-in roles, and SCHEMA_VERSION. The steps in MIGRATIONS only bring an existing
+store of a lower version up to it, one version at a time. Each step runs in one
+transaction (stamping its version in the same one) and uses the idempotent helpers
+below, so that a step which ran before (or half-way, on a database without
+transactional DDL) can run again. A store written by a newer Certdesk is refused.
+
+To change the schema: change the models (a new store gets the change from them), add
+`Step(N, "what it does", function)` to MIGRATIONS doing the same to an existing store
+with `add_column_if_missing` / `add_index_if_missing` (by table and column names, as the
+schema was at N, not by today's models), and set SCHEMA_VERSION = N.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from typing import NamedTuple
 
 import peewee
+from playhouse.migrate import SchemaMigrator, make_index_name
 
 from models.base import BaseModel, database
 from models.permissions import BUILTIN_ROLES
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class SchemaVersion(BaseModel):
@@ -25,20 +36,102 @@ def schema_version() -> int:
     return row.version if row else 0
 
 
-def _v1_initial() -> None:
-    from models import ALL_MODELS
-    from models.users import Role, RolePermission
+def _stamp(version: int) -> None:
+    SchemaVersion.delete().execute()
+    SchemaVersion.create(version=version)
 
-    database.create_tables(ALL_MODELS, safe=True)
-    for name, (description, permissions) in BUILTIN_ROLES.items():
-        role, _ = Role.get_or_create(
-            name=name, defaults={"description": description, "builtin": True}
+
+# -- idempotent helpers for the steps -------------------------------------------------
+
+Table = str | type[peewee.Model]
+
+
+def _table_name(table: Table) -> str:
+    return table if isinstance(table, str) else table._meta.table_name
+
+
+def _migrator() -> SchemaMigrator:
+    # SqliteMigrator here (SQLCipher is an SqliteDatabase); PostgresqlMigrator there.
+    return SchemaMigrator.from_database(database)
+
+
+def column_names(table: Table) -> list[str]:
+    return [column.name for column in database.get_columns(_table_name(table))]
+
+
+def add_column_if_missing(table: Table, field: peewee.Field, column_name: str = "") -> bool:
+    """Add the field's column to the table unless a column of that name is there; True if
+    added. A NOT NULL field needs a default, which the rows already there get (as the
+    column's DEFAULT: one ALTER TABLE, no table rebuild). The field's index, if it
+    declares one, is added too."""
+    name = _table_name(table)
+    column = column_name or field.column_name
+    if not column:
+        raise ValueError(f"{name}: give the column name of an unbound field")
+    if column in column_names(name):
+        return False
+    field = field.clone()
+    index, unique = field.index, field.unique
+    field.index = field.unique = False  # added below, by name, if missing
+    if not field.null:
+        default = field.default() if callable(field.default) else field.default
+        if default is None:
+            raise ValueError(f"{name}.{column}: a NOT NULL column needs a default for old rows")
+        literal = peewee.ValueLiterals(
+            peewee.NodeList((peewee.SQL("DEFAULT"), peewee.Value(field.db_value(default))))
         )
-        for permission in permissions:
-            RolePermission.get_or_create(role=role, permission=permission)
+        field.constraints = [*(field.constraints or ()), literal]
+    _migrator().alter_add_column(name, column, field, allow_not_null=True).run()
+    if index or unique:
+        add_index_if_missing(name, [column], unique=unique)
+    return True
 
 
-MIGRATIONS: list[tuple[int, Callable[[], None]]] = [(1, _v1_initial)]
+def add_index_if_missing(
+    table: Table,
+    columns: Sequence[str | peewee.Field],
+    unique: bool = False,
+    name: str = "",
+) -> bool:
+    """Create the index unless one of its name is there; True if created. The name
+    defaults to the one peewee gives a declared index (table_col1_col2), so that a
+    store upgraded by a step and a new store made from the models have the same names.
+    An index of that name on other columns is an error, not silently kept."""
+    table_name = _table_name(table)
+    columns = [c.column_name if isinstance(c, peewee.Field) else c for c in columns]
+    name = name or make_index_name(table_name, columns)
+    for index in database.get_indexes(table_name):
+        if index.name == name:
+            if list(index.columns) != columns or bool(index.unique) != unique:
+                raise ValueError(
+                    f"index {name} exists on {table_name} ({', '.join(index.columns)}"
+                    f"{', unique' if index.unique else ''}), not as this step makes it"
+                )
+            return False
+    _migrator().add_index(table_name, columns, unique, name=name).run()
+    return True
+
+
+# -- the steps ------------------------------------------------------------------------
+
+
+def _v2_audit_user_action_index() -> None:
+    # The Audit Log page filters by user and by user and action (newest first, on the
+    # time index of schema 1); certificate.not_after ("expiring", sorting) and
+    # audit_event.time are indexed since schema 1.
+    add_index_if_missing("audit_event", ("user", "action"))
+
+
+class Step(NamedTuple):
+    version: int  # the schema version the store has once the step is done
+    description: str  # named in the error if the step fails
+    run: Callable[[], None]
+
+
+# Schema 1 is the first released schema: no step makes it (a store has it or newer).
+MIGRATIONS: list[Step] = [
+    Step(2, "index audit events by user and action", _v2_audit_user_action_index),
+]
 
 
 class NewerSchema(Exception):
@@ -47,16 +140,65 @@ class NewerSchema(Exception):
         self.found = found
 
 
+class StepFailed(Exception):
+    """A migration step raised: nothing of it was kept; the store stays at `reached`."""
+
+    def __init__(self, step: Step, reached: int, cause: BaseException):
+        detail = " ".join(str(cause).split()) or type(cause).__name__
+        super().__init__(f"schema step {step.version} ({step.description}) failed: {detail}")
+        self.step = step
+        self.reached = reached
+        self.cause = cause
+
+
+def create_current_schema() -> None:
+    """A new, empty database: the models' tables and indexes, the built-in roles, and
+    SCHEMA_VERSION, in one transaction; no migration step runs."""
+    from models import ALL_MODELS
+    from models.users import Role, RolePermission
+
+    with database.atomic():
+        database.create_tables(ALL_MODELS)
+        for name, (description, permissions) in BUILTIN_ROLES.items():
+            role = Role.create(name=name, description=description, builtin=True)
+            for permission in permissions:
+                RolePermission.create(role=role, permission=permission)
+        _stamp(SCHEMA_VERSION)
+
+
+def _write_transaction():
+    # On SQLite, take the write lock first: two processes opening the same old store
+    # queue here, and the second finds the step done instead of failing half-way.
+    if isinstance(database.obj, peewee.SqliteDatabase):
+        return database.atomic("IMMEDIATE")
+    return database.atomic()
+
+
+def run_steps(steps: Iterable[Step], found: int) -> int:
+    """Run the steps above version `found`, each in its own transaction; the version
+    reached. A step another process finished meanwhile is skipped."""
+    reached = found
+    for step in steps:
+        if step.version <= reached:
+            continue
+        try:
+            with _write_transaction():
+                if schema_version() < step.version:
+                    step.run()
+                    _stamp(step.version)
+        except Exception as exc:
+            raise StepFailed(step, reached, exc) from exc
+        reached = step.version
+    return reached
+
+
 def migrate() -> int:
-    """Bring the bound database to SCHEMA_VERSION; return the version it had."""
+    """Bring the bound database to SCHEMA_VERSION; return the version it had (0: new)."""
     found = schema_version()
     if found > SCHEMA_VERSION:
         raise NewerSchema(found)
-    for version, step in MIGRATIONS:
-        if version <= found:
-            continue
-        with database.atomic():
-            step()
-            SchemaVersion.delete().execute()
-            SchemaVersion.create(version=version)
+    if found == 0:
+        create_current_schema()
+    else:
+        run_steps(MIGRATIONS, found)
     return found
