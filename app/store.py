@@ -167,6 +167,24 @@ class Store:
         finally:
             copy.close()
 
+    def slots(self) -> KeySlots:
+        """The key-slot file as it is on disk now."""
+        return load_slots(self.folder)
+
+    def previous_slots(self) -> KeySlots | None:
+        """The copy of the slot file kept before its last change, if there is one."""
+        if not (self.folder / BACKUP_FILE).exists():
+            return None
+        return KeySlots.load(self.folder, BACKUP_FILE)
+
+    def add_slot(self, user: str, slot: Slot) -> None:
+        """See `add_slot`."""
+        add_slot(self, user, slot)
+
+    def settle_slots(self) -> None:
+        """See `settle_slots`."""
+        settle_slots(self)
+
     def close(self) -> None:
         if not self.db.is_closed():
             self.db.close()
@@ -392,6 +410,15 @@ def load_slots(folder: Path) -> KeySlots:
     if not has_db:
         raise StoreDamagedError(f"{folder}: {DB_FILE} is missing; restore a backup.")
     return KeySlots.load(folder)
+
+
+def slot_users(folder: Path) -> list[str]:
+    """The users who hold a key slot: readable before unlocking."""
+    return load_slots(folder).users()
+
+
+def folder_store_id(folder: Path) -> str:
+    return load_slots(folder).store_id
 
 
 def add_slot(store: Store, user: str, slot: Slot) -> None:

@@ -4,6 +4,7 @@ that a shortcut fails here instead of in review."""
 
 import ast
 import functools
+import re
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,42 @@ def test_the_reader_sees_imports_inside_functions(tmp_path):
         "def f():\n    from app.services import requests\n"
     )
     assert {"app.services.session", "app.services.requests"} <= imports_of(source)
+
+
+SQL_WORDS = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE FROM|PRAGMA|ON CONFLICT)\b")
+
+
+def code_strings(path: Path) -> list[tuple[int, str]]:
+    """The string constants of a module that are not docstrings."""
+    tree = ast.parse(path.read_text())
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+    ]
+
+
+def test_raw_sql_of_the_services_lives_in_models_statements():
+    found = [
+        f"{path.name}:{line}: {text[:40]!r}"
+        for path in sorted((ROOT / "app" / "services").rglob("*.py"))
+        for line, text in code_strings(path)
+        if SQL_WORDS.search(text)
+    ]
+    assert found == []
+
+
+def test_the_statements_use_no_sqlite_only_syntax():
+    sql = " ".join(text for _, text in code_strings(ROOT / "models" / "statements.py"))
+    assert "ON CONFLICT DO NOTHING" in sql
+    assert "INSERT OR" not in sql and "?" not in sql

@@ -4,9 +4,11 @@ checked by names.check_name and refused when it does not fit; an alias derived f
 certificate (its CN) is cleaned and cut to fit instead, so that the certificate still
 imports."""
 
+import peewee
+
 from app.errors import ValidationError
 from app.services.names import check_name, without_controls
-from models import Certificate, database
+from models import Certificate, statements
 
 MAX_ALIAS_LENGTH = 200
 # Kept free in a derived alias that is taken, for " (2)", " (3)"…
@@ -18,31 +20,27 @@ def validate_alias(alias: str) -> str:
     return check_name("alias", alias, MAX_ALIAS_LENGTH)
 
 
-def available_alias(alias: str, but: int | None = None) -> str:
+def available_alias(db: peewee.Database, alias: str, but: int | None = None) -> str:
     """A typed alias (validate_alias) that no certificate other than `but` (an id) has."""
     chosen = validate_alias(alias)
-    if alias_taken(chosen, but):
+    if alias_taken(db, chosen, but):
         raise ValidationError("alias", f"{chosen!r} is already in use")
     return chosen
 
 
-def alias_taken(alias: str, but: int | None = None) -> bool:
+def alias_taken(db: peewee.Database, alias: str, but: int | None = None) -> bool:
     # Raw SQL: this runs once per imported certificate, and peewee's query building
     # costs more than the look-up on the alias index.
-    found = database.execute_sql(
-        f"SELECT 1 FROM {Certificate._meta.table_name} WHERE alias = ? AND id IS NOT ?",
-        (alias, but),
-    )
-    return found.fetchone() is not None
+    return statements.alias_taken(db, alias, but)
 
 
-def unique_alias(base: str, suffix: str = "") -> str:
+def unique_alias(db: peewee.Database, base: str, suffix: str = "") -> str:
     """An alias no certificate has, derived from `base` (a CN, a fingerprint, an alias
     given to a whole bundle) and `suffix`: control characters become spaces, and when it
     is taken " (2)", " (3)"… is added; `base` is cut so that all of it fits."""
     base = without_controls(base) or "certificate"
     alias = _cut(base, MAX_ALIAS_LENGTH - len(suffix)) + suffix
-    if not alias_taken(alias):
+    if not alias_taken(db, alias):
         return alias
     head = _cut(base, MAX_ALIAS_LENGTH - len(suffix) - NUMBER_ROOM) + suffix + " ("
     # A range on the alias index finds "head N)" without scanning the table.

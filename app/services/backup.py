@@ -22,7 +22,7 @@ from app.services import journal
 from app.services.operations import operation
 from app.services.session import Session, write_transaction
 from app.sqlite_errors import DATABASE_ERRORS
-from app.store import DB_FILE, PAGE_BYTES, RESTORE_MARKER, load_slots, making_store
+from app.store import DB_FILE, PAGE_BYTES, RESTORE_MARKER, making_store
 from models.base import utcnow
 from models.permissions import USERS_MANAGE
 from models.schema import SCHEMA_VERSION
@@ -71,7 +71,7 @@ def _write_archive(session: Session, folder: Path, manifest: dict, out: Path) ->
             users = session.store.copy_database(database)
             # Read after the copy, it has a slot for every user the copy has; an add
             # committed meanwhile may have added one more, which the copy must not name.
-            slots = load_slots(session.folder)
+            slots = session.store.slots()
             slots.slots = {user: slot for user, slot in slots.slots.items() if user in users}
             slots.pending = None
             with zipfile.ZipFile(partial.path, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -43,7 +43,9 @@ def edit_certificate(session: Session, ref: int | str, changes: GeneralChanges) 
         alias = cert.alias
         changed: dict[str, object] = {}
         if new_alias is not None and new_alias != cert.alias:
-            changed["alias"] = cert.alias = available_alias(new_alias, but=cert.id)
+            changed["alias"] = cert.alias = available_alias(
+                session.store.db, new_alias, but=cert.id
+            )
         if changes.clear_owner and cert.owner_id is not None:
             cert.owner = None
             changed["owner"] = None

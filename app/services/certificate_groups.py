@@ -10,8 +10,8 @@ from app.services import journal
 from app.services.names import check_name
 from app.services.operations import operation
 from app.services.session import Session, write_transaction
-from app.services.targets import BulkResult, Ref, resolve, where_in
-from models import Certificate, CertificateGroup, CertificateGroupMember, database
+from app.services.targets import BulkResult, Ref, resolve
+from models import CertificateGroup, CertificateGroupMember, statements
 from models.permissions import (
     ADMINISTRATOR,
     CERTIFICATES_VIEW,
@@ -21,7 +21,6 @@ from models.permissions import (
 )
 
 MAX_GROUP_NAME = 100
-MEMBERS = CertificateGroupMember._meta.table_name
 
 
 class GroupExistsError(StoreExistsError):
@@ -85,7 +84,7 @@ def delete_group(session: Session, name: str) -> int:
     with write_transaction(session):
         group = _get(name)
         members = group.members.count()
-        stranded = _only_group_of(group.id)
+        stranded = statements.aliases_only_in_group(session.store.db, group.id)
         if stranded and session.role != ADMINISTRATOR:
             journal.record(session.user_name, "group.delete", name, "denied", stranded=stranded)
             shown = ", ".join(repr(a) for a in stranded[:3])
@@ -104,18 +103,17 @@ def add_to_groups(session: Session, refs: Sequence[Ref], group_names: Sequence[s
     """Put every certificate named in every group named. A group that does not exist
     yet is created when the user may manage groups, and refused otherwise."""
     result = BulkResult()
+    db = session.store.db
     with write_transaction(session):
-        targets = resolve(refs, result)
+        targets = resolve(db, refs, result)
         if not targets:  # nothing to add: create no group either
             return result
         groups = _groups(session, group_names, create=session.can(GROUPS_MANAGE), result=result)
         if not groups:
             return result
-        had = _memberships([t.id for t in targets], [g.id for g in groups])
+        had = set(statements.memberships(db, [t.id for t in targets]))
         rows = [(g.id, t.id) for t in targets for g in groups if (g.id, t.id) not in had]
-        database.cursor().executemany(
-            f"INSERT OR IGNORE INTO {MEMBERS} (group_id, certificate_id) VALUES (?, ?)", rows
-        )
+        statements.add_memberships(db, rows)
         names = ", ".join(g.name for g in groups)
         changed = {cid for _, cid in rows}
         journal.record_many(
@@ -138,13 +136,16 @@ def remove_from_groups(
     """Take every certificate named out of every group named. Leaving a certificate in no
     group at all needs the Administrator role: groups are how policies reach it."""
     result = BulkResult()
+    db = session.store.db
     with write_transaction(session):
         groups = _groups(session, group_names, create=False, result=result)
-        targets = resolve(refs, result)
+        targets = resolve(db, refs, result)
         group_ids = {g.id for g in groups}
         if not group_ids:
             return result
-        current = _groups_by_certificate([t.id for t in targets])
+        current: dict[int, set[int]] = {}
+        for gid, cid in statements.memberships(db, [t.id for t in targets]):
+            current.setdefault(cid, set()).add(gid)
         removing: list[tuple[int, set[int]]] = []
         refused: list[str] = []
         names = ", ".join(g.name for g in groups)
@@ -163,7 +164,9 @@ def remove_from_groups(
             else:
                 removing.append((target.id, leaving))
                 result.add(target.alias, True, f"removed from {names}")
-        _delete_memberships(removing)
+        statements.remove_memberships(
+            db, [(cid, gid) for cid, group_ids in removing for gid in group_ids]
+        )
         removed_ids = {cid for cid, _ in removing}
         journal.record_many(
             session.user_name,
@@ -200,33 +203,6 @@ def _groups(
     return found
 
 
-def _memberships(certificate_ids: list[int], group_ids: list[int]) -> set[tuple[int, int]]:
-    wanted = set(group_ids)
-    rows = where_in(
-        f"SELECT group_id, certificate_id FROM {MEMBERS} WHERE certificate_id IN ({{}})",
-        certificate_ids,
-    )
-    return {(gid, cid) for gid, cid in rows if gid in wanted}
-
-
-def _groups_by_certificate(certificate_ids: list[int]) -> dict[int, set[int]]:
-    groups: dict[int, set[int]] = {}
-    rows = where_in(
-        f"SELECT certificate_id, group_id FROM {MEMBERS} WHERE certificate_id IN ({{}})",
-        certificate_ids,
-    )
-    for cid, gid in rows:
-        groups.setdefault(cid, set()).add(gid)
-    return groups
-
-
-def _delete_memberships(removing: list[tuple[int, set[int]]]) -> None:
-    database.cursor().executemany(
-        f"DELETE FROM {MEMBERS} WHERE certificate_id = ? AND group_id = ?",
-        [(cid, gid) for cid, group_ids in removing for gid in group_ids],
-    )
-
-
 def find_group(name: str) -> CertificateGroup | None:
     """By exact name, else ignoring case (group names are unique regardless of case)."""
     group = CertificateGroup.get_or_none(CertificateGroup.name == name)
@@ -237,18 +213,6 @@ def find_group(name: str) -> CertificateGroup | None:
             .first()
         )
     return group
-
-
-def _only_group_of(group_id: int) -> list[str]:
-    """Aliases of the certificates for which this group is their only one."""
-    rows = database.execute_sql(
-        f"SELECT c.alias FROM {MEMBERS} m JOIN {Certificate._meta.table_name} c "
-        f"ON c.id = m.certificate_id WHERE m.group_id = ? AND NOT EXISTS "
-        f"(SELECT 1 FROM {MEMBERS} o WHERE o.certificate_id = m.certificate_id "
-        "AND o.group_id != m.group_id) ORDER BY c.alias",
-        (group_id,),
-    ).fetchall()
-    return [alias for (alias,) in rows]
 
 
 def _get(name: str) -> CertificateGroup:

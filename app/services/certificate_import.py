@@ -30,10 +30,7 @@ from app.services.certificates import create_certificate
 from app.services.operations import operation
 from app.services.private_keys import seal_key
 from app.services.session import Session, write_transaction
-from models import (
-    Certificate,
-    database,
-)
+from models import Certificate, statements
 from models.permissions import CERTIFICATES_IMPORT
 
 FILES_PER_TRANSACTION = 500
@@ -232,7 +229,7 @@ def _store_file(session: Session, item: _ReadFile) -> FileResult:
         return item.failed
     result = FileResult(item.path, kind=item.parsed.kind)
     try:
-        with database.atomic():  # a savepoint: this file lands whole or not at all
+        with session.store.db.atomic():  # a savepoint: this file lands whole or not at all
             _store_parsed(session, result.name, item.facts, item.parsed.keys, item.alias, result)
     except OrphanKeyError as exc:
         return FileResult(item.path, kind=result.kind, error=str(exc), orphan_key=True)
@@ -263,7 +260,7 @@ def _store_parsed(
         key = keys.get(facts.spki_sha256) if facts.spki_sha256 else None
         if key is not None:
             used_keys.add(facts.spki_sha256)
-        existing = _by_sha256(facts.sha256)
+        existing = _by_sha256(session, facts.sha256)
         if existing is not None:
             result.duplicates.append(existing.alias)
             if key is not None:
@@ -278,8 +275,10 @@ def _store_parsed(
                 result.superseded.append(completion.superseded)
             continue
         explicit = alias is not None and not result.imported
-        chosen = available_alias(alias) if explicit else None
-        chosen = chosen or unique_alias(alias or facts.common_name or facts.sha256[:16])
+        chosen = available_alias(session.store.db, alias) if explicit else None
+        chosen = chosen or unique_alias(
+            session.store.db, alias or facts.common_name or facts.sha256[:16]
+        )
         create_certificate(session, facts, chosen, seal_key(session, key) if key else None)
         result.imported.append(chosen)
         result.keys_sealed += key is not None
@@ -312,10 +311,8 @@ def _add_key(session: Session, cert: Certificate, key, name: str, result: FileRe
     journal.record(session.user_name, "certificate.key_linked", cert.alias, file=name)
 
 
-def _by_sha256(sha256: str) -> Certificate | None:
+def _by_sha256(session: Session, sha256: str) -> Certificate | None:
     # Raw SQL: peewee building a 22-column SELECT costs more than the look-up itself,
     # and this runs once per imported certificate.
-    found = database.execute_sql(
-        "SELECT id FROM certificate WHERE sha256 = ?", (sha256,)
-    ).fetchone()
-    return Certificate.get_by_id(found[0]) if found else None
+    found = statements.certificate_id_by_sha256(session.store.db, sha256)
+    return Certificate.get_by_id(found) if found else None

@@ -22,7 +22,6 @@ from app.files import display_path, write_new_file
 from app.services import journal
 from app.services.operations import operation
 from app.services.session import Session, write_transaction
-from app.services.targets import chunks
 from models import (
     Certificate,
     CertificateDer,
@@ -40,6 +39,7 @@ from models import (
 )
 from models.base import from_micros
 from models.permissions import CERTIFICATES_DOWNLOAD, CERTIFICATES_VIEW
+from models.statements import chunks
 
 EXPIRING_DAYS = 30  # the console and `list` mark certificates expiring this soon
 
@@ -103,7 +103,7 @@ def create_certificate(session: Session, facts, alias: str, key: PrivateKey | No
 
 @operation("certificate.list", CERTIFICATES_VIEW)
 def list_certificates(session: Session) -> list[CertificateRow]:
-    return _rows(None)
+    return _rows(session.store.db, None)
 
 
 @operation("certificate.rows", CERTIFICATES_VIEW)
@@ -112,11 +112,11 @@ def certificate_rows(session: Session, ids: Sequence[int]) -> list[CertificateRo
     rows an operation changed without listing the whole store again."""
     rows: list[CertificateRow] = []
     for part in chunks(list(ids)):
-        rows.extend(_rows(list(part)))
+        rows.extend(_rows(session.store.db, list(part)))
     return rows
 
 
-def _rows(ids: list[int] | None) -> list[CertificateRow]:
+def _rows(db: peewee.Database, ids: list[int] | None) -> list[CertificateRow]:
     groups = _groups_by_certificate(ids)
     policies = _policies_by_certificate(ids)
     query = (
@@ -147,7 +147,7 @@ def _rows(ids: list[int] | None) -> list[CertificateRow]:
         query = query.where(Certificate.id.in_(ids))
     # Raw rows: peewee's per-row conversion dominates the time at 100,000 certificates.
     sql, params = query.sql()
-    rows = Certificate._meta.database.execute_sql(sql, params).fetchall()
+    rows = db.execute_sql(sql, params).fetchall()
     empty: tuple[str, ...] = ()
     return [
         CertificateRow(
@@ -240,8 +240,8 @@ def find(ref: int | str) -> Certificate:
     return cert
 
 
-def _row(cert_id: int) -> CertificateRow:
-    return _rows([cert_id])[0]
+def _row(session: Session, cert_id: int) -> CertificateRow:
+    return _rows(session.store.db, [cert_id])[0]
 
 
 @operation("certificate.show", CERTIFICATES_VIEW, target="ref")
@@ -251,7 +251,7 @@ def get_certificate(session: Session, ref: int | str) -> CertificateDetail:
     parsed = quietly(x509.load_der_x509_certificate, der)
     users, user_groups = _associates(cert.id)
     return CertificateDetail(
-        row=_row(cert.id),
+        row=_row(session, cert.id),
         description=cert.description,
         associated_users=users,
         associated_user_groups=user_groups,

@@ -11,13 +11,12 @@ from app.crypto.certinfo import spki_sha256_of_public_key
 from app.crypto.parse import quietly
 from app.crypto.sealing import SealError
 from app.errors import CertdeskError
-from app.keyslots import BACKUP_FILE, KeySlots
+from app.keyslots import BACKUP_FILE
 from app.services.journal import chain_breaks
 from app.services.operations import operation
 from app.services.session import Session
 from app.sqlite_errors import DATABASE_ERRORS
-from app.store import load_slots
-from models import Certificate, CertificateDer, PrivateKey, Request, User, database
+from models import Certificate, CertificateDer, PrivateKey, Request, User, statements
 from models.permissions import AUDIT_VIEW
 
 PAGE_NUMBER = re.compile(r"\bpage (\d+)\b")
@@ -30,87 +29,72 @@ def check_store(session: Session) -> list[str]:
     certificate and request that holds it; the plaintext is dropped at once. The pages are
     checked first: a damaged page makes every later reading fail, and that failure is
     reported as what it could not read, never as an error of the check itself."""
-    problems = _page_problems()
+    db = session.store.db
+    problems = _page_problems(db)
     for what, step in (
         ("key slots", lambda: _slot_problems(session)),
         ("private keys", lambda: _sealed_key_problems(session)),
         ("audit log", _audit_problems),
     ):
-        problems.extend(_readable(what, step))
+        problems.extend(_readable(db, what, step))
     return problems
 
 
-def _readable(what: str, step: Callable[[], list[str]]) -> list[str]:
+def _readable(db, what: str, step: Callable[[], list[str]]) -> list[str]:
     try:
         return step()
     except DATABASE_ERRORS as exc:
-        _reconnect()
+        _reconnect(db)
         return [f"{what}: cannot be read from the damaged database ({exc})"]
 
 
-def _page_problems() -> list[str]:
+def _page_problems(db) -> list[str]:
     """SQLCipher's check of every page's HMAC, naming the table or index each damaged
     page belongs to; then SQLite's own structural check."""
-    failures = [line for (line,) in database.execute_sql("PRAGMA cipher_integrity_check")]
+    failures = statements.cipher_page_failures(db)
     if failures:
-        trees = ", ".join(_unreadable_trees()) or "none: the pages are not in use"
+        trees = ", ".join(_unreadable_trees(db)) or "none: the pages are not in use"
         pages = sorted({int(m.group(1)) for f in failures for m in PAGE_NUMBER.finditer(f)})
         return [f"database page {p}: damaged (its HMAC does not match)" for p in pages] + [
             f"database: unreadable tables and indexes: {trees}"
         ]
     try:
-        lines = [line for (line,) in database.execute_sql("PRAGMA integrity_check")]
+        lines = statements.structure_problems(db)
     except DATABASE_ERRORS as exc:
         return [f"database: {exc}"]
-    return [f"database: {line}" for line in lines if line != "ok"]
+    return [f"database: {line}" for line in lines]
 
 
-def _unreadable_trees() -> list[str]:
+def _unreadable_trees(db) -> list[str]:
     """Each table and index read whole, alone: those that fail hold a damaged page."""
     found = []
-    objects = database.execute_sql(
-        "SELECT type, name, tbl_name FROM sqlite_master "
-        "WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_stat%' ORDER BY name"
-    ).fetchall()
-    for kind, name, table in objects:
+    for kind, name, table in statements.tables_and_indexes(db):
         try:
-            if kind == "table":
-                cursor = database.execute_sql(f'SELECT * FROM "{name}" NOT INDEXED')
-            else:
-                columns = [row[2] for row in database.execute_sql(f'PRAGMA index_info("{name}")')]
-                if not columns or None in columns:
-                    continue  # an index on expressions: integrity_check covers it
-                listed = ", ".join(f'"{c}"' for c in columns)
-                cursor = database.execute_sql(
-                    f'SELECT {listed} FROM "{table}" INDEXED BY "{name}" ORDER BY "{columns[0]}"'
-                )
-            while cursor.fetchmany(1000):
-                pass
+            statements.read_whole(db, kind, name, table)
         except DATABASE_ERRORS:
             found.append(f"{kind} {name}" if kind == "table" else f"index {name} of {table}")
-            _reconnect()
+            _reconnect(db)
     return found
 
 
-def _reconnect() -> None:
+def _reconnect(db) -> None:
     """SQLCipher fails every later read on a connection that met a damaged page."""
-    database.close()
-    database.connect()
+    db.close()
+    db.connect()
 
 
 def _slot_problems(session: Session) -> list[str]:
     try:
-        slotted = set(load_slots(session.folder).users())
+        slotted = set(session.store.slots().users())
     except CertdeskError as exc:
         return [f"key slots: {exc}"]
     known = {name for (name,) in User.select(User.name).tuples()}
     problems = [f"key slots: no slot for the user {n!r}" for n in sorted(known - slotted)]
     problems += [f"key slots: a slot for no user, {n!r}" for n in sorted(slotted - known)]
     try:  # the copy that recovers a damaged slot file must itself be sound
-        if (session.folder / BACKUP_FILE).exists():
-            previous = KeySlots.load(session.folder, BACKUP_FILE)
-            if previous.store_id != session.store.store_id:
-                problems.append(f"key slots: {BACKUP_FILE} is of another store")
+        previous = session.store.previous_slots()
+        if previous is not None and previous.store_id != session.store.store_id:
+            problems.append(f"key slots: {BACKUP_FILE} is of another store")
     except CertdeskError as exc:
         problems.append(f"key slots: {exc}")
     return problems

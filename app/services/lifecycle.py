@@ -5,12 +5,9 @@ from collections.abc import Sequence
 from app.services import journal
 from app.services.operations import operation
 from app.services.session import Session, write_transaction
-from app.services.targets import BulkResult, Ref, resolve, where_in
-from models import Certificate, PrivateKey
+from app.services.targets import BulkResult, Ref, resolve
+from models import statements
 from models.permissions import CERTIFICATES_DELETE, CERTIFICATES_ENABLE_DISABLE
-
-TABLE = Certificate._meta.table_name
-KEYS = PrivateKey._meta.table_name
 
 
 @operation("certificate.enable", CERTIFICATES_ENABLE_DISABLE, target="refs")
@@ -28,15 +25,13 @@ def disable_certificates(session: Session, refs: Sequence[Ref]) -> BulkResult:
 def _set_enabled(session: Session, refs: Sequence[Ref], enabled: bool) -> BulkResult:
     action = "certificate.enable" if enabled else "certificate.disable"
     result = BulkResult()
+    db = session.store.db
     state = "enabled" if enabled else "disabled"
     with write_transaction(session):
-        targets = resolve(refs, result)
-        current = _enabled_by_id([t.id for t in targets])
+        targets = resolve(db, refs, result)
+        current = statements.enabled_by_id(db, [t.id for t in targets])
         changing = [t for t in targets if current[t.id] != enabled]
-        where_in(
-            f"UPDATE {TABLE} SET enabled = {int(enabled)} WHERE id IN ({{}})",
-            [t.id for t in changing],
-        )
+        statements.set_enabled(db, [t.id for t in changing], enabled)
         journal.record_many(session.user_name, action, [t.alias for t in changing])
         changing_ids = {t.id for t in changing}
         for target in targets:
@@ -54,12 +49,13 @@ def delete_certificates(session: Session, refs: Sequence[Ref]) -> BulkResult:
     out of the write-ahead log, so the sealed key bytes leave the files on disk.
     """
     result = BulkResult()
+    db = session.store.db
     with write_transaction(session):
-        targets = resolve(refs, result)
+        targets = resolve(db, refs, result)
         ids = [t.id for t in targets]
-        keys = _private_keys_by_certificate(ids)
-        where_in(f"DELETE FROM {TABLE} WHERE id IN ({{}})", ids)
-        where_in(f"DELETE FROM {KEYS} WHERE id IN ({{}})", list(keys.values()))
+        keys = statements.private_keys_by_certificate(db, ids)
+        statements.delete_certificates(db, ids)
+        statements.delete_private_keys(db, list(keys.values()))
         journal.record_many(session.user_name, "certificate.delete", [t.alias for t in targets])
         for target in targets:
             note = "deleted with its private key" if target.id in keys else "deleted"
@@ -68,15 +64,3 @@ def delete_certificates(session: Session, refs: Sequence[Ref]) -> BulkResult:
     if ids:
         session.store.checkpoint()
     return result
-
-
-def _enabled_by_id(ids: list[int]) -> dict[int, bool]:
-    rows = where_in(f"SELECT id, enabled FROM {TABLE} WHERE id IN ({{}})", ids)
-    return {cid: bool(enabled) for cid, enabled in rows}
-
-
-def _private_keys_by_certificate(ids: list[int]) -> dict[int, int]:
-    sql = (
-        f"SELECT id, private_key_id FROM {TABLE} WHERE private_key_id IS NOT NULL AND id IN ({{}})"
-    )
-    return dict(where_in(sql, ids))

@@ -10,10 +10,9 @@ from models import (
     Certificate,
     CertificateGroupMember,
     PolicyCertificate,
-    PrivateKey,
     Request,
     RequestGroup,
-    database,
+    statements,
 )
 from models.base import utcnow
 
@@ -27,19 +26,6 @@ class Completion:
     superseded: str | None  # the renewed certificate's new alias, when it renewed one
 
 
-def pending_for_key(spki_sha256: str) -> int | None:
-    """The id of the pending request whose sealed key has this public key hash."""
-    if not spki_sha256:
-        return None
-    found = database.execute_sql(
-        f"SELECT r.id FROM {Request._meta.table_name} r "
-        f"JOIN {PrivateKey._meta.table_name} k ON k.id = r.private_key_id "
-        "WHERE k.spki_sha256 = ? AND r.status = ? ORDER BY r.id LIMIT 1",
-        (spki_sha256, Request.STATUS_PENDING),
-    ).fetchone()
-    return found[0] if found else None
-
-
 def complete_with(session: Session, facts: CertificateFacts, file: str) -> Completion | None:
     """Called by the import for each new certificate, inside its transaction: when a
     pending request holds the certificate's key, create the certificate with that key,
@@ -47,7 +33,11 @@ def complete_with(session: Session, facts: CertificateFacts, file: str) -> Compl
     hand the renewed certificate's alias, owner, groups, policies and settings over to
     it and disable the renewed one under a derived alias. None when no request matches
     (the caller imports the certificate as usual)."""
-    request_id = pending_for_key(facts.spki_sha256)
+    request_id = (
+        statements.pending_request_for_key(session.store.db, facts.spki_sha256)
+        if facts.spki_sha256
+        else None
+    )
     if request_id is None:
         return None
     request = Request.get_by_id(request_id)
@@ -56,11 +46,11 @@ def complete_with(session: Session, facts: CertificateFacts, file: str) -> Compl
     was_enabled = True
     if old is not None:
         alias, was_enabled = old.alias, old.enabled
-        superseded = _superseded_alias(alias)
+        superseded = _superseded_alias(session, alias)
         old.alias, old.enabled = superseded, False
         old.save()
-    elif alias_taken(request.alias):  # taken since by a plain import
-        alias = unique_alias(request.alias)
+    elif alias_taken(session.store.db, request.alias):  # taken since by a plain import
+        alias = unique_alias(session.store.db, request.alias)
     else:
         alias = request.alias
     cert = certificates.create_certificate(session, facts, alias, request.private_key)
@@ -126,5 +116,5 @@ def complete_with(session: Session, facts: CertificateFacts, file: str) -> Compl
     return Completion(request.alias, alias, superseded)
 
 
-def _superseded_alias(alias: str) -> str:
-    return unique_alias(alias, suffix=f" (superseded {utcnow():%Y-%m-%d})")
+def _superseded_alias(session: Session, alias: str) -> str:
+    return unique_alias(session.store.db, alias, suffix=f" (superseded {utcnow():%Y-%m-%d})")

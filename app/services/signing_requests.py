@@ -146,7 +146,7 @@ def _plan(
             )
         alias, renews_id = renewed.alias, renewed.id
     else:
-        alias = available_alias(alias)
+        alias = available_alias(session.store.db, alias)
     same = Request.alias == alias
     if renews_id is not None:  # a renamed certificate keeps its pending renewal
         same = same | (Request.renews == renews_id)

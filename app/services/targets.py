@@ -4,13 +4,12 @@ The GUI names certificates by id (it has the rows), the CLI by alias (the user t
 them); both resolve here in a few queries, whatever the count.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from models import Certificate, database
+import peewee
 
-# Well under SQLite's limit on bound variables per statement.
-CHUNK = 5000
+from models import statements
 
 Ref = int | str
 
@@ -46,33 +45,17 @@ class BulkResult:
         self.outcomes.append(Outcome(target, ok, message))
 
 
-def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def where_in(sql: str, values: Sequence) -> list[tuple]:
-    """Run `sql`, whose `{}` is the placeholder list of an IN (...), over `values` in
-    chunks. Raw SQL: for thousands of values peewee's statement building costs more
-    than SQLite's work."""
-    rows: list[tuple] = []
-    for part in chunks(values):
-        marks = ",".join("?" * len(part))
-        rows.extend(database.execute_sql(sql.format(marks), list(part)).fetchall())
-    return rows
-
-
-def resolve(refs: Sequence[Ref], result: BulkResult) -> list[Target]:
+def resolve(db: peewee.Database, refs: Sequence[Ref], result: BulkResult) -> list[Target]:
     """The certificates `refs` name, in the order given, each once; every reference that
     names nothing becomes a failed outcome in `result`."""
     ids = [r for r in refs if isinstance(r, int)]
     aliases = [r for r in refs if isinstance(r, str)]
     by_id: dict[int, Target] = {}
     by_alias: dict[str, Target] = {}
-    table = Certificate._meta.table_name
     for column, wanted in (("id", ids), ("alias", aliases)):
-        sql = f"SELECT id, alias FROM {table} WHERE {column} IN ({{}})"
-        for cid, alias in where_in(sql, list(dict.fromkeys(wanted))):
+        for cid, alias in statements.id_and_alias_by_column(
+            db, column, list(dict.fromkeys(wanted))
+        ):
             by_id[cid] = by_alias[alias] = Target(cid, alias)
     found: dict[int, Target] = {}
     for ref in refs:

@@ -1,0 +1,214 @@
+"""Every raw SQL statement of the services, in one place, each run on the database it is
+given (the session's). Raw because at 10,000 rows peewee's statement building costs more
+than the database's work. Written for more than SQLite: placeholders in the database's
+own style (`db.param`), every name quoted, `ON CONFLICT DO NOTHING` rather than SQLite's
+`INSERT OR IGNORE`. The SQLCipher checks at the end are SQLite's by nature."""
+
+from collections.abc import Iterator, Sequence
+
+import peewee
+
+from models.audit import AuditEvent
+from models.certificates import Certificate, CertificateGroupMember, PrivateKey, Request
+
+# Well under SQLite's limit on bound variables per statement.
+CHUNK = 5000
+
+
+def _name(model) -> str:
+    return f'"{model._meta.table_name}"'
+
+
+CERTIFICATES = _name(Certificate)
+KEYS = _name(PrivateKey)
+MEMBERS = _name(CertificateGroupMember)
+REQUESTS = _name(Request)
+AUDIT_COLUMNS = ("time", "user", "action", "target", "outcome", "details", "prev_hash", "hash")
+
+
+def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _marks(db: peewee.Database, count: int) -> str:
+    return ", ".join([db.param] * count)
+
+
+def _where_in(db: peewee.Database, sql: str, values: Sequence) -> list[tuple]:
+    """Run `sql`, whose `{}` is the placeholder list of an IN (...), over `values` in
+    chunks."""
+    rows: list[tuple] = []
+    for part in chunks(values):
+        cursor = db.execute_sql(sql.format(_marks(db, len(part))), list(part))
+        if cursor.description is not None:
+            rows.extend(cursor.fetchall())
+    return rows
+
+
+def _many(db: peewee.Database, sql: str, rows: Sequence[tuple]) -> None:
+    if rows:
+        db.cursor().executemany(sql, rows)
+
+
+# -- certificates -------------------------------------------------------------------
+
+
+def id_and_alias_by_column(
+    db: peewee.Database, column: str, values: Sequence
+) -> list[tuple[int, str]]:
+    """(id, alias) of the certificates whose `column` (id or alias) is among `values`."""
+    if column not in ("id", "alias"):
+        raise ValueError(column)
+    sql = f'SELECT "id", "alias" FROM {CERTIFICATES} WHERE "{column}" IN ({{}})'
+    return _where_in(db, sql, values)
+
+
+def certificate_id_by_sha256(db: peewee.Database, sha256: str) -> int | None:
+    p = db.param
+    row = db.execute_sql(
+        f'SELECT "id" FROM {CERTIFICATES} WHERE "sha256" = {p}', (sha256,)
+    ).fetchone()
+    return row[0] if row else None
+
+
+def alias_taken(db: peewee.Database, alias: str, but: int | None) -> bool:
+    p = db.param
+    sql = f'SELECT 1 FROM {CERTIFICATES} WHERE "alias" = {p}'
+    params: tuple = (alias,)
+    if but is not None:
+        sql += f' AND "id" <> {p}'
+        params += (but,)
+    return db.execute_sql(sql, params).fetchone() is not None
+
+
+def enabled_by_id(db: peewee.Database, ids: Sequence[int]) -> dict[int, bool]:
+    sql = f'SELECT "id", "enabled" FROM {CERTIFICATES} WHERE "id" IN ({{}})'
+    return {cid: bool(enabled) for cid, enabled in _where_in(db, sql, ids)}
+
+
+def set_enabled(db: peewee.Database, ids: Sequence[int], enabled: bool) -> None:
+    sql = f'UPDATE {CERTIFICATES} SET "enabled" = {db.param} WHERE "id" IN ({{}})'
+    for part in chunks(ids):
+        db.execute_sql(sql.format(_marks(db, len(part))), [enabled, *part])
+
+
+def private_keys_by_certificate(db: peewee.Database, ids: Sequence[int]) -> dict[int, int]:
+    sql = (
+        f'SELECT "id", "private_key_id" FROM {CERTIFICATES} '
+        f'WHERE "private_key_id" IS NOT NULL AND "id" IN ({{}})'
+    )
+    return dict(_where_in(db, sql, ids))
+
+
+def delete_certificates(db: peewee.Database, ids: Sequence[int]) -> None:
+    _where_in(db, f'DELETE FROM {CERTIFICATES} WHERE "id" IN ({{}})', ids)
+
+
+def delete_private_keys(db: peewee.Database, ids: Sequence[int]) -> None:
+    _where_in(db, f'DELETE FROM {KEYS} WHERE "id" IN ({{}})', ids)
+
+
+# -- certificate groups -------------------------------------------------------------
+
+
+def memberships(db: peewee.Database, certificate_ids: Sequence[int]) -> list[tuple[int, int]]:
+    """(group id, certificate id) of every membership of these certificates."""
+    sql = f'SELECT "group_id", "certificate_id" FROM {MEMBERS} WHERE "certificate_id" IN ({{}})'
+    return _where_in(db, sql, certificate_ids)
+
+
+def add_memberships(db: peewee.Database, rows: Sequence[tuple[int, int]]) -> None:
+    """(group id, certificate id) pairs; one already there is left as it is."""
+    p = db.param
+    _many(
+        db,
+        f'INSERT INTO {MEMBERS} ("group_id", "certificate_id") VALUES ({p}, {p}) '
+        "ON CONFLICT DO NOTHING",
+        rows,
+    )
+
+
+def remove_memberships(db: peewee.Database, rows: Sequence[tuple[int, int]]) -> None:
+    """(certificate id, group id) pairs."""
+    p = db.param
+    _many(
+        db,
+        f'DELETE FROM {MEMBERS} WHERE "certificate_id" = {p} AND "group_id" = {p}',
+        rows,
+    )
+
+
+def aliases_only_in_group(db: peewee.Database, group_id: int) -> list[str]:
+    """Aliases of the certificates for which this group is their only one."""
+    rows = db.execute_sql(
+        f'SELECT c."alias" FROM {MEMBERS} m JOIN {CERTIFICATES} c '
+        f'ON c."id" = m."certificate_id" WHERE m."group_id" = {db.param} AND NOT EXISTS '
+        f'(SELECT 1 FROM {MEMBERS} o WHERE o."certificate_id" = m."certificate_id" '
+        'AND o."group_id" <> m."group_id") ORDER BY c."alias"',
+        (group_id,),
+    ).fetchall()
+    return [alias for (alias,) in rows]
+
+
+# -- requests -------------------------------------------------------------------------
+
+
+def pending_request_for_key(db: peewee.Database, spki_sha256: str) -> int | None:
+    p = db.param
+    row = db.execute_sql(
+        f'SELECT r."id" FROM {REQUESTS} r JOIN {KEYS} k ON k."id" = r."private_key_id" '
+        f'WHERE k."spki_sha256" = {p} AND r."status" = {p} ORDER BY r."id" LIMIT 1',
+        (spki_sha256, Request.STATUS_PENDING),
+    ).fetchone()
+    return row[0] if row else None
+
+
+# -- the audit journal ----------------------------------------------------------------
+
+
+def append_audit_events(db: peewee.Database, events: Sequence[tuple]) -> None:
+    """Rows in the order of AUDIT_COLUMNS, with one prepared statement: peewee's
+    insert_many spends longer building SQL for 10,000 rows than SQLite storing them."""
+    columns = ", ".join(f'"{getattr(AuditEvent, c).column_name}"' for c in AUDIT_COLUMNS)
+    marks = _marks(db, len(AUDIT_COLUMNS))
+    _many(db, f"INSERT INTO {_name(AuditEvent)} ({columns}) VALUES ({marks})", events)
+
+
+# -- SQLCipher's checks (SQLite only) -------------------------------------------------
+
+
+def cipher_page_failures(db: peewee.Database) -> list[str]:
+    """SQLCipher's check of every page's HMAC: one line per damaged page."""
+    return [line for (line,) in db.execute_sql("PRAGMA cipher_integrity_check")]
+
+
+def structure_problems(db: peewee.Database) -> list[str]:
+    """SQLite's own structural check, without its "ok"."""
+    return [line for (line,) in db.execute_sql("PRAGMA integrity_check") if line != "ok"]
+
+
+def tables_and_indexes(db: peewee.Database) -> list[tuple[str, str, str]]:
+    """(type, name, table) of every table and index."""
+    return db.execute_sql(
+        "SELECT type, name, tbl_name FROM sqlite_master "
+        "WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_stat%' ORDER BY name"
+    ).fetchall()
+
+
+def read_whole(db: peewee.Database, kind: str, name: str, table: str) -> bool:
+    """Read a table, or an index through itself, to its end; False for an index on
+    expressions, which this cannot read alone."""
+    if kind == "table":
+        cursor = db.execute_sql(f'SELECT * FROM "{name}" NOT INDEXED')
+    else:
+        columns = [row[2] for row in db.execute_sql(f'PRAGMA index_info("{name}")')]
+        if not columns or None in columns:
+            return False
+        listed = ", ".join(f'"{c}"' for c in columns)
+        cursor = db.execute_sql(
+            f'SELECT {listed} FROM "{table}" INDEXED BY "{name}" ORDER BY "{columns[0]}"'
+        )
+    while cursor.fetchmany(1000):
+        pass
+    return True
