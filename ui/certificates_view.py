@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import CertdeskError
 from app.services import certificates
 from app.services.permissions import CERTIFICATES_IMPORT
 from app.services.session import Session
@@ -22,7 +21,6 @@ from ui import certificates_model as cm
 from ui.certificate_actions import CertificateActions
 from ui.certificate_window import CertificateWindow
 from ui.certificates_table import CertificatesTable
-from ui.dialogs import show_failure
 from ui.icons import icon
 from ui.import_flow import FILE_FILTER, ImportFlow
 from ui.store_events import ALL, events
@@ -160,12 +158,9 @@ class CertificatesView(QWidget):
             row = self.model.row_by_id(certificate_id)
             if row is None:
                 return None
-            try:
-                window = CertificateWindow(self._session, certificate_id, self)
-            except CertdeskError as exc:
-                show_failure(self, exc)
-                return None
-            window.saved.connect(lambda saved: self.model.update_rows([saved]))
+            # It reads the certificate itself, off the GUI thread; what it saves comes
+            # back to the table through ui.store_events.
+            window = CertificateWindow(self._session, certificate_id, self)
             window.groupRequested.connect(self.groupRequested)
             window.finished.connect(lambda *_: self.windows.pop(certificate_id, None))
             self.windows[certificate_id] = window
