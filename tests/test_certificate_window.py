@@ -10,8 +10,9 @@ from app.crypto.pins import pin_matches
 from app.services import certificate_groups, certificate_import, users
 from models import Certificate
 from models.permissions import AUDITOR, SIGNER
-from tests.test_gui import wait_rows
-from tests.test_gui_operations import cell_center, menu_action, on_modal, open_menu
+from tests.test_gui import settle, wait_rows
+from tests.test_gui_operations import cell_center, menu_action, open_menu
+from ui import tasks
 from ui.certificates_model import CertificatesModel as M
 from ui.main_window import MainWindow
 
@@ -35,27 +36,38 @@ def row_index(win, alias: str) -> int:
     return next(i for i in range(model.rowCount()) if model.row_at(i).alias == alias)
 
 
-def open_window(win, alias: str):
-    return win.certificates.open_certificate(
+def open_window(qtbot, win, alias: str):
+    """The window, once it has read its certificate (off the GUI thread)."""
+    window = win.certificates.open_certificate(
         win.certificates.model.row_at(row_index(win, alias)).id
     )
+    qtbot.waitUntil(lambda: window.detail is not None, timeout=10_000)
+    return window
+
+
+def save(qtbot, detail) -> None:
+    """Click Save and wait for the save (on the writer thread) and the refresh it causes."""
+    qtbot.mouseClick(detail.save_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
 
 
 def test_every_general_field_is_saved_and_shown_again(qtbot, window):
-    detail = open_window(window, "Rich")
+    detail = open_window(qtbot, window, "Rich")
+    general = detail.general_tab
     assert not detail.save_button.isEnabled()
-    detail.alias.selectAll()
-    qtbot.keyClicks(detail.alias, "Rich Renamed")
-    detail.owner.setCurrentIndex(detail.owner.findText("alice"))
-    qtbot.keyClicks(detail.description, "Signs release builds.")
-    qtbot.mouseClick(detail.ask_reason, Qt.MouseButton.LeftButton)
-    assert not detail.pin_box.isVisible()
-    qtbot.mouseClick(detail.ask_pin, Qt.MouseButton.LeftButton)
-    assert detail.pin_box.isVisible()
-    qtbot.keyClicks(detail.pin, "8642")
-    qtbot.keyClicks(detail.pin_confirm, "8642")
+    general.alias.selectAll()
+    qtbot.keyClicks(general.alias, "Rich Renamed")
+    general.owner.setCurrentIndex(general.owner.findText("alice"))
+    qtbot.keyClicks(general.description, "Signs release builds.")
+    qtbot.mouseClick(general.ask_reason, Qt.MouseButton.LeftButton)
+    assert not general.pin_box.isVisible()
+    qtbot.mouseClick(general.ask_pin, Qt.MouseButton.LeftButton)
+    assert general.pin_box.isVisible()
+    qtbot.keyClicks(general.pin, "8642")
+    qtbot.keyClicks(general.pin_confirm, "8642")
     assert detail.save_button.isEnabled()
-    qtbot.mouseClick(detail.save_button, Qt.MouseButton.LeftButton)
+    save(qtbot, detail)
+    assert detail.windowTitle() == "Rich Renamed — Certificate"
 
     stored = Certificate.get(Certificate.alias == "Rich Renamed")
     assert stored.owner.name == "alice" and stored.ask_reason
@@ -65,49 +77,63 @@ def test_every_general_field_is_saved_and_shown_again(qtbot, window):
     detail.close()
     assert not window.certificates.windows
 
-    again = open_window(window, "Rich Renamed")
-    assert again.alias.text() == "Rich Renamed" and again.owner.currentText() == "alice"
-    assert again.description.toPlainText() == "Signs release builds."
-    assert again.ask_reason.isChecked() and again.ask_pin.isChecked()
-    assert again.pin.text() == "" and "A PIN is set" in again.pin_note.text()
-    qtbot.mouseClick(again.ask_pin, Qt.MouseButton.LeftButton)  # stop asking: clears the PIN
-    qtbot.mouseClick(again.save_button, Qt.MouseButton.LeftButton)
+    again = open_window(qtbot, window, "Rich Renamed")
+    general = again.general_tab
+    assert general.alias.text() == "Rich Renamed" and general.owner.currentText() == "alice"
+    assert general.description.toPlainText() == "Signs release builds."
+    assert general.ask_reason.isChecked() and general.ask_pin.isChecked()
+    assert general.pin.text() == "" and "A PIN is set" in general.pin_note.text()
+    qtbot.mouseClick(general.ask_pin, Qt.MouseButton.LeftButton)  # stop asking: clears the PIN
+    save(qtbot, again)
     assert Certificate.get(Certificate.alias == "Rich Renamed").pin_hash is None
 
 
 def test_wrong_pin_confirmation_is_refused_beside_the_field(qtbot, window):
-    detail = open_window(window, "Rich")
-    qtbot.mouseClick(detail.ask_pin, Qt.MouseButton.LeftButton)
-    qtbot.keyClicks(detail.pin, "1357")
-    qtbot.keyClicks(detail.pin_confirm, "1358")
+    detail = open_window(qtbot, window, "Rich")
+    general = detail.general_tab
+    qtbot.mouseClick(general.ask_pin, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(general.pin, "1357")
+    qtbot.keyClicks(general.pin_confirm, "1358")
     qtbot.mouseClick(detail.save_button, Qt.MouseButton.LeftButton)
-    assert detail.pin_error.isVisible() and "differ" in detail.pin_error.text()
+    assert tasks.idle()  # refused before any task
+    assert general.pin_error.isVisible() and "differ" in general.pin_error.text()
     assert Certificate.get(Certificate.alias == "Rich").pin_hash is None
-    detail.pin.setText("12")
-    detail.pin_confirm.setText("12")
-    qtbot.mouseClick(detail.save_button, Qt.MouseButton.LeftButton)
-    assert detail.pin_error.text() == "At least 4 characters."
-    detail.alias.setText("Legacy Version One")
-    detail.pin.setText("1234")
-    detail.pin_confirm.setText("1234")
-    qtbot.mouseClick(detail.save_button, Qt.MouseButton.LeftButton)
-    assert detail.alias_error.isVisible() and "already in use" in detail.alias_error.text()
+    general.pin.setText("12")
+    general.pin_confirm.setText("12")
+    save(qtbot, detail)
+    assert general.pin_error.text() == "At least 4 characters."
+    assert general.isEnabled() and detail.save_button.isEnabled()  # to try again
+    general.alias.setText("Legacy Version One")
+    general.pin.setText("1234")
+    general.pin_confirm.setText("1234")
+    save(qtbot, detail)
+    assert general.alias_error.isVisible() and "already in use" in general.alias_error.text()
     assert Certificate.get(Certificate.alias == "Rich").pin_hash is None
 
 
 def test_closing_with_unsaved_changes_asks(qtbot, window):
-    detail = open_window(window, "Rich")
-    qtbot.keyClicks(detail.description, "draft")
-    asked = []
-
-    def discard(box: QMessageBox) -> None:
-        asked.append(box.text())
-        box.button(QMessageBox.StandardButton.Discard).click()
-
-    on_modal(discard)
+    detail = open_window(qtbot, window, "Rich")
+    qtbot.keyClicks(detail.general_tab.description, "draft")
     detail.close()
-    assert asked == ["Save the changes to “Rich”?"]
+    box = detail.unsaved_box
+    assert box.text() == "Save the changes to “Rich”?"
+    assert detail.isVisible()  # until it is answered
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    assert detail.isVisible() and detail.has_unsaved_changes()
+    detail.close()
+    detail.unsaved_box.button(QMessageBox.StandardButton.Discard).click()
+    assert not detail.isVisible() and not window.certificates.windows
     assert Certificate.get(Certificate.alias == "Rich").description == ""
+
+
+def test_closing_with_unsaved_changes_can_save_them(qtbot, window):
+    detail = open_window(qtbot, window, "Rich")
+    qtbot.keyClicks(detail.general_tab.description, "kept")
+    detail.reject()  # Escape
+    detail.unsaved_box.button(QMessageBox.StandardButton.Save).click()
+    settle(qtbot)
+    assert Certificate.get(Certificate.alias == "Rich").description == "kept"
+    assert not window.certificates.windows
 
 
 def test_opened_by_double_click_enter_and_properties(qtbot, window):
@@ -127,8 +153,8 @@ def test_opened_by_double_click_enter_and_properties(qtbot, window):
 
 
 def test_associates_details_and_attributes(qtbot, window):
-    detail = open_window(window, "Rich")
-    groups_list = detail.group_list
+    detail = open_window(qtbot, window, "Rich")
+    groups_list = detail.associates_tab.group_list
     assert [groups_list.item(i).text() for i in range(groups_list.count())] == ["Release"]
     groups_list.itemActivated.emit(groups_list.item(0))
     assert window.pages.currentWidget() is window.groups
@@ -137,20 +163,21 @@ def test_associates_details_and_attributes(qtbot, window):
     detail.tabs.setCurrentIndex(2)
     detail.findChild(QToolButton, "copy_sha256").click()
     assert QGuiApplication.clipboard().text() == detail.detail.details.sha256
+    attributes = detail.extensions_tab
     names = [
-        detail.extensions.topLevelItem(i).text(0)
-        for i in range(detail.extensions.topLevelItemCount())
+        attributes.extensions.topLevelItem(i).text(0)
+        for i in range(attributes.extensions.topLevelItemCount())
     ]
     assert "X509v3 Subject Alternative Name" in names and "1.2.3.4.5.6.7" in names
     san = names.index("X509v3 Subject Alternative Name")
-    detail.extensions.setCurrentItem(detail.extensions.topLevelItem(san))
-    assert "IP Address:10.20.30.40" in detail.extension_value.toPlainText()
-    detail.copy_pem.click()
+    attributes.extensions.setCurrentItem(attributes.extensions.topLevelItem(san))
+    assert "IP Address:10.20.30.40" in attributes.extension_value.toPlainText()
+    attributes.copy_pem.click()
     assert QGuiApplication.clipboard().text().startswith("-----BEGIN CERTIFICATE-----")
 
-    v1 = open_window(window, "Legacy Version One")
+    v1 = open_window(qtbot, window, "Legacy Version One")
     assert v1.detail.details.version == "1 (0x0)" and v1.detail.extensions == ()
-    assert v1.extensions.topLevelItem(0).text(0).startswith("No extensions")
+    assert v1.extensions_tab.extensions.topLevelItem(0).text(0).startswith("No extensions")
 
 
 def test_read_only_without_the_edit_permission(qtbot, session, store_dir, tmp_path, certs):
@@ -162,8 +189,8 @@ def test_read_only_without_the_edit_permission(qtbot, session, store_dir, tmp_pa
     qtbot.addWidget(win)
     win.show()
     wait_rows(qtbot, win, 1)
-    detail = open_window(win, "Legacy Version One")
-    assert not detail.alias.isEnabled() and detail.description.isReadOnly()
+    detail = open_window(qtbot, win, "Legacy Version One")
+    assert not detail.general_tab.alias.isEnabled() and detail.general_tab.description.isReadOnly()
     assert not detail.save_button.isEnabled()
     assert "certificates.edit" in detail.save_button.toolTip()
 
@@ -171,10 +198,39 @@ def test_read_only_without_the_edit_permission(qtbot, session, store_dir, tmp_pa
 def test_a_window_saves_to_its_certificate_even_after_a_rename_elsewhere(qtbot, window, session):
     from app.services.certificate_edits import GeneralChanges, edit_certificate
 
-    detail = open_window(window, "Rich")
+    detail = open_window(qtbot, window, "Rich")
     edit_certificate(session, "Rich", GeneralChanges(alias="Rich Elsewhere"))
     edit_certificate(session, "Legacy Version One", GeneralChanges(alias="Rich"))
-    qtbot.keyClicks(detail.description, "meant for the first one")
-    qtbot.mouseClick(detail.save_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(detail.general_tab.description, "meant for the first one")
+    save(qtbot, detail)
     assert Certificate.get(Certificate.alias == "Rich Elsewhere").description.startswith("meant")
     assert Certificate.get(Certificate.alias == "Rich").description == ""
+
+
+def test_a_certificate_gone_before_its_window_read_it_says_so_and_closes(qtbot, window):
+    from PySide6.QtWidgets import QMessageBox as Box
+
+    from ui.certificate_window import CertificateWindow
+
+    view = window.certificates
+    gone = CertificateWindow(window.session, 999_999, view)
+    gone.show()
+    assert not gone.tabs.isEnabled() and not gone.save_button.isEnabled()  # still reading
+    settle(qtbot)
+    assert not gone.isVisible()
+    box = next(b for b in view.findChildren(Box) if b.isVisible())
+    assert box.text() == "That certificate is no longer in the store."
+
+
+def test_saving_runs_off_the_gui_thread_and_blocks_a_second_save(qtbot, window):
+    detail = open_window(qtbot, window, "Rich")
+    qtbot.keyClicks(detail.general_tab.description, "once")
+    task = detail.save()
+    assert task is not None and task.relay is not None
+    assert not detail.general_tab.isEnabled() and not detail.save_button.isEnabled()
+    assert detail.save() is None  # one save at a time
+    detail.reject()  # ignored while it saves: the window shows the outcome
+    assert detail.isVisible()
+    settle(qtbot)
+    assert Certificate.get(Certificate.alias == "Rich").description == "once"
+    assert detail.general_tab.isEnabled() and not detail.has_unsaved_changes()

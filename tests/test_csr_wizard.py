@@ -9,8 +9,8 @@ from app.crypto.csr import RequestSpec
 from app.crypto.keygen import KeySpec
 from app.services import certificate_groups, certificate_import, signing_requests
 from models import Certificate, PrivateKey, Request
-from tests.test_gui import wait_rows
-from tests.test_gui_operations import menu_action, on_modal, open_menu
+from tests.test_gui import settle, wait_rows
+from tests.test_gui_operations import answer, menu_action, on_modal, open_menu
 from ui.main_window import MainWindow
 
 
@@ -19,6 +19,7 @@ def window(qtbot, session):
     win = MainWindow(session)
     qtbot.addWidget(win)
     win.show()
+    settle(qtbot)
     return win
 
 
@@ -115,6 +116,7 @@ def test_save_csr_refuses_an_existing_file_and_asks_again(
         lambda box: (said.append(box.text()), box.button(QMessageBox.StandardButton.Ok).click())
     )
     window.requests.reload()
+    settle(qtbot)
     window.requests.tree.topLevelItem(0).setSelected(True)
     assert window.requests.save_selected() == fresh
     assert said == [f"{taken}: exists; choose a new file name"]
@@ -189,17 +191,16 @@ def test_requests_view_cancel_destroys_the_key(qtbot, window, session):
         session, "To Cancel", KeySpec("ECDSA"), RequestSpec(common_name="To Cancel")
     )
     window.requests.reload()
+    settle(qtbot)
     view = window.requests
     assert view.tree.topLevelItemCount() == 1
     view.tree.topLevelItem(0).setSelected(True)
     keys_before = PrivateKey.select().count()
-
-    def confirm(box: QMessageBox) -> None:
-        assert "destroyed" in box.informativeText()
-        next(b for b in box.buttons() if b.text() == "Cancel Request").click()
-
-    on_modal(confirm)
     view.cancel_action.trigger()
+    box = view.confirmation
+    assert "destroyed" in box.informativeText()
+    assert box.defaultButton().text() == "Keep"
+    answer(box, "Cancel Request")
     qtbot.waitUntil(lambda: view.tree.topLevelItemCount() == 0)
     assert PrivateKey.select().count() == keys_before - 1
     assert signing_requests.get_request(session, info.id).status == "cancelled"
@@ -226,6 +227,7 @@ def test_importing_the_issued_certificate_in_the_console_completes_the_request(
         "-copy_extensions", "copy", "-days", "30", "-out", "issued.pem", cwd=tmp_path,
     )  # fmt: skip
     window.requests.reload()
+    settle(qtbot)
     assert window.requests.tree.topLevelItemCount() == 1
     window.certificates.import_files([str(tmp_path / "issued.pem")])
     qtbot.waitUntil(lambda: signing_requests.get_request(session, info.id).status == "completed")

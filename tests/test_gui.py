@@ -12,6 +12,7 @@ from app.services import certificate_import, certificates, users
 from app.store import store_exists
 from tests.conftest import PASSWORD
 from tests.test_remember import MemoryKeyring
+from ui import tasks
 from ui.certificates_model import CertificatesModel
 from ui.certificates_view import EMPTY_HINT
 from ui.login import FirstRunDialog, LoginDialog
@@ -24,7 +25,14 @@ def window(qtbot, session):
     qtbot.addWidget(win)
     with qtbot.waitSignal(win.certificates.loaded, timeout=5000):
         win.show()  # the rows arrive from a worker through the event loop
+    settle(qtbot)  # the groups and requests pages too
     return win
+
+
+def settle(qtbot) -> None:
+    """Until every task started has delivered its result, and those it started theirs
+    (a write announces what it changed; the pages then re-read it)."""
+    qtbot.waitUntil(tasks.idle, timeout=10_000)
 
 
 def wait_rows(qtbot, win, count):

@@ -18,7 +18,7 @@ from models import (
     PrivateKey,
 )
 from models.permissions import AUDITOR
-from tests.test_gui import cert_files, wait_rows
+from tests.test_gui import cert_files, settle, wait_rows
 from ui.certificates_model import CertificatesModel as M
 from ui.group_dialog import GroupDialog
 from ui.main_window import MainWindow
@@ -41,7 +41,8 @@ def stored(alias: str) -> Certificate | None:
 
 
 def on_modal(act) -> None:
-    """Act on the next modal dialog once it is open (its exec() is waiting)."""
+    """Act on the next modal dialog once it is open (its exec() is waiting). Only the
+    save dialogs still run one: they ask again on the same name until it can be used."""
 
     def handle() -> None:
         dialog = QApplication.activeModalWidget()
@@ -58,6 +59,12 @@ def click_button(text: str):
         next(b for b in box.buttons() if b.text() == text).click()
 
     return act
+
+
+def answer(box: QMessageBox, text: str) -> None:
+    """Click a button of a box that was opened with open()."""
+    assert box is not None and box.isVisible()
+    click_button(text)(box)
 
 
 def cell_center(win, row: int, column: int) -> QPoint:
@@ -89,7 +96,9 @@ def menu_action(menu, text: str):
 
 
 def wait_idle(qtbot, win) -> None:
-    qtbot.waitUntil(lambda: not win.certificates.actions.busy, timeout=10_000)
+    """The operation is done and the rows it changed are read again."""
+    settle(qtbot)
+    assert not win.certificates.actions.busy
 
 
 @pytest.mark.parametrize("how", ["right-click", "actions-button"])
@@ -174,13 +183,17 @@ def test_delete_from_menu_asks_then_destroys(qtbot, window, tmp_path, certs, ses
     window.certificates.reload()
     wait_rows(qtbot, window, 6)
     row = next(i for i in range(6) if window.certificates.model.row_at(i).alias == "Keyed")
-    seen = []
-    on_modal(lambda box: (seen.append(box.informativeText()), click_button("Cancel")(box)))
+    actions = window.certificates.actions
     menu_action(open_menu(qtbot, window, row, "right-click"), "Delete…").trigger()
+    box = actions.confirmation
+    assert box.defaultButton().text() == "Cancel"
+    assert "private key is destroyed" in box.informativeText()
+    assert "cannot be undone" in box.informativeText()
+    answer(box, "Cancel")
+    settle(qtbot)
     assert stored("Keyed") is not None
-    assert "private key is destroyed" in seen[0] and "cannot be undone" in seen[0]
-    on_modal(click_button("Delete"))
     menu_action(open_menu(qtbot, window, row, "right-click"), "Delete…").trigger()
+    answer(actions.confirmation, "Delete")
     qtbot.waitUntil(lambda: stored("Keyed") is None)
     wait_idle(qtbot, window)
     assert PrivateKey.select().count() == 0
@@ -224,8 +237,8 @@ def test_group_dialog_adds_creates_and_removes(qtbot, window, session):
         assert dialog.chosen() == ["Release", "Nightly"]
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
 
-    on_modal(choose)
     view.actions.add_groups_checked.trigger()
+    choose(view.actions.picker)
     qtbot.waitUntil(lambda: CertificateGroupMember.select().count() == 4)
     wait_idle(qtbot, window)
     assert {g.name for g in CertificateGroup.select()} == {"Release", "Nightly"}
@@ -240,8 +253,8 @@ def test_group_dialog_adds_creates_and_removes(qtbot, window, session):
         dialog.set_checked("Nightly")
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
 
-    on_modal(remove)
     view.actions.remove_groups_checked.trigger()
+    remove(view.actions.picker)
     qtbot.waitUntil(lambda: CertificateGroupMember.select().count() == 2)
     wait_idle(qtbot, window)
     assert view.model.row_at(2).groups == ("Release",)
@@ -256,16 +269,18 @@ def test_keyboard_space_ctrl_a_and_delete(qtbot, window):
     assert [view.model.row_by_id(i).alias for i in view.model.checked_ids()] == ["Delta"]
     qtbot.keyClick(table, Qt.Key.Key_Space)
     assert view.model.checked_ids() == []
-    on_modal(click_button("Delete"))
     qtbot.keyClick(table, Qt.Key.Key_Delete)  # nothing checked: deletes the current row
+    answer(view.actions.confirmation, "Delete")
     qtbot.waitUntil(lambda: stored("Delta") is None)
     wait_idle(qtbot, window)
     qtbot.keyClick(table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     assert len(view.model.checked_ids()) == 4
-    texts = []
-    on_modal(lambda box: (texts.append(box.text()), click_button("Cancel")(box)))
     qtbot.keyClick(table, Qt.Key.Key_Delete)
-    assert texts == ["Delete 4 certificates?"] and Certificate.select().count() == 4
+    box = view.actions.confirmation
+    assert box.text() == "Delete 4 certificates?"
+    answer(box, "Cancel")
+    settle(qtbot)
+    assert Certificate.select().count() == 4
 
 
 def test_refresh_keeps_selection_and_scroll(qtbot, session, tmp_path, certs):
@@ -286,8 +301,7 @@ def test_refresh_keeps_selection_and_scroll(qtbot, session, tmp_path, certs):
     assert table.verticalScrollBar().value() == scroll
     assert [i.row() for i in table.selectionModel().selectedRows()] == [80]
     assert not win.certificates.model.row_at(80).enabled
-    on_modal(click_button("Delete"))
-    win.certificates.actions.delete([win.certificates.model.row_at(10).id])
+    answer(win.certificates.actions.delete([win.certificates.model.row_at(10).id]), "Delete")
     qtbot.waitUntil(lambda: stored("Row 010") is None)
     wait_idle(qtbot, win)
     assert [i.row() for i in table.selectionModel().selectedRows()] == [79]
@@ -318,16 +332,23 @@ def test_groups_view_creates_renames_and_deletes(qtbot, window, session, monkeyp
     answers = iter([("Signing", True), ("Code Signing", True)])
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: next(answers))
     view.new_action.trigger()
+    settle(qtbot)
     assert [g.name for g in certificate_groups.list_groups(session)] == ["Signing"]
+    assert view.selected_name() == "Signing"
     view.rename_action.trigger()  # the new group is selected
+    settle(qtbot)
     assert [g.name for g in certificate_groups.list_groups(session)] == ["Code Signing"]
     certificate_groups.add_to_groups(session, ["Alpha"], ["Code Signing"])
     view.reload()
+    settle(qtbot)
     view.tree.topLevelItem(0).setSelected(True)
     assert view.tree.topLevelItem(0).text(1) == "1"
-    asked = []
-    on_modal(lambda box: (asked.append(box.text()), click_button("Delete Group")(box)))
     view.delete_action.trigger()
-    assert "holds 1 certificate" in asked[0]
+    box = view.confirmation
+    assert "holds 1 certificate" in box.text()
+    assert box.defaultButton().text() == "Cancel"
+    answer(box, "Delete Group")
+    settle(qtbot)
     assert certificate_groups.list_groups(session) == [] and stored("Alpha") is not None
+    assert view.tree.topLevelItemCount() == 0 and not view.empty.isHidden()
     qtbot.waitUntil(lambda: window.certificates.model.row_at(0).groups == ())

@@ -5,11 +5,12 @@ import os
 import sys
 import traceback
 
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog
 
 from app.errors import CertdeskError
 from app.services.store_folders import resolve_store_dir, store_exists
 from app.sqlite_errors import store_problem
+from ui.dialogs import show_message
 from ui.icons import icon
 from ui.login import FirstRunDialog, LoginDialog
 from ui.main_window import MainWindow
@@ -43,7 +44,7 @@ def _show_uncaught(kind, error, trace) -> None:
         text = str(error)
     else:
         text = f"Something went wrong: {kind.__name__}: {error}\nThe store is unchanged."
-    QMessageBox.warning(QApplication.activeWindow(), "Certdesk", text)
+    show_message(QApplication.activeWindow(), text)  # opened: no event loop in the hook
 
 
 def run_gui(store: str | None = None) -> int:

@@ -1,13 +1,14 @@
 """The operations on certificates behind the quick-action menu, the selection toolbar and
-the keys. Each runs its service off the GUI thread, then refreshes only the rows it
-changed; permissions are asked of the session, which the service checks again."""
+the keys. Each runs its service on the writer thread and names the certificates it
+changed (ui.store_events), so the table refreshes only those rows; permissions are
+asked of the session, which the service checks again."""
 
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
 from app.errors import CertdeskError
@@ -17,10 +18,11 @@ from app.services.operations import refusal
 from app.services.session import Session
 from app.services.targets import BulkResult
 from ui.certificates_model import CertificatesModel
+from ui.dialogs import confirm_destructive, show_message
 from ui.group_dialog import GroupDialog
 from ui.icons import icon
 from ui.save_dialog import save_new_file
-from ui.tasks import run_task
+from ui.tasks import Task
 
 SAVE_FILTERS = {
     "DER certificate (*.cer)": "der",
@@ -41,7 +43,6 @@ def file_name_for(alias: str) -> str:
 
 class CertificateActions(QObject):
     message = Signal(str)  # for the status bar
-    groupsChanged = Signal()
     openRequested = Signal(int)  # a certificate id: show its window
     renewRequested = Signal(int)  # a certificate id: open the CSR wizard in renew mode
 
@@ -52,6 +53,9 @@ class CertificateActions(QObject):
         self._owner = owner
         self.busy = False
         self.menu: QMenu | None = None
+        # The last boxes opened, for whoever drives them (tests, screenshots).
+        self.confirmation: QMessageBox | None = None
+        self.picker: GroupDialog | None = None
 
         self.enable_checked = self._action("enabled", "Enable Certificates", self._enable_checked)
         self.disable_checked = self._action(
@@ -105,9 +109,8 @@ class CertificateActions(QObject):
             icon("disabled" if row.enabled else "enabled"), "Disable" if row.enabled else "Enable"
         )
         toggle.triggered.connect(lambda: self.set_enabled([row.id], not row.enabled))
-        self._gate(
-            toggle, lifecycle.disable_certificates if row.enabled else lifecycle.enable_certificates
-        )
+        toggling = lifecycle.disable_certificates if row.enabled else lifecycle.enable_certificates
+        self._gate(toggle, toggling)
         download = menu.addAction(icon("download"), "Download (.cer)…")
         download.triggered.connect(lambda: self.download(row))
         self._gate(download, certificates.export_certificate)
@@ -142,8 +145,9 @@ class CertificateActions(QObject):
     def set_enabled(self, ids: Sequence[int], enabled: bool) -> None:
         if ids:
             verb = "Enabled" if enabled else "Disabled"
+            busy = "Enabling…" if enabled else "Disabling…"
             operation = lifecycle.enable_certificates if enabled else lifecycle.disable_certificates
-            self._run(operation, list(ids), done=verb + " {n}")
+            self._run(busy, operation, list(ids), done=verb + " {n}")
 
     def download(self, row: CertificateRow) -> None:
         def export(path: Path, chosen: str) -> tuple[Path, str]:
@@ -165,15 +169,20 @@ class CertificateActions(QObject):
             out, fmt = saved
             self.message.emit(f"Saved {row.alias} to {out} ({fmt.upper()}).")
 
-    def delete(self, ids: Sequence[int]) -> None:
+    def delete(self, ids: Sequence[int]) -> QMessageBox | None:
+        """Ask, then delete; the confirmation box is returned (it is opened, not run)."""
         rows = [r for r in (self._model.row_by_id(i) for i in ids) if r is not None]
-        if not rows or not self.delete_checked.isEnabled() or not self._confirm_delete(rows):
-            return
-        self._run(
-            lifecycle.delete_certificates, [r.id for r in rows], done="Deleted {n}", removes=True
+        if not rows or not self.delete_checked.isEnabled():
+            return None
+        self.confirmation = self._confirm_delete(
+            rows,
+            lambda: self._run(
+                "Deleting…", lifecycle.delete_certificates, [r.id for r in rows], done="Deleted {n}"
+            ),
         )
+        return self.confirmation
 
-    def _confirm_delete(self, rows: list[CertificateRow]) -> bool:
+    def _confirm_delete(self, rows: list[CertificateRow], then: Callable[[], None]) -> QMessageBox:
         keys = sum(1 for r in rows if r.has_private_key)
         if len(rows) == 1:
             text = f"Delete the certificate “{rows[0].alias}”?"
@@ -197,20 +206,20 @@ class CertificateActions(QObject):
                     else "None of them has a private key in the store."
                 )
             )
-        box = QMessageBox(QMessageBox.Icon.Warning, "Delete certificates", text, parent=self._owner)
-        box.setInformativeText(
-            detail + "\nGroups and policies stop naming them. This cannot be undone."
+        return confirm_destructive(
+            self._owner,
+            "Delete certificates",
+            text,
+            detail + "\nGroups and policies stop naming them. This cannot be undone.",
+            "Delete",
+            then,
         )
-        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
-        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(cancel)
-        box.setEscapeButton(cancel)
-        box.exec()
-        return box.clickedButton() is delete
 
-    def add_groups(self, ids: Sequence[int]) -> None:
+    def add_groups(self, ids: Sequence[int]) -> GroupDialog | None:
+        """The group picker, opened (not run) and returned; OK adds to the groups."""
         if not ids or not self.add_groups_checked.isEnabled():
-            return
+            return None
+        # A read on the GUI thread: the group list is small and the dialog needs it now.
         existing = certificate_groups.list_groups(self._session)
         create_refusal = refusal(self._session, certificate_groups.create_group)
         dialog = GroupDialog(
@@ -222,19 +231,24 @@ class CertificateActions(QObject):
             can_create=create_refusal is None,
             create_refusal=create_refusal,
         )
-        if dialog.exec() and dialog.chosen():
-            names = ", ".join(dialog.chosen())
+        ids = list(ids)
+
+        def add() -> None:
+            chosen = dialog.chosen()
             self._run(
+                "Adding to groups…",
                 certificate_groups.add_to_groups,
-                list(ids),
-                dialog.chosen(),
-                done=f"Added {{n}} to {names}",
+                ids,
+                chosen,
+                done=f"Added {{n}} to {', '.join(chosen)}",
                 touches_groups=True,
             )
 
-    def remove_groups(self, ids: Sequence[int]) -> None:
+        return self._open_picker(dialog, add)
+
+    def remove_groups(self, ids: Sequence[int]) -> GroupDialog | None:
         if not ids or not self.remove_groups_checked.isEnabled():
-            return
+            return None
         rows = [r for r in (self._model.row_by_id(i) for i in ids) if r is not None]
         counts: dict[str, int] = {}
         for row in rows:
@@ -249,66 +263,59 @@ class CertificateActions(QObject):
             [(name, f"({counts[name]:,} of these)") for name in sorted(counts, key=str.casefold)],
             ok_text="Remove",
         )
-        if dialog.exec() and dialog.chosen():
-            names = ", ".join(dialog.chosen())
+
+        def remove() -> None:
+            chosen = dialog.chosen()
             self._run(
+                "Removing from groups…",
                 certificate_groups.remove_from_groups,
                 [r.id for r in rows],
-                dialog.chosen(),
-                done=f"Removed {{n}} from {names}",
+                chosen,
+                done=f"Removed {{n}} from {', '.join(chosen)}",
                 touches_groups=True,
             )
+
+        return self._open_picker(dialog, remove)
+
+    def _open_picker(self, dialog: GroupDialog, then: Callable[[], None]) -> GroupDialog:
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: then() if dialog.chosen() else None)
+        dialog.open()
+        self.picker = dialog
+        return dialog
 
     # -- running ------------------------------------------------------------------
 
     def _run(
-        self, operation, *args, done: str, removes: bool = False, touches_groups: bool = False
+        self, busy_text: str, operation, *args, done: str, touches_groups: bool = False
     ) -> None:
-        """`done` is the status-bar message, with {n} for how many certificates."""
+        """`done` is the status-bar message, with {n} for how many certificates. The
+        changed rows are re-read by whoever shows them (ui.store_events)."""
         if self.busy:
             return
         self.busy = True
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
-        session = self._session
-
-        def work():
-            result: BulkResult = operation(session, *args)
-            if removes:
-                return result, []
-            return result, certificates.certificate_rows(session, result.changed_ids)
-
-        run_task(
-            work,
-            owner=self._owner,
-            on_result=lambda outcome: self._finished(outcome, done, removes, touches_groups),
-            on_error=self._failed,
+        (
+            Task(self._owner, operation, self._session, *args)
+            .writes()
+            .changes(certificates=lambda result: result.changed_ids, groups=touches_groups)
+            .busy(self._owner, busy_text)
+            .on_done(lambda result: self._finished(result, done))
+            .always(self._settle)
+            .start()
         )
 
-    def _finished(self, outcome, done: str, removes: bool, touches_groups: bool) -> None:
-        self._settle()
-        result, rows = outcome
-        if removes:
-            self._model.remove_ids(result.changed_ids)
-        else:
-            self._model.update_rows(rows)
+    def _finished(self, result: BulkResult, done: str) -> None:
         text = done.format(n=_plural(result.succeeded))
         if result.failures:
             text += f"; {_plural(len(result.failures), 'problem')}"
             self._warn(_failure_text(result))
         self.message.emit(text + ".")
-        if touches_groups or removes:
-            self.groupsChanged.emit()
-
-    def _failed(self, error: BaseException) -> None:
-        self._settle()
-        self._warn(str(error) if isinstance(error, CertdeskError) else f"Unexpected error: {error}")
 
     def _settle(self) -> None:
         self.busy = False
-        QGuiApplication.restoreOverrideCursor()
 
     def _warn(self, text: str) -> None:
-        QMessageBox.warning(self._owner, "Certdesk", text)
+        show_message(self._owner, text)
 
 
 def _failure_text(result: BulkResult) -> str:

@@ -9,13 +9,11 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from app.errors import CertdeskError
 from app.services import certificate_import, certificates
 from app.services.operations import refusal
 from app.services.session import Session
@@ -25,7 +23,8 @@ from ui.certificate_window import CertificateWindow
 from ui.certificates_table import CertificatesTable
 from ui.icons import icon
 from ui.import_flow import FILE_FILTER, ImportFlow
-from ui.tasks import run_task, wait_for_tasks
+from ui.store_events import ALL, events
+from ui.tasks import Task, wait_for_tasks
 
 EMPTY_HINT = (
     "No certificates yet.\n\nImport .cer, .crt, .pem, .p7b or .p12/.pfx files with "
@@ -49,6 +48,8 @@ class CertificatesView(QWidget):
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
         self._session = session
+        self._generation = 0  # of reload(): a slower, older read must not win
+        self._loading = False
         self.import_flow: ImportFlow | None = None
         self.model = cm.CertificatesModel(self)
         self.table = CertificatesTable(self.model, self)
@@ -106,6 +107,7 @@ class CertificatesView(QWidget):
         layout.addWidget(self.selection_bar)
         layout.addWidget(self.table)
         self._show_checked(0)
+        events.certificates_changed.connect(self.refresh)
 
     # -- checked rows -------------------------------------------------------------
 
@@ -156,12 +158,9 @@ class CertificatesView(QWidget):
             row = self.model.row_by_id(certificate_id)
             if row is None:
                 return None
-            try:
-                window = CertificateWindow(self._session, certificate_id, self)
-            except CertdeskError as exc:
-                self._show_error(exc)
-                return None
-            window.saved.connect(lambda saved: self.model.update_rows([saved]))
+            # It reads the certificate itself, off the GUI thread; what it saves comes
+            # back to the table through ui.store_events.
+            window = CertificateWindow(self._session, certificate_id, self)
             window.groupRequested.connect(self.groupRequested)
             window.finished.connect(lambda *_: self.windows.pop(certificate_id, None))
             self.windows[certificate_id] = window
@@ -201,21 +200,49 @@ class CertificatesView(QWidget):
 
     def reload(self) -> None:
         """Read the rows off the GUI thread (100,000 rows take longer than a frame)."""
-        run_task(
-            certificates.list_certificates,
-            self._session,
-            owner=self,
-            on_result=self._set_rows,
-            on_error=self._show_error,
+        self._generation += 1
+        generation = self._generation
+        self._loading = True
+        (
+            Task(self, certificates.list_certificates, self._session)
+            .busy(self, "Loading certificates…")
+            .on_done(lambda rows: self._set_rows(rows) if generation == self._generation else None)
+            .always(lambda: self._reload_ended(generation))
+            .start()
         )
+
+    def _reload_ended(self, generation: int) -> None:
+        if generation == self._generation:
+            self._loading = False
+
+    def refresh(self, ids) -> None:
+        """Re-read the certificates a write changed (store_events.ALL: all of them); an
+        id that no longer reads back was deleted and leaves the table."""
+        if ids is ALL or self._loading:
+            # A reload under way may have read before this write: read again after it.
+            self.reload()
+            return
+        wanted = [i for i in ids if self.model.row_by_id(i) is not None]
+        if wanted:
+            # On the writer thread, after the write that announced them: two refreshes
+            # of the same rows then arrive in the order of their writes.
+            (
+                Task(self, certificates.certificate_rows, self._session, wanted)
+                .writes()
+                .on_done(lambda rows: self._update_rows(wanted, rows))
+                .start()
+            )
+
+    def _update_rows(self, wanted: list[int], rows) -> None:
+        self.model.update_rows(rows)
+        found = {r.id for r in rows}
+        self.model.remove_ids([i for i in wanted if i not in found])
+        self._update_hint()
 
     def _set_rows(self, rows) -> None:
         self.model.set_rows(rows)
         self._update_hint()
         self.loaded.emit()
-
-    def _show_error(self, error: BaseException) -> None:
-        QMessageBox.warning(self, "Certdesk", str(error))
 
     # -- importing ----------------------------------------------------------------
 
@@ -238,8 +265,7 @@ class CertificatesView(QWidget):
         wait_for_tasks()
 
     def _imported(self, report) -> None:
-        self.imported.emit(report)
-        self.reload()
+        self.imported.emit(report)  # the import announced its changes (ui.store_events)
 
     # -- state --------------------------------------------------------------------
 

@@ -38,10 +38,11 @@ from app.files import write_new_file
 from app.services import certificate_groups, certificates, signing_requests, users
 from app.services.aliases import validate_alias
 from app.services.session import Session
+from ui.dialogs import RemembersGeometry
 from ui.feedback import error_label, show_error
 from ui.fonts import monospace
 from ui.save_dialog import save_new_file
-from ui.tasks import run_task
+from ui.tasks import Task
 
 NO_OWNER = "(no owner)"
 # Subject fields whose errors the Names page's full check can find (shown on both pages).
@@ -469,7 +470,7 @@ class DonePage(QWizardPage):
         return save_csr(self, info.alias, info.csr_pem)
 
 
-class CsrWizard(QWizard):
+class CsrWizard(RemembersGeometry, QWizard):
     created = Signal(object)  # the RequestInfo
 
     def __init__(self, session: Session, parent=None, renews: int | None = None):
@@ -529,7 +530,14 @@ class CsrWizard(QWizard):
         self._creating = True  # the key is being made: no going back, no closing
         self.button(QWizard.WizardButton.BackButton).setEnabled(False)
         self.button(QWizard.WizardButton.CancelButton).setEnabled(False)
-        run_task(*call, owner=self, on_result=self._created, on_error=self._failed)
+        (
+            Task(self, *call)
+            .writes()
+            .changes(requests=True)
+            .on_done(self._created)
+            .on_error(self._failed)  # beside the summary, not in a box
+            .start()
+        )
 
     def reject(self) -> None:
         if not self._creating:

@@ -2,7 +2,6 @@
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QDialog,
     QDialogButtonBox,
     QHBoxLayout,
     QLabel,
@@ -15,10 +14,11 @@ from PySide6.QtWidgets import (
 
 from app.errors import ValidationError
 from app.services.certificate_groups import validate_group_name
+from ui.dialogs import Dialog
 from ui.feedback import error_label, show_error
 
 
-class GroupDialog(QDialog):
+class GroupDialog(Dialog):
     def __init__(
         self,
         parent,

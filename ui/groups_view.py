@@ -1,6 +1,6 @@
 """The Certificate Groups page: groups with their member counts; create, rename, delete."""
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -16,13 +16,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import CertdeskError
 from app.services import certificate_groups
 from app.services.certificate_groups import GroupRow
 from app.services.operations import refusal
 from app.services.session import Session
+from ui.dialogs import confirm_destructive
 from ui.feedback import hint_label
 from ui.icons import icon
+from ui.store_events import ALL, events
+from ui.tasks import Task
 
 EMPTY_HINT = (
     "No certificate groups yet. Groups gather certificates so that one policy can name "
@@ -31,11 +33,12 @@ EMPTY_HINT = (
 
 
 class GroupsView(QWidget):
-    changed = Signal()  # a group was created, renamed or deleted
-
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
         self._session = session
+        self._generation = 0  # of reload(): a slower, older read must not win
+        self._select_next: str | None = None  # a group just created or renamed
+        self.confirmation: QMessageBox | None = None
         self.tree = QTreeWidget(self)
         self.tree.setColumnCount(3)
         self.tree.setHeaderLabels(["Name", "Certificates", "Description"])
@@ -81,12 +84,24 @@ class GroupsView(QWidget):
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.empty)
         self._update_actions()
+        events.groups_changed.connect(self.reload)
 
     def reload(self) -> None:
-        selected = self.selected_name()
+        """Read the groups off the GUI thread; the selection is kept."""
+        self._generation += 1
+        generation = self._generation
+        (
+            Task(self, certificate_groups.list_groups, self._session)
+            .on_done(lambda rows: self._show(rows) if generation == self._generation else None)
+            .start()
+        )
+
+    def _show(self, rows: list[GroupRow]) -> None:
+        selected = self._select_next or self.selected_name()
+        self._select_next = None
         self.tree.setSortingEnabled(False)
         self.tree.clear()
-        for group in certificate_groups.list_groups(self._session):
+        for group in rows:
             item = _item(group)
             self.tree.addTopLevelItem(item)
             if group.name == selected:
@@ -116,10 +131,8 @@ class GroupsView(QWidget):
 
     def create(self) -> None:
         name, ok = QInputDialog.getText(self, "New certificate group", "Group name:")
-        if ok and self._attempt(lambda: certificate_groups.create_group(self._session, name)):
-            self.reload()
-            self.select(" ".join(name.split()))
-            self.changed.emit()
+        if ok:
+            self._write(certificate_groups.create_group, name, select=name, certificates=())
 
     def rename_selected(self) -> None:
         old = self.selected_name()
@@ -128,47 +141,49 @@ class GroupsView(QWidget):
         new, ok = QInputDialog.getText(
             self, "Rename certificate group", f"New name for “{old}”:", text=old
         )
-        if ok and self._attempt(lambda: certificate_groups.rename_group(self._session, old, new)):
-            self.reload()
-            self.select(" ".join(new.split()))
-            self.changed.emit()
+        if ok:
+            self._write(certificate_groups.rename_group, old, new, select=new)
 
-    def delete_selected(self) -> None:
+    def delete_selected(self) -> QMessageBox | None:
+        """Delete the selected group; one with members is confirmed first (the box is
+        returned, opened, not run)."""
         items = self.tree.selectedItems()
         if not items or self.refusal:
-            return
+            return None
         name = items[0].data(0, Qt.ItemDataRole.UserRole)
         members = int(items[0].data(1, Qt.ItemDataRole.UserRole))
-        if members and not self._confirm_delete(name, members):
-            return
-        if self._attempt(lambda: certificate_groups.delete_group(self._session, name)):
-            self.reload()
-            self.changed.emit()
-
-    def _confirm_delete(self, name: str, members: int) -> bool:
+        if not members:
+            self._write(
+                certificate_groups.delete_group, name, certificates=()
+            )  # nothing to confirm
+            return None
         noun = "certificate" if members == 1 else "certificates"
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
+        self.confirmation = confirm_destructive(
+            self,
             "Delete group",
             f"Delete the group “{name}”? It holds {members:,} {noun}.",
-            parent=self,
+            "The certificates stay in the store; policies naming this group stop reaching them.",
+            "Delete Group",
+            lambda: self._write(certificate_groups.delete_group, name),
         )
-        box.setInformativeText(
-            "The certificates stay in the store; policies naming this group stop reaching them."
-        )
-        delete = box.addButton("Delete Group", QMessageBox.ButtonRole.DestructiveRole)
-        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(cancel)
-        box.exec()
-        return box.clickedButton() is delete
+        return self.confirmation
 
-    def _attempt(self, operation) -> bool:
-        try:
-            operation()
-        except CertdeskError as exc:
-            QMessageBox.warning(self, "Certdesk", str(exc))
-            return False
-        return True
+    def _write(self, operation, *args, select: str | None = None, certificates=ALL) -> None:
+        """Run a change to the groups on the writer thread. A rename or delete changes the
+        groups column of its members, whose ids the service does not return: the
+        certificates are all re-read."""
+
+        def done(_result) -> None:
+            if select is not None:
+                self._select_next = " ".join(select.split())  # as the service stores it
+
+        (
+            Task(self, operation, self._session, *args)
+            .writes()
+            .changes(groups=True, certificates=certificates)
+            .on_done(done)
+            .start()
+        )
 
     def select(self, name: str) -> None:
         for i in range(self.tree.topLevelItemCount()):

@@ -9,8 +9,13 @@ from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QProgressDia
 
 from app.services import certificate_import
 from app.services.certificate_import import ImportReport
+
+# MOVED ImportReport -> certificate_import
+# MOVED ImportReport -> certificate_import
 from app.services.session import Session
-from ui.tasks import run_task
+from ui.dialogs import show_failure
+from ui.store_events import ALL, events
+from ui.tasks import Task
 
 FILE_FILTER = "Certificates (*.cer *.crt *.der *.pem *.p7b *.p7c *.p12 *.pfx);;All files (*)"
 
@@ -41,16 +46,22 @@ class ImportFlow(QObject):
         self._progress.setAutoClose(False)
         self._progress.setAutoReset(False)
         self._progress.canceled.connect(self._cancel.set)
-        self._task = run_task(
-            certificate_import.import_files,
-            self._session,
-            paths,
-            passwords=passwords,
-            should_cancel=self._cancel.is_set,
-            progress=self._on_progress,
-            owner=self,
-            on_result=self._on_result,
-            on_error=self._on_error,
+        self._task = (
+            Task(
+                self,
+                certificate_import.import_files,
+                self._session,
+                paths,
+                passwords=passwords,
+                should_cancel=self._cancel.is_set,
+            )
+            .writes()
+            # Completing a request links its key and may put the certificate in groups.
+            .changes(certificates=ALL, requests=True, groups=True)
+            .on_progress(self._on_progress)
+            .on_done(self._on_result)
+            .on_error(self._on_error)
+            .start()
         )
 
     def cancel(self) -> None:
@@ -69,7 +80,9 @@ class ImportFlow(QObject):
 
     def _on_error(self, error: BaseException) -> None:
         self._close_progress()
-        QMessageBox.warning(self._parent, "Import failed", str(error))
+        # An import that stops commits what it read before (in batches): show that too.
+        events.announce(certificates=ALL, requests=True, groups=True)
+        show_failure(self._parent, error, "Import failed")
         self.finished.emit(self._report)
 
     def _on_result(self, report: ImportReport) -> None:

@@ -25,7 +25,7 @@ from app.services import logins, users
 from app.services.session import Session
 from ui.feedback import error_label, show_error
 from ui.icons import icon
-from ui.tasks import run_task
+from ui.tasks import Task
 
 
 def _heading(parent: QWidget, text: str) -> QWidget:
@@ -110,12 +110,11 @@ class LoginDialog(QDialog):
         names = [self.user.itemText(i) for i in range(self.user.count())]
         if not names:
             return
-        self._probe = run_task(
-            probe,
-            names,
-            owner=self,
-            on_result=self._keyring_answered,
-            on_error=lambda _: None,
+        self._probe = (
+            Task(self, probe, names)
+            .on_done(self._keyring_answered)
+            .on_error(lambda _: None)  # no keyring to ask: nothing is offered
+            .start()
         )
 
     def _keyring_answered(self, answer) -> None:
@@ -138,14 +137,12 @@ class LoginDialog(QDialog):
             show_error(self.error, CertdeskError("Type the password."))
             return
         self._set_busy(True)
-        self._task = run_task(
-            self._sign_in,
-            name,
-            password,
-            self.remember.isVisible() and self.remember.isChecked(),
-            owner=self,
-            on_result=self._signed_in,
-            on_error=self._failed,
+        keep = self.remember.isVisible() and self.remember.isChecked()
+        self._task = (
+            Task(self, self._sign_in, name, password, keep)
+            .on_done(self._signed_in)
+            .on_error(self._failed)  # under the password, not in a box
+            .start()
         )
 
     def _sign_in(self, name: str, password: str, keep: bool) -> Session:
@@ -262,14 +259,18 @@ class FirstRunDialog(QDialog):
             return
         self.create_button.setEnabled(False)
         self.create_button.setText("Creating…")
-        self._task = run_task(
-            users.initialise_store,
-            self.folder,
-            self.admin.text().strip(),
-            self.password.text(),
-            owner=self,
-            on_result=self._created,
-            on_error=self._failed,
+        self._task = (
+            Task(
+                self,
+                users.initialise_store,
+                self.folder,
+                self.admin.text().strip(),
+                self.password.text(),
+            )
+            .writes()
+            .on_done(self._created)
+            .on_error(self._failed)  # beside the fields, not in a box
+            .start()
         )
 
     def _created(self, result) -> None:

@@ -19,6 +19,7 @@ from ui.certificates_view import CertificatesView
 from ui.groups_view import GroupsView
 from ui.icons import icon
 from ui.requests_view import RequestsView
+from ui.store_events import events
 
 
 class MainWindow(QMainWindow):
@@ -61,11 +62,9 @@ class MainWindow(QMainWindow):
         self.certificates.countsChanged.connect(self._show_counts)
         self.certificates.imported.connect(self._show_import_result)
         self.certificates.actions.message.connect(self._show_message)
-        self.certificates.actions.groupsChanged.connect(self.groups.reload)
-        self.groups.changed.connect(self.certificates.reload)
+        # Each page re-reads what a write changed on its own (ui.store_events).
         self.certificates.groupRequested.connect(self.show_group)
         self.certificates.renewRequested.connect(self.renew)
-        self.certificates.imported.connect(lambda _report: self.requests.reload())
         self.requests.importRequested.connect(self.certificates.choose_files)
 
         self.resize(1280, 760)
@@ -93,14 +92,19 @@ class MainWindow(QMainWindow):
         about.triggered.connect(self._about)
         help_menu.addAction(about)
 
-    def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About Certdesk",
+    def _about(self) -> QMessageBox:
+        """Opened, not exec()'d (QMessageBox.about would run its own event loop)."""
+        box = QMessageBox(self)
+        box.setWindowTitle("About Certdesk")
+        box.setIconPixmap(self.windowIcon().pixmap(64, 64))
+        box.setText(
             f"Certdesk {__version__}\n\nSigning certificates and their private keys in an "
             "encrypted store on this workstation.\n\nNothing recovers a lost password: keep "
-            "backups of the store folder.",
+            "backups of the store folder."
         )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
 
     def _show_counts(self, shown: int, total: int) -> None:
         noun = "certificate" if total == 1 else "certificates"
@@ -138,6 +142,8 @@ class MainWindow(QMainWindow):
         settings = QSettings()
         settings.setValue("main/geometry", self.saveGeometry())
         self.certificates.save_state(settings)
+        for page in (self.certificates, self.groups, self.requests):
+            events.forget(page)
         self.certificates.shutdown()
         self.session.close()
         super().closeEvent(event)

@@ -21,9 +21,11 @@ from app.services.operations import refusal
 from app.services.session import Session
 from app.services.signing_requests import RequestInfo
 from ui.csr_wizard import CsrWizard, save_csr
+from ui.dialogs import confirm_destructive, show_failure
 from ui.feedback import hint_label
 from ui.icons import icon
-from ui.tasks import run_task
+from ui.store_events import events
+from ui.tasks import Task
 
 EMPTY_HINT = (
     "No pending requests. New Request… generates a key pair in the store and a CSR to "
@@ -38,7 +40,9 @@ class RequestsView(QWidget):
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
         self._session = session
+        self._generation = 0  # of reload(): a slower, older read must not win
         self.wizard: CsrWizard | None = None
+        self.confirmation: QMessageBox | None = None
         self.tree = QTreeWidget(self)
         self.tree.setHeaderLabels(["Alias", "Subject", "Key", "Created (UTC)", "Renews"])
         self.tree.setRootIsDecorated(False)
@@ -71,6 +75,7 @@ class RequestsView(QWidget):
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.empty)
         self._update_actions()
+        events.requests_changed.connect(self.reload)
 
     def _action(self, icon_name: str, text: str, slot) -> QAction:
         action = QAction(icon(icon_name), text, self)
@@ -78,9 +83,20 @@ class RequestsView(QWidget):
         return action
 
     def reload(self) -> None:
+        """Read the pending requests off the GUI thread."""
+        self._generation += 1
+        generation = self._generation
+        (
+            Task(self, signing_requests.list_requests, self._session)
+            .on_done(lambda infos: self._show(infos) if generation == self._generation else None)
+            .start()
+        )
+
+    def _show(self, infos: list[RequestInfo]) -> None:
+        selected = self.selected()
         self.tree.setSortingEnabled(False)
         self.tree.clear()
-        for info in signing_requests.list_requests(self._session):
+        for info in infos:
             item = QTreeWidgetItem(
                 [
                     info.alias,
@@ -91,24 +107,20 @@ class RequestsView(QWidget):
                 ]
             )
             item.setIcon(0, icon("renew" if info.renews else "key"))
-            item.setData(0, Qt.ItemDataRole.UserRole, info.id)
+            # The whole request, CSR included: saving it needs no read on the GUI thread.
+            item.setData(0, Qt.ItemDataRole.UserRole, info)
             item.setToolTip(1, info.subject)
             self.tree.addTopLevelItem(item)
+            item.setSelected(selected is not None and info.id == selected.id)
         self.tree.setSortingEnabled(True)
         self.empty.setVisible(self.tree.topLevelItemCount() == 0)
         self._update_actions()
 
     def selected(self) -> RequestInfo | None:
+        """As the last reload read it; a request cancelled or completed elsewhere since
+        is refused by the service when acted on."""
         items = self.tree.selectedItems()
-        if not items:
-            return None
-        try:
-            return signing_requests.get_request(
-                self._session, int(items[0].data(0, Qt.ItemDataRole.UserRole))
-            )
-        except CertdeskError as exc:  # cancelled or completed elsewhere meanwhile
-            self._failed(exc)
-            return None
+        return items[0].data(0, Qt.ItemDataRole.UserRole) if items else None
 
     def _update_actions(self) -> None:
         chosen = bool(self.tree.selectedItems())
@@ -128,16 +140,12 @@ class RequestsView(QWidget):
         try:
             self.wizard = CsrWizard(self._session, self, renews=renews)
         except CertdeskError as exc:
-            QMessageBox.warning(self, "Certdesk", str(exc))
+            show_failure(self, exc)
             return None
-        self.wizard.created.connect(self._created)
+        self.wizard.created.connect(self.requestCreated)
         self.wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.wizard.show()
         return self.wizard
-
-    def _created(self, info: RequestInfo) -> None:
-        self.reload()
-        self.requestCreated.emit(info)
 
     def save_selected(self) -> Path | None:
         info = self.selected()
@@ -146,37 +154,34 @@ class RequestsView(QWidget):
     def _import(self) -> None:
         self.importRequested.emit()
 
-    def cancel_selected(self) -> None:
+    def cancel_selected(self) -> QMessageBox | None:
+        """Confirm, then cancel the selected request; the box is returned (opened)."""
         info = self.selected()
         if info is None or self._request_refusal:
-            return
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
+            return None
+        self.confirmation = confirm_destructive(
+            self,
             "Cancel request",
             f"Cancel the request “{info.alias}”?",
-            parent=self,
-        )
-        box.setInformativeText(
             "Its private key, generated for this request and never used, is destroyed. A "
-            "certificate the CA issues for it later cannot be used. This cannot be undone."
+            "certificate the CA issues for it later cannot be used. This cannot be undone.",
+            "Cancel Request",
+            lambda: self._cancel(info),
+            keep="Keep",
         )
-        cancel = box.addButton("Cancel Request", QMessageBox.ButtonRole.DestructiveRole)
-        keep = box.addButton("Keep", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(keep)
-        box.exec()
-        if box.clickedButton() is not cancel:
-            return
+        return self.confirmation
+
+    def _cancel(self, info: RequestInfo) -> None:
         # Off the GUI thread: destroying the key ends with a checkpoint that may wait
         # for a reader.
-        run_task(
-            signing_requests.cancel_request,
-            self._session,
-            info.id,
-            owner=self,
-            on_result=lambda _: self.reload(),
-            on_error=self._failed,
+        (
+            Task(self, signing_requests.cancel_request, self._session, info.id)
+            .writes()
+            .changes(requests=True)
+            .on_error(self._failed)
+            .start()
         )
 
     def _failed(self, error: BaseException) -> None:
-        QMessageBox.warning(self, "Certdesk", str(error))
-        self.reload()
+        show_failure(self, error)
+        self.reload()  # it may have been cancelled or completed elsewhere meanwhile

@@ -1,4 +1,16 @@
-"""Run a function off the GUI thread and get its result or exception back on it.
+"""Run a service call off the GUI thread and get its result or exception back on it.
+
+    Task(self, certificate_edits.edit_certificate, session, cert_id, changes)
+        .writes()                                   # queued on the one writer thread
+        .changes(certificates=lambda row: [row.id]) # told to ui.store_events on success
+        .busy(self, "Saving…")                      # only if it takes over 300 ms
+        .on_done(self._saved)                       # the result, on the GUI thread
+        .on_error(self._refused, ValidationError)   # others: the default failure box
+        .start()
+
+Reads run on a small pool. Writes run one at a time on a single writer thread: SQLite
+lets one writer in at a time anyway, and writers racing for its lock wait on the busy
+timeout (and fail once it runs out) instead of queueing in order.
 
 The workers are Python threads, not QThreadPool's: peewee keeps each thread's connection
 in a threading.local, and on a thread Python did not create that local is torn down
@@ -10,12 +22,16 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 import shiboken6
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import QMainWindow, QStatusBar, QWidget
 
 from app.services.store_folders import close_thread_connection
 from app.sqlite_errors import store_problem
+from ui.dialogs import show_failure
+from ui.store_events import events
 
-WORKERS = 4
+READERS = 3
+BUSY_DELAY_MS = 300  # quicker than this, a busy cursor is only a flicker
 
 
 class _Relay(QObject):
@@ -24,17 +40,20 @@ class _Relay(QObject):
 
     It has no Qt parent and stays alive (in `_relays`) until its result is delivered, so
     a worker never emits on an object the GUI thread is destroying; a result for an
-    owner that is gone by then is dropped."""
+    owner that is gone by then is dropped. What the store's change announces is not
+    dropped: the write happened whether or not its window is still open."""
 
     _succeeded = Signal(object)
     _failed = Signal(object)
     _progressed = Signal(int, int, str)
     finished = Signal()
 
-    def __init__(self, owner: QObject, on_result, on_error, on_progress):
+    def __init__(self, owner: QObject, on_result, on_error, on_progress, announce=None):
         super().__init__()
         self._owner = owner
         self._on_result, self._on_error, self._on_progress = on_result, on_error, on_progress
+        self._announce = announce
+        self.settled: list[Callable[[], None]] = []  # run after delivery, owner or not
         self._succeeded.connect(self._deliver_result)
         self._failed.connect(self._deliver_error)
         self._progressed.connect(self._deliver_progress)
@@ -42,19 +61,25 @@ class _Relay(QObject):
     def _owner_alive(self) -> bool:
         return shiboken6.isValid(self._owner)
 
-    def _deliver(self, callback, value) -> None:
+    def _deliver(self, callback, value, announce=None) -> None:
         try:
-            if self._owner_alive():
-                callback(value)
+            try:
+                if announce is not None:
+                    announce(value)
+            finally:
+                if self._owner_alive():
+                    callback(value)
         finally:
             _relays.discard(self)
+            for settle in self.settled:
+                settle()
             if self._owner_alive():
                 self.finished.emit()
             self._owner = None
 
     @Slot(object)
     def _deliver_result(self, result) -> None:
-        self._deliver(self._on_result, result)
+        self._deliver(self._on_result, result, self._announce)
 
     @Slot(object)
     def _deliver_error(self, error) -> None:
@@ -66,12 +91,13 @@ class _Relay(QObject):
             self._on_progress(done, total, text)
 
 
-_pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="certdesk-task")
+_readers = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="certdesk-read")
+_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="certdesk-write")
 _pending: set[Future] = set()
 _relays: set[_Relay] = set()
 
 
-class Task:
+class _Job:
     def __init__(self, relay: _Relay, fn: Callable, args, kwargs):
         self.relay = relay
         self._fn, self._args, self._kwargs = fn, args, kwargs
@@ -87,32 +113,177 @@ class Task:
             close_thread_connection()
 
 
-def run_task(
-    fn: Callable,
-    *args,
-    owner: QObject,
-    on_result: Callable[[object], None],
-    on_error: Callable[[BaseException], None],
-    progress: Callable[[int, int, str], None] | None = None,
-    **kwargs,
-) -> Task:
-    """`fn(*args, **kwargs)` on a worker; `on_result`/`on_error` run on the GUI thread.
+class Task:
+    """`fn(*args, **kwargs)` on a worker, described by chained calls, run by start().
 
-    With `progress`, `fn` also gets a `progress(done, total, text)` keyword whose calls
-    reach `progress` on the GUI thread. Nothing is delivered once `owner` is destroyed.
-    """
-    relay = _Relay(owner, on_result, on_error, progress)
-    _relays.add(relay)
-    if progress is not None:
-        kwargs["progress"] = relay._progressed.emit
-    task = Task(relay, fn, args, kwargs)
-    future = _pool.submit(task.run)
-    _pending.add(future)
-    future.add_done_callback(_pending.discard)
-    return task
+    Nothing is delivered once `owner` (any QObject) is destroyed. A failure nobody
+    handles with on_error is shown in a message box over the owner's window, so no
+    call site has to write the same handler."""
+
+    def __init__(self, owner: QObject, fn: Callable, /, *args, **kwargs):
+        self._owner = owner
+        self._fn, self._args, self._kwargs = fn, args, kwargs
+        self._on_done: Callable[[object], None] | None = None
+        self._handlers: list[tuple[tuple[type[BaseException], ...], Callable]] = []
+        self._on_progress: Callable[[int, int, str], None] | None = None
+        self._always: list[Callable[[], None]] = []
+        self._writes = False
+        self._changes: dict[str, object] = {}
+        self._busy: tuple[QWidget, str] | None = None
+        self.relay: _Relay | None = None
+
+    def on_done(self, callback: Callable[[object], None]) -> "Task":
+        self._on_done = callback
+        return self
+
+    def on_error(self, callback: Callable[[BaseException], None], *kinds) -> "Task":
+        """Failures of these exception types (any, without types) go to `callback`
+        instead of the failure box; the first matching handler wins."""
+        self._handlers.append((kinds or (BaseException,), callback))
+        return self
+
+    def on_progress(self, callback: Callable[[int, int, str], None]) -> "Task":
+        """`fn` gets a `progress(done, total, text)` keyword whose calls reach
+        `callback` on the GUI thread."""
+        self._on_progress = callback
+        return self
+
+    def always(self, callback: Callable[[], None]) -> "Task":
+        """After on_done or the failure's handler, either way (while the owner lives)."""
+        self._always.append(callback)
+        return self
+
+    def writes(self, writes: bool = True) -> "Task":
+        """It changes the store: queue it on the writer thread."""
+        self._writes = writes
+        return self
+
+    def changes(self, *, certificates=(), groups=False, requests=False) -> "Task":
+        """What a success changed, announced through ui.store_events before on_done.
+        Each is a value (ids, store_events.ALL, True) or a function of the result."""
+        self._changes = {"certificates": certificates, "groups": groups, "requests": requests}
+        return self
+
+    def busy(self, widget: QWidget, text: str = "") -> "Task":
+        """Past BUSY_DELAY_MS, a busy cursor on `widget`'s window and `text` in the
+        nearest main window's status bar, until the task ends."""
+        self._busy = (widget, text)
+        return self
+
+    def start(self) -> "Task":
+        relay = _Relay(
+            self._owner,
+            self._done,
+            self._failed,
+            self._on_progress,
+            self._announce if self._changes else None,
+        )
+        self.relay = relay
+        _relays.add(relay)
+        kwargs = dict(self._kwargs)
+        if self._on_progress is not None:
+            kwargs["progress"] = relay._progressed.emit
+        if self._busy is not None:
+            _BusyIndicator(relay, *self._busy)
+        executor = _writer if self._writes else _readers
+        future = executor.submit(_Job(relay, self._fn, self._args, kwargs).run)
+        _pending.add(future)
+        future.add_done_callback(_pending.discard)
+        return self
+
+    # -- delivery (GUI thread) ---------------------------------------------------
+
+    def _announce(self, result) -> None:
+        values = {k: v(result) if callable(v) else v for k, v in self._changes.items()}
+        events.announce(**values)
+
+    def _done(self, result) -> None:
+        try:
+            if self._on_done is not None:
+                self._on_done(result)
+        finally:
+            self._run_always()
+
+    def _failed(self, error: BaseException) -> None:
+        try:
+            for kinds, handler in self._handlers:
+                if isinstance(error, kinds):
+                    handler(error)
+                    break
+            else:
+                show_failure(_widget_of(self._owner), error)
+        finally:
+            self._run_always()
+
+    def _run_always(self) -> None:
+        for callback in self._always:
+            callback()
+
+
+class _BusyIndicator(QObject):
+    """Shown by a timer, so a quick task shows nothing; the count on the window keeps
+    the cursor while any of its tasks is still running."""
+
+    def __init__(self, relay: _Relay, widget: QWidget, text: str):
+        super().__init__(relay)
+        self._widget, self._text = widget, text
+        self._shown = False
+        self._timer = QTimer(self, singleShot=True, interval=BUSY_DELAY_MS)
+        self._timer.timeout.connect(self._show)
+        self._timer.start()
+        relay.settled.append(self._hide)
+
+    def _show(self) -> None:
+        if not shiboken6.isValid(self._widget):
+            return
+        self._shown = True
+        window = self._widget.window()
+        count = window.property("certdeskBusy") or 0
+        window.setProperty("certdeskBusy", count + 1)
+        if count == 0:
+            window.setCursor(Qt.CursorShape.BusyCursor)
+        bar = _status_bar(self._widget)
+        if bar is not None and self._text:
+            bar.showMessage(self._text)
+
+    def _hide(self) -> None:
+        self._timer.stop()
+        if not self._shown or not shiboken6.isValid(self._widget):
+            return
+        window = self._widget.window()
+        count = (window.property("certdeskBusy") or 1) - 1
+        window.setProperty("certdeskBusy", count)
+        if count == 0:
+            window.unsetCursor()
+        bar = _status_bar(self._widget)
+        if bar is not None and self._text and bar.currentMessage() == self._text:
+            bar.clearMessage()
+
+
+def _widget_of(owner: QObject) -> QWidget | None:
+    """The widget a failure box belongs over: the owner, or its nearest widget parent."""
+    while owner is not None and not isinstance(owner, QWidget):
+        owner = owner.parent()
+    return owner
+
+
+def _status_bar(widget: QWidget) -> QStatusBar | None:
+    """The status bar of the main window `widget` is in or was opened from."""
+    while widget is not None:
+        window = widget.window()
+        if isinstance(window, QMainWindow):
+            return window.statusBar()
+        widget = window.parentWidget()
+    return None
+
+
+def idle() -> bool:
+    """True when every task started has delivered its result (tests wait on this)."""
+    return not _relays
 
 
 def wait_for_tasks(timeout: float | None = None) -> bool:
-    """Block until every submitted task has finished; False if `timeout` ran out."""
+    """Block until every submitted task has finished; False if `timeout` ran out.
+    Their results still need the event loop to be delivered (see `idle`)."""
     _, not_done = wait(list(_pending), timeout=timeout)
     return not not_done

@@ -1,0 +1,10 @@
+"""The tabs of a certificate's window, one widget each. Each shows a CertificateDetail
+given to `show_detail` (read by the window off the GUI thread) and reads nothing
+itself."""
+
+from ui.certificate_tabs.associates import AssociatesTab
+from ui.certificate_tabs.details import DetailsTab
+from ui.certificate_tabs.extensions import ExtensionsTab
+from ui.certificate_tabs.general import GeneralTab
+
+__all__ = ["AssociatesTab", "DetailsTab", "ExtensionsTab", "GeneralTab"]

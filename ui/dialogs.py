@@ -1,0 +1,109 @@
+"""What every dialog shares: remembered geometry, a destructive confirmation, the
+failure box. All are opened with open(), never exec(): a nested event loop lets
+anything run under the caller (a task result, a second close), and a test driving it
+could only reach the box from a timer."""
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QByteArray, QRect, QSettings, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
+
+from app.errors import CertdeskError
+
+
+class RemembersGeometry:
+    """Mixed into a QDialog (or QWizard) before it: the size and place it had when it
+    last closed come back when the next one of its class opens. The key is the class,
+    so every certificate window shares one; restored geometry is clamped to the screen
+    it lands on, which may be smaller than the one it was saved on."""
+
+    _geometry_restored = False
+
+    def _geometry_key(self) -> str:
+        return f"dialogs/{type(self).__name__}/geometry"
+
+    def showEvent(self, event) -> None:
+        if not self._geometry_restored:
+            self._geometry_restored = True
+            saved = QSettings().value(self._geometry_key())
+            if isinstance(saved, QByteArray) and self.restoreGeometry(saved):
+                self._clamp_to_screen()
+        super().showEvent(event)
+
+    def hideEvent(self, event) -> None:
+        # hide, not close: accept() and reject() hide a dialog without a close event.
+        if self._geometry_restored and not event.spontaneous():
+            QSettings().setValue(self._geometry_key(), self.saveGeometry())
+        super().hideEvent(event)
+
+    def _clamp_to_screen(self) -> None:
+        frame = self.frameGeometry()
+        screen = QGuiApplication.screenAt(frame.center()) or self.screen()
+        area: QRect = screen.availableGeometry()
+        border_w, border_h = frame.width() - self.width(), frame.height() - self.height()
+        width = max(self.minimumWidth(), min(self.width(), area.width() - border_w))
+        height = max(self.minimumHeight(), min(self.height(), area.height() - border_h))
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        frame = self.frameGeometry()
+        x = min(max(frame.left(), area.left()), area.right() + 1 - frame.width())
+        y = min(max(frame.top(), area.top()), area.bottom() + 1 - frame.height())
+        self.move(max(x, area.left()), max(y, area.top()))
+
+
+class Dialog(RemembersGeometry, QDialog):
+    """A QDialog that remembers its geometry."""
+
+
+def confirm_destructive(
+    parent: QWidget,
+    title: str,
+    text: str,
+    detail: str,
+    action: str,
+    on_confirm: Callable[[], None],
+    keep: str = "Cancel",
+) -> QMessageBox:
+    """Ask before something that cannot be undone, saying what will happen (`text`,
+    e.g. "Delete 3 certificates?", and `detail`). The default and Escape button keeps
+    things as they are, so a stray Enter destroys nothing. `on_confirm` runs only when
+    the `action` button is clicked. The box is opened, not exec()'d: it is returned, and
+    this returns at once."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)
+    box.setInformativeText(detail)
+    destroy = box.addButton(action, QMessageBox.ButtonRole.DestructiveRole)
+    if keep == "Cancel":
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    else:
+        cancel = box.addButton(keep, QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(cancel)
+    box.setEscapeButton(cancel)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+    def answered(_result: int) -> None:
+        if box.clickedButton() is destroy:
+            on_confirm()
+
+    box.finished.connect(answered)
+    box.open()
+    return box
+
+
+def failure_text(error: BaseException) -> str:
+    if isinstance(error, CertdeskError):
+        return str(error)
+    return f"Unexpected error: {error}"
+
+
+def show_message(parent: QWidget | None, text: str, title: str = "Certdesk") -> QMessageBox:
+    """A warning box, opened (not exec()'d) and deleted when closed; returned."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
+
+
+def show_failure(parent: QWidget | None, error: BaseException, title: str = "Certdesk"):
+    """What a task that failed shows unless it handles the failure itself."""
+    return show_message(parent, failure_text(error), title)

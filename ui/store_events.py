@@ -1,0 +1,40 @@
+"""What changed in the store, said once so that every page showing it can refresh.
+
+A task that writes names the kinds of things it changed (ui.tasks `Task.changes`); the
+pages listen here instead of being wired to each other, so a new page or window that
+shows certificates only has to connect to `certificates_changed`.
+
+The signals are emitted on the GUI thread only (the task relay does it), so slots run
+directly, in connection order.
+"""
+
+from PySide6.QtCore import QObject, Signal
+
+ALL = None  # certificates_changed(ALL): any certificate may have changed; reload them
+
+
+class StoreEvents(QObject):
+    certificates_changed = Signal(object)  # a tuple of certificate ids, or ALL
+    groups_changed = Signal()  # groups created, renamed, deleted or their members
+    requests_changed = Signal()  # signing requests created, cancelled or completed
+
+    def announce(self, certificates=(), groups: bool = False, requests: bool = False) -> None:
+        """Emit what changed; an empty tuple of ids (the default) says nothing."""
+        if certificates is ALL:
+            self.certificates_changed.emit(ALL)
+        elif certificates:
+            self.certificates_changed.emit(tuple(certificates))
+        if groups:
+            self.groups_changed.emit()
+        if requests:
+            self.requests_changed.emit()
+
+    def forget(self, receiver: QObject) -> None:
+        """Stop telling `receiver` anything: a page whose session is closing must not
+        read with it. (A destroyed receiver is forgotten by Qt itself.)"""
+        QObject.disconnect(self, None, receiver, None)
+
+
+# One store is open in a process (the GUI opens one session), so one object serves. Made
+# at import, on the GUI thread that imports the ui package; it needs no QApplication.
+events = StoreEvents()
