@@ -97,7 +97,7 @@ def test_wizard_walks_every_page_and_makes_a_csr(
     pending = Request.get(Request.alias == "Wizard Signing 2026")
     assert pending.status == "pending" and pending.private_key is not None
     assert [r.alias for r in signing_requests.list_requests(session)] == ["Wizard Signing 2026"]
-    qtbot.waitUntil(lambda: window.requests.tree.topLevelItemCount() == 1)
+    qtbot.waitUntil(lambda: window.requests.model.rowCount() == 1)
 
 
 def test_save_csr_refuses_an_existing_file_and_asks_again(
@@ -117,7 +117,7 @@ def test_save_csr_refuses_an_existing_file_and_asks_again(
     )
     window.requests.reload()
     settle(qtbot)
-    window.requests.tree.topLevelItem(0).setSelected(True)
+    window.requests.table.selectRow(0)
     assert window.requests.save_selected() == fresh
     assert said == [f"{taken}: exists; choose a new file name"]
     assert taken.read_bytes() == b"the certificate the CA sent"
@@ -193,18 +193,18 @@ def test_requests_view_cancel_destroys_the_key(qtbot, window, session):
     window.requests.reload()
     settle(qtbot)
     view = window.requests
-    assert view.tree.topLevelItemCount() == 1
-    view.tree.topLevelItem(0).setSelected(True)
+    assert view.model.rowCount() == 1
+    view.table.selectRow(0)
     keys_before = PrivateKey.select().count()
     view.cancel_action.trigger()
     box = view.confirmation
     assert "destroyed" in box.informativeText()
     assert box.defaultButton().text() == "Keep"
     answer(box, "Cancel Request")
-    qtbot.waitUntil(lambda: view.tree.topLevelItemCount() == 0)
+    qtbot.waitUntil(lambda: view.model.rowCount() == 0)
     assert PrivateKey.select().count() == keys_before - 1
     assert signing_requests.get_request(session, info.id).status == "cancelled"
-    assert view.tree.topLevelItemCount() == 0 and not view.empty.isHidden()
+    assert view.model.rowCount() == 0 and not view.empty.isHidden()
 
 
 def test_importing_the_issued_certificate_in_the_console_completes_the_request(
@@ -228,7 +228,7 @@ def test_importing_the_issued_certificate_in_the_console_completes_the_request(
     )  # fmt: skip
     window.requests.reload()
     settle(qtbot)
-    assert window.requests.tree.topLevelItemCount() == 1
+    assert window.requests.model.rowCount() == 1
     window.certificates.import_files([str(tmp_path / "issued.pem")])
     qtbot.waitUntil(lambda: signing_requests.get_request(session, info.id).status == "completed")
     flow = window.certificates.import_flow
@@ -236,4 +236,4 @@ def test_importing_the_issued_certificate_in_the_console_completes_the_request(
     assert "Completed the request “Issued Here”" in flow.summary_box.text()
     flow.summary_box.close()
     assert Certificate.get(Certificate.alias == "Issued Here").private_key is not None
-    qtbot.waitUntil(lambda: window.requests.tree.topLevelItemCount() == 0)
+    qtbot.waitUntil(lambda: window.requests.model.rowCount() == 0)

@@ -243,7 +243,7 @@ def test_group_dialog_adds_creates_and_removes(qtbot, window, session):
     wait_idle(qtbot, window)
     assert {g.name for g in CertificateGroup.select()} == {"Release", "Nightly"}
     assert view.model.row_at(0).groups == ("Nightly", "Release")
-    qtbot.waitUntil(lambda: window.groups.tree.topLevelItemCount() == 2)
+    qtbot.waitUntil(lambda: window.groups.model.rowCount() == 2)
 
     def remove(dialog: GroupDialog) -> None:
         assert [dialog.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(2)] == [
@@ -341,8 +341,8 @@ def test_groups_view_creates_renames_and_deletes(qtbot, window, session, monkeyp
     certificate_groups.add_to_groups(session, ["Alpha"], ["Code Signing"])
     view.reload()
     settle(qtbot)
-    view.tree.topLevelItem(0).setSelected(True)
-    assert view.tree.topLevelItem(0).text(1) == "1"
+    view.table.selectRow(0)
+    assert view.model.index(0, 1).data() == "1"
     view.delete_action.trigger()
     box = view.confirmation
     assert "holds 1 certificate" in box.text()
@@ -350,5 +350,5 @@ def test_groups_view_creates_renames_and_deletes(qtbot, window, session, monkeyp
     answer(box, "Delete Group")
     settle(qtbot)
     assert certificate_groups.list_groups(session) == [] and stored("Alpha") is not None
-    assert view.tree.topLevelItemCount() == 0 and not view.empty.isHidden()
+    assert view.model.rowCount() == 0 and not view.empty.isHidden()
     qtbot.waitUntil(lambda: window.certificates.model.row_at(0).groups == ())

@@ -2,7 +2,7 @@
 certificates, every certificate window tab and every dialog and confirmation to PNG
 files (offscreen), for the README and for looking at the UI.
 
-    .venv/bin/python tools/screenshots.py OUT_DIR [--rows N] [--dark]
+    .venv/bin/python tools/screenshots.py OUT_DIR [--rows N] [--dark] [--size 1024x700]
 """
 
 import argparse
@@ -139,6 +139,11 @@ def operations(window: MainWindow, out: Path, suffix: str) -> None:
     settle()
     window.grab().save(str(out / f"groups-view{suffix}.png"))
     groups = window.groups
+    groups.search.setText("no such group")
+    groups.apply_search()
+    window.grab().save(str(out / f"groups-view-no-match{suffix}.png"))
+    groups.search.clear()
+    groups.apply_search()
     groups.select("Production")
     grab_open(groups.delete_selected(), out / f"group-delete-confirmation{suffix}.png")
     window.sidebar.setCurrentRow(0)
@@ -225,7 +230,7 @@ def wizard_pages(window: MainWindow, out: Path, suffix: str) -> None:
     window.sidebar.setCurrentRow(window.pages.indexOf(window.requests))
     settle()
     window.grab().save(str(out / f"requests-view{suffix}.png"))
-    window.requests.tree.topLevelItem(0).setSelected(True)
+    window.requests.table.selectRow(0)
     grab_open(window.requests.cancel_selected(), out / f"request-cancel-confirmation{suffix}.png")
     window.sidebar.setCurrentRow(0)
 
@@ -235,7 +240,9 @@ def main() -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--rows", type=int, default=300)
     parser.add_argument("--dark", action="store_true")
+    parser.add_argument("--size", default="1360x780", help="the main window's, e.g. 1024x700")
     args = parser.parse_args()
+    width, height = (int(n) for n in args.size.split("x"))
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="certdesk-shots-"))
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
@@ -270,7 +277,7 @@ def main() -> int:
 
     session, _ = users.sign_in(folder, "admin", password="correct horse battery")
     window = MainWindow(session)
-    window.resize(1360, 780)
+    window.resize(width, height)
     window.show()
     settle()
     window.grab().save(str(args.out / f"main-window{suffix}.png"))

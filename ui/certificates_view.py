@@ -39,11 +39,18 @@ FILTERS = (
 
 
 class CertificatesView(QWidget):
+    """The certificates page. It keeps the page protocol of ui.list_page (title, counts,
+    pageRequested, handle) with a table of its own: checkboxes, the selection bar, the
+    status and actions columns."""
+
+    title = "Certificates"
+    icon_name = "certificate"
+    noun = ("certificate", "certificates")
+
     countsChanged = Signal(int, int)  # shown, total
+    pageRequested = Signal(str, str, object)  # as ListPage.pageRequested
     loaded = Signal()
     imported = Signal(object)  # the ImportReport
-    groupRequested = Signal(str)  # a certificate window asks to show this group
-    renewRequested = Signal(int)  # CSR / Renew on a certificate (its id)
 
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
@@ -59,7 +66,9 @@ class CertificatesView(QWidget):
         self.table.deleteRequested.connect(self._delete_key)
         self.table.openRequested.connect(self._open_row)
         self.actions.openRequested.connect(self.open_certificate)
-        self.actions.renewRequested.connect(self.renewRequested)
+        self.actions.renewRequested.connect(
+            lambda certificate_id: self.pageRequested.emit("Requests", "renew", certificate_id)
+        )
         self.windows: dict[int, CertificateWindow] = {}
         self.selection_bar = self._selection_bar()
         self.model.checkedChanged.connect(self._show_checked)
@@ -161,7 +170,9 @@ class CertificatesView(QWidget):
             # It reads the certificate itself, off the GUI thread; what it saves comes
             # back to the table through ui.store_events.
             window = CertificateWindow(self._session, certificate_id, self)
-            window.groupRequested.connect(self.groupRequested)
+            window.groupRequested.connect(
+                lambda name: self.pageRequested.emit("Certificate Groups", "show", name)
+            )
             window.finished.connect(lambda *_: self.windows.pop(certificate_id, None))
             self.windows[certificate_id] = window
         window.show()
@@ -243,6 +254,16 @@ class CertificatesView(QWidget):
         self.model.set_rows(rows)
         self._update_hint()
         self.loaded.emit()
+
+    def handle(self, what: str, argument: object) -> None:
+        """Another page asked for something of this one (through the main window)."""
+        if what == "import":
+            self.choose_files()
+
+    def counts_text(self) -> str:
+        shown, total = self.model.rowCount(), self.model.total_count()
+        noun = self.noun[0] if total == 1 else self.noun[1]
+        return f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun} shown"
 
     # -- importing ----------------------------------------------------------------
 

@@ -21,6 +21,9 @@ from ui.icons import icon
 from ui.requests_view import RequestsView
 from ui.store_events import events
 
+# The pages, in the sidebar's order; each declares its title and icon.
+PAGES = (CertificatesView, GroupsView, RequestsView)
+
 
 class MainWindow(QMainWindow):
     def __init__(self, session: Session, parent=None):
@@ -28,18 +31,18 @@ class MainWindow(QMainWindow):
         self.session = session
         self.setWindowTitle("Certdesk")
         self.setWindowIcon(icon("app"))
-        self.certificates = CertificatesView(session, self)
-        self.groups = GroupsView(session, self)
-        self.requests = RequestsView(session, self)
-
         self.sidebar = QListWidget(self)
         self.sidebar.setIconSize(QSize(16, 16))
         self.sidebar.setFixedWidth(170)
         self.pages = QStackedWidget(self)
-        self._add_page("Certificates", "certificate", self.certificates)
-        self._add_page("Certificate Groups", "group", self.groups)
-        self._add_page("Requests", "key", self.requests)
+        self.page_by_title = {}
+        for page_class in PAGES:
+            self._add_page(page_class(session, self))
+        self.certificates = self.page_by_title[CertificatesView.title]
+        self.groups = self.page_by_title[GroupsView.title]
+        self.requests = self.page_by_title[RequestsView.title]
         self.sidebar.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.pages.currentChanged.connect(lambda _index: self._show_counts())
         self.sidebar.setCurrentRow(0)
 
         central = QWidget(self)
@@ -59,23 +62,32 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(store_label, 1)
         self.statusBar().addPermanentWidget(self.count_label)
         self.statusBar().addPermanentWidget(user_label)
-        self.certificates.countsChanged.connect(self._show_counts)
+        # Each page re-reads what a write changed on its own (ui.store_events), and asks
+        # for another page through the window (pageRequested), never wired to it.
         self.certificates.imported.connect(self._show_import_result)
         self.certificates.actions.message.connect(self._show_message)
-        # Each page re-reads what a write changed on its own (ui.store_events).
-        self.certificates.groupRequested.connect(self.show_group)
-        self.certificates.renewRequested.connect(self.renew)
-        self.requests.importRequested.connect(self.certificates.choose_files)
 
         self.resize(1280, 760)
         self._restore_state()
-        self.certificates.reload()
-        self.groups.reload()
-        self.requests.reload()
+        for page in self.page_by_title.values():
+            page.reload()
 
-    def _add_page(self, title: str, icon_name: str, page: QWidget) -> None:
-        QListWidgetItem(icon(icon_name), title, self.sidebar)
+    def _add_page(self, page: QWidget) -> None:
+        QListWidgetItem(icon(page.icon_name), page.title, self.sidebar)
         self.pages.addWidget(page)
+        self.page_by_title[page.title] = page
+        page.countsChanged.connect(lambda *_counts: self._show_counts())
+        page.pageRequested.connect(self.open_page)
+
+    def open_page(self, title: str, what: str = "", argument: object = None) -> QWidget:
+        """Show the page `title` and hand it the request (`what`, `argument`)."""
+        page = self.page_by_title[title]
+        self.sidebar.setCurrentRow(self.pages.indexOf(page))
+        if what:
+            page.handle(what, argument)
+        self.raise_()
+        self.activateWindow()
+        return page
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -106,20 +118,10 @@ class MainWindow(QMainWindow):
         box.open()
         return box
 
-    def _show_counts(self, shown: int, total: int) -> None:
-        noun = "certificate" if total == 1 else "certificates"
-        text = f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun} shown"
-        self.count_label.setText(text)
-
-    def renew(self, certificate_id: int) -> None:
-        """CSR / Renew: the wizard in renew mode; the Requests page shows the result."""
-        self.requests.new_request(renews=certificate_id)
-
-    def show_group(self, name: str) -> None:
-        self.sidebar.setCurrentRow(self.pages.indexOf(self.groups))
-        self.groups.select(name)
-        self.raise_()
-        self.activateWindow()
+    def _show_counts(self) -> None:
+        """The counts of the page shown, in its own words."""
+        page = self.pages.currentWidget()
+        self.count_label.setText(page.counts_text() if page is not None else "")
 
     def _show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)

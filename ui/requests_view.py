@@ -2,136 +2,107 @@
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
-    QMessageBox,
-    QToolBar,
-    QTreeWidget,
-    QTreeWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
 from app.errors import CertdeskError
 from app.services import certificate_import, signing_requests
-from app.services.operations import refusal
 from app.services.session import Session
 from app.services.signing_requests import RequestInfo
 from ui.csr_wizard import CsrWizard, save_csr
 from ui.dialogs import confirm_destructive, show_failure
-from ui.feedback import hint_label
 from ui.icons import icon
-from ui.store_events import events
-from ui.tasks import Task
+from ui.list_page import ListPage, PageAction
+from ui.rows_model import Column, RowsModel
 
 EMPTY_HINT = (
     "No pending requests. New Request… generates a key pair in the store and a CSR to "
     "send to your CA; CSR / Renew on a certificate does the same for a renewal."
 )
 
+COLUMNS = (
+    Column(
+        "Alias",
+        display=lambda r: r.alias,
+        sort_key=lambda r: r.alias.casefold(),
+        decoration=lambda r: icon("renew" if r.renews else "key"),
+    ),
+    Column(
+        "Subject",
+        display=lambda r: r.subject,
+        sort_key=lambda r: r.subject.casefold(),
+        tooltip=lambda r: r.subject,
+    ),
+    Column("Key", display=lambda r: r.key_algorithm, sort_key=lambda r: r.key_algorithm),
+    Column(
+        "Created (UTC)",
+        display=lambda r: r.created_at.strftime("%Y-%m-%d %H:%M"),
+        sort_key=lambda r: r.created_at,
+    ),
+    Column(
+        "Renews", display=lambda r: r.renews or "", sort_key=lambda r: (r.renews or "").casefold()
+    ),
+)
+CREATED = 3
 
-class RequestsView(QWidget):
-    importRequested = Signal()  # the certificates page imports (and completes requests)
-    requestCreated = Signal(object)
+
+class RequestsView(ListPage):
+    title = "Requests"
+    icon_name = "key"
+    noun = ("pending request", "pending requests")
+    empty_hint = EMPTY_HINT
+    search_hint = "Filter requests"
+    reload_on = ("requests_changed",)
+    sort = (CREATED, Qt.SortOrder.DescendingOrder)
 
     def __init__(self, session: Session, parent=None):
-        super().__init__(parent)
-        self._session = session
-        self._generation = 0  # of reload(): a slower, older read must not win
         self.wizard: CsrWizard | None = None
         self.confirmation: QMessageBox | None = None
-        self.tree = QTreeWidget(self)
-        self.tree.setHeaderLabels(["Alias", "Subject", "Key", "Created (UTC)", "Renews"])
-        self.tree.setRootIsDecorated(False)
-        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.tree.setSortingEnabled(True)
-        self.tree.sortByColumn(3, Qt.SortOrder.DescendingOrder)
-        self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((0, 220), (2, 110), (3, 140), (4, 200)):
-            self.tree.setColumnWidth(column, width)
-        self.tree.itemSelectionChanged.connect(self._update_actions)
+        super().__init__(session, RowsModel(COLUMNS), parent)
+        for column, width in ((0, 220), (1, 260), (2, 110), (3, 140)):
+            self.table.setColumnWidth(column, width)
 
-        self.new_action = self._action("new", "New Request…", self.new_request)
-        self.save_action = self._action("download", "Save CSR…", self.save_selected)
-        self.import_action = self._action("import", "Import Issued Certificate…", self._import)
-        self.cancel_action = self._action("delete", "Cancel Request…", self.cancel_selected)
-        self._request_refusal = refusal(session, signing_requests.create_request)
-        self._import_refusal = refusal(session, certificate_import.import_files)
+    def load(self, session: Session) -> list[RequestInfo]:
+        # Whole requests, CSR included: saving one needs no read on the GUI thread.
+        return signing_requests.list_requests(session)
 
-        # A tool bar folds the actions it has no room for behind a » button, so the page
-        # does not force the window wider.
-        bar = QToolBar(self)
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        bar.setIconSize(QSize(16, 16))
-        for action in (self.new_action, self.save_action, self.import_action, self.cancel_action):
-            bar.addAction(action)
-        self.empty = hint_label(EMPTY_HINT, self)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 0)
-        layout.addWidget(bar)
-        layout.addWidget(self.tree, 1)
-        layout.addWidget(self.empty)
-        self._update_actions()
-        events.requests_changed.connect(self.reload)
-
-    def _action(self, icon_name: str, text: str, slot) -> QAction:
-        action = QAction(icon(icon_name), text, self)
-        action.triggered.connect(slot)
-        return action
-
-    def reload(self) -> None:
-        """Read the pending requests off the GUI thread."""
-        self._generation += 1
-        generation = self._generation
-        (
-            Task(self, signing_requests.list_requests, self._session)
-            .on_done(lambda infos: self._show(infos) if generation == self._generation else None)
-            .start()
+    def page_actions(self) -> tuple[PageAction, ...]:
+        return (
+            PageAction(
+                "new_action",
+                "new",
+                "New Request…",
+                self.new_request,
+                signing_requests.create_request,
+            ),
+            PageAction(
+                "save_action",
+                "download",
+                "Save CSR…",
+                self.save_selected,
+                needs_selection=True,
+                default=True,
+            ),
+            PageAction(
+                "import_action",
+                "import",
+                "Import Issued Certificate…",
+                self._import,
+                certificate_import.import_files,
+            ),
+            PageAction(
+                "cancel_action",
+                "delete",
+                "Cancel Request…",
+                self.cancel_selected,
+                signing_requests.cancel_request,
+                needs_selection=True,
+            ),
         )
 
-    def _show(self, infos: list[RequestInfo]) -> None:
-        selected = self.selected()
-        self.tree.setSortingEnabled(False)
-        self.tree.clear()
-        for info in infos:
-            item = QTreeWidgetItem(
-                [
-                    info.alias,
-                    info.subject,
-                    info.key_algorithm,
-                    info.created_at.strftime("%Y-%m-%d %H:%M"),
-                    info.renews or "",
-                ]
-            )
-            item.setIcon(0, icon("renew" if info.renews else "key"))
-            # The whole request, CSR included: saving it needs no read on the GUI thread.
-            item.setData(0, Qt.ItemDataRole.UserRole, info)
-            item.setToolTip(1, info.subject)
-            self.tree.addTopLevelItem(item)
-            item.setSelected(selected is not None and info.id == selected.id)
-        self.tree.setSortingEnabled(True)
-        self.empty.setVisible(self.tree.topLevelItemCount() == 0)
-        self._update_actions()
-
-    def selected(self) -> RequestInfo | None:
-        """As the last reload read it; a request cancelled or completed elsewhere since
-        is refused by the service when acted on."""
-        items = self.tree.selectedItems()
-        return items[0].data(0, Qt.ItemDataRole.UserRole) if items else None
-
-    def _update_actions(self) -> None:
-        chosen = bool(self.tree.selectedItems())
-        for action, applicable, reason in (
-            (self.new_action, True, self._request_refusal),
-            (self.save_action, chosen, None),
-            (self.import_action, True, self._import_refusal),
-            (self.cancel_action, chosen, self._request_refusal),
-        ):
-            action.setEnabled(applicable and reason is None)
-            action.setToolTip(reason or action.text().rstrip("…"))
+    def handle(self, what: str, argument: object) -> None:
+        if what == "renew":
+            self.new_request(renews=argument)
 
     # -- actions ------------------------------------------------------------------
 
@@ -142,22 +113,24 @@ class RequestsView(QWidget):
         except CertdeskError as exc:
             show_failure(self, exc)
             return None
-        self.wizard.created.connect(self.requestCreated)
         self.wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.wizard.show()
         return self.wizard
 
     def save_selected(self) -> Path | None:
+        """The request as the last reload read it; one cancelled or completed elsewhere
+        since is refused by the service when acted on."""
         info = self.selected()
         return None if info is None else save_csr(self, info.alias, info.csr_pem)
 
     def _import(self) -> None:
-        self.importRequested.emit()
+        # The certificates page imports: an issued certificate completes its request there.
+        self.pageRequested.emit("Certificates", "import", None)
 
     def cancel_selected(self) -> QMessageBox | None:
         """Confirm, then cancel the selected request; the box is returned (opened)."""
         info = self.selected()
-        if info is None or self._request_refusal:
+        if info is None or not self.cancel_action.isEnabled():
             return None
         self.confirmation = confirm_destructive(
             self,
@@ -174,13 +147,7 @@ class RequestsView(QWidget):
     def _cancel(self, info: RequestInfo) -> None:
         # Off the GUI thread: destroying the key ends with a checkpoint that may wait
         # for a reader.
-        (
-            Task(self, signing_requests.cancel_request, self._session, info.id)
-            .writes()
-            .changes(requests=True)
-            .on_error(self._failed)
-            .start()
-        )
+        self.write(signing_requests.cancel_request, info.id, on_error=self._failed, requests=True)
 
     def _failed(self, error: BaseException) -> None:
         show_failure(self, error)

@@ -1,0 +1,255 @@
+"""The template every list page is built on: a rows model with column specifications
+(ui.rows_model), a tool bar and a context menu built from the page's actions, each gated
+by the service operation it runs (the operation registry says whether the signed-in user
+may), a debounced search, an empty-state hint, loading through the background runner,
+and reloading when the store events say that what the page shows changed.
+
+A page declares its columns, its actions and how it loads; the template does the rest.
+"""
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QMenu,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services.operations import refusal
+from app.services.session import Session
+from ui.feedback import hint_label
+from ui.icons import icon
+from ui.rows_model import RowsModel
+from ui.store_events import events
+from ui.tasks import Task
+
+SEARCH_DELAY_MS = 150  # a search waits for a pause in the typing
+
+
+@dataclass(frozen=True)
+class PageAction:
+    """One thing a page offers, in its tool bar and its context menu."""
+
+    name: str  # the attribute the QAction is kept under, e.g. "delete_action"
+    icon: str
+    text: str
+    slot: Callable[[], object]
+    # The service operation it runs: the action is greyed out, with the reason, when the
+    # signed-in user may not run it. None: anyone may (saving a CSR already read).
+    operation: Callable | None = None
+    needs_selection: bool = False
+    shortcut: str | QKeySequence.StandardKey = ""
+    default: bool = False  # what a double-click or Enter on a row does
+
+
+class ListPage(QWidget):
+    """Subclasses set `title`, `icon_name`, `noun`, `empty_hint`, `search_hint`, `sort`
+    and `reload_on` (store event names), and implement `load(session)` (run off the GUI
+    thread) and `page_actions()`."""
+
+    title = ""
+    icon_name = ""
+    noun = ("item", "items")
+    empty_hint = ""
+    search_hint = "Filter"
+    reload_on: tuple[str, ...] = ()
+    sort = (0, Qt.SortOrder.AscendingOrder)  # the column and order a page opens with
+
+    countsChanged = Signal(int, int)  # rows shown, rows in all
+    # Asks the main window for another page: (page title, what to do, its argument).
+    pageRequested = Signal(str, str, object)
+
+    def __init__(self, session: Session, model: RowsModel, parent=None):
+        super().__init__(parent)
+        self._session = session
+        self.model = model
+        self._generation = 0  # of reload(): a slower, older read must not win
+        self._select_next: Hashable | None = None
+        self.loaded = False
+
+        self.table = QTableView(self)
+        self.table.setModel(model)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(*self.sort)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        # Fixed row heights: the view never measures 100,000 rows.
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setHighlightSections(False)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.table.doubleClicked.connect(lambda _index: self._run_default())
+        self.table.selectionModel().selectionChanged.connect(self._update_actions)
+        model.modelReset.connect(self._update_actions)
+        model.layoutChanged.connect(self._update_actions)
+
+        self._actions = list(self.page_actions())
+        self._refusals: dict[str, str | None] = {}
+        bar = QToolBar(self)
+        # A tool bar folds the actions it has no room for behind a » button, so the page
+        # never forces the window wider.
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        bar.setIconSize(QSize(16, 16))
+        for spec in self._actions:
+            action = QAction(icon(spec.icon), spec.text, self)
+            action.triggered.connect(lambda _checked=False, s=spec: s.slot())
+            if spec.shortcut:
+                action.setShortcut(spec.shortcut)
+                action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                self.addAction(action)
+            setattr(self, spec.name, action)
+            self._refusals[spec.name] = (
+                refusal(session, spec.operation) if spec.operation is not None else None
+            )
+            bar.addAction(action)
+
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText(self.search_hint)
+        self.search.setClearButtonEnabled(True)
+        self.search.setMaximumWidth(320)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.apply_search)
+        self.search.textChanged.connect(lambda _text: self._search_timer.start())
+
+        self.empty = hint_label(self.empty_hint, self)
+        self.no_match = hint_label("Nothing matches the search.", self)
+
+        top = QHBoxLayout()
+        top.addWidget(bar, 1)
+        top.addWidget(self.search)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.empty, 1)
+        layout.addWidget(self.no_match, 1)
+        self._show_state()
+        for name in self.reload_on:
+            getattr(events, name).connect(self.reload)
+
+    # -- what a page declares ---------------------------------------------------------
+
+    def load(self, session: Session) -> Sequence:
+        raise NotImplementedError
+
+    def page_actions(self) -> Sequence[PageAction]:
+        return ()
+
+    def handle(self, what: str, argument: object) -> None:
+        """Another page asked for something of this one (through the main window)."""
+
+    # -- loading ----------------------------------------------------------------------
+
+    def reload(self, *_changed) -> Task:
+        """Read the rows off the GUI thread; the selection is kept."""
+        self._generation += 1
+        generation = self._generation
+        return (
+            Task(self, self.load, self._session)
+            .on_done(lambda rows: self._show(rows) if generation == self._generation else None)
+            .start()
+        )
+
+    def _show(self, rows: Sequence) -> None:
+        keep = self._select_next
+        if keep is None:
+            selected = self.selected()
+            keep = None if selected is None else self.model.key_of(selected)
+        self._select_next = None
+        self.model.set_rows(rows)
+        self.loaded = True
+        if keep is not None:
+            self.select(keep)
+        self._show_state()
+
+    def select_after_reload(self, key: Hashable) -> None:
+        self._select_next = key
+
+    # -- selection, search, state -------------------------------------------------------
+
+    def selected(self):
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.row_at(rows[0].row()) if rows else None
+
+    def select(self, key: Hashable) -> bool:
+        row = self.model.visible_row_of(key)
+        if row is None:
+            self.table.clearSelection()
+            return False
+        self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0))
+        return True
+
+    def apply_search(self) -> None:
+        self._search_timer.stop()
+        self.model.set_query(self.search.text())
+        self._show_state()
+
+    def _show_state(self) -> None:
+        total, shown = self.model.total_count(), self.model.rowCount()
+        self.empty.setVisible(self.loaded and total == 0)
+        self.no_match.setVisible(total > 0 and shown == 0)
+        # The hint takes the table's place: nothing below it moves.
+        self.table.setVisible(shown > 0 or not self.loaded)
+        self._update_actions()
+        self.countsChanged.emit(shown, total)
+
+    def counts_text(self) -> str:
+        shown, total = self.model.rowCount(), self.model.total_count()
+        noun = self.noun[0] if total == 1 else self.noun[1]
+        return f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun} shown"
+
+    def _update_actions(self, *_args) -> None:
+        chosen = self.selected() is not None
+        for spec in self._actions:
+            action = getattr(self, spec.name)
+            reason = self._refusals[spec.name]
+            action.setEnabled(reason is None and (chosen or not spec.needs_selection))
+            action.setToolTip(reason or spec.text.rstrip("…"))
+
+    def _run_default(self) -> None:
+        for spec in self._actions:
+            action = getattr(self, spec.name)
+            if spec.default and action.isEnabled():
+                action.trigger()
+                return
+
+    def _context_menu(self, position) -> None:
+        index = self.table.indexAt(position)
+        if index.isValid():
+            self.table.selectRow(index.row())
+        menu = QMenu(self)
+        menu.setToolTipsVisible(True)
+        for spec in self._actions:
+            menu.addAction(getattr(self, spec.name))
+        menu.popup(self.table.viewport().mapToGlobal(position))
+        self.menu = menu
+
+    # -- changes --------------------------------------------------------------------------
+
+    def write(self, operation: Callable, *args, on_done=None, on_error=None, **changes) -> Task:
+        """Run a change on the writer thread; the store events it announces (`changes`,
+        as for Task.changes) make every page showing it reload. A failure not handled by
+        `on_error` gets the runner's message box."""
+        task = Task(self, operation, self._session, *args).writes().changes(**changes)
+        if on_done is not None:
+            task.on_done(on_done)
+        if on_error is not None:
+            task.on_error(on_error)
+        return task.start()
