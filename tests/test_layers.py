@@ -198,3 +198,49 @@ def test_the_statements_use_no_sqlite_only_syntax():
     sql = " ".join(text for _, text in code_strings(ROOT / "models" / "statements.py"))
     assert "ON CONFLICT DO NOTHING" in sql
     assert "INSERT OR" not in sql and "?" not in sql
+
+
+# Service helpers that take or return peewee rows: for other services, never for a face.
+ROW_HELPERS = {
+    "app.services.certificates": {"find", "create_certificate", "issuer_certificates"},
+    "app.services.private_keys": {"seal_key"},
+    "app.services.certificate_groups": {"find_group"},
+    "app.services.policies": {"decide"},
+    "app.services.request_completion": {"complete_with"},
+}
+
+
+def face_modules() -> list[Path]:
+    cli = ROOT / "app" / "cli"
+    faces = sorted(cli.rglob("*.py")) if cli.is_dir() else [cli.with_suffix(".py")]
+    return [*sorted((ROOT / "ui").rglob("*.py")), *faces]
+
+
+def test_no_face_calls_a_service_helper_that_deals_in_rows():
+    found = []
+    for path in face_modules():
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module in ROW_HELPERS:
+                found += [
+                    f"{path.name}: {a.name}"
+                    for a in node.names
+                    if a.name in ROW_HELPERS[node.module]
+                ]
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                module = f"app.services.{node.value.id}"
+                if node.attr in ROW_HELPERS.get(module, ()):
+                    found.append(f"{path.name}: {node.value.id}.{node.attr}")
+    assert found == []
+
+
+def test_no_widget_names_a_permission():
+    from models.permissions import ALL_PERMISSIONS
+
+    named = [
+        f"{path.name}:{line}: {text}"
+        for path in sorted((ROOT / "ui").rglob("*.py"))
+        for line, text in code_strings(path)
+        if text in ALL_PERMISSIONS
+    ]
+    assert named == []
