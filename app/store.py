@@ -11,7 +11,6 @@ file says that the folder holds a half-made store, which the next init or restor
 
 import os
 import secrets
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -157,13 +156,13 @@ class Store:
         """A consistent copy of the open database, encrypted with the same key, taken with
         SQLite's online backup: writers may go on meanwhile. Returns the names of the
         users in the copy, so that the key slots kept beside it can be exactly theirs."""
+        _backup_into(self.db, target)
         copy = sqlcipher.connect(str(target), isolation_level=None)
         try:
             copy.execute("PRAGMA cipher_log_level = NONE")
             copy.execute(f"PRAGMA key = \"x'{self.db._key_hex}'\"")
-            self.db.connection().backup(copy)
             table = models.User._meta.table_name
-            return frozenset(name for (name,) in copy.execute(f"SELECT name FROM {table}"))
+            return frozenset(name for (name,) in copy.execute(f'SELECT "name" FROM "{table}"'))
         finally:
             copy.close()
 
@@ -250,8 +249,24 @@ def _migrate(folder: Path, db: CipherDatabase, existing: bool) -> None:
 
 
 def _copy_before_migration(folder: Path, db: CipherDatabase, version: int) -> None:
-    db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    shutil.copy2(folder / DB_FILE, _pre_migration_copy(folder, version))
+    """Through SQLite's online backup, not a file copy: a copy of the file alone would miss
+    pages still in the write-ahead log whenever a reader holds the checkpoint back."""
+    target = _pre_migration_copy(folder, version)
+    target.unlink(missing_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # the store's own mode
+    os.close(fd)
+    _backup_into(db, target)
+
+
+def _backup_into(db: CipherDatabase, target: Path) -> None:
+    """A consistent copy of `db` at `target`, encrypted with the same key."""
+    copy = sqlcipher.connect(str(target), isolation_level=None)
+    try:
+        copy.execute("PRAGMA cipher_log_level = NONE")
+        copy.execute(f"PRAGMA key = \"x'{db._key_hex}'\"")
+        db.connection().backup(copy)
+    finally:
+        copy.close()
 
 
 def _pre_migration_copy(folder: Path, version: int) -> Path:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import peewee
 import pytest
+from sqlcipher3 import dbapi2 as sqlcipher
 
 import models
 from app import store
@@ -157,8 +158,8 @@ def test_fixture_is_a_schema_1_store():
 
 def test_v1_store_reaches_the_schema_of_a_new_store(tmp_path):
     folder = v1_copy(tmp_path)
-    before = (folder / "certdesk.db").read_bytes()
     upgraded = open_v1(folder)
+    key_hex = upgraded.db._key_hex
     try:
         upgraded_schema = schema_of(upgraded.db)
         assert stamped_versions(upgraded.db) == [SCHEMA_VERSION]
@@ -175,8 +176,18 @@ def test_v1_store_reaches_the_schema_of_a_new_store(tmp_path):
         assert upgraded_schema == schema_of(fresh.db)
     finally:
         fresh.close()
-    # The copy from before the migration is the schema-1 database as it was.
-    assert (folder / "certdesk.db.schema-1.bak").read_bytes() == before
+    # The copy from before the migration is the schema-1 database as it was, under the
+    # store's key and readable by its owner only.
+    copy = folder / "certdesk.db.schema-1.bak"
+    assert copy.stat().st_mode & 0o777 == 0o600
+    connection = sqlcipher.connect(str(copy))
+    try:
+        connection.execute(f"PRAGMA key = \"x'{key_hex}'\"")
+        assert connection.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+        aliases = {a for (a,) in connection.execute("SELECT alias FROM certificate")}
+        assert aliases == {"Release Signing", "Build 2030"}
+    finally:
+        connection.close()
 
 
 def test_v1_store_passes_check_and_keeps_its_audit_chain(tmp_path):
