@@ -21,7 +21,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from app.services import certificates, users
-from tests import certgen
+from tests.helpers import certgen
 from ui.application import create_application
 from ui.login import FirstRunDialog, LoginDialog
 from ui.main_window import MainWindow
