@@ -10,8 +10,7 @@ from app.crypto.pins import pin_matches
 from app.services import certificates, groups, users
 from models import Certificate
 from models.permissions import AUDITOR, SIGNER
-from tests.test_gui import wait_rows
-from tests.test_gui_operations import cell_center, menu_action, on_modal, open_menu
+from tests.helpers.gui import cell_center, menu_action, on_modal, open_menu, wait_rows
 from ui.certificates_model import CertificatesModel as M
 from ui.main_window import MainWindow
 
@@ -104,8 +103,8 @@ def test_closing_with_unsaved_changes_asks(qtbot, window):
         asked.append(box.text())
         box.button(QMessageBox.StandardButton.Discard).click()
 
-    on_modal(discard)
-    detail.close()
+    with on_modal(discard):
+        detail.close()
     assert asked == ["Save the changes to “Rich”?"]
     assert Certificate.get(Certificate.alias == "Rich").description == ""
 

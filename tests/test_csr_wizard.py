@@ -9,8 +9,7 @@ from app.crypto.csr import RequestSpec
 from app.crypto.keygen import KeySpec
 from app.services import certificates, groups, requests
 from models import Certificate, PrivateKey, Request
-from tests.test_gui import wait_rows
-from tests.test_gui_operations import menu_action, on_modal, open_menu
+from tests.helpers.gui import menu_action, on_modal, open_menu, wait_rows
 from ui.main_window import MainWindow
 
 
@@ -111,12 +110,12 @@ def test_save_csr_refuses_an_existing_file_and_asks_again(
     answers = iter([taken, fresh])
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(next(answers)), ""))
     said = []
-    on_modal(
-        lambda box: (said.append(box.text()), box.button(QMessageBox.StandardButton.Ok).click())
-    )
     window.requests.reload()
     window.requests.tree.topLevelItem(0).setSelected(True)
-    assert window.requests.save_selected() == fresh
+    with on_modal(
+        lambda box: (said.append(box.text()), box.button(QMessageBox.StandardButton.Ok).click())
+    ):
+        assert window.requests.save_selected() == fresh
     assert said == [f"{taken}: exists; choose a new file name"]
     assert taken.read_bytes() == b"the certificate the CA sent"
     assert fresh.read_text() == info.csr_pem
@@ -198,8 +197,8 @@ def test_requests_view_cancel_destroys_the_key(qtbot, window, session):
         assert "destroyed" in box.informativeText()
         next(b for b in box.buttons() if b.text() == "Cancel Request").click()
 
-    on_modal(confirm)
-    view.cancel_action.trigger()
+    with on_modal(confirm):
+        view.cancel_action.trigger()
     qtbot.waitUntil(lambda: view.tree.topLevelItemCount() == 0)
     assert PrivateKey.select().count() == keys_before - 1
     assert requests.get_request(session, info.id).status == "cancelled"

@@ -10,8 +10,9 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog
 from app import remember
 from app.services import certificates, users
 from app.store import store_exists
-from tests.conftest import PASSWORD
-from tests.test_remember import MemoryKeyring
+from tests.helpers.gui import cert_files, wait_rows
+from tests.helpers.keyrings import MemoryKeyring
+from tests.helpers.stores import PASSWORD
 from ui.certificates_model import CertificatesModel
 from ui.certificates_view import EMPTY_HINT
 from ui.login import FirstRunDialog, LoginDialog
@@ -25,14 +26,6 @@ def window(qtbot, session):
     with qtbot.waitSignal(win.certificates.loaded, timeout=5000):
         win.show()  # the rows arrive from a worker through the event loop
     return win
-
-
-def wait_rows(qtbot, win, count):
-    qtbot.waitUntil(lambda: win.certificates.model.rowCount() == count, timeout=10_000)
-
-
-def cert_files(certs, folder, names):
-    return [str(certs.write(folder, f"{n}.pem", certs.pem(certs.make_cert(n)[0]))) for n in names]
 
 
 # -- login and first run -------------------------------------------------------------
@@ -202,8 +195,12 @@ def test_search_box_and_expiry_filter(qtbot, window, session, tmp_path, certs):
     window.certificates.reload()
     wait_rows(qtbot, window, 3)
     view = window.certificates
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    view.table.setFocus()
+    qtbot.waitUntil(view.table.hasFocus)
     view.find_action.trigger()
-    assert view.search.hasFocus() or view.search.isVisible()
+    assert view.search.isVisible() and view.search.hasFocus()  # Find moves the focus there
     qtbot.keyClicks(view.search, "firm")
     wait_rows(qtbot, window, 1)
     assert view.model.row_at(0).alias == "Firmware Signing"
