@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 
 from app import store as store_module
+from app.crypto.sealing import derive_subkey
 from app.services import certificates, users
 from app.sqlite_errors import DATABASE_ERRORS
 from tests.helpers.cli import cli_env
+from tests.helpers.sqlcipher_pages import iter_decrypted_pages
 from tests.helpers.stores import HOLD_LOCK, PASSWORD, make_store
 
 
@@ -368,13 +370,18 @@ def test_check_names_a_damaged_page_and_other_commands_say_damaged(
 ):
     paths = many_certificates(certs, tmp_path, 300, "Paged")
     assert cli("import", *paths).returncode == 0
-    session, _ = users.sign_in(closed_store, "admin", password=PASSWORD)
-    session.store.checkpoint()
-    aliases = [r.alias for r in certificates.list_certificates(session)]
-    session.close()
     db = closed_store / store_module.DB_FILE
-    pages = db.stat().st_size // 4096
-    page = pages * 2 // 3  # among the certificates' DER, the bulk of the file
+    session, _ = users.sign_in(closed_store, "admin", password=PASSWORD)
+    try:
+        assert session.store.checkpoint()
+        aliases = [r.alias for r in certificates.list_certificates(session)]
+        raw_key = derive_subkey(session.store.master_key(), "sqlcipher")
+    finally:
+        session.close()
+    # The page that holds the DER of a certificate two thirds in, wherever the audit
+    # events (they name the files, so their size follows the tmp path) put it.
+    der = certs.der(certs.x509.load_pem_x509_certificate(Path(paths[200]).read_bytes()))
+    (page,) = [n for n, plain in iter_decrypted_pages(db, raw_key) if der in plain]
     damage_page(db, page)
 
     check = cli("check")
