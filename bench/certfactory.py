@@ -1,4 +1,4 @@
-"""Many distinct certificates, fast, for the benchmarks (not for the tests: see tests/certgen).
+"""Many distinct certificates, fast, for the benchmarks (the tests have tests/helpers/certgen).
 
 One EC P-256 key signs every certificate and is every certificate's subject key (an EC
 signature costs ~50 µs; a fresh key per certificate would cost more than the rest). Each

@@ -2,8 +2,6 @@
 fail backend unless a test installs its own; Qt runs offscreen."""
 
 import os
-import subprocess
-import sys
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
@@ -13,10 +11,10 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
 
 from app import keyslots, remember
-from tests import certgen
+from tests.helpers import certgen
+from tests.helpers.cli import cli_env, run_in_process, run_process
+from tests.helpers.stores import PASSWORD, make_store
 from ui import tasks
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(autouse=True)
@@ -43,9 +41,9 @@ def isolated(tmp_path, monkeypatch):
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(home / "qt"))
     remember.reset()
     yield
-    # No worker may outlive its test (they hold the store open).
-    tasks.wait_for_tasks(10)
     remember.reset()
+    # No worker may outlive its test (they hold the store open).
+    assert tasks.wait_for_tasks(10), "a background task outlived its test by 10 s"
 
 
 @pytest.fixture
@@ -63,38 +61,36 @@ def session(store_dir):
 
 
 @pytest.fixture
+def closed_store(store_dir):
+    """A store for the CLI (cheap Argon2id parameters, made in-process), closed again;
+    its Administrator is admin, with PASSWORD, as the `cli` fixtures sign in."""
+    return make_store(store_dir)
+
+
+@pytest.fixture
 def certs():
     return certgen
 
 
-def cli_env(tmp_path, store, **extra: str) -> dict[str, str]:
-    """The environment of a `certdesk` subprocess: this test's own folders and store, the
-    admin's credentials, the fail keyring; nothing of the developer's."""
-    return {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path / "home"),
-        "XDG_DATA_HOME": str(tmp_path / "home" / "data"),
-        "CERTDESK_STORE": str(store),
-        "CERTDESK_USER": "admin",
-        "CERTDESK_PASSWORD": PASSWORD,
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-        **extra,
-    }
+def _runner(run, tmp_path, store_dir):
+    env = cli_env(tmp_path, store_dir)
+
+    def cli(*args, env_extra=None, drop=()):
+        run_env = {k: v for k, v in (env | (env_extra or {})).items() if k not in drop}
+        return run(args, run_env)
+
+    return cli
 
 
 @pytest.fixture
 def cli(tmp_path, store_dir):
-    env = cli_env(tmp_path, store_dir)
+    """`certdesk ARGS...` run in this process (see tests/helpers/cli.py): the CLI
+    contract, at the speed of a function call."""
+    return _runner(run_in_process, tmp_path, store_dir)
 
-    def run(*args, env_extra=None, drop=()):
-        run_env = {k: v for k, v in (env | (env_extra or {})).items() if k not in drop}
-        return subprocess.run(
-            [sys.executable, "-m", "app", *args],
-            env=run_env,
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=120,
-        )
 
-    return run
+@pytest.fixture
+def cli_process(tmp_path, store_dir):
+    """`certdesk ARGS...` as a real `python -m app` process, with the same environment
+    as `cli`: for what only a process shows."""
+    return _runner(run_process, tmp_path, store_dir)

@@ -10,8 +10,8 @@ from app.services import certificate_groups, certificates, users
 from app.services.certificate_edits import GeneralChanges, edit_certificate
 from models import AuditEvent, Certificate
 from models.permissions import AUDITOR, SIGNER
-from tests.test_cli import one_line_error
-from tests.test_operations import import_some
+from tests.helpers.cli import one_line_error
+from tests.helpers.stores import import_some
 
 
 def test_every_field_is_saved_and_rename_keeps_groups(session, tmp_path, certs):
@@ -75,8 +75,7 @@ def test_editing_needs_the_permission(session, store_dir, tmp_path, certs):
         auditor.close()
 
 
-def test_cli_set(cli, tmp_path, certs):
-    assert cli("init", "--admin", "admin").returncode == 0
+def test_cli_set(cli, closed_store, tmp_path, certs):
     path = certs.write(tmp_path, "a.pem", certs.pem(certs.make_cert("Signer")[0]))
     assert cli("import", str(path)).returncode == 0
     done = cli(

@@ -10,8 +10,7 @@ from app.crypto.pins import pin_matches
 from app.services import certificate_groups, certificate_import, users
 from models import Certificate
 from models.permissions import AUDITOR, SIGNER
-from tests.test_gui import settle, wait_rows
-from tests.test_gui_operations import cell_center, menu_action, open_menu
+from tests.helpers.gui import cell_center, menu_action, open_menu, settle, wait_rows
 from ui import tasks
 from ui.certificates_model import CertificatesModel as M
 from ui.main_window import MainWindow

@@ -5,18 +5,8 @@ import sys
 
 from app import store as store_module
 from app.services import certificate_import, certificates, users
-from tests.conftest import PASSWORD, cli_env
-
-HOLD_LOCK = """
-import sys
-from app.services import users
-session, _ = users.sign_in(__import__("pathlib").Path(sys.argv[1]), "admin", password=sys.argv[2])
-session.store.db.execute_sql("BEGIN IMMEDIATE")
-print("locked", flush=True)
-sys.stdin.readline()
-session.store.db.execute_sql("ROLLBACK")
-session.close()
-"""
+from tests.helpers.cli import cli_env
+from tests.helpers.stores import HOLD_LOCK, PASSWORD
 
 
 def test_a_held_write_lock_gives_a_clear_busy_error(store_dir, tmp_path, certs, monkeypatch):

@@ -3,14 +3,13 @@
 import pytest
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWizard
+from PySide6.QtWidgets import QFileDialog, QWizard
 
 from app.crypto.csr import RequestSpec
 from app.crypto.keygen import KeySpec
 from app.services import certificate_groups, certificate_import, signing_requests
 from models import Certificate, PrivateKey, Request
-from tests.test_gui import settle, wait_rows
-from tests.test_gui_operations import answer, menu_action, on_modal, open_menu
+from tests.helpers.gui import answer, menu_action, open_menu, settle, wait_rows
 from ui.main_window import MainWindow
 
 
@@ -112,9 +111,6 @@ def test_save_csr_refuses_an_existing_file_and_asks_again(
     answers = iter([taken, fresh])
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(next(answers)), ""))
     said = []
-    on_modal(
-        lambda box: (said.append(box.text()), box.button(QMessageBox.StandardButton.Ok).click())
-    )
     window.requests.reload()
     settle(qtbot)
     window.requests.table.selectRow(0)

@@ -10,9 +10,9 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog
 from app import remember
 from app.services import certificate_import, certificates, users
 from app.store import store_exists
-from tests.conftest import PASSWORD
-from tests.test_remember import MemoryKeyring
-from ui import tasks
+from tests.helpers.gui import cert_files, settle, wait_rows
+from tests.helpers.keyrings import MemoryKeyring
+from tests.helpers.stores import PASSWORD
 from ui.certificates_model import CertificatesModel
 from ui.certificates_view import EMPTY_HINT
 from ui.login import FirstRunDialog, LoginDialog
@@ -27,20 +27,6 @@ def window(qtbot, session):
         win.show()  # the rows arrive from a worker through the event loop
     settle(qtbot)  # the groups and requests pages too
     return win
-
-
-def settle(qtbot) -> None:
-    """Until every task started has delivered its result, and those it started theirs
-    (a write announces what it changed; the pages then re-read it)."""
-    qtbot.waitUntil(tasks.idle, timeout=10_000)
-
-
-def wait_rows(qtbot, win, count):
-    qtbot.waitUntil(lambda: win.certificates.model.rowCount() == count, timeout=10_000)
-
-
-def cert_files(certs, folder, names):
-    return [str(certs.write(folder, f"{n}.pem", certs.pem(certs.make_cert(n)[0]))) for n in names]
 
 
 # -- login and first run -------------------------------------------------------------
@@ -210,8 +196,12 @@ def test_search_box_and_expiry_filter(qtbot, window, session, tmp_path, certs):
     window.certificates.reload()
     wait_rows(qtbot, window, 3)
     view = window.certificates
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    view.table.setFocus()
+    qtbot.waitUntil(view.table.hasFocus)
     view.find_action.trigger()
-    assert view.search.hasFocus() or view.search.isVisible()
+    assert view.search.isVisible() and view.search.hasFocus()  # Find moves the focus there
     qtbot.keyClicks(view.search, "firm")
     wait_rows(qtbot, window, 1)
     assert view.model.row_at(0).alias == "Firmware Signing"

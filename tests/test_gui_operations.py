@@ -5,9 +5,8 @@ import subprocess
 
 import pytest
 
-from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtGui import QContextMenuEvent
-from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from app.services import certificate_groups, certificate_import, users
 from models import (
@@ -18,7 +17,15 @@ from models import (
     PrivateKey,
 )
 from models.permissions import AUDITOR
-from tests.test_gui import cert_files, settle, wait_rows
+from tests.helpers.gui import (
+    answer,
+    cert_files,
+    menu_action,
+    on_modal,
+    open_menu,
+    settle,
+    wait_rows,
+)
 from ui.certificates_model import CertificatesModel as M
 from ui.group_dialog import GroupDialog
 from ui.main_window import MainWindow
@@ -38,61 +45,6 @@ def window(qtbot, session, tmp_path, certs):
 
 def stored(alias: str) -> Certificate | None:
     return Certificate.get_or_none(Certificate.alias == alias)
-
-
-def on_modal(act) -> None:
-    """Act on the next modal dialog once it is open (its exec() is waiting). Only the
-    save dialogs still run one: they ask again on the same name until it can be used."""
-
-    def handle() -> None:
-        dialog = QApplication.activeModalWidget()
-        if dialog is None:
-            QTimer.singleShot(10, handle)
-        else:
-            act(dialog)
-
-    QTimer.singleShot(0, handle)
-
-
-def click_button(text: str):
-    def act(box: QMessageBox) -> None:
-        next(b for b in box.buttons() if b.text() == text).click()
-
-    return act
-
-
-def answer(box: QMessageBox, text: str) -> None:
-    """Click a button of a box that was opened with open()."""
-    assert box is not None and box.isVisible()
-    click_button(text)(box)
-
-
-def cell_center(win, row: int, column: int) -> QPoint:
-    table = win.certificates.table
-    return table.visualRect(table.model().index(row, column)).center()
-
-
-def open_menu(qtbot, win, row: int, how: str):
-    table = win.certificates.table
-    if how == "right-click":
-        # What the platform sends for a right-click: the press, then a context-menu event.
-        where = cell_center(win, row, M.COL_NAME)
-        qtbot.mouseClick(table.viewport(), Qt.MouseButton.RightButton, pos=where)
-        event = QContextMenuEvent(
-            QContextMenuEvent.Reason.Mouse, where, table.viewport().mapToGlobal(where)
-        )
-        QApplication.sendEvent(table.viewport(), event)
-    else:
-        qtbot.mouseClick(
-            table.viewport(), Qt.MouseButton.LeftButton, pos=cell_center(win, row, M.COL_ACTIONS)
-        )
-    actions = win.certificates.actions
-    qtbot.waitUntil(lambda: actions.menu is not None and actions.menu.isVisible())
-    return actions.menu
-
-
-def menu_action(menu, text: str):
-    return next(a for a in menu.actions() if a.text() == text)
 
 
 def wait_idle(qtbot, win) -> None:
@@ -161,10 +113,10 @@ def test_download_refuses_an_existing_file_and_asks_again(qtbot, window, tmp_pat
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", save_dialog)
     said = []
-    on_modal(
+    with on_modal(
         lambda box: (said.append(box.text()), box.button(QMessageBox.StandardButton.Ok).click())
-    )
-    menu_action(open_menu(qtbot, window, 2, "actions-button"), "Download (.cer)…").trigger()
+    ):
+        menu_action(open_menu(qtbot, window, 2, "actions-button"), "Download (.cer)…").trigger()
     assert said == [f"{taken}: exists; choose a new file name"]
     assert taken.read_bytes() == b"the certificate the CA sent"
     # Asked again, on the refused name; never asked whether to replace a file.
@@ -175,16 +127,21 @@ def test_download_refuses_an_existing_file_and_asks_again(qtbot, window, tmp_pat
     assert fresh.read_bytes() == CertificateDer.get_by_id(stored("Charlie").id).der
 
 
-def test_delete_from_menu_asks_then_destroys(qtbot, window, tmp_path, certs, session):
+@pytest.fixture
+def keyed_row(qtbot, window, tmp_path, certs, session) -> int:
+    """A sixth certificate, with its private key; returns its row."""
     cert, key = certs.make_cert("Keyed")
     certificate_import.import_files(
         session, [certs.write(tmp_path, "k.p12", certs.p12(cert, key, None))]
     )
     window.certificates.reload()
     wait_rows(qtbot, window, 6)
-    row = next(i for i in range(6) if window.certificates.model.row_at(i).alias == "Keyed")
+    return next(i for i in range(6) if window.certificates.model.row_at(i).alias == "Keyed")
+
+
+def test_delete_from_menu_asks_and_cancel_keeps_it(qtbot, window, keyed_row):
     actions = window.certificates.actions
-    menu_action(open_menu(qtbot, window, row, "right-click"), "Delete…").trigger()
+    menu_action(open_menu(qtbot, window, keyed_row, "right-click"), "Delete…").trigger()
     box = actions.confirmation
     assert box.defaultButton().text() == "Cancel"
     assert "private key is destroyed" in box.informativeText()
@@ -192,40 +149,69 @@ def test_delete_from_menu_asks_then_destroys(qtbot, window, tmp_path, certs, ses
     answer(box, "Cancel")
     settle(qtbot)
     assert stored("Keyed") is not None
-    menu_action(open_menu(qtbot, window, row, "right-click"), "Delete…").trigger()
-    answer(actions.confirmation, "Delete")
+
+
+def test_delete_from_menu_destroys_the_certificate_and_its_key(qtbot, window, keyed_row):
+    menu_action(open_menu(qtbot, window, keyed_row, "right-click"), "Delete…").trigger()
+    answer(window.certificates.actions.confirmation, "Delete")
     qtbot.waitUntil(lambda: stored("Keyed") is None)
     wait_idle(qtbot, window)
     assert PrivateKey.select().count() == 0
     assert window.certificates.model.rowCount() == 5
 
 
-def test_header_checkbox_checks_visible_rows_and_toolbar_acts(qtbot, window):
+def header_checkbox(view) -> QPoint:
+    header = view.table.horizontalHeader()
+    return QPoint(header.sectionViewportPosition(M.COL_CHECK) + 10, header.height() // 2)
+
+
+def check_visible_rows(qtbot, view) -> None:
+    """Filter to Alpha, Charlie and Delta, click the header checkbox, clear the filter."""
+    view.search.setText("l")  # Alpha, Charlie, Delta
+    view._apply_filter()
+    assert view.model.rowCount() == 3
+    header = view.table.horizontalHeader()
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=header_checkbox(view))
+    view.search.clear()
+    view._apply_filter()
+
+
+def test_header_checkbox_checks_only_the_visible_rows(qtbot, window):
     view = window.certificates
     view.search.setText("l")  # Alpha, Charlie, Delta
     view._apply_filter()
     assert view.model.rowCount() == 3
     header = view.table.horizontalHeader()
     assert not view.selection_bar.isVisible()
-    box = QPoint(header.sectionViewportPosition(M.COL_CHECK) + 10, header.height() // 2)
-    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=box)
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=header_checkbox(view))
     assert header.check_state == Qt.CheckState.Checked
     assert view.selection_bar.isVisible() and view.checked_label.text() == "3 selected"
     view.search.clear()
     view._apply_filter()
     assert header.check_state == Qt.CheckState.PartiallyChecked
+
+
+def test_the_selection_toolbar_disables_the_checked_rows(qtbot, window):
+    view = window.certificates
+    check_visible_rows(qtbot, view)
     view.actions.disable_checked.trigger()
     qtbot.waitUntil(lambda: not stored("Delta").enabled)
     wait_idle(qtbot, window)
     disabled = Certificate.select().where(Certificate.enabled == False)  # noqa: E712
     assert [c.alias for c in disabled] == ["Alpha", "Charlie", "Delta"]
-    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=box)  # all five now
-    assert view.checked_label.text() == "5 selected"
-    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=box)
+
+
+def test_header_checkbox_partly_checked_checks_all_then_none(qtbot, window):
+    view = window.certificates
+    check_visible_rows(qtbot, view)
+    header = view.table.horizontalHeader()
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=header_checkbox(view))
+    assert view.checked_label.text() == "5 selected"  # all five now
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=header_checkbox(view))
     assert not view.selection_bar.isVisible()
 
 
-def test_group_dialog_adds_creates_and_removes(qtbot, window, session):
+def test_group_dialog_adds_to_a_group_and_creates_one(qtbot, window, session):
     certificate_groups.create_group(session, "Release")
     view = window.certificates
     view.model.set_checked([view.model.row_at(i).id for i in (0, 2)], True)  # Alpha, Charlie
@@ -245,6 +231,14 @@ def test_group_dialog_adds_creates_and_removes(qtbot, window, session):
     assert view.model.row_at(0).groups == ("Nightly", "Release")
     qtbot.waitUntil(lambda: window.groups.model.rowCount() == 2)
 
+
+def test_group_dialog_removes_from_the_groups_the_rows_are_in(qtbot, window, session):
+    certificate_groups.add_to_groups(session, ["Alpha", "Charlie"], ["Release", "Nightly"])
+    view = window.certificates
+    view.reload()
+    qtbot.waitUntil(lambda: view.model.row_at(0).groups == ("Nightly", "Release"))
+    view.model.set_checked([view.model.row_at(i).id for i in (0, 2)], True)  # Alpha, Charlie
+
     def remove(dialog: GroupDialog) -> None:
         assert [dialog.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(2)] == [
             "Nightly",
@@ -260,30 +254,46 @@ def test_group_dialog_adds_creates_and_removes(qtbot, window, session):
     assert view.model.row_at(2).groups == ("Release",)
 
 
-def test_keyboard_space_ctrl_a_and_delete(qtbot, window):
-    view = window.certificates
-    table = view.table
+def focus_row(window, row: int):
+    table = window.certificates.table
     table.setFocus()
-    table.setCurrentIndex(view.model.index(3, M.COL_NAME))
+    table.setCurrentIndex(window.certificates.model.index(row, M.COL_NAME))
+    return table
+
+
+def test_space_checks_and_unchecks_the_current_row(qtbot, window):
+    view = window.certificates
+    table = focus_row(window, 3)
     qtbot.keyClick(table, Qt.Key.Key_Space)
     assert [view.model.row_by_id(i).alias for i in view.model.checked_ids()] == ["Delta"]
     qtbot.keyClick(table, Qt.Key.Key_Space)
     assert view.model.checked_ids() == []
+
+
+def test_delete_with_nothing_checked_deletes_the_current_row(qtbot, window):
+    table = focus_row(window, 3)
     qtbot.keyClick(table, Qt.Key.Key_Delete)  # nothing checked: deletes the current row
-    answer(view.actions.confirmation, "Delete")
+    answer(window.certificates.actions.confirmation, "Delete")
     qtbot.waitUntil(lambda: stored("Delta") is None)
     wait_idle(qtbot, window)
+
+
+def test_ctrl_a_checks_every_row_and_delete_asks_for_them_all(qtbot, window):
+    view = window.certificates
+    table = focus_row(window, 3)
     qtbot.keyClick(table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
-    assert len(view.model.checked_ids()) == 4
+    assert len(view.model.checked_ids()) == 5
     qtbot.keyClick(table, Qt.Key.Key_Delete)
     box = view.actions.confirmation
-    assert box.text() == "Delete 4 certificates?"
+    assert box.text() == "Delete 5 certificates?"
     answer(box, "Cancel")
     settle(qtbot)
-    assert Certificate.select().count() == 4
+    assert Certificate.select().count() == 5
 
 
-def test_refresh_keeps_selection_and_scroll(qtbot, session, tmp_path, certs):
+@pytest.fixture
+def long_window(qtbot, session, tmp_path, certs):
+    """120 rows, row 80 scrolled to and selected."""
     names = [f"Row {i:03d}" for i in range(120)]
     certificate_import.import_files(session, cert_files(certs, tmp_path, names))
     win = MainWindow(session)
@@ -293,6 +303,12 @@ def test_refresh_keeps_selection_and_scroll(qtbot, session, tmp_path, certs):
     table = win.certificates.table
     table.scrollTo(win.certificates.model.index(80, M.COL_NAME))
     table.selectRow(80)
+    return win
+
+
+def test_refresh_after_disable_keeps_selection_and_scroll(qtbot, long_window):
+    win = long_window
+    table = win.certificates.table
     scroll = table.verticalScrollBar().value()
     assert scroll > 0
     win.certificates.actions.set_enabled([win.certificates.model.row_at(80).id], False)
@@ -301,6 +317,11 @@ def test_refresh_keeps_selection_and_scroll(qtbot, session, tmp_path, certs):
     assert table.verticalScrollBar().value() == scroll
     assert [i.row() for i in table.selectionModel().selectedRows()] == [80]
     assert not win.certificates.model.row_at(80).enabled
+
+
+def test_refresh_after_a_delete_above_keeps_the_selected_certificate(qtbot, long_window):
+    win = long_window
+    table = win.certificates.table
     answer(win.certificates.actions.delete([win.certificates.model.row_at(10).id]), "Delete")
     qtbot.waitUntil(lambda: stored("Row 010") is None)
     wait_idle(qtbot, win)

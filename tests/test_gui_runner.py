@@ -9,7 +9,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
 from app.errors import CertdeskError, ValidationError
-from tests.test_gui import settle
+from tests.helpers.gui import settle
 from ui import tasks
 from ui.dialogs import Dialog, confirm_destructive
 from ui.store_events import ALL, events
@@ -204,7 +204,7 @@ def test_confirm_destructive_keeps_things_unless_the_action_is_clicked(qtbot):
 
 def test_a_closed_main_window_hears_no_more_changes(qtbot, session, store_dir):
     from app.services import users
-    from tests.conftest import PASSWORD
+    from tests.helpers.stores import PASSWORD
     from ui.main_window import MainWindow
 
     first = MainWindow(session)

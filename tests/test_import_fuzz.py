@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, currently_in_test_context, event, given, set
 from hypothesis import strategies as st
 
 from app.services import certificate_import, certificates
-from tests import certgen
+from tests.helpers import certgen
 
 SEED_PASSWORD = "fuzz-pass"
 SCALE = max(1, int(os.environ.get("CERTDESK_FUZZ_SCALE", "1")))

@@ -1,7 +1,8 @@
 """Import under hostile conditions: file names and passwords that are not UTF-8, FIFOs
 and devices, a disk that fills up, another writer wanting the lock, and the messages an
 administrator reads when a key, a password or an alias is not what the import expected.
-Every case runs the real `certdesk` program or a real second process on a real store."""
+Every case runs `certdesk` on a real store: in-process, or as the real program where
+bytes cross a process boundary or a read could block, or beside a real second process."""
 
 import json
 import os
@@ -14,10 +15,12 @@ from pathlib import Path
 import pytest
 
 from app import store as store_module
+from app.crypto.sealing import derive_subkey
 from app.services import audit_log, certificate_import, certificates, users
 from app.sqlite_errors import DATABASE_ERRORS
-from tests.conftest import PASSWORD, cli_env
-from tests.test_concurrency import HOLD_LOCK
+from tests.helpers.cli import cli_env
+from tests.helpers.sqlcipher_pages import iter_decrypted_pages
+from tests.helpers.stores import HOLD_LOCK, PASSWORD, make_store
 
 
 def no_traceback(result) -> None:
@@ -40,9 +43,9 @@ def many_certificates(certs, folder: Path, count: int, prefix: str) -> list[str]
     return paths
 
 
-def store_with_signer(cli, tmp_path, certs, alias: str) -> Path:
+def store_with_signer(cli, store_dir, tmp_path, certs, alias: str) -> Path:
     """A new store holding one certificate with its key, and a file to sign."""
-    assert cli("init", "--admin", "admin").returncode == 0
+    make_store(store_dir)
     cert, key = certs.make_cert(alias)
     p12 = certs.write(tmp_path, "signer.p12", certs.p12(cert, key, None))
     assert cli("import", str(p12)).returncode == 0
@@ -52,15 +55,14 @@ def store_with_signer(cli, tmp_path, certs, alias: str) -> Path:
 # --------------------------------------------------------------- names and passwords
 
 
-def test_a_file_name_that_is_not_utf8_stands_alone(cli, tmp_path, certs):
-    assert cli("init", "--admin", "admin").returncode == 0
+def test_a_file_name_that_is_not_utf8_stands_alone(cli, cli_process, closed_store, tmp_path, certs):
     good = certs.write(tmp_path, "good.pem", certs.pem(certs.make_cert("Good Name")[0]))
     odd = os.fsdecode(os.fsencode(tmp_path) + b"/odd-\xff\xfe.pem")
     Path(odd).write_bytes(certs.pem(certs.make_cert("Odd Name")[0]))
     junk = os.fsdecode(os.fsencode(tmp_path) + b"/junk-\xff.pem")
     Path(junk).write_bytes(b"not a certificate at all\n")
 
-    result = cli("import", str(good), odd, junk)
+    result = cli_process("import", str(good), odd, junk)  # the name's bytes in argv
 
     no_traceback(result)
     assert result.returncode == 1  # the junk file failed, alone
@@ -72,11 +74,10 @@ def test_a_file_name_that_is_not_utf8_stands_alone(cli, tmp_path, certs):
 
 
 def test_a_password_that_is_not_utf8_opens_a_key_and_is_refused_by_a_pkcs12_alone(
-    cli, tmp_path, certs
+    cli, cli_process, closed_store, tmp_path, certs
 ):
     from cryptography.hazmat.primitives import serialization
 
-    assert cli("init", "--admin", "admin").returncode == 0
     secret = b"gr\xfcn-passwort"  # Latin-1, as an old shell profile may hold it
     cert, key = certs.make_cert("Latin-1 Key")
     key_pem = key.private_bytes(
@@ -89,7 +90,7 @@ def test_a_password_that_is_not_utf8_opens_a_key_and_is_refused_by_a_pkcs12_alon
     other, other_key = certs.make_cert("UTF-8 Bundle")
     p12 = certs.write(tmp_path, "u8.p12", certs.p12(other, other_key, b"utf8-secret"))
 
-    result = cli(
+    result = cli_process(  # the password's bytes in the environment
         "import",
         str(key_file),
         str(cert_file),
@@ -107,15 +108,16 @@ def test_a_password_that_is_not_utf8_opens_a_key_and_is_refused_by_a_pkcs12_alon
     assert [(c["alias"], c["has_private_key"]) for c in listed(cli)] == [("Latin-1 Key", True)]
 
 
-def test_a_store_password_that_is_not_utf8_is_the_bytes_given(cli, tmp_path, certs):
+def test_a_store_password_that_is_not_utf8_is_the_bytes_given(cli, cli_process, tmp_path, certs):
     latin1 = {"CERTDESK_PASSWORD": os.fsdecode(b"sch\xf6nes-passwort")}
-    created = cli("init", "--admin", "admin", env_extra=latin1)
+    created = cli_process("init", "--admin", "admin", env_extra=latin1)
     no_traceback(created)
     assert created.returncode == 0, created.stderr
     path = certs.write(tmp_path, "a.pem", certs.pem(certs.make_cert("Latin-1 Store")[0]))
     assert cli("import", str(path), env_extra=latin1).returncode == 0
     assert [c["alias"] for c in listed(lambda *a: cli(*a, env_extra=latin1))] == ["Latin-1 Store"]
-    wrong = cli("list", env_extra={"CERTDESK_PASSWORD": "schönes-passwort"})  # not the same bytes
+    not_the_same_bytes = {"CERTDESK_PASSWORD": "schönes-passwort"}
+    wrong = cli_process("list", env_extra=not_the_same_bytes)
     no_traceback(wrong)
     assert wrong.returncode == 1 and "Wrong password" in wrong.stderr
 
@@ -123,14 +125,16 @@ def test_a_store_password_that_is_not_utf8_is_the_bytes_given(cli, tmp_path, cer
 # ------------------------------------------------------------- only regular files
 
 
-def test_fifos_devices_and_folders_are_refused_at_once(cli, tmp_path, certs):
-    assert cli("init", "--admin", "admin").returncode == 0
+def test_fifos_devices_and_folders_are_refused_at_once(
+    cli, cli_process, closed_store, tmp_path, certs
+):
     fifo = tmp_path / "pipe.pem"
     os.mkfifo(fifo)
     good = certs.write(tmp_path, "good.pem", certs.pem(certs.make_cert("Beside A Pipe")[0]))
 
     started = time.monotonic()
-    result = cli("import", str(fifo), "/dev/zero", "/dev/urandom", str(tmp_path), str(good))
+    # A process: a blocked FIFO or a read of /dev/zero ends in the runner's timeout.
+    result = cli_process("import", str(fifo), "/dev/zero", "/dev/urandom", str(tmp_path), str(good))
     elapsed = time.monotonic() - started
 
     no_traceback(result)
@@ -146,8 +150,7 @@ def test_fifos_devices_and_folders_are_refused_at_once(cli, tmp_path, certs):
     assert [c["alias"] for c in listed(cli)] == ["Beside A Pipe"]
 
 
-def test_a_file_over_the_limit_is_refused_by_its_size(cli, tmp_path, certs):
-    assert cli("init", "--admin", "admin").returncode == 0
+def test_a_file_over_the_limit_is_refused_by_its_size(cli, closed_store, tmp_path, certs):
     big = tmp_path / "big.pem"
     with open(big, "wb") as handle:
         handle.truncate(certificate_import.MAX_IMPORT_FILE_SIZE + 1)  # sparse: costs no disk
@@ -181,7 +184,7 @@ def small_disk(tmp_path):
 def test_a_full_disk_is_named_and_the_saved_files_are_reported(cli, small_disk, tmp_path, certs):
     store = small_disk / "store"
     env = {"CERTDESK_STORE": str(store)}
-    assert cli("init", "--admin", "admin", env_extra=env).returncode == 0
+    make_store(store)
     paths = many_certificates(certs, tmp_path, 6000, "Full Disk")
 
     result = cli("import", *paths, env_extra=env)
@@ -221,10 +224,9 @@ def slow_pkcs12(certs, cn: str) -> bytes:
     return pkcs12.serialize_key_and_certificates(b"slow", key, cert, None, encryption)
 
 
-def test_a_short_writer_gets_in_during_a_long_import(cli, tmp_path, certs, store_dir):
+def test_a_short_writer_gets_in_during_a_long_import(cli, closed_store, tmp_path, certs, store_dir):
     """Reading 520 slow files takes longer than the busy timeout (5 s); a `disable` run
     meanwhile must not wait for all of it."""
-    assert cli("init", "--admin", "admin").returncode == 0
     first = certs.write(tmp_path, "first.pem", certs.pem(certs.make_cert("Disable Me")[0]))
     assert cli("import", str(first)).returncode == 0
     slow = slow_pkcs12(certs, "Slow Bundle")
@@ -286,10 +288,9 @@ def test_when_busy_strikes_the_committed_files_are_reported(
 # ---------------------------------------------------------------- true messages
 
 
-def test_a_plain_key_and_a_protected_pkcs12_in_one_command(cli, tmp_path, certs):
+def test_a_plain_key_and_a_protected_pkcs12_in_one_command(cli, closed_store, tmp_path, certs):
     from cryptography.hazmat.primitives import serialization
 
-    assert cli("init", "--admin", "admin").returncode == 0
     plain_cert, plain_key = certs.make_cert("Plain Key")
     key_pem = plain_key.private_bytes(
         serialization.Encoding.PEM,
@@ -320,10 +321,9 @@ def test_a_plain_key_and_a_protected_pkcs12_in_one_command(cli, tmp_path, certs)
     assert all(c["has_private_key"] for c in listed(cli))
 
 
-def test_a_key_its_certificate_already_holds_is_no_error(cli, tmp_path, certs):
+def test_a_key_its_certificate_already_holds_is_no_error(cli, closed_store, tmp_path, certs):
     from cryptography.hazmat.primitives import serialization
 
-    assert cli("init", "--admin", "admin").returncode == 0
     cert, key = certs.make_cert("Held Key")
     assert (
         cli("import", str(certs.write(tmp_path, "h.p12", certs.p12(cert, key, None)))).returncode
@@ -344,8 +344,7 @@ def test_a_key_its_certificate_already_holds_is_no_error(cli, tmp_path, certs):
 
 
 @pytest.mark.parametrize("alias", ["", "   "])
-def test_an_empty_alias_is_refused_however_it_is_written(cli, tmp_path, certs, alias):
-    assert cli("init", "--admin", "admin").returncode == 0
+def test_an_empty_alias_is_refused_however_it_is_written(cli, closed_store, tmp_path, certs, alias):
     path = certs.write(tmp_path, "a.pem", certs.pem(certs.make_cert("Aliased")[0]))
 
     result = cli("import", str(path), "--alias", alias)
@@ -366,17 +365,23 @@ def damage_page(db: Path, page: int) -> None:
         handle.write(b"\0" * 16)
 
 
-def test_check_names_a_damaged_page_and_other_commands_say_damaged(cli, store_dir, tmp_path, certs):
-    assert cli("init", "--admin", "admin").returncode == 0
+def test_check_names_a_damaged_page_and_other_commands_say_damaged(
+    cli, closed_store, tmp_path, certs
+):
     paths = many_certificates(certs, tmp_path, 300, "Paged")
     assert cli("import", *paths).returncode == 0
-    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
-    session.store.checkpoint()
-    aliases = [r.alias for r in certificates.list_certificates(session)]
-    session.close()
-    db = store_dir / store_module.DB_FILE
-    pages = db.stat().st_size // 4096
-    page = pages * 2 // 3  # among the certificates' DER, the bulk of the file
+    db = closed_store / store_module.DB_FILE
+    session, _ = users.sign_in(closed_store, "admin", password=PASSWORD)
+    try:
+        assert session.store.checkpoint()
+        aliases = [r.alias for r in certificates.list_certificates(session)]
+        raw_key = derive_subkey(session.store.master_key(), "sqlcipher")
+    finally:
+        session.close()
+    # The page that holds the DER of a certificate two thirds in, wherever the audit
+    # events (they name the files, so their size follows the tmp path) put it.
+    der = certs.der(certs.x509.load_pem_x509_certificate(Path(paths[200]).read_bytes()))
+    (page,) = [n for n, plain in iter_decrypted_pages(db, raw_key) if der in plain]
     damage_page(db, page)
 
     check = cli("check")
@@ -389,7 +394,7 @@ def test_check_names_a_damaged_page_and_other_commands_say_damaged(cli, store_di
     assert "restore the latest backup" in lines[-1]
 
     # A command that meets the page says so in one line; one that does not, works.
-    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    session, _ = users.sign_in(closed_store, "admin", password=PASSWORD)
     on_page = []
     for alias in aliases:
         try:
@@ -408,8 +413,9 @@ def test_check_names_a_damaged_page_and_other_commands_say_damaged(cli, store_di
     assert cli("show", untouched).returncode == 0
 
 
-def test_a_backup_onto_a_full_disk_says_so_and_leaves_nothing(cli, small_disk, tmp_path, certs):
-    assert cli("init", "--admin", "admin").returncode == 0
+def test_a_backup_onto_a_full_disk_says_so_and_leaves_nothing(
+    cli, closed_store, small_disk, tmp_path, certs
+):
     paths = many_certificates(certs, tmp_path, 300, "Backed Up")
     assert cli("import", *paths).returncode == 0
     with open(small_disk / "filler", "wb") as filler:
@@ -437,8 +443,10 @@ def test_a_backup_onto_a_full_disk_says_so_and_leaves_nothing(cli, small_disk, t
         ("sign", "Plain", "FILE", "--out", "OUT", "--reason", "ALIAS"),
     ],
 )
-def test_text_arguments_that_are_not_utf8_are_one_line(cli, tmp_path, certs, command):
-    payload = store_with_signer(cli, tmp_path, certs, "Plain")
+def test_text_arguments_that_are_not_utf8_are_one_line(
+    cli, cli_process, store_dir, tmp_path, certs, command
+):
+    payload = store_with_signer(cli, store_dir, tmp_path, certs, "Plain")
     values = {
         "ALIAS": os.fsdecode(b"caf\xe9"),
         "FILE": str(payload),
@@ -446,7 +454,7 @@ def test_text_arguments_that_are_not_utf8_are_one_line(cli, tmp_path, certs, com
     }
     before = json.loads(cli("audit", "--json").stdout)
 
-    result = cli(
+    result = cli_process(  # the argument's bytes in argv
         *(values.get(a, a) for a in command), env_extra={"CERTDESK_NEW_PASSWORD": "x" * 12}
     )
 
@@ -469,22 +477,23 @@ def test_an_audit_detail_that_is_not_utf8_is_stored_escaped(session):
     assert audit_log.verify_chain(session) == []
 
 
-def test_a_fifo_where_a_work_marker_belongs_is_one_line_not_a_hang(cli, store_dir):
-    assert cli("init", "--admin", "admin").returncode == 0
-    os.mkfifo(store_dir / ".certdesk-init.partial")
+def test_a_fifo_where_a_work_marker_belongs_is_one_line_not_a_hang(cli_process, closed_store):
+    os.mkfifo(closed_store / ".certdesk-init.partial")
 
-    result = cli("list")  # the cli fixture gives up after 120 s: a blocked open fails
+    result = cli_process("list")  # the runner gives up after 120 s: a blocked open fails
 
     no_traceback(result)
     assert result.returncode == 1
     assert "is not a file Certdesk made" in result.stderr
 
 
-def test_sign_blames_its_out_file_only_for_the_out_file(cli, store_dir, tmp_path, certs):
-    payload = store_with_signer(cli, tmp_path, certs, "Signer")
+def test_sign_blames_its_out_file_only_for_the_out_file(
+    cli, cli_process, store_dir, tmp_path, certs
+):
+    payload = store_with_signer(cli, store_dir, tmp_path, certs, "Signer")
     os.mkfifo(store_dir / ".certdesk-init.partial")  # met while signing in, not by --out
 
-    result = cli("sign", "Signer", str(payload), "--out", str(tmp_path / "p.sig"))
+    result = cli_process("sign", "Signer", str(payload), "--out", str(tmp_path / "p.sig"))
 
     no_traceback(result)
     assert result.returncode == 1

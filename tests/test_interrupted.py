@@ -16,8 +16,8 @@ from app.keyslots import BACKUP_FILE, SLOTS_FILE, TEMP_PREFIX
 from app.services import certificate_import, integrity, users
 from app.store import DB_FILE, load_slots
 from models import User
-from tests.conftest import PASSWORD, cli_env
-from tests.test_cli import one_line_error
+from tests.helpers.cli import cli_env, one_line_error
+from tests.helpers.stores import PASSWORD
 
 # The real program, with the lowered Argon2id cost the in-process tests have (conftest):
 # at full cost the 19 adds and the sign-ins that check them would take most of a minute.

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from app.services import certificate_groups, certificate_import, users
 from models.permissions import AUDITOR
-from tests.test_gui import cert_files, settle, wait_rows
+from tests.helpers.gui import cert_files, settle, wait_rows
 from ui import main_window
 from ui.groups_view import GroupsView
 from ui.list_page import ListPage

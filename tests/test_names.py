@@ -15,15 +15,16 @@ from app.errors import ValidationError
 from app.services import certificate_import
 from app.services.names import check_name
 from models import Certificate
-from tests.test_cli import one_line_error
+from tests.helpers.cli import one_line_error
+from tests.helpers.stores import make_store
 
 MAX_ALIAS_LENGTH = 200
 CONTROLS = {"\x1b": "U+001B", "\x07": "U+0007", "\u202e": "U+202E"}
 NEW_PASSWORD = {"CERTDESK_NEW_PASSWORD": "a long new password"}
 
 
-def store_with(cli, tmp_path, certs, alias: str = "Good") -> None:
-    assert cli("init", "--admin", "admin").returncode == 0
+def store_with(cli, store_dir, tmp_path, certs, alias: str = "Good") -> None:
+    make_store(store_dir)
     pem = certs.write(tmp_path, "good.pem", certs.pem(certs.make_cert("Good CN")[0]))
     assert cli("import", str(pem), "--alias", alias).returncode == 0
 
@@ -49,8 +50,8 @@ FIELDS = {
 }
 
 
-def test_each_name_refuses_control_characters(cli, tmp_path, certs):
-    store_with(cli, tmp_path, certs)
+def test_each_name_refuses_control_characters(cli, store_dir, tmp_path, certs):
+    store_with(cli, store_dir, tmp_path, certs)
     other = certs.write(tmp_path, "other.pem", certs.pem(certs.make_cert("Other")[0]))
     before = audit_events(cli)
     controls = list(CONTROLS.items())
@@ -105,16 +106,16 @@ def assert_no_raw_controls(text: str) -> None:
     assert not any(control in text for control in CONTROLS), repr(text)
 
 
-def import_control_laden(cli, tmp_path, certs):
-    assert cli("init", "--admin", "admin").returncode == 0
+def import_control_laden(cli, store_dir, tmp_path, certs):
+    make_store(store_dir)
     pem = certs.write(tmp_path, "evil.pem", certs.pem(control_laden_certificate()))
     imported = cli("import", str(pem))
     assert imported.returncode == 0, imported.stderr
     return imported
 
 
-def test_an_alias_derived_from_a_cn_has_its_controls_replaced(cli, tmp_path, certs):
-    import_control_laden(cli, tmp_path, certs)
+def test_an_alias_derived_from_a_cn_has_its_controls_replaced(cli, store_dir, tmp_path, certs):
+    import_control_laden(cli, store_dir, tmp_path, certs)
     (row,) = json.loads(cli("list", "--json").stdout)
     assert row["alias"] == "Evil [2J Name"  # each control character became a space
     assert "\x1b" in row["subject"]  # the certificate's own text is kept as it is
@@ -122,8 +123,10 @@ def test_an_alias_derived_from_a_cn_has_its_controls_replaced(cli, tmp_path, cer
     assert "Evil [2J Name" in {e["target"] for e in events if e["action"] == "certificate.import"}
 
 
-def test_list_show_audit_and_request_list_print_certificate_text_escaped(cli, tmp_path, certs):
-    imported = import_control_laden(cli, tmp_path, certs)
+def test_list_show_audit_and_request_list_print_certificate_text_escaped(
+    cli, store_dir, tmp_path, certs
+):
+    imported = import_control_laden(cli, store_dir, tmp_path, certs)
     listed = cli("list")
     assert "Evil [2J Name" in listed.stdout
     shown = cli("show", "Evil [2J Name")
@@ -140,8 +143,8 @@ def test_list_show_audit_and_request_list_print_certificate_text_escaped(cli, tm
         assert_no_raw_controls(output.stdout)
 
 
-def test_a_long_alias_is_refused_alike_by_import_and_rename(cli, tmp_path, certs):
-    store_with(cli, tmp_path, certs)
+def test_a_long_alias_is_refused_alike_by_import_and_rename(cli, store_dir, tmp_path, certs):
+    store_with(cli, store_dir, tmp_path, certs)
     other = certs.write(tmp_path, "other.pem", certs.pem(certs.make_cert("Other")[0]))
     long_alias = "x" * 10_000
     imported = cli("import", str(other), "--alias", long_alias)

@@ -17,28 +17,17 @@ from app.services import (
 from app.services.certificate_groups import GroupExistsError
 from models import AuditEvent, Certificate, CertificateGroupMember, PrivateKey
 from models.permissions import AUDITOR, CERTIFICATE_MANAGER
-from tests.test_cli import one_line_error
-
-
-def import_some(session, tmp_path, certs, names) -> dict[str, int]:
-    paths = [certs.write(tmp_path, f"{n}.pem", certs.pem(certs.make_cert(n)[0])) for n in names]
-    certificate_import.import_files(session, paths)
-    return {r.alias: r.id for r in certificates.list_certificates(session)}
+from tests.helpers.cli import one_line_error
+from tests.helpers.stores import import_some, sign_in_as
 
 
 def row(session, alias):
     return next(r for r in certificates.list_certificates(session) if r.alias == alias)
 
 
-def sign_in_as(session, store_dir, name, role):
-    users.add_user(session, name, "a good long password", role)
-    session.close()
-    return users.sign_in(store_dir, name, password="a good long password")[0]
-
-
 def test_disable_and_enable_report_each_certificate(session, tmp_path, certs):
     ids = import_some(session, tmp_path, certs, ["A", "B"])
-    result = lifecycle.disable_certificates(session, [ids["A"], "B", "Nope"])
+    result = lifecycle.set_enabled(session, [ids["A"], "B", "Nope"], False)
     assert [(o.target, o.ok, o.message) for o in result.outcomes] == [
         ("Nope", False, "no such certificate"),
         ("A", True, "disabled"),
@@ -46,9 +35,9 @@ def test_disable_and_enable_report_each_certificate(session, tmp_path, certs):
     ]
     assert sorted(result.changed_ids) == sorted(ids.values())
     assert not row(session, "A").enabled and not row(session, "B").enabled
-    again = lifecycle.disable_certificates(session, ["A"])
+    again = lifecycle.set_enabled(session, ["A"], False)
     assert again.outcomes[0].message == "already disabled" and again.changed_ids == []
-    lifecycle.enable_certificates(session, ["A"])
+    lifecycle.set_enabled(session, ["A"], True)
     assert row(session, "A").enabled
     actions = [e.action for e in AuditEvent.select().order_by(AuditEvent.id)]
     assert actions.count("certificate.disable") == 2 and "certificate.enable" in actions
@@ -73,7 +62,7 @@ def test_under_privileged_user_is_refused_by_the_service(session, store_dir, tmp
     auditor = sign_in_as(session, store_dir, "audrey", AUDITOR)
     try:
         for call in (
-            lambda: lifecycle.disable_certificates(auditor, ["A"]),
+            lambda: lifecycle.set_enabled(auditor, ["A"], False),
             lambda: lifecycle.delete_certificates(auditor, ["A"]),
             lambda: certificate_groups.add_to_groups(auditor, ["A"], ["G"]),
             lambda: certificate_groups.remove_from_groups(auditor, ["A"], ["G"]),
@@ -163,7 +152,7 @@ def test_bulk_operations_on_ten_thousand_rows_are_one_transaction(session):
     statements = []
     session.store.db.connection().set_trace_callback(statements.append)
     try:
-        result = lifecycle.disable_certificates(session, ids)
+        result = lifecycle.set_enabled(session, ids, False)
         certificate_groups.add_to_groups(session, ids, ["Bulk"])
     finally:
         session.store.db.connection().set_trace_callback(None)
@@ -174,33 +163,52 @@ def test_bulk_operations_on_ten_thousand_rows_are_one_transaction(session):
     assert len(begins) == 2  # one per operation
 
 
-def test_cli_enable_disable_delete_group(cli, tmp_path, certs):
-    assert cli("init", "--admin", "admin").returncode == 0
+@pytest.fixture
+def a_and_b(cli, closed_store, tmp_path, certs):
+    """Certificates A and B, imported by the CLI."""
     paths = [
         str(certs.write(tmp_path, f"{n}.pem", certs.pem(certs.make_cert(n)[0]))) for n in ("A", "B")
     ]
     assert cli("import", *paths).returncode == 0
+
+
+def listed(cli) -> dict[str, dict]:
+    return {c["alias"]: c for c in json.loads(cli("list", "--json").stdout)}
+
+
+def test_cli_disable_reports_each_certificate_and_the_unknown_one(cli, a_and_b):
     done = cli("disable", "A", "Ghost", "B")
     assert done.returncode == 1
     assert one_line_error(done) == "certdesk: Ghost: no such certificate"
     assert "A: disabled" in done.stdout and "B: disabled" in done.stdout
-    listed = {c["alias"]: c for c in json.loads(cli("list", "--json").stdout)}
-    assert not listed["A"]["enabled"] and not listed["B"]["enabled"]
+    rows = listed(cli)
+    assert not rows["A"]["enabled"] and not rows["B"]["enabled"]
+
+
+def test_cli_enable(cli, a_and_b):
+    assert cli("disable", "A").returncode == 0
     assert cli("enable", "A").returncode == 0
+    assert listed(cli)["A"]["enabled"]
+
+
+def test_cli_group_add_and_remove(cli, a_and_b):
     assert cli("group", "add", "Release", "A", "B").returncode == 0
-    listed = {c["alias"]: c for c in json.loads(cli("list", "--json").stdout)}
-    assert listed["A"]["enabled"] and listed["B"]["groups"] == ["Release"]
+    assert listed(cli)["B"]["groups"] == ["Release"]
     assert cli("group", "remove", "Release", "B").returncode == 0
+    assert listed(cli)["B"]["groups"] == []
+
+
+def test_cli_delete_needs_yes_then_deletes(cli, a_and_b):
     refused = cli("delete", "A")
     assert refused.returncode == 2 and "--yes" in one_line_error(refused)
     assert cli("delete", "A", "--yes").returncode == 0
-    listed = json.loads(cli("list", "--json").stdout)
-    assert [c["alias"] for c in listed] == ["B"] and listed[0]["groups"] == []
+    rows = json.loads(cli("list", "--json").stdout)
+    assert [c["alias"] for c in rows] == ["B"] and rows[0]["groups"] == []
 
 
 def test_deleted_private_key_bytes_leave_the_database_files(session, store_dir, tmp_path, certs):
     from app.crypto.sealing import derive_subkey
-    from tests.sqlcipher_pages import decrypted_store_files
+    from tests.helpers.sqlcipher_pages import decrypted_store_files
 
     cert, key = certs.make_cert("Doomed Signing Key", key=certs.rsa_key())
     certificate_import.import_files(

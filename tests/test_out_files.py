@@ -10,7 +10,8 @@ import pytest
 
 from app.errors import CertdeskError
 from app.services import certificate_import, certificates
-from tests.test_cli import one_line_error
+from tests.helpers.cli import one_line_error
+from tests.helpers.stores import make_store
 
 resource = pytest.importorskip("resource")
 
@@ -42,14 +43,14 @@ def refused_as_existing(result, out: Path) -> None:
     assert one_line_error(result) == f"certdesk: --out: {out}: exists; choose a new file name"
 
 
-def store_with_certificate(cli, tmp_path, certs) -> None:
-    assert cli("init", "--admin", "admin").returncode == 0
+def store_with_certificate(cli, store_dir, tmp_path, certs) -> None:
+    make_store(store_dir)
     pem = certs.write(tmp_path, "c.pem", certs.pem(certs.make_cert("Out Signing")[0]))
     assert cli("import", str(pem)).returncode == 0
 
 
-def test_export_never_overwrites_nor_follows_a_link(cli, tmp_path, certs):
-    store_with_certificate(cli, tmp_path, certs)
+def test_export_never_overwrites_nor_follows_a_link(cli, store_dir, tmp_path, certs):
+    store_with_certificate(cli, store_dir, tmp_path, certs)
     for out in occupied(tmp_path):
         for fmt in ("der", "pem"):
             refused_as_existing(
@@ -60,8 +61,10 @@ def test_export_never_overwrites_nor_follows_a_link(cli, tmp_path, certs):
     assert "certificate.export" not in actions  # nothing was exported
 
 
-def test_request_new_renew_and_csr_never_overwrite_nor_follow_a_link(cli, tmp_path, certs):
-    store_with_certificate(cli, tmp_path, certs)
+def test_request_new_renew_and_csr_never_overwrite_nor_follow_a_link(
+    cli, store_dir, tmp_path, certs
+):
+    store_with_certificate(cli, store_dir, tmp_path, certs)
     outs = occupied(tmp_path)
     new = ("request", "new", "--alias", "Fresh", "--subject", "CN=Fresh", "--key", "ec-p256")
     for out in outs:

@@ -1,42 +1,15 @@
 """'Remember me': only a real keyring, never a plaintext one, and never a hang."""
 
+import base64
 import time
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 
 from app import cli, remember
 from app.services import users
-from tests.conftest import PASSWORD
-
-
-class MemoryKeyring(KeyringBackend):
-    priority = 1
-
-    def __init__(self):
-        super().__init__()
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.secrets.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.secrets[(service, username)] = password
-
-    def delete_password(self, service, username):
-        self.secrets.pop((service, username), None)
-
-
-class PlaintextKeyring(MemoryKeyring):
-    """Named like keyrings.alt's file backend: must never be used."""
-
-
-class SilentKeyring(MemoryKeyring):
-    """A Secret Service that never answers."""
-
-    def get_password(self, service, username):
-        time.sleep(5)
+from tests.helpers.keyrings import MemoryKeyring, PlaintextKeyring, SilentKeyring
+from tests.helpers.stores import PASSWORD
 
 
 @pytest.fixture
@@ -71,7 +44,7 @@ def test_real_backend_remembers_recalls_and_forgets(use_keyring):
     assert remember.available()
     assert remember.remember("store", "admin", b"\x01" * 32)
     stored = backend.secrets[("certdesk", "store:admin")]
-    assert stored != "\x01" * 32  # base64 of the KEK, not a password
+    assert stored == base64.b64encode(b"\x01" * 32).decode("ascii")  # printable, not raw
     assert remember.recall("store", "admin") == b"\x01" * 32
     remember.forget("store", "admin")
     assert remember.recall("store", "admin") is None
@@ -89,9 +62,21 @@ def test_cli_signs_in_with_a_remembered_login(use_keyring, store_dir, monkeypatc
     use_keyring(MemoryKeyring())
     session, kek = users.initialise_store(store_dir, "admin", PASSWORD)
     session.close()
-    remember.remember(users.store_id(store_dir), "admin", kek)
+    assert remember.remember(users.store_id(store_dir), "admin", kek)
     monkeypatch.setenv("CERTDESK_USER", "admin")
     monkeypatch.delenv("CERTDESK_PASSWORD", raising=False)
     signed_in = cli._sign_in(store_dir)
     assert signed_in.user_name == "admin"
     signed_in.close()
+
+
+def test_the_keyring_holds_the_kek_and_never_the_password(use_keyring, store_dir):
+    backend = use_keyring(MemoryKeyring())
+    session, kek = users.initialise_store(store_dir, "admin", PASSWORD)
+    session.close()
+    assert remember.remember(users.store_id(store_dir), "admin", kek)
+    ((service, account), stored) = backend.secrets.popitem()
+    assert (service, account) == ("certdesk", f"{users.store_id(store_dir)}:admin")
+    assert base64.b64decode(stored, validate=True) == kek  # the key-encryption key itself
+    for secret in (PASSWORD, base64.b64encode(PASSWORD.encode()).decode()):
+        assert secret not in stored and secret not in account  # nor the password in any form

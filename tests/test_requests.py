@@ -32,9 +32,8 @@ from models import (
 )
 from models.base import utcnow
 from models.permissions import AUDITOR
-from tests.conftest import PASSWORD
-from tests.test_cli import one_line_error
-from tests.test_operations import sign_in_as
+from tests.helpers.cli import one_line_error
+from tests.helpers.stores import PASSWORD, sign_in_as
 
 EC = KeySpec("ECDSA", curve="P-256")
 SPEC = RequestSpec(
@@ -70,14 +69,6 @@ def ca(tmp_path, certs):
     return folder
 
 
-@pytest.fixture
-def closed_store(store_dir):
-    """A store for the CLI (cheap Argon2id parameters, made in-process), closed again."""
-    session, _ = users.initialise_store(store_dir, "admin", PASSWORD)
-    session.close()
-    return store_dir
-
-
 def openssl_sign(certs, ca, csr_path, out):
     certs.openssl(
         "x509", "-req", "-in", str(csr_path), "-CA", str(ca / "ca.pem"),
@@ -111,7 +102,7 @@ _CA: list = []
 
 def _ca():
     if not _CA:
-        from tests import certgen
+        from tests.helpers import certgen
 
         _CA.extend(certgen.make_cert("In-process CA"))
     return _CA

@@ -4,31 +4,18 @@ the binding still open, and are matched the same way."""
 
 import json
 import os
-from contextlib import contextmanager
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app.crypto.sealing import NONCE_SIZE, derive_subkey
-from app.services import certificate_import, users
 from models import Certificate, PrivateKey, Request
-from tests.conftest import PASSWORD
-from tests.test_cli import one_line_error
+from tests.helpers.cli import one_line_error
+from tests.helpers.stores import raw_store
 
 DAMAGE = (
     "'Alpha Signing': its private key does not belong to its certificate; "
     "the store is damaged: run `certdesk check`"
 )
-
-
-@contextmanager
-def raw_store(store_dir):
-    """The store's database opened with its master key, as Certdesk opens it, to
-    change rows behind Certdesk's back."""
-    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
-    try:
-        yield session
-    finally:
-        session.close()
 
 
 def _key_of(alias: str) -> int:
@@ -70,8 +57,9 @@ def _assert_refused_as_damage(cli, tmp_path, usage_before: int) -> None:
     assert (last["outcome"], last["details"]["why"]) == ("failed", DAMAGE)
 
 
-def test_a_certificate_or_request_pointed_at_another_key_is_damage(cli, store_dir, tmp_path, certs):
-    assert cli("init", "--admin", "admin").returncode == 0
+def test_a_certificate_or_request_pointed_at_another_key_is_damage(
+    cli, closed_store, tmp_path, certs
+):
     _two_signers(cli, tmp_path, certs)
     requested = cli("request", "new", "--alias", "Gamma Signing", "--subject", "CN=Gamma",
                     "--key", "ec-p256", "--out", str(tmp_path / "gamma.csr"))  # fmt: skip
@@ -80,7 +68,7 @@ def test_a_certificate_or_request_pointed_at_another_key_is_damage(cli, store_di
     assert first.returncode == 0, first.stderr
     assert cli("check").returncode == 0
 
-    with raw_store(store_dir):
+    with raw_store(closed_store):
         alpha_key = _key_of("Alpha Signing")
         _swap_keys("Alpha Signing", "Beta Signing")
         Request.update(private_key=alpha_key).where(Request.alias == "Gamma Signing").execute()
@@ -105,10 +93,9 @@ def _legacy_seal(session, row: PrivateKey) -> None:
     row.save()
 
 
-def test_keys_sealed_the_old_way_still_sign_and_are_matched(cli, store_dir, tmp_path, certs):
-    assert cli("init", "--admin", "admin").returncode == 0
+def test_keys_sealed_the_old_way_still_sign_and_are_matched(cli, closed_store, tmp_path, certs):
     _two_signers(cli, tmp_path, certs)
-    with raw_store(store_dir) as session:
+    with raw_store(closed_store) as session:
         for row in PrivateKey.select():
             _legacy_seal(session, row)
     assert cli("check").returncode == 0
@@ -116,7 +103,7 @@ def test_keys_sealed_the_old_way_still_sign_and_are_matched(cli, store_dir, tmp_
     assert signed.returncode == 0, signed.stderr
     assert certs.verify_detached(tmp_path / "old.sig", payload)
 
-    with raw_store(store_dir):
+    with raw_store(closed_store):
         beta_key = _key_of("Beta Signing")
         _swap_keys("Alpha Signing", "Beta Signing")
         # An old seal does not vouch for the hash recorded beside it.
@@ -130,7 +117,7 @@ def test_keys_sealed_the_old_way_still_sign_and_are_matched(cli, store_dir, tmp_
 
 
 def test_a_new_seal_binds_the_recorded_public_key_hash(session, tmp_path, certs):
-    from app.services import integrity
+    from app.services import certificate_import, integrity
 
     cert, key = certs.make_cert("Bound Signing")
     certificate_import.import_files(

@@ -11,7 +11,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from app.errors import CertdeskError
 from app.services import certificate_import, signing
 from models import AuditEvent, Certificate
-from tests.certgen import key_usage
+from tests.helpers.certgen import key_usage
 
 DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 NOT_CA = (x509.BasicConstraints(ca=False, path_length=None), True)
@@ -71,9 +71,8 @@ def test_each_signing_usage_is_accepted(session, tmp_path, certs, kind):
 
 
 def test_the_chain_from_the_store_is_embedded_and_openssl_verifies_to_the_root(
-    cli, tmp_path, certs
+    cli, closed_store, tmp_path, certs
 ):
-    assert cli("init", "--admin", "admin").returncode == 0
     root = certs.ca("Test Root CA")
     intermediate = certs.ca("Test Issuing CA", issuer=root)
     leaf, key = certs.issue(

@@ -10,8 +10,8 @@ import subprocess
 import sys
 import time
 
-from tests.conftest import PASSWORD
-from tests.test_cli import one_line_error
+from tests.helpers.cli import one_line_error
+from tests.helpers.stores import PASSWORD, make_store
 
 KINDS = ("RSA", "P-256", "P-384", "P-521")
 DIGESTS = {"RSA": "sha256", "P-256": "sha256", "P-384": "sha384", "P-521": "sha512"}
@@ -21,10 +21,10 @@ def _key(certs, kind):
     return certs.rsa_key() if kind == "RSA" else certs.curve_key(kind)
 
 
-def _signer_store(cli, tmp_path, certs, aliases: list[str], keys: list) -> None:
+def _signer_store(cli, store_dir, tmp_path, certs, aliases: list[str], keys: list) -> None:
     """A store holding a code-signing certificate with its key per alias, which admin
     may sign with."""
-    assert cli("init", "--admin", "admin").returncode == 0
+    make_store(store_dir)
     files = [
         str(certs.write(tmp_path, f"{i}.p12", certs.p12(*certs.make_cert(alias, key=key), None)))
         for i, (alias, key) in enumerate(zip(aliases, keys, strict=True))
@@ -43,9 +43,9 @@ def _printed(sig) -> str:
     return printed.stdout
 
 
-def test_each_key_kind_signs_with_its_digest_and_openssl_verifies(cli, tmp_path, certs):
+def test_each_key_kind_signs_with_its_digest_and_openssl_verifies(cli, store_dir, tmp_path, certs):
     aliases = [f"{kind} Signing" for kind in KINDS]
-    _signer_store(cli, tmp_path, certs, aliases, [_key(certs, kind) for kind in KINDS])
+    _signer_store(cli, store_dir, tmp_path, certs, aliases, [_key(certs, kind) for kind in KINDS])
     payload = certs.write(tmp_path, "build.bin", os.urandom(3 * 1024 * 1024 + 17))
     for kind, alias in zip(KINDS, aliases, strict=True):
         sig = tmp_path / f"{kind}.sig"
@@ -83,8 +83,8 @@ def _timed(*args: str) -> tuple[subprocess.CompletedProcess, float]:
     return done, time.monotonic() - start
 
 
-def test_a_fifo_and_a_device_are_refused_at_once(cli, tmp_path, certs):
-    _signer_store(cli, tmp_path, certs, ["Quick Signing"], [certs.ec_key()])
+def test_a_fifo_and_a_device_are_refused_at_once(cli, store_dir, tmp_path, certs):
+    _signer_store(cli, store_dir, tmp_path, certs, ["Quick Signing"], [certs.ec_key()])
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     _, startup = _timed("--version")
@@ -110,8 +110,8 @@ sys.exit(code)
 """
 
 
-def test_a_large_file_is_signed_in_constant_memory(cli, tmp_path, certs):
-    _signer_store(cli, tmp_path, certs, ["Big Signing"], [certs.ec_key()])
+def test_a_large_file_is_signed_in_constant_memory(cli, store_dir, tmp_path, certs):
+    _signer_store(cli, store_dir, tmp_path, certs, ["Big Signing"], [certs.ec_key()])
     big = tmp_path / "big.img"
     size = 1 << 30
     with open(big, "wb") as sparse:

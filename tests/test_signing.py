@@ -12,7 +12,7 @@ from app.services import certificate_groups, certificate_import, policies, users
 from app.services.policies import PolicySpec
 from models import Certificate, User
 from models.permissions import SIGNER
-from tests.test_cli import one_line_error
+from tests.helpers.cli import one_line_error
 
 MONDAY_NOON = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
 
@@ -88,8 +88,7 @@ def test_policy_refusals_name_the_field(setup, spec, field):
     assert policies.list_policies(setup) == []
 
 
-def test_cli_sign_verify_count_pin_reason_and_refusal(cli, tmp_path, certs):
-    assert cli("init", "--admin", "admin").returncode == 0
+def test_cli_sign_verify_count_pin_reason_and_refusal(cli, closed_store, tmp_path, certs):
     cert, key = certs.make_cert("Release Signing", key=certs.rsa_key())
     (tmp_path / "cert.pem").write_bytes(certs.pem(cert))
     assert (
@@ -138,8 +137,7 @@ def test_cli_sign_verify_count_pin_reason_and_refusal(cli, tmp_path, certs):
     assert cli("policy", "list", "--json").stdout.strip() == "[]"
 
 
-def test_cli_policy_lets_a_signer_sign(cli, tmp_path, certs):
-    assert cli("init", "--admin", "admin").returncode == 0
+def test_cli_policy_lets_a_signer_sign(cli, closed_store, tmp_path, certs):
     cert, key = certs.make_cert("Team Signing")
     assert (
         cli("import", str(certs.write(tmp_path, "t.p12", certs.p12(cert, key, None)))).returncode
@@ -216,8 +214,9 @@ def test_a_deny_stops_even_the_owner_and_priorities_are_bounded(setup):
     assert decide().why == "the user is disabled"
 
 
-def test_sign_claims_the_output_first_and_refuses_control_characters(cli, tmp_path, certs):
-    assert cli("init", "--admin", "admin").returncode == 0
+def test_sign_claims_the_output_first_and_refuses_control_characters(
+    cli, closed_store, tmp_path, certs
+):
     cert, key = certs.make_cert("Out Signing")
     assert (
         cli("import", str(certs.write(tmp_path, "o.p12", certs.p12(cert, key, None)))).returncode

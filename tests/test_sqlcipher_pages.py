@@ -11,7 +11,7 @@ from app.crypto.sealing import derive_subkey
 from app.services import certificate_import
 from app.store import DB_FILE
 from models import PrivateKey
-from tests.sqlcipher_pages import (
+from tests.helpers.sqlcipher_pages import (
     PAGE_SIZE,
     RESERVE,
     SQLITE_MAGIC,

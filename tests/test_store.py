@@ -20,8 +20,8 @@ from app.errors import (
 from app.services import backup, certificate_import, certificates, users
 from app.store import DB_FILE
 from models import SCHEMA_VERSION, PrivateKey, SchemaVersion
-from tests.conftest import PASSWORD
-from tests.test_cli import one_line_error
+from tests.helpers.cli import one_line_error
+from tests.helpers.stores import PASSWORD
 
 
 def test_init_creates_database_and_private_slot_file(store_dir, session):
