@@ -3,13 +3,13 @@
 import pytest
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QWizard
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWizard
 
 from app.crypto.csr import RequestSpec
 from app.crypto.keygen import KeySpec
 from app.services import certificate_groups, certificate_import, signing_requests
 from models import Certificate, PrivateKey, Request
-from tests.helpers.gui import answer, menu_action, open_menu, settle, wait_rows
+from tests.helpers.gui import answer, menu_action, on_modal, open_menu, settle, wait_rows
 from ui.main_window import MainWindow
 
 
@@ -114,7 +114,10 @@ def test_save_csr_refuses_an_existing_file_and_asks_again(
     window.requests.reload()
     settle(qtbot)
     window.requests.table.selectRow(0)
-    assert window.requests.save_selected() == fresh
+    with on_modal(
+        lambda box: (said.append(box.text()), box.button(QMessageBox.StandardButton.Ok).click())
+    ):
+        assert window.requests.save_selected() == fresh
     assert said == [f"{taken}: exists; choose a new file name"]
     assert taken.read_bytes() == b"the certificate the CA sent"
     assert fresh.read_text() == info.csr_pem

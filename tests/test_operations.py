@@ -27,7 +27,7 @@ def row(session, alias):
 
 def test_disable_and_enable_report_each_certificate(session, tmp_path, certs):
     ids = import_some(session, tmp_path, certs, ["A", "B"])
-    result = lifecycle.set_enabled(session, [ids["A"], "B", "Nope"], False)
+    result = lifecycle.disable_certificates(session, [ids["A"], "B", "Nope"])
     assert [(o.target, o.ok, o.message) for o in result.outcomes] == [
         ("Nope", False, "no such certificate"),
         ("A", True, "disabled"),
@@ -35,9 +35,9 @@ def test_disable_and_enable_report_each_certificate(session, tmp_path, certs):
     ]
     assert sorted(result.changed_ids) == sorted(ids.values())
     assert not row(session, "A").enabled and not row(session, "B").enabled
-    again = lifecycle.set_enabled(session, ["A"], False)
+    again = lifecycle.disable_certificates(session, ["A"])
     assert again.outcomes[0].message == "already disabled" and again.changed_ids == []
-    lifecycle.set_enabled(session, ["A"], True)
+    lifecycle.enable_certificates(session, ["A"])
     assert row(session, "A").enabled
     actions = [e.action for e in AuditEvent.select().order_by(AuditEvent.id)]
     assert actions.count("certificate.disable") == 2 and "certificate.enable" in actions
@@ -62,7 +62,7 @@ def test_under_privileged_user_is_refused_by_the_service(session, store_dir, tmp
     auditor = sign_in_as(session, store_dir, "audrey", AUDITOR)
     try:
         for call in (
-            lambda: lifecycle.set_enabled(auditor, ["A"], False),
+            lambda: lifecycle.disable_certificates(auditor, ["A"]),
             lambda: lifecycle.delete_certificates(auditor, ["A"]),
             lambda: certificate_groups.add_to_groups(auditor, ["A"], ["G"]),
             lambda: certificate_groups.remove_from_groups(auditor, ["A"], ["G"]),
@@ -152,7 +152,7 @@ def test_bulk_operations_on_ten_thousand_rows_are_one_transaction(session):
     statements = []
     session.store.db.connection().set_trace_callback(statements.append)
     try:
-        result = lifecycle.set_enabled(session, ids, False)
+        result = lifecycle.disable_certificates(session, ids)
         certificate_groups.add_to_groups(session, ids, ["Bulk"])
     finally:
         session.store.db.connection().set_trace_callback(None)
