@@ -4,14 +4,14 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
     from app import cli
 
-    if cli.wants_gui(args):
+    args = cli.parse(sys.argv[1:] if argv is None else argv)
+    if args.run is None:  # `certdesk` or `certdesk --store DIR`
         from ui.application import run_gui  # Qt is imported only for the GUI
 
-        return run_gui(cli.store_option(args))
-    return cli.main(args)
+        return run_gui(args.store)
+    return cli.run(args)
 
 
 if __name__ == "__main__":

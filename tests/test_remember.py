@@ -65,7 +65,7 @@ def test_cli_signs_in_with_a_remembered_login(use_keyring, store_dir, monkeypatc
     assert remember.remember(users.store_id(store_dir), "admin", kek)
     monkeypatch.setenv("CERTDESK_USER", "admin")
     monkeypatch.delenv("CERTDESK_PASSWORD", raising=False)
-    signed_in = cli._sign_in(store_dir)
+    signed_in = cli.signin.open_session(store_dir)
     assert signed_in.user_name == "admin"
     signed_in.close()
 

@@ -71,9 +71,9 @@ def test_schedules(setup):
 @pytest.mark.parametrize(
     ("spec", "field"),
     [
-        (PolicySpec("X", certificates=("Shared Signing",)), "user"),
-        (PolicySpec("X", users=("sam",)), "cert"),
-        (PolicySpec("X", certificates=("Nope",), users=("sam",)), "cert"),
+        (PolicySpec("X", certificates=("Shared Signing",)), "users"),
+        (PolicySpec("X", users=("sam",)), "certificates"),
+        (PolicySpec("X", certificates=("Nope",), users=("sam",)), "certificates"),
         (
             PolicySpec("X", certificates=("Shared Signing",), users=("sam",), days="weekends"),
             "days",

@@ -157,6 +157,26 @@ def import_files(
     return report
 
 
+def retry_with_password(
+    session: Session, report: ImportReport, path: str, password: str
+) -> ImportReport:
+    """`report` with the file `path` imported again with `password` (the one it asked
+    for): its result replaced where it stood, and why the retry stopped, if it did."""
+    return merged(report, import_files(session, [path], password=password))
+
+
+def merged(report: ImportReport, retry: ImportReport) -> ImportReport:
+    """`report` with the results of `retry`, an import of some of its files again, in
+    place of their first results; a retry that stopped says so for the whole."""
+    again = {f.path: f for f in retry.files}
+    return ImportReport(
+        files=[again.get(f.path, f) for f in report.files],
+        cancelled=report.cancelled or retry.cancelled,
+        stopped=retry.stopped or report.stopped,
+        not_imported=retry.not_imported or report.not_imported,
+    )
+
+
 def _store_batch(session: Session, batch: list[_ReadFile], report: ImportReport) -> bool:
     """Store one batch in one transaction; False (and `report.stopped`) when it could not
     be committed, in which case none of it was."""

@@ -342,6 +342,16 @@ def _associates(cert_id: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(sorted(users, key=str.casefold)), tuple(sorted(user_groups, key=str.casefold))
 
 
+# Names whose readers expect PEM text; a .cer, a .der or any other name gets DER.
+PEM_SUFFIXES = (".pem", ".crt")
+
+
+def export_format(out: str | Path) -> str:
+    """The format an export to `out` is written in when none is chosen: DER in a file
+    named .pem is a trap for the next tool that reads it."""
+    return "pem" if Path(out).suffix.lower() in PEM_SUFFIXES else "der"
+
+
 @operation("certificate.export", CERTIFICATES_DOWNLOAD, target="ref")
 def export_certificate(session: Session, ref: int | str, out: Path, fmt: str = "der") -> Path:
     """Write the certificate to `out`, a new file, as DER (the usual .cer) or PEM;

@@ -106,26 +106,26 @@ def parse_hours(text: str) -> tuple[str, str]:
 
 @operation("policy.add", POLICIES_MANAGE, target=lambda a: a["spec"].name)
 def add_policy(session: Session, spec: PolicySpec) -> PolicyRow:
-    name = check_name("name", spec.name, MAX_POLICY_NAME)
+    name = check_name("policy name", spec.name, MAX_POLICY_NAME)
     weekdays = parse_days(spec.days)
     time_from, time_until = parse_hours(spec.hours)
     if spec.date_from and spec.date_until and spec.date_from > spec.date_until:
-        raise ValidationError("until", "comes before --from")
+        raise ValidationError("until", "comes before the start date (from)")
     if not 0 <= spec.priority <= MAX_PRIORITY:
         raise ValidationError("priority", f"0 (the highest) to {MAX_PRIORITY:,}")
     if not spec.certificates and not spec.certificate_groups:
-        raise ValidationError("cert", "name at least one certificate or certificate group")
+        raise ValidationError("certificates", "name at least one certificate or certificate group")
     if not spec.users and not spec.user_groups:
-        raise ValidationError("user", "name at least one user or user group")
+        raise ValidationError("users", "name at least one user or user group")
     with write_transaction(session):
         if Policy.select().where(Policy.name == name).exists():
-            raise ValidationError("name", f"a policy named {name!r} exists")
-        certs = _ids(Certificate, Certificate.alias, spec.certificates, "cert")
+            raise ValidationError("policy name", f"a policy named {name!r} exists")
+        certs = _ids(Certificate, Certificate.alias, spec.certificates, "certificate")
         cert_groups = _ids(
-            CertificateGroup, CertificateGroup.name, spec.certificate_groups, "cert-group"
+            CertificateGroup, CertificateGroup.name, spec.certificate_groups, "certificate group"
         )
         users = _ids(User, User.name, spec.users, "user")
-        user_groups = _ids(UserGroup, UserGroup.name, spec.user_groups, "user-group")
+        user_groups = _ids(UserGroup, UserGroup.name, spec.user_groups, "user group")
         policy = Policy.create(
             name=name,
             effect=Policy.EFFECT_DENY if spec.deny else Policy.EFFECT_ALLOW,
@@ -148,12 +148,13 @@ def add_policy(session: Session, spec: PolicySpec) -> PolicyRow:
     return next(p for p in list_policies(session) if p.name == name)
 
 
-def _ids(model, column, names: Sequence[str], field: str) -> list[int]:
+def _ids(model, column, names: Sequence[str], noun: str) -> list[int]:
+    """The ids of the named rows; a name of none is refused in the field of `noun`s."""
     ids = []
     for wanted in dict.fromkeys(names):
         row = model.get_or_none(column == wanted)
         if row is None:
-            raise ValidationError(field, f"no {field.replace('-', ' ')} named {wanted!r}")
+            raise ValidationError(f"{noun}s", f"no {noun} named {wanted!r}")
         ids.append(row.id)
     return ids
 

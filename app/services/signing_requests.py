@@ -21,7 +21,7 @@ from app.crypto.keygen import DEFAULT_KEY_SPEC, KeySpec
 from app.crypto.parse import quietly
 from app.errors import CertdeskError, NotFoundError, ValidationError
 from app.services import certificate_import, certificates, journal, private_keys
-from app.services.aliases import available_alias
+from app.services.aliases import available_alias, validate_alias
 from app.services.certificate_groups import find_group, validate_group_name
 from app.services.certificate_import import FileResult
 from app.services.operations import operation
@@ -140,7 +140,7 @@ def _plan(
         renewed = Certificate.get_or_none(Certificate.alias == renews)
         if renewed is None:
             raise ValidationError("renews", f"no certificate with alias {renews!r}")
-        if alias.strip() and " ".join(alias.split()) != renewed.alias:
+        if alias.strip() and validate_alias(alias) != renewed.alias:
             raise ValidationError(
                 "alias", f"a renewal keeps the alias of the certificate it renews ({renews!r})"
             )

@@ -1,0 +1,33 @@
+"""Certificate groups: `group add`, `group remove`."""
+
+from pathlib import Path
+
+from app.cli.commands import Commands
+from app.cli.output import print_bulk
+from app.cli.signin import signed_in
+from app.services import certificate_groups
+
+
+def register(commands: Commands) -> None:
+    group = commands.group("group", "put certificates in groups or take out")
+    for name, help, run in (
+        ("add", "put certificates in GROUP", run_add),
+        ("remove", "take them out", run_remove),
+    ):
+        p = group.add(name, help, run)
+        p.add_argument("group", metavar="GROUP")
+        p.add_argument("aliases", nargs="+", metavar="ALIAS")
+
+
+def run_add(args, folder: Path) -> int:
+    with signed_in(folder) as session:
+        result = certificate_groups.add_to_groups(session, args.aliases, [args.group])
+    print_bulk(result)
+    return 0
+
+
+def run_remove(args, folder: Path) -> int:
+    with signed_in(folder) as session:
+        result = certificate_groups.remove_from_groups(session, args.aliases, [args.group])
+    print_bulk(result)
+    return 0

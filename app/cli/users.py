@@ -1,0 +1,42 @@
+"""The store's users: `user add`, `user list`."""
+
+from pathlib import Path
+
+from app.cli.commands import Commands
+from app.cli.output import print_json, printable
+from app.cli.schemas import user_json
+from app.cli.signin import new_password, signed_in
+from app.services import users
+from app.services.roles import BUILTIN_ROLES, SIGNER
+
+
+def register(commands: Commands) -> None:
+    user = commands.group("user", "add or list users")
+    u = user.add("add", "a new user with a key slot", run_add)
+    u.add_argument("name", metavar="NAME")
+    u.add_argument("--role", default=SIGNER, choices=list(BUILTIN_ROLES))
+    u.add_argument("--user-group", dest="user_groups", action="append", default=[], metavar="UG")
+    user.add("list", "the store's users", run_list, json="one JSON array")
+
+
+def run_add(args, folder: Path) -> int:
+    password = new_password(
+        "CERTDESK_NEW_PASSWORD", args.name, f"Password for the new user {args.name}: "
+    )
+    with signed_in(folder) as session:
+        users.add_user(session, args.name, password, args.role, args.user_groups)
+    print(f"Added the user {args.name!r} ({args.role}).")
+    return 0
+
+
+def run_list(args, folder: Path) -> int:
+    with signed_in(folder) as session:
+        rows = users.list_users(session)
+    if args.json:
+        print_json([user_json(r) for r in rows])
+        return 0
+    for r in rows:
+        groups_text = f"  [{', '.join(r.user_groups)}]" if r.user_groups else ""
+        state = "" if r.enabled else "  (disabled)"
+        print(printable(f"{r.name}  {r.role}{state}{groups_text}"))
+    return 0
