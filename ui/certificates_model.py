@@ -7,6 +7,7 @@ from collections.abc import Callable
 from PySide6.QtGui import QColor
 
 from app.services.certificates import EXPIRING_DAYS, CertificateRow
+from app.services.expiry import EXPIRED, EXPIRING, NOT_YET_VALID, Expiry, expiry
 from ui.icons import icon
 from ui.rows_model import Column, RowsModel
 
@@ -20,8 +21,8 @@ EXPIRED_TINT = QColor(210, 60, 60, 48)
 EXPIRING_TINT = QColor(217, 144, 11, 48)
 
 
-def days_left(row: CertificateRow, now: dt.datetime) -> int:
-    return (row.valid_to - now) // dt.timedelta(days=1)
+def expiry_of(row: CertificateRow, now: dt.datetime) -> Expiry:
+    return expiry(row.valid_from, row.valid_to, now)
 
 
 def status_text(row: CertificateRow) -> str:
@@ -127,12 +128,7 @@ class CertificatesModel(RowsModel):
         self._now = self._clock()
 
     def background(self, row: CertificateRow):
-        days = days_left(row, self._now)
-        if days < 0:
-            return EXPIRED_TINT
-        if days < EXPIRING_DAYS:
-            return EXPIRING_TINT
-        return None
+        return _TINTS.get(expiry_of(row, self._now).state)
 
     # -- the page's names for the shared operations ----------------------------------
 
@@ -161,28 +157,35 @@ class CertificatesModel(RowsModel):
 
     def _valid_to_text(self, row: CertificateRow) -> str:
         date = row.valid_to.strftime("%Y-%m-%d")
-        days = days_left(row, self._now)
-        if days < 0:
+        state = expiry_of(row, self._now)
+        if state.state == EXPIRED:
             return f"{date} (expired)"
-        if days < EXPIRING_DAYS:
+        if state.state == NOT_YET_VALID:
+            return f"{date} (not yet valid)"
+        if state.state == EXPIRING:
+            days = state.days_left
             return f"{date} ({days} day{'s' if days != 1 else ''} left)"
         return date
 
     def _valid_to_tooltip(self, row: CertificateRow) -> str:
-        days = days_left(row, self._now)
+        state = expiry_of(row, self._now)
+        days = state.days_left
         when = row.valid_to.strftime("%Y-%m-%d %H:%M UTC")
-        if days < 0:
+        if state.state == EXPIRED:
             return f"Expired {-days} day{'s' if days != -1 else ''} ago ({when})"
-        return f"Expires in {days} day{'s' if days != 1 else ''} ({when})"
+        text = f"Expires in {days} day{'s' if days != 1 else ''} ({when})"
+        if state.state == NOT_YET_VALID:
+            start = row.valid_from.strftime("%Y-%m-%d %H:%M UTC")
+            text = f"Not valid before {start}\n{text}"
+        return text
 
     def _valid_to_icon(self, row: CertificateRow):
-        days = days_left(row, self._now)
-        if days < 0:
-            return icon("expired")
-        if days < EXPIRING_DAYS:
-            return icon("expiring")
-        return None
+        name = _ICONS.get(expiry_of(row, self._now).state)
+        return icon(name) if name else None
 
+
+_TINTS = {EXPIRED: EXPIRED_TINT, EXPIRING: EXPIRING_TINT}
+_ICONS = {EXPIRED: "expired", EXPIRING: "expiring"}
 
 # The expiry filters, each made for one moment: "now" and "soon" are fixed when it is set.
 _EXPIRY_TESTS = {

@@ -96,12 +96,9 @@ class ImportFlow(QObject):
         self.finished.emit(self._report)
 
     def _merge(self, report: ImportReport) -> None:
-        retried = {f.path for f in report.files}
-        self._report.files = [f for f in self._report.files if f.path not in retried]
-        self._report.files.extend(report.files)
-        self._report.cancelled = self._report.cancelled or report.cancelled
-        self._report.stopped = report.stopped or self._report.stopped
-        self._report.not_imported = report.not_imported or self._report.not_imported
+        """The first run's report, then each password retry in place of its files."""
+        first = not self._report.files
+        self._report = report if first else certificate_import.merged(self._report, report)
 
     def _ask_passwords(self, needing) -> dict[str, str]:
         passwords = {}
