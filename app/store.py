@@ -188,7 +188,7 @@ class Store:
         if not self.db.is_closed():
             self.db.close()
         _wipe(self._master_key)
-        models.database.initialize(None)
+        models.database.forget(self.db)
 
 
 def _open(folder: Path, store_id: str, master_key: bytearray, existing: bool) -> Store:
@@ -255,7 +255,11 @@ def _copy_before_migration(folder: Path, db: CipherDatabase, version: int) -> No
     target.unlink(missing_ok=True)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # the store's own mode
     os.close(fd)
-    _backup_into(db, target)
+    try:
+        _backup_into(db, target)
+    except BaseException:
+        target.unlink(missing_ok=True)  # no half copy that looks like a whole one
+        raise
 
 
 def _backup_into(db: CipherDatabase, target: Path) -> None:

@@ -26,6 +26,11 @@ class SessionDatabase(peewee.DatabaseProxy):
     def obj(self, value) -> None:
         self._opened = value
 
+    def forget(self, db: peewee.Database) -> None:
+        """`db` is closing: stop answering with it, unless a later store replaced it."""
+        if self._opened is db:
+            self.initialize(None)
+
     def __setattr__(self, attr, value) -> None:
         if attr not in ("obj", "_opened", "_callbacks", "_Model"):
             raise AttributeError("Cannot set attribute on proxy.")

@@ -183,9 +183,14 @@ def run_steps(steps: Iterable[Step], found: int) -> int:
             continue
         try:
             with _write_transaction():
-                if schema_version() < step.version:
+                now = schema_version()
+                if now > SCHEMA_VERSION:  # a newer Certdesk upgraded it meanwhile
+                    raise NewerSchema(now)
+                if now < step.version:
                     step.run()
                     _stamp(step.version)
+        except NewerSchema:
+            raise
         except Exception as exc:
             raise StepFailed(step, reached, exc) from exc
         reached = step.version

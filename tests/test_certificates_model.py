@@ -171,3 +171,25 @@ def test_remove_ids_drops_rows_and_their_checks(model, runs_limit, monkeypatch):
     assert model.total_count() == 2 and model.row_by_id(2) is None
     model.set_filter("charlie")
     assert column(model, M.COL_NAME) == ["charlie"]
+
+
+def test_a_certificate_that_expires_while_shown_leaves_hide_expired_at_the_next_listing(qapp):
+    now = [NOW]
+    model = CertificatesModel(clock=lambda: now[0])
+    model.set_rows(ROWS)
+    model.set_filter("", FILTER_HIDE_EXPIRED)
+    assert "delta" in column(model, M.COL_NAME)  # it ends later today
+    now[0] = NOW + dt.timedelta(days=1)
+    model.set_rows(ROWS)
+    assert column(model, M.COL_NAME) == ["bravo", "charlie"]
+    assert model.data(model.index(1, M.COL_VALID_TO)).endswith("(11 days left)")  # charlie
+
+
+def test_a_certificate_not_yet_valid_is_not_expiring(model):
+    early = row(5, "echo", 10, valid_from=NOW + dt.timedelta(days=1))
+    model.set_rows([*ROWS, early])
+    model.set_filter("", FILTER_EXPIRING)
+    assert "echo" not in column(model, M.COL_NAME)
+    model.set_filter("echo")
+    assert model.data(model.index(0, M.COL_VALID_TO)).endswith("(not yet valid)")
+    assert model.data(model.index(0, M.COL_VALID_TO), Qt.ItemDataRole.BackgroundRole) is None

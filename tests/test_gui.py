@@ -90,6 +90,30 @@ def test_remember_me_stores_the_login_and_unlocks_next_time(qtbot, store_dir, se
         remember.reset()
 
 
+def test_unticking_remember_me_forgets_a_login_used_without_a_password(qtbot, store_dir, session):
+    session.close()
+    original = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    remember.reset()
+    try:
+        store_id = users.store_id(store_dir)
+        signed_in, kek = users.sign_in(store_dir, "admin", PASSWORD)
+        signed_in.close()
+        remember.remember(store_id, "admin", kek)
+        dialog = LoginDialog(store_dir)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitUntil(lambda: "Remembered" in dialog.password.placeholderText(), timeout=5000)
+        dialog.remember.setChecked(False)
+        with qtbot.waitSignal(dialog.accepted, timeout=5000):
+            dialog.unlock()  # no password typed: the remembered login, for the last time
+        dialog.session.close()
+        assert remember.recall(store_id, "admin") is None
+    finally:
+        keyring.set_keyring(original)
+        remember.reset()
+
+
 def test_login_on_a_missing_store_says_so(qtbot, tmp_path):
     dialog = LoginDialog(tmp_path / "nothing")
     qtbot.addWidget(dialog)

@@ -119,3 +119,16 @@ def test_a_page_asks_for_another_through_the_window(qtbot, window):
     window.certificates.pageRequested.emit("Certificate Groups", "show", "Nightly Builds")
     assert window.pages.currentWidget() is window.groups
     assert window.groups.selected_name() == "Nightly Builds"
+
+
+def test_the_search_keeps_the_selection_and_showing_a_hidden_row_clears_it(qtbot, window):
+    page = window.open_page("Certificate Groups")
+    page.select("Release")
+    page.search.setText("re")
+    page.apply_search()
+    assert page.selected_name() == "Release"
+    page.search.setText("night")
+    page.apply_search()
+    assert page.selected_name() is None
+    window.certificates.pageRequested.emit("Certificate Groups", "show", "Archive")
+    assert page.search.text() == "" and page.selected_name() == "Archive"

@@ -1,7 +1,8 @@
 """The operations on certificates behind the quick-action menu, the selection toolbar and
 the keys. Each runs its service on the writer thread and names the certificates it
-changed (ui.store_events), so the table refreshes only those rows; permissions are
-asked of the session, which the service checks again."""
+changed (ui.store_events), so the table refreshes only those rows; each action is
+offered as the operation registry says (operations.refusal), and the service checks
+again."""
 
 import re
 from collections.abc import Callable, Sequence
@@ -176,8 +177,13 @@ class CertificateActions(QObject):
             return None
         self.confirmation = self._confirm_delete(
             rows,
+            # The groups the deleted certificates were in lose members: their counts change.
             lambda: self._run(
-                "Deleting…", lifecycle.delete_certificates, [r.id for r in rows], done="Deleted {n}"
+                "Deleting…",
+                lifecycle.delete_certificates,
+                [r.id for r in rows],
+                done="Deleted {n}",
+                touches_groups=True,
             ),
         )
         return self.confirmation

@@ -23,6 +23,7 @@ from ui.certificate_window import CertificateWindow
 from ui.certificates_table import CertificatesTable
 from ui.icons import icon
 from ui.import_flow import FILE_FILTER, ImportFlow
+from ui.list_page import counts_text
 from ui.store_events import ALL, events
 from ui.tasks import Task, wait_for_tasks
 
@@ -261,9 +262,7 @@ class CertificatesView(QWidget):
             self.choose_files()
 
     def counts_text(self) -> str:
-        shown, total = self.model.rowCount(), self.model.total_count()
-        noun = self.noun[0] if total == 1 else self.noun[1]
-        return f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun} shown"
+        return counts_text(self.model.rowCount(), self.model.total_count(), self.noun)
 
     # -- importing ----------------------------------------------------------------
 

@@ -531,8 +531,9 @@ class CsrWizard(RemembersGeometry, QWizard):
         self.button(QWizard.WizardButton.BackButton).setEnabled(False)
         self.button(QWizard.WizardButton.CancelButton).setEnabled(False)
         (
+            # Not on the writer thread: generating an RSA key takes seconds, and the
+            # service takes the write lock only to store it; short writes go first.
             Task(self, *call)
-            .writes()
             .changes(requests=True)
             .on_done(self._created)
             .on_error(self._failed)  # beside the summary, not in a box

@@ -9,9 +9,6 @@ from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QProgressDia
 
 from app.services import certificate_import
 from app.services.certificate_import import ImportReport
-
-# MOVED ImportReport -> certificate_import
-# MOVED ImportReport -> certificate_import
 from app.services.session import Session
 from ui.dialogs import show_failure
 from ui.store_events import ALL, events
@@ -55,7 +52,9 @@ class ImportFlow(QObject):
                 passwords=passwords,
                 should_cancel=self._cancel.is_set,
             )
-            .writes()
+            # Not on the writer thread: the import takes the write lock per batch, so
+            # that a Disable or a save gets in between; on the writer it would wait for
+            # the whole import.
             # Completing a request links its key and may put the certificate in groups.
             .changes(certificates=ALL, requests=True, groups=True)
             .on_progress(self._on_progress)

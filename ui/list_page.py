@@ -35,6 +35,12 @@ from ui.tasks import Task
 SEARCH_DELAY_MS = 150  # a search waits for a pause in the typing
 
 
+def counts_text(shown: int, total: int, noun: tuple[str, str]) -> str:
+    """What the status bar says of a page: "3 certificate groups", "1 of 3 … shown"."""
+    name = noun[0] if total == 1 else noun[1]
+    return f"{total:,} {name}" if shown == total else f"{shown:,} of {total:,} {name} shown"
+
+
 @dataclass(frozen=True)
 class PageAction:
     """One thing a page offers, in its tool bar and its context menu."""
@@ -188,7 +194,12 @@ class ListPage(QWidget):
         return self.model.row_at(rows[0].row()) if rows else None
 
     def select(self, key: Hashable) -> bool:
+        """Select the row of `key`; one the search hides is shown by clearing the search."""
         row = self.model.visible_row_of(key)
+        if row is None and self.search.text() and self.model.row_by_key(key) is not None:
+            self.search.clear()
+            self.apply_search()
+            row = self.model.visible_row_of(key)
         if row is None:
             self.table.clearSelection()
             return False
@@ -197,8 +208,14 @@ class ListPage(QWidget):
         return True
 
     def apply_search(self) -> None:
+        """The search applied now; the selected row stays selected while it matches."""
         self._search_timer.stop()
+        selected = self.selected()
         self.model.set_query(self.search.text())
+        if selected is not None:
+            row = self.model.visible_row_of(self.model.key_of(selected))
+            if row is not None:
+                self.table.selectRow(row)
         self._show_state()
 
     def _show_state(self) -> None:
@@ -211,9 +228,7 @@ class ListPage(QWidget):
         self.countsChanged.emit(shown, total)
 
     def counts_text(self) -> str:
-        shown, total = self.model.rowCount(), self.model.total_count()
-        noun = self.noun[0] if total == 1 else self.noun[1]
-        return f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun} shown"
+        return counts_text(self.model.rowCount(), self.model.total_count(), self.noun)
 
     def _update_actions(self, *_args) -> None:
         chosen = self.selected() is not None

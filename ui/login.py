@@ -147,7 +147,7 @@ class LoginDialog(QDialog):
 
     def _sign_in(self, name: str, password: str, keep: bool) -> Session:
         if not password:
-            session = logins.sign_in_remembered(self.folder, name)
+            session = logins.sign_in_remembered(self.folder, name, keep=keep)
             if session is None:
                 raise AuthenticationError(
                     "The login remembered here no longer opens the store: type the password."

@@ -144,7 +144,7 @@ class MainWindow(QMainWindow):
         settings = QSettings()
         settings.setValue("main/geometry", self.saveGeometry())
         self.certificates.save_state(settings)
-        for page in (self.certificates, self.groups, self.requests):
+        for page in self.page_by_title.values():
             events.forget(page)
         self.certificates.shutdown()
         self.session.close()

@@ -103,8 +103,11 @@ class _Job:
         self._fn, self._args, self._kwargs = fn, args, kwargs
 
     def run(self) -> None:
+        # The arguments may be secrets (a password, a PIN): held no longer than the call.
+        args, kwargs = self._args, self._kwargs
+        self._args = self._kwargs = None
         try:
-            result = self._fn(*self._args, **self._kwargs)
+            result = self._fn(*args, **kwargs)
         except BaseException as exc:
             self.relay._failed.emit(store_problem(exc) or exc)
         else:
@@ -154,7 +157,9 @@ class Task:
         return self
 
     def writes(self, writes: bool = True) -> "Task":
-        """It changes the store: queue it on the writer thread."""
+        """A short change to the store: queue it on the writer thread, so that the GUI's
+        writes never wait on SQLite's busy lock for each other. A long job that takes
+        the lock in steps of its own (an import, a key generation) is not one."""
         self._writes = writes
         return self
 
@@ -187,6 +192,7 @@ class Task:
             _BusyIndicator(relay, *self._busy)
         executor = _writer if self._writes else _readers
         future = executor.submit(_Job(relay, self._fn, self._args, kwargs).run)
+        self._args, self._kwargs = (), {}  # the job holds them now, until it runs
         _pending.add(future)
         future.add_done_callback(_pending.discard)
         return self

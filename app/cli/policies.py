@@ -14,7 +14,7 @@ from app.services.policies import PolicySpec
 
 # The fields of a policy as `policy add` spells them; the name is its NAME.
 FLAGS = {
-    "policy name": "--name",
+    "policy name": "NAME",
     "certificates": "--cert",
     "certificate groups": "--cert-group",
     "users": "--user",

@@ -29,8 +29,8 @@ def available_alias(db: peewee.Database, alias: str, but: int | None = None) -> 
 
 
 def alias_taken(db: peewee.Database, alias: str, but: int | None = None) -> bool:
-    # Raw SQL: this runs once per imported certificate, and peewee's query building
-    # costs more than the look-up on the alias index.
+    # A raw statement: this runs once per imported certificate, and peewee's query
+    # building costs more than the look-up on the alias index.
     return statements.alias_taken(db, alias, but)
 
 

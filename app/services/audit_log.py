@@ -21,7 +21,7 @@ class AuditEntry:
     details: dict
 
 
-@operation("audit.list", AUDIT_VIEW)
+@operation("audit.list", AUDIT_VIEW, reads=True)
 def list_events(session: "Session") -> list[AuditEntry]:
     """Every event, oldest first."""
     return [
@@ -30,6 +30,6 @@ def list_events(session: "Session") -> list[AuditEntry]:
     ]
 
 
-@operation("audit.verify", AUDIT_VIEW)
+@operation("audit.verify", AUDIT_VIEW, reads=True)
 def verify_chain(session: "Session") -> list[int]:
     return chain_breaks()

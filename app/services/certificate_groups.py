@@ -39,7 +39,7 @@ def validate_group_name(name: str) -> str:
     return check_name("group name", name, MAX_GROUP_NAME)
 
 
-@operation("group.list", CERTIFICATES_VIEW)
+@operation("group.list", CERTIFICATES_VIEW, reads=True)
 def list_groups(session: Session) -> list[GroupRow]:
     members = peewee.fn.COUNT(CertificateGroupMember.id)
     query = (
@@ -98,7 +98,9 @@ def delete_group(session: Session, name: str) -> int:
     return members
 
 
-@operation("group.add_certificates", GROUPS_ADD_CERTIFICATES, target="group_names")
+@operation(
+    "group.add_certificates", GROUPS_ADD_CERTIFICATES, target=lambda a: ", ".join(a["group_names"])
+)
 def add_to_groups(session: Session, refs: Sequence[Ref], group_names: Sequence[str]) -> BulkResult:
     """Put every certificate named in every group named. A group that does not exist
     yet is created when the user may manage groups, and refused otherwise."""
@@ -129,7 +131,11 @@ def add_to_groups(session: Session, refs: Sequence[Ref], group_names: Sequence[s
     return result
 
 
-@operation("group.remove_certificates", GROUPS_REMOVE_CERTIFICATES, target="group_names")
+@operation(
+    "group.remove_certificates",
+    GROUPS_REMOVE_CERTIFICATES,
+    target=lambda a: ", ".join(a["group_names"]),
+)
 def remove_from_groups(
     session: Session, refs: Sequence[Ref], group_names: Sequence[str]
 ) -> BulkResult:

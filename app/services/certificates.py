@@ -101,12 +101,12 @@ def create_certificate(session: Session, facts, alias: str, key: PrivateKey | No
     return cert
 
 
-@operation("certificate.list", CERTIFICATES_VIEW)
+@operation("certificate.list", CERTIFICATES_VIEW, reads=True)
 def list_certificates(session: Session) -> list[CertificateRow]:
     return _rows(session.store.db, None)
 
 
-@operation("certificate.rows", CERTIFICATES_VIEW)
+@operation("certificate.rows", CERTIFICATES_VIEW, reads=True)
 def certificate_rows(session: Session, ids: Sequence[int]) -> list[CertificateRow]:
     """The rows of just these certificates (those that still exist), for refreshing the
     rows an operation changed without listing the whole store again."""
@@ -244,7 +244,7 @@ def _row(session: Session, cert_id: int) -> CertificateRow:
     return _rows(session.store.db, [cert_id])[0]
 
 
-@operation("certificate.show", CERTIFICATES_VIEW, target="ref")
+@operation("certificate.show", CERTIFICATES_VIEW, reads=True)
 def get_certificate(session: Session, ref: int | str) -> CertificateDetail:
     cert = find(ref)
     der = CertificateDer.get_by_id(cert.id).der

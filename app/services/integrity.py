@@ -22,7 +22,7 @@ from models.permissions import AUDIT_VIEW
 PAGE_NUMBER = re.compile(r"\bpage (\d+)\b")
 
 
-@operation("store.check", AUDIT_VIEW)
+@operation("store.check", AUDIT_VIEW, reads=True)
 def check_store(session: Session) -> list[str]:
     """One line per problem found; an empty list means the store is intact. Each sealed
     key is opened to prove it can be, and matched against the public key of every

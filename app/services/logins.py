@@ -23,16 +23,23 @@ def remembered_users(folder: Path, names: list[str]) -> set[str]:
     return {name for name in names if remember.recall(store_id, name)}
 
 
-def sign_in_remembered(folder: Path, user: str) -> Session | None:
+def sign_in_remembered(folder: Path, user: str, keep: bool = True) -> Session | None:
     """The session of a remembered login; None when there is none or it no longer opens
-    the store (remembered before a password change)."""
-    kek = remember.recall(users.store_id(folder), user)
+    the store (remembered before a password change). `keep` False forgets the login once
+    it has been used: the user unticked "remember me"."""
+    store_id = users.store_id(folder)
+    kek = remember.recall(store_id, user)
     if not kek:
         return None
     try:
-        return users.sign_in(folder, user, kek=kek)[0]
+        session = users.sign_in(folder, user, kek=kek)[0]
     except AuthenticationError:
         return None
+    finally:
+        del kek
+    if not keep:
+        remember.forget(store_id, user)
+    return session
 
 
 def sign_in(folder: Path, user: str, password: str, keep: bool | None = None) -> Session:

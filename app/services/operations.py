@@ -1,7 +1,7 @@
 """Every operation a face may call, declared once with its permission and audit action.
 
 The declaration checks the permission before the operation runs, leaves a "denied"
-audit event when it refuses, and is what the GUI asks whether to offer an action
+audit event when it refuses a change, and is what the GUI asks whether to offer an action
 (`refusal`), so that the permission is chosen in one place for the CLI, the GUI and the
 tests. It also runs the operation on its session's own database connection. An
 operation may refuse more finely inside (leaving a certificate in no group
@@ -26,36 +26,49 @@ SHOWN_TARGETS = 5
 
 @dataclass(frozen=True)
 class Operation:
-    name: str  # the audit action of its events, e.g. "certificate.disable"
+    name: str  # e.g. "certificate.disable"
     permission: str
-    function: Callable
+    # The action a refused attempt is recorded as; None for a read, whose refusal is
+    # not recorded (reading needs no write, so a refusal never fails on a full disk).
+    audit_action: str | None
 
 
 OPERATIONS: dict[str, Operation] = {}
 
 
 def operation(
-    name: str, permission: str, target: str | Callable[..., str] | None = None
+    name: str,
+    permission: str,
+    target: str | Callable[..., str] | None = None,
+    *,
+    reads: bool = False,
+    audit_as: str | None = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Declare `function(session, ...)` as the operation `name` needing `permission`.
-    `target` names what a refused attempt is recorded against: the name of one of the
-    function's parameters, or a function of the bound arguments."""
+    A refused change is recorded as `audit_as` (default: `name`, the action its events
+    have) against `target`: the name of one of the function's parameters, or a function
+    of the bound arguments. A refused read (`reads`) is refused, not recorded."""
 
     def declare(function: Callable[P, R]) -> Callable[P, R]:
         if name in OPERATIONS:
             raise ValueError(f"operation {name!r} is declared twice")
         signature = inspect.signature(function)
 
+        declared = Operation(name, permission, None if reads else audit_as or name)
+
         @functools.wraps(function)
         def checked(session: Session, *args, **kwargs):
             with using(session.store.db):
                 if permission not in session.permissions:
+                    if declared.audit_action is None:
+                        session.require(permission)
                     bound = signature.bind(session, *args, **kwargs)
-                    session.authorize(permission, name, _target(target, bound.arguments))
+                    what = _target(target, bound.arguments)
+                    session.authorize(permission, declared.audit_action, what)
                 return function(session, *args, **kwargs)
 
-        OPERATIONS[name] = Operation(name, permission, checked)
-        checked.operation = OPERATIONS[name]
+        OPERATIONS[name] = declared
+        checked.operation = declared
         return checked
 
     return declare

@@ -159,7 +159,7 @@ def _ids(model, column, names: Sequence[str], noun: str) -> list[int]:
     return ids
 
 
-@operation("policy.list", CERTIFICATES_VIEW)
+@operation("policy.list", CERTIFICATES_VIEW, reads=True)
 def list_policies(session: Session) -> list[PolicyRow]:
     rows = []
     for p in Policy.select().order_by(Policy.priority, Policy.name):

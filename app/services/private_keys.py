@@ -3,14 +3,9 @@
 import secrets
 
 from app.crypto import encodings
-from app.crypto.certinfo import (
-    key_algorithm_text,
-    spki_sha256_of_public_key,
-)
+from app.crypto.certinfo import key_algorithm_text, spki_sha256_of_public_key
 from app.services.session import Session
-from models import (
-    PrivateKey,
-)
+from models import PrivateKey
 
 
 def seal_key(session: Session, key) -> PrivateKey:

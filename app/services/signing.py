@@ -33,13 +33,13 @@ MAX_REASON = 500
 CHUNK_SIZE = 1024 * 1024  # what is held of the content at a time
 
 
-@operation("certificate.needs_pin", SIGN, target="ref")
+@operation("certificate.needs_pin", SIGN, reads=True)
 def needs_pin(session: Session, ref: int | str) -> bool:
     """Whether `sign_data` will want a PIN for this certificate (for the faces to ask)."""
     return find(ref).pin_hash is not None
 
 
-@operation("certificate.signing_purpose", CERTIFICATES_VIEW, target="ref")
+@operation("certificate.signing_purpose", CERTIFICATES_VIEW, reads=True)
 def signing_purpose(session: Session, ref: int | str) -> SigningVerdict:
     """Whether the certificate's extensions let `sign_data` use it, and why."""
     return signing_verdict(_parsed(find(ref)))

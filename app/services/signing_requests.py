@@ -37,6 +37,7 @@ from models import (
     User,
 )
 from models.permissions import (
+    CERTIFICATES_IMPORT,
     CERTIFICATES_REQUEST,
     CERTIFICATES_VIEW,
     GROUPS_ADD_CERTIFICATES,
@@ -187,14 +188,14 @@ def _group(session: Session, name: str) -> CertificateGroup:
     return group
 
 
-@operation("request.list", CERTIFICATES_VIEW)
+@operation("request.list", CERTIFICATES_VIEW, reads=True)
 def list_requests(session: Session, include_closed: bool = False) -> list[RequestInfo]:
     """Pending requests (and, with include_closed, completed and cancelled ones), newest
     first."""
     return _infos(None if include_closed else Request.status == PENDING)
 
 
-@operation("request.show", CERTIFICATES_VIEW, target="request_id")
+@operation("request.show", CERTIFICATES_VIEW, reads=True)
 def get_request(session: Session, request_id: int) -> RequestInfo:
     return _info(request_id)
 
@@ -230,7 +231,7 @@ def cancel_request(session: Session, request_id: int) -> None:
     session.store.checkpoint()
 
 
-@operation("request.renewal_prefill", CERTIFICATES_VIEW, target="ref")
+@operation("request.renewal_prefill", CERTIFICATES_VIEW, reads=True)
 def renewal_prefill(session: Session, ref: int | str) -> tuple[KeySpec | None, RequestSpec]:
     """The key type and request the certificate `alias` was issued with, to start a
     renewal from; the key type is None when the certificate's key is not one the wizard
@@ -244,7 +245,7 @@ def renewal_prefill(session: Session, ref: int | str) -> tuple[KeySpec | None, R
     return key_spec, csr.prefill_from_certificate(parsed)
 
 
-@operation("request.renew", CERTIFICATES_REQUEST, target="ref")
+@operation("request.renew", CERTIFICATES_REQUEST, target="ref", audit_as="request.create")
 def renew(
     session: Session, ref: int | str, key: KeySpec | None = None, spec: RequestSpec | None = None
 ) -> RequestInfo:
@@ -290,6 +291,9 @@ def _usages_for(spec: RequestSpec, key: KeySpec) -> RequestSpec:
 def import_issued(session: Session, path: str | Path, password: str | None = None) -> FileResult:
     """Import the certificate issued for a pending request (`certdesk request import`).
     A file holding no certificate for a pending request is refused and nothing is kept."""
+    # It imports a file too. A role that may request but not import is refused here,
+    # before the transaction: inside it, the refusal's audit event would roll back.
+    session.authorize(CERTIFICATES_IMPORT, "request.complete", str(path))
     with write_transaction(session):
         report = certificate_import.import_files(session, [path], password=password)
         if report.stopped:

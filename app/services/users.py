@@ -129,7 +129,7 @@ def validate_user_group_name(name: str) -> str:
     return check_name("user group", name, MAX_USER_GROUP_NAME)
 
 
-@operation("user.list", CERTIFICATES_VIEW)
+@operation("user.list", CERTIFICATES_VIEW, reads=True)
 def list_users(session: Session) -> list[UserRow]:
     memberships: dict[int, list[str]] = {}
     for user_id, group in (
@@ -145,7 +145,7 @@ def list_users(session: Session) -> list[UserRow]:
     return sorted(rows, key=lambda r: r.name.casefold())
 
 
-@operation("user.names", CERTIFICATES_VIEW)
+@operation("user.names", CERTIFICATES_VIEW, reads=True)
 def user_names(session: Session) -> list[str]:
     """Every user of the store, for owner pickers."""
     names = [name for (name,) in User.select(User.name).tuples()]

@@ -24,7 +24,7 @@ class GeneralTab(QWidget):
     edited = Signal()  # any field changed: whether there is something to save changed
 
     def __init__(self, editable: bool, parent=None):
-        """`editable` is the window's answer from the session (certificates.edit)."""
+        """`editable`: whether the registry lets the signed-in user edit certificates."""
         super().__init__(parent)
         self.detail: CertificateDetail | None = None
         form = QFormLayout(self)
