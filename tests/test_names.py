@@ -46,7 +46,7 @@ FIELDS = {
     "user add --user-group": (("user", "add", "bob", "--user-group", BAD), "user group"),
     "group add GROUP": (("group", "add", BAD, "Good"), "group name"),
     "request new --group": ((*REQUEST, "--alias", "X", "--group", BAD, "--out", OUT), "--group"),
-    "policy add NAME": (("policy", "add", BAD, "--cert", "Good", "--user", "admin"), "--name"),
+    "policy add NAME": (("policy", "add", BAD, "--cert", "Good", "--user", "admin"), "policy name"),
 }
 
 

@@ -12,9 +12,9 @@ from app.cli.signin import signed_in
 from app.services import policies
 from app.services.policies import PolicySpec
 
-# The fields of a policy as `policy add` spells them; the name is its NAME.
+# The fields of a policy as `policy add` spells them; its NAME keeps the field's own
+# name ("policy name"), as `user add` and `group add` do.
 FLAGS = {
-    "policy name": "NAME",
     "certificates": "--cert",
     "certificate groups": "--cert-group",
     "users": "--user",
