@@ -19,6 +19,7 @@ from app import store
 from app.errors import SchemaMigrationError, StoreDamagedError, StoreFullError
 from models import schema
 from models.schema import SCHEMA_VERSION, Step
+from tests.helpers.cli import cli_env
 
 FIXTURE = Path(__file__).parent / "data" / "store-v1"
 FIXTURE_PASSWORD = "certdesk v1 fixture"  # see tests/data/store-v1/README.md
@@ -79,15 +80,7 @@ def open_v1(folder: Path) -> store.Store:
 
 
 def certdesk(tmp_path: Path, folder: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path / "home"),
-        "XDG_DATA_HOME": str(tmp_path / "home" / "data"),
-        "CERTDESK_STORE": str(folder),
-        "CERTDESK_USER": "admin",
-        "CERTDESK_PASSWORD": FIXTURE_PASSWORD,
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-    }
+    env = cli_env(tmp_path, folder, CERTDESK_PASSWORD=FIXTURE_PASSWORD)
     return subprocess.run(
         [sys.executable, "-m", "app", *args],
         env=env,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from app.cli.commands import Commands
 from app.cli.options import out_option, secret_from_env
-from app.cli.output import Failed, print_bulk, print_file_result, print_json, printable, problem
+from app.cli.output import Failed, print_file_result, print_json, printable, problem
 from app.cli.schemas import certificate_detail_json, certificate_json, iso
-from app.cli.signin import interactive, signed_in
+from app.cli.signin import interactive, run_bulk, signed_in
 from app.files import display_path
 from app.services import (
     certificate_edits,
@@ -182,17 +182,11 @@ def run_export(args, folder: Path) -> int:
 
 
 def run_enable(args, folder: Path) -> int:
-    with signed_in(folder) as session:
-        result = lifecycle.enable_certificates(session, args.aliases)
-    print_bulk(result)
-    return 0
+    return run_bulk(folder, lambda session: lifecycle.enable_certificates(session, args.aliases))
 
 
 def run_disable(args, folder: Path) -> int:
-    with signed_in(folder) as session:
-        result = lifecycle.disable_certificates(session, args.aliases)
-    print_bulk(result)
-    return 0
+    return run_bulk(folder, lambda session: lifecycle.disable_certificates(session, args.aliases))
 
 
 def run_delete(args, folder: Path) -> int:
@@ -202,10 +196,7 @@ def run_delete(args, folder: Path) -> int:
             "add --yes to confirm"
         )
         return 2
-    with signed_in(folder) as session:
-        result = lifecycle.delete_certificates(session, args.aliases)
-    print_bulk(result)
-    return 0
+    return run_bulk(folder, lambda session: lifecycle.delete_certificates(session, args.aliases))
 
 
 def run_set(args, folder: Path) -> int:

@@ -3,8 +3,7 @@
 from pathlib import Path
 
 from app.cli.commands import Commands
-from app.cli.output import print_bulk
-from app.cli.signin import signed_in
+from app.cli.signin import run_bulk
 from app.services import certificate_groups
 
 
@@ -20,14 +19,14 @@ def register(commands: Commands) -> None:
 
 
 def run_add(args, folder: Path) -> int:
-    with signed_in(folder) as session:
-        result = certificate_groups.add_to_groups(session, args.aliases, [args.group])
-    print_bulk(result)
-    return 0
+    return run_bulk(
+        folder,
+        lambda session: certificate_groups.add_to_groups(session, args.aliases, [args.group]),
+    )
 
 
 def run_remove(args, folder: Path) -> int:
-    with signed_in(folder) as session:
-        result = certificate_groups.remove_from_groups(session, args.aliases, [args.group])
-    print_bulk(result)
-    return 0
+    return run_bulk(
+        folder,
+        lambda session: certificate_groups.remove_from_groups(session, args.aliases, [args.group]),
+    )

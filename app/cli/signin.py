@@ -4,15 +4,17 @@ passwords and PINs asked of the person at the terminal."""
 import getpass
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from app.cli.options import is_utf8
+from app.cli.output import print_bulk
 from app.errors import CertdeskError
 from app.files import display_path
 from app.services import logins, users
 from app.services.session import Session
+from app.services.targets import BulkResult
 
 
 def interactive() -> bool:
@@ -34,6 +36,14 @@ def signed_in(folder: Path) -> Iterator[Session]:
         yield session
     finally:
         session.close()
+
+
+def run_bulk(folder: Path, operation: Callable[[Session], BulkResult]) -> int:
+    """A bulk command: the operation in a session, then a line per certificate."""
+    with signed_in(folder) as session:
+        result = operation(session)
+    print_bulk(result)
+    return 0
 
 
 def create_store(folder: Path, admin: str, password: str) -> None:
