@@ -1,7 +1,8 @@
-"""Render the login dialog, the first-run dialog and the main window with a few hundred
-certificates to PNG files (offscreen), for the README and for looking at the UI.
+"""Render the login dialog, the first-run dialog, the main window with a few hundred
+certificates, every certificate window tab and every dialog and confirmation to PNG
+files (offscreen), for the README and for looking at the UI.
 
-    .venv/bin/python tools/screenshots.py OUT_DIR [--rows N] [--dark]
+    .venv/bin/python tools/screenshots.py OUT_DIR [--rows N] [--dark] [--size 1024x700]
 """
 
 import argparse
@@ -16,13 +17,16 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QSettings, Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QMessageBox
 
+from app.errors import CertdeskError
 from app.services import certificate_import, users
 from tests.helpers import certgen
+from ui import tasks
 from ui.application import create_application
+from ui.dialogs import show_failure
 from ui.login import FirstRunDialog, LoginDialog
 from ui.main_window import MainWindow
 
@@ -102,18 +106,18 @@ def dark_palette() -> QPalette:
     return palette
 
 
-def grab_modal(path: Path, then=lambda w: w.reject()) -> None:
-    """Save the next modal dialog as it opens, then close it."""
+def settle() -> None:
+    """Until every task has delivered its result (and those it started theirs)."""
+    while not tasks.idle():
+        QCoreApplication.processEvents()
+    QCoreApplication.processEvents()
 
-    def shoot() -> None:
-        dialog = QApplication.activeModalWidget()
-        if dialog is None:
-            QTimer.singleShot(20, shoot)
-            return
-        dialog.grab().save(str(path))
-        then(dialog)
 
-    QTimer.singleShot(50, shoot)
+def grab_open(widget, path: Path) -> None:
+    """Save a dialog opened with open(), then close it."""
+    QCoreApplication.processEvents()
+    widget.grab().save(str(path))
+    widget.reject()
 
 
 def operations(window: MainWindow, out: Path, suffix: str) -> None:
@@ -126,16 +130,25 @@ def operations(window: MainWindow, out: Path, suffix: str) -> None:
     QCoreApplication.processEvents()
     view.actions.menu.grab().save(str(out / f"context-menu{suffix}.png"))
     view.actions.menu.close()
-    grab_modal(out / f"group-dialog{suffix}.png")
-    view.actions.add_groups(model.checked_ids())
-    grab_modal(out / f"delete-confirmation{suffix}.png")
-    view.actions.delete(model.checked_ids())
-    grab_modal(out / f"delete-one-confirmation{suffix}.png")
-    view.actions.delete([model.row_at(0).id])
+    grab_open(view.actions.add_groups(model.checked_ids()), out / f"group-dialog{suffix}.png")
+    grab_open(view.actions.delete(model.checked_ids()), out / f"delete-confirmation{suffix}.png")
+    grab_open(
+        view.actions.delete([model.row_at(0).id]), out / f"delete-one-confirmation{suffix}.png"
+    )
     window.sidebar.setCurrentRow(1)
-    QCoreApplication.processEvents()
+    settle()
     window.grab().save(str(out / f"groups-view{suffix}.png"))
+    groups = window.groups
+    groups.search.setText("no such group")
+    groups.apply_search()
+    window.grab().save(str(out / f"groups-view-no-match{suffix}.png"))
+    groups.search.clear()
+    groups.apply_search()
+    groups.select("Production")
+    grab_open(groups.delete_selected(), out / f"group-delete-confirmation{suffix}.png")
     window.sidebar.setCurrentRow(0)
+    failure = show_failure(window, CertdeskError("The store is busy: another Certdesk is writing."))
+    grab_open(failure, out / f"failure-box{suffix}.png")
 
 
 def rows_named(window: MainWindow, names) -> list:
@@ -147,14 +160,22 @@ def detail_windows(window: MainWindow, out: Path, suffix: str) -> None:
     """Every tab of a certificate with many extensions, and of a version 1 certificate."""
     view = window.certificates
     for alias, name in (("Example Release Signing", "rich"), ("Legacy Version One", "v1")):
+        QSettings().remove("dialogs")  # each at its default size, not the last one's
         row = next(r for r in view.model.checked_rows() or [] if r.alias == alias)
         detail = view.open_certificate(row.id)
+        settle()  # it reads the certificate off the GUI thread
         for index in range(detail.tabs.count()):
             detail.tabs.setCurrentIndex(index)
             QCoreApplication.processEvents()
             tab = detail.tabs.tabText(index).lower().replace(" ", "-").replace(".", "")
             detail.grab().save(str(out / f"detail-{name}-{tab}{suffix}.png"))
-        detail.close()
+        detail.tabs.setCurrentIndex(0)
+        detail.general_tab.description.setPlainText("A draft nobody saved.")
+        detail.close()  # asks: save, discard or stay
+        QCoreApplication.processEvents()
+        detail.unsaved_box.grab().save(str(out / f"detail-{name}-unsaved{suffix}.png"))
+        detail.unsaved_box.button(QMessageBox.StandardButton.Discard).click()
+    QSettings().remove("dialogs")
 
 
 def wizard_pages(window: MainWindow, out: Path, suffix: str) -> None:
@@ -207,8 +228,10 @@ def wizard_pages(window: MainWindow, out: Path, suffix: str) -> None:
     wizard.grab().save(str(out / f"wizard-done{suffix}.png"))
     wizard.close()
     window.sidebar.setCurrentRow(window.pages.indexOf(window.requests))
-    QCoreApplication.processEvents()
+    settle()
     window.grab().save(str(out / f"requests-view{suffix}.png"))
+    window.requests.table.selectRow(0)
+    grab_open(window.requests.cancel_selected(), out / f"request-cancel-confirmation{suffix}.png")
     window.sidebar.setCurrentRow(0)
 
 
@@ -217,7 +240,9 @@ def main() -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--rows", type=int, default=300)
     parser.add_argument("--dark", action="store_true")
+    parser.add_argument("--size", default="1360x780", help="the main window's, e.g. 1024x700")
     args = parser.parse_args()
+    width, height = (int(n) for n in args.size.split("x"))
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="certdesk-shots-"))
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
@@ -252,10 +277,9 @@ def main() -> int:
 
     session, _ = users.sign_in(folder, "admin", password="correct horse battery")
     window = MainWindow(session)
-    window.resize(1360, 780)
+    window.resize(width, height)
     window.show()
-    while window.certificates.model.rowCount() == 0:
-        app.processEvents()
+    settle()
     window.grab().save(str(args.out / f"main-window{suffix}.png"))
     window.certificates.search.setText("firmware")
     window.certificates.expiry.setCurrentIndex(1)

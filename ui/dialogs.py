@@ -1,7 +1,8 @@
 """What every dialog shares: remembered geometry, a destructive confirmation, the
-failure box. All are opened with open(), never exec(): a nested event loop lets
+failure box. The boxes here are opened with open(), not exec(): a nested event loop lets
 anything run under the caller (a task result, a second close), and a test driving it
-could only reach the box from a timer."""
+could only reach the box from a timer. (Qt's own input and file dialogs, used for one
+line or a file name, still run their loop.)"""
 
 from collections.abc import Callable
 
