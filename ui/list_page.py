@@ -81,6 +81,7 @@ class ListPage(QWidget):
         self._generation = 0  # of reload(): a slower, older read must not win
         self._select_next: Hashable | None = None
         self.loaded = False
+        self.menu: QMenu | None = None  # the context menu last shown
 
         self.table = QTableView(self)
         self.table.setModel(model)
