@@ -504,7 +504,7 @@ class SummaryPage(QWizardPage):
     def __init__(self):
         super().__init__()
         self.setTitle("Summary")
-        self.setSubTitle("The request carries exactly this. Create generates the key pair.")
+        self.setSubTitle("The request carries exactly this. Create Request generates the key pair.")
         self.text = QPlainTextEdit(self)
         self.text.setReadOnly(True)
         self.text.setFont(monospace())
@@ -573,7 +573,7 @@ class DonePage(QWizardPage):
     def __init__(self):
         super().__init__()
         self.setTitle("Done")
-        self.setSubTitle("The request is pending until the certificate the CA issues is imported.")
+        self.setSubTitle("The CSR to send to your CA.")
         self.explanation = _explanation(self)
         self.pem = QPlainTextEdit(self)
         self.pem.setReadOnly(True)
