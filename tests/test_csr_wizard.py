@@ -53,6 +53,7 @@ def test_wizard_walks_every_page_and_makes_a_csr(
     window.groups.reload()
     wizard = open_wizard(qtbot, window)
     key = wizard.key_page
+    assert wizard.focusWidget() is key.algorithm  # not Cancel, where Enter would close
     assert key.algorithm.currentText() == "RSA" and key.size.currentText() == "3072"
     key.algorithm.setCurrentText("ECDSA")
     key.size.setCurrentText("P-384")

@@ -50,7 +50,8 @@ from ui.save_dialog import save_new_file
 from ui.tasks import Task
 
 NO_OWNER = "(no owner)"
-# Subject fields whose errors the Names page's full check can find (shown on both pages).
+# Fields whose errors belong on the Subject page (the Names page's check shows them there
+# too).
 SUBJECT_FIELDS = {name for name, *_ in csr.SUBJECT_FIELDS}
 # The order people fill a subject in (KeyStore Explorer's), not the DER order.
 FORM_ORDER = (
@@ -71,12 +72,13 @@ class WizardStart:
 
     owners: tuple[str, ...]
     groups: tuple[str, ...]
-    renews: CertificateRow | None = None
+    renewed: CertificateRow | None = None
     key: KeySpec | None = None
     spec: RequestSpec = field(default_factory=RequestSpec)
 
 
-def read_start(session: Session, renews: int | None) -> WizardStart:
+def _read_start(session: Session, renews: int | None) -> WizardStart:
+    """Every read the wizard needs, in one task on the runner."""
     owners = tuple(users.user_names(session))
     groups = tuple(g.name for g in certificate_groups.list_groups(session))
     if renews is None:
@@ -441,7 +443,7 @@ class ConfigurationPage(QWizardPage):
         self.owner.addItem(NO_OWNER)
         self.owner.addItems(list(start.owners))
         self.groups.clear()
-        renewed = start.renews
+        renewed = start.renewed
         if renewed is None:
             for name in start.groups:
                 item = QListWidgetItem(name, self.groups)
@@ -609,7 +611,6 @@ class DonePage(QWizardPage):
 
 class CsrWizard(RemembersGeometry, QWizard):
     created = Signal(object)  # the RequestInfo
-    loaded = Signal()  # the pages are filled in: the Key page lets the user on
 
     def __init__(self, session: Session, parent=None, renews: int | None = None):
         super().__init__(parent)
@@ -642,7 +643,7 @@ class CsrWizard(RemembersGeometry, QWizard):
         self.currentIdChanged.connect(self._page_shown)
         self.resize(640, 560)
         (
-            Task(self, read_start, session, renews)
+            Task(self, _read_start, session, renews)
             .busy(self, "Reading the certificate…" if renews else "")
             .on_done(self._loaded)
             .on_error(self._unreadable)
@@ -650,8 +651,8 @@ class CsrWizard(RemembersGeometry, QWizard):
         )
 
     def _loaded(self, start: WizardStart) -> None:
-        if start.renews is not None:
-            self.renews = start.renews.alias
+        if start.renewed is not None:
+            self.renews = start.renewed.alias
             self.setWindowTitle(f"Renew {self.renews}")
             self.key_page.start_from(start.key or keygen.DEFAULT_KEY_SPEC)
             self.subject_page.start_from(start.spec)
@@ -660,7 +661,9 @@ class CsrWizard(RemembersGeometry, QWizard):
         for page_id in self.pageIds():
             self.page(page_id).setEnabled(True)
         self.key_page.set_ready()
-        self.loaded.emit()
+        if self.currentPage() is self.key_page:
+            # The focus went to Cancel while the page was disabled: Enter would close.
+            self.key_page.algorithm.setFocus()
 
     def _unreadable(self, error: BaseException) -> None:
         """The certificate was deleted since the table was read (or cannot be read):
@@ -682,7 +685,7 @@ class CsrWizard(RemembersGeometry, QWizard):
 
     def start_creating(self) -> None:
         key, spec = self.key_page.key_spec(), self.request_spec()
-        if self.renews:
+        if self._renews_id is not None:
             call = (signing_requests.renew, self._session, self._renews_id, key, spec)
         else:
             config = self.config_page
