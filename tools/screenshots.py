@@ -182,6 +182,10 @@ def wizard_pages(window: MainWindow, out: Path, suffix: str) -> None:
     """Each page of the CSR wizard, filled in as an administrator would, and the
     Requests view with the pending request."""
     wizard = window.requests.new_request()
+    settle()  # it reads the owners and groups it offers off the GUI thread
+    wizard.key_page.algorithm.setCurrentText("Ed25519")
+    QCoreApplication.processEvents()
+    wizard.grab().save(str(out / f"wizard-key-ed25519{suffix}.png"))
     wizard.key_page.algorithm.setCurrentText("ECDSA")
     wizard.key_page.size.setCurrentText("P-384")
     shots = [("key", lambda: None)]
@@ -233,6 +237,40 @@ def wizard_pages(window: MainWindow, out: Path, suffix: str) -> None:
     window.requests.table.selectRow(0)
     grab_open(window.requests.cancel_selected(), out / f"request-cancel-confirmation{suffix}.png")
     window.sidebar.setCurrentRow(0)
+
+
+def renewal_pages(window: MainWindow, out: Path, suffix: str) -> None:
+    """The renewal wizard, at its default size, for a certificate with an owner and
+    groups: each page up to the Summary, and an empty subject refused."""
+    QSettings().remove("dialogs")
+    model = window.certificates.model
+    rows = [model.row_at(i) for i in range(model.rowCount())]
+    renewed = max(rows, key=lambda r: (r.owner is not None, len(r.groups), r.has_private_key))
+    wizard = window.requests.new_request(renews=renewed.id)
+    settle()
+    for name in ("key", "subject", "names", "configuration", "summary"):
+        QCoreApplication.processEvents()
+        wizard.grab().save(str(out / f"renewal-{name}{suffix}.png"))
+        if name in ("names", "configuration"):  # as on a 1024x700 screen at 2x scale
+            size = wizard.size()
+            wizard.resize(512, 350)
+            QCoreApplication.processEvents()
+            wizard.grab().save(str(out / f"renewal-{name}-512x350{suffix}.png"))
+            wizard.resize(size)
+        if name != "summary":  # Next there would create the request
+            wizard.next()
+    while wizard.currentPage() is not wizard.subject_page:
+        wizard.back()
+    subject = wizard.subject_page
+    subject.by_fields.setChecked(True)
+    for edit in subject.fields.values():
+        edit.clear()
+    subject.country.setCurrentIndex(0)
+    wizard.next()  # refused beside Common Name
+    QCoreApplication.processEvents()
+    wizard.grab().save(str(out / f"renewal-subject-empty-refused{suffix}.png"))
+    wizard.reject()
+    QSettings().remove("dialogs")
 
 
 def main() -> int:
@@ -298,6 +336,7 @@ def main() -> int:
     )
     detail_windows(window, args.out, suffix)
     wizard_pages(window, args.out, suffix)
+    renewal_pages(window, args.out, suffix)
     window.close()
     print(f"screenshots in {args.out}")
     return 0

@@ -2,9 +2,11 @@
 
 Each page checks its own fields with the engine's validation (the field named in the
 error gets the message); the key is generated off the GUI thread on the Summary page.
-In renew mode the pages start from the certificate being renewed.
+What the pages start from (the owners and groups to offer, in renew mode the certificate
+being renewed) is read off the GUI thread too, before the Key page lets anyone on.
 """
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QLocale, Qt, Signal
@@ -25,28 +27,67 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QVBoxLayout,
+    QWidget,
     QWizard,
     QWizardPage,
 )
 
-from app.crypto import csr, keygen
+from app.crypto import cms, csr, keygen
 from app.crypto.csr import RequestSpec
 from app.crypto.keygen import KeySpec
-from app.errors import CertdeskError, ValidationError
+from app.errors import CertdeskError, NotFoundError, ValidationError
 from app.files import write_new_file
 from app.services import certificate_groups, certificates, signing_requests, users
 from app.services.aliases import validate_alias
+from app.services.certificates import CertificateRow
 from app.services.session import Session
-from ui.dialogs import RemembersGeometry
+from ui.dialogs import RemembersGeometry, show_failure
 from ui.feedback import error_label, show_error
 from ui.fonts import monospace
 from ui.save_dialog import save_new_file
 from ui.tasks import Task
 
 NO_OWNER = "(no owner)"
-# Subject fields whose errors the Names page's full check can find (shown on both pages).
+# Fields whose errors belong on the Subject page (the Names page's check shows them there
+# too).
 SUBJECT_FIELDS = {name for name, *_ in csr.SUBJECT_FIELDS}
+# The order people fill a subject in (KeyStore Explorer's), not the DER order.
+FORM_ORDER = (
+    "common_name",
+    "organization",
+    "organizational_unit",
+    "locality",
+    "state",
+    "country",
+    "email",
+)
+
+
+@dataclass(frozen=True)
+class WizardStart:
+    """What the pages start from: the owners and groups to offer and, when renewing,
+    the certificate with the key type and request it was issued with."""
+
+    owners: tuple[str, ...]
+    groups: tuple[str, ...]
+    renewed: CertificateRow | None = None
+    key: KeySpec | None = None
+    spec: RequestSpec = field(default_factory=RequestSpec)
+
+
+def _read_start(session: Session, renews: int | None) -> WizardStart:
+    """Every read the wizard needs, in one task on the runner."""
+    owners = tuple(users.user_names(session))
+    groups = tuple(g.name for g in certificate_groups.list_groups(session))
+    if renews is None:
+        return WizardStart(owners, groups)
+    key, spec = signing_requests.renewal_prefill(session, renews)
+    rows = certificates.certificate_rows(session, [renews])
+    if not rows:  # deleted between the two reads
+        raise NotFoundError("That certificate is no longer in the store.")
+    return WizardStart(owners, groups, rows[0], key, spec)
 
 
 def countries() -> list[tuple[str, str]]:
@@ -55,12 +96,37 @@ def countries() -> list[tuple[str, str]]:
     return sorted(p for p in pairs if len(p[0]) == 2 and p[0].isalpha())
 
 
-def _show_field_error(errors: dict[str, QLabel], error: ValidationError) -> bool:
-    """The message under the field it names (else under "subject"); False for validatePage."""
+def _show_field_error(
+    errors: dict[str, QLabel], error: ValidationError, under: str | None = None
+) -> bool:
+    """The message under the field `under`, or the one it names (else under "subject");
+    False, for validatePage."""
     for label in errors.values():
         label.hide()
-    show_error(errors.get(error.field, errors["subject"]), error)
+    show_error(errors.get(under or error.field, errors["subject"]), error)
     return False
+
+
+def _scrolling_body(page: QWizardPage) -> QVBoxLayout:
+    """The layout of the page's content, in a frameless scroll area filling the page: on
+    a small screen (or at 2x scale) the content scrolls and the wizard's buttons stay."""
+    area = QScrollArea(page)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setWidgetResizable(True)
+    body = QWidget(area)
+    area.setWidget(body)
+    outer = QVBoxLayout(page)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.addWidget(area)
+    return QVBoxLayout(body)
+
+
+def _explanation(parent: QWidget) -> QLabel:
+    """Text longer than a line: on the page, where it wraps and the page makes room for
+    it (a wizard's subtitle is cut after two lines)."""
+    label = QLabel(parent)
+    label.setWordWrap(True)
+    return label
 
 
 def save_csr(parent, alias: str, pem: str) -> Path | None:
@@ -79,34 +145,57 @@ def _split(text: str) -> tuple[str, ...]:
 
 
 class KeyPage(QWizardPage):
-    def __init__(self, initial: KeySpec):
+    def __init__(self):
         super().__init__()
         self.setTitle("Key")
-        self.setSubTitle(
+        self.setSubTitle("The type of key pair to generate.")
+        self.about = _explanation(self)
+        self.about.setText(
             "The key pair is generated in Certdesk and sealed in the store at once; the "
             "private key never leaves it."
         )
         self.algorithm = QComboBox(self)
         self.algorithm.addItems(list(keygen.KEY_CHOICES))
+        self.cannot_sign = error_label(self)  # beside the choice, before a CA is paid
         self.size = QComboBox(self)
         self.hash = QComboBox(self)
         self.hash.addItems(list(keygen.HASHES))
-        self.note = QLabel(self)
-        self.note.setWordWrap(True)
-        form = QFormLayout(self)
+        self.note = _explanation(self)
+        form = QFormLayout()
         form.addRow("Algorithm:", self.algorithm)
+        form.addRow("", self.cannot_sign)
         form.addRow("Size or curve:", self.size)
         form.addRow("Signature hash:", self.hash)
         form.addRow("", self.note)
+        layout = _scrolling_body(self)
+        layout.addWidget(self.about)
+        layout.addLayout(form)
+        layout.addStretch(1)
         self.algorithm.currentTextChanged.connect(self._algorithm_changed)
         self.size.currentTextChanged.connect(self._size_changed)
+        self.ready = False  # until the wizard has read what it starts from
+        self.start_from(keygen.DEFAULT_KEY_SPEC)
+
+    def start_from(self, initial: KeySpec) -> None:
         self.algorithm.setCurrentText(initial.algorithm)
         self._algorithm_changed(initial.algorithm)
         if initial.size or initial.curve:
             self.size.setCurrentText(str(initial.size or initial.curve))
 
+    def set_ready(self) -> None:
+        self.ready = True
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return self.ready
+
     def _algorithm_changed(self, algorithm: str) -> None:
         options, default = keygen.KEY_CHOICES[algorithm]
+        self.cannot_sign.setText(
+            f"Certdesk cannot sign with {algorithm} keys yet; a CA would issue a "
+            "certificate you cannot use here."
+        )
+        self.cannot_sign.setVisible(algorithm not in cms.SIGNING_ALGORITHMS)
         self.size.blockSignals(True)
         self.size.clear()
         self.size.addItems([str(o) for o in options])
@@ -144,7 +233,7 @@ class KeyPage(QWizardPage):
 
 
 class SubjectPage(QWizardPage):
-    def __init__(self, initial: RequestSpec):
+    def __init__(self):
         super().__init__()
         self.setTitle("Subject")
         self.setSubTitle("Who the certificate names. Fill in the fields, or type one DN.")
@@ -155,40 +244,50 @@ class SubjectPage(QWizardPage):
         choice.addButton(self.by_dn)
         self.fields: dict[str, QLineEdit] = {}
         self.errors: dict[str, QLabel] = {}
+        attributes = {name: (label, bound) for name, label, _, bound in csr.SUBJECT_FIELDS}
         form = QFormLayout()
-        for name, label, _, bound in csr.SUBJECT_FIELDS:
+        for name in FORM_ORDER:
+            label, bound = attributes[name]
             if name == "country":
-                continue
-            edit = QLineEdit(getattr(initial, name), self)
-            edit.setMaxLength(bound)
-            self.fields[name] = edit
+                self.country = QComboBox(self)
+                self.country.setEditable(True)
+                self.country.addItem("", "")
+                for code, country in countries():
+                    self.country.addItem(f"{code} — {country}", code)
+                form.addRow(f"{label}:", self.country)
+            else:
+                edit = QLineEdit(self)
+                edit.setMaxLength(bound)
+                self.fields[name] = edit
+                form.addRow(f"{label}:", edit)
             self.errors[name] = error_label(self)
-            form.addRow(f"{label}:", edit)
             form.addRow("", self.errors[name])
-        self.country = QComboBox(self)
-        self.country.setEditable(True)
-        self.country.addItem("", "")
-        for code, name in countries():
-            self.country.addItem(f"{code} — {name}", code)
-        self.country.setCurrentIndex(max(0, self.country.findData(initial.country)))
-        if initial.country and self.country.currentIndex() == 0:
-            self.country.setEditText(initial.country)
-        self.errors["country"] = error_label(self)
-        form.insertRow(0, "Country (C):", self.country)
-        form.insertRow(1, "", self.errors["country"])
-        self.dn = QLineEdit(initial.subject, self)
+        self.dn = QLineEdit(self)
         self.dn.setPlaceholderText("CN=Build Signing,OU=Release,O=Example Ltd,C=GB")
         self.errors["subject"] = error_label(self)
 
-        layout = QVBoxLayout(self)
+        layout = _scrolling_body(self)
         layout.addWidget(self.by_fields)
         layout.addLayout(form)
         layout.addWidget(self.by_dn)
         layout.addWidget(self.dn)
         layout.addWidget(self.errors["subject"])
+        layout.addStretch(1)
         self.by_fields.toggled.connect(self._mode_changed)
+        self.start_from(RequestSpec())
+
+    def start_from(self, initial: RequestSpec) -> None:
+        for name, edit in self.fields.items():
+            edit.setText(getattr(initial, name))
+        self.country.setCurrentIndex(max(0, self.country.findData(initial.country)))
+        if initial.country and self.country.currentIndex() == 0:
+            self.country.setEditText(initial.country)
+        self.dn.setText(initial.subject)
         (self.by_dn if initial.subject else self.by_fields).setChecked(True)
         self._mode_changed()
+
+    def focus_first_field(self) -> None:
+        (self.fields["common_name"] if self.by_fields.isChecked() else self.dn).setFocus()
 
     def _mode_changed(self, *_args) -> None:
         fields = self.by_fields.isChecked()
@@ -212,20 +311,28 @@ class SubjectPage(QWizardPage):
         return values
 
     def show_error(self, error: ValidationError) -> bool:
+        # With the fields, the subject as a whole is refused only for being empty: said
+        # beside the first of them.
+        if error.field == "subject" and self.by_fields.isChecked():
+            return _show_field_error(self.errors, error, "common_name")
         return _show_field_error(self.errors, error)
 
     def validatePage(self) -> bool:
+        # The whole request's check, which also knows when a subject may be empty (with
+        # alternative names); what it finds on the later pages waits for them.
+        wizard: CsrWizard = self.wizard()
         try:
-            csr.subject_name(RequestSpec(**self.values()))
+            csr.validate(wizard.request_spec(), wizard.key_page.key_spec())
         except ValidationError as exc:
-            return self.show_error(exc)
+            if exc.field == "subject" or exc.field in SUBJECT_FIELDS:
+                return self.show_error(exc)
         for label in self.errors.values():
             label.hide()
         return True
 
 
 class NamesPage(QWizardPage):
-    def __init__(self, initial: RequestSpec):
+    def __init__(self):
         super().__init__()
         self.setTitle("Subject Alternative Names and Key Usages")
         self.setSubTitle("Separate several names with commas.")
@@ -238,7 +345,7 @@ class NamesPage(QWizardPage):
             ("uris", "URIs:", "https://example.com/signing"),
             ("ips", "IP addresses:", "10.0.0.1, 2001:db8::1"),
         ):
-            edit = QLineEdit(", ".join(getattr(initial, name)), self)
+            edit = QLineEdit(self)
             edit.setPlaceholderText(hint)
             self.sans[name] = edit
             self.errors[name] = error_label(self)
@@ -249,7 +356,6 @@ class NamesPage(QWizardPage):
         self.key_usages: dict[str, QCheckBox] = {}
         for i, (name, label) in enumerate(csr.KEY_USAGES.items()):
             box = QCheckBox(label, usages)
-            box.setChecked(name in initial.key_usages)
             self.key_usages[name] = box
             grid.addWidget(box, i // 3, i % 3)
         extended = QGroupBox("Extended key usage", self)
@@ -257,23 +363,33 @@ class NamesPage(QWizardPage):
         self.ekus: dict[str, QCheckBox] = {}
         for i, (name, (label, _oid)) in enumerate(csr.EXTENDED_KEY_USAGES.items()):
             box = QCheckBox(label, extended)
-            box.setChecked(name in initial.extended_key_usages)
             self.ekus[name] = box
             grid.addWidget(box, i // 3, i % 3)
-        # Usages a renewed certificate had that the wizard has no box for are kept.
-        self.other_ekus = tuple(
-            e for e in initial.extended_key_usages if e not in csr.EXTENDED_KEY_USAGES
-        )
+        self.other_ekus: tuple[str, ...] = ()
         self.errors["key_usages"] = error_label(self)
         self.errors["extended_key_usages"] = error_label(self)
         self.errors["subject"] = error_label(self)
-        layout = QVBoxLayout(self)
+        layout = _scrolling_body(self)
         layout.addLayout(form)
         layout.addWidget(usages)
         layout.addWidget(self.errors["key_usages"])
         layout.addWidget(extended)
         layout.addWidget(self.errors["extended_key_usages"])
         layout.addWidget(self.errors["subject"])
+        layout.addStretch(1)
+        self.start_from(RequestSpec())
+
+    def start_from(self, initial: RequestSpec) -> None:
+        for name, edit in self.sans.items():
+            edit.setText(", ".join(getattr(initial, name)))
+        for name, box in self.key_usages.items():
+            box.setChecked(name in initial.key_usages)
+        for name, box in self.ekus.items():
+            box.setChecked(name in initial.extended_key_usages)
+        # Usages a renewed certificate had that the wizard has no box for are kept.
+        self.other_ekus = tuple(
+            e for e in initial.extended_key_usages if e not in csr.EXTENDED_KEY_USAGES
+        )
 
     def values(self) -> dict:
         values = {name: _split(edit.text()) for name, edit in self.sans.items()}
@@ -300,54 +416,75 @@ class NamesPage(QWizardPage):
 
 
 class ConfigurationPage(QWizardPage):
-    def __init__(self, session: Session, alias: str, renews: str | None):
+    def __init__(self):
         super().__init__()
         self.setTitle("Configuration")
-        self.alias = QLineEdit(alias, self)
+        self.setSubTitle("What the certificate will be called, and where it will belong.")
+        self.explanation = _explanation(self)
+        self.explanation.hide()
+        self.alias = QLineEdit(self)
         self.alias_error = error_label(self)
         self.groups = QListWidget(self)
+        self.groups.setMaximumHeight(140)
         self.owner = QComboBox(self)
-        self.owner.addItem(NO_OWNER)
-        self.owner.addItems(users.user_names(session))
         form = QFormLayout()
-        outer = QVBoxLayout(self)
-        outer.addLayout(form)
-        outer.addStretch(1)
         form.addRow("Alias:", self.alias)
         form.addRow("", self.alias_error)
-        if renews:
-            self.setSubTitle(
-                f"Renewing “{renews}”: when the issued certificate is imported it takes over "
-                "the alias, owner, groups, policies and settings, and the current one is kept, "
-                "disabled, under a dated alias. Until then the current one stays usable."
-            )
-            self.alias.setReadOnly(True)
-            return
-        self.setSubTitle("What the certificate will be called, and where it will belong.")
-        for group in certificate_groups.list_groups(session):
-            item = QListWidgetItem(group.name, self.groups)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Unchecked)
-        if self.groups.count() == 0:
-            hint = QListWidgetItem("No certificate groups yet.", self.groups)
-            hint.setFlags(Qt.ItemFlag.NoItemFlags)
-        self.groups.setMaximumHeight(140)
-        self.groups_error = error_label(self)
-        self.owner_error = error_label(self)
         form.addRow("Certificate groups:", self.groups)
-        form.addRow("", self.groups_error)
         form.addRow("Owner:", self.owner)
-        form.addRow("", self.owner_error)
+        layout = _scrolling_body(self)
+        layout.addWidget(self.explanation)
+        layout.addLayout(form)
+        layout.addStretch(1)
         self.registerField("alias*", self.alias)
+
+    def start_from(self, start: WizardStart) -> None:
+        self.owner.clear()
+        self.owner.addItem(NO_OWNER)
+        self.owner.addItems(list(start.owners))
+        self.groups.clear()
+        renewed = start.renewed
+        if renewed is None:
+            for name in start.groups:
+                item = QListWidgetItem(name, self.groups)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Unchecked)
+            if not start.groups:
+                QListWidgetItem("No certificate groups yet.", self.groups).setFlags(
+                    Qt.ItemFlag.NoItemFlags
+                )
+            return
+        # The issued certificate takes these over from the renewed one when it is
+        # imported: shown as they are, not offered for change.
+        self.setSubTitle("What the renewed certificate hands over to the new one.")
+        self.explanation.setText(
+            f"Renewing “{renewed.alias}”: when the certificate the CA issues is imported, "
+            "it takes over this alias, owner, groups, policies and settings, and "
+            f"“{renewed.alias}” is kept, disabled, under a dated alias. Until then it stays "
+            "usable."
+        )
+        self.explanation.show()
+        self.alias.setText(renewed.alias)
+        self.alias.setReadOnly(True)
+        for name in renewed.groups:
+            QListWidgetItem(name, self.groups).setCheckState(Qt.CheckState.Checked)
+        if not renewed.groups:
+            QListWidgetItem("In no certificate group.", self.groups)
+        for index in range(self.groups.count()):
+            item = self.groups.item(index)
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsUserCheckable)
+        owner = renewed.owner or NO_OWNER
+        if self.owner.findText(owner) < 0:  # a user added since the names were read
+            self.owner.addItem(owner)
+        self.owner.setCurrentText(owner)
+        self.owner.setEnabled(False)
+
+    def cleanupPage(self) -> None:
+        """Back keeps what was typed (QWizard's default puts the alias back to empty)."""
 
     def chosen_groups(self) -> tuple[str, ...]:
         items = [self.groups.item(i) for i in range(self.groups.count())]
-        return tuple(
-            i.text()
-            for i in items
-            if i.flags() & Qt.ItemFlag.ItemIsUserCheckable
-            and i.checkState() == Qt.CheckState.Checked
-        )
+        return tuple(i.text() for i in items if i.checkState() == Qt.CheckState.Checked)
 
     def owner_name(self) -> str | None:
         owner = self.owner.currentText()
@@ -369,7 +506,7 @@ class SummaryPage(QWizardPage):
     def __init__(self):
         super().__init__()
         self.setTitle("Summary")
-        self.setSubTitle("The request carries exactly this. Create generates the key pair.")
+        self.setSubTitle("The request carries exactly this. Create Request generates the key pair.")
         self.text = QPlainTextEdit(self)
         self.text.setReadOnly(True)
         self.text.setFont(monospace())
@@ -397,12 +534,11 @@ class SummaryPage(QWizardPage):
             f"Hash:       {spec.hash or keygen.default_hash(key) or '(none: Ed25519)'}",
             f"Subject:    {csr.subject_name(spec).rfc4514_string() or '(empty)'}",
         ]
-        if wizard.renews is None:
-            lines += [
-                f"Groups:     {', '.join(config.chosen_groups()) or '(none)'}",
-                f"Owner:      {config.owner_name() or '(none)'}",
-            ]
-        else:
+        lines += [
+            f"Groups:     {', '.join(config.chosen_groups()) or '(none)'}",
+            f"Owner:      {config.owner_name() or '(none)'}",
+        ]
+        if wizard.renews is not None:
             lines.append(f"Renews:     {wizard.renews}")
         lines += ["", "Extensions:"]
         for ext in csr.planned_extensions(spec):
@@ -439,6 +575,8 @@ class DonePage(QWizardPage):
     def __init__(self):
         super().__init__()
         self.setTitle("Done")
+        self.setSubTitle("The CSR to send to your CA.")
+        self.explanation = _explanation(self)
         self.pem = QPlainTextEdit(self)
         self.pem.setReadOnly(True)
         self.pem.setFont(monospace())
@@ -451,6 +589,7 @@ class DonePage(QWizardPage):
         buttons.addWidget(self.copy)
         buttons.addWidget(self.save)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.explanation)
         layout.addWidget(self.pem)
         layout.addLayout(buttons)
 
@@ -459,7 +598,7 @@ class DonePage(QWizardPage):
 
     def initializePage(self) -> None:
         info = self.wizard().summary_page.created
-        self.setSubTitle(
+        self.explanation.setText(
             f"The request “{info.alias}” is pending. Send this CSR to your CA, then import "
             "the certificate it issues (Requests → Import Issued Certificate, or any import)."
         )
@@ -478,20 +617,17 @@ class CsrWizard(RemembersGeometry, QWizard):
         self._session = session
         self._creating = False
         self._renews_id = renews
-        # The alias, for the pages; the service is given the id, which a rename cannot move.
-        self.renews = certificates.certificate_rows(session, [renews])[0].alias if renews else None
-        self.setWindowTitle(f"Renew {self.renews}" if renews else "New certificate signing request")
+        # The alias, for the pages, once read; the service is given the id, which a
+        # rename cannot move.
+        self.renews: str | None = None
+        self.setWindowTitle("Renew certificate" if renews else "New certificate signing request")
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage)
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage)
-        key, spec = keygen.DEFAULT_KEY_SPEC, RequestSpec()
-        if renews:
-            prefilled_key, spec = signing_requests.renewal_prefill(session, renews)
-            key = prefilled_key or key
-        self.key_page = KeyPage(key)
-        self.subject_page = SubjectPage(spec)
-        self.names_page = NamesPage(spec)
-        self.config_page = ConfigurationPage(session, self.renews or "", self.renews)
+        self.key_page = KeyPage()
+        self.subject_page = SubjectPage()
+        self.names_page = NamesPage()
+        self.config_page = ConfigurationPage()
         self.summary_page = SummaryPage()
         self.done_page = DonePage()
         for page in (
@@ -503,7 +639,42 @@ class CsrWizard(RemembersGeometry, QWizard):
             self.done_page,
         ):
             self.addPage(page)
+            page.setEnabled(False)
+        self.currentIdChanged.connect(self._page_shown)
         self.resize(640, 560)
+        (
+            Task(self, _read_start, session, renews)
+            .busy(self, "Reading the certificate…" if renews else "")
+            .on_done(self._loaded)
+            .on_error(self._unreadable)
+            .start()
+        )
+
+    def _loaded(self, start: WizardStart) -> None:
+        if start.renewed is not None:
+            self.renews = start.renewed.alias
+            self.setWindowTitle(f"Renew {self.renews}")
+            self.key_page.start_from(start.key or keygen.DEFAULT_KEY_SPEC)
+            self.subject_page.start_from(start.spec)
+            self.names_page.start_from(start.spec)
+        self.config_page.start_from(start)
+        for page_id in self.pageIds():
+            self.page(page_id).setEnabled(True)
+        self.key_page.set_ready()
+        if self.currentPage() is self.key_page:
+            # The focus went to Cancel while the page was disabled: Enter would close.
+            self.key_page.algorithm.setFocus()
+
+    def _unreadable(self, error: BaseException) -> None:
+        """The certificate was deleted since the table was read (or cannot be read):
+        said where the wizard was opened from."""
+        show_failure(self.parentWidget(), error)
+        self.close()
+
+    def _page_shown(self, _page_id: int) -> None:
+        # After QWizard gave the focus to the page's first focusable widget (a radio).
+        if self.currentPage() is self.subject_page:
+            self.subject_page.focus_first_field()
 
     def request_spec(self) -> RequestSpec:
         return RequestSpec(
@@ -514,7 +685,7 @@ class CsrWizard(RemembersGeometry, QWizard):
 
     def start_creating(self) -> None:
         key, spec = self.key_page.key_spec(), self.request_spec()
-        if self.renews:
+        if self._renews_id is not None:
             call = (signing_requests.renew, self._session, self._renews_id, key, spec)
         else:
             config = self.config_page

@@ -5,7 +5,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from app.errors import CertdeskError
 from app.services import certificate_import, signing_requests
 from app.services.session import Session
 from app.services.signing_requests import RequestInfo
@@ -106,13 +105,10 @@ class RequestsView(ListPage):
 
     # -- actions ------------------------------------------------------------------
 
-    def new_request(self, renews: int | None = None) -> CsrWizard | None:
-        """The wizard; with `renews` (a certificate id) in renew mode."""
-        try:
-            self.wizard = CsrWizard(self._session, self, renews=renews)
-        except CertdeskError as exc:
-            show_failure(self, exc)
-            return None
+    def new_request(self, renews: int | None = None) -> CsrWizard:
+        """The wizard; with `renews` (a certificate id) in renew mode. It reads what it
+        starts from off the GUI thread, and says so here if the certificate is gone."""
+        self.wizard = CsrWizard(self._session, self, renews=renews)
         self.wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.wizard.show()
         return self.wizard

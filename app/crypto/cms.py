@@ -17,6 +17,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+# SigningKey's types as keygen.KeySpec names them: a key of another type (Ed25519) makes
+# a certificate that cannot sign here, which the CSR wizard says before it is made.
+SIGNING_ALGORITHMS = ("RSA", "ECDSA")
 
 # UTCTime holds years up to 2049; RFC 5652 wants GeneralizedTime from 2050 on.
 _LAST_UTC_TIME_YEAR = 2049
