@@ -41,6 +41,16 @@ def fit_title(dialog: Dialog, width: int) -> None:
     dialog.setMinimumWidth(max(width, title + 160))  # room for the icon and the buttons
 
 
+def fit_height(dialog: Dialog) -> None:
+    """Tall enough for a wrapped error line just shown: an open dialog does not grow by
+    itself for a label whose height depends on its width."""
+    layout = dialog.layout()
+    layout.activate()
+    needed = layout.totalHeightForWidth(dialog.width())
+    if needed > dialog.height():
+        dialog.resize(dialog.width(), needed)
+
+
 class GroupPicker(Dialog):
     """Certificate groups to check, shown once `show_groups` has them; with `creating`,
     a field to name a new group (disabled, with `create_refusal`, for a role that may
@@ -132,7 +142,10 @@ class GroupPicker(Dialog):
         self._show_list()
 
     def _show_list(self) -> None:
-        self.stack.setCurrentWidget(self.list if self.list.count() else self.status)
+        listed = self.list.count() > 0
+        self.stack.setCurrentWidget(self.list if listed else self.status)
+        # "Take them out of the groups checked below" over no groups would contradict it.
+        self.prompt.setVisible(listed or self.new_name is not None)
         self._update_ok()
 
     def _add_item(self, name: str, detail: str, checked: bool) -> QListWidgetItem:
@@ -150,6 +163,7 @@ class GroupPicker(Dialog):
             name = validate_group_name(self.new_name.text())
         except ValidationError as exc:
             show_error(self.error, exc)
+            fit_height(self)
             return
         existing = [self.list.item(i) for i in range(self.list.count())]
         match = next(
@@ -304,3 +318,4 @@ class GroupEditDialog(Dialog):
         show_error(label, error)  # a name taken is said whole: "A … named 'X' already exists."
         field.setFocus()
         field.selectAll()
+        fit_height(self)

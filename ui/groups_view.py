@@ -64,7 +64,13 @@ MEMBER_COLUMNS = (
         decoration=lambda r: icon("key" if r.has_private_key else "certificate"),
         tooltip=lambda r: r.subject,
     ),
-    Column("Status", display=status_text, sort_key=status_text),
+    Column(
+        "Status",
+        display=lambda r: "Enabled" if r.enabled else "Disabled",
+        sort_key=lambda r: r.enabled,
+        tooltip=status_text,
+    ),
+    Column("Owner", display=lambda r: r.owner or "—", sort_key=lambda r: r.owner or ""),
     Column(
         "Valid To",
         display=lambda r: r.valid_to.strftime("%Y-%m-%d"),
@@ -91,6 +97,7 @@ class MemberList(QWidget):
         self._session = session
         self._generation = 0
         self.group: str | None = None  # whose certificates are shown
+        self._focus_first = False  # Show Certificates: the first one becomes current
         self.model = RowsModel(MEMBER_COLUMNS, self)
         self.heading = QLabel(NO_GROUP_CHOSEN, self)
         self.table = QTableView(self)
@@ -106,7 +113,7 @@ class MemberList(QWidget):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setHighlightSections(False)
-        for column, width in ((0, 280), (1, 90), (2, 100)):
+        for column, width in ((0, 280), (1, 80), (2, 90), (3, 100)):
             self.table.setColumnWidth(column, width)
         self.table.setToolTip("Double-click or Enter opens the certificate.")
         # Enter and a double-click (where the platform activates on it) both activate.
@@ -141,6 +148,8 @@ class MemberList(QWidget):
             self._show_hint(NO_GROUP_CHOSEN)
             return
         self.heading.setText(f"Certificates in “{name}”")
+        self.model.set_rows([])  # not the last group's under this one's name
+        self.stack.setCurrentWidget(self.table)
         self.refresh()
 
     def refresh(self, *_changed) -> Task | None:
@@ -156,8 +165,21 @@ class MemberList(QWidget):
             .start()
         )
 
+    def take_focus(self) -> None:
+        """The first certificate becomes current, now or once the rows are read."""
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._focus_first = True
+        self._make_current()
+
+    def _make_current(self) -> None:
+        if self._focus_first and self.model.rowCount():
+            self._focus_first = False
+            if not self.table.currentIndex().isValid():
+                self.table.setCurrentIndex(self.model.index(0, 0))
+
     def _show(self, rows) -> None:
         self.model.set_rows(rows)
+        self._make_current()
         if rows:
             self.stack.setCurrentWidget(self.table)
         else:
@@ -196,8 +218,7 @@ class GroupsView(ListPage):
         layout.insertWidget(layout.indexOf(self.table), self.splitter, 1)
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.members)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([1, 1])  # halves, whatever the page's height
         # A reload resets the list and selects the same group again at once: the member
         # list follows the selection once it has settled, so it is not read twice.
         self._follow = QTimer(self, singleShot=True, interval=0)
@@ -278,10 +299,7 @@ class GroupsView(ListPage):
         self._follow.stop()
         if name != self.members.group:
             self.members.show_group(name)
-        table = self.members.table
-        table.setFocus(Qt.FocusReason.OtherFocusReason)
-        if not table.currentIndex().isValid() and self.members.model.rowCount():
-            table.setCurrentIndex(self.members.model.index(0, 0))
+        self.members.take_focus()
 
     # -- changes ----------------------------------------------------------------------
 
