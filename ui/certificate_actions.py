@@ -80,9 +80,9 @@ class CertificateActions(QObject):
         ):
             self._gate(action, operation)
         self._remove_refusal = refusal(session, certificate_groups.remove_from_groups)
-        model.checkedChanged.connect(self._update_remove_groups)
-        model.dataChanged.connect(self._update_remove_groups)  # rows re-read after a change
-        model.modelReset.connect(self._update_remove_groups)
+        self._checked_count = 0
+        model.checkedChanged.connect(self._checked_changed)
+        model.dataChanged.connect(self._rows_changed)  # rows re-read after a change
         self._update_remove_groups()
 
     def _action(self, icon_name: str, text: str, slot: Callable[[], None]) -> QAction:
@@ -96,11 +96,19 @@ class CertificateActions(QObject):
             action.setEnabled(False)
             action.setToolTip(reason)
 
-    def _update_remove_groups(self, *_args) -> None:
+    def _checked_changed(self, count: int) -> None:
+        self._checked_count = count
+        self._update_remove_groups()
+
+    def _rows_changed(self, _first, _last, roles=()) -> None:
+        if list(roles) != [Qt.ItemDataRole.CheckStateRole]:  # checks say checkedChanged
+            self._update_remove_groups()
+
+    def _update_remove_groups(self) -> None:
         """Remove Groups is offered when the role may and a checked row is in a group."""
         if self._remove_refusal:
             why = self._remove_refusal
-        elif any(row.groups for row in self._model.checked_rows()):
+        elif self._checked_count and any(row.groups for row in self._model.checked_rows()):
             why = None
         else:
             why = NO_GROUP_CHECKED

@@ -302,6 +302,11 @@ class GroupEditDialog(Dialog):
         self.description_error.hide()
         self._submit(self.name.text(), self.description.text(), self._saved, self.refuse)
 
+    def reject(self) -> None:
+        """While the write runs the dialog stays: it shows the outcome."""
+        if not self.saving:
+            super().reject()
+
     def _saved(self, _result) -> None:
         self.saving = False
         super().accept()
