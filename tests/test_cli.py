@@ -199,6 +199,19 @@ def test_group_add_says_it_created_a_group(cli, closed_store, tmp_path, certs):
     added = cli("group", "add", "Prodcution", "Soon")
     assert added.returncode == 0
     assert "Created the certificate group 'Prodcution'." in added.stdout
+    edited = cli("group", "edit", "prodcution", "--rename", "Production", "--description", "Live")
+    assert (edited.returncode, edited.stdout) == (0, "Saved the certificate group 'Production'.\n")
+    assert json.loads(cli("show", "Soon", "--json").stdout)["groups"] == ["Production"]
+
+
+def test_group_edit_needs_a_change_and_names_the_flag_it_refuses(cli, closed_store):
+    nothing = cli("group", "edit", "Production")
+    assert nothing.returncode == 2 and "nothing to change" in nothing.stderr
+    refused = cli("group", "edit", "Production", "--rename", "  ")
+    assert (refused.returncode, refused.stderr) == (
+        1,
+        "certdesk: --rename: must not be empty\n",
+    )
 
 
 @pytest.mark.parametrize("fmt", ["der", "pem"])

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.services import certificate_groups, certificate_import, users
 from models import (
@@ -27,7 +27,7 @@ from tests.helpers.gui import (
     wait_rows,
 )
 from ui.certificates_model import CertificatesModel as M
-from ui.group_dialog import GroupDialog
+from ui.group_dialog import GroupPicker
 from ui.main_window import MainWindow
 
 NAMES = ["Alpha", "Bravo", "Charlie", "Delta", "Echo"]
@@ -216,7 +216,8 @@ def test_group_dialog_adds_to_a_group_and_creates_one(qtbot, window, session):
     view = window.certificates
     view.model.set_checked([view.model.row_at(i).id for i in (0, 2)], True)  # Alpha, Charlie
 
-    def choose(dialog: GroupDialog) -> None:
+    def choose(dialog: GroupPicker) -> None:
+        settle(qtbot)  # the groups are read off the GUI thread
         dialog.set_checked("Release")
         qtbot.keyClicks(dialog.new_name, "Nightly")
         qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
@@ -239,11 +240,9 @@ def test_group_dialog_removes_from_the_groups_the_rows_are_in(qtbot, window, ses
     qtbot.waitUntil(lambda: view.model.row_at(0).groups == ("Nightly", "Release"))
     view.model.set_checked([view.model.row_at(i).id for i in (0, 2)], True)  # Alpha, Charlie
 
-    def remove(dialog: GroupDialog) -> None:
-        assert [dialog.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(2)] == [
-            "Nightly",
-            "Release",
-        ]
+    def remove(dialog: GroupPicker) -> None:
+        settle(qtbot)  # the groups are read off the GUI thread
+        assert dialog.names() == ["Nightly", "Release"]
         dialog.set_checked("Nightly")
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
 
@@ -348,15 +347,17 @@ def test_actions_the_user_lacks_are_disabled_with_the_permission(qtbot, session,
     assert "groups.manage" in win.groups.new_action.toolTip()
 
 
-def test_groups_view_creates_renames_and_deletes(qtbot, window, session, monkeypatch):
+def test_groups_view_creates_renames_and_deletes(qtbot, window, session):
     view = window.groups
-    answers = iter([("Signing", True), ("Code Signing", True)])
-    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: next(answers))
     view.new_action.trigger()
+    view.editor.name.setText("Signing")
+    view.editor.accept()
     settle(qtbot)
     assert [g.name for g in certificate_groups.list_groups(session)] == ["Signing"]
     assert view.selected_name() == "Signing"
-    view.rename_action.trigger()  # the new group is selected
+    view.edit_action.trigger()  # the new group is selected
+    view.editor.name.setText("Code Signing")
+    view.editor.accept()
     settle(qtbot)
     assert [g.name for g in certificate_groups.list_groups(session)] == ["Code Signing"]
     certificate_groups.add_to_groups(session, ["Alpha"], ["Code Signing"])

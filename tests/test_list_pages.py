@@ -84,12 +84,17 @@ def test_the_context_menu_offers_the_page_actions_with_their_state(qtbot, window
     rect = page.table.visualRect(page.model.index(page.model.visible_row_of("Release"), 0))
     page._context_menu(rect.center())
     texts = [a.text() for a in page.menu.actions()]
-    assert texts == ["New Group…", "Rename…", "Delete…"]
+    assert texts == ["New Group…", "Show Certificates", "Edit…", "Delete…"]
     assert all(a.isEnabled() for a in page.menu.actions())
     page.table.clearSelection()
     page._context_menu(QPoint(1, page.table.viewport().height() - 1))
     enabled = {a.text(): a.isEnabled() for a in page.menu.actions()}
-    assert enabled == {"New Group…": True, "Rename…": False, "Delete…": False}
+    assert enabled == {
+        "New Group…": True,
+        "Show Certificates": False,
+        "Edit…": False,
+        "Delete…": False,
+    }
 
 
 def test_a_role_without_the_operation_sees_it_greyed_with_the_reason(qtbot, session, store_dir):

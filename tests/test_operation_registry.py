@@ -90,7 +90,14 @@ CALLS = {
     ),
     "group.list": lambda w, me: (certificate_groups.list_groups,),
     "group.create": lambda w, me: (certificate_groups.create_group, w.name("group")),
-    "group.rename": lambda w, me: (certificate_groups.rename_group, w.group(), w.name("group")),
+    "group.of_certificates": lambda w, me: (certificate_groups.groups_of, [1, 2]),
+    "group.members": lambda w, me: (certificate_groups.list_members, w.group()),
+    "group.edit": lambda w, me: (
+        certificate_groups.edit_group,
+        w.group(),
+        w.name("group"),
+        "described",
+    ),
     "group.delete": lambda w, me: (certificate_groups.delete_group, w.group()),
     "group.add_certificates": lambda w, me: (
         certificate_groups.add_to_groups,

@@ -77,7 +77,7 @@ def test_under_privileged_user_is_refused_by_the_service(session, store_dir, tmp
         auditor.close()
 
 
-def test_groups_create_rename_delete(session, tmp_path, certs):
+def test_groups_create_edit_delete(session, tmp_path, certs):
     import_some(session, tmp_path, certs, ["A", "B"])
     certificate_groups.create_group(session, "Release")
     with pytest.raises(GroupExistsError):
@@ -85,13 +85,50 @@ def test_groups_create_rename_delete(session, tmp_path, certs):
     with pytest.raises(ValidationError, match="group name"):
         certificate_groups.create_group(session, "   ")
     certificate_groups.add_to_groups(session, ["A", "B"], ["Release"])
-    certificate_groups.rename_group(session, "Release", "Production")
+    edited = certificate_groups.edit_group(
+        session, "Release", "Production", description="  Shipped builds "
+    )
+    assert (edited.name, edited.description, edited.members) == ("Production", "Shipped builds", 2)
     assert row(session, "A").groups == ("Production",)
     assert [(g.name, g.members) for g in certificate_groups.list_groups(session)] == [
         ("Production", 2)
     ]
+    event = AuditEvent.select().order_by(AuditEvent.id.desc()).first()
+    assert (event.action, event.target) == ("group.edit", "Release")
+    assert [r.alias for r in certificate_groups.list_members(session, "production")] == ["A", "B"]
     assert certificate_groups.delete_group(session, "Production") == 2
     assert certificate_groups.list_groups(session) == [] and Certificate.select().count() == 2
+
+
+def test_editing_a_group_checks_every_field_before_writing(session):
+    certificate_groups.create_group(session, "Release")
+    certificate_groups.create_group(session, "Nightly")
+    with pytest.raises(GroupExistsError):
+        certificate_groups.edit_group(session, "Nightly", "RELEASE", description="kept?")
+    with pytest.raises(ValidationError, match="description"):
+        certificate_groups.edit_group(session, "Nightly", "Night", description="a\u202eb")
+    with pytest.raises(ValidationError, match="description"):
+        certificate_groups.edit_group(session, "Nightly", description="x" * 1001)
+    nightly = next(g for g in certificate_groups.list_groups(session) if g.name == "Nightly")
+    assert nightly.description == ""
+    before = AuditEvent.select().count()
+    certificate_groups.edit_group(session, "Nightly", "Nightly", description="")
+    assert AuditEvent.select().count() == before  # nothing changed, nothing recorded
+
+
+def test_the_groups_of_certificates_say_how_many_of_them_each_holds(session, tmp_path, certs):
+    import_some(session, tmp_path, certs, ["A", "B", "C"])
+    certificate_groups.add_to_groups(session, ["A", "B"], ["Release"])
+    certificate_groups.add_to_groups(session, ["B"], ["archive"])
+    certificate_groups.create_group(session, "Empty")
+    ids = {r.alias: r.id for r in certificates.list_certificates(session)}
+    shares = certificate_groups.groups_of(session, [ids["A"], ids["B"], ids["C"], ids["B"]])
+    assert shares == [
+        certificate_groups.GroupShare("archive", 1),
+        certificate_groups.GroupShare("Release", 2),
+    ]
+    assert certificate_groups.groups_of(session, [ids["C"]]) == []
+    assert certificate_groups.list_members(session, "Empty") == []
 
 
 def test_add_creates_groups_only_for_group_managers(session, store_dir, tmp_path, certs):

@@ -130,7 +130,6 @@ def operations(window: MainWindow, out: Path, suffix: str) -> None:
     QCoreApplication.processEvents()
     view.actions.menu.grab().save(str(out / f"context-menu{suffix}.png"))
     view.actions.menu.close()
-    grab_open(view.actions.add_groups(model.checked_ids()), out / f"group-dialog{suffix}.png")
     grab_open(view.actions.delete(model.checked_ids()), out / f"delete-confirmation{suffix}.png")
     grab_open(
         view.actions.delete([model.row_at(0).id]), out / f"delete-one-confirmation{suffix}.png"
@@ -149,6 +148,59 @@ def operations(window: MainWindow, out: Path, suffix: str) -> None:
     window.sidebar.setCurrentRow(0)
     failure = show_failure(window, CertdeskError("The store is busy: another Certdesk is writing."))
     grab_open(failure, out / f"failure-box{suffix}.png")
+
+
+def group_dialogs(window: MainWindow, out: Path, suffix: str) -> None:
+    """The group pickers, the new and edit dialogs (one refused), the Groups page with a
+    group's certificates and its context menu, and a delete confirmation naming the key
+    holders first."""
+    view = window.certificates
+    model = view.model
+    rows = [model.row_at(i) for i in range(model.rowCount())]
+    grouped = [r.id for r in rows if r.groups][:4]
+    alone = [r.id for r in rows if not r.groups][:2]
+    keyed = [r.id for r in rows if r.has_private_key][:2]
+    for name, dialog in (
+        ("group-add-dialog", view.actions.add_groups(grouped)),
+        ("group-remove-dialog", view.actions.remove_groups(grouped)),
+        ("group-remove-none-dialog", view.actions.remove_groups(alone)),
+    ):
+        settle()  # the groups are read off the GUI thread
+        grab_open(dialog, out / f"{name}{suffix}.png")
+    mixed = keyed + [r.id for r in rows if not r.has_private_key][:9]
+    grab_open(view.actions.delete(mixed), out / f"delete-keys-first-confirmation{suffix}.png")
+
+    window.sidebar.setCurrentRow(window.pages.indexOf(window.groups))
+    groups = window.groups
+    settle()
+    groups.select("Production")
+    editor = groups.edit_selected()
+    editor.description.setText("Certificates that sign what customers install")
+    QCoreApplication.processEvents()
+    editor.grab().save(str(out / f"group-edit-dialog{suffix}.png"))
+    editor.accept()  # saved: the Description column shows it
+    settle()
+    settle()
+    window.grab().save(str(out / f"groups-members{suffix}.png"))
+    index = groups.model.index(groups.model.visible_row_of("Production"), 0)
+    groups._context_menu(groups.table.visualRect(index).center())
+    QCoreApplication.processEvents()
+    groups.menu.grab().save(str(out / f"groups-context-menu{suffix}.png"))
+    groups.menu.close()
+    editor = groups.create()
+    QCoreApplication.processEvents()
+    editor.grab().save(str(out / f"group-new-dialog{suffix}.png"))
+    editor.name.setText("production")
+    editor.accept()
+    settle()
+    grab_open(editor, out / f"group-new-refused{suffix}.png")
+    editor = groups.create()
+    editor.name.setText("Release Candidates")
+    editor.accept()
+    settle()
+    settle()  # the member list follows the new selection, then reads it
+    window.grab().save(str(out / f"groups-empty-group{suffix}.png"))
+    window.sidebar.setCurrentRow(0)
 
 
 def rows_named(window: MainWindow, names) -> list:
@@ -328,6 +380,7 @@ def main() -> int:
     window.certificates.expiry.setCurrentIndex(0)
     window.certificates._apply_filter()
     operations(window, args.out, suffix)
+    group_dialogs(window, args.out, suffix)
     view = window.certificates
     view.model.set_checked(view.model.checked_ids(), False)
     view.model.set_checked(

@@ -20,7 +20,7 @@ from app.services.session import Session
 from app.services.targets import BulkResult
 from ui.certificates_model import CertificatesModel
 from ui.dialogs import confirm_destructive, show_message
-from ui.group_dialog import GroupDialog
+from ui.group_dialog import GroupPicker, groups_to_add, groups_to_remove
 from ui.icons import icon
 from ui.save_dialog import save_new_file
 from ui.tasks import Task
@@ -30,7 +30,8 @@ SAVE_FILTERS = {
     "PEM certificate (*.pem *.crt)": "pem",
 }
 MAX_LISTED_FAILURES = 12
-MAX_LISTED_NAMES = 8
+MAX_LISTED_NAMES = 6  # of the key holders, then of the others, in a delete confirmation
+NO_GROUP_CHECKED = "None of the checked certificates is in a group."
 
 
 def _plural(count: int, noun: str = "certificate") -> str:
@@ -56,7 +57,7 @@ class CertificateActions(QObject):
         self.menu: QMenu | None = None
         # The last boxes opened, for whoever drives them (tests, screenshots).
         self.confirmation: QMessageBox | None = None
-        self.picker: GroupDialog | None = None
+        self.picker: GroupPicker | None = None
 
         self.enable_checked = self._action("enabled", "Enable Certificates", self._enable_checked)
         self.disable_checked = self._action(
@@ -75,10 +76,14 @@ class CertificateActions(QObject):
             (self.enable_checked, lifecycle.enable_certificates),
             (self.disable_checked, lifecycle.disable_certificates),
             (self.add_groups_checked, certificate_groups.add_to_groups),
-            (self.remove_groups_checked, certificate_groups.remove_from_groups),
             (self.delete_checked, lifecycle.delete_certificates),
         ):
             self._gate(action, operation)
+        self._remove_refusal = refusal(session, certificate_groups.remove_from_groups)
+        self._checked_count = 0
+        model.checkedChanged.connect(self._checked_changed)
+        model.dataChanged.connect(self._rows_changed)  # rows re-read after a change
+        self._update_remove_groups()
 
     def _action(self, icon_name: str, text: str, slot: Callable[[], None]) -> QAction:
         action = QAction(icon(icon_name), text, self)
@@ -90,6 +95,25 @@ class CertificateActions(QObject):
         if reason:
             action.setEnabled(False)
             action.setToolTip(reason)
+
+    def _checked_changed(self, count: int) -> None:
+        self._checked_count = count
+        self._update_remove_groups()
+
+    def _rows_changed(self, _first, _last, roles=()) -> None:
+        if list(roles) != [Qt.ItemDataRole.CheckStateRole]:  # checks say checkedChanged
+            self._update_remove_groups()
+
+    def _update_remove_groups(self) -> None:
+        """Remove Groups is offered when the role may and a checked row is in a group."""
+        if self._remove_refusal:
+            why = self._remove_refusal
+        elif self._checked_count and any(row.groups for row in self._model.checked_rows()):
+            why = None
+        else:
+            why = NO_GROUP_CHECKED
+        self.remove_groups_checked.setEnabled(why is None)
+        self.remove_groups_checked.setToolTip(why or "Remove Groups")
 
     def _enable_checked(self) -> None:
         self.set_enabled(self._model.checked_ids(), True)
@@ -189,29 +213,17 @@ class CertificateActions(QObject):
         return self.confirmation
 
     def _confirm_delete(self, rows: list[CertificateRow], then: Callable[[], None]) -> QMessageBox:
-        keys = sum(1 for r in rows if r.has_private_key)
+        keyed = [r for r in rows if r.has_private_key]
         if len(rows) == 1:
             text = f"Delete the certificate “{rows[0].alias}”?"
             detail = (
                 "Its private key is destroyed with it: nothing can sign with it again."
-                if keys
+                if keyed
                 else "It has no private key in the store."
             )
         else:
             text = f"Delete {_plural(len(rows))}?"
-            names = "\n".join(f"• {r.alias}" for r in rows[:MAX_LISTED_NAMES])
-            if len(rows) > MAX_LISTED_NAMES:
-                names += f"\n…and {len(rows) - MAX_LISTED_NAMES:,} more"
-            detail = (
-                names
-                + "\n\n"
-                + (
-                    f"The private keys of {_plural(keys)} are destroyed with them: nothing can "
-                    "sign with them again."
-                    if keys
-                    else "None of them has a private key in the store."
-                )
-            )
+            detail = _delete_detail(rows, keyed)
         return confirm_destructive(
             self._owner,
             "Delete certificates",
@@ -221,23 +233,14 @@ class CertificateActions(QObject):
             then,
         )
 
-    def add_groups(self, ids: Sequence[int]) -> GroupDialog | None:
+    def add_groups(self, ids: Sequence[int]) -> GroupPicker | None:
         """The group picker, opened (not run) and returned; OK adds to the groups."""
         if not ids or not self.add_groups_checked.isEnabled():
             return None
-        # A read on the GUI thread: the group list is small and the dialog needs it now.
-        existing = certificate_groups.list_groups(self._session)
-        create_refusal = refusal(self._session, certificate_groups.create_group)
-        dialog = GroupDialog(
-            self._owner,
-            "Add to groups",
-            f"Put {_plural(len(ids))} in the groups checked below.",
-            [(g.name, f"({_plural(g.members)})") for g in existing],
-            ok_text="Add",
-            can_create=create_refusal is None,
-            create_refusal=create_refusal,
-        )
         ids = list(ids)
+        dialog = groups_to_add(
+            self._owner, self._session, f"Put {_plural(len(ids))} in the groups checked below."
+        )
 
         def add() -> None:
             chosen = dialog.chosen()
@@ -252,22 +255,16 @@ class CertificateActions(QObject):
 
         return self._open_picker(dialog, add)
 
-    def remove_groups(self, ids: Sequence[int]) -> GroupDialog | None:
-        if not ids or not self.remove_groups_checked.isEnabled():
+    def remove_groups(self, ids: Sequence[int]) -> GroupPicker | None:
+        """The groups the certificates are in, as the store says, to take them out of."""
+        if not ids or self._remove_refusal:
             return None
-        rows = [r for r in (self._model.row_by_id(i) for i in ids) if r is not None]
-        counts: dict[str, int] = {}
-        for row in rows:
-            for name in row.groups:
-                counts[name] = counts.get(name, 0) + 1
-        dialog = GroupDialog(
+        ids = list(ids)
+        dialog = groups_to_remove(
             self._owner,
-            "Remove from groups",
-            f"Take {_plural(len(rows))} out of the groups checked below."
-            if counts
-            else f"The {_plural(len(rows))} chosen are in no group.",
-            [(name, f"({counts[name]:,} of these)") for name in sorted(counts, key=str.casefold)],
-            ok_text="Remove",
+            self._session,
+            ids,
+            f"Take {_plural(len(ids))} out of the groups checked below.",
         )
 
         def remove() -> None:
@@ -275,7 +272,7 @@ class CertificateActions(QObject):
             self._run(
                 "Removing from groups…",
                 certificate_groups.remove_from_groups,
-                [r.id for r in rows],
+                ids,
                 chosen,
                 done=f"Removed {{n}} from {', '.join(chosen)}",
                 touches_groups=True,
@@ -283,7 +280,7 @@ class CertificateActions(QObject):
 
         return self._open_picker(dialog, remove)
 
-    def _open_picker(self, dialog: GroupDialog, then: Callable[[], None]) -> GroupDialog:
+    def _open_picker(self, dialog: GroupPicker, then: Callable[[], None]) -> GroupPicker:
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: then() if dialog.chosen() else None)
         dialog.open()
@@ -322,6 +319,32 @@ class CertificateActions(QObject):
 
     def _warn(self, text: str) -> None:
         show_message(self._owner, text)
+
+
+def _listed(rows: Sequence[CertificateRow]) -> str:
+    names = "\n".join(f"• {r.alias}" for r in rows[:MAX_LISTED_NAMES])
+    if len(rows) > MAX_LISTED_NAMES:
+        names += f"\n…and {len(rows) - MAX_LISTED_NAMES:,} more"
+    return names
+
+
+def _delete_detail(rows: Sequence[CertificateRow], keyed: Sequence[CertificateRow]) -> str:
+    """The certificates whose private keys are destroyed, named first; then the others."""
+    others = [r for r in rows if not r.has_private_key]
+    if not keyed:
+        return _listed(others) + "\n\nNone of them has a private key in the store.\n"
+    if len(keyed) == 1:
+        head = "The private key of this one is destroyed: nothing can sign with it again."
+    else:
+        head = (
+            f"The private keys of these {len(keyed):,} are destroyed: nothing can sign "
+            "with them again."
+        )
+    parts = [f"{head}\n{_listed(keyed)}"]
+    if others:
+        whose = "The other one has" if len(others) == 1 else f"The other {len(others):,} have"
+        parts.append(f"{whose} no private key in the store:\n{_listed(others)}")
+    return "\n\n".join(parts) + "\n"
 
 
 def _failure_text(result: BulkResult) -> str:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import ValidationError
+from app.errors import NotFoundError, ValidationError
 from app.services import certificate_edits, certificates, users
 from app.services.certificate_edits import GeneralChanges
 from app.services.certificates import CertificateDetail
@@ -24,6 +24,7 @@ from ui.certificate_tabs import AssociatesTab, DetailsTab, ExtensionsTab, Genera
 from ui.certificate_tabs.common import selectable
 from ui.dialogs import Dialog, show_failure
 from ui.icons import icon
+from ui.store_events import ALL, events
 from ui.tasks import Task
 
 
@@ -56,7 +57,7 @@ class CertificateWindow(Dialog):
         self.resize(800, 640)
 
         self.general_tab = GeneralTab(allowed(session, certificate_edits.edit_certificate), self)
-        self.associates_tab = AssociatesTab(self)
+        self.associates_tab = AssociatesTab(session, self)
         self.details_tab = DetailsTab(self)
         self.extensions_tab = ExtensionsTab(self)
         self.tabs = QTabWidget(self)
@@ -98,6 +99,9 @@ class CertificateWindow(Dialog):
         layout.addWidget(self.buttons)
         self._update_save()
         self.load()
+        # A change to this certificate made elsewhere (its Associates tab, the table, a
+        # group renamed) is shown here too.
+        events.certificates_changed.connect(self._store_changed)
 
     # -- reading ------------------------------------------------------------------
 
@@ -120,6 +124,24 @@ class CertificateWindow(Dialog):
             # Focus went to Close while the tabs were disabled; Enter would close.
             self.tabs.setFocus()
         self.loaded.emit()
+
+    def _store_changed(self, ids) -> None:
+        if ids is not ALL and self._certificate_id not in ids:
+            return
+        (
+            Task(self, _read_certificate, self._session, self._certificate_id)
+            .on_done(self._reread)
+            .on_error(lambda _error: self._close(), NotFoundError)  # deleted meanwhile
+            .start()
+        )
+
+    def _reread(self, result: tuple[CertificateDetail, list[str]]) -> None:
+        """What was typed on the General tab and not saved stays; the rest is shown anew."""
+        detail, _owners = result
+        if self._saving or self.has_unsaved_changes():
+            self.associates_tab.show_detail(detail)
+        else:
+            self._show(detail)
 
     def _unreadable(self, error: BaseException) -> None:
         """Deleted or unreadable since the table was read: say so where the window was

@@ -260,6 +260,8 @@ class CertificatesView(QWidget):
         """Another page asked for something of this one (through the main window)."""
         if what == "import":
             self.choose_files()
+        elif what == "open":
+            self.open_certificate(argument)
 
     def counts_text(self) -> str:
         return counts_text(self.model.rowCount(), self.model.total_count(), self.noun)

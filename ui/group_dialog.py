@@ -1,77 +1,96 @@
-"""Choose certificate groups with checkboxes; with `groups.manage`, name a new one too."""
+"""The group dialogs: a picker of certificate groups with checkboxes (Add to Groups, Remove
+from Groups), whose groups are read off the GUI thread once it is open, and the dialog
+that names a new group or edits one."""
+
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QStackedLayout,
     QVBoxLayout,
 )
 
 from app.errors import ValidationError
-from app.services.certificate_groups import validate_group_name
-from ui.dialogs import Dialog
-from ui.feedback import error_label, show_error
+from app.services import certificate_groups
+from app.services.certificate_groups import (
+    MAX_GROUP_DESCRIPTION,
+    MAX_GROUP_NAME,
+    validate_group_name,
+)
+from app.services.operations import refusal
+from app.services.session import Session
+from ui.dialogs import Dialog, failure_text
+from ui.feedback import error_label, hint_label, show_error
+from ui.tasks import Task
+
+NO_GROUPS = "There are no certificate groups yet."
 
 
-class GroupDialog(Dialog):
+def fit_title(dialog: Dialog, width: int) -> None:
+    """At least `width`, and wide enough that the title bar shows the whole title (a
+    window manager cuts it in the middle: "Renam…group")."""
+    title = dialog.fontMetrics().horizontalAdvance(dialog.windowTitle())
+    dialog.setMinimumWidth(max(width, title + 160))  # room for the icon and the buttons
+
+
+def fit_height(dialog: Dialog) -> None:
+    """Tall enough for a wrapped error line just shown: an open dialog does not grow by
+    itself for a label whose height depends on its width."""
+    layout = dialog.layout()
+    layout.activate()
+    needed = layout.totalHeightForWidth(dialog.width())
+    if needed > dialog.height():
+        dialog.resize(dialog.width(), needed)
+
+
+class GroupPicker(Dialog):
+    """Certificate groups to check, shown once `show_groups` has them; with `creating`,
+    a field to name a new group (disabled, with `create_refusal`, for a role that may
+    not create one)."""
+
     def __init__(
         self,
         parent,
         title: str,
         prompt: str,
-        groups: list[tuple[str, str]],  # name, detail shown beside it
         ok_text: str,
-        can_create: bool = False,
+        creating: bool = False,
         create_refusal: str | None = None,
     ):
         super().__init__(parent)
         self.setWindowTitle(title)
-        self.setMinimumWidth(380)
-        self.list = QListWidget(self)
-        self.list.setMinimumHeight(200)
-        for name, detail in groups:
-            self._add_item(name, detail, checked=False)
-        self.empty = QLabel(
-            "There are no certificate groups yet."
-            + (" Name one below to create it." if can_create else ""),
-            self,
-        )
-        self.empty.setWordWrap(True)
-        self.empty.setVisible(not groups)
-        self.list.itemChanged.connect(self._update_ok)
+        fit_title(self, 380)
+        self.loaded = False
+        self._why_not = "Check at least one group."
 
         layout = QVBoxLayout(self)
-        intro = QLabel(prompt, self)
-        intro.setWordWrap(True)
-        layout.addWidget(intro)
-        layout.addWidget(self.list)
-        layout.addWidget(self.empty)
+        self.prompt = QLabel(prompt, self)
+        self.prompt.setWordWrap(True)
+        layout.addWidget(self.prompt)
 
-        self.new_name = QLineEdit(self)
-        self.new_name.setPlaceholderText("New group name")
-        self.create_button = QPushButton("Create", self)
-        self.create_button.setEnabled(False)
-        self.new_name.textChanged.connect(
-            lambda text: self.create_button.setEnabled(bool(text.strip()))
-        )
-        self.new_name.returnPressed.connect(self._create)
-        self.create_button.clicked.connect(self._create)
+        self.list = QListWidget(self)
+        self.list.setMinimumHeight(200)
+        self.list.itemChanged.connect(self._update_ok)
+        # What takes the list's place while it is read, or when there is nothing to list.
+        self.status = hint_label("Reading the certificate groups…", self)
+        self.stack = QStackedLayout()
+        self.stack.addWidget(self.status)
+        self.stack.addWidget(self.list)
+        layout.addLayout(self.stack, 1)
+
+        self.new_name: QLineEdit | None = None
+        self.create_button: QPushButton | None = None
         self.error = error_label(self)
-        if can_create or create_refusal:
-            row = QHBoxLayout()
-            row.addWidget(self.new_name, 1)
-            row.addWidget(self.create_button)
-            layout.addLayout(row)
-            layout.addWidget(self.error)
-        if not can_create:
-            self.new_name.setEnabled(False)
-            self.new_name.setToolTip(create_refusal or "")
-            self.create_button.setToolTip(create_refusal or "")
+        if creating:
+            self._add_create_row(layout, create_refusal)
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
@@ -83,6 +102,52 @@ class GroupDialog(Dialog):
         layout.addWidget(self.buttons)
         self._update_ok()
 
+    def _add_create_row(self, layout: QVBoxLayout, create_refusal: str | None) -> None:
+        self.new_name = QLineEdit(self)
+        self.new_name.setPlaceholderText("New group name")
+        self.new_name.setMaxLength(MAX_GROUP_NAME)
+        self.create_button = QPushButton("Create", self)
+        self.create_button.setEnabled(False)
+        self.new_name.textChanged.connect(
+            lambda text: self.create_button.setEnabled(bool(text.strip()))
+        )
+        self.new_name.returnPressed.connect(self._create)
+        self.create_button.clicked.connect(self._create)
+        if create_refusal:
+            self.new_name.setEnabled(False)
+            self.new_name.setToolTip(create_refusal)
+            self.create_button.setToolTip(create_refusal)
+        row = QHBoxLayout()
+        row.addWidget(self.new_name, 1)
+        row.addWidget(self.create_button)
+        layout.addLayout(row)
+        layout.addWidget(self.error)
+
+    # -- contents -------------------------------------------------------------------
+
+    def show_groups(self, groups: Sequence[tuple[str, str]], empty_text: str) -> None:
+        """The groups (name, detail shown beside it); `empty_text` says why there are none
+        (and, with no group to create either, why OK is disabled)."""
+        self.loaded = True
+        for name, detail in groups:
+            self._add_item(name, detail, checked=False)
+        self.status.setText(empty_text)
+        self._why_not = "Check at least one group." if groups else empty_text
+        self._show_list()
+
+    def show_failure(self, error: BaseException) -> None:
+        self.loaded = True
+        self.status.setText(failure_text(error))
+        self._why_not = "The certificate groups could not be read."
+        self._show_list()
+
+    def _show_list(self) -> None:
+        listed = self.list.count() > 0
+        self.stack.setCurrentWidget(self.list if listed else self.status)
+        # "Take them out of the groups checked below" over no groups would contradict it.
+        self.prompt.setVisible(listed or self.new_name is not None)
+        self._update_ok()
+
     def _add_item(self, name: str, detail: str, checked: bool) -> QListWidgetItem:
         item = QListWidgetItem(f"{name}    {detail}".rstrip(), self.list)
         item.setData(Qt.ItemDataRole.UserRole, name)
@@ -90,11 +155,15 @@ class GroupDialog(Dialog):
         item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
         return item
 
+    def names(self) -> list[str]:
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+
     def _create(self) -> None:
         try:
             name = validate_group_name(self.new_name.text())
         except ValidationError as exc:
             show_error(self.error, exc)
+            fit_height(self)
             return
         existing = [self.list.item(i) for i in range(self.list.count())]
         match = next(
@@ -107,10 +176,12 @@ class GroupDialog(Dialog):
         self.list.scrollToItem(match)
         self.new_name.clear()
         self.error.hide()
-        self.empty.hide()
+        self._show_list()
 
     def _update_ok(self, *_args) -> None:
-        self.ok_button.setEnabled(bool(self.chosen()))
+        ready = self.loaded and bool(self.chosen())
+        self.ok_button.setEnabled(ready)
+        self.ok_button.setToolTip("" if ready or not self.loaded else self._why_not)
 
     def set_checked(self, name: str, checked: bool = True) -> None:
         for i in range(self.list.count()):
@@ -125,3 +196,131 @@ class GroupDialog(Dialog):
             for i in items
             if i.checkState() == Qt.CheckState.Checked
         ]
+
+
+def _certificates(count: int) -> str:
+    return f"{count:,} certificate{'' if count == 1 else 's'}"
+
+
+def groups_to_add(parent, session: Session, prompt: str) -> GroupPicker:
+    """The Add to Groups picker (not opened yet); it reads the groups itself."""
+    create_refusal = refusal(session, certificate_groups.create_group)
+    dialog = GroupPicker(
+        parent, "Add to groups", prompt, "Add", creating=True, create_refusal=create_refusal
+    )
+    empty = NO_GROUPS + ("" if create_refusal else " Name one below to create it.")
+
+    def show(groups) -> None:
+        dialog.show_groups([(g.name, f"({_certificates(g.members)})") for g in groups], empty)
+
+    Task(dialog, certificate_groups.list_groups, session).on_done(show).on_error(
+        dialog.show_failure
+    ).start()
+    return dialog
+
+
+def groups_to_remove(parent, session: Session, ids: Sequence[int], prompt: str) -> GroupPicker:
+    """The Remove from Groups picker (not opened yet): the groups the certificates `ids`
+    are in, as the store says (read off the GUI thread), with how many of them each holds."""
+    dialog = GroupPicker(parent, "Remove from groups", prompt, "Remove")
+    ids = list(ids)
+    empty = (
+        "This certificate is in no group."
+        if len(ids) == 1
+        else f"None of these {_certificates(len(ids))} is in a group."
+    )
+
+    def show(shares) -> None:
+        detail = (lambda s: "") if len(ids) == 1 else (lambda s: f"({s.holds:,} of these)")
+        dialog.show_groups([(s.name, detail(s)) for s in shares], empty)
+
+    Task(dialog, certificate_groups.groups_of, session, ids).on_done(show).on_error(
+        dialog.show_failure
+    ).start()
+    return dialog
+
+
+# What GroupEditDialog hands its name and description to: it starts the write and calls
+# back on_done (the dialog closes) or on_error (the dialog says why, beside the field).
+Submit = Callable[[str, str, Callable[[object], None], Callable[[BaseException], None]], None]
+
+
+class GroupEditDialog(Dialog):
+    """Name a new group or edit one: its name and description. A refusal (a name taken,
+    a character not allowed) is shown beside its field and the dialog stays open with
+    what was typed."""
+
+    def __init__(
+        self, parent, title: str, ok_text: str, submit: Submit, name: str = "", description=""
+    ):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        fit_title(self, 420)
+        self._submit = submit
+        self.saving = False
+
+        self.name = QLineEdit(name, self)
+        self.name.setMaxLength(MAX_GROUP_NAME)
+        self.name.setPlaceholderText("e.g. Production")
+        self.description = QLineEdit(description, self)
+        self.description.setMaxLength(MAX_GROUP_DESCRIPTION)
+        self.description.setPlaceholderText("What the group is for (optional)")
+        self.name_error = error_label(self)
+        self.description_error = error_label(self)
+        form = QFormLayout()
+        form.addRow("Name:", self.name)
+        form.addRow("", self.name_error)
+        form.addRow("Description:", self.description)
+        form.addRow("", self.description_error)
+
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText(ok_text)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.name.textChanged.connect(self._update_ok)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addStretch(1)
+        layout.addWidget(self.buttons)
+        self.name.selectAll()
+        self._update_ok()
+
+    def _update_ok(self, *_args) -> None:
+        self.ok_button.setEnabled(not self.saving and bool(self.name.text().strip()))
+
+    def accept(self) -> None:
+        """OK and Enter: the write is started; the dialog closes when it succeeds."""
+        if self.saving or not self.ok_button.isEnabled():
+            return
+        self.saving = True
+        self._update_ok()
+        self.name_error.hide()
+        self.description_error.hide()
+        self._submit(self.name.text(), self.description.text(), self._saved, self.refuse)
+
+    def reject(self) -> None:
+        """While the write runs the dialog stays: it shows the outcome."""
+        if not self.saving:
+            super().reject()
+
+    def _saved(self, _result) -> None:
+        self.saving = False
+        super().accept()
+
+    def refuse(self, error: BaseException) -> None:
+        self.saving = False
+        self._update_ok()
+        on_description = isinstance(error, ValidationError) and error.field == "description"
+        field, label = (
+            (self.description, self.description_error)
+            if on_description
+            else (self.name, self.name_error)
+        )
+        show_error(label, error)  # a name taken is said whole: "A … named 'X' already exists."
+        field.setFocus()
+        field.selectAll()
+        fit_height(self)

@@ -1,20 +1,39 @@
-"""The Certificate Groups page: groups with their member counts; create, rename, delete."""
+"""The Certificate Groups page: groups with their member counts and descriptions above,
+the selected group's certificates below; create, edit (name and description), delete.
+A certificate in the member list opens on the Certificates page."""
 
-from PySide6.QtWidgets import QInputDialog, QMessageBox
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QSplitter,
+    QStackedLayout,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
+from app.errors import NotFoundError
 from app.services import certificate_groups
 from app.services.certificate_groups import GroupRow
 from app.services.session import Session
+from ui.certificates_model import status_text
 from ui.dialogs import confirm_destructive
+from ui.feedback import hint_label
+from ui.group_dialog import GroupEditDialog
 from ui.icons import icon
 from ui.list_page import ListPage, PageAction
 from ui.rows_model import Column, RowsModel
-from ui.store_events import ALL
+from ui.store_events import ALL, events
+from ui.tasks import Task
 
 EMPTY_HINT = (
     "No certificate groups yet. Groups gather certificates so that one policy can name "
     "them all: create one with New Group…, or check certificates and use Add Groups."
 )
+NO_GROUP_CHOSEN = "Select a group to see its certificates."
 
 COLUMNS = (
     Column(
@@ -37,6 +56,29 @@ COLUMNS = (
     ),
 )
 
+MEMBER_COLUMNS = (
+    Column(
+        "Certificate",
+        display=lambda r: r.alias,
+        sort_key=lambda r: r.alias.casefold(),
+        decoration=lambda r: icon("key" if r.has_private_key else "certificate"),
+        tooltip=lambda r: r.subject,
+    ),
+    Column(
+        "Status",
+        display=lambda r: "Enabled" if r.enabled else "Disabled",
+        sort_key=lambda r: r.enabled,
+        tooltip=status_text,
+    ),
+    Column("Owner", display=lambda r: r.owner or "—", sort_key=lambda r: r.owner or ""),
+    Column(
+        "Valid To",
+        display=lambda r: r.valid_to.strftime("%Y-%m-%d"),
+        sort_key=lambda r: r.valid_to,
+    ),
+    Column("Subject", display=lambda r: r.subject, sort_key=lambda r: r.subject.casefold()),
+)
+
 
 class GroupsModel(RowsModel):
     def key_of(self, row: GroupRow) -> str:
@@ -44,6 +86,111 @@ class GroupsModel(RowsModel):
 
     def haystack(self, row: GroupRow) -> str:
         return f"{row.name}\n{row.description}".casefold()
+
+
+class MemberList(QWidget):
+    """The certificates of one group, read off the GUI thread; Enter or a double-click on
+    one asks for it (`opened`)."""
+
+    def __init__(self, session: Session, opened, parent=None):
+        super().__init__(parent)
+        self._session = session
+        self._generation = 0
+        self.group: str | None = None  # whose certificates are shown
+        self._focus_first = False  # Show Certificates: the first one becomes current
+        self.model = RowsModel(MEMBER_COLUMNS, self)
+        self.heading = QLabel(NO_GROUP_CHOSEN, self)
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setHighlightSections(False)
+        for column, width in ((0, 280), (1, 80), (2, 90), (3, 100)):
+            self.table.setColumnWidth(column, width)
+        self.table.setToolTip("Double-click or Enter opens the certificate.")
+        # Enter and a double-click (where the platform activates on it) both activate.
+        self.table.activated.connect(lambda index: opened(self.model.row_at(index.row()).id))
+        self.table.installEventFilter(self)
+        self.hint = hint_label(NO_GROUP_CHOSEN, self)
+        self.stack = QStackedLayout()
+        self.stack.addWidget(self.hint)
+        self.stack.addWidget(self.table)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(self.heading)
+        layout.addLayout(self.stack, 1)
+
+    def eventFilter(self, watched, event) -> bool:
+        # The page's Del and F2 act on the selected group: from a certificate in this
+        # list, they do nothing.
+        if event.type() == QEvent.Type.ShortcutOverride and event.key() in (
+            Qt.Key.Key_Delete,
+            Qt.Key.Key_F2,
+        ):
+            event.accept()
+            return True
+        return super().eventFilter(watched, event)
+
+    def show_group(self, name: str | None) -> None:
+        self.group = name
+        if name is None:
+            self._generation += 1  # a read under way shows nothing now
+            self.model.set_rows([])
+            self.heading.setText(NO_GROUP_CHOSEN)
+            self._show_hint(NO_GROUP_CHOSEN)
+            return
+        self.heading.setText(f"Certificates in “{name}”")
+        self.model.set_rows([])  # not the last group's under this one's name
+        self.stack.setCurrentWidget(self.table)
+        self.refresh()
+
+    def refresh(self, *_changed) -> Task | None:
+        """Read the shown group's certificates again (the rows stay until they come)."""
+        if self.group is None:
+            return None
+        self._generation += 1
+        generation, name = self._generation, self.group
+        return (
+            Task(self, certificate_groups.list_members, self._session, name)
+            .on_done(lambda rows: self._show(rows) if generation == self._generation else None)
+            .on_error(lambda _error: None, NotFoundError)  # deleted: the page reloads
+            .start()
+        )
+
+    def take_focus(self) -> None:
+        """The first certificate becomes current, now or once the rows are read."""
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._focus_first = True
+        self._make_current()
+
+    def _make_current(self) -> None:
+        if self._focus_first and self.model.rowCount():
+            self._focus_first = False
+            if not self.table.currentIndex().isValid():
+                self.table.setCurrentIndex(self.model.index(0, 0))
+
+    def _show(self, rows) -> None:
+        self.model.set_rows(rows)
+        self._make_current()
+        if rows:
+            self.stack.setCurrentWidget(self.table)
+        else:
+            self._show_hint(
+                f"“{self.group}” holds no certificates yet. Check certificates on the "
+                "Certificates page and use Add Groups… to put them in it."
+            )
+
+    def _show_hint(self, text: str) -> None:
+        self.hint.setText(text)
+        self.stack.setCurrentWidget(self.hint)
 
 
 class GroupsView(ListPage):
@@ -56,26 +203,59 @@ class GroupsView(ListPage):
 
     def __init__(self, session: Session, parent=None):
         self.confirmation: QMessageBox | None = None
+        self.editor: GroupEditDialog | None = None  # the last one opened
         super().__init__(session, GroupsModel(COLUMNS), parent)
         for column, width in ((0, 280), (1, 110)):
             self.table.setColumnWidth(column, width)
+        self.members = MemberList(
+            session, lambda cid: self.pageRequested.emit("Certificates", "open", cid), self
+        )
+        # The group list above, its selected group's certificates below: the splitter
+        # takes the table's place in the template's layout.
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.setChildrenCollapsible(False)
+        layout = self.layout()
+        layout.insertWidget(layout.indexOf(self.table), self.splitter, 1)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.members)
+        self.splitter.setSizes([1, 1])  # halves, whatever the page's height
+        # A reload resets the list and selects the same group again at once: the member
+        # list follows the selection once it has settled, so it is not read twice.
+        self._follow = QTimer(self, singleShot=True, interval=0)
+        self._follow.timeout.connect(self._follow_selection)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._follow.start())
+        self.table.activated.connect(lambda _index: self._run_default())  # Enter
+        self.countsChanged.connect(self._place_members)
+        # Members join and leave, and change their alias or status.
+        events.groups_changed.connect(self._members_changed)
+        events.certificates_changed.connect(self._members_changed)
+        self._place_members()
 
     def load(self, session: Session) -> list[GroupRow]:
         return certificate_groups.list_groups(session)
 
     def page_actions(self) -> tuple[PageAction, ...]:
-        create = certificate_groups.create_group
         return (
-            PageAction("new_action", "new", "New Group…", self.create, create),
             PageAction(
-                "rename_action",
+                "new_action", "new", "New Group…", self.create, certificate_groups.create_group
+            ),
+            PageAction(
+                "show_action",
+                "certificate",
+                "Show Certificates",
+                self.show_members,
+                certificate_groups.list_members,
+                needs_selection=True,
+                default=True,
+            ),
+            PageAction(
+                "edit_action",
                 "rename",
-                "Rename…",
-                self.rename_selected,
-                certificate_groups.rename_group,
+                "Edit…",
+                self.edit_selected,
+                certificate_groups.edit_group,
                 needs_selection=True,
                 shortcut="F2",
-                default=True,
             ),
             PageAction(
                 "delete_action",
@@ -96,20 +276,77 @@ class GroupsView(ListPage):
         group = self.selected()
         return None if group is None else group.name
 
-    def create(self) -> None:
-        name, ok = QInputDialog.getText(self, "New certificate group", "Group name:")
-        if ok:
-            self._change(certificate_groups.create_group, name, select=name, certificates=())
+    # -- the member list --------------------------------------------------------------
 
-    def rename_selected(self) -> None:
-        old = self.selected_name()
-        if old is None or not self.rename_action.isEnabled():
+    def _follow_selection(self) -> None:
+        name = self.selected_name()
+        if name != self.members.group:
+            self.members.show_group(name)
+
+    def _members_changed(self, *_changed) -> None:
+        self.members.refresh()
+
+    def _place_members(self, *_counts) -> None:
+        """The member list goes with the group list: when an empty page or a search that
+        matches nothing shows its hint instead, neither is shown."""
+        self.splitter.setVisible(not self.table.isHidden())
+
+    def show_members(self) -> None:
+        """Show Certificates (a double-click, Enter): the member list takes the focus."""
+        name = self.selected_name()
+        if name is None:
             return
-        new, ok = QInputDialog.getText(
-            self, "Rename certificate group", f"New name for “{old}”:", text=old
+        self._follow.stop()
+        if name != self.members.group:
+            self.members.show_group(name)
+        self.members.take_focus()
+
+    # -- changes ----------------------------------------------------------------------
+
+    def create(self) -> GroupEditDialog | None:
+        if not self.new_action.isEnabled():
+            return None
+
+        def submit(name, description, on_done, on_error) -> None:
+            self._change(
+                certificate_groups.create_group,
+                name,
+                description,
+                on_done=on_done,
+                on_error=on_error,
+                certificates=(),
+            )
+
+        return self._open_editor(GroupEditDialog(self, "New certificate group", "Create", submit))
+
+    def edit_selected(self) -> GroupEditDialog | None:
+        group = self.selected()
+        if group is None or not self.edit_action.isEnabled():
+            return None
+
+        def submit(name, description, on_done, on_error) -> None:
+            # A rename changes the groups column of its members, whose ids the service
+            # does not return: the certificates are all re-read.
+            self._change(
+                certificate_groups.edit_group,
+                group.name,
+                name,
+                description,
+                on_done=on_done,
+                on_error=on_error,
+                certificates=ALL if " ".join(name.split()) != group.name else (),
+            )
+
+        dialog = GroupEditDialog(
+            self, "Edit certificate group", "Save", submit, group.name, group.description
         )
-        if ok:
-            self._change(certificate_groups.rename_group, old, new, select=new)
+        return self._open_editor(dialog)
+
+    def _open_editor(self, dialog: GroupEditDialog) -> GroupEditDialog:
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.editor = dialog
+        return dialog
 
     def delete_selected(self) -> QMessageBox | None:
         """Delete the selected group; one with members is confirmed first (the box is
@@ -131,12 +368,22 @@ class GroupsView(ListPage):
         )
         return self.confirmation
 
-    def _change(self, operation, *args, select: str | None = None, certificates=ALL) -> None:
-        """A rename or delete changes the groups column of its members, whose ids the
-        service does not return: the certificates are all re-read."""
+    def _change(self, operation, *args, on_done=None, on_error=None, certificates=ALL) -> None:
+        """A delete changes the groups column of its members, whose ids the service does
+        not return: the certificates are all re-read. A group created or edited is
+        selected once the list is read again."""
 
-        def done(_result) -> None:
-            if select is not None:
-                self.select_after_reload(" ".join(select.split()))  # as the service stores it
+        def done(result) -> None:
+            if isinstance(result, GroupRow):
+                self.select_after_reload(result.name)
+            if on_done is not None:
+                on_done(result)
 
-        self.write(operation, *args, on_done=done, groups=True, certificates=certificates)
+        self.write(
+            operation,
+            *args,
+            on_done=done,
+            on_error=on_error,
+            groups=True,
+            certificates=certificates,
+        )

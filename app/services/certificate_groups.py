@@ -1,4 +1,4 @@
-"""Certificate groups: creating, renaming and deleting them, and who is in which."""
+"""Certificate groups: creating, editing and deleting them, and who is in which."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -6,7 +6,8 @@ from dataclasses import dataclass
 import peewee
 
 from app.errors import NotFoundError, PermissionDenied, StoreExistsError, ValidationError
-from app.services import journal
+from app.services import certificates, journal
+from app.services.certificates import CertificateRow
 from app.services.names import check_name
 from app.services.operations import operation
 from app.services.session import Session, write_transaction
@@ -21,6 +22,7 @@ from models.permissions import (
 )
 
 MAX_GROUP_NAME = 100
+MAX_GROUP_DESCRIPTION = 1000
 
 
 class GroupExistsError(StoreExistsError):
@@ -35,8 +37,23 @@ class GroupRow:
     members: int
 
 
+@dataclass(frozen=True)
+class GroupShare:
+    """A group some chosen certificates are in, and how many of them it holds."""
+
+    name: str
+    holds: int
+
+
 def validate_group_name(name: str) -> str:
     return check_name("group name", name, MAX_GROUP_NAME)
+
+
+def validate_description(text: str) -> str:
+    """One line of free text (the Groups page shows it in a column); may be empty."""
+    if not text.strip():
+        return ""
+    return check_name("description", text, MAX_GROUP_DESCRIPTION)
 
 
 @operation("group.list", CERTIFICATES_VIEW, reads=True)
@@ -54,26 +71,67 @@ def list_groups(session: Session) -> list[GroupRow]:
     return sorted(rows, key=lambda g: g.name.casefold())
 
 
+@operation("group.of_certificates", CERTIFICATES_VIEW, reads=True)
+def groups_of(session: Session, ids: Sequence[int]) -> list[GroupShare]:
+    """The groups these certificates are in, each with how many of them it holds."""
+    holds: dict[int, int] = {}
+    for gid, _cid in statements.memberships(session.store.db, list(dict.fromkeys(ids))):
+        holds[gid] = holds.get(gid, 0) + 1
+    names = CertificateGroup.select(CertificateGroup.id, CertificateGroup.name).where(
+        CertificateGroup.id.in_(list(holds))
+    )
+    shares = [GroupShare(g.name, holds[g.id]) for g in names]
+    return sorted(shares, key=lambda s: s.name.casefold())
+
+
+@operation("group.members", CERTIFICATES_VIEW, reads=True)
+def list_members(session: Session, name: str) -> list[CertificateRow]:
+    """The certificates in the group, by alias."""
+    group = _get(name)
+    ids = [
+        m.certificate_id
+        for m in CertificateGroupMember.select(CertificateGroupMember.certificate).where(
+            CertificateGroupMember.group == group.id
+        )
+    ]
+    rows = certificates.certificate_rows(session, ids)
+    return sorted(rows, key=lambda r: r.alias.casefold())
+
+
 @operation("group.create", GROUPS_MANAGE, target="name")
 def create_group(session: Session, name: str, description: str = "") -> GroupRow:
     name = validate_group_name(name)
+    description = validate_description(description)
     with write_transaction(session):
         _refuse_taken(name)
-        group = CertificateGroup.create(name=name, description=description.strip())
+        group = CertificateGroup.create(name=name, description=description)
         journal.record(session.user_name, "group.create", name)
     return GroupRow(group.id, group.name, group.description, 0)
 
 
-@operation("group.rename", GROUPS_MANAGE, target="name")
-def rename_group(session: Session, name: str, new_name: str) -> None:
-    new_name = validate_group_name(new_name)
+@operation("group.edit", GROUPS_MANAGE, target="name")
+def edit_group(
+    session: Session, name: str, new_name: str | None = None, description: str | None = None
+) -> GroupRow:
+    """Rename the group and/or set its description (None leaves either as it is), in
+    one transaction; both are checked before anything is written."""
+    new_name = None if new_name is None else validate_group_name(new_name)
+    description = None if description is None else validate_description(description)
     with write_transaction(session):
         group = _get(name)
-        if new_name != group.name:
+        old = group.name
+        changed: dict[str, str] = {}
+        if new_name is not None and new_name != group.name:
             _refuse_taken(new_name, but=group.id)
-            group.name = new_name
+            changed["new_name"] = group.name = new_name
+        if description is not None and description != group.description:
+            group.description = description
+            changed["description"] = "changed"
+        if changed:
             group.save()
-            journal.record(session.user_name, "group.rename", name, new_name=new_name)
+            journal.record(session.user_name, "group.edit", old, **changed)
+        members = group.members.count()
+    return GroupRow(group.id, group.name, group.description, members)
 
 
 @operation("group.delete", GROUPS_MANAGE, target="name")
