@@ -11,7 +11,7 @@ GAP = 4
 
 
 class StatusDelegate(QStyledItemDelegate):
-    WIDTH = GAP + 4 * (ICON + GAP)  # the four slots, each with the gap before it, and one after
+    WIDTH = GAP + 4 * (ICON + GAP)  # a gap, then four slots each followed by a gap
 
     def paint(self, painter, option, index) -> None:
         row = index.data(CertificatesModel.ROW_ROLE)
