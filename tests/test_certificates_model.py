@@ -193,3 +193,35 @@ def test_a_certificate_not_yet_valid_is_not_expiring(model):
     model.set_filter("echo")
     assert model.data(model.index(0, M.COL_VALID_TO)).endswith("(not yet valid)")
     assert model.data(model.index(0, M.COL_VALID_TO), Qt.ItemDataRole.BackgroundRole) is None
+
+
+def test_a_row_the_search_or_filter_hides_leaves_the_checks(model):
+    said = []
+    model.checkedChanged.connect(said.append)
+    model.set_checked([1, 2, 3], True)  # bravo, Alpha, charlie
+    model.set_filter("a")  # every name has an a: nothing hidden, nothing unchecked
+    assert sorted(model.checked_ids()) == [1, 2, 3] and said == [3]
+    model.set_filter("", FILTER_EXPIRED)  # Alpha only
+    assert model.checked_ids() == [2] and said == [3, 1]
+    model.set_filter("")
+    assert model.checked_ids() == [2]  # showing them again does not check them again
+    model.set_checked([1, 2], True)
+    model.set_filter("", FILTER_HIDE_EXPIRED)
+    # A reload under a filter: a checked row that no longer passes it leaves the checks.
+    model.set_rows([dataclasses.replace(r, valid_to=NOW - dt.timedelta(days=1)) for r in ROWS])
+    assert model.rowCount() == 0 and model.checked_ids() == []
+
+
+def test_the_optional_columns_show_stored_values(model):
+    rsa = row(5, "echo", 30, key_algorithm="RSA 16384", serial="-0a1b")
+    model.set_rows([*ROWS, rsa, row(6, "foxtrot", 30, key_algorithm="RSA 2048")])
+    model.sort(M.COL_KEY, Qt.SortOrder.AscendingOrder)
+    assert column(model, M.COL_KEY)[-2:] == ["RSA 2048", "RSA 16384"]  # sizes as numbers
+    model.set_filter("echo")
+    assert column(model, M.COL_SERIAL) == ["-0A:1B"]
+    assert column(model, M.COL_SUBJECT) == ["CN=echo"]
+    assert column(model, M.COL_VALID_FROM) == [(NOW - dt.timedelta(days=400)).strftime("%Y-%m-%d")]
+    sha = column(model, M.COL_SHA256)[0]
+    assert sha == ":".join(["00"] * 31 + ["05"])
+    model.set_filter(sha[-8:])  # a thumbprint pasted as the table shows it
+    assert column(model, M.COL_NAME) == ["echo"]

@@ -257,9 +257,9 @@ def test_window_state_is_remembered(qtbot, session, store_dir):
     first = MainWindow(session)
     qtbot.addWidget(first)
     first.show()
-    first.resize(700, 500)  # within the offscreen screen (800×600)
+    first.resize(700, 500)  # within the offscreen screen (800×800)
     header = first.certificates.table.horizontalHeader()
-    header.resizeSection(CertificatesModel.COL_NAME, 333)
+    header.resizeSection(CertificatesModel.COL_GROUPS, 133)
     first.certificates.table.sortByColumn(6, Qt.SortOrder.DescendingOrder)
     first.close()  # also closes the session
     again, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
@@ -267,7 +267,7 @@ def test_window_state_is_remembered(qtbot, session, store_dir):
     qtbot.addWidget(second)
     second.show()
     header = second.certificates.table.horizontalHeader()
-    assert header.sectionSize(CertificatesModel.COL_NAME) == 333
+    assert header.sectionSize(CertificatesModel.COL_GROUPS) == 133
     assert header.sortIndicatorSection() == 6
     assert header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
     assert (second.width(), second.height()) == (700, 500)

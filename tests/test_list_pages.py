@@ -13,7 +13,7 @@ from models.permissions import AUDITOR
 from tests.helpers.gui import cert_files, settle, wait_rows
 from ui import main_window
 from ui.groups_view import GroupsView
-from ui.list_page import ListPage
+from ui.list_page import NO_MATCH_HINT, ListPage
 from ui.main_window import PAGES, MainWindow
 from ui.requests_view import RequestsView
 
@@ -61,12 +61,14 @@ def test_the_groups_page_sorts_searches_and_counts_in_its_own_words(qtbot, windo
     assert model.rowCount() == 3  # the search waits for a pause in the typing
     qtbot.waitUntil(lambda: model.rowCount() == 1)
     assert window.count_label.text() == "1 of 3 certificate groups shown"
+    place = page.table.geometry()
     page.search.setText("no such group")
     page.apply_search()
-    assert page.no_match.isVisibleTo(page) and not page.table.isVisibleTo(page)
+    # The hint is said inside the table, which stays where it is.
+    assert page.table.empty_hint == NO_MATCH_HINT and page.table.geometry() == place
     page.search.clear()
     page.apply_search()
-    assert model.rowCount() == 3 and page.table.isVisibleTo(page)
+    assert model.rowCount() == 3 and page.table.geometry() == place
 
 
 def test_a_page_keeps_its_selection_across_a_reload(qtbot, window, session):
@@ -115,8 +117,8 @@ def test_an_empty_page_says_what_it_is_for(qtbot, session):
     win.show()
     settle(qtbot)
     page = win.open_page("Requests")
-    assert page.empty.isVisibleTo(page) and not page.table.isVisibleTo(page)
-    assert "New Request…" in page.empty.text()
+    assert page.table.isVisibleTo(page) and page.table.empty_hint == page.empty_hint
+    assert "New Request…" in page.table.empty_hint
     assert win.count_label.text() == "0 pending requests"
 
 
@@ -137,3 +139,21 @@ def test_the_search_keeps_the_selection_and_showing_a_hidden_row_clears_it(qtbot
     assert page.selected_name() is None
     window.certificates.pageRequested.emit("Certificate Groups", "show", "Archive")
     assert page.search.text() == "" and page.selected_name() == "Archive"
+
+
+def test_the_keyboard_on_a_page_escape_clears_the_search_and_tab_leaves_the_table(qtbot, window):
+    page = window.open_page("Certificate Groups")
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    page.search.setFocus()
+    qtbot.waitUntil(page.search.hasFocus)
+    qtbot.keyClicks(page.search, "night")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1)
+    qtbot.keyClick(page.search, Qt.Key.Key_Escape)
+    assert page.search.text() == ""
+    qtbot.waitUntil(lambda: page.model.rowCount() == 3)
+    qtbot.keyClick(page.search, Qt.Key.Key_Escape)  # empty: back to the list
+    qtbot.waitUntil(page.table.hasFocus)
+    page.table.setCurrentIndex(page.model.index(0, 0))
+    qtbot.keyClick(page.table, Qt.Key.Key_Tab)
+    assert not page.table.hasFocus() and page.table.currentIndex().row() == 0

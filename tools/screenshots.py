@@ -7,6 +7,7 @@ files (offscreen), for the README and for looking at the UI.
 
 import argparse
 import datetime as dt
+import json
 import os
 import random
 import sys
@@ -118,6 +119,59 @@ def grab_open(widget, path: Path) -> None:
     QCoreApplication.processEvents()
     widget.grab().save(str(path))
     widget.reject()
+
+
+def screen_of_size(width: int, height: int, work: Path) -> None:
+    """Make the offscreen platform's one screen `--size` large in logical pixels (at the
+    QT_SCALE_FACTOR given), so that a window larger than the screen shows as it would."""
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if platform != "offscreen":
+        return
+    scale = float(os.environ.get("QT_SCALE_FACTOR", "1"))
+    screen = {"name": "shots", "x": 0, "y": 0, "logicalDpi": 96, "logicalBaseDpi": 96}
+    screen |= {"width": round(width * scale), "height": round(height * scale), "dpr": 1}
+    config = work / "screen.json"
+    config.write_text(json.dumps({"windowFrameMargins": False, "screens": [screen]}))
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
+
+
+def empty_window(session, out: Path, suffix: str) -> None:
+    """The main window of a store with nothing in it yet (closing it closes `session`)."""
+    window = MainWindow(session)
+    window.show()
+    settle()
+    window.grab().save(str(out / f"main-window-empty{suffix}.png"))
+    window.sidebar.setCurrentRow(window.pages.indexOf(window.requests))
+    QCoreApplication.processEvents()
+    window.grab().save(str(out / f"requests-view-empty{suffix}.png"))
+    window.sidebar.setCurrentRow(0)
+    window.close()  # also closes the session
+
+
+def table_states(window: MainWindow, out: Path, suffix: str) -> None:
+    """Checked rows a search hides leave the checks; the header's menu of columns; every
+    column shown."""
+    view = window.certificates
+    model = view.model
+    model.set_checked([model.row_at(i).id for i in range(3)], True)
+    view.search.setText(model.row_at(0).alias)
+    view._apply_filter()
+    window.grab().save(str(out / f"main-window-search-unchecks{suffix}.png"))
+    view.search.clear()
+    view._apply_filter()
+    model.set_checked(model.checked_ids(), False)
+    header = view.table.horizontalHeader()
+    view.table._header_menu(header.rect().center())
+    QCoreApplication.processEvents()
+    view.table.columns_menu.grab().save(str(out / f"columns-menu{suffix}.png"))
+    view.table.columns_menu.close()
+    for column in model.OPTIONAL:
+        header.showSection(column)
+    QCoreApplication.processEvents()
+    window.grab().save(str(out / f"main-window-all-columns{suffix}.png"))
+    for column in model.OPTIONAL:
+        header.hideSection(column)
+    QCoreApplication.processEvents()
 
 
 def operations(window: MainWindow, out: Path, suffix: str) -> None:
@@ -335,6 +389,7 @@ def main() -> int:
     width, height = (int(n) for n in args.size.split("x"))
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="certdesk-shots-"))
+    screen_of_size(width, height, work)
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(work / "settings"))
     app = create_application([])
@@ -353,6 +408,8 @@ def main() -> int:
     first.close()
 
     session, _ = users.initialise_store(folder, "admin", "correct horse battery")
+    empty_window(session, args.out, suffix)
+    session, _ = users.sign_in(folder, "admin", password="correct horse battery")
     files = work / "files"
     files.mkdir()
     certificate_import.import_files(session, demo_certificates(files, args.rows))
@@ -379,6 +436,7 @@ def main() -> int:
     window.certificates.search.clear()
     window.certificates.expiry.setCurrentIndex(0)
     window.certificates._apply_filter()
+    table_states(window, args.out, suffix)
     operations(window, args.out, suffix)
     group_dialogs(window, args.out, suffix)
     view = window.certificates

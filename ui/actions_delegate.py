@@ -8,6 +8,8 @@ BUTTON = 24
 
 
 class ActionsDelegate(QStyledItemDelegate):
+    WIDTH = BUTTON + 8
+
     clicked = Signal(QModelIndex, QRect)  # the row, and the button's rect in the viewport
 
     def paint(self, painter, option, index) -> None:
@@ -50,4 +52,4 @@ class ActionsDelegate(QStyledItemDelegate):
         return False
 
     def sizeHint(self, option, index) -> QSize:
-        return QSize(BUTTON + 8, BUTTON)
+        return QSize(self.WIDTH, BUTTON)

@@ -1,11 +1,14 @@
 """The certificates table model: the shared rows model (ui.rows_model) with the seed
-page's columns, the expiry filter and the tint of expired and expiring rows."""
+page's columns and the optional ones (subject, issuer, serial, key, valid from, SHA-256),
+the expiry filter and the tint of expired and expiring rows."""
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 from PySide6.QtGui import QColor
 
+from app.crypto.details import colon_hex
 from app.services.certificates import EXPIRING_DAYS, CertificateRow
 from app.services.expiry import EXPIRED, EXPIRING, NOT_YET_VALID, Expiry, expiry
 from ui.icons import icon
@@ -45,9 +48,15 @@ class CertificatesModel(RowsModel):
         COL_LAST_USE,
         COL_GROUPS,
         COL_POLICIES,
+        COL_SUBJECT,
+        COL_ISSUER,
+        COL_SERIAL,
+        COL_KEY,
+        COL_VALID_FROM,
         COL_VALID_TO,
+        COL_SHA256,
         COL_ACTIONS,
-    ) = range(9)
+    ) = range(15)
     HEADERS = (
         "",
         "Name",
@@ -56,10 +65,18 @@ class CertificatesModel(RowsModel):
         "Last Use (UTC)",
         "Groups",
         "Policies",
+        "Subject",
+        "Issuer",
+        "Serial",
+        "Key",
+        "Valid From",
         "Valid To",
+        "SHA-256",
         "",
     )
     UNSORTABLE = (COL_CHECK, COL_ACTIONS)  # their clicks check rows and open menus
+    # What XCA and KeyStore Explorer users look for: off until the header's menu shows them.
+    OPTIONAL = (COL_SUBJECT, COL_ISSUER, COL_SERIAL, COL_KEY, COL_VALID_FROM, COL_SHA256)
 
     def __init__(self, parent=None, clock: Callable[[], dt.datetime] | None = None):
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
@@ -108,11 +125,41 @@ class CertificatesModel(RowsModel):
                 tooltip=lambda r: ", ".join(r.policies) or None,
             ),
             Column(
+                "Subject",
+                display=lambda r: r.subject,
+                sort_key=lambda r: r.subject.casefold(),
+                tooltip=lambda r: r.subject,
+            ),
+            Column(
+                "Issuer",
+                display=lambda r: r.issuer,
+                sort_key=lambda r: r.issuer.casefold(),
+                tooltip=lambda r: r.issuer,
+            ),
+            Column(
+                "Serial",
+                display=lambda r: _signed_colon_hex(r.serial),
+                sort_key=lambda r: (r.serial.startswith("-"), len(r.serial), r.serial),
+            ),
+            Column("Key", display=lambda r: r.key_algorithm, sort_key=_key_order),
+            Column(
+                "Valid From",
+                display=lambda r: r.valid_from.strftime("%Y-%m-%d"),
+                sort_key=lambda r: r.valid_from,
+                tooltip=lambda r: r.valid_from.strftime("Not valid before %Y-%m-%d %H:%M UTC"),
+            ),
+            Column(
                 "Valid To",
                 display=self._valid_to_text,
                 sort_key=lambda r: r.valid_to,
                 tooltip=self._valid_to_tooltip,
                 decoration=self._valid_to_icon,
+            ),
+            Column(
+                "SHA-256",
+                display=lambda r: colon_hex(r.sha256),
+                sort_key=lambda r: r.sha256,
+                tooltip=lambda r: "SHA-256 thumbprint of the certificate",
             ),
             Column("", tooltip=lambda r: "Actions for this certificate (or right-click the row)"),
         )
@@ -145,6 +192,8 @@ class CertificatesModel(RowsModel):
 
     def set_filter(self, query: str, expiry: str = FILTER_ALL) -> None:
         query = query.strip().casefold()
+        if _COLON_HEX.fullmatch(query):
+            query = query.replace(":", "")  # a thumbprint or serial copied as shown
         if (query, expiry) == (self._query, self._expiry):
             return
         self._expiry = expiry
@@ -197,6 +246,18 @@ _EXPIRY_TESTS = {
     FILTER_EXPIRED: lambda now, soon: lambda r: r.valid_to < now,
     FILTER_HIDE_EXPIRED: lambda now, soon: lambda r: r.valid_to >= now,
 }
+
+
+_COLON_HEX = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2})+")
+
+
+def _signed_colon_hex(serial: str) -> str:
+    return ("-" if serial.startswith("-") else "") + colon_hex(serial.lstrip("-"))
+
+
+def _key_order(row: CertificateRow) -> tuple:
+    """Key sizes compare as numbers: RSA 2048 before RSA 16384."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", row.key_algorithm))
 
 
 def _name_tooltip(row: CertificateRow) -> str:

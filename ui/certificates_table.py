@@ -1,21 +1,40 @@
-"""The certificates QTableView: fixed row height, a checkbox column with a tri-state
-header, the ⋯ actions column, the context menu, files dropped on it, a hint when empty."""
+"""The certificates table: a checkbox column with a tri-state header, the ⋯ actions
+column, the header's menu of columns to show, the context menu, files dropped on it, and
+the page template's fixed rows and hint when empty (ui.list_page.HintedTable)."""
 
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QKeySequence, QPainter
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QStyle
 
 from ui.actions_delegate import ActionsDelegate
 from ui.certificates_model import CertificatesModel
 from ui.check_header import CheckHeader
+from ui.list_page import HintedTable
 from ui.status_delegate import StatusDelegate
 
 M = CertificatesModel
+# Samples of the common widest values, so that the default widths follow the font; at
+# 1024 pixels the default columns all fit, and what is wider is cut with its tooltip.
+SAMPLES = {
+    M.COL_LAST_USE: "2026-11-11 13:31",
+    M.COL_GROUPS: "Legacy, Pr",
+    M.COL_POLICIES: "Release b",
+    M.COL_SUBJECT: "CN=Example Release Signing, O=Example",
+    M.COL_ISSUER: "CN=Example Issuing CA, O=Example",
+    M.COL_SERIAL: "4F:1A:00:00:00:00:00:00:9C",
+    M.COL_KEY: "RSA 4096",
+    M.COL_VALID_FROM: "2026-11-11",
+    M.COL_VALID_TO: "2026-11-11 (28 days left)",
+    M.COL_SHA256: "3A:7F:00:00:00:00:00:00:00:00:00:00:00",
+}
+NAME_SAMPLE = "Build Agent Signin"  # the least the Name column is given
+ICON_ROOM = 22  # a decoration and its gap
+TEXT_ROOM = 14  # a cell's margins
 
 
-class CertificatesTable(QTableView):
+class CertificatesTable(HintedTable):
     filesDropped = Signal(list)
     menuRequested = Signal(int, QPoint)  # visible row, global position for the menu
     openRequested = Signal(int)  # visible row: show the certificate's window
@@ -26,6 +45,7 @@ class CertificatesTable(QTableView):
         self.setHorizontalHeader(CheckHeader(M.COL_CHECK, M.UNSORTABLE, self))
         self.setModel(model)
         self.empty_hint = "Loading certificates…"
+        self.columns_menu: QMenu | None = None  # the header's menu last shown
         self.setItemDelegateForColumn(M.COL_STATUS, StatusDelegate(self))
         self.actions_delegate = ActionsDelegate(self)
         self.actions_delegate.clicked.connect(self._actions_clicked)
@@ -34,31 +54,83 @@ class CertificatesTable(QTableView):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._context_menu)
         self.doubleClicked.connect(self._double_clicked)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setSortingEnabled(True)
-        self.setWordWrap(False)
-        self.setShowGrid(False)
         self.setAcceptDrops(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
         self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        rows = self.verticalHeader()
-        rows.hide()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        rows.setDefaultSectionSize(self.fontMetrics().height() + 10)
         header = self.horizontalHeader()
-        header.setHighlightSections(False)
         header.setStretchLastSection(False)
         header.setSortIndicator(M.COL_NAME, Qt.SortOrder.AscendingOrder)
-        header.setSectionResizeMode(M.COL_VALID_TO, QHeaderView.ResizeMode.Stretch)
         for column in M.UNSORTABLE:
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
-        widths = (32, 250, 100, 90, 128, 130, 120, 200, 40)  # fits a 1280-pixel window
-        for column, width in enumerate(widths):
+        for column, width in self._default_widths().items():
             header.resizeSection(column, width)
+        for column in M.OPTIONAL:
+            header.hideSection(column)
+        self._name_min = self.fontMetrics().horizontalAdvance(NAME_SAMPLE) + ICON_ROOM
+        header.sectionResized.connect(self._other_resized)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._header_menu)
         header.checkClicked.connect(self._header_check_clicked)
         model.checkedChanged.connect(self._sync_header_check)
         model.modelReset.connect(self._sync_header_check)
+
+    # Columns: widths from the font, Name takes the room the others leave; the header's
+    # menu shows and hides them (the header's saved state keeps which).
+
+    def _default_widths(self) -> dict[int, int]:
+        text = self.fontMetrics().horizontalAdvance
+        indicator = self.style().pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth)
+        widths = {
+            M.COL_CHECK: indicator + 12,
+            M.COL_STATUS: StatusDelegate.WIDTH,
+            M.COL_ACTIONS: ActionsDelegate.WIDTH,
+        }
+        for column, sample in SAMPLES.items():
+            widths[column] = text(sample) + TEXT_ROOM
+        widths[M.COL_VALID_TO] += ICON_ROOM
+        for column in range(M.COL_STATUS, M.COL_ACTIONS):  # the titles fit, unsorted
+            widths[column] = max(widths.get(column, 0), text(M.HEADERS[column]) + TEXT_ROOM)
+        return widths
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)  # the viewport's size, as for every scroll area
+        self._fit_name()
+
+    def _other_resized(self, column: int, _old: int, _new: int) -> None:
+        if column != M.COL_NAME:  # a column resized, shown or hidden
+            self._fit_name()
+
+    def _fit_name(self) -> None:
+        header = self.horizontalHeader()
+        others = header.length() - header.sectionSize(M.COL_NAME)
+        header.resizeSection(M.COL_NAME, max(self._name_min, self.viewport().width() - others))
+
+    def build_columns_menu(self) -> QMenu:
+        """A checkable entry per column, in the order shown; Name is always shown."""
+        header = self.horizontalHeader()
+        menu = QMenu(self)
+        menu.setToolTipsVisible(True)
+        for visual in range(header.count()):
+            column = header.logicalIndex(visual)
+            title = M.HEADERS[column]
+            if not title:  # the checkbox and ⋯ columns
+                continue
+            action = menu.addAction(title)
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(column))
+            action.toggled.connect(lambda shown, c=column: header.setSectionHidden(c, not shown))
+            if column == M.COL_NAME:
+                action.setEnabled(False)
+                action.setToolTip("The name is always shown.")
+        return menu
+
+    def _header_menu(self, position: QPoint) -> None:
+        if self.columns_menu is not None:
+            self.columns_menu.deleteLater()
+        self.columns_menu = self.build_columns_menu()
+        self.columns_menu.popup(self.horizontalHeader().mapToGlobal(position))
 
     # Checks: the header box, Space, Ctrl+A; the model keeps which rows are checked.
 
@@ -78,6 +150,8 @@ class CertificatesTable(QTableView):
             model.check_visible(True)
         elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and current.isValid():
             self.openRequested.emit(current.row())
+        elif event.key() == Qt.Key.Key_Escape and model.checked_ids():
+            model.set_checked(model.checked_ids(), False)
         elif event.key() == Qt.Key.Key_Delete:
             self.deleteRequested.emit()
         elif event.key() == Qt.Key.Key_Menu and current.isValid():
@@ -128,14 +202,3 @@ class CertificatesTable(QTableView):
         if files:
             event.acceptProposedAction()
             self.filesDropped.emit(files)
-
-    def paintEvent(self, event) -> None:
-        super().paintEvent(event)
-        if self.model().rowCount() == 0 and self.empty_hint:
-            painter = QPainter(self.viewport())
-            painter.setPen(self.palette().placeholderText().color())
-            rect = self.viewport().rect().adjusted(24, 24, -24, -24)
-            painter.drawText(
-                rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.empty_hint
-            )
-            painter.end()

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -23,14 +23,16 @@ from ui.certificate_window import CertificateWindow
 from ui.certificates_table import CertificatesTable
 from ui.icons import icon
 from ui.import_flow import FILE_FILTER, ImportFlow
-from ui.list_page import counts_text
+from ui.list_page import SearchBox, counts_text, page_toolbar
 from ui.store_events import ALL, events
 from ui.tasks import Task, wait_for_tasks
 
+NOTHING_CHECKED = "Check rows to act on several at once"
 EMPTY_HINT = (
     "No certificates yet.\n\nImport .cer, .crt, .pem, .p7b or .p12/.pfx files with "
     "Import… (Ctrl+I), or drop them here."
 )
+HEADER_STATE = "certificates/columns"
 FILTERS = (
     ("All certificates", cm.FILTER_ALL),
     (f"Expiring within {cm.EXPIRING_DAYS} days", cm.FILTER_EXPIRING),
@@ -82,16 +84,13 @@ class CertificatesView(QWidget):
             self.import_action.setEnabled(False)
             self.import_action.setToolTip(reason)
             self.table.setAcceptDrops(False)
-        import_button = QToolButton(self)
-        import_button.setDefaultAction(self.import_action)
-        import_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        page_bar = page_toolbar(self)
+        page_bar.addAction(self.import_action)
 
-        self.search = QLineEdit(self)
-        self.search.setPlaceholderText(
-            "Search name, subject, issuer, serial or thumbprint  (Ctrl+F)"
+        self.search = SearchBox(
+            "Search name, subject, issuer, serial or thumbprint  (Ctrl+F)", self.table, self
         )
-        self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(240)
+        self.search.setMinimumWidth(160)
         self.find_action = QAction("Find", self)
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)
         self.find_action.triggered.connect(self._focus_search)
@@ -106,14 +105,13 @@ class CertificatesView(QWidget):
         self.search.textChanged.connect(self._filter_timer.start)
         self.expiry.currentIndexChanged.connect(self._apply_filter)
 
-        bar = QHBoxLayout()
-        bar.addWidget(import_button)
-        bar.addStretch(1)
-        bar.addWidget(self.search, 2)
-        bar.addWidget(self.expiry)
+        top = QHBoxLayout()
+        top.addWidget(page_bar, 1)
+        top.addWidget(self.search, 2)
+        top.addWidget(self.expiry)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 0)
-        layout.addLayout(bar)
+        layout.addLayout(top)
         layout.addWidget(self.selection_bar)
         layout.addWidget(self.table)
         self._show_checked(0)
@@ -122,42 +120,45 @@ class CertificatesView(QWidget):
     # -- checked rows -------------------------------------------------------------
 
     def _selection_bar(self) -> QFrame:
-        """Shown while rows are checked: how many, and what can be done to all of them."""
+        """What can be done to all the checked rows, and how many they are. It is always
+        there, the same height, so that checking a row never moves the table under the
+        pointer; with nothing checked its buttons are disabled and it says how to start."""
         frame = QFrame(self)
         frame.setObjectName("selectionBar")
         frame.setFrameShape(QFrame.Shape.StyledPanel)
-        frame.setAutoFillBackground(True)
         frame.setBackgroundRole(QPalette.ColorRole.AlternateBase)
+        frame.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         row = QHBoxLayout(frame)
-        row.setContentsMargins(8, 2, 8, 2)
-        self.checked_label = QLabel(frame)
-        self.checked_label.setMinimumWidth(
-            self.checked_label.fontMetrics().horizontalAdvance("000,000 selected") + 8
-        )
-        row.addWidget(self.checked_label)
-        for action in (
-            self.actions.add_groups_checked,
-            self.actions.remove_groups_checked,
-            self.actions.enable_checked,
-            self.actions.disable_checked,
-            self.actions.delete_checked,
+        row.setContentsMargins(4, 0, 8, 0)
+        self.bulk_bar = page_toolbar(frame)
+        for action, short in (
+            (self.actions.add_groups_checked, "Add Groups…"),
+            (self.actions.remove_groups_checked, "Remove Groups…"),
+            (self.actions.enable_checked, "Enable"),
+            (self.actions.disable_checked, "Disable"),
+            (self.actions.delete_checked, "Delete…"),
         ):
-            button = QToolButton(frame)
-            button.setDefaultAction(action)
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-            button.setAutoRaise(True)
-            row.addWidget(button)
-        row.addStretch(1)
-        clear = QToolButton(frame)
-        clear.setText("Clear Selection")
-        clear.setAutoRaise(True)
-        clear.clicked.connect(lambda: self.model.set_checked(self.model.checked_ids(), False))
-        row.addWidget(clear)
+            action.setIconText(short)  # the bar says "5 selected": the buttons need less
+            self.bulk_bar.addAction(action)
+        # The count sits after the buttons, which therefore stay where they are.
+        row.addWidget(self.bulk_bar, 1)
+        self.checked_label = QLabel(frame)
+        row.addWidget(self.checked_label)
+        self.clear_checks = QToolButton(frame)
+        self.clear_checks.setText("Clear Selection")
+        self.clear_checks.setToolTip("Uncheck every row (Escape in the table)")
+        self.clear_checks.setAutoRaise(True)
+        self.clear_checks.clicked.connect(
+            lambda: self.model.set_checked(self.model.checked_ids(), False)
+        )
+        row.addWidget(self.clear_checks)
         return frame
 
     def _show_checked(self, count: int) -> None:
-        self.checked_label.setText(f"{count:,} selected")
-        self.selection_bar.setVisible(count > 0)
+        self.checked_label.setText(f"{count:,} selected" if count else NOTHING_CHECKED)
+        self.bulk_bar.setEnabled(count > 0)
+        self.clear_checks.setVisible(count > 0)
+        self.selection_bar.setAutoFillBackground(count > 0)
 
     # -- certificate windows ------------------------------------------------------
 
@@ -202,10 +203,9 @@ class CertificatesView(QWidget):
 
     def _update_hint(self) -> None:
         if self.model.total_count() == 0:
-            self.table.empty_hint = EMPTY_HINT
+            self.table.set_empty_hint(EMPTY_HINT)
         else:
-            self.table.empty_hint = "No certificate matches this search and filter."
-        self.table.viewport().update()
+            self.table.set_empty_hint("No certificate matches this search and filter.")
         self.countsChanged.emit(self.model.rowCount(), self.model.total_count())
 
     # -- loading ------------------------------------------------------------------
@@ -292,10 +292,12 @@ class CertificatesView(QWidget):
     # -- state --------------------------------------------------------------------
 
     def save_state(self, settings: QSettings) -> None:
-        settings.setValue("certificates/header", self.table.horizontalHeader().saveState())
+        # Widths, order, sorting and the columns shown. (Named anew when the optional
+        # columns came: the older "certificates/header" was made for other columns.)
+        settings.setValue(HEADER_STATE, self.table.horizontalHeader().saveState())
 
     def restore_state(self, settings: QSettings) -> None:
-        state = settings.value("certificates/header")
+        state = settings.value(HEADER_STATE)
         if state is not None:
             header = self.table.horizontalHeader()
             header.restoreState(state)

@@ -13,11 +13,32 @@ from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 from app.errors import CertdeskError
 
 
+def fit_to_screen(window: QWidget) -> None:
+    """Shrink and move a top-level window into the available area of the screen it is on
+    (a saved or default size may have been made for a larger or less scaled one); its
+    minimum size, which the layout needs, is the one thing kept."""
+    if window.windowState() & (Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen):
+        return
+    frame = window.frameGeometry()
+    screen = QGuiApplication.screenAt(frame.center()) or window.screen()
+    area: QRect = screen.availableGeometry()
+    border_w, border_h = frame.width() - window.width(), frame.height() - window.height()
+    width = max(window.minimumWidth(), min(window.width(), area.width() - border_w))
+    height = max(window.minimumHeight(), min(window.height(), area.height() - border_h))
+    if (width, height) != (window.width(), window.height()):
+        window.resize(width, height)
+    frame = window.frameGeometry()
+    x = min(max(frame.left(), area.left()), area.right() + 1 - frame.width())
+    y = min(max(frame.top(), area.top()), area.bottom() + 1 - frame.height())
+    window.move(max(x, area.left()), max(y, area.top()))
+
+
 class RemembersGeometry:
     """Mixed into a QDialog (or QWizard) before it: the size and place it had when it
     last closed come back when the next one of its class opens. The key is the class,
-    so every certificate window shares one; restored geometry is clamped to the screen
-    it lands on, which may be smaller than the one it was saved on."""
+    so every certificate window shares one. The first show fits the window to the screen
+    it lands on, restored or not: the screen may be smaller than the one it was saved on,
+    and a default size may be more than a small or scaled screen has."""
 
     _geometry_restored = False
 
@@ -28,8 +49,9 @@ class RemembersGeometry:
         if not self._geometry_restored:
             self._geometry_restored = True
             saved = QSettings().value(self._geometry_key())
-            if isinstance(saved, QByteArray) and self.restoreGeometry(saved):
-                self._clamp_to_screen()
+            if isinstance(saved, QByteArray):
+                self.restoreGeometry(saved)
+            fit_to_screen(self)
         super().showEvent(event)
 
     def hideEvent(self, event) -> None:
@@ -37,20 +59,6 @@ class RemembersGeometry:
         if self._geometry_restored and not event.spontaneous():
             QSettings().setValue(self._geometry_key(), self.saveGeometry())
         super().hideEvent(event)
-
-    def _clamp_to_screen(self) -> None:
-        frame = self.frameGeometry()
-        screen = QGuiApplication.screenAt(frame.center()) or self.screen()
-        area: QRect = screen.availableGeometry()
-        border_w, border_h = frame.width() - self.width(), frame.height() - self.height()
-        width = max(self.minimumWidth(), min(self.width(), area.width() - border_w))
-        height = max(self.minimumHeight(), min(self.height(), area.height() - border_h))
-        if (width, height) != (self.width(), self.height()):
-            self.resize(width, height)
-        frame = self.frameGeometry()
-        x = min(max(frame.left(), area.left()), area.right() + 1 - frame.width())
-        y = min(max(frame.top(), area.top()), area.bottom() + 1 - frame.height())
-        self.move(max(x, area.left()), max(y, area.top()))
 
 
 class Dialog(RemembersGeometry, QDialog):

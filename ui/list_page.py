@@ -11,7 +11,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -26,19 +26,84 @@ from PySide6.QtWidgets import (
 
 from app.services.operations import refusal
 from app.services.session import Session
-from ui.feedback import hint_label
 from ui.icons import icon
 from ui.rows_model import RowsModel
 from ui.store_events import events
 from ui.tasks import Task
 
 SEARCH_DELAY_MS = 150  # a search waits for a pause in the typing
+NO_MATCH_HINT = "Nothing matches the search."
 
 
 def counts_text(shown: int, total: int, noun: tuple[str, str]) -> str:
     """What the status bar says of a page: "3 certificate groups", "1 of 3 … shown"."""
     name = noun[0] if total == 1 else noun[1]
     return f"{total:,} {name}" if shown == total else f"{shown:,} of {total:,} {name} shown"
+
+
+def page_toolbar(parent: QWidget) -> QToolBar:
+    """The bar of a page's buttons, alike on every page: flat buttons, icon and text. It
+    folds the actions it has no room for behind a » button, so that a page never forces
+    the window wider than the screen."""
+    bar = QToolBar(parent)
+    bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    bar.setIconSize(QSize(16, 16))
+    return bar
+
+
+class SearchBox(QLineEdit):
+    """A page's search field: Escape clears it, and on an empty one goes back to the list."""
+
+    def __init__(self, placeholder: str, back_to: QWidget, parent: QWidget):
+        super().__init__(parent)
+        self._back_to = back_to
+        self.setPlaceholderText(placeholder)
+        self.setClearButtonEnabled(True)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape and not event.modifiers():
+            if self.text():
+                self.clear()
+            else:
+                self._back_to.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            return
+        super().keyPressEvent(event)
+
+
+class HintedTable(QTableView):
+    """The table of every page: rows of one fixed height (the view never measures
+    100,000 of them), Tab and Shift+Tab leave it instead of walking its cells, and when it
+    has no rows it says why (`empty_hint`) in the middle of its viewport, so that no
+    widget takes its place and nothing around it moves."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.empty_hint = ""
+        self.setTabKeyNavigation(False)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setWordWrap(False)
+        self.setShowGrid(False)
+        rows = self.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self.horizontalHeader().setHighlightSections(False)
+
+    def set_empty_hint(self, text: str) -> None:
+        if text != self.empty_hint:
+            self.empty_hint = text
+            self.viewport().update()
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self.model().rowCount() == 0 and self.empty_hint:
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().placeholderText().color())
+            rect = self.viewport().rect().adjusted(24, 24, -24, -24)
+            painter.drawText(
+                rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.empty_hint
+            )
+            painter.end()
 
 
 @dataclass(frozen=True)
@@ -83,20 +148,14 @@ class ListPage(QWidget):
         self.loaded = False
         self.menu: QMenu | None = None  # the context menu last shown
 
-        self.table = QTableView(self)
+        self.table = HintedTable(self)
         self.table.setModel(model)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(*self.sort)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        # Fixed row heights: the view never measures 100,000 rows.
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setHighlightSections(False)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.doubleClicked.connect(lambda _index: self._run_default())
@@ -106,11 +165,7 @@ class ListPage(QWidget):
 
         self._actions = list(self.page_actions())
         self._refusals: dict[str, str | None] = {}
-        bar = QToolBar(self)
-        # A tool bar folds the actions it has no room for behind a » button, so the page
-        # never forces the window wider.
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        bar.setIconSize(QSize(16, 16))
+        bar = page_toolbar(self)
         for spec in self._actions:
             action = QAction(icon(spec.icon), spec.text, self)
             action.triggered.connect(lambda _checked=False, s=spec: s.slot())
@@ -124,18 +179,13 @@ class ListPage(QWidget):
             )
             bar.addAction(action)
 
-        self.search = QLineEdit(self)
-        self.search.setPlaceholderText(self.search_hint)
-        self.search.setClearButtonEnabled(True)
+        self.search = SearchBox(self.search_hint, self.table, self)
         self.search.setMaximumWidth(320)
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self.apply_search)
         self.search.textChanged.connect(lambda _text: self._search_timer.start())
-
-        self.empty = hint_label(self.empty_hint, self)
-        self.no_match = hint_label("Nothing matches the search.", self)
 
         top = QHBoxLayout()
         top.addWidget(bar, 1)
@@ -144,8 +194,6 @@ class ListPage(QWidget):
         layout.setContentsMargins(8, 8, 8, 0)
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.empty, 1)
-        layout.addWidget(self.no_match, 1)
         self._show_state()
         for name in self.reload_on:
             getattr(events, name).connect(self.reload)
@@ -221,10 +269,10 @@ class ListPage(QWidget):
 
     def _show_state(self) -> None:
         total, shown = self.model.total_count(), self.model.rowCount()
-        self.empty.setVisible(self.loaded and total == 0)
-        self.no_match.setVisible(total > 0 and shown == 0)
-        # The hint takes the table's place: nothing below it moves.
-        self.table.setVisible(shown > 0 or not self.loaded)
+        if total:
+            self.table.set_empty_hint(NO_MATCH_HINT)
+        else:
+            self.table.set_empty_hint(self.empty_hint if self.loaded else "")
         self._update_actions()
         self.countsChanged.emit(shown, total)
 

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
+    QSizePolicy,
     QStackedWidget,
     QWidget,
 )
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
 from app import __version__
 from app.services.session import Session
 from ui.certificates_view import CertificatesView
+from ui.dialogs import fit_to_screen
 from ui.groups_view import GroupsView
 from ui.icons import icon
 from ui.requests_view import RequestsView
@@ -33,7 +35,6 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(icon("app"))
         self.sidebar = QListWidget(self)
         self.sidebar.setIconSize(QSize(16, 16))
-        self.sidebar.setFixedWidth(170)
         self.pages = QStackedWidget(self)
         self.page_by_title = {}
         for page_class in PAGES:
@@ -44,6 +45,7 @@ class MainWindow(QMainWindow):
         self.sidebar.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.pages.currentChanged.connect(lambda _index: self._show_counts())
         self.sidebar.setCurrentRow(0)
+        self._fit_sidebar()
 
         central = QWidget(self)
         layout = QHBoxLayout(central)
@@ -58,6 +60,9 @@ class MainWindow(QMainWindow):
         self.count_label.setMinimumWidth(self.count_label.fontMetrics().horizontalAdvance("0" * 28))
         store_label = QLabel(f"Store: {session.folder}", self)
         store_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        store_label.setToolTip(str(session.folder))
+        # A long folder name is cut at the window's edge; it never widens the window.
+        store_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         user_label = QLabel(f"Signed in as {session.user_name} ({session.role})", self)
         self.statusBar().addWidget(store_label, 1)
         self.statusBar().addPermanentWidget(self.count_label)
@@ -68,9 +73,17 @@ class MainWindow(QMainWindow):
         self.certificates.actions.message.connect(self._show_message)
 
         self.resize(1280, 760)
+        self._fitted = False
         self._restore_state()
         for page in self.page_by_title.values():
             page.reload()
+
+    def _fit_sidebar(self) -> None:
+        """As wide as its longest title, so that the pages keep the rest."""
+        sidebar = self.sidebar
+        titles = (sidebar.item(i).text() for i in range(sidebar.count()))
+        text = max(sidebar.fontMetrics().horizontalAdvance(t) for t in titles)
+        sidebar.setFixedWidth(text + sidebar.iconSize().width() + 2 * sidebar.frameWidth() + 24)
 
     def _add_page(self, page: QWidget) -> None:
         QListWidgetItem(icon(page.icon_name), page.title, self.sidebar)
@@ -139,6 +152,12 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         self.certificates.restore_state(settings)
+
+    def showEvent(self, event) -> None:
+        if not self._fitted:  # the default size, or the saved one, on a smaller screen
+            self._fitted = True
+            fit_to_screen(self)
+        super().showEvent(event)
 
     def closeEvent(self, event) -> None:
         settings = QSettings()

@@ -35,7 +35,8 @@ class Column:
 class RowsModel(QAbstractTableModel):
     """Rows with a key (`key_of`), a search over each row's haystack, an optional extra
     filter (`row_filter`), sorting by any sortable column, and checked keys that survive
-    sorting and filtering."""
+    sorting. A row the search or the filter hides leaves the checks: what is checked is
+    always in view, so an action on the checked rows never reaches one nobody sees."""
 
     ROW_ROLE = Qt.ItemDataRole.UserRole + 1
     # Removing more separate runs of rows than this resets the model instead: each
@@ -86,9 +87,10 @@ class RowsModel(QAbstractTableModel):
         self._rows = list(rows)
         self._haystacks = [self.haystack(r) for r in self._rows]
         self._position = {self.key_of(r): i for i, r in enumerate(self._rows)}
-        self._checked &= self._position.keys()
         self._orders.clear()
         self._visible = self._filtered_sorted()
+        self._checked &= self._position.keys()
+        self._drop_hidden_checks()
         self.endResetModel()
         self.checkedChanged.emit(len(self._checked))
 
@@ -164,11 +166,11 @@ class RowsModel(QAbstractTableModel):
     # -- checks ---------------------------------------------------------------------
 
     def checked_keys(self) -> list[Hashable]:
-        """Checked rows in the order shown (hidden checked ones last)."""
+        """Checked rows in the order shown."""
+        if not self._checked:
+            return []
         checked, rows = self._checked, self._rows
-        shown = [self.key_of(rows[i]) for i in self._visible if self.key_of(rows[i]) in checked]
-        hidden = checked.difference(shown)
-        return shown + [self.key_of(r) for r in rows if self.key_of(r) in hidden]
+        return [key for key in (self.key_of(rows[i]) for i in self._visible) if key in checked]
 
     def checked_rows(self) -> list[Row]:
         return [self._rows[self._position[k]] for k in self.checked_keys()]
@@ -214,6 +216,15 @@ class RowsModel(QAbstractTableModel):
             )
         self.checkedChanged.emit(len(self._checked))
 
+    def _drop_hidden_checks(self) -> bool:
+        """Uncheck the rows not in view; says whether there were any."""
+        if not self._checked:
+            return False
+        shown = set(self._visible)
+        hidden = {k for k in self._checked if self._position[k] not in shown}
+        self._checked -= hidden
+        return bool(hidden)
+
     def _check_column(self) -> int | None:
         return next((n for n, c in enumerate(self.columns) if c.checkable), None)
 
@@ -232,7 +243,10 @@ class RowsModel(QAbstractTableModel):
         self._query, self._row_filter = query, keep
         self.prepare()
         self._visible = self._filtered_sorted()
+        unchecked = self._drop_hidden_checks()
         self.endResetModel()
+        if unchecked:
+            self.checkedChanged.emit(len(self._checked))
 
     def _filtered_sorted(self) -> list[int]:
         keep = self._row_filter

@@ -7,10 +7,12 @@ from ui.certificates_model import CertificatesModel
 from ui.icons import icon
 
 ICON = 16
-GAP = 6
+GAP = 4
 
 
 class StatusDelegate(QStyledItemDelegate):
+    WIDTH = GAP + 4 * (ICON + GAP)  # a gap, then four slots each followed by a gap
+
     def paint(self, painter, option, index) -> None:
         row = index.data(CertificatesModel.ROW_ROLE)
         self.initStyleOption(option, index)
@@ -35,4 +37,4 @@ class StatusDelegate(QStyledItemDelegate):
             left += ICON + GAP
 
     def sizeHint(self, option, index) -> QSize:
-        return QSize(GAP + 4 * (ICON + GAP), ICON + 8)
+        return QSize(self.WIDTH, ICON + 8)

@@ -63,15 +63,15 @@ def certificate_details(cert: x509.Certificate) -> CertificateDetails:
     issuer = _name_parts(lambda: cert.issuer)
     return CertificateDetails(
         version=_version(cert),
-        serial=_colon_hex(serial_hex(quietly(lambda: cert.serial_number)).lstrip("-")),
+        serial=colon_hex(serial_hex(quietly(lambda: cert.serial_number)).lstrip("-")),
         subject=subject,
         issuer=issuer,
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
         public_key=_public_key(cert),
         signature_algorithm=_signature_algorithm(cert),
-        sha1=_colon_hex(hashlib.sha1(der).hexdigest()),
-        sha256=_colon_hex(hashlib.sha256(der).hexdigest()),
+        sha1=colon_hex(hashlib.sha1(der).hexdigest()),
+        sha256=colon_hex(hashlib.sha256(der).hexdigest()),
         self_issued=subject == issuer,
     )
 
@@ -83,7 +83,8 @@ def validity_text(not_after: dt.datetime, now: dt.datetime) -> str:
     return f"{days} day{'s' if days != 1 else ''} remaining"
 
 
-def _colon_hex(digits: str) -> str:
+def colon_hex(digits: str) -> str:
+    """Hex digits as certificate viewers show them: upper case, in pairs, with colons."""
     digits = digits.upper()
     return ":".join(digits[i : i + 2] for i in range(0, len(digits), 2))
 
