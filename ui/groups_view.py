@@ -5,12 +5,9 @@ A certificate in the member list opens on the Certificates page."""
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QSplitter,
-    QStackedLayout,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -21,10 +18,9 @@ from app.services.certificate_groups import GroupRow
 from app.services.session import Session
 from ui.certificates_model import status_text
 from ui.dialogs import confirm_destructive
-from ui.feedback import hint_label
 from ui.group_dialog import GroupEditDialog
 from ui.icons import icon
-from ui.list_page import ListPage, PageAction
+from ui.list_page import HintedTable, ListPage, PageAction
 from ui.rows_model import Column, RowsModel
 from ui.store_events import ALL, events
 from ui.tasks import Task
@@ -100,33 +96,25 @@ class MemberList(QWidget):
         self._focus_first = False  # Show Certificates: the first one becomes current
         self.model = RowsModel(MEMBER_COLUMNS, self)
         self.heading = QLabel(NO_GROUP_CHOSEN, self)
-        self.table = QTableView(self)
+        self.table = HintedTable(self)
         self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setHighlightSections(False)
         for column, width in ((0, 280), (1, 80), (2, 90), (3, 100)):
             self.table.setColumnWidth(column, width)
         self.table.setToolTip("Double-click or Enter opens the certificate.")
         # Enter and a double-click (where the platform activates on it) both activate.
         self.table.activated.connect(lambda index: opened(self.model.row_at(index.row()).id))
         self.table.installEventFilter(self)
-        self.hint = hint_label(NO_GROUP_CHOSEN, self)
-        self.stack = QStackedLayout()
-        self.stack.addWidget(self.hint)
-        self.stack.addWidget(self.table)
+        self.table.set_empty_hint(NO_GROUP_CHOSEN)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addWidget(self.heading)
-        layout.addLayout(self.stack, 1)
+        layout.addWidget(self.table, 1)
 
     def eventFilter(self, watched, event) -> bool:
         # The page's Del and F2 act on the selected group: from a certificate in this
@@ -149,7 +137,7 @@ class MemberList(QWidget):
             return
         self.heading.setText(f"Certificates in “{name}”")
         self.model.set_rows([])  # not the last group's under this one's name
-        self.stack.setCurrentWidget(self.table)
+        self.table.set_empty_hint(f"Reading the certificates of “{name}”…")
         self.refresh()
 
     def refresh(self, *_changed) -> Task | None:
@@ -180,17 +168,14 @@ class MemberList(QWidget):
     def _show(self, rows) -> None:
         self.model.set_rows(rows)
         self._make_current()
-        if rows:
-            self.stack.setCurrentWidget(self.table)
-        else:
+        if not rows:
             self._show_hint(
                 f"“{self.group}” holds no certificates yet. Check certificates on the "
                 "Certificates page and use Add Groups… to put them in it."
             )
 
     def _show_hint(self, text: str) -> None:
-        self.hint.setText(text)
-        self.stack.setCurrentWidget(self.hint)
+        self.table.set_empty_hint(text)
 
 
 class GroupsView(ListPage):
