@@ -20,10 +20,12 @@ from app.services.session import Session
 from app.services.targets import BulkResult
 from ui.certificates_model import CertificatesModel
 from ui.dialogs import confirm_destructive, show_message
+from ui.file_dialogs import SAVE_CERTIFICATE
 from ui.group_dialog import GroupDialog
 from ui.icons import icon
 from ui.save_dialog import save_new_file
 from ui.tasks import Task
+from ui.wording import plural
 
 SAVE_FILTERS = {
     "DER certificate (*.cer)": "der",
@@ -34,7 +36,7 @@ MAX_LISTED_NAMES = 8
 
 
 def _plural(count: int, noun: str = "certificate") -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+    return plural(count, noun)
 
 
 def file_name_for(alias: str) -> str:
@@ -162,6 +164,7 @@ class CertificateActions(QObject):
                 file_name_for(row.alias),
                 ";;".join(SAVE_FILTERS),
                 export,
+                SAVE_CERTIFICATE,
             )
         except CertdeskError as exc:
             self._warn(str(exc))

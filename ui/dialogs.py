@@ -11,6 +11,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
 from app.errors import CertdeskError
+from ui.wording import curly_quotes
 
 
 class RemembersGeometry:
@@ -93,7 +94,7 @@ def confirm_destructive(
 
 def failure_text(error: BaseException) -> str:
     if isinstance(error, CertdeskError):
-        return str(error)
+        return curly_quotes(str(error))
     return f"Unexpected error: {error}"
 
 
