@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QProgressDia
 
 from app.services import certificate_import
 from app.services.certificate_import import FileResult, ImportReport
+from app.services.request_completion import Completion
 from app.services.session import Session
 from ui.dialogs import show_failure
 from ui.store_events import ALL, events
@@ -23,7 +24,7 @@ FILE_FILTER = (
     "All files (*)"
 )
 ISSUED_FILTER = "Issued certificates (*.cer *.crt *.cert *.der *.pem *.p7b *.p7c);;All files (*)"
-MAX_LISTED = 8  # failures and duplicates named in the box itself; all of them in its details
+MAX_LISTED = 8  # names and lines of a kind in the box itself; all of them in its details
 
 
 @dataclass(frozen=True)
@@ -166,22 +167,21 @@ class ImportFlow(QObject):
 
 def summarise(report: ImportReport, issued: bool = False) -> Summary:
     """Every import's summary, whatever its files held: certificates, keys, duplicates,
-    completed requests, failures."""
+    completed requests, failures. Long lists are cut in the box; its details name all."""
     files = [f for f in report.files if f.ok]
-    linked = [(f, a) for f in files for a in f.keys_linked]
-    duplicates = [(f, a) for f in files for a in f.duplicates]
-    lines = _completions(files)
-    completed = bool(lines)
+    lines = _capped([_completion(c) for f in files for c in f.completions])
+    completed = any(f.completions for f in files)
     if issued:
-        lines.extend(_unmatched(f) for f in files if not f.completions)
-    lines.extend(f"Linked the private key in {_name(f)} to “{a}”." for f, a in linked)
-    lines.extend(
-        f"{_name(f)}: “{a}” already holds this private key." for f in files for a in f.keys_known
-    )
+        lines += _capped([_unmatched(f) for f in files if not f.completions])
+    lines += [
+        f"Linked the private key in {_name(f)} to {_names(f.keys_linked)}."
+        for f in files
+        if f.keys_linked
+    ]
+    lines += [_known(f) for f in files if f.keys_known]
+    duplicates = [a for f in files for a in f.duplicates]
     if duplicates:
-        named = ", ".join(f"“{a}”" for _f, a in duplicates[:MAX_LISTED])
-        more = " (Show Details… lists them all)" if len(duplicates) > MAX_LISTED else ""
-        lines.append(f"Already in the store, skipped: {named}{more}.")
+        lines.append(f"Already in the store, skipped: {_names(duplicates)}.")
     if report.cancelled:
         lines.append("Cancelled: the remaining files were not imported.")
     if report.stopped:
@@ -189,25 +189,58 @@ def summarise(report: ImportReport, issued: bool = False) -> Summary:
         lines.append(f"{plural(report.not_imported, 'file')} not imported.")
     if report.failed:
         lines.append(f"{plural(len(report.failed), 'file')} could not be imported:")
-        lines.extend(f"• {_name(f)}: {curly_quotes(f.error)}" for f in report.failed[:MAX_LISTED])
-        if len(report.failed) > MAX_LISTED:
-            lines.append(f"… and {len(report.failed) - MAX_LISTED:,} more (Show Details…).")
-    details = [
-        *(f"{f.name}: already in the store as “{a}”, skipped" for f, a in duplicates),
-        *(f"{f.name}: {curly_quotes(f.error)}" for f in report.failed),
-    ]
+        lines += _capped([f"• {_name(f)}: {curly_quotes(f.error)}" for f in report.failed])
     return Summary(
         headline=headline(report),
         lines=tuple(lines),
-        details="\n".join(details),
+        # The whole log on demand, when the box has more than one file's story to tell.
+        details="\n".join(line for f in report.files for line in _file_log(f))
+        if len(report.files) > 1 or duplicates or report.failed
+        else "",
         warn=bool(report.failed or report.stopped or (issued and not completed)),
         worth_a_box=bool(lines),
     )
 
 
+def _file_log(result: FileResult) -> list[str]:
+    """Everything one file gave, for the box's details (as the CLI prints it)."""
+    name = result.name
+    if not result.ok:
+        return [f"{name}: {curly_quotes(result.error)}"]
+    return [
+        *(f"{name}: imported “{a}”" for a in result.imported),
+        *(f"{name}: already in the store as “{a}”, skipped" for a in result.duplicates),
+        *(f"{name}: private key linked to “{a}”" for a in result.keys_linked),
+        *(f"{name}: “{a}” already holds this private key" for a in result.keys_known),
+        *(f"{name}: completed the request “{c.request}”" for c in result.completions),
+    ]
+
+
+def _known(result: FileResult) -> str:
+    verb = "holds" if len(result.keys_known) == 1 else "hold"
+    return f"{_name(result)}: {_names(result.keys_known)} already {verb} this private key."
+
+
+def _capped(lines: list[str]) -> list[str]:
+    if len(lines) <= MAX_LISTED:
+        return lines
+    return [*lines[:MAX_LISTED], f"… and {len(lines) - MAX_LISTED:,} more (Show Details…)."]
+
+
+def _names(aliases: list[str]) -> str:
+    """“A”; “A” and “B”; “A”, “B”, … “H” and 12 more (Show Details… names them)."""
+    quoted = [f"“{a}”" for a in aliases]
+    if len(quoted) > MAX_LISTED:
+        left = len(quoted) - MAX_LISTED
+        return f"{', '.join(quoted[:MAX_LISTED])} and {left:,} more (Show Details… names them)"
+    if len(quoted) == 1:
+        return quoted[0]
+    return f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
 def headline(report: ImportReport) -> str:
     """One sentence for the status bar and the box: "Imported 3 certificates, linked 1
-    private key; 2 already in the store were skipped." """
+    private key; 2 certificates already in the store, skipped; 1 file failed." """
     linked = sum(len(f.keys_linked) for f in report.files)
     done = []
     if report.imported or not linked:
@@ -223,30 +256,25 @@ def headline(report: ImportReport) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
-def _completions(files: list[FileResult]) -> list[str]:
-    lines = []
-    for completion in (c for f in files for c in f.completions):
-        text = (
-            f"Completed the request “{completion.request}”: the certificate "
-            f"“{completion.alias}” holds its private key."
+def _completion(completion: Completion) -> str:
+    text = (
+        f"Completed the request “{completion.request}”: the certificate "
+        f"“{completion.alias}” holds its private key."
+    )
+    if completion.superseded:
+        text += (
+            f" It renews the certificate that was “{completion.alias}”, which is kept, "
+            f"disabled, as “{completion.superseded}”."
         )
-        if completion.superseded:
-            text += (
-                f" It renews the certificate that was “{completion.alias}”, which is kept, "
-                f"disabled, as “{completion.superseded}”."
-            )
-        lines.append(text)
-    return lines
+    return text
 
 
 def _unmatched(result: FileResult) -> str:
     text = f"{_name(result)} matched no pending request: no request holds its key"
     if result.imported:
-        names = ", ".join(f"“{a}”" for a in result.imported)
-        return f"{text}. It was imported as an ordinary certificate, {names}."
+        return f"{text}. It was imported as an ordinary certificate, {_names(result.imported)}."
     if result.duplicates:
-        names = ", ".join(f"“{a}”" for a in result.duplicates)
-        return f"{text}, and it is already in the store as {names}."
+        return f"{text}, and it is already in the store as {_names(result.duplicates)}."
     return f"{text}."
 
 

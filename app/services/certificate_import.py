@@ -109,7 +109,7 @@ class ImportReport:
 
 ProgressCallback = Callable[[int, int, str], None]
 
-PROGRESS_INTERVAL_S = 0.05  # the bar moves smoothly without a signal per certificate
+PROGRESS_INTERVAL_S = 0.1  # the bar moves smoothly without a signal per certificate
 
 
 class _Progress:
