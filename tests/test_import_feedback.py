@@ -143,7 +143,7 @@ def test_duplicates_are_named_and_all_listed_in_the_details(qtbot, window, tmp_p
         "Imported 0 certificates; 10 certificates already in the store, skipped; 1 file failed."
     )
     assert "“Twice 00”, “Twice 01”" in box.text()
-    assert "“Twice 07” and 2 more (Show Details… names them)." in box.text()
+    assert "“Twice 04” and 5 more (Show Details… names them)." in box.text()
     assert "• broken.cer:" in box.text()
     details = box.detailedText().splitlines()
     assert [line for line in details if "already in the store" in line] == [

@@ -6,7 +6,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QProgressDialog, QWidget
+from PySide6.QtWidgets import (
+    QInputDialog,
+    QLineEdit,
+    QMessageBox,
+    QProgressDialog,
+    QSizePolicy,
+    QSpacerItem,
+    QWidget,
+)
 
 from app.services import certificate_import
 from app.services.certificate_import import FileResult, ImportReport
@@ -24,7 +32,9 @@ FILE_FILTER = (
     "All files (*)"
 )
 ISSUED_FILTER = "Issued certificates (*.cer *.crt *.cert *.der *.pem *.p7b *.p7c);;All files (*)"
-MAX_LISTED = 8  # names and lines of a kind in the box itself; all of them in its details
+# Lines of a kind, and names in one sentence, in the box itself; all of them in its
+# details: the box stays smaller than the screen.
+MAX_LISTED = 5
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,7 @@ class ImportFlow(QObject):
         self._progress.setAutoClose(False)
         self._progress.setAutoReset(False)
         self._progress.canceled.connect(self._cancel.set)
+        self._progress.setMinimumWidth(self._progress.fontMetrics().averageCharWidth() * 50)
         self._progress.setValue(0)  # starts the dialog's own timer
         self._task = (
             Task(
@@ -160,9 +171,25 @@ class ImportFlow(QObject):
         box.setText("\n".join([summary.headline, "", *summary.lines]))
         if summary.details:
             box.setDetailedText(summary.details)
+        _widen(box)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
         self.summary_box = box
+
+
+def _widen(box: QMessageBox) -> None:
+    """A summary of many lines reads better wider than a message box makes itself, as
+    long as it fits the screen."""
+    screen = box.screen().availableGeometry().width()
+    width = min(box.fontMetrics().averageCharWidth() * 70, screen * 3 // 4)
+    layout = box.layout()
+    layout.addItem(
+        QSpacerItem(width, 0, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed),
+        layout.rowCount(),
+        0,
+        1,
+        layout.columnCount(),
+    )
 
 
 def summarise(report: ImportReport, issued: bool = False) -> Summary:
@@ -173,12 +200,14 @@ def summarise(report: ImportReport, issued: bool = False) -> Summary:
     completed = any(f.completions for f in files)
     if issued:
         lines += _capped([_unmatched(f) for f in files if not f.completions])
-    lines += [
-        f"Linked the private key in {_name(f)} to {_names(f.keys_linked)}."
-        for f in files
-        if f.keys_linked
-    ]
-    lines += [_known(f) for f in files if f.keys_known]
+    lines += _capped(
+        [
+            f"Linked the private key in {_name(f)} to {_names(f.keys_linked)}."
+            for f in files
+            if f.keys_linked
+        ]
+    )
+    lines += _capped([_known(f) for f in files if f.keys_known])
     duplicates = [a for f in files for a in f.duplicates]
     if duplicates:
         lines.append(f"Already in the store, skipped: {_names(duplicates)}.")
@@ -188,7 +217,7 @@ def summarise(report: ImportReport, issued: bool = False) -> Summary:
         lines.append(f"Stopped: {curly_quotes(report.stopped)}")
         lines.append(f"{plural(report.not_imported, 'file')} not imported.")
     if report.failed:
-        lines.append(f"{plural(len(report.failed), 'file')} could not be imported:")
+        lines += ["", f"{plural(len(report.failed), 'file')} could not be imported:"]
         lines += _capped([f"• {_name(f)}: {curly_quotes(f.error)}" for f in report.failed])
     return Summary(
         headline=headline(report),
@@ -228,7 +257,7 @@ def _capped(lines: list[str]) -> list[str]:
 
 
 def _names(aliases: list[str]) -> str:
-    """“A”; “A” and “B”; “A”, “B”, … “H” and 12 more (Show Details… names them)."""
+    """“A”; “A” and “B”; “A”, “B”, … “E” and 12 more (Show Details… names them)."""
     quoted = [f"“{a}”" for a in aliases]
     if len(quoted) > MAX_LISTED:
         left = len(quoted) - MAX_LISTED
