@@ -1,5 +1,7 @@
 """The CSR wizard page by page, the Requests view, and CSR / Renew from the quick action."""
 
+from pathlib import Path
+
 import pytest
 
 import shiboken6
@@ -110,7 +112,7 @@ def test_wizard_walks_every_page_and_makes_a_csr(
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", save_dialog)
     qtbot.mouseClick(wizard.done_page.save, Qt.MouseButton.LeftButton)
-    assert proposed == ["Wizard Signing 2026.csr"]
+    assert proposed == [str(Path.home() / "Wizard Signing 2026.csr")]
     verified = certs.openssl("req", "-in", str(out), "-verify", "-noout", "-text").stdout.decode()
     assert "DNS:build.example.com" in verified
     pending = Request.get(Request.alias == "Wizard Signing 2026")

@@ -2,6 +2,7 @@
 groups view, driven through the widgets; every test checks the store afterwards."""
 
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -97,7 +98,7 @@ def test_download_writes_der_or_pem_that_openssl_reads(qtbot, window, tmp_path, 
             check=True,
         ).stdout
         assert "CN=Charlie" in text.replace(" = ", "=")
-    assert proposed == ["Charlie.cer", "Charlie.cer"]
+    assert [Path(p).name for p in proposed] == ["Charlie.cer", "Charlie.cer"]
 
 
 def test_download_refuses_an_existing_file_and_asks_again(qtbot, window, tmp_path, monkeypatch):
@@ -121,7 +122,7 @@ def test_download_refuses_an_existing_file_and_asks_again(qtbot, window, tmp_pat
     assert taken.read_bytes() == b"the certificate the CA sent"
     # Asked again, on the refused name; never asked whether to replace a file.
     assert asked == [
-        ("Charlie.cer", QFileDialog.Option.DontConfirmOverwrite),
+        (str(Path.home() / "Charlie.cer"), QFileDialog.Option.DontConfirmOverwrite),
         (str(taken), QFileDialog.Option.DontConfirmOverwrite),
     ]
     assert fresh.read_bytes() == CertificateDer.get_by_id(stored("Charlie").id).der

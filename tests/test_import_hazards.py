@@ -257,6 +257,7 @@ def test_when_busy_strikes_the_committed_files_are_reported(
     store_dir, tmp_path, certs, monkeypatch
 ):
     monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(certificate_import, "PROGRESS_INTERVAL_S", 0)  # every step
     session, _ = users.initialise_store(store_dir, "admin", PASSWORD)
     batch = certificate_import.FILES_PER_TRANSACTION
     paths = many_certificates(certs, tmp_path, batch * 2 + 50, "Busy")
@@ -264,7 +265,7 @@ def test_when_busy_strikes_the_committed_files_are_reported(
 
     def progress(done, total, path):
         nonlocal holder
-        if done == batch + 10 and holder is None:  # reading the second batch
+        if path == paths[batch + 10] and holder is None:  # reading the second batch
             holder = subprocess.Popen(
                 [sys.executable, "-c", HOLD_LOCK, str(store_dir), PASSWORD],
                 stdin=subprocess.PIPE,

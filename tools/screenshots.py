@@ -379,6 +379,74 @@ def renewal_pages(window: MainWindow, out: Path, suffix: str) -> None:
     QSettings().remove("dialogs")
 
 
+def import_feedback(window: MainWindow, work: Path, out: Path, suffix: str) -> None:
+    """The import's progress, its summaries (duplicates, a key alone, failures) and an
+    issued certificate that matches no pending request."""
+    from cryptography.hazmat.primitives import serialization
+
+    from ui.import_flow import ImportFlow
+
+    files = work / "import-feedback"
+    files.mkdir(exist_ok=True)
+    key = certgen.ec_key()
+    bundle = b"".join(
+        certgen.pem(certgen.make_cert(f"Bulk Import Signing {i:04d}", key=key)[0])
+        for i in range(3000)
+    )
+    view = window.certificates
+    view.import_files([str(certgen.write(files, "partner-bundle.pem", bundle))])
+    dialog = view.import_flow.progress_dialog
+    while dialog.maximum() == 0 or dialog.value() < dialog.maximum() // 3:
+        QCoreApplication.processEvents()
+    window.grab().save(str(out / f"import-progress-window{suffix}.png"))
+    dialog.grab().save(str(out / f"import-progress{suffix}.png"))
+    settle()
+
+    cert, own_key = certgen.make_cert("Build Agent Signing 2027")
+    agent = certgen.write(files, "build-agent.crt", certgen.pem(cert))
+    certificate_import.import_files(window.session, [agent])
+    key_file = certgen.write(
+        files,
+        "build-agent.key",
+        own_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
+    )
+
+    def summary(paths: list[Path], name: str, issued: bool = False) -> None:
+        flow = ImportFlow(window.requests if issued else view, window.session, issued=issued)
+        flow.start([str(p) for p in paths])
+        while flow.progress_dialog is not None or not tasks.idle():
+            QCoreApplication.processEvents()
+        box = flow.summary_box
+        QCoreApplication.processEvents()
+        box.grab().save(str(out / f"{name}{suffix}.png"))
+        details = next((b for b in box.buttons() if "Details" in b.text()), None)
+        if details is not None:
+            details.click()
+            QCoreApplication.processEvents()
+            box.grab().save(str(out / f"{name}-details{suffix}.png"))
+        box.close()
+
+    summary([key_file], "import-summary-key-only")
+    again = sorted((work / "files").glob("00*.pem"))[:12]
+    broken = certgen.write(files, "truncated.cer", b"\x30\x82\x01")
+    notes = certgen.write(files, "notes.txt", b"send the certificate to the CA\n")
+    fresh = certgen.write(
+        files, "installer.pem", certgen.pem(certgen.make_cert("Installer Signing 2027")[0])
+    )
+    summary([*again, fresh, broken, notes], "import-summary")
+    window.sidebar.setCurrentRow(window.pages.indexOf(window.requests))
+    settle()
+    other = certgen.write(
+        files, "issued-by-ca.cer", certgen.pem(certgen.make_cert("Unrelated Signing")[0])
+    )
+    summary([other], "import-issued-no-match", issued=True)
+    window.sidebar.setCurrentRow(0)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
@@ -448,6 +516,7 @@ def main() -> int:
     detail_windows(window, args.out, suffix)
     wizard_pages(window, args.out, suffix)
     renewal_pages(window, args.out, suffix)
+    import_feedback(window, work, args.out, suffix)
     window.close()
     print(f"screenshots in {args.out}")
     return 0

@@ -20,10 +20,12 @@ from app.services.session import Session
 from app.services.targets import BulkResult
 from ui.certificates_model import CertificatesModel
 from ui.dialogs import confirm_destructive, show_message
+from ui.file_dialogs import SAVE_CERTIFICATE
 from ui.group_dialog import GroupPicker, groups_to_add, groups_to_remove
 from ui.icons import icon
 from ui.save_dialog import save_new_file
 from ui.tasks import Task
+from ui.wording import plural
 
 SAVE_FILTERS = {
     "DER certificate (*.cer)": "der",
@@ -35,7 +37,7 @@ NO_GROUP_CHECKED = "None of the checked certificates is in a group."
 
 
 def _plural(count: int, noun: str = "certificate") -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+    return plural(count, noun)
 
 
 def file_name_for(alias: str) -> str:
@@ -186,6 +188,7 @@ class CertificateActions(QObject):
                 file_name_for(row.alias),
                 ";;".join(SAVE_FILTERS),
                 export,
+                SAVE_CERTIFICATE,
             )
         except CertdeskError as exc:
             self._warn(str(exc))

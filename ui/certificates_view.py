@@ -4,7 +4,6 @@ from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -21,6 +20,7 @@ from ui import certificates_model as cm
 from ui.certificate_actions import CertificateActions
 from ui.certificate_window import CertificateWindow
 from ui.certificates_table import CertificatesTable
+from ui.file_dialogs import IMPORT_CERTIFICATES, open_file_names
 from ui.icons import icon
 from ui.import_flow import FILE_FILTER, ImportFlow
 from ui.list_page import SearchBox, counts_text, page_toolbar
@@ -269,7 +269,7 @@ class CertificatesView(QWidget):
     # -- importing ----------------------------------------------------------------
 
     def choose_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Import certificates", "", FILE_FILTER)
+        paths = open_file_names(self, IMPORT_CERTIFICATES, "Import certificates", FILE_FILTER)
         if paths:
             self.import_files(paths)
 

@@ -45,6 +45,7 @@ from app.services.certificates import CertificateRow
 from app.services.session import Session
 from ui.dialogs import RemembersGeometry, show_failure
 from ui.feedback import error_label, show_error
+from ui.file_dialogs import SAVE_CSR
 from ui.fonts import monospace
 from ui.save_dialog import save_new_file
 from ui.tasks import Task
@@ -137,6 +138,7 @@ def save_csr(parent, alias: str, pem: str) -> Path | None:
         f"{alias}.csr",
         "Certificate signing request (*.csr *.pem)",
         lambda path, _chosen: write_new_file(path, pem.encode("ascii")),
+        SAVE_CSR,
     )
 
 

@@ -11,6 +11,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
 from app.errors import CertdeskError
+from ui.wording import curly_quotes
 
 
 def fit_to_screen(window: QWidget) -> None:
@@ -101,7 +102,7 @@ def confirm_destructive(
 
 def failure_text(error: BaseException) -> str:
     if isinstance(error, CertdeskError):
-        return str(error)
+        return curly_quotes(str(error))
     return f"Unexpected error: {error}"
 
 

@@ -5,6 +5,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
 from app.errors import CertdeskError, ValidationError
+from ui.wording import curly_quotes
 
 
 def error_label(parent: QWidget) -> QLabel:
@@ -31,5 +32,5 @@ def show_error(label: QLabel, error: BaseException) -> None:
         text = str(error)
     else:
         text = f"Unexpected error: {error}"
-    label.setText(text)
+    label.setText(curly_quotes(text))
     label.show()

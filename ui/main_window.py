@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from app import __version__
 from app.services.session import Session
+from ui import import_flow
 from ui.certificates_view import CertificatesView
 from ui.dialogs import fit_to_screen
 from ui.groups_view import GroupsView
@@ -140,11 +141,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 8000)
 
     def _show_import_result(self, report) -> None:
-        self.statusBar().showMessage(
-            f"Imported {report.imported} certificate(s); {report.duplicates} already present; "
-            f"{len(report.failed)} file(s) failed.",
-            8000,
-        )
+        self.statusBar().showMessage(import_flow.headline(report), 8000)
 
     def _restore_state(self) -> None:
         settings = QSettings()

@@ -10,7 +10,9 @@ from app.services.session import Session
 from app.services.signing_requests import RequestInfo
 from ui.csr_wizard import CsrWizard, save_csr
 from ui.dialogs import confirm_destructive, show_failure
+from ui.file_dialogs import IMPORT_ISSUED, open_file_names
 from ui.icons import icon
+from ui.import_flow import ISSUED_FILTER, ImportFlow
 from ui.list_page import ListPage, PageAction
 from ui.rows_model import Column, RowsModel
 
@@ -57,6 +59,7 @@ class RequestsView(ListPage):
     def __init__(self, session: Session, parent=None):
         self.wizard: CsrWizard | None = None
         self.confirmation: QMessageBox | None = None
+        self.import_flow: ImportFlow | None = None
         super().__init__(session, RowsModel(COLUMNS), parent)
         for column, width in ((0, 220), (1, 260), (2, 110), (3, 140)):
             self.table.setColumnWidth(column, width)
@@ -86,7 +89,7 @@ class RequestsView(ListPage):
                 "import_action",
                 "import",
                 "Import Issued Certificate…",
-                self._import,
+                self.import_issued,
                 certificate_import.import_files,
             ),
             PageAction(
@@ -119,9 +122,18 @@ class RequestsView(ListPage):
         info = self.selected()
         return None if info is None else save_csr(self, info.alias, info.csr_pem)
 
-    def _import(self) -> None:
-        # The certificates page imports: an issued certificate completes its request there.
-        self.pageRequested.emit("Certificates", "import", None)
+    def import_issued(self) -> ImportFlow | None:
+        """Choose the certificates the CA issued and import them; the summary says which
+        request each completed, or that it matched none."""
+        paths = open_file_names(self, IMPORT_ISSUED, "Import Issued Certificate", ISSUED_FILTER)
+        return self.import_paths(paths) if paths else None
+
+    def import_paths(self, paths: list[str]) -> ImportFlow | None:
+        if not self.import_action.isEnabled():
+            return None
+        self.import_flow = ImportFlow(self, self._session, issued=True)
+        self.import_flow.start(list(paths))
+        return self.import_flow
 
     def cancel_selected(self) -> QMessageBox | None:
         """Confirm, then cancel the selected request; the box is returned (opened)."""

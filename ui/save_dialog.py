@@ -7,23 +7,31 @@ from typing import TypeVar
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from app.files import FileRefusedError
+from ui.file_dialogs import remember_folder, start_folder
 
 T = TypeVar("T")
 
 
 def save_new_file(
-    parent: QWidget, title: str, name: str, filters: str, write: Callable[[Path, str], T]
+    parent: QWidget,
+    title: str,
+    name: str,
+    filters: str,
+    write: Callable[[Path, str], T],
+    purpose: str,
 ) -> T | None:
-    """Ask where to save, then `write(path, chosen filter)`. The dialog never offers to
-    replace a file, since the write would refuse it: a refused choice (it exists, the
-    folder is read-only…) is said in one line and the dialog opens again on it. None when
-    the user cancels."""
+    """Ask where to save, then `write(path, chosen filter)`. The dialog opens on the
+    folder last saved to for `purpose` (ui.file_dialogs) and never offers to replace a
+    file, since the write would refuse it: a refused choice (it exists, the folder is
+    read-only…) is said in one line and the dialog opens again on it. None when the
+    user cancels."""
     chosen = ""
+    proposed = str(start_folder(purpose) / name)
     while True:
         path, chosen = QFileDialog.getSaveFileName(
             parent,
             title,
-            name,
+            proposed,
             filters,
             selectedFilter=chosen,
             options=QFileDialog.Option.DontConfirmOverwrite,
@@ -31,7 +39,10 @@ def save_new_file(
         if not path:
             return None
         try:
-            return write(Path(path), chosen)
+            written = write(Path(path), chosen)
         except FileRefusedError as exc:
             QMessageBox.warning(parent, "Certdesk", str(exc))
-            name = path
+            proposed = path
+            continue
+        remember_folder(purpose, path)
+        return written

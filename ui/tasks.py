@@ -132,7 +132,7 @@ class Task:
         self._always: list[Callable[[], None]] = []
         self._writes = False
         self._changes: dict[str, object] = {}
-        self._busy: tuple[QWidget, str] | None = None
+        self._busy: tuple[QWidget, str, int] | None = None
         self.relay: _Relay | None = None
 
     def on_done(self, callback: Callable[[object], None]) -> "Task":
@@ -169,10 +169,11 @@ class Task:
         self._changes = {"certificates": certificates, "groups": groups, "requests": requests}
         return self
 
-    def busy(self, widget: QWidget, text: str = "") -> "Task":
-        """Past BUSY_DELAY_MS, a busy cursor on `widget`'s window and `text` in the
-        nearest main window's status bar, until the task ends."""
-        self._busy = (widget, text)
+    def busy(self, widget: QWidget, text: str = "", delay_ms: int = BUSY_DELAY_MS) -> "Task":
+        """Past `delay_ms`, a busy cursor on `widget`'s window and `text` in the nearest
+        main window's status bar, until the task ends (0: at once, for a job that is
+        known to be long, such as an import)."""
+        self._busy = (widget, text, delay_ms)
         return self
 
     def start(self) -> "Task":
@@ -230,14 +231,17 @@ class _BusyIndicator(QObject):
     """Shown by a timer, so a quick task shows nothing; the count on the window keeps
     the cursor while any of its tasks is still running."""
 
-    def __init__(self, relay: _Relay, widget: QWidget, text: str):
+    def __init__(self, relay: _Relay, widget: QWidget, text: str, delay_ms: int):
         super().__init__(relay)
         self._widget, self._text = widget, text
         self._shown = False
-        self._timer = QTimer(self, singleShot=True, interval=BUSY_DELAY_MS)
+        self._timer = QTimer(self, singleShot=True, interval=delay_ms)
         self._timer.timeout.connect(self._show)
-        self._timer.start()
         relay.settled.append(self._hide)
+        if delay_ms > 0:
+            self._timer.start()
+        else:
+            self._show()
 
     def _show(self) -> None:
         if not shiboken6.isValid(self._widget):

@@ -1,6 +1,7 @@
 """Importing certificate and key files: read and parsed outside the write lock, stored
 in batches, each file whole or not at all."""
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ from app.services.aliases import available_alias, unique_alias
 from app.services.certificates import create_certificate
 from app.services.operations import operation
 from app.services.private_keys import seal_key
+from app.services.request_completion import Completion
 from app.services.session import Session, write_transaction
 from models import Certificate, statements
 from models.permissions import CERTIFICATES_IMPORT
@@ -56,10 +58,18 @@ class FileResult:
     error: str | None = None
     needs_password: bool = False
     orphan_key: bool = False  # a key whose certificate may come later in the same import
-    # Aliases of the pending requests the file's certificates completed, and the new
-    # aliases of the certificates those renewed (now disabled).
-    requests_completed: list[str] = field(default_factory=list)
-    superseded: list[str] = field(default_factory=list)
+    # The pending requests the file's certificates completed (and what they renewed).
+    completions: list[Completion] = field(default_factory=list)
+
+    @property
+    def requests_completed(self) -> list[str]:
+        """The aliases of the pending requests the file's certificates completed."""
+        return [c.request for c in self.completions]
+
+    @property
+    def superseded(self) -> list[str]:
+        """The new aliases of the certificates those renewed (now disabled)."""
+        return [c.superseded for c in self.completions if c.superseded]
 
     @property
     def ok(self) -> bool:
@@ -99,6 +109,35 @@ class ImportReport:
 
 ProgressCallback = Callable[[int, int, str], None]
 
+PROGRESS_INTERVAL_S = 0.1  # the bar moves smoothly without a signal per certificate
+
+
+class _Progress:
+    """Steps of an import, for `progress(done, total, path)`: one per file read, and two
+    per certificate, once read (its facts) and once stored. A file not read yet counts
+    as one certificate, so the total grows (or shrinks) as bundles are read; `done` only
+    grows. Calls are PROGRESS_INTERVAL_S apart at least: a signal per certificate would
+    cost the GUI more than the import."""
+
+    def __init__(self, callback: ProgressCallback | None, files: int):
+        self._callback = callback
+        self.done = 0
+        self.total = 3 * files
+        self._last = -PROGRESS_INTERVAL_S
+
+    def file_read(self, path: str, certificates: int) -> None:
+        self.total += 2 * certificates - 2
+        self.step(path)
+
+    def step(self, path: str) -> None:
+        self.done += 1
+        if self._callback is None:
+            return
+        now = time.monotonic()
+        if now - self._last >= PROGRESS_INTERVAL_S:
+            self._last = now
+            self._callback(self.done, max(self.total, self.done), path)
+
 
 @dataclass
 class _ReadFile:
@@ -131,6 +170,7 @@ def import_files(
     why and `report.files` holds exactly the files that were committed."""
     report = ImportReport()
     total = len(paths)
+    steps = _Progress(progress, total)
     index = 0
     while index < total and not report.cancelled:
         batch: list[_ReadFile] = []
@@ -143,13 +183,11 @@ def import_files(
                 break
             path = str(paths[index])
             file_password = (passwords or {}).get(path, password)
-            item = _read_file(path, alias if index == 0 else None, file_password)
+            item = _read_file(path, alias if index == 0 else None, file_password, steps)
             batch.append(item)
             batch_bytes += item.size
             index += 1
-            if progress:
-                progress(index, total, path)
-        if not _store_batch(session, batch, report):
+        if not _store_batch(session, batch, report, steps):
             report.not_imported = total - len(report.files)
             return report
     if not report.cancelled:
@@ -177,12 +215,14 @@ def merged(report: ImportReport, retry: ImportReport) -> ImportReport:
     )
 
 
-def _store_batch(session: Session, batch: list[_ReadFile], report: ImportReport) -> bool:
+def _store_batch(
+    session: Session, batch: list[_ReadFile], report: ImportReport, steps: _Progress
+) -> bool:
     """Store one batch in one transaction; False (and `report.stopped`) when it could not
     be committed, in which case none of it was."""
     try:
         with write_transaction(session):
-            results = [_store_file(session, item) for item in batch]
+            results = [_store_file(session, item, steps) for item in batch]
     except (StoreBusyError, StoreFullError, StoreDamagedError) as exc:
         report.stopped = str(exc)
         return False
@@ -196,13 +236,14 @@ def _retry_orphan_keys(session, report: ImportReport, password, passwords) -> No
     waiting = [i for i, f in enumerate(report.files) if f.orphan_key]
     if not waiting:
         return
+    steps = _Progress(None, 0)
     retried = [
-        _read_file(report.files[i].path, None, passwords.get(report.files[i].path, password))
+        _read_file(report.files[i].path, None, passwords.get(report.files[i].path, password), steps)
         for i in waiting
     ]
     try:
         with write_transaction(session):
-            results = [_store_file(session, item) for item in retried]
+            results = [_store_file(session, item, steps) for item in retried]
     except (StoreBusyError, StoreFullError, StoreDamagedError) as exc:
         report.stopped = str(exc)  # the keys' first results stand: "matches no certificate"
         return
@@ -218,25 +259,32 @@ def import_bytes(
     alias: str | None = None,
     password: str | None = None,
 ) -> FileResult:
-    item = _parse_data(name, data, alias, password)
+    steps = _Progress(None, 0)
+    item = _parse_data(name, data, alias, password, steps)
     with write_transaction(session):
-        return _store_file(session, item)
+        return _store_file(session, item, steps)
 
 
-def _read_file(path: str, alias: str | None, password: str | None) -> _ReadFile:
+def _read_file(path: str, alias: str | None, password: str | None, steps: _Progress) -> _ReadFile:
     try:
         data = read_regular(path, MAX_IMPORT_FILE_SIZE)
     except FileRefusedError as exc:
+        steps.file_read(path, 0)
         return _ReadFile(path, alias, failed=FileResult(path, error=exc.reason))
-    return _parse_data(path, data, alias, password)
+    return _parse_data(path, data, alias, password, steps)
 
 
-def _parse_data(name: str, data: bytes, alias: str | None, password: str | None) -> _ReadFile:
+def _parse_data(
+    name: str, data: bytes, alias: str | None, password: str | None, steps: _Progress
+) -> _ReadFile:
     item = _ReadFile(name, alias, size=len(data))
     try:
         secret = secret_bytes(password) if password is not None else None
         item.parsed = parse(data, secret)
-        item.facts = [_facts(cert) for cert in item.parsed.certificates]
+        steps.file_read(name, len(item.parsed.certificates))
+        for cert in item.parsed.certificates:
+            item.facts.append(_facts(cert))
+            steps.step(name)
     except PasswordRequiredError as exc:
         item.failed = FileResult(name, error=str(exc), needs_password=True)
     except CertdeskError as exc:
@@ -244,13 +292,13 @@ def _parse_data(name: str, data: bytes, alias: str | None, password: str | None)
     return item
 
 
-def _store_file(session: Session, item: _ReadFile) -> FileResult:
+def _store_file(session: Session, item: _ReadFile, steps: _Progress) -> FileResult:
     if item.failed is not None:
         return item.failed
     result = FileResult(item.path, kind=item.parsed.kind)
     try:
         with session.store.db.atomic():  # a savepoint: this file lands whole or not at all
-            _store_parsed(session, result.name, item.facts, item.parsed.keys, item.alias, result)
+            _store_parsed(session, item, result, steps)
     except OrphanKeyError as exc:
         return FileResult(item.path, kind=result.kind, error=str(exc), orphan_key=True)
     except CertdeskError as exc:
@@ -265,18 +313,12 @@ def _facts(cert: x509.Certificate) -> CertificateFacts:
         raise ImportFormatError(f"damaged certificate ({exc})") from None
 
 
-def _store_parsed(
-    session: Session,
-    name: str,
-    all_facts: list[CertificateFacts],
-    private_keys: list,
-    alias: str | None,
-    result: FileResult,
-) -> None:
-
-    keys = {spki_sha256_of_public_key(k.public_key()): k for k in private_keys}
+def _store_parsed(session: Session, item: _ReadFile, result: FileResult, steps: _Progress) -> None:
+    name, alias = result.name, item.alias
+    keys = {spki_sha256_of_public_key(k.public_key()): k for k in item.parsed.keys}
     used_keys: set[str] = set()
-    for facts in all_facts:
+    for facts in item.facts:
+        steps.step(item.path)
         key = keys.get(facts.spki_sha256) if facts.spki_sha256 else None
         if key is not None:
             used_keys.add(facts.spki_sha256)
@@ -290,9 +332,7 @@ def _store_parsed(
         completion = request_completion.complete_with(session, facts, name)
         if completion is not None:
             result.imported.append(completion.alias)
-            result.requests_completed.append(completion.request)
-            if completion.superseded:
-                result.superseded.append(completion.superseded)
+            result.completions.append(completion)
             continue
         explicit = alias is not None and not result.imported
         chosen = available_alias(session.store.db, alias) if explicit else None

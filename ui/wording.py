@@ -1,0 +1,18 @@
+"""How the windows word counts and names: real plurals, and names in curly quotes."""
+
+import re
+
+# A name the services quote with repr() ('production', or "O'Brien" when it holds an
+# apostrophe), not an apostrophe inside or after a word ("the store's").
+_STRAIGHT_QUOTED = re.compile(r"""(?<![\w'"])(?:'([^'\n]*)'|"([^"\n]*)")(?![\w'"])""")
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """ "1 certificate", "2 certificates", "1,024 private keys"."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def curly_quotes(text: str) -> str:
+    """A service's message (shared with the CLI, which keeps its straight quotes) with
+    the names in the windows' own quotes: 'production' → “production”."""
+    return _STRAIGHT_QUOTED.sub(lambda m: f"“{m.group(1) or m.group(2) or ''}”", text)
