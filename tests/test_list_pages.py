@@ -34,7 +34,12 @@ def window(qtbot, session, tmp_path, certs):
 
 def test_groups_and_requests_are_pages_of_the_template():
     assert issubclass(GroupsView, ListPage) and issubclass(RequestsView, ListPage)
-    assert [page.title for page in PAGES] == ["Certificates", "Certificate Groups", "Requests"]
+    assert [page.title for page in PAGES] == [
+        "Certificates",
+        "Certificate Groups",
+        "Requests",
+        "Signing",
+    ]
 
 
 def test_the_main_window_wires_no_page_to_another():
