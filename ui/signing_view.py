@@ -67,7 +67,7 @@ CAN_SIGN = 5
 
 class SigningView(ListPage):
     title = "Signing"
-    icon_name = "sign"
+    icon_name = "signature"
     noun = ("certificate to sign with", "certificates to sign with")
     empty_hint = EMPTY_HINT
     search_hint = "Filter certificates"
