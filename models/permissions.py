@@ -34,6 +34,26 @@ ALL_PERMISSIONS = (
     SIGN,
 )
 
+# What each permission allows, in words that follow "may" or "may not": a refusal names
+# these, never the permission's name.
+PERMISSION_WORDS: dict[str, str] = {
+    CERTIFICATES_VIEW: "see certificates",
+    CERTIFICATES_IMPORT: "import certificates",
+    CERTIFICATES_EDIT: "edit certificates",
+    CERTIFICATES_ENABLE_DISABLE: "enable or disable certificates",
+    CERTIFICATES_DOWNLOAD: "download certificates",
+    CERTIFICATES_REQUEST: "request or renew certificates",
+    CERTIFICATES_DELETE: "delete certificates",
+    GROUPS_ADD_CERTIFICATES: "add certificates to groups",
+    GROUPS_REMOVE_CERTIFICATES: "remove certificates from groups",
+    GROUPS_MANAGE: "create, rename or delete certificate groups",
+    POLICIES_MANAGE: "manage policies",
+    USERS_MANAGE: "manage users",
+    ROLES_MANAGE: "manage roles",
+    AUDIT_VIEW: "read the audit log",
+    SIGN: "sign with certificates",
+}
+
 ADMINISTRATOR = "Administrator"
 CERTIFICATE_MANAGER = "Certificate Manager"
 AUDITOR = "Auditor"
@@ -57,5 +77,10 @@ BUILTIN_ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     AUDITOR: ("Reads certificates and the audit log.", (CERTIFICATES_VIEW, AUDIT_VIEW)),
-    SIGNER: ("Sees certificates and signs with those a policy allows.", (CERTIFICATES_VIEW, SIGN)),
+    # Certificates are public: a Signer downloads them (schema step 3 grants it in stores
+    # made before).
+    SIGNER: (
+        "Sees certificates, downloads them, and signs with those a policy allows.",
+        (CERTIFICATES_VIEW, CERTIFICATES_DOWNLOAD, SIGN),
+    ),
 }

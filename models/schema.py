@@ -22,7 +22,7 @@ from playhouse.migrate import SchemaMigrator, make_index_name
 from models.base import BaseModel, database
 from models.permissions import BUILTIN_ROLES
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class SchemaVersion(BaseModel):
@@ -122,6 +122,26 @@ def _v2_audit_user_action_index() -> None:
     add_index_if_missing("audit_event", ("user", "action"))
 
 
+def _v3_signer_downloads() -> None:
+    # Certificates are public: the built-in Signer downloads them. No release of schema
+    # 1 or 2 can edit a role, so the built-in Signer is still as it was seeded and is
+    # given the permission and its new description as a new store seeds them. The names
+    # are those of schema 3, not today's constants.
+    role = peewee.Table("role", ("id", "name", "description", "builtin")).bind(database)
+    grant = peewee.Table("role_permission", ("id", "role_id", "permission")).bind(database)
+    signer = role.select(role.id).where((role.name == "Signer") & role.builtin).scalar()
+    if signer is None:
+        return
+    role.update(
+        description="Sees certificates, downloads them, and signs with those a policy allows."
+    ).where(role.id == signer).execute()
+    held = grant.select().where(
+        (grant.role_id == signer) & (grant.permission == "certificates.download")
+    )
+    if not held.exists():
+        grant.insert(role_id=signer, permission="certificates.download").execute()
+
+
 class Step(NamedTuple):
     version: int  # the schema version the store has once the step is done
     description: str  # named in the error if the step fails
@@ -131,6 +151,7 @@ class Step(NamedTuple):
 # Schema 1 is the first released schema: no step makes it (a store has it or newer).
 MIGRATIONS: list[Step] = [
     Step(2, "index audit events by user and action", _v2_audit_user_action_index),
+    Step(3, "let the built-in Signer download certificates", _v3_signer_downloads),
 ]
 
 

@@ -207,7 +207,7 @@ ROW_HELPERS = {
     "app.services.certificates": {"find", "create_certificate", "issuer_certificates"},
     "app.services.private_keys": {"seal_key"},
     "app.services.certificate_groups": {"find_group"},
-    "app.services.policies": {"decide"},
+    "app.services.policies": {"decide", "certificates_for"},
     "app.services.request_completion": {"complete_with"},
 }
 

@@ -1,7 +1,8 @@
 """Schema versions: a new store gets the current schema at once; a store of schema 1
-(tests/data/store-v1, made by the schema-1 code) is brought to it by the steps, keeping
-its rows and audit chain; steps are idempotent; a failing step names itself and leaves
-the store as it was, never reported as damaged."""
+(tests/data/store-v1, made by the schema-1 code) or 2 is brought to it by the steps,
+keeping its rows and audit chain, with the built-in roles a new store has; steps are
+idempotent; a failing step names itself and leaves the store as it was, never reported
+as damaged."""
 
 import json
 import os
@@ -23,6 +24,7 @@ from tests.helpers.cli import cli_env
 
 FIXTURE = Path(__file__).parent / "data" / "store-v1"
 FIXTURE_PASSWORD = "certdesk v1 fixture"  # see tests/data/store-v1/README.md
+BOB_PASSWORD = "bob v1 fixture"  # bob is a Signer there
 PASSWORD = "correct horse battery"
 
 
@@ -57,6 +59,25 @@ def declared_schema() -> dict[str, tuple[frozenset, frozenset]]:
     return declared
 
 
+def roles_of(db: peewee.Database) -> dict[str, tuple[str, bool, frozenset[str]]]:
+    """Each role's description, built-in flag and permissions, as stored."""
+    permissions: dict[int, set[str]] = {}
+    for role_id, permission in db.execute_sql("SELECT role_id, permission FROM role_permission"):
+        permissions.setdefault(role_id, set()).add(permission)
+    return {
+        name: (description, bool(builtin), frozenset(permissions.get(role_id, ())))
+        for role_id, name, description, builtin in db.execute_sql(
+            "SELECT id, name, description, builtin FROM role"
+        )
+    }
+
+
+BUILTIN = {
+    name: (description, True, frozenset(permissions))
+    for name, (description, permissions) in models.permissions.BUILTIN_ROLES.items()
+}
+
+
 def stamped_versions(db: peewee.Database) -> list[int]:
     return [v for (v,) in db.execute_sql("SELECT version FROM schema_version")]
 
@@ -79,8 +100,25 @@ def open_v1(folder: Path) -> store.Store:
     return store.unlock_store(folder, "admin", FIXTURE_PASSWORD)[0]
 
 
-def certdesk(tmp_path: Path, folder: Path, *args: str) -> subprocess.CompletedProcess:
-    env = cli_env(tmp_path, folder, CERTDESK_PASSWORD=FIXTURE_PASSWORD)
+def open_as_schema_2(folder: Path, monkeypatch) -> dict[str, tuple[str, bool, frozenset[str]]]:
+    """Open the store as the schema-2 code did (only the steps up to 2 run); its roles."""
+    with monkeypatch.context() as patched:
+        patched.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])
+        patched.setattr(schema, "SCHEMA_VERSION", 2)
+        patched.setattr(models, "SCHEMA_VERSION", 2)
+        opened = open_v1(folder)
+        try:
+            assert stamped_versions(opened.db) == [2]
+            return roles_of(opened.db)
+        finally:
+            opened.close()
+
+
+def certdesk(
+    tmp_path: Path, folder: Path, *args: str, user: str = "admin"
+) -> subprocess.CompletedProcess:
+    password = BOB_PASSWORD if user == "bob" else FIXTURE_PASSWORD
+    env = cli_env(tmp_path, folder, CERTDESK_USER=user, CERTDESK_PASSWORD=password)
     return subprocess.run(
         [sys.executable, "-m", "app", *args],
         env=env,
@@ -123,11 +161,7 @@ def test_new_store_has_the_declared_schema_and_runs_no_step(tmp_path, monkeypatc
     try:
         found = schema_of(opened.db)
         assert stamped_versions(opened.db) == [SCHEMA_VERSION]
-        roles = {r.name for r in models.Role.select()}
-        assert roles == set(models.permissions.BUILTIN_ROLES)
-        assert models.RolePermission.select().count() == sum(
-            len(perms) for _, perms in models.permissions.BUILTIN_ROLES.values()
-        )
+        assert roles_of(opened.db) == BUILTIN
     finally:
         opened.close()
     assert ran == []
@@ -161,12 +195,13 @@ def test_v1_store_reaches_the_schema_of_a_new_store(tmp_path):
         assert models.CertificateGroup.get().name == "Production"
         assert models.User.select().count() == 2
         assert models.AuditEvent.select().count() == 12
-        assert models.Role.select().count() == len(models.permissions.BUILTIN_ROLES)
+        assert roles_of(upgraded.db) == BUILTIN
     finally:
         upgraded.close()
     fresh = new_store(tmp_path / "new")
     try:
         assert upgraded_schema == schema_of(fresh.db)
+        assert roles_of(fresh.db) == BUILTIN
     finally:
         fresh.close()
     # The copy from before the migration is the schema-1 database as it was, under the
@@ -198,6 +233,47 @@ def test_v1_store_passes_check_and_keeps_its_audit_chain(tmp_path):
     assert (folder / "certdesk.db.schema-1.bak").exists()
 
 
+def test_a_schema_2_stores_signer_is_given_the_download_and_the_new_description(
+    tmp_path, monkeypatch
+):
+    folder = v1_copy(tmp_path)
+    before = open_as_schema_2(folder, monkeypatch)
+    assert before["Signer"] == (
+        "Sees certificates and signs with those a policy allows.",
+        True,
+        frozenset({"certificates.view", "sign"}),
+    )
+    opened = open_v1(folder)
+    try:
+        assert stamped_versions(opened.db) == [SCHEMA_VERSION]
+        after = roles_of(opened.db)
+    finally:
+        opened.close()
+    assert after == BUILTIN
+    assert after["Signer"] == (
+        "Sees certificates, downloads them, and signs with those a policy allows.",
+        True,
+        frozenset({"certificates.view", "certificates.download", "sign"}),
+    )
+    assert {name: after[name] for name in after if name != "Signer"} == {
+        name: before[name] for name in before if name != "Signer"
+    }
+    assert (folder / "certdesk.db.schema-2.bak").exists()
+
+
+def test_a_signer_of_an_upgraded_store_exports_through_the_cli(tmp_path):
+    folder = v1_copy(tmp_path)
+    out = tmp_path / "release.cer"
+    exported = certdesk(
+        tmp_path, folder, "export", "Release Signing", "--out", str(out), user="bob"
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert out.read_bytes().startswith(b"0\x82")  # DER
+    refused = certdesk(tmp_path, folder, "disable", "Release Signing", user="bob")
+    assert refused.returncode == 1
+    assert "lacks the permission certificates.enable_disable (role Signer)" in refused.stderr
+
+
 def test_upgraded_store_opens_again_without_a_step_or_a_copy(tmp_path, monkeypatch):
     folder = v1_copy(tmp_path)
     open_v1(folder).close()
@@ -220,6 +296,7 @@ def test_running_every_step_twice_changes_nothing(tmp_path):
                 step.run()
         assert schema.run_steps(schema.MIGRATIONS, 1) == SCHEMA_VERSION
         assert schema_of(opened.db) == once
+        assert roles_of(opened.db) == BUILTIN
         assert stamped_versions(opened.db) == [SCHEMA_VERSION]
     finally:
         opened.close()

@@ -27,7 +27,7 @@ from app.services.certificate_edits import GeneralChanges
 from app.services.operations import OPERATIONS, allowed, operation_of, refusal
 from app.services.policies import PolicySpec
 from models import AuditEvent
-from models.permissions import BUILTIN_ROLES
+from models.permissions import ALL_PERMISSIONS, BUILTIN_ROLES, PERMISSION_WORDS
 
 EC = KeySpec("ECDSA", curve="P-256")
 SPEC = RequestSpec(common_name="Registry Test")
@@ -131,6 +131,7 @@ CALLS = {
     ),
     "policy.list": lambda w, me: (policies.list_policies,),
     "certificate.needs_pin": lambda w, me: (signing.needs_pin, w.certificate()),
+    "certificate.signable": lambda w, me: (signing.signable_certificates,),
     "certificate.signing_purpose": lambda w, me: (signing.signing_purpose, w.certificate()),
     "certificate.sign": lambda w, me: (
         signing.sign_data,
@@ -161,6 +162,14 @@ EXPECTED_AFTER_ALLOWED = {"request.complete": "matches no pending request"}
 
 def test_every_operation_is_exercised():
     assert set(CALLS) == set(OPERATIONS)
+
+
+def test_every_permission_says_what_it_allows_in_words_not_its_id():
+    assert set(PERMISSION_WORDS) == set(ALL_PERMISSIONS)
+    for permission, words in PERMISSION_WORDS.items():
+        assert words and words == words.strip() and words[0].islower(), permission
+        assert words != permission and "." not in words and "_" not in words, permission
+    assert len(set(PERMISSION_WORDS.values())) == len(ALL_PERMISSIONS)
 
 
 @pytest.fixture
@@ -196,7 +205,8 @@ def test_each_role_may_run_exactly_the_operations_its_permissions_name(
                 except Exception as exc:
                     assert EXPECTED_AFTER_ALLOWED.get(name, "\0") in str(exc), (name, exc)
             else:
-                assert op.permission in refusal(actor, function)
+                words = PERMISSION_WORDS[op.permission]
+                assert refusal(actor, function) == f"Your role ({role}) may not {words}."
                 with pytest.raises(PermissionDenied, match=op.permission):
                     function(actor, *args)
                 if op.audit_action is None:  # a read: refused, not recorded

@@ -447,6 +447,53 @@ def import_feedback(window: MainWindow, work: Path, out: Path, suffix: str) -> N
     window.sidebar.setCurrentRow(0)
 
 
+def signer_pages(folder: Path, out: Path, suffix: str, size: tuple[int, int]) -> None:
+    """The console as a Signer sees it: the Certificates page with its row menu (Download
+    offered, the rest greyed with the reason), a refusal's tooltip, and the Signing page
+    with the certificates a policy allows and empty."""
+    from PySide6.QtWidgets import QApplication, QToolTip
+
+    from app.services import certificate_edits
+    from app.services.certificate_edits import GeneralChanges
+    from models.permissions import SIGNER
+
+    password = "a good long password"
+    admin, _ = users.sign_in(folder, "admin", password="correct horse battery")
+    users.add_user(admin, "sam", password, SIGNER, ["Release Engineers"])
+    users.add_user(admin, "nina", password, SIGNER)
+    for alias in ("Release Code Signing 2025", "Release Code Signing 2026"):
+        certificate_edits.edit_certificate(admin, alias, GeneralChanges(owner="sam"))
+    admin.close()
+    window = signed_in_window(folder, "sam", password, size)
+    window.grab().save(str(out / f"signer-certificates{suffix}.png"))
+    view = window.certificates
+    view.actions.popup_menu(0, window.mapToGlobal(window.rect().center()))
+    QCoreApplication.processEvents()
+    view.actions.menu.grab().save(str(out / f"signer-context-menu{suffix}.png"))
+    view.actions.menu.close()
+    QToolTip.showText(window.mapToGlobal(window.rect().center()), view.import_action.toolTip())
+    QCoreApplication.processEvents()
+    tip = next(w for w in QApplication.topLevelWidgets() if w.inherits("QTipLabel"))
+    tip.grab().save(str(out / f"signer-refusal-tooltip{suffix}.png"))
+    QToolTip.hideText()
+    window.open_page("Signing")
+    window.grab().save(str(out / f"signing-view{suffix}.png"))
+    window.close()
+    window = signed_in_window(folder, "nina", password, size)
+    window.open_page("Signing")
+    window.grab().save(str(out / f"signing-view-empty{suffix}.png"))
+    window.close()
+
+
+def signed_in_window(folder: Path, name: str, password: str, size: tuple[int, int]):
+    session, _ = users.sign_in(folder, name, password=password)
+    window = MainWindow(session)
+    window.resize(*size)
+    window.show()
+    settle()
+    return window
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
@@ -518,6 +565,7 @@ def main() -> int:
     renewal_pages(window, args.out, suffix)
     import_feedback(window, work, args.out, suffix)
     window.close()
+    signer_pages(folder, args.out, suffix, (width, height))
     print(f"screenshots in {args.out}")
     return 0
 

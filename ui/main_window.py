@@ -22,10 +22,11 @@ from ui.dialogs import fit_to_screen
 from ui.groups_view import GroupsView
 from ui.icons import icon
 from ui.requests_view import RequestsView
+from ui.signing_view import SigningView
 from ui.store_events import events
 
 # The pages, in the sidebar's order; each declares its title and icon.
-PAGES = (CertificatesView, GroupsView, RequestsView)
+PAGES = (CertificatesView, GroupsView, RequestsView, SigningView)
 
 
 class MainWindow(QMainWindow):

@@ -73,6 +73,7 @@ class PolicyRow:
 class Decision:
     allowed: bool
     why: str  # for the refusal and the audit event
+    policy: str = ""  # the policy that decided; "" when the owner rule or no match did
 
 
 def parse_days(text: str) -> str:
@@ -196,23 +197,15 @@ def decide(user: User, cert: Certificate, now: dt.datetime) -> Decision:
     cert_groups = CertificateGroupMember.select(CertificateGroupMember.group).where(
         CertificateGroupMember.certificate == cert.id
     )
-    user_groups = UserGroupMember.select(UserGroupMember.user_group).where(
-        UserGroupMember.user == user.id
-    )
     by_what = PolicyCertificate.select(PolicyCertificate.policy).where(
         PolicyCertificate.certificate == cert.id
     ) | PolicyCertificateGroup.select(PolicyCertificateGroup.policy).where(
         PolicyCertificateGroup.group.in_(cert_groups)
     )
-    by_who = PolicyUser.select(PolicyUser.policy).where(PolicyUser.user == user.id) | (
-        PolicyUserGroup.select(PolicyUserGroup.policy).where(
-            PolicyUserGroup.user_group.in_(user_groups)
-        )
-    )
     candidates = Policy.select().where(
         Policy.enabled == True,  # noqa: E712 (peewee builds SQL from ==)
         Policy.id.in_(by_what),
-        Policy.id.in_(by_who),
+        Policy.id.in_(_naming(user)),
     )
     deny_first = {Policy.EFFECT_DENY: 0, Policy.EFFECT_ALLOW: 1}
     matching = sorted(
@@ -223,12 +216,48 @@ def decide(user: User, cert: Certificate, now: dt.datetime) -> Decision:
         denial = next((p for p in matching if p.effect == Policy.EFFECT_DENY), None)
         if denial is None:
             return Decision(True, "owner")
-        return Decision(False, f"the policy {denial.name!r} denies it, even to the owner")
+        why = f"the policy {denial.name!r} denies it, even to the owner"
+        return Decision(False, why, denial.name)
     if matching:
         allowed = matching[0].effect == Policy.EFFECT_ALLOW
         verb = "allows" if allowed else "denies"
-        return Decision(allowed, f"the policy {matching[0].name!r} {verb} it")
+        return Decision(allowed, f"the policy {matching[0].name!r} {verb} it", matching[0].name)
     return Decision(False, "no policy allows it at this time")
+
+
+def _naming(user: User):
+    """The ids of the policies that name `user`, or a user group of theirs, as who."""
+    user_groups = UserGroupMember.select(UserGroupMember.user_group).where(
+        UserGroupMember.user == user.id
+    )
+    return PolicyUser.select(PolicyUser.policy).where(PolicyUser.user == user.id) | (
+        PolicyUserGroup.select(PolicyUserGroup.policy).where(
+            PolicyUserGroup.user_group.in_(user_groups)
+        )
+    )
+
+
+def certificates_for(user: User):
+    """The ids of the certificates `decide` may let `user` sign with: those they own and
+    those an enabled Allow policy naming them names (itself or by a certificate group).
+    A superset: `decide` still says which, at which time."""
+    allowing = Policy.select(Policy.id).where(
+        Policy.enabled == True,  # noqa: E712
+        Policy.effect == Policy.EFFECT_ALLOW,
+        Policy.id.in_(_naming(user)),
+    )
+    groups = PolicyCertificateGroup.select(PolicyCertificateGroup.group).where(
+        PolicyCertificateGroup.policy.in_(allowing)
+    )
+    return (
+        Certificate.select(Certificate.id).where(Certificate.owner == user.id)
+        | PolicyCertificate.select(PolicyCertificate.certificate).where(
+            PolicyCertificate.policy.in_(allowing)
+        )
+        | CertificateGroupMember.select(CertificateGroupMember.certificate).where(
+            CertificateGroupMember.group.in_(groups)
+        )
+    )
 
 
 def _in_schedule(policy: Policy, now: dt.datetime) -> bool:

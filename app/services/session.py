@@ -8,6 +8,7 @@ from app.errors import PermissionDenied
 from app.services import journal
 from app.sqlite_errors import DATABASE_ERRORS, store_problem
 from app.store import Store
+from models.permissions import PERMISSION_WORDS
 
 
 @dataclass
@@ -30,7 +31,7 @@ class Session:
         The faces show this; the service functions check again regardless."""
         if permission in self.permissions:
             return None
-        return f"Needs the permission {permission} (your role: {self.role})"
+        return f"Your role ({self.role}) may not {PERMISSION_WORDS[permission]}."
 
     def require(self, permission: str) -> None:
         if permission not in self.permissions:

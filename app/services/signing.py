@@ -4,11 +4,14 @@ Checked in this order, and every refusal is an audit event: the `sign` permissio
 certificate enabled, holding a key, valid, its extensions allowing signing, the owner or
 a policy allowing it now, the PIN, the reason. Only then is the content read, in
 chunks, and the key unsealed, matched against the certificate and used for the signature.
+`signable_certificates` lists what the same checks let the signed-in user sign with.
 """
 
 import datetime as dt
-from typing import BinaryIO
+from dataclasses import dataclass
+from typing import BinaryIO, NamedTuple
 
+import peewee
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -25,12 +28,34 @@ from app.services.certificates import find, issuer_certificates
 from app.services.names import check_name
 from app.services.operations import operation
 from app.services.session import Session, write_transaction
-from models import Certificate, CertificateDer, User
+from models import Certificate, CertificateDer, PrivateKey, User
 from models.base import utcnow
 from models.permissions import CERTIFICATES_VIEW, SIGN
 
 MAX_REASON = 500
 CHUNK_SIZE = 1024 * 1024  # what is held of the content at a time
+
+
+@dataclass(frozen=True)
+class SigningChoice:
+    """A certificate the signed-in user may sign with, as the owner or through a policy."""
+
+    id: int
+    alias: str
+    policy: str  # the policy that allows it; "" when the user owns it
+    needs_pin: bool
+    asks_reason: bool
+    not_after: dt.datetime
+    blocked: str  # "" when it signs; else what stops everyone, in short ("Disabled")
+    why_not: str  # and in a sentence ("It is disabled: nobody can sign with it.")
+
+
+class Obstacle(NamedTuple):
+    """What keeps everyone from signing with a certificate."""
+
+    error: type[CertdeskError]
+    words: str  # what follows the alias in the error ("is disabled: nobody can ...")
+    short: str  # for a list ("Disabled")
 
 
 @operation("certificate.needs_pin", SIGN, reads=True)
@@ -43,6 +68,41 @@ def needs_pin(session: Session, ref: int | str) -> bool:
 def signing_purpose(session: Session, ref: int | str) -> SigningVerdict:
     """Whether the certificate's extensions let `sign_data` use it, and why."""
     return signing_verdict(_parsed(find(ref)))
+
+
+@operation("certificate.signable", SIGN, reads=True)
+def signable_certificates(session: Session, now: dt.datetime | None = None) -> list[SigningChoice]:
+    """The certificates the owner rule or a policy lets the signed-in user sign with now
+    (`policies.decide`, as `sign_data` asks it), by alias; each says what keeps everyone
+    from signing with it when the certificate itself does (disabled, no key, ...)."""
+    now = now or utcnow()
+    user = User.get_or_none(User.id == session.user_id)
+    if user is None:
+        return []
+    query = (
+        Certificate.select(Certificate, PrivateKey)
+        .join(PrivateKey, peewee.JOIN.LEFT_OUTER)
+        .where(Certificate.id.in_(policies.certificates_for(user)))
+    )
+    choices = []
+    for cert in query:
+        decision = policies.decide(user, cert, now)
+        if not decision.allowed:
+            continue
+        obstacle = _obstacle(cert, now)
+        choices.append(
+            SigningChoice(
+                id=cert.id,
+                alias=cert.alias,
+                policy=decision.policy,
+                needs_pin=cert.pin_hash is not None,
+                asks_reason=cert.ask_reason,
+                not_after=cert.not_after,
+                blocked="" if obstacle is None else obstacle.short,
+                why_not="" if obstacle is None else f"It {obstacle.words}.",
+            )
+        )
+    return sorted(choices, key=lambda c: c.alias.casefold())
 
 
 @operation("certificate.sign", SIGN, target="ref")
@@ -84,27 +144,34 @@ def sign_data(
     return signature
 
 
+def _obstacle(cert: Certificate, now: dt.datetime) -> Obstacle | None:
+    """What keeps everyone, the owner too, from signing with `cert` at `now`."""
+    if not cert.enabled:
+        return Obstacle(PermissionDenied, "is disabled: nobody can sign with it", "Disabled")
+    if cert.private_key_id is None:
+        return Obstacle(CertdeskError, "has no private key in this store", "No private key")
+    algorithm = cert.private_key.algorithm
+    if not algorithm.startswith(("RSA", "EC")):
+        words = f"has an {algorithm} key: CMS signatures here need RSA or ECDSA"
+        return Obstacle(CertdeskError, words, f"{algorithm} key")
+    if not cert.not_before <= now <= cert.not_after:
+        words = f"is not valid now (valid {cert.not_before:%Y-%m-%d} to {cert.not_after:%Y-%m-%d})"
+        return Obstacle(
+            CertdeskError, words, "Expired" if now > cert.not_after else "Not yet valid"
+        )
+    verdict = signing_verdict(_parsed(cert))
+    if not verdict.allowed:
+        return Obstacle(CertdeskError, f"is not for signing: {verdict.why}", "Not for signing")
+    return None
+
+
 def _check(
     session: Session, cert: Certificate, now, reason: str, pin: str | None
 ) -> x509.Certificate:
-    if not cert.enabled:
-        raise PermissionDenied(f"{cert.alias!r} is disabled: nobody can sign with it.")
-    if cert.private_key_id is None:
-        raise CertdeskError(f"{cert.alias!r} has no private key in this store.")
-    if not cert.private_key.algorithm.startswith(("RSA", "EC")):
-        raise CertdeskError(
-            f"{cert.alias!r}: CMS signatures here need an RSA or ECDSA key, "
-            f"not {cert.private_key.algorithm}."
-        )
-    if not cert.not_before <= now <= cert.not_after:
-        raise CertdeskError(
-            f"{cert.alias!r} is not valid now (valid {cert.not_before:%Y-%m-%d} to "
-            f"{cert.not_after:%Y-%m-%d})."
-        )
+    obstacle = _obstacle(cert, now)
+    if obstacle is not None:
+        raise obstacle.error(f"{cert.alias!r} {obstacle.words}.")
     certificate = _parsed(cert)
-    verdict = signing_verdict(certificate)
-    if not verdict.allowed:
-        raise CertdeskError(f"{cert.alias!r} is not for signing: {verdict.why}.")
     user = User.get_or_none(User.id == session.user_id)
     if user is None:
         raise PermissionDenied(f"{session.user_name} is no longer a user of this store.")
