@@ -25,6 +25,7 @@ from ui.icons import icon
 from ui.import_flow import FILE_FILTER, ImportFlow
 from ui.list_page import counts_text
 from ui.store_events import ALL, events
+from ui.store_watch import kept_place
 from ui.tasks import Task, wait_for_tasks
 
 EMPTY_HINT = (
@@ -252,7 +253,8 @@ class CertificatesView(QWidget):
         self._update_hint()
 
     def _set_rows(self, rows) -> None:
-        self.model.set_rows(rows)
+        with kept_place(self.table):
+            self.model.set_rows(rows)
         self._update_hint()
         self.loaded.emit()
 
