@@ -102,15 +102,14 @@ class _OwnRuns:
         with self._lock:
             runs = self._runs.get(db)
             if runs is not None:
+                _drop_old(runs)
                 runs[first_hash] = (count, monotonic())
 
     def take(self, db: peewee.Database) -> dict[str, int]:
-        """The runs noted so far, by first hash; those older than OWN_RUN_TTL_S leave."""
+        """The runs noted so far, by first hash."""
         with self._lock:
             runs = self._runs.get(db, {})
-            old = monotonic() - OWN_RUN_TTL_S
-            for first in [h for h, (_, noted) in runs.items() if noted < old]:
-                del runs[first]
+            _drop_old(runs)
             return {h: count for h, (count, _) in runs.items()}
 
     def forget(self, db: peewee.Database, first_hashes: Iterable[str]) -> None:
@@ -118,6 +117,14 @@ class _OwnRuns:
             runs = self._runs.get(db, {})
             for first in first_hashes:
                 runs.pop(first, None)
+
+
+def _drop_old(runs: dict[str, tuple[int, float]]) -> None:
+    """Runs older than OWN_RUN_TTL_S leave; they were noted in time order, so the oldest
+    come first."""
+    old = monotonic() - OWN_RUN_TTL_S
+    while runs and next(iter(runs.values()))[1] < old:
+        del runs[next(iter(runs))]
 
 
 _own = _OwnRuns()
