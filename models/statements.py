@@ -175,6 +175,20 @@ def append_audit_events(db: peewee.Database, events: Sequence[tuple]) -> None:
     _many(db, f"INSERT INTO {_name(AuditEvent)} ({columns}) VALUES ({marks})", events)
 
 
+def audit_events_after(db: peewee.Database, after_id: int) -> list[tuple]:
+    """(id, action, target, outcome, details, hash) of the events after `after_id`, in
+    order: a range of the primary key, so asking when nothing was written reads one page."""
+    names = ("id", "action", "target", "outcome", "details", "hash")
+    columns = ", ".join(f'"{getattr(AuditEvent, c).column_name}"' for c in names)
+    sql = f'SELECT {columns} FROM {_name(AuditEvent)} WHERE "id" > {db.param} ORDER BY "id"'
+    return db.execute_sql(sql, (after_id,)).fetchall()
+
+
+def last_audit_event_id(db: peewee.Database) -> int:
+    row = db.execute_sql(f'SELECT max("id") FROM {_name(AuditEvent)}').fetchone()
+    return row[0] or 0
+
+
 # -- SQLCipher's checks (SQLite only) -------------------------------------------------
 
 

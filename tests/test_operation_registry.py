@@ -21,6 +21,7 @@ from app.services import (
     policies,
     signing,
     signing_requests,
+    store_changes,
     users,
 )
 from app.services.certificate_edits import GeneralChanges
@@ -153,6 +154,8 @@ CALLS = {
     "user.add": lambda w, me: (users.add_user, w.name("user"), PASSWORD, "Signer"),
     "user.list": lambda w, me: (users.list_users,),
     "user.names": lambda w, me: (users.user_names,),
+    "store.watch": lambda w, me: (store_changes.watch,),
+    "store.changes": lambda w, me: (store_changes.changes_since, 0),
 }
 
 # What an allowed call may still refuse for reasons of its own, beyond the permission:

@@ -18,14 +18,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from PySide6.QtCore import QCoreApplication, QSettings, Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import QCoreApplication, QItemSelectionModel, QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from app.errors import CertdeskError
 from app.services import certificate_import, users
 from tests.helpers import certgen
-from ui import tasks
+from ui import palette, tasks
 from ui.application import create_application
 from ui.dialogs import show_failure
 from ui.login import FirstRunDialog, LoginDialog
@@ -87,24 +86,6 @@ def decorate(count: int) -> None:
             models.CertificateGroupMember.create(group=group, certificate=cert)
     rich = models.Certificate.get(models.Certificate.alias == "Example Release Signing")
     models.CertificateGroupMember.get_or_create(group=groups[0], certificate=rich)
-
-
-def dark_palette() -> QPalette:
-    palette = QPalette()
-    for role, color in (
-        (QPalette.ColorRole.Window, "#2b2b2b"),
-        (QPalette.ColorRole.WindowText, "#e6e6e6"),
-        (QPalette.ColorRole.Base, "#1f1f1f"),
-        (QPalette.ColorRole.AlternateBase, "#2a2a2a"),
-        (QPalette.ColorRole.Text, "#e6e6e6"),
-        (QPalette.ColorRole.Button, "#353535"),
-        (QPalette.ColorRole.ButtonText, "#e6e6e6"),
-        (QPalette.ColorRole.Highlight, "#3b7fc4"),
-        (QPalette.ColorRole.HighlightedText, "#ffffff"),
-        (QPalette.ColorRole.PlaceholderText, "#8c8c8c"),
-    ):
-        palette.setColor(role, QColor(color))
-    return palette
 
 
 def settle() -> None:
@@ -255,6 +236,24 @@ def group_dialogs(window: MainWindow, out: Path, suffix: str) -> None:
     settle()  # the member list follows the new selection, then reads it
     window.grab().save(str(out / f"groups-empty-group{suffix}.png"))
     window.sidebar.setCurrentRow(0)
+
+
+def selected_row(window: MainWindow, out: Path, suffix: str) -> None:
+    """Checked and unchecked rows, and two selected ones: one with an owner, one without a
+    key (the blue icons on the highlight)."""
+    view = window.certificates
+    model = view.model
+    model.set_checked([model.row_at(i).id for i in (1, 2, 4)], True)
+    owned = next(i for i in range(8, model.rowCount()) if model.row_at(i).owner)
+    certificate = next(i for i in range(8, model.rowCount()) if not model.row_at(i).has_private_key)
+    view.table.selectRow(owned)
+    flags = QItemSelectionModel.SelectionFlag
+    view.table.selectionModel().select(model.index(certificate, 0), flags.Select | flags.Rows)
+    view.table.setFocus()
+    QCoreApplication.processEvents()
+    window.grab().save(str(out / f"main-window-selected{suffix}.png"))
+    view.table.clearSelection()
+    model.set_checked(model.checked_ids(), False)
 
 
 def rows_named(window: MainWindow, names) -> list:
@@ -509,8 +508,8 @@ def main() -> int:
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(work / "settings"))
     app = create_application([])
     app.setStyle("Fusion")
-    if args.dark:
-        app.setPalette(dark_palette())
+    palette.install(app)  # the console's own: its dark palette and check boxes
+    palette.apply_scheme(app, Qt.ColorScheme.Dark if args.dark else Qt.ColorScheme.Light)
     suffix = "-dark" if args.dark else ""
     folder = work / "store"
 
@@ -552,6 +551,7 @@ def main() -> int:
     window.certificates.expiry.setCurrentIndex(0)
     window.certificates._apply_filter()
     table_states(window, args.out, suffix)
+    selected_row(window, args.out, suffix)
     operations(window, args.out, suffix)
     group_dialogs(window, args.out, suffix)
     view = window.certificates

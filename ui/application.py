@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QDialog
 from app.errors import CertdeskError
 from app.services.store_folders import resolve_store_dir, store_exists
 from app.sqlite_errors import store_problem
+from ui import palette
 from ui.dialogs import show_message
 from ui.icons import icon
 from ui.login import FirstRunDialog, LoginDialog
@@ -21,6 +22,7 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName("Certdesk")
     app.setApplicationName("Certdesk")
     app.setWindowIcon(icon("app"))
+    palette.install(app)  # the desktop's dark mode, and readable check boxes
     return app
 
 

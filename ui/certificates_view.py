@@ -25,6 +25,7 @@ from ui.icons import icon
 from ui.import_flow import FILE_FILTER, ImportFlow
 from ui.list_page import SearchBox, counts_text, page_toolbar
 from ui.store_events import ALL, events
+from ui.store_watch import kept_place
 from ui.tasks import Task, wait_for_tasks
 
 NOTHING_CHECKED = "Check rows to act on several at once"
@@ -252,7 +253,8 @@ class CertificatesView(QWidget):
         self._update_hint()
 
     def _set_rows(self, rows) -> None:
-        self.model.set_rows(rows)
+        with kept_place(self.table):
+            self.model.set_rows(rows)
         self._update_hint()
         self.loaded.emit()
 

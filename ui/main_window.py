@@ -24,6 +24,7 @@ from ui.icons import icon
 from ui.requests_view import RequestsView
 from ui.signing_view import SigningView
 from ui.store_events import events
+from ui.store_watch import StoreWatch
 
 # The pages, in the sidebar's order; each declares its title and icon.
 PAGES = (CertificatesView, GroupsView, RequestsView, SigningView)
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 760)
         self._fitted = False
         self._restore_state()
+        self.store_watch = StoreWatch(session, self)  # what others change; before the reads
         for page in self.page_by_title.values():
             page.reload()
 
@@ -161,6 +163,7 @@ class MainWindow(QMainWindow):
         settings = QSettings()
         settings.setValue("main/geometry", self.saveGeometry())
         self.certificates.save_state(settings)
+        self.store_watch.stop()
         for page in self.page_by_title.values():
             events.forget(page)
         self.certificates.shutdown()

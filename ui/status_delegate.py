@@ -1,6 +1,7 @@
 """Paints the Status column: four fixed icon slots (enabled, owner, PIN, reason)."""
 
 from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate
 
 from ui.certificates_model import CertificatesModel
@@ -29,10 +30,12 @@ class StatusDelegate(QStyledItemDelegate):
         )
         top = option.rect.top() + (option.rect.height() - ICON) // 2
         left = option.rect.left() + GAP
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        mode = QIcon.Mode.Selected if selected else QIcon.Mode.Normal
         for name in slots:
             if name:
                 icon(name).paint(
-                    painter, QRect(left, top, ICON, ICON), Qt.AlignmentFlag.AlignCenter
+                    painter, QRect(left, top, ICON, ICON), Qt.AlignmentFlag.AlignCenter, mode
                 )
             left += ICON + GAP
 

@@ -3,13 +3,21 @@ the hash of the one before it. Reading the log is `audit_log`'s."""
 
 import hashlib
 import json
+import threading
+import weakref
 from collections.abc import Iterable
 from datetime import datetime
+from time import monotonic
+
+import peewee
 
 from models import AuditEvent, database, statements
 from models.base import utcnow
 
 GENESIS = "0" * 64
+# A run of events noted as written here that never shows up was rolled back; forgotten
+# after this long (no write transaction stays open that long).
+OWN_RUN_TTL_S = 600.0
 
 
 def _digest(prev_hash: str, time: datetime, user, action, target, outcome, details: str) -> str:
@@ -45,6 +53,8 @@ def record_many(
         events.append((micros, user, action, target, outcome, details_text, prev_hash, digest))
         prev_hash = digest
     statements.append_audit_events(database, events)
+    if events:
+        _own.note(database.obj, events[0][-1], len(events))
 
 
 def _storable(text: str) -> str:
@@ -71,3 +81,65 @@ def chain_breaks() -> list[int]:
             broken.append(event.id)
         prev_hash = event.hash
     return broken
+
+
+class _OwnRuns:
+    """The runs of events each watched connection wrote (the hash of a run's first
+    event, its length), until the watcher has read past them: what a window wrote
+    itself it has already announced, so `store_changes` tells it only of the others'.
+    A hash is unique in the log, so a run that was rolled back and whose ids another
+    writer reused never matches. Kept only for a database being watched."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def watch(self, db: peewee.Database) -> None:
+        with self._lock:
+            self._runs.setdefault(db, {})
+
+    def note(self, db: peewee.Database, first_hash: str, count: int) -> None:
+        with self._lock:
+            runs = self._runs.get(db)
+            if runs is not None:
+                _drop_old(runs)
+                runs[first_hash] = (count, monotonic())
+
+    def take(self, db: peewee.Database) -> dict[str, int]:
+        """The runs noted so far, by first hash."""
+        with self._lock:
+            runs = self._runs.get(db, {})
+            _drop_old(runs)
+            return {h: count for h, (count, _) in runs.items()}
+
+    def forget(self, db: peewee.Database, first_hashes: Iterable[str]) -> None:
+        with self._lock:
+            runs = self._runs.get(db, {})
+            for first in first_hashes:
+                runs.pop(first, None)
+
+
+def _drop_old(runs: dict[str, tuple[int, float]]) -> None:
+    """Runs older than OWN_RUN_TTL_S leave; they were noted in time order, so the oldest
+    come first."""
+    old = monotonic() - OWN_RUN_TTL_S
+    while runs and next(iter(runs.values()))[1] < old:
+        del runs[next(iter(runs))]
+
+
+_own = _OwnRuns()
+
+
+def watch_own_events(db: peewee.Database) -> None:
+    """From now on, note the events written through `db` (see `own_runs`)."""
+    _own.watch(db)
+
+
+def own_runs(db: peewee.Database) -> dict[str, int]:
+    """The runs of events written through the watched `db` and not yet forgotten: the
+    hash of each run's first event and how many consecutive events it holds."""
+    return _own.take(db)
+
+
+def forget_own_runs(db: peewee.Database, first_hashes: Iterable[str]) -> None:
+    _own.forget(db, first_hashes)

@@ -1,0 +1,130 @@
+"""What others changed in the store since a window last looked: another process (a
+`certdesk` command, a second window) or another session.
+
+Every change appends audit events to the journal, so the events after the last one seen
+say what changed and to which certificate, group or request. The events a session wrote
+itself are skipped (the journal notes them once `watch` is called): its window announced
+those changes already.
+"""
+
+import json
+from dataclasses import dataclass
+
+from app.services import journal
+from app.services.operations import operation
+from app.services.session import Session
+from models import statements
+from models.permissions import CERTIFICATES_VIEW
+
+# What each kind of event changes. An action named nowhere here (a later one) is taken
+# to change everything: a reload too many rather than a stale table.
+_CERTIFICATE_ROWS = frozenset(
+    {
+        "certificate.enable",
+        "certificate.disable",
+        "certificate.edit",
+        "certificate.key_linked",
+        "certificate.sign",
+        "certificate.superseded",
+    }
+)
+_MEMBERSHIPS = frozenset({"group.add_certificates", "group.remove_certificates"})
+# Rows come or go, or a column of unknown rows changes (a group's name, a policy).
+_ALL_CERTIFICATES = frozenset(
+    {
+        "certificate.import",
+        "certificate.renewed",
+        "certificate.delete",
+        "group.rename",
+        "group.delete",
+        "policy.add",
+    }
+)
+# A group's member count changes too with an import that completes a request.
+_GROUPS = frozenset(
+    {"group.create", "group.rename", "group.delete", "certificate.delete", "certificate.import"}
+)
+_REQUESTS = frozenset({"request.create", "request.cancel", "request.complete"})
+_NOTHING_SHOWN = frozenset(
+    {"store.create", "store.backup", "user.add", "user_group.create", "certificate.export"}
+)
+KNOWN_ACTIONS = (
+    _CERTIFICATE_ROWS | _MEMBERSHIPS | _ALL_CERTIFICATES | _GROUPS | _REQUESTS | _NOTHING_SHOWN
+)
+
+
+@dataclass(frozen=True)
+class Changes:
+    last_event: int  # ask after this one next time
+    # The ids of the certificates changed; None: any may have (rows came or went).
+    certificates: tuple[int, ...] | None = ()
+    groups: bool = False
+    requests: bool = False
+
+
+@operation("store.watch", CERTIFICATES_VIEW, reads=True)
+def watch(session: Session) -> int:
+    """Start watching: the id of the last event now. From here on the journal notes the
+    events this session writes, so that `changes_since` leaves them out."""
+    journal.watch_own_events(session.store.db)
+    return statements.last_audit_event_id(session.store.db)
+
+
+@operation("store.changes", CERTIFICATES_VIEW, reads=True)
+def changes_since(session: Session, after: int) -> Changes:
+    """What the events after `after` that this session did not write changed."""
+    db = session.store.db
+    events = statements.audit_events_after(db, after)
+    if not events:
+        return Changes(after)
+    changed = _Changed()
+    for event in _others(events, journal.own_runs(db), db):
+        changed.add(*event[1:5])
+    certificates = None if changed.every else ()
+    if certificates is not None and changed.aliases:
+        found = dict(statements.id_and_alias_by_column(db, "alias", sorted(changed.aliases)))
+        # An alias that reads back no more was renamed or deleted since: reload them all.
+        certificates = None if len(found) < len(changed.aliases) else tuple(sorted(found))
+    return Changes(events[-1][0], certificates, changed.groups, changed.requests)
+
+
+def _others(events: list[tuple], own: dict[str, int], db) -> list[tuple]:
+    """The events not in a run this session wrote; the runs found are forgotten."""
+    foreign, seen, skip = [], [], 0
+    for event in events:
+        if skip:
+            skip -= 1
+        elif event[5] in own:
+            seen.append(event[5])
+            skip = own[event[5]] - 1
+        else:
+            foreign.append(event)
+    journal.forget_own_runs(db, seen)
+    return foreign
+
+
+class _Changed:
+    """What a series of events changed, added up."""
+
+    def __init__(self) -> None:
+        self.aliases: set[str] = set()
+        self.every = self.groups = self.requests = False
+
+    def add(self, action: str, target: str, outcome: str, details: str) -> None:
+        if outcome != "allowed" or action in _NOTHING_SHOWN:
+            return  # a refusal or a failure changed nothing
+        known = action in KNOWN_ACTIONS
+        if action in _CERTIFICATE_ROWS or action in _MEMBERSHIPS:
+            self.aliases.add(_alias_now(action, target, details))
+        self.every |= action in _ALL_CERTIFICATES or not known
+        self.groups |= action in _GROUPS or action in _MEMBERSHIPS or not known
+        self.requests |= action in _REQUESTS or not known
+
+
+def _alias_now(action: str, target: str, details: str) -> str:
+    """The alias the event's certificate had after it: a rename names the new one."""
+    if action == "certificate.edit":
+        renamed = json.loads(details).get("alias")
+        if isinstance(renamed, str):
+            return renamed
+    return target

@@ -1,0 +1,193 @@
+"""The console notices what others change in its store (issue 10, item 14): a second
+`certdesk` process, another session. The table follows within a few seconds and keeps
+its checks, its selection and its place; the window's own writes are not read twice."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from app.services import certificate_groups, lifecycle, store_changes, users
+from app.services.certificate_edits import GeneralChanges, edit_certificate
+from models import AuditEvent
+from tests.helpers.cli import cli_env, run_process
+from tests.helpers.gui import cert_files, settle, wait_rows
+from tests.helpers.stores import PASSWORD, import_some
+from ui.certificates_model import CertificatesModel as M
+from ui.main_window import MainWindow
+from ui.store_events import events
+
+SEEN_WITHIN_MS = 8000  # a poll every 2 s, and a moment to read the rows
+
+
+@pytest.fixture
+def other(session, store_dir):
+    """A second session on the same store, as a second window would hold."""
+    second, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    yield second
+    second.close()
+
+
+# -- what the journal says -------------------------------------------------------------
+
+
+def test_another_sessions_changes_are_reported_and_the_own_are_not(session, other, tmp_path, certs):
+    ids = import_some(session, tmp_path, certs, ["alpha", "bravo", "charlie"])
+    after = store_changes.watch(session)
+    assert store_changes.changes_since(session, after) == store_changes.Changes(after)
+
+    lifecycle.disable_certificates(session, [ids["alpha"]])  # this session's own
+    lifecycle.disable_certificates(other, [ids["bravo"], ids["charlie"]])
+    changes = store_changes.changes_since(session, after)
+    assert changes.certificates == (ids["bravo"], ids["charlie"])
+    assert (changes.groups, changes.requests) == (False, False)
+    assert changes.last_event == AuditEvent.select().count()
+
+    after = changes.last_event
+    certificate_groups.add_to_groups(other, [ids["alpha"]], ["web"])
+    edit_certificate(other, ids["charlie"], GeneralChanges(alias="delta"))  # a rename
+    changes = store_changes.changes_since(session, after)
+    assert changes.certificates == (ids["alpha"], ids["charlie"])
+    assert changes.groups
+
+    after = changes.last_event
+    lifecycle.delete_certificates(other, [ids["bravo"]])  # its row goes: reload them all
+    changes = store_changes.changes_since(session, after)
+    assert changes.certificates is None and changes.groups
+
+
+def test_own_runs_of_a_bulk_write_are_skipped_whole(session, other, tmp_path, certs):
+    ids = import_some(session, tmp_path, certs, [f"c{i}" for i in range(12)])
+    after = store_changes.watch(session)
+    lifecycle.disable_certificates(session, list(ids.values()))  # 12 events, one run
+    lifecycle.enable_certificates(other, [ids["c3"]])
+    lifecycle.enable_certificates(session, [ids["c4"]])
+    assert store_changes.changes_since(session, after).certificates == (ids["c3"],)
+
+
+def test_refused_and_failed_events_change_nothing(session, store_dir, tmp_path, certs):
+    ids = import_some(session, tmp_path, certs, ["alpha"])
+    after = store_changes.watch(session)
+    users.add_user(session, "auditor", "a good long password", "Auditor")
+    auditor, _ = users.sign_in(store_dir, "auditor", password="a good long password")
+    try:
+        with pytest.raises(Exception, match=r"certificates\.enable_disable"):
+            lifecycle.disable_certificates(auditor, [ids["alpha"]])  # recorded as denied
+    finally:
+        auditor.close()
+    changes = store_changes.changes_since(session, after)
+    assert changes.certificates == () and not changes.groups and not changes.requests
+
+
+def test_every_action_the_services_record_is_classified():
+    """An action unknown to store_changes reloads everything: correct, but a reload of
+    100,000 rows for what may be one row. Each one recorded today is named there."""
+    services = Path(store_changes.__file__).parent
+    pattern = re.compile(r'journal\.record(?:_many)?\(\s*[^,()]+,\s*"([a-z_]+\.[a-z_]+)"')
+    recorded = {m for path in services.glob("*.py") for m in pattern.findall(path.read_text())}
+    recorded |= {"certificate.enable", "certificate.disable"}  # lifecycle passes its own
+    assert len(recorded) > 15
+    assert recorded <= store_changes.KNOWN_ACTIONS, recorded - store_changes.KNOWN_ACTIONS
+
+
+# -- the window -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def watched(qtbot, session, tmp_path, certs):
+    """40 rows in a short window, scrolled down, two rows checked, one selected."""
+    ids = import_some(session, tmp_path, certs, [f"Row {i:02d}" for i in range(40)])
+    win = MainWindow(session)
+    qtbot.addWidget(win)
+    win.show()
+    win.resize(700, 400)
+    wait_rows(qtbot, win, 40)
+    settle(qtbot)
+    model, table = win.certificates.model, win.certificates.table
+    table.scrollTo(model.index(30, M.COL_NAME))
+    table.selectRow(25)
+    model.set_checked([ids["Row 20"], ids["Row 24"]], True)
+    assert table.rowAt(0) > 0
+    return win, ids
+
+
+def place(win) -> tuple:
+    """The checks, the selected rows and the row at the top, by name."""
+    model, table = win.certificates.model, win.certificates.table
+    checked = sorted(model.row_by_id(i).alias for i in model.checked_ids())
+    selected = [model.row_at(i.row()).alias for i in table.selectionModel().selectedRows()]
+    return checked, selected, model.row_at(table.rowAt(0)).alias
+
+
+def test_a_certdesk_process_disabling_a_row_refreshes_only_that_row(
+    qtbot, watched, tmp_path, store_dir
+):
+    win, _ids = watched
+    model = win.certificates.model
+    before = place(win)
+    reloads = []
+    win.certificates.loaded.connect(lambda: reloads.append(True))
+    done = run_process(["disable", "Row 26"], cli_env(tmp_path, store_dir))
+    assert done.returncode == 0, done.stderr
+    qtbot.waitUntil(lambda: not _row(model, "Row 26").enabled, timeout=SEEN_WITHIN_MS)
+    assert reloads == []  # the row was re-read, not the table
+    assert place(win) == before
+
+
+def test_a_certdesk_process_importing_reloads_and_keeps_checks_and_place(
+    qtbot, watched, tmp_path, store_dir, certs
+):
+    win, _ids = watched
+    before = place(win)
+    (new,) = cert_files(certs, tmp_path, ["Row 00a"])  # sorts above the top row
+    done = run_process(["import", new], cli_env(tmp_path, store_dir))
+    assert done.returncode == 0, done.stderr
+    qtbot.waitUntil(lambda: win.certificates.model.total_count() == 41, timeout=SEEN_WITHIN_MS)
+    settle(qtbot)
+    assert place(win) == before
+    assert "41 certificates" in win.count_label.text()
+
+
+def test_a_certdesk_process_grouping_rows_updates_the_groups_page(
+    qtbot, watched, tmp_path, store_dir
+):
+    win, _ids = watched
+    done = run_process(["group", "add", "web", "Row 03", "Row 04"], cli_env(tmp_path, store_dir))
+    assert done.returncode == 0, done.stderr
+    groups = win.groups.model
+    qtbot.waitUntil(lambda: groups.total_count() == 1, timeout=SEEN_WITHIN_MS)
+    assert groups.row_at(0).name == "web" and groups.row_at(0).members == 2
+    qtbot.waitUntil(lambda: _row(win.certificates.model, "Row 03").groups == ("web",), timeout=5000)
+
+
+def test_the_windows_own_write_is_read_once(qtbot, watched, session):
+    win, ids = watched
+    announced, reloads = [], []
+    events.certificates_changed.connect(announced.append)
+    win.certificates.loaded.connect(lambda: reloads.append(True))
+    try:
+        win.certificates.actions.set_enabled([ids["Row 26"]], False)
+        qtbot.waitUntil(lambda: not _row(win.certificates.model, "Row 26").enabled)
+        last = AuditEvent.select().order_by(AuditEvent.id.desc()).first().id
+        # The watch has read past the write's event: it said nothing more of it.
+        qtbot.waitUntil(lambda: win.store_watch.last_event == last, timeout=SEEN_WITHIN_MS)
+        settle(qtbot)
+    finally:
+        events.certificates_changed.disconnect(announced.append)
+    assert announced == [(ids["Row 26"],)]
+    assert reloads == []
+
+
+def test_the_watch_stops_when_the_window_closes(qtbot, session):
+    win = MainWindow(session)
+    qtbot.addWidget(win)
+    win.show()
+    settle(qtbot)
+    assert win.store_watch.watching
+    win.close()
+    assert not win.store_watch.watching
+    assert win.store_watch.poll() is None  # a late timer tick reads nothing
+
+
+def _row(model: M, alias: str):
+    return next(model.row_at(i) for i in range(model.rowCount()) if model.row_at(i).alias == alias)

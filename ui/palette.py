@@ -1,0 +1,114 @@
+"""The colours of the console: a complete dark palette, applied when the desktop says it
+is in dark mode (Qt 6.5+ `styleHints().colorScheme()`, followed when it changes), and
+check boxes and radio buttons whose unchecked outline reads on either palette.
+
+Fusion, the style Qt uses on Linux without a platform theme, does not switch to a dark
+palette by itself, and it draws an indicator's frame from the window colour (a little
+darker): on a dark palette that frame is the colour of the field it sits in, and on the
+light one it has under 2:1 of contrast. `IndicatorStyle` gives it an outline halfway
+between the text and the base colour instead, over 3:1 against both row colours.
+"""
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle
+
+R = QPalette.ColorRole
+G = QPalette.ColorGroup
+
+# Each role's colour when enabled (active and inactive) and when disabled.
+DARK = {
+    R.Window: ("#2b2b2b", "#2b2b2b"),
+    R.WindowText: ("#e6e6e6", "#7f7f7f"),
+    R.Base: ("#1f1f1f", "#262626"),
+    R.AlternateBase: ("#2a2a2a", "#2a2a2a"),
+    R.ToolTipBase: ("#3a3a3a", "#3a3a3a"),
+    R.ToolTipText: ("#e6e6e6", "#9a9a9a"),
+    R.PlaceholderText: ("#8c8c8c", "#5f5f5f"),
+    R.Text: ("#e6e6e6", "#7f7f7f"),
+    R.Button: ("#353535", "#2f2f2f"),
+    R.ButtonText: ("#e6e6e6", "#7f7f7f"),
+    R.BrightText: ("#ff7070", "#ff7070"),
+    # The bevels Fusion draws: lighter above the button colour, darker below it.
+    R.Light: ("#505050", "#3c3c3c"),
+    R.Midlight: ("#404040", "#363636"),
+    R.Mid: ("#2a2a2a", "#2a2a2a"),
+    R.Dark: ("#202020", "#202020"),
+    R.Shadow: ("#0f0f0f", "#0f0f0f"),
+    R.Highlight: ("#3574b5", "#4a4a4a"),
+    R.HighlightedText: ("#ffffff", "#bdbdbd"),
+    R.Accent: ("#3574b5", "#4a4a4a"),
+    R.Link: ("#6cb4ff", "#5a7a9a"),
+    R.LinkVisited: ("#c59cff", "#7d6a9a"),
+}
+
+_INDICATORS = (
+    QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+    QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck,
+    QStyle.PrimitiveElement.PE_IndicatorRadioButton,
+)
+# Enough for over 3:1 against Base and AlternateBase on either palette, and a radio
+# button's thin antialiased circle.
+OUTLINE_TOWARD_TEXT = 0.6
+# Fusion's indicator frame is window.darker(140).lighter(110).
+_FUSION_FRAME = 110 / 140
+
+
+def dark_palette() -> QPalette:
+    palette = QPalette()
+    for role, (enabled, disabled) in DARK.items():
+        for group in (G.Active, G.Inactive):
+            palette.setColor(group, role, QColor(enabled))
+        palette.setColor(G.Disabled, role, QColor(disabled))
+    return palette
+
+
+def is_dark(scheme: Qt.ColorScheme) -> bool:
+    return scheme == Qt.ColorScheme.Dark
+
+
+def apply_scheme(app: QGuiApplication, scheme: Qt.ColorScheme) -> None:
+    """The dark palette for a dark scheme; otherwise the style's or platform's own."""
+    app.setPalette(dark_palette() if is_dark(scheme) else QPalette())
+
+
+def indicator_outline(palette: QPalette, group: G = G.Active) -> QColor:
+    """Between the field and the text (OUTLINE_TOWARD_TEXT of the way): the frame of an
+    unchecked box or radio button."""
+    text, base = palette.color(group, R.Text), palette.color(group, R.Base)
+    return QColor(
+        *(
+            round(b + OUTLINE_TOWARD_TEXT * (t - b))
+            for t, b in zip(text.getRgb()[:3], base.getRgb()[:3], strict=True)
+        )
+    )
+
+
+class IndicatorStyle(QProxyStyle):
+    """Fusion with indicator frames of `indicator_outline`: it derives the frame from the
+    window colour alone, so that colour is set, for the indicator only, to the one whose
+    derived frame is the outline wanted."""
+
+    def drawPrimitive(self, element, option, painter, widget=None) -> None:
+        if element in _INDICATORS:
+            option = type(option)(option)
+            palette = QPalette(option.palette)
+            for group in (G.Active, G.Inactive, G.Disabled):
+                outline = indicator_outline(palette, group)
+                palette.setColor(group, R.Window, outline.lighter(round(100 / _FUSION_FRAME)))
+            option.palette = palette
+        super().drawPrimitive(element, option, painter, widget)
+
+
+def install(app: QApplication) -> None:
+    """Fusion's indicators fixed, and the palette of the desktop's colour scheme, now and
+    whenever it changes. Other styles (Windows, macOS) follow the scheme themselves."""
+    if not isinstance(app.style(), IndicatorStyle):
+        if app.style().name().lower() != "fusion":
+            return
+        app.setStyle(IndicatorStyle("Fusion"))
+    hints = app.styleHints()
+    apply_scheme(app, hints.colorScheme())
+    if not app.property("certdeskFollowsScheme"):
+        app.setProperty("certdeskFollowsScheme", True)
+        hints.colorSchemeChanged.connect(lambda scheme: apply_scheme(app, scheme))

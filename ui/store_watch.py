@@ -1,0 +1,114 @@
+"""Noticing what others change in the open store (a `certdesk` command, a second
+window), so that the pages show it without a restart.
+
+Every POLL_MS a short read on the runner (`store_changes.changes_since`) asks the audit
+journal what was written since the last event seen, leaving out what this window wrote
+itself (its own tasks announced that already), and announces it through
+ui.store_events: each page then refreshes as it does after the window's own writes.
+
+A reload of the certificates keeps the place in the table (`kept_place`): the row at
+the top, the selected rows and the current one, as the model keeps the checks.
+"""
+
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
+
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QObject, QTimer
+from PySide6.QtWidgets import QAbstractItemView, QTableView
+
+from app.errors import StoreBusyError
+from app.services import store_changes
+from app.services.operations import allowed
+from app.services.session import Session
+from ui.dialogs import show_failure
+from ui.rows_model import RowsModel
+from ui.store_events import ALL
+from ui.tasks import Task
+
+POLL_MS = 2000
+
+
+class StoreWatch(QObject):
+    """Polls while its window is open; `stop()` when it closes. A poll is skipped while
+    the one before it is still running."""
+
+    def __init__(self, session: Session, parent: QObject):
+        super().__init__(parent)
+        self._session = session
+        self._polling = False
+        self.last_event: int | None = None  # the last event of the journal looked at
+        self._timer = QTimer(self, interval=POLL_MS)
+        self._timer.timeout.connect(self.poll)
+        if allowed(session, store_changes.changes_since):
+            # On the GUI thread, one read of the last id: before the pages' first reads,
+            # so that nothing written between those and the first poll is missed.
+            self.last_event = store_changes.watch(session)
+            self._timer.start()
+
+    @property
+    def watching(self) -> bool:
+        return self._timer.isActive()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def poll(self) -> Task | None:
+        if self._polling or not self.watching:
+            return None
+        self._polling = True
+        return (
+            Task(self, store_changes.changes_since, self._session, self.last_event)
+            .changes(
+                certificates=lambda c: ALL if c.certificates is None else c.certificates,
+                groups=lambda c: c.groups,
+                requests=lambda c: c.requests,
+            )
+            .on_done(self._looked)
+            .on_error(self._failed)
+            .always(self._ended)
+            .start()
+        )
+
+    def _looked(self, changes: store_changes.Changes) -> None:
+        self.last_event = changes.last_event
+
+    def _failed(self, error: BaseException) -> None:
+        if isinstance(error, StoreBusyError):
+            return  # the next poll asks again
+        self.stop()  # one box, not one every POLL_MS
+        show_failure(self.parent(), error)
+
+    def _ended(self) -> None:
+        self._polling = False
+
+
+@contextmanager
+def kept_place(table: QTableView) -> Iterator[None]:
+    """Around replacing the rows of `table`'s RowsModel (a reload): the row at the top,
+    the selected rows and the current one stay, found again by their keys, as the model
+    keeps the checked ones. (Not around a search: its results show from their top.)"""
+    model: RowsModel = table.model()
+    top = _key(model, table.rowAt(0))
+    selected = [_key(model, index.row()) for index in table.selectionModel().selectedRows()]
+    current = table.currentIndex()
+    current_key, current_column = _key(model, current.row()), current.column()
+    yield
+    selection = QItemSelection()
+    for row in _rows_of(model, selected):
+        selection.select(model.index(row, 0), model.index(row, model.columnCount() - 1))
+    flags = QItemSelectionModel.SelectionFlag
+    for row in _rows_of(model, [current_key]):
+        table.selectionModel().setCurrentIndex(model.index(row, current_column), flags.NoUpdate)
+    table.selectionModel().select(selection, flags.ClearAndSelect)
+    for row in _rows_of(model, [top]):
+        table.scrollTo(model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtTop)
+
+
+def _key(model: RowsModel, row: int) -> Hashable | None:
+    return model.key_of(model.row_at(row)) if 0 <= row < model.rowCount() else None
+
+
+def _rows_of(model: RowsModel, keys: list[Hashable | None]) -> list[int]:
+    """The visible rows of those keys still shown."""
+    rows = (model.visible_row_of(key) for key in keys if key is not None)
+    return [row for row in rows if row is not None]
