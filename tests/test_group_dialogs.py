@@ -257,7 +257,7 @@ def test_a_refused_new_group_keeps_the_dialog_and_the_typed_name(qtbot, window, 
     settle(qtbot)
     assert editor.isVisible() and editor.name.text() == "release"
     assert editor.name_error.isVisible()
-    assert editor.name_error.text() == "A certificate group named 'release' already exists."
+    assert editor.name_error.text() == "A certificate group named “release” already exists."
     assert_no_overlap(editor)
     editor.description.setText("bad \u202e text")
     editor.name.setText("Release Candidates")

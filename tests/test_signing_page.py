@@ -172,7 +172,7 @@ def test_the_signing_page_shows_a_signer_their_certificates(qtbot, signer_window
     assert released.data() == "Disabled"
     assert released.data(Qt.ItemDataRole.ToolTipRole) == "It is disabled: nobody can sign with it."
     assert signer_window.count_label.text() == "5 certificates to sign with"
-    assert not page.empty.isVisibleTo(page)
+    assert page.table.isVisibleTo(page) and page.model.rowCount() == 5
 
 
 def test_the_signing_page_follows_a_change_to_a_certificate(qtbot, signer_window, store_dir):
@@ -195,8 +195,7 @@ def test_a_signer_without_a_policy_is_told_how_to_get_one(qtbot, session, store_
     win.show()
     settle(qtbot)
     page = win.open_page("Signing")
-    assert page.empty.isVisibleTo(page) and not page.table.isVisibleTo(page)
-    assert page.empty.text() == EMPTY_HINT
+    assert page.model.rowCount() == 0 and page.table.empty_hint == EMPTY_HINT
     assert "An administrator gives you certificates to sign with through a policy" in EMPTY_HINT
     assert win.count_label.text() == "0 certificates to sign with"
     win.close()
@@ -209,8 +208,8 @@ def test_a_role_that_may_not_sign_is_told_so_on_the_page(qtbot, session, store_d
     win.show()
     settle(qtbot)  # no failure box: the page does not ask the refused read
     page = win.open_page("Signing")
-    assert page.empty.isVisibleTo(page)
-    assert page.empty.text() == "Your role (Auditor) may not sign with certificates."
+    assert page.model.rowCount() == 0
+    assert page.table.empty_hint == "Your role (Auditor) may not sign with certificates."
     win.close()
 
 
@@ -242,3 +241,15 @@ def test_a_signer_may_download_and_every_refusal_says_it_in_words(qtbot, signer_
         "Your role (Signer) may not import certificates."
     )
     menu.close()
+
+
+def test_properties_on_the_signing_page_opens_the_certificate(qtbot, signer_window):
+    page = signer_window.open_page("Signing")
+    settle(qtbot)
+    assert page.select(page.model.row_at(0).id)
+    page.properties_action.trigger()
+    certificates = signer_window.certificates
+    assert signer_window.pages.currentWidget() is certificates
+    assert set(certificates.windows) == {page.model.row_at(0).id}
+    for window in certificates.windows.values():
+        window.reject()

@@ -5,12 +5,12 @@ it would allow."""
 
 from PySide6.QtCore import Qt
 
-from app.services import signing
+from app.services import certificates, signing
 from app.services.operations import refusal
 from app.services.session import Session
 from app.services.signing import SigningChoice
 from ui.icons import icon
-from ui.list_page import ListPage
+from ui.list_page import ListPage, PageAction
 from ui.rows_model import Column, RowsModel
 
 EMPTY_HINT = (
@@ -79,11 +79,30 @@ class SigningView(ListPage):
     def __init__(self, session: Session, parent=None):
         # A role that may not sign is told so where the list would be.
         self._refused = refusal(session, signing.signable_certificates)
-        super().__init__(session, RowsModel(COLUMNS), parent)
         if self._refused:
-            self.empty.setText(self._refused)
+            self.empty_hint = self._refused
+        super().__init__(session, RowsModel(COLUMNS), parent)
         for column, width in ((0, 260), (1, 160), (2, 76), (3, 76), (4, 96)):
             self.table.setColumnWidth(column, width)
 
     def load(self, session: Session) -> list[SigningChoice]:
         return [] if self._refused else signing.signable_certificates(session)
+
+    def page_actions(self) -> list[PageAction]:
+        return [
+            PageAction(
+                "properties_action",
+                "certificate",
+                "Properties…",
+                self.open_selected,
+                certificates.get_certificate,
+                needs_selection=True,
+                default=True,
+            )
+        ]
+
+    def open_selected(self) -> None:
+        """The certificate's window, opened by the Certificates page (one per certificate)."""
+        choice = self.selected()
+        if choice is not None:
+            self.pageRequested.emit("Certificates", "open", choice.id)

@@ -35,14 +35,14 @@ _ALL_CERTIFICATES = frozenset(
         "certificate.import",
         "certificate.renewed",
         "certificate.delete",
-        "group.rename",
+        "group.edit",
         "group.delete",
         "policy.add",
     }
 )
 # A group's member count changes too with an import that completes a request.
 _GROUPS = frozenset(
-    {"group.create", "group.rename", "group.delete", "certificate.delete", "certificate.import"}
+    {"group.create", "group.edit", "group.delete", "certificate.delete", "certificate.import"}
 )
 _REQUESTS = frozenset({"request.create", "request.cancel", "request.complete"})
 _NOTHING_SHOWN = frozenset(
