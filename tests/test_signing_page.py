@@ -251,5 +251,5 @@ def test_properties_on_the_signing_page_opens_the_certificate(qtbot, signer_wind
     certificates = signer_window.certificates
     assert signer_window.pages.currentWidget() is certificates
     assert set(certificates.windows) == {page.model.row_at(0).id}
-    for window in certificates.windows.values():
+    for window in list(certificates.windows.values()):
         window.reject()
