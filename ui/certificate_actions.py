@@ -25,7 +25,7 @@ from ui.group_dialog import GroupPicker, groups_to_add, groups_to_remove
 from ui.icons import icon
 from ui.save_dialog import save_new_file
 from ui.tasks import Task
-from ui.wording import plural
+from ui.wording import curly_quotes, plural
 
 SAVE_FILTERS = {
     "DER certificate (*.cer)": "der",
@@ -351,7 +351,9 @@ def _delete_detail(rows: Sequence[CertificateRow], keyed: Sequence[CertificateRo
 
 
 def _failure_text(result: BulkResult) -> str:
-    lines = [f"{o.target}: {o.message}" for o in result.failures[:MAX_LISTED_FAILURES]]
+    lines = [
+        f"{o.target}: {curly_quotes(o.message)}" for o in result.failures[:MAX_LISTED_FAILURES]
+    ]
     more = len(result.failures) - MAX_LISTED_FAILURES
     if more > 0:
         lines.append(f"…and {more:,} more.")
