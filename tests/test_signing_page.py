@@ -171,7 +171,9 @@ def test_the_signing_page_shows_a_signer_their_certificates(qtbot, signer_window
     released = model.index(row["Release"], 5)
     assert released.data() == "Disabled"
     assert released.data(Qt.ItemDataRole.ToolTipRole) == "It is disabled: nobody can sign with it."
-    assert signer_window.count_label.text() == "5 certificates to sign with"
+    ready = sum(model.index(i, 5).data() == "Ready" for i in range(model.rowCount()))
+    assert 0 < ready < 5
+    assert signer_window.count_label.text() == f"5 certificates, {ready} ready to sign"
     assert page.table.isVisibleTo(page) and page.model.rowCount() == 5
 
 
@@ -197,7 +199,7 @@ def test_a_signer_without_a_policy_is_told_how_to_get_one(qtbot, session, store_
     page = win.open_page("Signing")
     assert page.model.rowCount() == 0 and page.table.empty_hint == EMPTY_HINT
     assert "An administrator gives you certificates to sign with through a policy" in EMPTY_HINT
-    assert win.count_label.text() == "0 certificates to sign with"
+    assert win.count_label.text() == "0 certificates, 0 ready to sign"
     win.close()
 
 

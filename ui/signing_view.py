@@ -68,7 +68,7 @@ CAN_SIGN = 5
 class SigningView(ListPage):
     title = "Signing"
     icon_name = "signature"
-    noun = ("certificate to sign with", "certificates to sign with")
+    noun = ("certificate", "certificates")
     empty_hint = EMPTY_HINT
     search_hint = "Filter certificates"
     sort = (CAN_SIGN, Qt.SortOrder.AscendingOrder)  # the ready ones first
@@ -87,6 +87,11 @@ class SigningView(ListPage):
 
     def load(self, session: Session) -> list[SigningChoice]:
         return [] if self._refused else signing.signable_certificates(session)
+
+    def counts_text(self) -> str:
+        """Most listed certificates may be stopped (disabled, no key): say how many sign."""
+        ready = sum(not self.model.row_at(i).blocked for i in range(self.model.rowCount()))
+        return f"{super().counts_text()}, {ready:,} ready to sign"
 
     def page_actions(self) -> list[PageAction]:
         return [
