@@ -1,11 +1,9 @@
 """What an import says while it runs and when it ends, and where the file dialogs open."""
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 
 from PySide6.QtCore import QStandardPaths, Qt
 from PySide6.QtWidgets import QFileDialog
@@ -45,24 +43,6 @@ def key_pem(key) -> bytes:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-
-
-def issued_for(csr_pem: str, certs) -> bytes:
-    """The CA's part: a certificate for the CSR's key, signed by a throw-away CA."""
-    ca_cert, ca_key = certs.make_cert("Feedback CA")
-    request = x509.load_pem_x509_csr(csr_pem.encode())
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(request.subject)
-        .issuer_name(ca_cert.subject)
-        .public_key(request.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .sign(ca_key, hashes.SHA256())
-    )
-    return certs.pem(cert)
 
 
 # -- while it runs ---------------------------------------------------------------------
@@ -187,10 +167,10 @@ def test_a_renewal_says_which_certificate_is_the_old_one(
     first = signing_requests.create_request(
         session, "Release", KeySpec("ECDSA"), RequestSpec(common_name="Release")
     )
-    path = certs.write(tmp_path, "v1.pem", issued_for(first.csr_pem, certs))
+    path = certs.write(tmp_path, "v1.pem", certs.issue_for_request(first.csr_pem))
     certificate_import.import_files(session, [path])
     renewal = signing_requests.renew(session, "Release", KeySpec("ECDSA"))
-    issued = str(certs.write(tmp_path, "v2.pem", issued_for(renewal.csr_pem, certs)))
+    issued = str(certs.write(tmp_path, "v2.pem", certs.issue_for_request(renewal.csr_pem)))
     monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *_a: ([issued], ""))
     window.requests.reload()
     settle(qtbot)

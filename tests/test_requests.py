@@ -1,12 +1,11 @@
 """Requests and renewals: key generated and sealed in the store, CSR to a CA (the real
 `openssl`), the issued certificate imported against the request, settings carried over."""
 
-import datetime as dt
 import json
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 
 from app.cli import build_parser
 from app.crypto.csr import RequestSpec
@@ -32,6 +31,7 @@ from models import (
 )
 from models.base import utcnow
 from models.permissions import AUDITOR
+from tests.helpers import certgen
 from tests.helpers.cli import one_line_error
 from tests.helpers.stores import PASSWORD, sign_in_as
 
@@ -79,33 +79,7 @@ def openssl_sign(certs, ca, csr_path, out):
 
 
 def issue(csr_pem: str, days: int = 30) -> bytes:
-    """The CA's part, in-process: a certificate for the CSR with its extensions."""
-    ca_cert, ca_key = _ca()
-    request = x509.load_pem_x509_csr(csr_pem.encode())
-    now = dt.datetime.now(dt.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(request.subject)
-        .issuer_name(ca_cert.subject)
-        .public_key(request.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=days))
-    )
-    for extension in request.extensions:
-        builder = builder.add_extension(extension.value, extension.critical)
-    return builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
-
-
-_CA: list = []
-
-
-def _ca():
-    if not _CA:
-        from tests.helpers import certgen
-
-        _CA.extend(certgen.make_cert("In-process CA"))
-    return _CA
+    return certgen.issue_for_request(csr_pem, days)
 
 
 def import_issued(session, tmp_path, info, name="issued.pem"):

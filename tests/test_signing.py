@@ -166,26 +166,12 @@ def test_cli_policy_lets_a_signer_sign(cli, closed_store, tmp_path, certs):
 
 
 def test_an_ed25519_key_is_refused_before_it_is_unsealed(session, tmp_path, certs):
-    from cryptography import x509
-    from cryptography.hazmat.primitives.asymmetric import ed25519
 
     from app.errors import CertdeskError
     from app.services import signing
     from models import AuditEvent
 
-    key = ed25519.Ed25519PrivateKey.generate()
-    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "Edwards")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(7)
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .sign(key, None)
-    )
+    cert, key = certs.ed25519_cert()
     certificate_import.import_files(
         session, [certs.write(tmp_path, "e.p12", certs.p12(cert, key, None))]
     )

@@ -3,13 +3,9 @@ exactly what the owner rule and the policies allow (as `sign` decides), the Sign
 shows it for every role, and the Certificates page offers a Signer the download with
 every refused action saying in words what the role may not do."""
 
-import datetime as dt
 import io
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ed25519
-from cryptography.x509.oid import NameOID
 
 from PySide6.QtCore import Qt
 
@@ -35,20 +31,7 @@ PASSWORD = "a good long password"
 
 
 def ed25519_p12(certs):
-    key = ed25519.Ed25519PrivateKey.generate()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Edwards")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(7)
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .sign(key, None)
-    )
-    return certs.p12(cert, key, None)
+    return certs.p12(*certs.ed25519_cert(), None)
 
 
 @pytest.fixture

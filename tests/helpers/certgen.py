@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.x509.oid import NameOID
 
@@ -140,6 +140,46 @@ CURVES = {"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1(), "P-521": ec.SECP521R
 
 
 @cache
+def ed25519_cert(cn: str = "Edwards") -> tuple[x509.Certificate, object]:
+    """A self-signed certificate with an Ed25519 key (which signs without a hash)."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(7)
+        .not_valid_before(NOW - dt.timedelta(days=1))
+        .not_valid_after(NOW + dt.timedelta(days=30))
+        .sign(key, None)
+    )
+    return cert, key
+
+
+_REQUEST_CA: list = []
+
+
+def issue_for_request(csr_pem: str, days: int = 30) -> bytes:
+    """The CA's part, in-process: a PEM certificate for the CSR, with its extensions."""
+    if not _REQUEST_CA:
+        _REQUEST_CA.extend(make_cert("In-process CA"))
+    ca_cert, ca_key = _REQUEST_CA
+    request = x509.load_pem_x509_csr(csr_pem.encode())
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(request.subject)
+        .issuer_name(ca_cert.subject)
+        .public_key(request.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - dt.timedelta(days=1))
+        .not_valid_after(NOW + dt.timedelta(days=days))
+    )
+    for extension in request.extensions:
+        builder = builder.add_extension(extension.value, extension.critical)
+    return pem(builder.sign(ca_key, hashes.SHA256()))
+
+
 def curve_key(curve: str) -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(CURVES[curve])
 
