@@ -27,7 +27,7 @@ from app.services.certificate_groups import (
 )
 from app.services.operations import refusal
 from app.services.session import Session
-from ui.dialogs import Dialog, failure_text
+from ui.dialogs import Dialog, failure_text, ok_cancel
 from ui.feedback import error_label, hint_label, show_error
 from ui.tasks import Task
 
@@ -92,13 +92,8 @@ class GroupPicker(Dialog):
         if creating:
             self._add_create_row(layout, create_refusal)
 
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-        )
+        self.buttons = ok_cancel(self, ok_text)
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText(ok_text)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
         self._update_ok()
 
@@ -273,13 +268,8 @@ class GroupEditDialog(Dialog):
         form.addRow("Description:", self.description)
         form.addRow("", self.description_error)
 
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-        )
+        self.buttons = ok_cancel(self, ok_text)
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText(ok_text)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
         self.name.textChanged.connect(self._update_ok)
 
         layout = QVBoxLayout(self)
