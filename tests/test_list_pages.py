@@ -85,6 +85,20 @@ def test_a_page_keeps_its_selection_across_a_reload(qtbot, window, session):
     assert page.model.total_count() == 4 and page.selected_name() == "Release"
 
 
+def test_a_reload_never_clears_the_search(qtbot, window, session):
+    """A change elsewhere (another process, through the store watch) that makes the
+    selected row stop matching the search leaves it unselected, the search as typed."""
+    page = window.open_page("Certificate Groups")
+    page.search.setText("signing")
+    page.apply_search()
+    page.select("Release")
+    certificate_groups.edit_group(session, "Release", description="Shipped builds")
+    page.reload()
+    settle(qtbot)
+    assert page.search.text() == "signing" and page.model.rowCount() == 2
+    assert page.selected_name() is None
+
+
 def test_the_context_menu_offers_the_page_actions_with_their_state(qtbot, window):
     page = window.open_page("Certificate Groups")
     page.select("Release")

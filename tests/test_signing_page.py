@@ -160,6 +160,11 @@ def test_the_signing_page_shows_a_signer_their_certificates(qtbot, signer_window
     assert page.table.isVisibleTo(page) and page.model.rowCount() == 5
 
 
+def _can_sign(page, alias):
+    row = next(i for i in range(page.model.rowCount()) if page.model.row_at(i).alias == alias)
+    return page.model.index(row, 5).data()
+
+
 def test_the_signing_page_follows_a_change_to_a_certificate(qtbot, signer_window, store_dir):
     admin = users.sign_in(store_dir, "admin", "correct horse battery")[0]
     try:
@@ -169,8 +174,24 @@ def test_the_signing_page_follows_a_change_to_a_certificate(qtbot, signer_window
     page = signer_window.open_page("Signing")
     events.certificates_changed.emit(ALL)
     settle(qtbot)
-    row = next(i for i in range(page.model.rowCount()) if page.model.row_at(i).alias == "Hotfix")
-    assert page.model.index(row, 5).data() == "Disabled"
+    assert _can_sign(page, "Hotfix") == "Disabled"
+
+
+def test_the_hidden_signing_page_reads_once_it_is_shown(qtbot, signer_window, store_dir):
+    """Its read decides every certificate's policies: a change while another page is
+    shown marks it stale instead of reading for nobody."""
+    page = signer_window.page_by_title["Signing"]
+    assert page.isHidden() and _can_sign(page, "Hotfix") == "Ready"
+    admin = users.sign_in(store_dir, "admin", "correct horse battery")[0]
+    try:
+        lifecycle.disable_certificates(admin, ["Hotfix"])
+    finally:
+        admin.close()
+    events.certificates_changed.emit(ALL)
+    settle(qtbot)
+    assert _can_sign(page, "Hotfix") == "Ready"  # not read while hidden
+    signer_window.open_page("Signing")
+    qtbot.waitUntil(lambda: _can_sign(page, "Hotfix") == "Disabled")
 
 
 def test_a_signer_without_a_policy_is_told_how_to_get_one(qtbot, session, store_dir):

@@ -134,6 +134,7 @@ class ListPage(QWidget):
     search_hint = "Filter"
     reload_on: tuple[str, ...] = ()
     sort = (0, Qt.SortOrder.AscendingOrder)  # the column and order a page opens with
+    reads_when_shown = False
 
     countsChanged = Signal(int, int)  # rows shown, rows in all
     # Asks the main window for another page: (page title, what to do, its argument).
@@ -195,8 +196,9 @@ class ListPage(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
         self._show_state()
+        self._stale = False  # a store event came while the page was hidden
         for name in self.reload_on:
-            getattr(events, name).connect(self.reload)
+            getattr(events, name).connect(self._store_changed)
 
     # -- what a page declares ---------------------------------------------------------
 
@@ -210,6 +212,20 @@ class ListPage(QWidget):
         """Another page asked for something of this one (through the main window)."""
 
     # -- loading ----------------------------------------------------------------------
+
+    def _store_changed(self, *_changed) -> None:
+        """Re-read now, or, for a page whose read is dear (`reads_when_shown`), once it is
+        shown again if it is hidden, so that a burst of changes costs one read."""
+        if self.reads_when_shown and self.isHidden() and self.loaded:
+            self._stale = True
+        else:
+            self.reload()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self.reload()
 
     def reload(self, *_changed) -> Task:
         """Read the rows off the GUI thread; the selection is kept."""
@@ -226,11 +242,13 @@ class ListPage(QWidget):
         if keep is None:
             selected = self.selected()
             keep = None if selected is None else self.model.key_of(selected)
-        self._select_next = None
+        asked, self._select_next = self._select_next is not None, None
         self.model.set_rows(rows)
         self.loaded = True
         if keep is not None:
-            self.select(keep)
+            # A row asked for is shown even if the search hides it; the row that was
+            # selected stays selected only while the search still shows it.
+            self.select(keep, reveal=asked)
         self._show_state()
 
     def select_after_reload(self, key: Hashable) -> None:
@@ -242,10 +260,11 @@ class ListPage(QWidget):
         rows = self.table.selectionModel().selectedRows()
         return self.model.row_at(rows[0].row()) if rows else None
 
-    def select(self, key: Hashable) -> bool:
-        """Select the row of `key`; one the search hides is shown by clearing the search."""
+    def select(self, key: Hashable, reveal: bool = True) -> bool:
+        """Select the row of `key`; one the search hides is shown by clearing the search
+        (`reveal`), or else left unselected."""
         row = self.model.visible_row_of(key)
-        if row is None and self.search.text() and self.model.row_by_key(key) is not None:
+        if row is None and reveal and self.search.text() and self.model.row_by_key(key) is not None:
             self.search.clear()
             self.apply_search()
             row = self.model.visible_row_of(key)

@@ -75,6 +75,7 @@ class SigningView(ListPage):
     # A policy names certificates and certificate groups; what a certificate asks for
     # (PIN, reason), its state and its owner change with it.
     reload_on = ("certificates_changed", "groups_changed")
+    reads_when_shown = True  # it decides each certificate's policies: not for every Disable
 
     def __init__(self, session: Session, parent=None):
         # A role that may not sign is told so where the list would be.
