@@ -11,9 +11,16 @@ from PySide6.QtWidgets import QFileDialog
 from app.crypto.csr import RequestSpec
 from app.crypto.keygen import KeySpec
 from app.errors import CertdeskError
-from app.services import certificate_groups, certificate_import, signing_requests
+from app.services import (
+    certificate_groups,
+    certificate_import,
+    certificates,
+    signing_requests,
+    users,
+)
 from tests.helpers.gui import settle, wait_rows
-from ui import file_dialogs, import_flow
+from tests.helpers.stores import PASSWORD
+from ui import file_dialogs, import_flow, tasks
 from ui.dialogs import failure_text
 from ui.import_flow import ImportFlow
 from ui.main_window import MainWindow
@@ -260,3 +267,26 @@ def test_plurals_and_quotes_read_as_the_windows_word_them(session):
         "alias: “O'Brien” is already in use"
     )
     assert curly_quotes("the store's key") == "the store's key"
+
+
+@pytest.mark.parametrize("page", ["Certificates", "Requests"])
+def test_closing_the_window_cancels_an_import_of_either_page(qtbot, window, tmp_path, certs, page):
+    """Each page's import stops at the next file when the window closes, rather than
+    keeping the window open until every file is in."""
+    key = certs.ec_key()
+    paths = [
+        str(certs.write(tmp_path, f"{i:03}.pem", certs.pem(certs.make_cert(f"C{i}", key=key)[0])))
+        for i in range(150)
+    ]
+    view = window.open_page(page)
+    flow = view.import_paths(paths) if page == "Requests" else None
+    if flow is None:
+        view.import_files(paths)
+        flow = view.import_flow
+    window.close()  # returns once the workers are done
+    assert flow._cancel.is_set() and tasks.wait_for_tasks(0)
+    session, _ = users.sign_in(window.session.folder, "admin", PASSWORD)
+    try:
+        assert len(certificates.list_certificates(session)) < len(paths)
+    finally:
+        session.close()

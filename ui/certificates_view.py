@@ -26,7 +26,7 @@ from ui.import_flow import FILE_FILTER, ImportFlow
 from ui.list_page import SearchBox, counts_text, page_toolbar
 from ui.store_events import ALL, events
 from ui.store_watch import kept_place
-from ui.tasks import Task, wait_for_tasks
+from ui.tasks import Task
 
 NOTHING_CHECKED = "Check rows to act on several at once"
 EMPTY_HINT = (
@@ -283,10 +283,9 @@ class CertificatesView(QWidget):
         self.import_flow.start(list(paths))
 
     def shutdown(self) -> None:
-        """Cancel an import and wait for the workers: they use the session being closed."""
+        """Cancel an import under way (the window then waits for the workers)."""
         if self.import_flow is not None:
             self.import_flow.cancel()
-        wait_for_tasks()
 
     def _imported(self, report) -> None:
         self.imported.emit(report)  # the import announced its changes (ui.store_events)

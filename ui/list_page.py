@@ -208,6 +208,10 @@ class ListPage(QWidget):
     def page_actions(self) -> Sequence[PageAction]:
         return ()
 
+    def shutdown(self) -> None:
+        """The window is closing: stop long work (the window then waits for the workers,
+        which use the session being closed)."""
+
     def handle(self, what: str, argument: object) -> None:
         """Another page asked for something of this one (through the main window)."""
 

@@ -25,6 +25,7 @@ from ui.requests_view import RequestsView
 from ui.signing_view import SigningView
 from ui.store_events import events
 from ui.store_watch import StoreWatch
+from ui.tasks import wait_for_tasks
 
 # The pages, in the sidebar's order; each declares its title and icon.
 PAGES = (CertificatesView, GroupsView, RequestsView, SigningView)
@@ -166,6 +167,7 @@ class MainWindow(QMainWindow):
         self.store_watch.stop()
         for page in self.page_by_title.values():
             events.forget(page)
-        self.certificates.shutdown()
+            page.shutdown()
+        wait_for_tasks()  # the workers use the session being closed
         self.session.close()
         super().closeEvent(event)

@@ -135,6 +135,10 @@ class RequestsView(ListPage):
         self.import_flow.start(list(paths))
         return self.import_flow
 
+    def shutdown(self) -> None:
+        if self.import_flow is not None:
+            self.import_flow.cancel()
+
     def cancel_selected(self) -> QMessageBox | None:
         """Confirm, then cancel the selected request; the box is returned (opened)."""
         info = self.selected()
