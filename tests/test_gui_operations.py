@@ -120,10 +120,11 @@ def test_download_refuses_an_existing_file_and_asks_again(qtbot, window, tmp_pat
         menu_action(open_menu(qtbot, window, 2, "actions-button"), "Download (.cer)…").trigger()
     assert said == [f"{taken}: exists; choose a new file name"]
     assert taken.read_bytes() == b"the certificate the CA sent"
-    # Asked again, on the refused name; never asked whether to replace a file.
+    # Asked again, in the refused file's folder with a free name; never asked whether
+    # to replace a file.
     assert asked == [
         (str(Path.home() / "Charlie.cer"), QFileDialog.Option.DontConfirmOverwrite),
-        (str(taken), QFileDialog.Option.DontConfirmOverwrite),
+        (str(tmp_path / "Charlie (2).cer"), QFileDialog.Option.DontConfirmOverwrite),
     ]
     assert fresh.read_bytes() == CertificateDer.get_by_id(stored("Charlie").id).der
 

@@ -247,6 +247,31 @@ def test_save_dialogs_remember_their_folder_per_purpose(qtbot, tmp_path, monkeyp
     ]
 
 
+def test_a_second_download_to_the_same_folder_proposes_a_free_name(qtbot, tmp_path, monkeypatch):
+    proposed = []
+
+    def save_dialog(parent, title, name, filters, selectedFilter="", options=None):
+        proposed.append(name)
+        return name, ""
+
+    def write(path, _filter):
+        path.write_bytes(b"certificate")  # as app.files does: never over an existing file
+        return path
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_dialog)
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    file_dialogs.remember_folder(file_dialogs.SAVE_CERTIFICATE, str(folder / "x.cer"))
+    for _ in range(3):
+        save_new_file(None, "Save", "Build Agent.cer", "", write, file_dialogs.SAVE_CERTIFICATE)
+    assert [Path(p).name for p in proposed] == [
+        "Build Agent.cer",
+        "Build Agent (2).cer",
+        "Build Agent (3).cer",
+    ]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(Path(p).name for p in proposed)
+
+
 # -- wording -----------------------------------------------------------------------------
 
 

@@ -50,11 +50,3 @@ def open_file_names(parent: QWidget, purpose: str, title: str, filters: str) -> 
     if paths:
         remember_folder(purpose, paths[0])
     return paths
-
-
-def open_file_name(parent: QWidget, purpose: str, title: str, filters: str) -> str:
-    """One file to open, chosen in the folder last used for `purpose`; "" when cancelled."""
-    path, _chosen = QFileDialog.getOpenFileName(parent, title, str(start_folder(purpose)), filters)
-    if path:
-        remember_folder(purpose, path)
-    return path
