@@ -172,10 +172,13 @@ def test_an_empty_subject_is_refused_on_the_subject_page_beside_the_field(qtbot,
     click(qtbot, wizard, QWizard.WizardButton.NextButton)
     assert wizard.currentPage() is subject  # not only on the next page
     said = subject.errors["common_name"]
-    assert said.isVisible() and said.text() == "Give a subject or at least one alternative name."
+    assert said.isVisible() and said.text() == "Give a subject: at least a Common Name."
     subject.by_dn.setChecked(True)
     click(qtbot, wizard, QWizard.WizardButton.NextButton)
     assert wizard.currentPage() is subject and subject.errors["subject"].isVisible()
+    assert subject.errors["subject"].text() == (
+        "Give a subject: at least a Common Name, e.g. CN=Release Signing."
+    )
     assert not said.isVisible()
     subject.dn.setText("CN=Wizard Signing")
     click(qtbot, wizard, QWizard.WizardButton.NextButton)

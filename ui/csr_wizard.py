@@ -326,6 +326,12 @@ class SubjectPage(QWizardPage):
         try:
             csr.validate(wizard.request_spec(), wizard.key_page.key_spec())
         except ValidationError as exc:
+            if exc.reason == csr.NO_SUBJECT:
+                # Empty, and no alternative names yet: those are on the next page, which
+                # this refusal keeps closed, so ask for what this page holds.
+                example = ", e.g. CN=Release Signing" if self.by_dn.isChecked() else ""
+                reason = f"give a subject: at least a Common Name{example}"
+                return self.show_error(ValidationError("subject", reason))
             if exc.field == "subject" or exc.field in SUBJECT_FIELDS:
                 return self.show_error(exc)
         for label in self.errors.values():
@@ -458,7 +464,7 @@ class ConfigurationPage(QWizardPage):
             return
         # The issued certificate takes these over from the renewed one when it is
         # imported: shown as they are, not offered for change.
-        self.setSubTitle("What the renewed certificate hands over to the new one.")
+        self.setSubTitle("What the new certificate takes over from the one it renews.")
         self.explanation.setText(
             f"Renewing “{renewed.alias}”: when the certificate the CA issues is imported, "
             "it takes over this alias, owner, groups, policies and settings, and "

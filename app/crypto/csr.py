@@ -110,6 +110,9 @@ class PlannedExtension(NamedTuple):
     value: str
 
 
+NO_SUBJECT = "give a subject or at least one alternative name"
+
+
 def validate(spec: RequestSpec, key: KeySpec | None = None) -> None:
     """Raise ValidationError naming the first bad field (a RequestSpec attribute name,
     "subject" for the DN string or the subject as a whole, "hash"). With `key`, also
@@ -117,7 +120,7 @@ def validate(spec: RequestSpec, key: KeySpec | None = None) -> None:
     name = subject_name(spec)
     sans = _general_names(spec)
     if not name and not sans:
-        raise ValidationError("subject", "give a subject or at least one alternative name")
+        raise ValidationError("subject", NO_SUBJECT)
     for usage in spec.key_usages:
         if usage not in KEY_USAGES:
             raise ValidationError("key_usages", f"unknown key usage {usage!r}")
