@@ -8,6 +8,11 @@ def main(argv: list[str] | None = None) -> int:
 
     args = cli.parse(sys.argv[1:] if argv is None else argv)
     if args.run is None:  # `certdesk` or `certdesk --store DIR`
+        from app import qtcheck
+
+        cannot = qtcheck.main()  # Qt's own message for a missing library is cryptic
+        if cannot:
+            return cannot
         from ui.application import run_gui  # Qt is imported only for the GUI
 
         return run_gui(args.store)

@@ -51,6 +51,24 @@ def test_login_refuses_a_wrong_password_then_unlocks(qtbot, store_dir, session):
     dialog.session.close()
 
 
+def test_choosing_another_user_clears_the_refusal_said_of_the_first(qtbot, store_dir, session):
+    from app.services import users
+    from models.permissions import SIGNER
+
+    users.add_user(session, "bob", "a good long password", SIGNER)
+    session.close()
+    dialog = LoginDialog(store_dir)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.user.setCurrentText("admin")
+    qtbot.keyClicks(dialog.password, "wrong password")
+    qtbot.mouseClick(dialog.unlock_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dialog.error.isVisible)
+    dialog.user.setCurrentText("bob")
+    assert not dialog.error.isVisible()
+    dialog.reject()
+
+
 def test_login_without_a_real_keyring_offers_no_remember(qtbot, store_dir, session):
     session.close()
     dialog = LoginDialog(store_dir)

@@ -544,7 +544,7 @@ class SummaryPage(QWizardPage):
         ]
         lines += [
             f"Groups:     {', '.join(config.chosen_groups()) or '(none)'}",
-            f"Owner:      {config.owner_name() or '(none)'}",
+            f"Owner:      {config.owner_name() or NO_OWNER}",
         ]
         if wizard.renews is not None:
             lines.append(f"Renews:     {wizard.renews}")

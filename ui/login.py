@@ -124,6 +124,7 @@ class LoginDialog(QDialog):
         self._user_changed(self.user.currentText())
 
     def _user_changed(self, name: str) -> None:
+        self.error.hide()  # it was said of the user shown before
         remembered = name in self._remembered
         self.remember.setChecked(remembered)
         self.password.setPlaceholderText(
