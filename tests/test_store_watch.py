@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.services import certificate_groups, lifecycle, store_changes, users
+from app.services import certificate_groups, journal, lifecycle, store_changes, users
 from app.services.certificate_edits import GeneralChanges, edit_certificate
 from models import AuditEvent
 from tests.helpers.cli import cli_env, run_process
@@ -63,6 +63,20 @@ def test_own_runs_of_a_bulk_write_are_skipped_whole(session, other, tmp_path, ce
     lifecycle.enable_certificates(other, [ids["c3"]])
     lifecycle.enable_certificates(session, [ids["c4"]])
     assert store_changes.changes_since(session, after).certificates == (ids["c3"],)
+
+
+def test_a_note_of_an_own_run_lasts_only_its_time(session, tmp_path, certs, monkeypatch):
+    """A run noted but never read back (its transaction rolled back, say) must not stay
+    for the life of the window: after OWN_RUN_TTL_S it is dropped, and the events, if
+    they are there after all, are reported rather than lost."""
+    ids = import_some(session, tmp_path, certs, ["c0", "c1"])
+    after = store_changes.watch(session)
+    lifecycle.disable_certificates(session, [ids["c0"]])
+    assert journal.own_runs(session.store.db)
+    later = journal.monotonic() + journal.OWN_RUN_TTL_S + 1
+    monkeypatch.setattr(journal, "monotonic", lambda: later)
+    assert journal.own_runs(session.store.db) == {}
+    assert store_changes.changes_since(session, after).certificates == (ids["c0"],)
 
 
 def test_refused_and_failed_events_change_nothing(session, store_dir, tmp_path, certs):
