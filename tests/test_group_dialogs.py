@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from app.services import certificate_groups, certificate_import, users
 from models import Certificate
@@ -139,6 +139,38 @@ def test_add_reads_the_groups_off_the_gui_thread_and_lists_them_all(qtbot, windo
     qtbot.mouseClick(picker.ok_button, Qt.MouseButton.LeftButton)
     settle(qtbot)
     assert groups_of("Charlie") == ["Archive"]
+
+
+def test_a_name_typed_at_once_goes_to_the_new_name_field_and_return_creates_it(qtbot, window):
+    picker = opened(qtbot, window.certificates.actions.add_groups(ids_of(window, "Charlie")))
+    qtbot.waitActive(picker)
+    assert picker.new_name.hasFocus()  # not the list, whose keyboard search ate the name
+    qtbot.keyClicks(QApplication.focusWidget(), "Test Team")
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    settle(qtbot)
+    assert picker.isVisible()  # Return created the group; it did not also press Add
+    assert picker.chosen() == ["Test Team"] and picker.new_name.text() == ""
+    assert groups_of("Charlie") == []
+    with qtbot.waitSignal(picker.accepted):  # now Add, to what is ticked
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    settle(qtbot)
+    assert groups_of("Charlie") == ["Test Team"]
+
+
+def test_return_in_the_group_list_adds_only_to_what_is_ticked(qtbot, window):
+    picker = opened(qtbot, window.certificates.actions.add_groups(ids_of(window, "Delta")))
+    picker.list.setFocus()
+    picker.list.setCurrentRow(2)  # Release, not ticked
+    qtbot.keyClick(picker.list, Qt.Key.Key_Return)
+    settle(qtbot)
+    assert picker.isVisible() and not picker.ok_button.isEnabled()
+    assert groups_of("Delta") == []
+    qtbot.keyClick(picker.list, Qt.Key.Key_Space)
+    assert picker.chosen() == ["Release"]
+    with qtbot.waitSignal(picker.accepted):
+        qtbot.keyClick(picker.list, Qt.Key.Key_Return)
+    settle(qtbot)
+    assert groups_of("Delta") == ["Release"]
 
 
 # -- the Groups page ----------------------------------------------------------------------
