@@ -16,6 +16,7 @@ from tests.helpers.gui import cert_files, settle, wait_rows
 from ui.certificate_actions import NO_GROUP_CHECKED
 from ui.certificate_tabs.associates import CHOOSE_GROUP
 from ui.certificate_window import CertificateWindow
+from ui.groups_view import EMPTY_HINT, MEMBERS_HEADING, NO_GROUP_CHOSEN
 from ui.main_window import MainWindow
 
 NAMES = ["Alpha", "Bravo", "Charlie", "Delta"]
@@ -231,6 +232,29 @@ def test_enter_shows_the_members_and_an_empty_group_says_how_to_fill_it(qtbot, w
     assert window.pages.currentWidget() is window.certificates
     assert set(window.certificates.windows) == set(ids_of(window, "Bravo"))
     window.certificates.windows[ids_of(window, "Bravo")[0]].reject()
+
+
+def test_an_empty_groups_page_shows_its_hint_alone_and_says_each_thing_once(qtbot, session):
+    win = MainWindow(session)
+    qtbot.addWidget(win)
+    win.resize(1024, 700)
+    win.show()
+    page = win.open_page("Certificate Groups")
+    settle(qtbot)
+    assert page.model.total_count() == 0 and page.table.empty_hint == EMPTY_HINT
+    assert page.table.isVisible() and not page.members.isVisible()  # no "Select a group"
+    editor = page.create()
+    qtbot.waitExposed(editor)
+    editor.name.setText("Release")
+    with qtbot.waitSignal(editor.accepted):
+        editor.accept()
+    qtbot.waitUntil(lambda: page.members.isVisible())
+    members = page.members
+    assert members.height() > 100  # the splitter gives it its share again
+    page.table.clearSelection()
+    settle(qtbot)
+    assert members.group is None and members.table.empty_hint == NO_GROUP_CHOSEN
+    assert members.heading.text() == MEMBERS_HEADING != NO_GROUP_CHOSEN
 
 
 def test_the_member_list_follows_changes_to_the_group(qtbot, window, session):

@@ -36,10 +36,6 @@ MAX_LISTED_NAMES = 6  # of the key holders, then of the others, in a delete conf
 NO_GROUP_CHECKED = "None of the checked certificates is in a group."
 
 
-def _plural(count: int, noun: str = "certificate") -> str:
-    return plural(count, noun)
-
-
 def file_name_for(alias: str) -> str:
     """`<alias>.cer` with the characters file systems refuse replaced."""
     return (re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", alias).strip(" .") or "certificate") + ".cer"
@@ -225,7 +221,7 @@ class CertificateActions(QObject):
                 else "It has no private key in the store."
             )
         else:
-            text = f"Delete {_plural(len(rows))}?"
+            text = f"Delete {plural(len(rows), 'certificate')}?"
             detail = _delete_detail(rows, keyed)
         return confirm_destructive(
             self._owner,
@@ -242,7 +238,9 @@ class CertificateActions(QObject):
             return None
         ids = list(ids)
         dialog = groups_to_add(
-            self._owner, self._session, f"Put {_plural(len(ids))} in the groups checked below."
+            self._owner,
+            self._session,
+            f"Put {plural(len(ids), 'certificate')} in the groups checked below.",
         )
 
         def add() -> None:
@@ -267,7 +265,7 @@ class CertificateActions(QObject):
             self._owner,
             self._session,
             ids,
-            f"Take {_plural(len(ids))} out of the groups checked below.",
+            f"Take {plural(len(ids), 'certificate')} out of the groups checked below.",
         )
 
         def remove() -> None:
@@ -311,9 +309,9 @@ class CertificateActions(QObject):
         )
 
     def _finished(self, result: BulkResult, done: str) -> None:
-        text = done.format(n=_plural(result.succeeded))
+        text = done.format(n=plural(result.succeeded, "certificate"))
         if result.failures:
-            text += f"; {_plural(len(result.failures), 'problem')}"
+            text += f"; {plural(len(result.failures), 'problem')}"
             self._warn(_failure_text(result))
         self.message.emit(text + ".")
 

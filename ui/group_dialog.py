@@ -31,6 +31,7 @@ from app.services.session import Session
 from ui.dialogs import Dialog, failure_text, ok_cancel
 from ui.feedback import error_label, hint_label, show_error
 from ui.tasks import Task
+from ui.wording import plural
 
 NO_GROUPS = "There are no certificate groups yet."
 
@@ -216,10 +217,6 @@ class GroupPicker(Dialog):
         ]
 
 
-def _certificates(count: int) -> str:
-    return f"{count:,} certificate{'' if count == 1 else 's'}"
-
-
 def groups_to_add(parent, session: Session, prompt: str) -> GroupPicker:
     """The Add to Groups picker (not opened yet); it reads the groups itself."""
     create_refusal = refusal(session, certificate_groups.create_group)
@@ -229,7 +226,9 @@ def groups_to_add(parent, session: Session, prompt: str) -> GroupPicker:
     empty = NO_GROUPS + ("" if create_refusal else " Name one below to create it.")
 
     def show(groups) -> None:
-        dialog.show_groups([(g.name, f"({_certificates(g.members)})") for g in groups], empty)
+        dialog.show_groups(
+            [(g.name, f"({plural(g.members, 'certificate')})") for g in groups], empty
+        )
 
     Task(dialog, certificate_groups.list_groups, session).on_done(show).on_error(
         dialog.show_failure
@@ -245,7 +244,7 @@ def groups_to_remove(parent, session: Session, ids: Sequence[int], prompt: str) 
     empty = (
         "This certificate is in no group."
         if len(ids) == 1
-        else f"None of these {_certificates(len(ids))} is in a group."
+        else f"None of these {plural(len(ids), 'certificate')} is in a group."
     )
 
     def show(shares) -> None:
