@@ -10,6 +10,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app.services import certificate_groups, certificate_import, users
+from app.services.targets import BulkResult
 from models import Certificate
 from models.permissions import CERTIFICATE_MANAGER
 from tests.helpers.gui import cert_files, settle, wait_rows
@@ -18,6 +19,7 @@ from ui.certificate_tabs.associates import CHOOSE_GROUP
 from ui.certificate_window import CertificateWindow
 from ui.groups_view import EMPTY_HINT, MEMBERS_HEADING, NO_GROUP_CHOSEN
 from ui.main_window import MainWindow
+from ui.wording import MAX_LISTED_FAILURES, failures_text
 
 NAMES = ["Alpha", "Bravo", "Charlie", "Delta"]
 
@@ -243,16 +245,12 @@ def test_an_empty_groups_page_shows_its_hint_alone_and_says_each_thing_once(qtbo
     settle(qtbot)
     assert page.model.total_count() == 0 and page.table.empty_hint == EMPTY_HINT
     assert page.table.isVisible() and not page.members.isVisible()  # no "Select a group"
-    editor = page.create()
-    qtbot.waitExposed(editor)
-    editor.name.setText("Release")
-    with qtbot.waitSignal(editor.accepted):
-        editor.accept()
-    qtbot.waitUntil(lambda: page.members.isVisible())
-    members = page.members
-    assert members.height() > 100  # the splitter gives it its share again
-    page.table.clearSelection()
+    certificate_groups.create_group(session, "Release")
+    with qtbot.waitSignal(page.countsChanged):
+        page.reload()
     settle(qtbot)
+    members = page.members
+    qtbot.waitUntil(lambda: members.height() > 200)  # its share of the splitter again
     assert members.group is None and members.table.empty_hint == NO_GROUP_CHOSEN
     assert members.heading.text() == MEMBERS_HEADING != NO_GROUP_CHOSEN
 
@@ -397,10 +395,21 @@ def test_leaving_the_last_group_is_refused_to_a_certificate_manager_with_the_rea
     tab.remove_from_group()
     settle(qtbot)
     box = next(w for w in detail.findChildren(QWidget) if w.windowTitle() == "Certdesk")
-    assert "Administrator" in box.text()
+    assert box.text() == "Solo: removing its last group needs the Administrator role"
     assert groups_of("Solo") == ["Release"]
     box.close()
     detail.reject()
+
+
+def test_a_bulk_actions_failures_are_worded_by_one_helper_in_curly_quotes():
+    result = BulkResult()
+    result.add("Alpha", True, "added")
+    for i in range(MAX_LISTED_FAILURES + 2):
+        result.add(f"Cert {i}", False, "not in group 'Release'")
+    lines = failures_text(result).split("\n")
+    assert lines[0] == "Cert 0: not in group “Release”"
+    assert len(lines) == MAX_LISTED_FAILURES + 1 and lines[-1] == "…and 2 more."
+    assert "'" not in failures_text(result)
 
 
 # -- the bulk delete confirmation -------------------------------------------------------

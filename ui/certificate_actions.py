@@ -25,13 +25,12 @@ from ui.group_dialog import GroupPicker, groups_to_add, groups_to_remove
 from ui.icons import icon
 from ui.save_dialog import save_new_file
 from ui.tasks import Task
-from ui.wording import curly_quotes, plural
+from ui.wording import failures_text, plural
 
 SAVE_FILTERS = {
     "DER certificate (*.cer)": "der",
     "PEM certificate (*.pem *.crt)": "pem",
 }
-MAX_LISTED_FAILURES = 12
 MAX_LISTED_NAMES = 6  # of the key holders, then of the others, in a delete confirmation
 NO_GROUP_CHECKED = "None of the checked certificates is in a group."
 
@@ -312,7 +311,7 @@ class CertificateActions(QObject):
         text = done.format(n=plural(result.succeeded, "certificate"))
         if result.failures:
             text += f"; {plural(len(result.failures), 'problem')}"
-            self._warn(_failure_text(result))
+            self._warn(failures_text(result))
         self.message.emit(text + ".")
 
     def _settle(self) -> None:
@@ -346,13 +345,3 @@ def _delete_detail(rows: Sequence[CertificateRow], keyed: Sequence[CertificateRo
         whose = "The other one has" if len(others) == 1 else f"The other {len(others):,} have"
         parts.append(f"{whose} no private key in the store:\n{_listed(others)}")
     return "\n\n".join(parts) + "\n"
-
-
-def _failure_text(result: BulkResult) -> str:
-    lines = [
-        f"{o.target}: {curly_quotes(o.message)}" for o in result.failures[:MAX_LISTED_FAILURES]
-    ]
-    more = len(result.failures) - MAX_LISTED_FAILURES
-    if more > 0:
-        lines.append(f"…and {more:,} more.")
-    return "\n".join(lines)

@@ -22,6 +22,7 @@ from ui.dialogs import show_message
 from ui.group_dialog import GroupPicker, groups_to_add
 from ui.icons import icon
 from ui.tasks import Task
+from ui.wording import failures_text
 
 LATER = "Policies get their own view in a later version."
 THROUGH_POLICY = "Reaches this certificate through a policy. " + LATER
@@ -138,7 +139,7 @@ class AssociatesTab(QWidget):
 
     def _written(self, result: BulkResult) -> None:
         if result.failures:  # e.g. its last group, which only an Administrator removes
-            show_message(self, "\n".join(f"{o.target}: {o.message}" for o in result.failures))
+            show_message(self, failures_text(result))
 
     def _write_ended(self) -> None:
         self._writing = False
