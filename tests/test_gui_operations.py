@@ -349,7 +349,7 @@ def test_actions_the_user_lacks_are_disabled_saying_what_the_role_may_not_do(
         assert action.toolTip() == f"Your role (Auditor) may not {words}."
     assert not win.groups.new_action.isEnabled()
     assert win.groups.new_action.toolTip() == (
-        "Your role (Auditor) may not create, rename or delete certificate groups."
+        "Your role (Auditor) may not create, edit or delete certificate groups."
     )
 
 
