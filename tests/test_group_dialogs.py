@@ -439,6 +439,10 @@ def test_the_delete_confirmation_names_the_key_holders_first(qtbot, session, tmp
     shown_plain = [alias for alias in plain if f"• {alias}\n" in text]
     assert len(shown_plain) == 6 and all(text.index(f"• {a}") > others for a in shown_plain)
     assert "…and 2 more" in text and "cannot be undone" in text
+    assert "Show Details lists every one. Groups and policies stop naming them." in text
+    every = box.detailedText().split("\n")  # under Show Details…: all, key holders marked
+    assert sorted(every[:3]) == sorted(f"{alias} (and its private key)" for alias in keyed)
+    assert sorted(every[3:]) == plain
     box.reject()
     settle(qtbot)
     assert Certificate.select().count() == 11
@@ -459,7 +463,20 @@ def test_the_delete_confirmation_says_and_more_for_many_key_holders(
     wait_rows(qtbot, win, 9)
     model = win.certificates.model
     model.set_checked([model.row_at(i).id for i in range(9)], True)
-    text = win.certificates.actions.delete(model.checked_ids()).informativeText()
+    box = win.certificates.actions.delete(model.checked_ids())
+    text = box.informativeText()
     assert text.index("The private keys of these 8") < text.index("…and 2 more")
     assert text.index("…and 2 more") < text.index("The other one has no private key")
     assert text.index("The other one has") < text.index("• Plain")
+    assert len(box.detailedText().split("\n")) == 9
+
+
+def test_a_one_certificate_delete_says_it_not_them(qtbot, window):
+    box = window.certificates.actions.delete(ids_of(window, "Alpha"))
+    assert box.text() == "Delete the certificate “Alpha”?"
+    assert box.informativeText() == (
+        "It has no private key in the store.\n"
+        "Groups and policies stop naming it. This cannot be undone."
+    )
+    assert box.detailedText() == ""  # nothing more to list
+    box.reject()

@@ -81,7 +81,7 @@ def test_groups_create_edit_delete(session, tmp_path, certs):
     import_some(session, tmp_path, certs, ["A", "B"])
     certificate_groups.create_group(session, "Release")
     # Unique regardless of case; the refusal names the group as stored, not as typed.
-    with pytest.raises(GroupExistsError, match="^A certificate group named 'Release' already"):
+    with pytest.raises(GroupExistsError, match=r"^A certificate group named 'Release' already"):
         certificate_groups.create_group(session, "release")
     with pytest.raises(ValidationError, match="group name"):
         certificate_groups.create_group(session, "   ")

@@ -190,7 +190,7 @@ class CertificateActions(QObject):
             return
         if saved is not None:
             out, fmt = saved
-            self.message.emit(f"Saved {row.alias} to {out} ({fmt.upper()}).")
+            self.message.emit(f"Saved “{row.alias}” to {out} ({fmt.upper()}).")
 
     def delete(self, ids: Sequence[int]) -> QMessageBox | None:
         """Ask, then delete; the confirmation box is returned (it is opened, not run)."""
@@ -219,17 +219,24 @@ class CertificateActions(QObject):
                 if keyed
                 else "It has no private key in the store."
             )
+            closing = "Groups and policies stop naming it."
         else:
             text = f"Delete {plural(len(rows), 'certificate')}?"
             detail = _delete_detail(rows, keyed)
-        return confirm_destructive(
+            closing = "Groups and policies stop naming them."
+            if len(keyed) > MAX_LISTED_NAMES or len(rows) - len(keyed) > MAX_LISTED_NAMES:
+                closing = "Show Details lists every one. " + closing
+        box = confirm_destructive(
             self._owner,
             "Delete certificates",
             text,
-            detail + "\nGroups and policies stop naming them. This cannot be undone.",
+            f"{detail}\n{closing} This cannot be undone.",
             "Delete",
             then,
         )
+        if len(rows) > 1:  # the text names a few; Show Details… names every one
+            box.setDetailedText(_every_name(rows, keyed))
+        return box
 
     def add_groups(self, ids: Sequence[int]) -> GroupPicker | None:
         """The group picker, opened (not run) and returned; OK adds to the groups."""
@@ -326,6 +333,14 @@ def _listed(rows: Sequence[CertificateRow]) -> str:
     if len(rows) > MAX_LISTED_NAMES:
         names += f"\n…and {len(rows) - MAX_LISTED_NAMES:,} more"
     return names
+
+
+def _every_name(rows: Sequence[CertificateRow], keyed: Sequence[CertificateRow]) -> str:
+    """Every certificate to be deleted, the key holders first and marked."""
+    others = [r for r in rows if not r.has_private_key]
+    return "\n".join(
+        [f"{r.alias} (and its private key)" for r in keyed] + [r.alias for r in others]
+    )
 
 
 def _delete_detail(rows: Sequence[CertificateRow], keyed: Sequence[CertificateRow]) -> str:
