@@ -13,7 +13,7 @@ from app.services import certificate_groups, certificate_import, users
 from app.services.targets import BulkResult
 from models import Certificate
 from models.permissions import CERTIFICATE_MANAGER
-from tests.helpers.gui import cert_files, settle, wait_rows
+from tests.helpers.gui import cert_files, open_menu, settle, wait_rows
 from ui.certificate_actions import NO_GROUP_CHECKED
 from ui.certificate_tabs.associates import CHOOSE_GROUP
 from ui.certificate_window import CertificateWindow
@@ -176,6 +176,15 @@ def test_return_in_the_group_list_adds_only_to_what_is_ticked(qtbot, window):
     assert groups_of("Delta") == ["Release"]
 
 
+def test_the_selection_bar_and_the_row_menu_word_the_group_actions_alike(qtbot, window):
+    actions = window.certificates.actions
+    menu = open_menu(qtbot, window, 0, "actions-button")
+    in_menu = [a.text() for a in menu.actions() if "Groups" in a.text()]
+    menu.close()
+    bar = [actions.add_groups_checked.text(), actions.remove_groups_checked.text()]
+    assert in_menu == bar == ["Add to Groups…", "Remove from Groups…"]
+
+
 # -- the Groups page ----------------------------------------------------------------------
 
 
@@ -220,7 +229,7 @@ def test_enter_shows_the_members_and_an_empty_group_says_how_to_fill_it(qtbot, w
     members = page.members
     assert members.model.rowCount() == 0 and members.table.isVisible()
     assert "“Archive” holds no certificates yet" in members.table.empty_hint
-    assert "Add Groups" in members.table.empty_hint
+    assert "use Add to Groups… to put them in it" in members.table.empty_hint
     page.select("Nightly")
     qtbot.waitUntil(lambda: members.model.rowCount() == 1)
     settle(qtbot)

@@ -25,7 +25,7 @@ from ui.group_dialog import GroupPicker, groups_to_add, groups_to_remove
 from ui.icons import icon
 from ui.save_dialog import save_new_file
 from ui.tasks import Task
-from ui.wording import failures_text, plural
+from ui.wording import ADD_TO_GROUPS, REMOVE_FROM_GROUPS, failures_text, plural
 
 SAVE_FILTERS = {
     "DER certificate (*.cer)": "der",
@@ -61,10 +61,12 @@ class CertificateActions(QObject):
             "disabled", "Disable Certificates", self._disable_checked
         )
         self.add_groups_checked = self._action(
-            "group-add", "Add Groups…", lambda: self.add_groups(self._model.checked_ids())
+            "group-add", ADD_TO_GROUPS, lambda: self.add_groups(self._model.checked_ids())
         )
         self.remove_groups_checked = self._action(
-            "group-remove", "Remove Groups…", lambda: self.remove_groups(self._model.checked_ids())
+            "group-remove",
+            REMOVE_FROM_GROUPS,
+            lambda: self.remove_groups(self._model.checked_ids()),
         )
         self.delete_checked = self._action(
             "delete", "Delete Certificates…", lambda: self.delete(self._model.checked_ids())
@@ -102,7 +104,7 @@ class CertificateActions(QObject):
             self._update_remove_groups()
 
     def _update_remove_groups(self) -> None:
-        """Remove Groups is offered when the role may and a checked row is in a group."""
+        """Remove from Groups is offered when the role may and a checked row is in a group."""
         if self._remove_refusal:
             why = self._remove_refusal
         elif self._checked_count and any(row.groups for row in self._model.checked_rows()):
@@ -110,7 +112,7 @@ class CertificateActions(QObject):
         else:
             why = NO_GROUP_CHECKED
         self.remove_groups_checked.setEnabled(why is None)
-        self.remove_groups_checked.setToolTip(why or "Remove Groups")
+        self.remove_groups_checked.setToolTip(why or "Take the checked certificates out of groups")
 
     def _enable_checked(self) -> None:
         self.set_enabled(self._model.checked_ids(), True)
@@ -140,10 +142,10 @@ class CertificateActions(QObject):
         renew.triggered.connect(lambda: self.renewRequested.emit(row.id))
         self._gate(renew, signing_requests.renew)
         menu.addSeparator()
-        add = menu.addAction(icon("group-add"), "Add to Groups…")
+        add = menu.addAction(icon("group-add"), ADD_TO_GROUPS)
         add.triggered.connect(lambda: self.add_groups([row.id]))
         self._gate(add, certificate_groups.add_to_groups)
-        remove = menu.addAction(icon("group-remove"), "Remove from Groups…")
+        remove = menu.addAction(icon("group-remove"), REMOVE_FROM_GROUPS)
         remove.triggered.connect(lambda: self.remove_groups([row.id]))
         self._gate(remove, certificate_groups.remove_from_groups)
         if not row.groups and remove.isEnabled():

@@ -24,11 +24,11 @@ from ui.list_page import HintedTable, ListPage, PageAction
 from ui.rows_model import Column, RowsModel
 from ui.store_events import ALL, events
 from ui.tasks import Task
-from ui.wording import plural
+from ui.wording import ADD_TO_GROUPS, plural
 
 EMPTY_HINT = (
     "No certificate groups yet. Groups gather certificates so that one policy can name "
-    "them all: create one with New Group…, or check certificates and use Add Groups."
+    f"them all: create one with New Group…, or check certificates and use {ADD_TO_GROUPS}"
 )
 NO_GROUP_CHOSEN = "Select a group to see its certificates."
 MEMBERS_HEADING = "Certificates"  # until a group is chosen: the table's hint says how
@@ -173,7 +173,7 @@ class MemberList(QWidget):
         if not rows:
             self._show_hint(
                 f"“{self.group}” holds no certificates yet. Check certificates on the "
-                "Certificates page and use Add Groups… to put them in it."
+                f"Certificates page and use {ADD_TO_GROUPS} to put them in it."
             )
 
     def _show_hint(self, text: str) -> None:

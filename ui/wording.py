@@ -4,6 +4,10 @@ import re
 
 from app.services.targets import BulkResult
 
+# The group actions, worded alike in the selection bar, the row menu and the certificate
+# window.
+ADD_TO_GROUPS = "Add to Groups…"
+REMOVE_FROM_GROUPS = "Remove from Groups…"
 MAX_LISTED_FAILURES = 12  # in a bulk action's failure box, then "…and N more."
 
 # A name the services quote with repr() ('production', or "O'Brien" when it holds an
