@@ -46,7 +46,7 @@ PERMISSION_WORDS: dict[str, str] = {
     CERTIFICATES_DELETE: "delete certificates",
     GROUPS_ADD_CERTIFICATES: "add certificates to groups",
     GROUPS_REMOVE_CERTIFICATES: "remove certificates from groups",
-    GROUPS_MANAGE: "create, rename or delete certificate groups",
+    GROUPS_MANAGE: "create, edit or delete certificate groups",
     POLICIES_MANAGE: "manage policies",
     USERS_MANAGE: "manage users",
     ROLES_MANAGE: "manage roles",

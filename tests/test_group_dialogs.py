@@ -7,16 +7,19 @@ import itertools
 import pytest
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from app.services import certificate_groups, certificate_import, users
+from app.services.targets import BulkResult
 from models import Certificate
 from models.permissions import CERTIFICATE_MANAGER
-from tests.helpers.gui import cert_files, settle, wait_rows
+from tests.helpers.gui import cert_files, open_menu, settle, wait_rows
 from ui.certificate_actions import NO_GROUP_CHECKED
 from ui.certificate_tabs.associates import CHOOSE_GROUP
 from ui.certificate_window import CertificateWindow
+from ui.groups_view import EMPTY_HINT, MEMBERS_HEADING, NO_GROUP_CHOSEN
 from ui.main_window import MainWindow
+from ui.wording import MAX_LISTED_FAILURES, failures_text
 
 NAMES = ["Alpha", "Bravo", "Charlie", "Delta"]
 
@@ -141,6 +144,47 @@ def test_add_reads_the_groups_off_the_gui_thread_and_lists_them_all(qtbot, windo
     assert groups_of("Charlie") == ["Archive"]
 
 
+def test_a_name_typed_at_once_goes_to_the_new_name_field_and_return_creates_it(qtbot, window):
+    picker = opened(qtbot, window.certificates.actions.add_groups(ids_of(window, "Charlie")))
+    qtbot.waitActive(picker)
+    assert picker.new_name.hasFocus()  # not the list, whose keyboard search ate the name
+    qtbot.keyClicks(QApplication.focusWidget(), "Test Team")
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    settle(qtbot)
+    assert picker.isVisible()  # Return created the group; it did not also press Add
+    assert picker.chosen() == ["Test Team"] and picker.new_name.text() == ""
+    assert groups_of("Charlie") == []
+    with qtbot.waitSignal(picker.accepted):  # now Add, to what is ticked
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    settle(qtbot)
+    assert groups_of("Charlie") == ["Test Team"]
+
+
+def test_return_in_the_group_list_adds_only_to_what_is_ticked(qtbot, window):
+    picker = opened(qtbot, window.certificates.actions.add_groups(ids_of(window, "Delta")))
+    picker.list.setFocus()
+    picker.list.setCurrentRow(2)  # Release, not ticked
+    qtbot.keyClick(picker.list, Qt.Key.Key_Return)
+    settle(qtbot)
+    assert picker.isVisible() and not picker.ok_button.isEnabled()
+    assert groups_of("Delta") == []
+    qtbot.keyClick(picker.list, Qt.Key.Key_Space)
+    assert picker.chosen() == ["Release"]
+    with qtbot.waitSignal(picker.accepted):
+        qtbot.keyClick(picker.list, Qt.Key.Key_Return)
+    settle(qtbot)
+    assert groups_of("Delta") == ["Release"]
+
+
+def test_the_selection_bar_and_the_row_menu_word_the_group_actions_alike(qtbot, window):
+    actions = window.certificates.actions
+    menu = open_menu(qtbot, window, 0, "actions-button")
+    in_menu = [a.text() for a in menu.actions() if "Groups" in a.text()]
+    menu.close()
+    bar = [actions.add_groups_checked.text(), actions.remove_groups_checked.text()]
+    assert in_menu == bar == ["Add to Groups…", "Remove from Groups…"]
+
+
 # -- the Groups page ----------------------------------------------------------------------
 
 
@@ -185,7 +229,7 @@ def test_enter_shows_the_members_and_an_empty_group_says_how_to_fill_it(qtbot, w
     members = page.members
     assert members.model.rowCount() == 0 and members.table.isVisible()
     assert "“Archive” holds no certificates yet" in members.table.empty_hint
-    assert "Add Groups" in members.table.empty_hint
+    assert "use Add to Groups… to put them in it" in members.table.empty_hint
     page.select("Nightly")
     qtbot.waitUntil(lambda: members.model.rowCount() == 1)
     settle(qtbot)
@@ -199,6 +243,25 @@ def test_enter_shows_the_members_and_an_empty_group_says_how_to_fill_it(qtbot, w
     assert window.pages.currentWidget() is window.certificates
     assert set(window.certificates.windows) == set(ids_of(window, "Bravo"))
     window.certificates.windows[ids_of(window, "Bravo")[0]].reject()
+
+
+def test_an_empty_groups_page_shows_its_hint_alone_and_says_each_thing_once(qtbot, session):
+    win = MainWindow(session)
+    qtbot.addWidget(win)
+    win.resize(1024, 700)
+    win.show()
+    page = win.open_page("Certificate Groups")
+    settle(qtbot)
+    assert page.model.total_count() == 0 and page.table.empty_hint == EMPTY_HINT
+    assert page.table.isVisible() and not page.members.isVisible()  # no "Select a group"
+    certificate_groups.create_group(session, "Release")
+    with qtbot.waitSignal(page.countsChanged):
+        page.reload()
+    settle(qtbot)
+    members = page.members
+    qtbot.waitUntil(lambda: members.height() > 200)  # its share of the splitter again
+    assert members.group is None and members.table.empty_hint == NO_GROUP_CHOSEN
+    assert members.heading.text() == MEMBERS_HEADING != NO_GROUP_CHOSEN
 
 
 def test_the_member_list_follows_changes_to_the_group(qtbot, window, session):
@@ -252,12 +315,12 @@ def test_a_refused_new_group_keeps_the_dialog_and_the_typed_name(qtbot, window, 
     editor = page.editor
     qtbot.waitExposed(editor)
     assert editor.windowTitle() == "New certificate group"
-    qtbot.keyClicks(editor.name, "release")
+    qtbot.keyClicks(editor.name, "RELEASE")
     qtbot.keyClick(editor.name, Qt.Key.Key_Return)
     settle(qtbot)
-    assert editor.isVisible() and editor.name.text() == "release"
-    assert editor.name_error.isVisible()
-    assert editor.name_error.text() == "A certificate group named “release” already exists."
+    assert editor.isVisible() and editor.name.text() == "RELEASE"
+    assert editor.name_error.isVisible()  # the group as it is stored, not as typed:
+    assert editor.name_error.text() == "A certificate group named “Release” already exists."
     assert_no_overlap(editor)
     editor.description.setText("bad \u202e text")
     editor.name.setText("Release Candidates")
@@ -341,10 +404,21 @@ def test_leaving_the_last_group_is_refused_to_a_certificate_manager_with_the_rea
     tab.remove_from_group()
     settle(qtbot)
     box = next(w for w in detail.findChildren(QWidget) if w.windowTitle() == "Certdesk")
-    assert "Administrator" in box.text()
+    assert box.text() == "Solo: removing its last group needs the Administrator role"
     assert groups_of("Solo") == ["Release"]
     box.close()
     detail.reject()
+
+
+def test_a_bulk_actions_failures_are_worded_by_one_helper_in_curly_quotes():
+    result = BulkResult()
+    result.add("Alpha", True, "added")
+    for i in range(MAX_LISTED_FAILURES + 2):
+        result.add(f"Cert {i}", False, "not in group 'Release'")
+    lines = failures_text(result).split("\n")
+    assert lines[0] == "Cert 0: not in group “Release”"
+    assert len(lines) == MAX_LISTED_FAILURES + 1 and lines[-1] == "…and 2 more."
+    assert "'" not in failures_text(result)
 
 
 # -- the bulk delete confirmation -------------------------------------------------------
@@ -374,6 +448,10 @@ def test_the_delete_confirmation_names_the_key_holders_first(qtbot, session, tmp
     shown_plain = [alias for alias in plain if f"• {alias}\n" in text]
     assert len(shown_plain) == 6 and all(text.index(f"• {a}") > others for a in shown_plain)
     assert "…and 2 more" in text and "cannot be undone" in text
+    assert "Show Details lists every one. Groups and policies stop naming them." in text
+    every = box.detailedText().split("\n")  # under Show Details…: all, key holders marked
+    assert sorted(every[:3]) == sorted(f"{alias} (and its private key)" for alias in keyed)
+    assert sorted(every[3:]) == plain
     box.reject()
     settle(qtbot)
     assert Certificate.select().count() == 11
@@ -394,7 +472,20 @@ def test_the_delete_confirmation_says_and_more_for_many_key_holders(
     wait_rows(qtbot, win, 9)
     model = win.certificates.model
     model.set_checked([model.row_at(i).id for i in range(9)], True)
-    text = win.certificates.actions.delete(model.checked_ids()).informativeText()
+    box = win.certificates.actions.delete(model.checked_ids())
+    text = box.informativeText()
     assert text.index("The private keys of these 8") < text.index("…and 2 more")
     assert text.index("…and 2 more") < text.index("The other one has no private key")
     assert text.index("The other one has") < text.index("• Plain")
+    assert len(box.detailedText().split("\n")) == 9
+
+
+def test_a_one_certificate_delete_says_it_not_them(qtbot, window):
+    box = window.certificates.actions.delete(ids_of(window, "Alpha"))
+    assert box.text() == "Delete the certificate “Alpha”?"
+    assert box.informativeText() == (
+        "It has no private key in the store.\n"
+        "Groups and policies stop naming it. This cannot be undone."
+    )
+    assert box.detailedText() == ""  # nothing more to list
+    box.reject()

@@ -79,6 +79,8 @@ def test_menu_disables_then_enables(qtbot, window, how):
 
 def test_download_writes_der_or_pem_that_openssl_reads(qtbot, window, tmp_path, monkeypatch):
     proposed = []
+    said = []
+    window.certificates.actions.message.connect(said.append)
     for chosen, fmt in (
         ("DER certificate (*.cer)", "DER"),
         ("PEM certificate (*.pem *.crt)", "PEM"),
@@ -98,6 +100,7 @@ def test_download_writes_der_or_pem_that_openssl_reads(qtbot, window, tmp_path, 
             check=True,
         ).stdout
         assert "CN=Charlie" in text.replace(" = ", "=")
+        assert said[-1] == f"Saved “Charlie” to {out} ({fmt})."  # quoted as names are
     assert [Path(p).name for p in proposed] == ["Charlie.cer", "Charlie.cer"]
 
 
@@ -350,7 +353,7 @@ def test_actions_the_user_lacks_are_disabled_saying_what_the_role_may_not_do(
         assert action.toolTip() == f"Your role (Auditor) may not {words}."
     assert not win.groups.new_action.isEnabled()
     assert win.groups.new_action.toolTip() == (
-        "Your role (Auditor) may not create, rename or delete certificate groups."
+        "Your role (Auditor) may not create, edit or delete certificate groups."
     )
 
 

@@ -80,7 +80,8 @@ def test_under_privileged_user_is_refused_by_the_service(session, store_dir, tmp
 def test_groups_create_edit_delete(session, tmp_path, certs):
     import_some(session, tmp_path, certs, ["A", "B"])
     certificate_groups.create_group(session, "Release")
-    with pytest.raises(GroupExistsError):
+    # Unique regardless of case; the refusal names the group as stored, not as typed.
+    with pytest.raises(GroupExistsError, match=r"^A certificate group named 'Release' already"):
         certificate_groups.create_group(session, "release")
     with pytest.raises(ValidationError, match="group name"):
         certificate_groups.create_group(session, "   ")
@@ -103,7 +104,7 @@ def test_groups_create_edit_delete(session, tmp_path, certs):
 def test_editing_a_group_checks_every_field_before_writing(session):
     certificate_groups.create_group(session, "Release")
     certificate_groups.create_group(session, "Nightly")
-    with pytest.raises(GroupExistsError):
+    with pytest.raises(GroupExistsError, match="named 'Release' already exists"):
         certificate_groups.edit_group(session, "Nightly", "RELEASE", description="kept?")
     with pytest.raises(ValidationError, match="description"):
         certificate_groups.edit_group(session, "Nightly", "Night", description="a\u202eb")

@@ -19,7 +19,8 @@ os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PySide6.QtCore import QCoreApplication, QItemSelectionModel, QSettings, Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.errors import CertdeskError
 from app.services import certificate_import, users
@@ -236,6 +237,37 @@ def group_dialogs(window: MainWindow, out: Path, suffix: str) -> None:
     settle()  # the member list follows the new selection, then reads it
     window.grab().save(str(out / f"groups-empty-group{suffix}.png"))
     window.sidebar.setCurrentRow(0)
+
+
+def groups_page_empty(folder: Path, out: Path, suffix: str, size: tuple[int, int]) -> None:
+    """The Groups page of a store with no group: its hint alone, no member list."""
+    window = signed_in_window(folder, "admin", "correct horse battery", size)
+    window.sidebar.setCurrentRow(window.pages.indexOf(window.groups))
+    settle()
+    window.grab().save(str(out / f"groups-view-empty{suffix}.png"))
+    window.close()
+
+
+def group_keyboard(window: MainWindow, out: Path, suffix: str) -> None:
+    """Add to Groups after a name typed at once and Return (the new group ticked, the
+    dialog still open), and a bulk delete confirmation with its details shown."""
+    view = window.certificates
+    model = view.model
+    picker = view.actions.add_groups([model.row_at(0).id])
+    picker.show()
+    settle()
+    QTest.keyClicks(QApplication.focusWidget(), "Test Team")
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    grab_open(picker, out / f"group-add-typed-return{suffix}.png")
+    rows = [model.row_at(i) for i in range(model.rowCount())]
+    keyed = [r.id for r in rows if r.has_private_key][:2]
+    box = view.actions.delete(keyed + [r.id for r in rows if not r.has_private_key][:18])
+    details = next(
+        b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.ActionRole
+    )
+    details.click()
+    QCoreApplication.processEvents()
+    grab_open(box, out / f"delete-confirmation-details{suffix}.png")
 
 
 def selected_row(window: MainWindow, out: Path, suffix: str) -> None:
@@ -523,6 +555,7 @@ def main() -> int:
 
     session, _ = users.initialise_store(folder, "admin", "correct horse battery")
     empty_window(session, args.out, suffix)
+    groups_page_empty(folder, args.out, suffix, (width, height))
     session, _ = users.sign_in(folder, "admin", password="correct horse battery")
     files = work / "files"
     files.mkdir()
@@ -554,6 +587,7 @@ def main() -> int:
     selected_row(window, args.out, suffix)
     operations(window, args.out, suffix)
     group_dialogs(window, args.out, suffix)
+    group_keyboard(window, args.out, suffix)
     view = window.certificates
     view.model.set_checked(view.model.checked_ids(), False)
     view.model.set_checked(

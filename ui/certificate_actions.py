@@ -25,19 +25,14 @@ from ui.group_dialog import GroupPicker, groups_to_add, groups_to_remove
 from ui.icons import icon
 from ui.save_dialog import save_new_file
 from ui.tasks import Task
-from ui.wording import curly_quotes, plural
+from ui.wording import ADD_TO_GROUPS, REMOVE_FROM_GROUPS, failures_text, plural
 
 SAVE_FILTERS = {
     "DER certificate (*.cer)": "der",
     "PEM certificate (*.pem *.crt)": "pem",
 }
-MAX_LISTED_FAILURES = 12
 MAX_LISTED_NAMES = 6  # of the key holders, then of the others, in a delete confirmation
 NO_GROUP_CHECKED = "None of the checked certificates is in a group."
-
-
-def _plural(count: int, noun: str = "certificate") -> str:
-    return plural(count, noun)
 
 
 def file_name_for(alias: str) -> str:
@@ -66,10 +61,12 @@ class CertificateActions(QObject):
             "disabled", "Disable Certificates", self._disable_checked
         )
         self.add_groups_checked = self._action(
-            "group-add", "Add Groups…", lambda: self.add_groups(self._model.checked_ids())
+            "group-add", ADD_TO_GROUPS, lambda: self.add_groups(self._model.checked_ids())
         )
         self.remove_groups_checked = self._action(
-            "group-remove", "Remove Groups…", lambda: self.remove_groups(self._model.checked_ids())
+            "group-remove",
+            REMOVE_FROM_GROUPS,
+            lambda: self.remove_groups(self._model.checked_ids()),
         )
         self.delete_checked = self._action(
             "delete", "Delete Certificates…", lambda: self.delete(self._model.checked_ids())
@@ -107,7 +104,7 @@ class CertificateActions(QObject):
             self._update_remove_groups()
 
     def _update_remove_groups(self) -> None:
-        """Remove Groups is offered when the role may and a checked row is in a group."""
+        """Remove from Groups is offered when the role may and a checked row is in a group."""
         if self._remove_refusal:
             why = self._remove_refusal
         elif self._checked_count and any(row.groups for row in self._model.checked_rows()):
@@ -115,7 +112,7 @@ class CertificateActions(QObject):
         else:
             why = NO_GROUP_CHECKED
         self.remove_groups_checked.setEnabled(why is None)
-        self.remove_groups_checked.setToolTip(why or "Remove Groups")
+        self.remove_groups_checked.setToolTip(why or "Take the checked certificates out of groups")
 
     def _enable_checked(self) -> None:
         self.set_enabled(self._model.checked_ids(), True)
@@ -145,10 +142,10 @@ class CertificateActions(QObject):
         renew.triggered.connect(lambda: self.renewRequested.emit(row.id))
         self._gate(renew, signing_requests.renew)
         menu.addSeparator()
-        add = menu.addAction(icon("group-add"), "Add to Groups…")
+        add = menu.addAction(icon("group-add"), ADD_TO_GROUPS)
         add.triggered.connect(lambda: self.add_groups([row.id]))
         self._gate(add, certificate_groups.add_to_groups)
-        remove = menu.addAction(icon("group-remove"), "Remove from Groups…")
+        remove = menu.addAction(icon("group-remove"), REMOVE_FROM_GROUPS)
         remove.triggered.connect(lambda: self.remove_groups([row.id]))
         self._gate(remove, certificate_groups.remove_from_groups)
         if not row.groups and remove.isEnabled():
@@ -195,7 +192,7 @@ class CertificateActions(QObject):
             return
         if saved is not None:
             out, fmt = saved
-            self.message.emit(f"Saved {row.alias} to {out} ({fmt.upper()}).")
+            self.message.emit(f"Saved “{row.alias}” to {out} ({fmt.upper()}).")
 
     def delete(self, ids: Sequence[int]) -> QMessageBox | None:
         """Ask, then delete; the confirmation box is returned (it is opened, not run)."""
@@ -224,17 +221,24 @@ class CertificateActions(QObject):
                 if keyed
                 else "It has no private key in the store."
             )
+            closing = "Groups and policies stop naming it."
         else:
-            text = f"Delete {_plural(len(rows))}?"
+            text = f"Delete {plural(len(rows), 'certificate')}?"
             detail = _delete_detail(rows, keyed)
-        return confirm_destructive(
+            closing = "Groups and policies stop naming them."
+            if len(keyed) > MAX_LISTED_NAMES or len(rows) - len(keyed) > MAX_LISTED_NAMES:
+                closing = "Show Details lists every one. " + closing
+        box = confirm_destructive(
             self._owner,
             "Delete certificates",
             text,
-            detail + "\nGroups and policies stop naming them. This cannot be undone.",
+            f"{detail}\n{closing} This cannot be undone.",
             "Delete",
             then,
         )
+        if len(rows) > 1:  # the text names a few; Show Details… names every one
+            box.setDetailedText(_every_name(rows, keyed))
+        return box
 
     def add_groups(self, ids: Sequence[int]) -> GroupPicker | None:
         """The group picker, opened (not run) and returned; OK adds to the groups."""
@@ -242,7 +246,9 @@ class CertificateActions(QObject):
             return None
         ids = list(ids)
         dialog = groups_to_add(
-            self._owner, self._session, f"Put {_plural(len(ids))} in the groups checked below."
+            self._owner,
+            self._session,
+            f"Put {plural(len(ids), 'certificate')} in the groups checked below.",
         )
 
         def add() -> None:
@@ -267,7 +273,7 @@ class CertificateActions(QObject):
             self._owner,
             self._session,
             ids,
-            f"Take {_plural(len(ids))} out of the groups checked below.",
+            f"Take {plural(len(ids), 'certificate')} out of the groups checked below.",
         )
 
         def remove() -> None:
@@ -311,10 +317,10 @@ class CertificateActions(QObject):
         )
 
     def _finished(self, result: BulkResult, done: str) -> None:
-        text = done.format(n=_plural(result.succeeded))
+        text = done.format(n=plural(result.succeeded, "certificate"))
         if result.failures:
-            text += f"; {_plural(len(result.failures), 'problem')}"
-            self._warn(_failure_text(result))
+            text += f"; {plural(len(result.failures), 'problem')}"
+            self._warn(failures_text(result))
         self.message.emit(text + ".")
 
     def _settle(self) -> None:
@@ -329,6 +335,14 @@ def _listed(rows: Sequence[CertificateRow]) -> str:
     if len(rows) > MAX_LISTED_NAMES:
         names += f"\n…and {len(rows) - MAX_LISTED_NAMES:,} more"
     return names
+
+
+def _every_name(rows: Sequence[CertificateRow], keyed: Sequence[CertificateRow]) -> str:
+    """Every certificate to be deleted, the key holders first and marked."""
+    others = [r for r in rows if not r.has_private_key]
+    return "\n".join(
+        [f"{r.alias} (and its private key)" for r in keyed] + [r.alias for r in others]
+    )
 
 
 def _delete_detail(rows: Sequence[CertificateRow], keyed: Sequence[CertificateRow]) -> str:
@@ -348,13 +362,3 @@ def _delete_detail(rows: Sequence[CertificateRow], keyed: Sequence[CertificateRo
         whose = "The other one has" if len(others) == 1 else f"The other {len(others):,} have"
         parts.append(f"{whose} no private key in the store:\n{_listed(others)}")
     return "\n\n".join(parts) + "\n"
-
-
-def _failure_text(result: BulkResult) -> str:
-    lines = [
-        f"{o.target}: {curly_quotes(o.message)}" for o in result.failures[:MAX_LISTED_FAILURES]
-    ]
-    more = len(result.failures) - MAX_LISTED_FAILURES
-    if more > 0:
-        lines.append(f"…and {more:,} more.")
-    return "\n".join(lines)

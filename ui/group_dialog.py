@@ -5,6 +5,7 @@ that names a new group or edits one."""
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
@@ -30,6 +31,7 @@ from app.services.session import Session
 from ui.dialogs import Dialog, failure_text, ok_cancel
 from ui.feedback import error_label, hint_label, show_error
 from ui.tasks import Task
+from ui.wording import plural
 
 NO_GROUPS = "There are no certificate groups yet."
 
@@ -106,17 +108,39 @@ class GroupPicker(Dialog):
         self.new_name.textChanged.connect(
             lambda text: self.create_button.setEnabled(bool(text.strip()))
         )
-        self.new_name.returnPressed.connect(self._create)
         self.create_button.clicked.connect(self._create)
         if create_refusal:
             self.new_name.setEnabled(False)
             self.new_name.setToolTip(create_refusal)
             self.create_button.setToolTip(create_refusal)
+        else:
+            # Typed before the list is looked at, a name went into the list's keyboard
+            # search and a Space there ticked whichever group it had reached.
+            self.new_name.setFocus(Qt.FocusReason.OtherFocusReason)
         row = QHBoxLayout()
         row.addWidget(self.new_name, 1)
         row.addWidget(self.create_button)
         layout.addLayout(row)
         layout.addWidget(self.error)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Return in the new-name field with a name in it creates that group, as Create
+        does, and nothing more: it does not fall through to Add, which would add to the
+        groups ticked so far and not to the one just typed."""
+        typed = self.new_name is not None and self.new_name.hasFocus()
+        if (
+            typed
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and self.new_name.text().strip()
+        ):
+            self._create()
+            return
+        super().keyPressEvent(event)
+
+    def accept(self) -> None:
+        """Add or Remove, by a click or by Return anywhere: only with a group ticked."""
+        if self.ok_button.isEnabled():
+            super().accept()
 
     # -- contents -------------------------------------------------------------------
 
@@ -193,10 +217,6 @@ class GroupPicker(Dialog):
         ]
 
 
-def _certificates(count: int) -> str:
-    return f"{count:,} certificate{'' if count == 1 else 's'}"
-
-
 def groups_to_add(parent, session: Session, prompt: str) -> GroupPicker:
     """The Add to Groups picker (not opened yet); it reads the groups itself."""
     create_refusal = refusal(session, certificate_groups.create_group)
@@ -206,7 +226,9 @@ def groups_to_add(parent, session: Session, prompt: str) -> GroupPicker:
     empty = NO_GROUPS + ("" if create_refusal else " Name one below to create it.")
 
     def show(groups) -> None:
-        dialog.show_groups([(g.name, f"({_certificates(g.members)})") for g in groups], empty)
+        dialog.show_groups(
+            [(g.name, f"({plural(g.members, 'certificate')})") for g in groups], empty
+        )
 
     Task(dialog, certificate_groups.list_groups, session).on_done(show).on_error(
         dialog.show_failure
@@ -222,7 +244,7 @@ def groups_to_remove(parent, session: Session, ids: Sequence[int], prompt: str) 
     empty = (
         "This certificate is in no group."
         if len(ids) == 1
-        else f"None of these {_certificates(len(ids))} is in a group."
+        else f"None of these {plural(len(ids), 'certificate')} is in a group."
     )
 
     def show(shares) -> None:

@@ -24,12 +24,14 @@ from ui.list_page import HintedTable, ListPage, PageAction
 from ui.rows_model import Column, RowsModel
 from ui.store_events import ALL, events
 from ui.tasks import Task
+from ui.wording import ADD_TO_GROUPS, plural
 
 EMPTY_HINT = (
     "No certificate groups yet. Groups gather certificates so that one policy can name "
-    "them all: create one with New Group…, or check certificates and use Add Groups."
+    f"them all: create one with New Group…, or check certificates and use {ADD_TO_GROUPS}"
 )
 NO_GROUP_CHOSEN = "Select a group to see its certificates."
+MEMBERS_HEADING = "Certificates"  # until a group is chosen: the table's hint says how
 
 COLUMNS = (
     Column(
@@ -95,7 +97,7 @@ class MemberList(QWidget):
         self.group: str | None = None  # whose certificates are shown
         self._focus_first = False  # Show Certificates: the first one becomes current
         self.model = RowsModel(MEMBER_COLUMNS, self)
-        self.heading = QLabel(NO_GROUP_CHOSEN, self)
+        self.heading = QLabel(MEMBERS_HEADING, self)
         self.table = HintedTable(self)
         self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
@@ -132,7 +134,7 @@ class MemberList(QWidget):
         if name is None:
             self._generation += 1  # a read under way shows nothing now
             self.model.set_rows([])
-            self.heading.setText(NO_GROUP_CHOSEN)
+            self.heading.setText(MEMBERS_HEADING)
             self._show_hint(NO_GROUP_CHOSEN)
             return
         self.heading.setText(f"Certificates in “{name}”")
@@ -171,7 +173,7 @@ class MemberList(QWidget):
         if not rows:
             self._show_hint(
                 f"“{self.group}” holds no certificates yet. Check certificates on the "
-                "Certificates page and use Add Groups… to put them in it."
+                f"Certificates page and use {ADD_TO_GROUPS} to put them in it."
             )
 
     def _show_hint(self, text: str) -> None:
@@ -272,9 +274,9 @@ class GroupsView(ListPage):
         self.members.refresh()
 
     def _place_members(self, *_counts) -> None:
-        """The member list goes with the group list: when an empty page or a search that
-        matches nothing shows its hint instead, neither is shown."""
-        self.splitter.setVisible(not self.table.isHidden())
+        """With no group in the store there are no members to list: the group list's
+        hint ("No certificate groups yet") has the page to itself."""
+        self.members.setVisible(self.model.total_count() > 0)
 
     def show_members(self) -> None:
         """Show Certificates (a double-click, Enter): the member list takes the focus."""
@@ -342,11 +344,10 @@ class GroupsView(ListPage):
         if not group.members:  # nothing to confirm
             self._change(certificate_groups.delete_group, group.name, certificates=())
             return None
-        noun = "certificate" if group.members == 1 else "certificates"
         self.confirmation = confirm_destructive(
             self,
             "Delete group",
-            f"Delete the group “{group.name}”? It holds {group.members:,} {noun}.",
+            f"Delete the group “{group.name}”? It holds {plural(group.members, 'certificate')}.",
             "The certificates stay in the store; policies naming this group stop reaching them.",
             "Delete Group",
             lambda: self._change(certificate_groups.delete_group, group.name),

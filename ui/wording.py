@@ -2,6 +2,14 @@
 
 import re
 
+from app.services.targets import BulkResult
+
+# The group actions, worded alike in the selection bar, the row menu and the certificate
+# window.
+ADD_TO_GROUPS = "Add to Groups…"
+REMOVE_FROM_GROUPS = "Remove from Groups…"
+MAX_LISTED_FAILURES = 12  # in a bulk action's failure box, then "…and N more."
+
 # A name the services quote with repr() ('production', or "O'Brien" when it holds an
 # apostrophe), not an apostrophe inside or after a word ("the store's").
 _STRAIGHT_QUOTED = re.compile(r"""(?<![\w'"])(?:'([^'\n]*)'|"([^"\n]*)")(?![\w'"])""")
@@ -16,3 +24,13 @@ def curly_quotes(text: str) -> str:
     """A service's message (shared with the CLI, which keeps its straight quotes) with
     the names in the windows' own quotes: 'production' → “production”."""
     return _STRAIGHT_QUOTED.sub(lambda m: f"“{m.group(1) or m.group(2) or ''}”", text)
+
+
+def failures_text(result: BulkResult) -> str:
+    """A bulk action's failures, one line each: the certificate, then the service's
+    reason in the windows' quotes."""
+    failures = result.failures
+    lines = [f"{o.target}: {curly_quotes(o.message)}" for o in failures[:MAX_LISTED_FAILURES]]
+    if len(failures) > MAX_LISTED_FAILURES:
+        lines.append(f"…and {len(failures) - MAX_LISTED_FAILURES:,} more.")
+    return "\n".join(lines)

@@ -287,8 +287,11 @@ def _get(name: str) -> CertificateGroup:
 
 
 def _refuse_taken(name: str, but: int | None = None) -> None:
+    """Names are unique regardless of case: the refusal names the group as it is stored
+    ("Production"), not as typed ("PRODUCTION")."""
     query = CertificateGroup.select().where(peewee.fn.lower(CertificateGroup.name) == name.lower())
     if but is not None:
         query = query.where(CertificateGroup.id != but)
-    if query.exists():
-        raise GroupExistsError(f"A certificate group named {name!r} already exists.")
+    taken = query.first()
+    if taken is not None:
+        raise GroupExistsError(f"A certificate group named {taken.name!r} already exists.")

@@ -22,6 +22,7 @@ from ui.dialogs import show_message
 from ui.group_dialog import GroupPicker, groups_to_add
 from ui.icons import icon
 from ui.tasks import Task
+from ui.wording import ADD_TO_GROUPS, failures_text
 
 LATER = "Policies get their own view in a later version."
 THROUGH_POLICY = "Reaches this certificate through a policy. " + LATER
@@ -45,7 +46,7 @@ class AssociatesTab(QWidget):
         self.group_list.itemActivated.connect(self._group_activated)
         self.group_list.currentItemChanged.connect(self._update_buttons)
 
-        self.add_button = QPushButton(icon("group-add"), "Add to Groups…", self)
+        self.add_button = QPushButton(icon("group-add"), ADD_TO_GROUPS, self)
         self.add_button.clicked.connect(self.add_to_groups)
         self.remove_button = QPushButton(icon("group-remove"), "Remove from Group", self)
         self.remove_button.clicked.connect(self.remove_from_group)
@@ -138,7 +139,7 @@ class AssociatesTab(QWidget):
 
     def _written(self, result: BulkResult) -> None:
         if result.failures:  # e.g. its last group, which only an Administrator removes
-            show_message(self, "\n".join(f"{o.target}: {o.message}" for o in result.failures))
+            show_message(self, failures_text(result))
 
     def _write_ended(self) -> None:
         self._writing = False
