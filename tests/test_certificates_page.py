@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QToolBar, QToolButton
 
 from app.services import certificate_groups, certificate_import, users
 from models import Certificate
-from tests.helpers.gui import answer, cell_center, settle, wait_rows
+from tests.helpers.gui import answer, cell_center, cert_files, settle, wait_rows
 from tests.helpers.stores import PASSWORD
 from ui.certificates_model import CertificatesModel as M
 from ui.certificates_table import NAME_SAMPLE
@@ -113,7 +113,10 @@ def test_the_default_columns_fit_1024_pixels_at_a_desktops_font_size(
     """A GTK desktop's Sans 10 (or 11) is larger than Qt's 9 pt: the columns still fit
     beside the sidebar, and Name keeps room for a real certificate's name."""
     soon, _ = certs.make_cert("Expiring Soon", days=12, start_days=-300)
-    certificate_import.import_files(session, [certs.write(tmp_path, "s.pem", certs.pem(soon))])
+    paths = [certs.write(tmp_path, "s.pem", certs.pem(soon))]
+    many = [f"Build Agent Signing {n:02d}" for n in range(30)]  # the table scrolls down
+    paths += cert_files(certs, tmp_path, many)
+    certificate_import.import_files(session, paths)
     app = QApplication.instance()
     before = app.font()
     app.setFont(QFont(before.family(), points))
@@ -123,15 +126,17 @@ def test_the_default_columns_fit_1024_pixels_at_a_desktops_font_size(
         win.show()
         win.resize(1024, 700)
         qtbot.waitUntil(lambda: win.width() == 1024)
-        wait_rows(qtbot, win, 1)
+        wait_rows(qtbot, win, 31)
         settle(qtbot)
         table = win.certificates.table
         header = table.horizontalHeader()
+        assert table.verticalScrollBar().isVisible()
         assert table.horizontalScrollBar().maximum() == 0, points
         assert header.length() <= table.viewport().width()
         if points <= 10:
             assert header.sectionSize(M.COL_NAME) >= 180
-        text = win.certificates.model.index(0, M.COL_VALID_TO).data()
+        soon_row = win.certificates.model.visible_row_of(stored("Expiring Soon").id)
+        text = win.certificates.model.index(soon_row, M.COL_VALID_TO).data()
         needed = table.fontMetrics().horizontalAdvance(text) + 16 + 6  # and the icon
         assert header.sectionSize(M.COL_VALID_TO) >= needed
     finally:

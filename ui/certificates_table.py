@@ -32,7 +32,7 @@ SAMPLES = {
 # The widest Valid To texts: with the icon of an expiring or expired row, or without.
 VALID_TO_DECORATED = ("2026-11-11 (28 days left)", "2026-11-11 (expired)")
 VALID_TO_PLAIN = ("2026-11-11 (not yet valid)",)
-NAME_SAMPLE = "Build Agent S"  # the least the Name column is given
+NAME_SAMPLE = "Build Agent"  # the least the Name column is given
 TITLE_ROOM = 14  # a header section's margins
 
 
