@@ -106,6 +106,19 @@ def test_at_1024_by_700_the_default_columns_fit_and_checking_keeps_the_width(qtb
     assert window.minimumSizeHint().width() <= screen.width()
 
 
+def test_the_selection_bars_hint_gives_up_its_width(qtbot, window):
+    """It held the page (and so the window) at 381 px; now it is cut with "…"."""
+    view = window.certificates
+    label = view.checked_label
+    assert view.selection_bar.minimumSizeHint().width() < 200
+    label.resize(80, label.height())
+    label.grab()  # painted: cut, with the whole text in its tooltip
+    assert label.text() == NOTHING_CHECKED and label.toolTip() == NOTHING_CHECKED
+    label.resize(label.sizeHint().width(), label.height())
+    label.grab()
+    assert label.toolTip() == ""
+
+
 @pytest.mark.parametrize("points", [9, 10, 11])
 def test_the_default_columns_fit_1024_pixels_at_a_desktops_font_size(
     qtbot, session, tmp_path, certs, points
@@ -130,7 +143,8 @@ def test_the_default_columns_fit_1024_pixels_at_a_desktops_font_size(
         settle(qtbot)
         table = win.certificates.table
         header = table.horizontalHeader()
-        assert table.verticalScrollBar().isVisible()
+        qtbot.waitUntil(table.verticalScrollBar().isVisible)
+        settle(qtbot)
         assert table.horizontalScrollBar().maximum() == 0, points
         assert header.length() <= table.viewport().width()
         if points <= 10:
