@@ -5,12 +5,12 @@ columns, checks the search hides, the status bar after a delete, and the keyboar
 import pytest
 
 from PySide6.QtCore import QPoint, QSettings, Qt
-from PySide6.QtGui import QContextMenuEvent, QGuiApplication
+from PySide6.QtGui import QContextMenuEvent, QFont, QGuiApplication
 from PySide6.QtWidgets import QApplication, QToolBar, QToolButton
 
 from app.services import certificate_groups, certificate_import, users
 from models import Certificate
-from tests.helpers.gui import answer, cell_center, settle, wait_rows
+from tests.helpers.gui import answer, cell_center, cert_files, settle, wait_rows
 from tests.helpers.stores import PASSWORD
 from ui.certificates_model import CertificatesModel as M
 from ui.certificates_table import NAME_SAMPLE
@@ -104,6 +104,57 @@ def test_at_1024_by_700_the_default_columns_fit_and_checking_keeps_the_width(qtb
     assert window.width() == 1024
     screen = QGuiApplication.primaryScreen().availableGeometry()
     assert window.minimumSizeHint().width() <= screen.width()
+
+
+def test_the_selection_bars_hint_gives_up_its_width(qtbot, window):
+    """It held the page (and so the window) at 381 px; now it is cut with "…"."""
+    view = window.certificates
+    label = view.checked_label
+    assert view.selection_bar.minimumSizeHint().width() < 200
+    label.resize(80, label.height())
+    label.grab()  # painted: cut, with the whole text in its tooltip
+    assert label.text() == NOTHING_CHECKED and label.toolTip() == NOTHING_CHECKED
+    label.resize(label.sizeHint().width(), label.height())
+    label.grab()
+    assert label.toolTip() == ""
+
+
+@pytest.mark.parametrize("points", [9, 10, 11])
+def test_the_default_columns_fit_1024_pixels_at_a_desktops_font_size(
+    qtbot, session, tmp_path, certs, points
+):
+    """A GTK desktop's Sans 10 (or 11) is larger than Qt's 9 pt: the columns still fit
+    beside the sidebar, and Name keeps room for a real certificate's name."""
+    soon, _ = certs.make_cert("Expiring Soon", days=12, start_days=-300)
+    paths = [certs.write(tmp_path, "s.pem", certs.pem(soon))]
+    many = [f"Build Agent Signing {n:02d}" for n in range(30)]  # the table scrolls down
+    paths += cert_files(certs, tmp_path, many)
+    certificate_import.import_files(session, paths)
+    app = QApplication.instance()
+    before = app.font()
+    app.setFont(QFont(before.family(), points))
+    try:
+        win = MainWindow(session)
+        qtbot.addWidget(win)
+        win.show()
+        win.resize(1024, 700)
+        qtbot.waitUntil(lambda: win.width() == 1024)
+        wait_rows(qtbot, win, 31)
+        settle(qtbot)
+        table = win.certificates.table
+        header = table.horizontalHeader()
+        qtbot.waitUntil(table.verticalScrollBar().isVisible)
+        settle(qtbot)
+        assert table.horizontalScrollBar().maximum() == 0, points
+        assert header.length() <= table.viewport().width()
+        if points <= 10:
+            assert header.sectionSize(M.COL_NAME) >= 180
+        soon_row = win.certificates.model.visible_row_of(stored("Expiring Soon").id)
+        text = win.certificates.model.index(soon_row, M.COL_VALID_TO).data()
+        needed = table.fontMetrics().horizontalAdvance(text) + 16 + 6  # and the icon
+        assert header.sectionSize(M.COL_VALID_TO) >= needed
+    finally:
+        app.setFont(before)
 
 
 def test_a_saved_window_larger_than_the_screen_is_fitted_to_it(qtbot, session, store_dir):

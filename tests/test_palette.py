@@ -6,7 +6,18 @@ import pytest
 
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPalette
-from PySide6.QtWidgets import QRadioButton, QStyle, QStyleOptionButton
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QStyle,
+    QStyleOptionButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.services import certificates, lifecycle
 from tests.helpers.stores import import_some
@@ -45,7 +56,7 @@ def strongest(image: QImage, rect: QRect, background: QColor) -> float:
 
 @pytest.fixture
 def console_style(qapp):
-    """The application as create_application makes it (Fusion with IndicatorStyle); the
+    """The application as create_application makes it (Fusion with ConsoleStyle); the
     style and palette of the other tests are put back afterwards."""
     qapp.setStyle("Fusion")
     palette.install(qapp)
@@ -107,6 +118,31 @@ def test_an_unchecked_indicator_stands_out_from_the_rows(console_style, element)
             painter.end()
             seen = strongest(image, QRect(6, 6, 20, 20), colours.color(field))
             assert seen >= READABLE, (name, field, seen)
+
+
+@pytest.mark.parametrize("field", [QLineEdit, QComboBox, QSpinBox, QPlainTextEdit])
+def test_an_empty_fields_edge_stands_out_from_the_window(qtbot, console_style, field):
+    """Fusion draws a field's frame from the window colour: ~1.2:1 on the dark palette."""
+    for name, colours in light_and_dark(console_style):
+        console_style.setPalette(colours)
+        window = QWidget()
+        qtbot.addWidget(window)
+        focused, shown = QPushButton("Elsewhere"), field()
+        layout = QVBoxLayout(window)
+        layout.addWidget(focused)
+        layout.addWidget(shown)
+        window.resize(240, 160)
+        window.show()
+        focused.setFocus()  # a focused field's frame is the highlight colour
+        qtbot.waitExposed(window)
+        assert not shown.hasFocus()
+        image = window.grab().toImage()
+        box = shown.geometry()
+        left_edge = QRect(box.left() - 1, box.center().y() - 2, 4, 4)
+        top_edge = QRect(box.left() + 8, box.top() - 1, 4, 4)
+        background = colours.color(R.Window)
+        for edge in (left_edge, top_edge):
+            assert strongest(image, edge, background) >= READABLE, (name, edge)
 
 
 def test_the_tables_unchecked_boxes_and_the_wizards_radio_buttons_read(

@@ -3,9 +3,13 @@
 its checks, its selection and its place; the window's own writes are not read twice."""
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from PySide6.QtCore import QItemSelection, QItemSelectionModel
+from PySide6.QtWidgets import QTableView
 
 from app.services import certificate_groups, journal, lifecycle, store_changes, users
 from app.services.certificate_edits import GeneralChanges, edit_certificate
@@ -15,7 +19,9 @@ from tests.helpers.gui import cert_files, settle, wait_rows
 from tests.helpers.stores import PASSWORD, import_some
 from ui.certificates_model import CertificatesModel as M
 from ui.main_window import MainWindow
+from ui.rows_model import Column, RowsModel
 from ui.store_events import events
+from ui.store_watch import kept_place
 
 SEEN_WITHIN_MS = 8000  # a poll every 2 s, and a moment to read the rows
 
@@ -205,3 +211,42 @@ def test_the_watch_stops_when_the_window_closes(qtbot, session):
 
 def _row(model: M, alias: str):
     return next(model.row_at(i) for i in range(model.rowCount()) if model.row_at(i).alias == alias)
+
+
+@dataclass(frozen=True)
+class _Record:
+    id: int
+    name: str
+
+
+def test_a_reload_keeps_thousands_of_selected_rows_as_one_range_per_run(qtbot):
+    """The place is found again in one walk over the view, and each run of selected rows
+    is selected as one range: 3,000 selected of 10,000 rows, with a row arriving inside
+    the first run and an unselected one leaving."""
+    model = RowsModel([Column("Name", display=lambda r: r.name, sort_key=lambda r: r.name)])
+    records = [_Record(i, f"Row {i:05d}") for i in range(10_000)]
+    model.set_rows(records)
+    table = QTableView()
+    qtbot.addWidget(table)
+    table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+    table.setModel(model)
+    table.show()
+    chosen = [*range(100, 2100), *range(5000, 6000, 2), *range(8000, 8500)]
+    selection = QItemSelection()
+    for row in chosen:
+        selection.select(model.index(row, 0), model.index(row, 0))
+    table.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    table.selectionModel().setCurrentIndex(model.index(5000, 0), QItemSelectionModel.NoUpdate)
+    table.scrollTo(model.index(4000, 0), QTableView.ScrollHint.PositionAtTop)
+    top = model.row_at(table.rowAt(0)).id
+
+    with kept_place(table):
+        model.set_rows([*records[:7000], _Record(-1, "Row 00150a"), *records[7001:]])
+
+    assert model.visible_rows_of([7000, 8000, -1, 99_999, 151]) == [151, 152, 8000]
+    kept = [model.row_at(index.row()).id for index in table.selectionModel().selectedRows()]
+    assert sorted(kept) == chosen
+    # The new row splits the first run in two; every other row is a range of its own.
+    assert table.selectionModel().selection().count() == 2 + 500 + 1
+    assert model.row_at(table.currentIndex().row()).id == 5000
+    assert model.row_at(table.rowAt(0)).id == top

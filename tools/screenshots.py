@@ -516,6 +516,25 @@ def signer_pages(folder: Path, out: Path, suffix: str, size: tuple[int, int]) ->
     window.close()
 
 
+def desktop_fonts(folder: Path, out: Path, suffix: str, size: tuple[int, int]) -> None:
+    """The Certificates page with a desktop's larger font (GTK's Sans 10, and 11): the
+    default columns still fit, with Name given the rest."""
+    from PySide6.QtGui import QFont
+    from PySide6.QtWidgets import QApplication
+
+    from ui.certificates_view import HEADER_STATE
+
+    app = QApplication.instance()
+    before = app.font()
+    for points in (10, 11):
+        app.setFont(QFont(before.family(), points))
+        QSettings().remove(HEADER_STATE)  # the default widths, as at a first start
+        window = signed_in_window(folder, "admin", "correct horse battery", size)
+        window.grab().save(str(out / f"main-window-{points}pt{suffix}.png"))
+        window.close()
+    app.setFont(before)
+
+
 def signed_in_window(folder: Path, name: str, password: str, size: tuple[int, int]):
     session, _ = users.sign_in(folder, name, password=password)
     window = MainWindow(session)
@@ -600,6 +619,7 @@ def main() -> int:
     import_feedback(window, work, args.out, suffix)
     window.close()
     signer_pages(folder, args.out, suffix, (width, height))
+    desktop_fonts(folder, args.out, suffix, (width, height))
     print(f"screenshots in {args.out}")
     return 0
 

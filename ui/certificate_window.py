@@ -7,8 +7,10 @@ import html
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialogButtonBox,
+    QFrame,
     QLabel,
     QMessageBox,
+    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -93,9 +95,15 @@ class CertificateWindow(Dialog):
         column.addWidget(self.title)
         column.addWidget(self.subject)
 
+        # The tabs scroll, rather than make the window larger than a small or scaled
+        # screen (1024x700 at twice the scale is 512x350); with room they just fill it.
+        room = QScrollArea(self)
+        room.setFrameShape(QFrame.Shape.NoFrame)
+        room.setWidgetResizable(True)
+        room.setWidget(self.tabs)
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
-        layout.addWidget(self.tabs, 1)
+        layout.addWidget(room, 1)
         layout.addWidget(self.buttons)
         self._update_save()
         self.load()

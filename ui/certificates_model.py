@@ -61,7 +61,7 @@ class CertificatesModel(RowsModel):
         "",
         "Name",
         "Status",
-        "Usage Count",
+        "Uses",
         "Last Use (UTC)",
         "Groups",
         "Policies",
@@ -102,7 +102,7 @@ class CertificatesModel(RowsModel):
                 tooltip=status_text,
             ),
             Column(
-                "Usage Count",
+                "Uses",  # how many times it signed; short, so that the columns fit 1024 px
                 display=lambda r: str(r.usage_count),
                 sort_key=lambda r: r.usage_count,
                 align_right=True,

@@ -4,9 +4,9 @@ the page template's fixed rows and hint when empty (ui.list_page.HintedTable).""
 
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QStyle
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QStyle, QStyleOptionViewItem
 
 from ui.actions_delegate import ActionsDelegate
 from ui.certificates_model import CertificatesModel
@@ -16,22 +16,24 @@ from ui.status_delegate import StatusDelegate
 
 M = CertificatesModel
 # Samples of the common widest values, so that the default widths follow the font; at
-# 1024 pixels the default columns all fit, and what is wider is cut with its tooltip.
+# 1024 pixels the default columns all fit up to an 11 pt font, and what is wider is cut
+# with its tooltip.
 SAMPLES = {
+    M.COL_USAGE: "99999",
     M.COL_LAST_USE: "2026-11-11 13:31",
-    M.COL_GROUPS: "Legacy, Pr",
-    M.COL_POLICIES: "Release b",
+    M.COL_GROUPS: "Release",
+    M.COL_POLICIES: "Release",
     M.COL_SUBJECT: "CN=Example Release Signing, O=Example",
     M.COL_ISSUER: "CN=Example Issuing CA, O=Example",
     M.COL_SERIAL: "4F:1A:00:00:00:00:00:00:9C",
     M.COL_KEY: "RSA 4096",
     M.COL_VALID_FROM: "2026-11-11",
-    M.COL_VALID_TO: "2026-11-11 (28 days left)",
-    M.COL_SHA256: "3A:7F:00:00:00:00:00:00:00:00:00:00:00",
 }
-NAME_SAMPLE = "Build Agent Signin"  # the least the Name column is given
-ICON_ROOM = 22  # a decoration and its gap
-TEXT_ROOM = 14  # a cell's margins
+# The widest Valid To texts: with the icon of an expiring or expired row, or without.
+VALID_TO_DECORATED = ("2026-11-11 (28 days left)", "2026-11-11 (expired)")
+VALID_TO_PLAIN = ("2026-11-11 (not yet valid)",)
+NAME_SAMPLE = "Build Agent"  # the least the Name column is given
+TITLE_ROOM = 14  # a header section's margins
 
 
 class CertificatesTable(HintedTable):
@@ -64,11 +66,14 @@ class CertificatesTable(HintedTable):
         header.setSortIndicator(M.COL_NAME, Qt.SortOrder.AscendingOrder)
         for column in M.UNSORTABLE:
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
-        for column, width in self._default_widths().items():
+        widths = self._default_widths()
+        # The default least size grows with the font: the checkbox column would too.
+        header.setMinimumSectionSize(min(header.minimumSectionSize(), widths[M.COL_CHECK]))
+        for column, width in widths.items():
             header.resizeSection(column, width)
         for column in M.OPTIONAL:
             header.hideSection(column)
-        self._name_min = self.fontMetrics().horizontalAdvance(NAME_SAMPLE) + ICON_ROOM
+        self._name_min = self._cell_width(NAME_SAMPLE, decorated=True)
         header.sectionResized.connect(self._other_resized)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._header_menu)
@@ -80,7 +85,6 @@ class CertificatesTable(HintedTable):
     # menu shows and hides them (the header's saved state keeps which).
 
     def _default_widths(self) -> dict[int, int]:
-        text = self.fontMetrics().horizontalAdvance
         indicator = self.style().pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth)
         widths = {
             M.COL_CHECK: indicator + 12,
@@ -88,11 +92,32 @@ class CertificatesTable(HintedTable):
             M.COL_ACTIONS: ActionsDelegate.WIDTH,
         }
         for column, sample in SAMPLES.items():
-            widths[column] = text(sample) + TEXT_ROOM
-        widths[M.COL_VALID_TO] += ICON_ROOM
+            widths[column] = self._cell_width(sample)
+        widths[M.COL_VALID_TO] = max(
+            *(self._cell_width(text, decorated=True) for text in VALID_TO_DECORATED),
+            *(self._cell_width(text) for text in VALID_TO_PLAIN),
+        )
+        title = self.horizontalHeader().fontMetrics().horizontalAdvance
         for column in range(M.COL_STATUS, M.COL_ACTIONS):  # the titles fit, unsorted
-            widths[column] = max(widths.get(column, 0), text(M.HEADERS[column]) + TEXT_ROOM)
+            widths[column] = max(widths.get(column, 0), title(M.HEADERS[column]) + TITLE_ROOM)
         return widths
+
+    def _cell_width(self, text: str, decorated: bool = False) -> int:
+        """The width the style gives a cell of `text` (and an icon): its margins exactly,
+        not a guess that grows with the font."""
+        option = QStyleOptionViewItem()
+        option.initFrom(self)
+        option.font = self.font()
+        option.text = text
+        features = QStyleOptionViewItem.ViewItemFeature.HasDisplay
+        if decorated:
+            features |= QStyleOptionViewItem.ViewItemFeature.HasDecoration
+            small = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
+            shown = self.iconSize()  # invalid unless set: the views then use the small size
+            option.decorationSize = shown if shown.isValid() else QSize(small, small)
+        option.features = features
+        item = QStyle.ContentsType.CT_ItemViewItem
+        return self.style().sizeFromContents(item, option, QSize(), self).width()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)  # the viewport's size, as for every scroll area

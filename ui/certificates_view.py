@@ -1,13 +1,14 @@
 """The Certificates page: import, search, expiry filter and the table."""
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QPalette
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -40,6 +41,22 @@ FILTERS = (
     ("Expired", cm.FILTER_EXPIRED),
     ("Hide expired", cm.FILTER_HIDE_EXPIRED),
 )
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that gives up its width: where there is no room its text is cut
+    with "…" (the whole of it in the tooltip), rather than widen the window."""
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def paintEvent(self, _event) -> None:
+        shown = self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideRight, self.width()
+        )
+        self.setToolTip("" if shown == self.text() else self.text())
+        painter = QPainter(self)
+        painter.drawText(self.rect(), int(self.alignment()), shown)
 
 
 class CertificatesView(QWidget):
@@ -91,7 +108,7 @@ class CertificatesView(QWidget):
         self.search = SearchBox(
             "Search name, subject, issuer, serial or thumbprint  (Ctrl+F)", self.table, self
         )
-        self.search.setMinimumWidth(160)
+        self.search.setMinimumWidth(120)
         self.find_action = QAction("Find", self)
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)
         self.find_action.triggered.connect(self._focus_search)
@@ -105,6 +122,13 @@ class CertificatesView(QWidget):
         self._filter_timer.timeout.connect(self._apply_filter)
         self.search.textChanged.connect(self._filter_timer.start)
         self.expiry.currentIndexChanged.connect(self._apply_filter)
+
+        # As wide as its longest choice when there is room, but it may shrink to show
+        # "Expired" and its arrow: the page then fits 512 px (1024 at twice the scale).
+        arrow = self.expiry.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self.expiry.setMinimumWidth(
+            self.expiry.fontMetrics().horizontalAdvance("Expired…") + 2 * arrow
+        )
 
         top = QHBoxLayout()
         top.addWidget(page_bar, 1)
@@ -143,7 +167,7 @@ class CertificatesView(QWidget):
             self.bulk_bar.addAction(action)
         # The count sits after the buttons, which therefore stay where they are.
         row.addWidget(self.bulk_bar, 1)
-        self.checked_label = QLabel(frame)
+        self.checked_label = ElidedLabel(frame)
         row.addWidget(self.checked_label)
         self.clear_checks = QToolButton(frame)
         self.clear_checks.setText("Clear Selection")

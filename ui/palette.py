@@ -1,12 +1,14 @@
 """The colours of the console: a complete dark palette, applied when the desktop says it
 is in dark mode (Qt 6.5+ `styleHints().colorScheme()`, followed when it changes), and
-check boxes and radio buttons whose unchecked outline reads on either palette.
+check boxes, radio buttons and text fields whose edges read on either palette.
 
 Fusion, the style Qt uses on Linux without a platform theme, does not switch to a dark
-palette by itself, and it draws an indicator's frame from the window colour (a little
-darker): on a dark palette that frame is the colour of the field it sits in, and on the
-light one it has under 2:1 of contrast. `IndicatorStyle` gives it an outline halfway
-between the text and the base colour instead, over 3:1 against both row colours.
+palette by itself, and it draws an indicator's or a field's frame from the window colour
+(a little darker): on the dark palette that frame is the colour of the field itself
+(~1.2:1 against the window), and on the light one it has about 2:1. `ConsoleStyle` gives
+indicators an outline halfway between the text and the base colour instead, over 3:1
+against both row colours, and line edits, combo boxes, spin boxes and text edits a frame
+halfway between them, over 3:1 against the window.
 """
 
 from PySide6.QtCore import Qt
@@ -47,11 +49,28 @@ _INDICATORS = (
     QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck,
     QStyle.PrimitiveElement.PE_IndicatorRadioButton,
 )
+# A line edit's frame (its panel draws it, as an editable combo box does), and the frame
+# of a text edit and of the other framed views.
+_FIELDS = (
+    QStyle.PrimitiveElement.PE_PanelLineEdit,
+    QStyle.PrimitiveElement.PE_FrameLineEdit,
+)
+_FIELD_CONTROLS = (
+    QStyle.ComplexControl.CC_ComboBox,
+    QStyle.ComplexControl.CC_SpinBox,
+)
 # Enough for over 3:1 against Base and AlternateBase on either palette, and a radio
 # button's thin antialiased circle.
 OUTLINE_TOWARD_TEXT = 0.6
-# Fusion's indicator frame is window.darker(140).lighter(110).
+# Over 3:1 against the window on either palette (3.4 light, 3.7 dark). From the base
+# colour, not the window's, which is what the style changes: a frame drawn inside a
+# panel (a line edit's) comes out the same.
+FRAME_TOWARD_TEXT = 0.5
+# Fusion's indicator frame is window.darker(140).lighter(110); a field's is
+# window.darker(140), and a text edit's (PE_Frame) window.darker(140).lighter(108).
 _FUSION_FRAME = 110 / 140
+_FUSION_FIELD_FRAME = 100 / 140
+_FUSION_VIEW_FRAME = 108 / 140
 
 
 def dark_palette() -> QPalette:
@@ -75,38 +94,62 @@ def apply_scheme(app: QGuiApplication, scheme: Qt.ColorScheme) -> None:
 def indicator_outline(palette: QPalette, group: G = G.Active) -> QColor:
     """Between the field and the text (OUTLINE_TOWARD_TEXT of the way): the frame of an
     unchecked box or radio button."""
-    text, base = palette.color(group, R.Text), palette.color(group, R.Base)
+    return _between(palette.color(group, R.Base), palette.color(group, R.Text), OUTLINE_TOWARD_TEXT)
+
+
+def field_frame(palette: QPalette, group: G = G.Active) -> QColor:
+    """Between the field and the text (FRAME_TOWARD_TEXT of the way): the frame of a line
+    edit, combo box, spin box or text edit."""
+    return _between(palette.color(group, R.Base), palette.color(group, R.Text), FRAME_TOWARD_TEXT)
+
+
+def _between(start: QColor, end: QColor, fraction: float) -> QColor:
     return QColor(
         *(
-            round(b + OUTLINE_TOWARD_TEXT * (t - b))
-            for t, b in zip(text.getRgb()[:3], base.getRgb()[:3], strict=True)
+            round(a + fraction * (b - a))
+            for a, b in zip(start.getRgb()[:3], end.getRgb()[:3], strict=True)
         )
     )
 
 
-class IndicatorStyle(QProxyStyle):
-    """Fusion with indicator frames of `indicator_outline`: it derives the frame from the
-    window colour alone, so that colour is set, for the indicator only, to the one whose
-    derived frame is the outline wanted."""
+class ConsoleStyle(QProxyStyle):
+    """Fusion with indicator frames of `indicator_outline` and field frames of
+    `field_frame`: it derives both from the window colour alone, so that colour is set,
+    for the indicator or field only, to the one whose derived frame is the one wanted."""
 
     def drawPrimitive(self, element, option, painter, widget=None) -> None:
         if element in _INDICATORS:
-            option = type(option)(option)
-            palette = QPalette(option.palette)
-            for group in (G.Active, G.Inactive, G.Disabled):
-                outline = indicator_outline(palette, group)
-                palette.setColor(group, R.Window, outline.lighter(round(100 / _FUSION_FRAME)))
-            option.palette = palette
+            option = _framed(option, indicator_outline, _FUSION_FRAME)
+        elif element in _FIELDS:
+            option = _framed(option, field_frame, _FUSION_FIELD_FRAME)
+        elif element == QStyle.PrimitiveElement.PE_Frame:
+            option = _framed(option, field_frame, _FUSION_VIEW_FRAME)
         super().drawPrimitive(element, option, painter, widget)
+
+    def drawComplexControl(self, control, option, painter, widget=None) -> None:
+        if control in _FIELD_CONTROLS:
+            option = _framed(option, field_frame, _FUSION_FIELD_FRAME)
+        super().drawComplexControl(control, option, painter, widget)
+
+
+def _framed(option, frame, derived: float):
+    """A copy of `option` whose window colour Fusion darkens (by `derived`) into `frame`."""
+    option = type(option)(option)
+    palette = QPalette(option.palette)
+    for group in (G.Active, G.Inactive, G.Disabled):
+        palette.setColor(group, R.Window, frame(palette, group).lighter(round(100 / derived)))
+    option.palette = palette
+    return option
 
 
 def install(app: QApplication) -> None:
-    """Fusion's indicators fixed, and the palette of the desktop's colour scheme, now and
-    whenever it changes. Other styles (Windows, macOS) follow the scheme themselves."""
-    if not isinstance(app.style(), IndicatorStyle):
+    """Fusion's indicators and field frames fixed, and the palette of the desktop's colour
+    scheme, now and whenever it changes. Other styles (Windows, macOS) follow the scheme
+    themselves."""
+    if not isinstance(app.style(), ConsoleStyle):
         if app.style().name().lower() != "fusion":
             return
-        app.setStyle(IndicatorStyle("Fusion"))
+        app.setStyle(ConsoleStyle("Fusion"))
     hints = app.styleHints()
     apply_scheme(app, hints.colorScheme())
     if not app.property("certdeskFollowsScheme"):

@@ -8,7 +8,7 @@ and kept until the rows change, so that a sort or a filter is a walk over a list
 `data()` formats stored values; it never parses or queries.
 """
 
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,6 +162,12 @@ class RowsModel(QAbstractTableModel):
             return self._visible.index(i)
         except ValueError:
             return None
+
+    def visible_rows_of(self, keys: Iterable[Hashable]) -> list[int]:
+        """The visible rows of those keys still shown, ascending: one walk over the view
+        however many keys (`visible_row_of` per key would be quadratic)."""
+        wanted = {self._position[k] for k in keys if k in self._position}
+        return [n for n, i in enumerate(self._visible) if i in wanted] if wanted else []
 
     # -- checks ---------------------------------------------------------------------
 

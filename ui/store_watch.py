@@ -21,7 +21,7 @@ from app.services import store_changes
 from app.services.operations import allowed
 from app.services.session import Session
 from ui.dialogs import show_failure
-from ui.rows_model import RowsModel
+from ui.rows_model import RowsModel, runs
 from ui.store_events import ALL
 from ui.tasks import Task
 
@@ -89,18 +89,19 @@ def kept_place(table: QTableView) -> Iterator[None]:
     keeps the checked ones. (Not around a search: its results show from their top.)"""
     model: RowsModel = table.model()
     top = _key(model, table.rowAt(0))
-    selected = [_key(model, index.row()) for index in table.selectionModel().selectedRows()]
+    selected = _selected_keys(table)
     current = table.currentIndex()
     current_key, current_column = _key(model, current.row()), current.column()
     yield
     selection = QItemSelection()
-    for row in _rows_of(model, selected):
-        selection.select(model.index(row, 0), model.index(row, model.columnCount() - 1))
+    last = model.columnCount() - 1
+    for first, end in runs(model.visible_rows_of(selected)):
+        selection.select(model.index(first, 0), model.index(end, last))
     flags = QItemSelectionModel.SelectionFlag
-    for row in _rows_of(model, [current_key]):
+    for row in model.visible_rows_of([current_key]):
         table.selectionModel().setCurrentIndex(model.index(row, current_column), flags.NoUpdate)
     table.selectionModel().select(selection, flags.ClearAndSelect)
-    for row in _rows_of(model, [top]):
+    for row in model.visible_rows_of([top]):
         table.scrollTo(model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtTop)
 
 
@@ -108,7 +109,13 @@ def _key(model: RowsModel, row: int) -> Hashable | None:
     return model.key_of(model.row_at(row)) if 0 <= row < model.rowCount() else None
 
 
-def _rows_of(model: RowsModel, keys: list[Hashable | None]) -> list[int]:
-    """The visible rows of those keys still shown."""
-    rows = (model.visible_row_of(key) for key in keys if key is not None)
-    return [row for row in rows if row is not None]
+def _selected_keys(table: QTableView) -> list[Hashable]:
+    """The keys of the selected rows, read range by range: a Shift-click over 40,000 rows
+    is one range, not 40,000 indexes."""
+    model: RowsModel = table.model()
+    rows = (
+        row
+        for span in table.selectionModel().selection()
+        for row in range(span.top(), span.bottom() + 1)
+    )
+    return [model.key_of(model.row_at(row)) for row in sorted(set(rows))]
