@@ -61,7 +61,7 @@ class CertificatesModel(RowsModel):
         "",
         "Name",
         "Status",
-        "Uses",
+        "Usage Count",
         "Last Use (UTC)",
         "Groups",
         "Policies",
@@ -102,7 +102,8 @@ class CertificatesModel(RowsModel):
                 tooltip=status_text,
             ),
             Column(
-                "Uses",  # how many times it signed; short, so that the columns fit 1024 px
+                "Usage Count",  # the seed page's name: how many times it signed
+                header="Uses",  # the columns fit 1024 pixels at a desktop's 10-11 pt
                 display=lambda r: str(r.usage_count),
                 sort_key=lambda r: r.usage_count,
                 align_right=True,

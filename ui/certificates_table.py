@@ -98,8 +98,10 @@ class CertificatesTable(HintedTable):
             *(self._cell_width(text) for text in VALID_TO_PLAIN),
         )
         title = self.horizontalHeader().fontMetrics().horizontalAdvance
+        shown = self.model().headerData
         for column in range(M.COL_STATUS, M.COL_ACTIONS):  # the titles fit, unsorted
-            widths[column] = max(widths.get(column, 0), title(M.HEADERS[column]) + TITLE_ROOM)
+            text = shown(column, Qt.Orientation.Horizontal)
+            widths[column] = max(widths.get(column, 0), title(text) + TITLE_ROOM)
         return widths
 
     def _cell_width(self, text: str, decorated: bool = False) -> int:

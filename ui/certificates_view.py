@@ -28,6 +28,7 @@ from ui.list_page import SearchBox, counts_text, page_toolbar
 from ui.store_events import ALL, events
 from ui.store_watch import kept_place
 from ui.tasks import Task
+from ui.wording import ADD_TO_GROUPS, REMOVE_FROM_GROUPS
 
 NOTHING_CHECKED = "Check rows to act on several at once"
 EMPTY_HINT = (
@@ -157,8 +158,8 @@ class CertificatesView(QWidget):
         row.setContentsMargins(4, 0, 8, 0)
         self.bulk_bar = page_toolbar(frame)
         for action, short in (
-            (self.actions.add_groups_checked, "Add Groups…"),
-            (self.actions.remove_groups_checked, "Remove Groups…"),
+            (self.actions.add_groups_checked, ADD_TO_GROUPS),
+            (self.actions.remove_groups_checked, REMOVE_FROM_GROUPS),
             (self.actions.enable_checked, "Enable"),
             (self.actions.disable_checked, "Disable"),
             (self.actions.delete_checked, "Delete…"),

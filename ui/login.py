@@ -85,6 +85,8 @@ class LoginDialog(QDialog):
         layout.addWidget(self.buttons)
 
         self._load_users()
+        # A refusal is said of one user: choosing another clears it.
+        self.user.currentTextChanged.connect(lambda _name: self.error.hide())
         self.user.currentTextChanged.connect(self._user_changed)
         self._probe_keyring()
 
@@ -124,7 +126,6 @@ class LoginDialog(QDialog):
         self._user_changed(self.user.currentText())
 
     def _user_changed(self, name: str) -> None:
-        self.error.hide()  # it was said of the user shown before
         remembered = name in self._remembered
         self.remember.setChecked(remembered)
         self.password.setPlaceholderText(

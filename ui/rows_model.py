@@ -30,6 +30,7 @@ class Column:
     decoration: Callable[[Row], Any] | None = None
     align_right: bool = False
     checkable: bool = False  # the column of the row's checkbox
+    header: str = ""  # a shorter title for the header, which then tips the full one
 
 
 class RowsModel(QAbstractTableModel):
@@ -295,8 +296,13 @@ class RowsModel(QAbstractTableModel):
         return 0 if parent is not None and parent.isValid() else len(self.columns)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.columns[section].title
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        column = self.columns[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return column.header or column.title
+        if role == Qt.ItemDataRole.ToolTipRole and column.header:
+            return column.title
         return None
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
