@@ -13,6 +13,7 @@ from app.services.certificates import EXPIRING_DAYS, CertificateRow
 from app.services.expiry import EXPIRED, EXPIRING, NOT_YET_VALID, Expiry, expiry
 from ui.icons import icon
 from ui.rows_model import Column, RowsModel
+from ui.wording import plural
 
 FILTER_ALL = "all"
 FILTER_EXPIRING = "expiring"
@@ -215,8 +216,7 @@ class CertificatesModel(RowsModel):
         if state.state == NOT_YET_VALID:
             return f"{date} (not yet valid)"
         if state.state == EXPIRING:
-            days = state.days_left
-            return f"{date} ({days} day{'s' if days != 1 else ''} left)"
+            return f"{date} ({plural(state.days_left, 'day')} left)"
         return date
 
     def _valid_to_tooltip(self, row: CertificateRow) -> str:
@@ -224,8 +224,8 @@ class CertificatesModel(RowsModel):
         days = state.days_left
         when = row.valid_to.strftime("%Y-%m-%d %H:%M UTC")
         if state.state == EXPIRED:
-            return f"Expired {-days} day{'s' if days != -1 else ''} ago ({when})"
-        text = f"Expires in {days} day{'s' if days != 1 else ''} ({when})"
+            return f"Expired {plural(-days, 'day')} ago ({when})"
+        text = f"Expires in {plural(days, 'day')} ({when})"
         if state.state == NOT_YET_VALID:
             start = row.valid_from.strftime("%Y-%m-%d %H:%M UTC")
             text = f"Not valid before {start}\n{text}"
