@@ -37,6 +37,9 @@ def main() -> int:
         return 0
     if os.environ.get("QT_QPA_PLATFORM", "xcb") not in ("xcb", ""):
         return 0
+    wayland = os.environ.get("WAYLAND_DISPLAY") and os.environ.get("XDG_SESSION_TYPE") == "wayland"
+    if wayland and not os.environ.get("QT_QPA_PLATFORM"):
+        return 0  # Qt opens its window through Wayland there, not the xcb plugin
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         print(
             "certdesk: no display (DISPLAY is not set). Run it in a desktop session, "

@@ -4,7 +4,7 @@ import pytest
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMessageBox, QToolButton
+from PySide6.QtWidgets import QDialogButtonBox, QMessageBox, QScrollArea, QToolButton
 
 from app.crypto.pins import pin_matches
 from app.services import certificate_groups, certificate_import, users
@@ -235,3 +235,19 @@ def test_saving_runs_off_the_gui_thread_and_blocks_a_second_save(qtbot, window):
     settle(qtbot)
     assert Certificate.get(Certificate.alias == "Rich").description == "once"
     assert detail.general_tab.isEnabled() and not detail.has_unsaved_changes()
+
+
+def test_tab_goes_from_the_buttons_to_the_fields_with_no_stop_between(qtbot, window):
+    """The tabs sit in a scroll area (for small and scaled screens): it is no Tab stop."""
+    detail = open_window(qtbot, window, "Rich")
+    stops = []
+    close = widget = detail.buttons.button(QDialogButtonBox.StandardButton.Close)
+    for _ in range(5000):  # once round the chain
+        widget = widget.nextInFocusChain()
+        if widget is close:
+            break
+        takes_tab = widget.focusPolicy().value & Qt.FocusPolicy.TabFocus.value
+        if takes_tab and widget.isVisibleTo(detail):
+            stops.append(widget)
+    assert stops and not any(isinstance(w, QScrollArea) for w in stops)
+    detail.reject()

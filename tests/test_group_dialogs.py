@@ -3,6 +3,7 @@ group actions and the bulk delete confirmation, driven through the real widgets;
 store is checked afterwards."""
 
 import itertools
+import threading
 
 import pytest
 
@@ -158,6 +159,30 @@ def test_a_name_typed_at_once_goes_to_the_new_name_field_and_return_creates_it(q
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
     settle(qtbot)
     assert groups_of("Charlie") == ["Test Team"]
+
+
+def test_a_group_typed_before_the_list_came_is_the_stored_one(qtbot, window, monkeypatch):
+    """Typed and created while the groups were still being read: when they come, the
+    stored "Release" takes the place of the typed "release", ticked, listed once."""
+    gate = threading.Event()
+    read = certificate_groups.list_groups
+
+    def slow_list_groups(session):
+        gate.wait(10)
+        return read(session)
+
+    monkeypatch.setattr(certificate_groups, "list_groups", slow_list_groups)
+    picker = window.certificates.actions.add_groups(ids_of(window, "Delta"))
+    picker.activateWindow()
+    qtbot.waitUntil(picker.new_name.hasFocus)
+    qtbot.keyClicks(picker.new_name, "release")
+    qtbot.keyClick(picker.new_name, Qt.Key.Key_Return)
+    assert picker.names() == ["release"]
+    gate.set()
+    qtbot.waitUntil(lambda: picker.loaded)
+    assert [n for n in picker.names() if n.casefold() == "release"] == ["Release"]
+    assert picker.chosen() == ["Release"]
+    picker.reject()
 
 
 def test_return_in_the_group_list_adds_only_to_what_is_ticked(qtbot, window):

@@ -99,6 +99,7 @@ class CertificateWindow(Dialog):
         # screen (1024x700 at twice the scale is 512x350); with room they just fill it.
         room = QScrollArea(self)
         room.setFrameShape(QFrame.Shape.NoFrame)
+        room.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # not a Tab stop of its own
         room.setWidgetResizable(True)
         room.setWidget(self.tabs)
         layout = QVBoxLayout(self)

@@ -149,7 +149,11 @@ class GroupPicker(Dialog):
         (and, with no group to create either, why OK is disabled)."""
         self.loaded = True
         for name, detail in groups:
-            self._add_item(name, detail, checked=False)
+            # A group typed and created before the list came is this stored one.
+            typed = self._item_named(name)
+            if typed is not None:
+                self.list.takeItem(self.list.row(typed))
+            self._add_item(name, detail, checked=typed is not None)
         self.status.setText(empty_text)
         self._why_not = "Check at least one group." if groups else empty_text
         self._show_list()
@@ -174,6 +178,14 @@ class GroupPicker(Dialog):
         item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
         return item
 
+    def _item_named(self, name: str) -> QListWidgetItem | None:
+        """The listed group of `name`, as group names compare (case aside)."""
+        items = (self.list.item(i) for i in range(self.list.count()))
+        wanted = name.casefold()
+        return next(
+            (i for i in items if i.data(Qt.ItemDataRole.UserRole).casefold() == wanted), None
+        )
+
     def names(self) -> list[str]:
         return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
 
@@ -184,11 +196,7 @@ class GroupPicker(Dialog):
             show_error(self.error, exc)
             fit_height(self)
             return
-        existing = [self.list.item(i) for i in range(self.list.count())]
-        match = next(
-            (i for i in existing if i.data(Qt.ItemDataRole.UserRole).casefold() == name.casefold()),
-            None,
-        )
+        match = self._item_named(name)
         if match is None:
             match = self._add_item(name, "(new)", checked=True)
         match.setCheckState(Qt.CheckState.Checked)

@@ -13,7 +13,7 @@ halfway between them, over 3:1 against the window.
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QProxyStyle, QStyle
 
 R = QPalette.ColorRole
 G = QPalette.ColorGroup
@@ -122,7 +122,9 @@ class ConsoleStyle(QProxyStyle):
             option = _framed(option, indicator_outline, _FUSION_FRAME)
         elif element in _FIELDS:
             option = _framed(option, field_frame, _FUSION_FIELD_FRAME)
-        elif element == QStyle.PrimitiveElement.PE_Frame:
+        elif element == QStyle.PrimitiveElement.PE_Frame and isinstance(
+            widget, QAbstractScrollArea
+        ):  # a list's or a text's frame; not every panel (the selection bar)
             option = _framed(option, field_frame, _FUSION_VIEW_FRAME)
         super().drawPrimitive(element, option, painter, widget)
 
