@@ -25,7 +25,7 @@ from ui.group_dialog import GroupPicker, groups_to_add, groups_to_remove
 from ui.icons import icon
 from ui.save_dialog import save_new_file
 from ui.tasks import Task
-from ui.wording import ADD_TO_GROUPS, REMOVE_FROM_GROUPS, failures_text, plural
+from ui.wording import ADD_TO_GROUPS, REMOVE_FROM_GROUPS, capped, failures_text, plural
 
 SAVE_FILTERS = {
     "DER certificate (*.cer)": "der",
@@ -331,10 +331,7 @@ class CertificateActions(QObject):
 
 
 def _listed(rows: Sequence[CertificateRow]) -> str:
-    names = "\n".join(f"• {r.alias}" for r in rows[:MAX_LISTED_NAMES])
-    if len(rows) > MAX_LISTED_NAMES:
-        names += f"\n…and {len(rows) - MAX_LISTED_NAMES:,} more"
-    return names
+    return "\n".join(capped([f"• {r.alias}" for r in rows], MAX_LISTED_NAMES))
 
 
 def _every_name(rows: Sequence[CertificateRow], keyed: Sequence[CertificateRow]) -> str:

@@ -24,7 +24,7 @@ from ui.certificates_table import CertificatesTable
 from ui.file_dialogs import IMPORT_CERTIFICATES, open_file_names
 from ui.icons import icon
 from ui.import_flow import FILE_FILTER, ImportFlow
-from ui.list_page import SearchBox, counts_text, page_toolbar
+from ui.list_page import SEARCH_DELAY_MS, SearchBox, counts_text, page_toolbar
 from ui.store_events import ALL, events
 from ui.store_watch import kept_place
 from ui.tasks import Task
@@ -119,7 +119,7 @@ class CertificatesView(QWidget):
         for label, key in FILTERS:
             self.expiry.addItem(label, key)
 
-        self._filter_timer = QTimer(self, singleShot=True, interval=120)
+        self._filter_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._filter_timer.timeout.connect(self._apply_filter)
         self.search.textChanged.connect(self._filter_timer.start)
         self.expiry.currentIndexChanged.connect(self._apply_filter)

@@ -4,7 +4,6 @@ A certificate in the member list opens on the Certificates page."""
 
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QLabel,
     QMessageBox,
     QSplitter,
@@ -20,7 +19,7 @@ from ui.certificates_model import status_text
 from ui.dialogs import confirm_destructive
 from ui.group_dialog import GroupEditDialog
 from ui.icons import icon
-from ui.list_page import HintedTable, ListPage, PageAction
+from ui.list_page import ListPage, PageAction, list_table
 from ui.rows_model import Column, RowsModel
 from ui.store_events import ALL, events
 from ui.tasks import Task
@@ -98,14 +97,7 @@ class MemberList(QWidget):
         self._focus_first = False  # Show Certificates: the first one becomes current
         self.model = RowsModel(MEMBER_COLUMNS, self)
         self.heading = QLabel(MEMBERS_HEADING, self)
-        self.table = HintedTable(self)
-        self.table.setModel(self.model)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = list_table(self.model, (0, Qt.SortOrder.AscendingOrder), self)
         for column, width in ((0, 280), (1, 80), (2, 90), (3, 100)):
             self.table.setColumnWidth(column, width)
         self.table.setToolTip("Double-click or Enter opens the certificate.")

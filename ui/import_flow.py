@@ -23,7 +23,7 @@ from app.services.session import Session
 from ui.dialogs import show_failure
 from ui.store_events import ALL, events
 from ui.tasks import BUSY_DELAY_MS, Task
-from ui.wording import curly_quotes, plural
+from ui.wording import capped, curly_quotes, plural
 
 # Every extension the importer is given in practice (it reads the format from the content):
 # a key on its own (.key) is linked to its certificate.
@@ -251,9 +251,7 @@ def _known(result: FileResult) -> str:
 
 
 def _capped(lines: list[str]) -> list[str]:
-    if len(lines) <= MAX_LISTED:
-        return lines
-    return [*lines[:MAX_LISTED], f"… and {len(lines) - MAX_LISTED:,} more (Show Details…)."]
+    return capped(lines, MAX_LISTED, "… and {n:,} more (Show Details…).")
 
 
 def _names(aliases: list[str]) -> str:

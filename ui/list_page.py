@@ -106,6 +106,19 @@ class HintedTable(QTableView):
             painter.end()
 
 
+def list_table(model: RowsModel, sort: tuple[int, Qt.SortOrder], parent: QWidget) -> HintedTable:
+    """A page's read-only list: one row selected at a time, sortable, opening on `sort`."""
+    table = HintedTable(parent)
+    table.setModel(model)
+    table.setSortingEnabled(True)
+    table.sortByColumn(*sort)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setAlternatingRowColors(True)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
 @dataclass(frozen=True)
 class PageAction:
     """One thing a page offers, in its tool bar and its context menu."""
@@ -149,14 +162,7 @@ class ListPage(QWidget):
         self.loaded = False
         self.menu: QMenu | None = None  # the context menu last shown
 
-        self.table = HintedTable(self)
-        self.table.setModel(model)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(*self.sort)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = list_table(model, self.sort, self)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.doubleClicked.connect(lambda _index: self._run_default())

@@ -26,11 +26,16 @@ def curly_quotes(text: str) -> str:
     return _STRAIGHT_QUOTED.sub(lambda m: f"“{m.group(1) or m.group(2) or ''}”", text)
 
 
+def capped(lines: list[str], limit: int, more: str = "…and {n:,} more") -> list[str]:
+    """The first `limit` lines, then one saying how many more (`more`, with `n`), so that
+    a box of many names stays smaller than the screen."""
+    if len(lines) <= limit:
+        return lines
+    return [*lines[:limit], more.format(n=len(lines) - limit)]
+
+
 def failures_text(result: BulkResult) -> str:
     """A bulk action's failures, one line each: the certificate, then the service's
     reason in the windows' quotes."""
-    failures = result.failures
-    lines = [f"{o.target}: {curly_quotes(o.message)}" for o in failures[:MAX_LISTED_FAILURES]]
-    if len(failures) > MAX_LISTED_FAILURES:
-        lines.append(f"…and {len(failures) - MAX_LISTED_FAILURES:,} more.")
-    return "\n".join(lines)
+    lines = [f"{o.target}: {curly_quotes(o.message)}" for o in result.failures]
+    return "\n".join(capped(lines, MAX_LISTED_FAILURES, "…and {n:,} more."))
