@@ -82,14 +82,20 @@ def alias_taken(db: peewee.Database, alias: str, but: int | None) -> bool:
     return db.execute_sql(sql, params).fetchone() is not None
 
 
-def enabled_by_id(db: peewee.Database, ids: Sequence[int]) -> dict[int, bool]:
-    sql = f'SELECT "id", "enabled" FROM {CERTIFICATES} WHERE "id" IN ({{}})'
-    return {cid: bool(enabled) for cid, enabled in _where_in(db, sql, ids)}
+def targets_by_column(
+    db: peewee.Database, column: str, values: Sequence
+) -> list[tuple[int, str, int]]:
+    """(id, alias, enabled) of the certificates whose `column` (id or alias) is among
+    `values`: what a bulk operation needs of each, in one read of their rows."""
+    if column not in ("id", "alias"):
+        raise ValueError(column)
+    sql = f'SELECT "id", "alias", "enabled" FROM {CERTIFICATES} WHERE "{column}" IN ({{}})'
+    return _where_in(db, sql, values)
 
 
 def set_enabled(db: peewee.Database, ids: Sequence[int], enabled: bool) -> None:
     sql = f'UPDATE {CERTIFICATES} SET "enabled" = {db.param} WHERE "id" IN ({{}})'
-    for part in chunks(ids):
+    for part in chunks(ids, CHUNK - 1):
         db.execute_sql(sql.format(_marks(db, len(part))), [enabled, *part])
 
 
@@ -119,24 +125,22 @@ def memberships(db: peewee.Database, certificate_ids: Sequence[int]) -> list[tup
 
 
 def add_memberships(db: peewee.Database, rows: Sequence[tuple[int, int]]) -> None:
-    """(group id, certificate id) pairs; one already there is left as it is."""
-    p = db.param
-    _many(
-        db,
-        f'INSERT INTO {MEMBERS} ("group_id", "certificate_id") VALUES ({p}, {p}) '
-        "ON CONFLICT DO NOTHING",
-        rows,
-    )
+    """(group id, certificate id) pairs, one multi-row INSERT per chunk; a pair already
+    there is left as it is."""
+    row = f"({db.param}, {db.param})"
+    for part in chunks(rows, CHUNK // 2):
+        db.execute_sql(
+            f'INSERT INTO {MEMBERS} ("group_id", "certificate_id") VALUES '
+            f"{', '.join([row] * len(part))} ON CONFLICT DO NOTHING",
+            [value for pair in part for value in pair],
+        )
 
 
-def remove_memberships(db: peewee.Database, rows: Sequence[tuple[int, int]]) -> None:
-    """(certificate id, group id) pairs."""
-    p = db.param
-    _many(
-        db,
-        f'DELETE FROM {MEMBERS} WHERE "certificate_id" = {p} AND "group_id" = {p}',
-        rows,
-    )
+def remove_memberships(db: peewee.Database, group_id: int, certificate_ids: Sequence[int]) -> None:
+    """Take these certificates out of one group, one DELETE per chunk."""
+    sql = f'DELETE FROM {MEMBERS} WHERE "group_id" = {db.param} AND "certificate_id" IN ({{}})'
+    for part in chunks(certificate_ids, CHUNK - 1):
+        db.execute_sql(sql.format(_marks(db, len(part))), [group_id, *part])
 
 
 def aliases_only_in_group(db: peewee.Database, group_id: int) -> list[str]:

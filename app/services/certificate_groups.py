@@ -228,9 +228,12 @@ def remove_from_groups(
             else:
                 removing.append((target.id, leaving))
                 result.add(target.alias, True, f"removed from {names}")
-        statements.remove_memberships(
-            db, [(cid, gid) for cid, group_ids in removing for gid in group_ids]
-        )
+        leaving_by_group: dict[int, list[int]] = {}
+        for cid, leaving in removing:
+            for gid in leaving:
+                leaving_by_group.setdefault(gid, []).append(cid)
+        for gid, cids in leaving_by_group.items():
+            statements.remove_memberships(db, gid, cids)
         removed_ids = {cid for cid, _ in removing}
         journal.record_many(
             session.user_name,

@@ -29,8 +29,7 @@ def _set_enabled(session: Session, refs: Sequence[Ref], enabled: bool) -> BulkRe
     state = "enabled" if enabled else "disabled"
     with write_transaction(session):
         targets = resolve(db, refs, result)
-        current = statements.enabled_by_id(db, [t.id for t in targets])
-        changing = [t for t in targets if current[t.id] != enabled]
+        changing = [t for t in targets if t.enabled != enabled]
         statements.set_enabled(db, [t.id for t in changing], enabled)
         journal.record_many(session.user_name, action, [t.alias for t in changing])
         changing_ids = {t.id for t in changing}

@@ -18,6 +18,7 @@ Ref = int | str
 class Target:
     id: int
     alias: str
+    enabled: bool  # read with the alias, so that enabling or disabling reads the rows once
 
 
 @dataclass(frozen=True)
@@ -47,16 +48,17 @@ class BulkResult:
 
 def resolve(db: peewee.Database, refs: Sequence[Ref], result: BulkResult) -> list[Target]:
     """The certificates `refs` name, in the order given, each once; every reference that
-    names nothing becomes a failed outcome in `result`."""
+    names nothing becomes a failed outcome in `result`. One SELECT per chunk of ids and
+    of aliases, whatever the count."""
     ids = [r for r in refs if isinstance(r, int)]
     aliases = [r for r in refs if isinstance(r, str)]
     by_id: dict[int, Target] = {}
     by_alias: dict[str, Target] = {}
     for column, wanted in (("id", ids), ("alias", aliases)):
-        for cid, alias in statements.id_and_alias_by_column(
+        for cid, alias, enabled in statements.targets_by_column(
             db, column, list(dict.fromkeys(wanted))
         ):
-            by_id[cid] = by_alias[alias] = Target(cid, alias)
+            by_id[cid] = by_alias[alias] = Target(cid, alias, bool(enabled))
     found: dict[int, Target] = {}
     for ref in refs:
         target = by_id.get(ref) if isinstance(ref, int) else by_alias.get(ref)

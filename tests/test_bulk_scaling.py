@@ -1,0 +1,73 @@
+"""The bulk operations behind the selection bar do one statement per chunk of
+certificates, never one per certificate: the count of SQL statements they run is the
+same for 4 certificates as for 40 (both under one chunk), apart from the audit events:
+one per certificate, inserted by one prepared statement. Counted on the session's own
+connection with SQLite's trace callback, which sees every statement sqlcipher3 runs,
+each row of an executemany included."""
+
+from contextlib import contextmanager
+
+from app.services import certificate_groups, lifecycle, users
+from tests.helpers.stores import PASSWORD, import_some
+
+SMALL, LARGE = 4, 40
+# The journal's one prepared statement, which the trace sees once per event it inserts.
+AUDIT_INSERT = 'INSERT INTO "audit_event"'
+
+
+@contextmanager
+def counted(session):
+    """The statements run on the session's connection, as SQLite expands them (with
+    their values). SQLite reports a statement again for each row its foreign keys'
+    ON DELETE actions act on; those repeats follow the statement and are dropped."""
+    statements: list[str] = []
+
+    def seen(sql: str) -> None:
+        if not statements or statements[-1] != sql:
+            statements.append(sql)
+
+    connection = session.store.db.connection()
+    connection.set_trace_callback(seen)
+    try:
+        yield statements
+    finally:
+        connection.set_trace_callback(None)
+
+
+def _statements_per_operation(session, tmp_path, certs, count: int) -> dict[str, int]:
+    ids = list(import_some(session, tmp_path, certs, [f"C{i}" for i in range(count)]).values())
+    aliases = [f"C{i}" for i in range(count)]
+    certificate_groups.add_to_groups(session, ids, ["Kept"])  # nobody is left in no group
+    for name in ("A", "B"):
+        certificate_groups.create_group(session, name)
+    operations = {
+        "disable by id": lambda: lifecycle.disable_certificates(session, ids),
+        "enable by alias": lambda: lifecycle.enable_certificates(session, aliases),
+        "add to groups": lambda: certificate_groups.add_to_groups(session, ids, ["A", "B"]),
+        "remove from groups": lambda: certificate_groups.remove_from_groups(
+            session, ids, ["A", "B"]
+        ),
+        "delete": lambda: lifecycle.delete_certificates(session, ids),
+    }
+    counts = {}
+    for name, run in operations.items():
+        with counted(session) as seen:
+            result = run()
+        assert len(result.changed_ids) == count, name
+        events = [s for s in seen if s.startswith(AUDIT_INSERT)]
+        assert len(events) == count, name  # one audit event per certificate changed
+        counts[name] = len(seen) - len(events)
+    return counts
+
+
+def test_bulk_statement_count_does_not_grow_with_the_certificates(tmp_path, certs):
+    counts = {}
+    for count in (SMALL, LARGE):
+        session, _ = users.initialise_store(tmp_path / f"store{count}", "admin", PASSWORD)
+        files = tmp_path / f"files{count}"
+        files.mkdir()
+        try:
+            counts[count] = _statements_per_operation(session, files, certs, count)
+        finally:
+            session.close()
+    assert counts[LARGE] == counts[SMALL]
