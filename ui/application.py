@@ -14,7 +14,6 @@ from ui import palette
 from ui.dialogs import show_message
 from ui.icons import icon
 from ui.login import FirstRunDialog, LoginDialog
-from ui.main_window import MainWindow
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -56,6 +55,10 @@ def run_gui(store: str | None = None) -> int:
     dialog = open_session_dialog(folder)
     if dialog.exec() != QDialog.DialogCode.Accepted or dialog.session is None:
         return 0
+    # Only now: the main window brings every page, and with them most of the services
+    # and cryptography, which the login dialog would otherwise wait for.
+    from ui.main_window import MainWindow
+
     window = MainWindow(dialog.session)
     window.show()
     return app.exec()

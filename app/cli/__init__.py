@@ -13,20 +13,21 @@ import sys
 import traceback
 
 from app import __version__
-from app.cli import audit, certificates, groups, policies, requests, signing, store, users
 from app.cli.commands import Commands, add_common_options, common_options
 from app.cli.options import not_text
-from app.cli.output import Failed, problem
 from app.errors import CertdeskError
 from app.files import display_path
 from app.services.store_folders import resolve_store_dir
 from app.sqlite_errors import store_problem
 
-# In the order `certdesk --help` lists their commands.
-GROUPS = (store, certificates, groups, requests, signing, policies, users, audit)
-
 
 def build_parser() -> argparse.ArgumentParser:
+    # Here, not at the top: `certdesk` alone opens the console without the command
+    # modules and the services they import (see `parse`).
+    from app.cli import audit, certificates, groups, policies, requests, signing, store, users
+
+    # In the order `certdesk --help` lists their commands.
+    groups_in_order = (store, certificates, groups, requests, signing, policies, users, audit)
     parser = argparse.ArgumentParser(
         prog="certdesk",
         description="Signing certificates and their private keys in an encrypted store. "
@@ -36,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(run=None)  # a command's parser sets its handler
     parser.add_argument("--version", action="version", version=f"certdesk {__version__}")
     commands = Commands(parser.add_subparsers(metavar="COMMAND"), common_options())
-    for group in GROUPS:
+    for group in groups_in_order:
         group.register(commands)
     return parser
 
@@ -48,10 +49,30 @@ def main(argv: list[str]) -> int:
 def parse(argv: list[str]) -> argparse.Namespace:
     """The arguments; SystemExit for --help, --version and bad usage (2), as argparse
     does. `run` is None when no command was given (`app/__main__.py` opens the GUI)."""
-    return build_parser().parse_args(argv)
+    return _without_command(argv) or build_parser().parse_args(argv)
+
+
+def _without_command(argv: list[str]) -> argparse.Namespace | None:
+    """The arguments when they are only the common options (`certdesk`, `certdesk
+    --store DIR`), read without building every command's parser; None for anything
+    else (a command, --help, --version, a mistake), which the whole parser reads."""
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False, exit_on_error=False)
+    add_common_options(parser, default=None)
+    try:
+        args, rest = parser.parse_known_args(argv)
+    except argparse.ArgumentError:
+        return None
+    if rest:
+        return None
+    args.run = None
+    return args
 
 
 def run(args: argparse.Namespace) -> int:
+    # Here, not at the top, for the same reason as build_parser's imports: it brings
+    # the import service.
+    from app.cli.output import Failed, problem
+
     if args.run is None:
         build_parser().print_help()
         return 2
