@@ -13,7 +13,7 @@ from app.crypto.certinfo import (
     certificate_facts,
     spki_sha256_of_public_key,
 )
-from app.crypto.parse import ParsedFile, parse
+from app.crypto.parse import ParsedFile, parse, quiet
 from app.crypto.secret_text import secret_bytes
 from app.errors import (
     CertdeskError,
@@ -281,11 +281,12 @@ def _parse_data(
     item = _ReadFile(name, alias, size=len(data))
     try:
         secret = secret_bytes(password) if password is not None else None
-        item.parsed = parse(data, secret)
-        steps.file_read(name, len(item.parsed.certificates))
-        for cert in item.parsed.certificates:
-            item.facts.append(_facts(cert))
-            steps.step(name)
+        with quiet():
+            item.parsed = parse(data, secret)
+            steps.file_read(name, len(item.parsed.certificates))
+            for cert in item.parsed.certificates:
+                item.facts.append(_facts(cert))
+                steps.step(name)
     except PasswordRequiredError as exc:
         item.failed = FileResult(name, error=str(exc), needs_password=True)
     except CertdeskError as exc:
