@@ -7,7 +7,17 @@ from collections import Counter
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from app.services import audit_log, certificate_import, certificates, store_changes, users
+from app.crypto.csr import RequestSpec
+from app.crypto.keygen import KeySpec
+from app.services import (
+    audit_log,
+    certificate_import,
+    certificates,
+    signing_requests,
+    store_changes,
+    users,
+)
+from models.base import utcnow
 from tests.helpers import certgen
 from tests.helpers.stores import PASSWORD
 
@@ -149,3 +159,22 @@ def _key_pem(key) -> bytes:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+
+
+def test_a_renewal_within_a_batch_names_the_renamed_duplicate(session, tmp_path, certs, signer_key):
+    spec = RequestSpec(common_name="Build Signing", organization="Example", country="GB")
+    first = signing_requests.create_request(session, "Release", KeySpec("Ed25519"), spec)
+    old = certs.write(tmp_path, "v1.pem", certgen.issue_for_request(first.csr_pem))
+    certificate_import.import_files(session, [old])
+    renewal = signing_requests.renew(session, "Release")
+    new = certs.write(tmp_path, "v2.pem", certgen.issue_for_request(renewal.csr_pem))
+    plain = bundles(certs, tmp_path, signer_key, 2, 1)
+    report = certificate_import.import_files(session, [*plain, new, old])
+    superseded = f"Release (superseded {utcnow():%Y-%m-%d})"
+    assert [(f.imported, f.duplicates) for f in report.files] == [
+        (["Scale 0000", "Scale 0001"], []),
+        (["Release"], []),
+        ([], [superseded]),
+    ]
+    assert report.files[1].superseded == [superseded]
+    assert audit_log.verify_chain(session) == []

@@ -315,7 +315,7 @@ def _store_file(batch: "_Batch", item: _ReadFile, steps: _Progress) -> FileResul
             batch.flush()
             with batch.session.store.db.atomic():  # a savepoint: lands whole or not at all
                 _store_parsed(batch, item, result, steps, at_once=True)
-            batch.stored_elsewhere(result)
+            batch.written_at_once()
     except OrphanKeyError as exc:
         batch.undo(mark)
         return FileResult(item.path, kind=result.kind, error=str(exc), orphan_key=True)
@@ -360,7 +360,7 @@ def _store_parsed(
                 result.completions.append(completion)
                 batch.keep(facts.sha256, completion.alias)
                 if completion.superseded:
-                    batch.aliases.take(completion.superseded)
+                    batch.renamed(completion.superseded)
                 continue
         explicit = alias is not None and not result.imported
         chosen = batch.aliases.available(alias) if explicit else None
@@ -415,6 +415,7 @@ class _Batch:
         self._ders: list[tuple[int, bytes]] = []
         self._events: list[tuple[str, dict]] = []
         self._kept: list[str] = []  # the SHA-256s of the batch's new certificates
+        self._renames = 0
         self._next_id: int | None = None
 
     def plain(self, item: _ReadFile) -> bool:
@@ -463,13 +464,20 @@ class _Batch:
         for waiting in (self._rows, self._ders, self._events):
             waiting.clear()
 
-    def mark(self) -> tuple[int, int, int]:
-        return len(self._rows), len(self._kept), self.aliases.mark()
+    def renamed(self, alias: str) -> None:
+        """A renewal gave the certificate it renewed `alias`: a copy of that one is a
+        duplicate of this name now."""
+        self.aliases.take(alias)
+        self._renames += 1
+        self._read_stored_aliases()
 
-    def undo(self, mark: tuple[int, int, int]) -> None:
+    def mark(self) -> tuple[int, int, int, int]:
+        return len(self._rows), len(self._kept), self.aliases.mark(), self._renames
+
+    def undo(self, mark: tuple[int, int, int, int]) -> None:
         """Forget what a file that failed added since `mark` (its savepoint rolled back
-        what it wrote at once)."""
-        rows, kept, aliases = mark
+        what it wrote at once, renames too)."""
+        rows, kept, aliases, renames = mark
         if len(self._rows) > rows:
             self._next_id = self._rows[rows][0]
         for waiting in (self._rows, self._ders, self._events):
@@ -478,14 +486,16 @@ class _Batch:
             del self.stored[sha256]
         del self._kept[kept:]
         self.aliases.undo(aliases)
+        if self._renames > renames:
+            self._read_stored_aliases()
 
-    def stored_elsewhere(self, result: FileResult) -> None:
-        """A file was written at once: SQLite gave its ids, and a renewal renamed a
-        stored certificate (the aliases of duplicates are read again)."""
+    def written_at_once(self) -> None:
+        """A file was written as it came: SQLite gave its certificates' ids."""
         self._next_id = None
-        if result.superseded:
-            db = self.session.store.db
-            self.stored.update(statements.aliases_by_sha256(db, sorted(self.stored)))
+
+    def _read_stored_aliases(self) -> None:
+        db = self.session.store.db
+        self.stored.update(statements.aliases_by_sha256(db, sorted(self.stored)))
 
 
 # The columns of `_Batch.add`'s rows, in order.
