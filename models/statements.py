@@ -9,7 +9,14 @@ from collections.abc import Iterator, Sequence
 import peewee
 
 from models.audit import AuditEvent
-from models.certificates import Certificate, CertificateGroupMember, PrivateKey, Request
+from models.base import BaseModel
+from models.certificates import (
+    Certificate,
+    CertificateDer,
+    CertificateGroupMember,
+    PrivateKey,
+    Request,
+)
 
 # Well under SQLite's limit on bound variables per statement.
 CHUNK = 5000
@@ -20,6 +27,7 @@ def _name(model) -> str:
 
 
 CERTIFICATES = _name(Certificate)
+DERS = _name(CertificateDer)
 KEYS = _name(PrivateKey)
 MEMBERS = _name(CertificateGroupMember)
 REQUESTS = _name(Request)
@@ -70,6 +78,82 @@ def certificate_id_by_sha256(db: peewee.Database, sha256: str) -> int | None:
         f'SELECT "id" FROM {CERTIFICATES} WHERE "sha256" = {p}', (sha256,)
     ).fetchone()
     return row[0] if row else None
+
+
+def aliases_by_sha256(db: peewee.Database, sha256s: Sequence[str]) -> dict[str, str]:
+    """The alias of each stored certificate whose SHA-256 is among `sha256s`."""
+    sql = f'SELECT "sha256", "alias" FROM {CERTIFICATES} WHERE "sha256" IN ({{}})'
+    return dict(_where_in(db, sql, sha256s))
+
+
+def aliases_among(db: peewee.Database, aliases: Sequence[str]) -> list[str]:
+    """Those of `aliases` that a certificate has."""
+    sql = f'SELECT "alias" FROM {CERTIFICATES} WHERE "alias" IN ({{}})'
+    return [alias for (alias,) in _where_in(db, sql, aliases)]
+
+
+# Two bound values per range: well under the limit too.
+RANGES_PER_STATEMENT = 500
+
+
+def aliases_in_ranges(db: peewee.Database, ranges: Sequence[tuple[str, str]]) -> list[str]:
+    """The aliases from `low` (included) to `high` (excluded) of each (low, high): each a
+    range on the alias index, many in one statement."""
+    p = db.param
+    found: list[str] = []
+    for part in chunks(ranges, RANGES_PER_STATEMENT):
+        where = " OR ".join([f'("alias" >= {p} AND "alias" < {p})'] * len(part))
+        sql = f'SELECT "alias" FROM {CERTIFICATES} WHERE {where}'
+        found.extend(alias for (alias,) in db.execute_sql(sql, [v for r in part for v in r]))
+    return found
+
+
+def last_certificate_id(db: peewee.Database) -> int:
+    row = db.execute_sql(f'SELECT max("id") FROM {CERTIFICATES}').fetchone()
+    return row[0] or 0
+
+
+def insert_certificates(db: peewee.Database, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    """New certificates, their `columns` given in this order (an id among them), the
+    model's defaults for the others."""
+    _insert(db, Certificate, columns, rows)
+
+
+def insert_certificate_ders(db: peewee.Database, rows: Sequence[tuple[int, bytes]]) -> None:
+    """(certificate id, DER) pairs."""
+    _insert(db, CertificateDer, ("certificate", "der"), rows)
+
+
+def _insert(
+    db: peewee.Database, model: type[BaseModel], columns: Sequence[str], rows: Sequence[tuple]
+) -> None:
+    """One prepared INSERT for all `rows`: the given columns converted as the model's
+    fields store them, every other column its field's constant default (peewee applies
+    defaults in Python, so the table has none)."""
+    fields = [model._meta.fields[c] for c in columns]
+    convert = [i for i, f in enumerate(fields) if isinstance(f, CONVERTED_FIELDS)]
+    others = [
+        f
+        for f in model._meta.sorted_fields
+        if f.name not in columns and f.default is not None and not callable(f.default)
+    ]
+    defaults = tuple(f.db_value(f.default) for f in others)
+    names = ", ".join(f'"{f.column_name}"' for f in [*fields, *others])
+    marks = _marks(db, len(fields) + len(others))
+    sql = f"INSERT INTO {_name(model)} ({names}) VALUES ({marks})"
+
+    def stored(row: tuple) -> tuple:
+        if convert:
+            row = list(row)
+            for i in convert:
+                row[i] = fields[i].db_value(row[i])
+        return (*row, *defaults)
+
+    _many(db, sql, [stored(row) for row in rows])
+
+
+# Fields whose stored value is not the Python value itself (datetimes, booleans).
+CONVERTED_FIELDS = (peewee.BigIntegerField, peewee.BooleanField)
 
 
 def alias_taken(db: peewee.Database, alias: str, but: int | None) -> bool:
@@ -158,6 +242,19 @@ def aliases_only_in_group(db: peewee.Database, group_id: int) -> list[str]:
 # -- requests -------------------------------------------------------------------------
 
 
+def keys_of_pending_requests(db: peewee.Database, spki_sha256s: Sequence[str]) -> set[str]:
+    """Those of `spki_sha256s` that a pending request's key has."""
+    sql = (
+        f'SELECT k."spki_sha256" FROM {REQUESTS} r JOIN {KEYS} k ON k."id" = r."private_key_id" '
+        f'WHERE r."status" = {db.param} AND k."spki_sha256" IN ({{}})'
+    )
+    found: set[str] = set()
+    for part in chunks(spki_sha256s):
+        cursor = db.execute_sql(sql.format(_marks(db, len(part))), [Request.STATUS_PENDING, *part])
+        found.update(spki for (spki,) in cursor)
+    return found
+
+
 def pending_request_for_key(db: peewee.Database, spki_sha256: str) -> int | None:
     p = db.param
     row = db.execute_sql(
@@ -186,6 +283,12 @@ def audit_events_after(db: peewee.Database, after_id: int) -> list[tuple]:
     columns = ", ".join(f'"{getattr(AuditEvent, c).column_name}"' for c in names)
     sql = f'SELECT {columns} FROM {_name(AuditEvent)} WHERE "id" > {db.param} ORDER BY "id"'
     return db.execute_sql(sql, (after_id,)).fetchall()
+
+
+def last_audit_hash(db: peewee.Database) -> str | None:
+    sql = f'SELECT "hash" FROM {_name(AuditEvent)} ORDER BY "id" DESC LIMIT 1'
+    row = db.execute_sql(sql).fetchone()
+    return row[0] if row else None
 
 
 def last_audit_event_id(db: peewee.Database) -> int:

@@ -6,10 +6,12 @@ file name. Every failure is an ImportFormatError whose message is one readable r
 import base64
 import binascii
 import re
+import threading
 import warnings
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from cryptography import utils as crypto_utils
@@ -51,12 +53,33 @@ class ParsedFile:
     keys: list = field(default_factory=list)
 
 
-def quietly(fn, *args):
+_quiet = threading.local()
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
     """Call into cryptography without its warnings about odd but readable inputs
-    (negative serials, BER where DER belongs), which we accept on purpose."""
+    (negative serials, BER where DER belongs), which we accept on purpose. `quietly`
+    inside costs nothing: around a whole bundle, one change of the warnings filters
+    instead of several per certificate, which cost more than reading it."""
+    if getattr(_quiet, "on", False):
+        yield
+        return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", crypto_utils.CryptographyDeprecationWarning)
         warnings.simplefilter("ignore", UserWarning)
+        _quiet.on = True
+        try:
+            yield
+        finally:
+            _quiet.on = False
+
+
+def quietly(fn, *args):
+    """`fn(*args)` inside `quiet()`."""
+    if getattr(_quiet, "on", False):
+        return fn(*args)
+    with quiet():
         return fn(*args)
 
 

@@ -13,7 +13,7 @@ from app.crypto.certinfo import (
     certificate_facts,
     spki_sha256_of_public_key,
 )
-from app.crypto.parse import ParsedFile, parse
+from app.crypto.parse import ParsedFile, parse, quiet
 from app.crypto.secret_text import secret_bytes
 from app.errors import (
     CertdeskError,
@@ -26,13 +26,14 @@ from app.errors import (
 )
 from app.files import FileRefusedError, display_path, read_regular
 from app.services import journal, request_completion
-from app.services.aliases import available_alias, unique_alias
+from app.services.aliases import AliasBook
 from app.services.certificates import create_certificate
 from app.services.operations import operation
 from app.services.private_keys import seal_key
 from app.services.request_completion import Completion
 from app.services.session import Session, write_transaction
 from models import Certificate, statements
+from models.base import utcnow
 from models.permissions import CERTIFICATES_IMPORT
 
 FILES_PER_TRANSACTION = 500
@@ -222,7 +223,7 @@ def _store_batch(
     be committed, in which case none of it was."""
     try:
         with write_transaction(session):
-            results = [_store_file(session, item, steps) for item in batch]
+            results = _store_files(session, batch, steps)
     except (StoreBusyError, StoreFullError, StoreDamagedError) as exc:
         report.stopped = str(exc)
         return False
@@ -243,7 +244,7 @@ def _retry_orphan_keys(session, report: ImportReport, password, passwords) -> No
     ]
     try:
         with write_transaction(session):
-            results = [_store_file(session, item, steps) for item in retried]
+            results = _store_files(session, retried, steps)
     except (StoreBusyError, StoreFullError, StoreDamagedError) as exc:
         report.stopped = str(exc)  # the keys' first results stand: "matches no certificate"
         return
@@ -262,7 +263,7 @@ def import_bytes(
     steps = _Progress(None, 0)
     item = _parse_data(name, data, alias, password, steps)
     with write_transaction(session):
-        return _store_file(session, item, steps)
+        return _store_files(session, [item], steps)[0]
 
 
 def _read_file(path: str, alias: str | None, password: str | None, steps: _Progress) -> _ReadFile:
@@ -280,11 +281,12 @@ def _parse_data(
     item = _ReadFile(name, alias, size=len(data))
     try:
         secret = secret_bytes(password) if password is not None else None
-        item.parsed = parse(data, secret)
-        steps.file_read(name, len(item.parsed.certificates))
-        for cert in item.parsed.certificates:
-            item.facts.append(_facts(cert))
-            steps.step(name)
+        with quiet():
+            item.parsed = parse(data, secret)
+            steps.file_read(name, len(item.parsed.certificates))
+            for cert in item.parsed.certificates:
+                item.facts.append(_facts(cert))
+                steps.step(name)
     except PasswordRequiredError as exc:
         item.failed = FileResult(name, error=str(exc), needs_password=True)
     except CertdeskError as exc:
@@ -292,16 +294,33 @@ def _parse_data(
     return item
 
 
-def _store_file(session: Session, item: _ReadFile, steps: _Progress) -> FileResult:
+def _store_files(session: Session, items: list[_ReadFile], steps: _Progress) -> list[FileResult]:
+    """Store the files read, inside the caller's transaction: one result per file."""
+    batch = _Batch(session, [item for item in items if item.failed is None])
+    results = [_store_file(batch, item, steps) for item in items]
+    batch.flush()
+    return results
+
+
+def _store_file(batch: "_Batch", item: _ReadFile, steps: _Progress) -> FileResult:
     if item.failed is not None:
         return item.failed
     result = FileResult(item.path, kind=item.parsed.kind)
+    mark = batch.mark()
     try:
-        with session.store.db.atomic():  # a savepoint: this file lands whole or not at all
-            _store_parsed(session, item, result, steps)
+        if batch.plain(item):
+            # Nothing written yet, and nothing in it can fail once a certificate is kept.
+            _store_parsed(batch, item, result, steps, at_once=False)
+        else:
+            batch.flush()
+            with batch.session.store.db.atomic():  # a savepoint: lands whole or not at all
+                _store_parsed(batch, item, result, steps, at_once=True)
+            batch.written_at_once()
     except OrphanKeyError as exc:
+        batch.undo(mark)
         return FileResult(item.path, kind=result.kind, error=str(exc), orphan_key=True)
     except CertdeskError as exc:
+        batch.undo(mark)
         return FileResult(item.path, kind=result.kind, error=str(exc))
     return result
 
@@ -313,7 +332,12 @@ def _facts(cert: x509.Certificate) -> CertificateFacts:
         raise ImportFormatError(f"damaged certificate ({exc})") from None
 
 
-def _store_parsed(session: Session, item: _ReadFile, result: FileResult, steps: _Progress) -> None:
+def _store_parsed(
+    batch: "_Batch", item: _ReadFile, result: FileResult, steps: _Progress, at_once: bool
+) -> None:
+    """Store a file's certificates and keys: `at_once` writes each as it comes (a file
+    with keys or for a pending request), else they wait in the batch."""
+    session = batch.session
     name, alias = result.name, item.alias
     keys = {spki_sha256_of_public_key(k.public_key()): k for k in item.parsed.keys}
     used_keys: set[str] = set()
@@ -322,29 +346,35 @@ def _store_parsed(session: Session, item: _ReadFile, result: FileResult, steps: 
         key = keys.get(facts.spki_sha256) if facts.spki_sha256 else None
         if key is not None:
             used_keys.add(facts.spki_sha256)
-        existing = _by_sha256(session, facts.sha256)
+        existing = batch.stored.get(facts.sha256)
         if existing is not None:
-            result.duplicates.append(existing.alias)
+            result.duplicates.append(existing)
             if key is not None:
-                _add_key(session, existing, key, name, result)
+                _add_key(session, _by_sha256(session, facts.sha256), key, name, result)
             continue
         # Issued for a pending request: it gets the request's key, alias and settings.
-        completion = request_completion.complete_with(session, facts, name)
-        if completion is not None:
-            result.imported.append(completion.alias)
-            result.completions.append(completion)
-            continue
+        if facts.spki_sha256 in batch.requested:
+            completion = request_completion.complete_with(session, facts, name)
+            if completion is not None:
+                result.imported.append(completion.alias)
+                result.completions.append(completion)
+                batch.keep(facts.sha256, completion.alias)
+                if completion.superseded:
+                    batch.renamed(completion.superseded)
+                continue
         explicit = alias is not None and not result.imported
-        chosen = available_alias(session.store.db, alias) if explicit else None
-        chosen = chosen or unique_alias(
-            session.store.db, alias or facts.common_name or facts.sha256[:16]
-        )
-        create_certificate(session, facts, chosen, seal_key(session, key) if key else None)
+        chosen = batch.aliases.available(alias) if explicit else None
+        chosen = chosen or batch.aliases.unique(alias or facts.common_name or facts.sha256[:16])
+        if at_once:
+            create_certificate(session, facts, chosen, seal_key(session, key) if key else None)
+            journal.record(
+                session.user_name, "certificate.import", chosen, file=name, sha256=facts.sha256
+            )
+            batch.keep(facts.sha256, chosen)
+        else:
+            batch.add(facts, chosen, name)
         result.imported.append(chosen)
         result.keys_sealed += key is not None
-        journal.record(
-            session.user_name, "certificate.import", chosen, file=name, sha256=facts.sha256
-        )
     for spki, key in keys.items():
         if spki in used_keys:
             continue
@@ -356,6 +386,133 @@ def _store_parsed(session: Session, item: _ReadFile, result: FileResult, steps: 
             )
         for holder in holders:
             _add_key(session, holder, key, name, result)
+
+
+class _Batch:
+    """What one transaction's files need to know of the store, read once for all of them
+    (the certificates already stored, the keys of pending requests, the aliases taken),
+    and the plain files' new certificates, inserted together with their audit events."""
+
+    def __init__(self, session: Session, items: list[_ReadFile]):
+        self.session = session
+        db = session.store.db
+        facts = [f for item in items for f in item.facts]
+        # SHA-256 -> alias of the certificates stored, or stored by this batch.
+        self.stored: dict[str, str] = statements.aliases_by_sha256(
+            db, sorted({f.sha256 for f in facts})
+        )
+        self.requested = statements.keys_of_pending_requests(
+            db, sorted({f.spki_sha256 for f in facts if f.spki_sha256})
+        )
+        bases = [
+            item.alias or f.common_name or f.sha256[:16]
+            for item in items
+            for f in item.facts
+            if f.sha256 not in self.stored
+        ]
+        self.aliases = AliasBook(db, bases)
+        self._rows: list[tuple] = []
+        self._ders: list[tuple[int, bytes]] = []
+        self._events: list[tuple[str, dict]] = []
+        self._kept: list[str] = []  # the SHA-256s of the batch's new certificates
+        self._renames = 0
+        self._next_id: int | None = None
+
+    def plain(self, item: _ReadFile) -> bool:
+        """A file of certificates only, none for a pending request: stored in the batch."""
+        return not item.parsed.keys and not any(f.spki_sha256 in self.requested for f in item.facts)
+
+    def add(self, facts: CertificateFacts, alias: str, file: str) -> None:
+        if self._next_id is None:
+            self._next_id = statements.last_certificate_id(self.session.store.db) + 1
+        # The id SQLite would give (the largest plus one): the DER rows need it.
+        cid, self._next_id = self._next_id, self._next_id + 1
+        self._rows.append(
+            (
+                cid,
+                alias,
+                facts.sha1,
+                facts.sha256,
+                facts.subject,
+                facts.issuer,
+                facts.serial,
+                facts.not_before,
+                facts.not_after,
+                facts.spki_sha256,
+                facts.key_algorithm,
+                utcnow(),
+            )
+        )
+        self._ders.append((cid, facts.der))
+        self._events.append((alias, {"file": file, "sha256": facts.sha256}))
+        self.keep(facts.sha256, alias)
+
+    def keep(self, sha256: str, alias: str) -> None:
+        """A new certificate of the batch: the next copy is a duplicate."""
+        self.stored[sha256] = alias
+        self._kept.append(sha256)
+        self.aliases.take(alias)
+
+    def flush(self) -> None:
+        """Insert the certificates waiting, with their DER and audit events."""
+        if not self._rows:
+            return
+        db = self.session.store.db
+        statements.insert_certificates(db, NEW_CERTIFICATE_COLUMNS, self._rows)
+        statements.insert_certificate_ders(db, self._ders)
+        journal.record_each(self.session.user_name, "certificate.import", self._events)
+        for waiting in (self._rows, self._ders, self._events):
+            waiting.clear()
+
+    def renamed(self, alias: str) -> None:
+        """A renewal gave the certificate it renewed `alias`: a copy of that one is a
+        duplicate of this name now."""
+        self.aliases.take(alias)
+        self._renames += 1
+        self._read_stored_aliases()
+
+    def mark(self) -> tuple[int, int, int, int]:
+        return len(self._rows), len(self._kept), self.aliases.mark(), self._renames
+
+    def undo(self, mark: tuple[int, int, int, int]) -> None:
+        """Forget what a file that failed added since `mark` (its savepoint rolled back
+        what it wrote at once, renames too)."""
+        rows, kept, aliases, renames = mark
+        if len(self._rows) > rows:
+            self._next_id = self._rows[rows][0]
+        for waiting in (self._rows, self._ders, self._events):
+            del waiting[rows:]
+        for sha256 in self._kept[kept:]:
+            del self.stored[sha256]
+        del self._kept[kept:]
+        self.aliases.undo(aliases)
+        if self._renames > renames:
+            self._read_stored_aliases()
+
+    def written_at_once(self) -> None:
+        """A file was written as it came: SQLite gave its certificates' ids."""
+        self._next_id = None
+
+    def _read_stored_aliases(self) -> None:
+        db = self.session.store.db
+        self.stored.update(statements.aliases_by_sha256(db, sorted(self.stored)))
+
+
+# The columns of `_Batch.add`'s rows, in order.
+NEW_CERTIFICATE_COLUMNS = (
+    "id",
+    "alias",
+    "sha1",
+    "sha256",
+    "subject",
+    "issuer",
+    "serial",
+    "not_before",
+    "not_after",
+    "spki_sha256",
+    "key_algorithm",
+    "imported_at",
+)
 
 
 def _add_key(session: Session, cert: Certificate, key, name: str, result: FileResult) -> None:
@@ -371,8 +528,6 @@ def _add_key(session: Session, cert: Certificate, key, name: str, result: FileRe
     journal.record(session.user_name, "certificate.key_linked", cert.alias, file=name)
 
 
-def _by_sha256(session: Session, sha256: str) -> Certificate | None:
-    # Raw SQL: peewee building a 22-column SELECT costs more than the look-up itself,
-    # and this runs once per imported certificate.
-    found = statements.certificate_id_by_sha256(session.store.db, sha256)
-    return Certificate.get_by_id(found) if found else None
+def _by_sha256(session: Session, sha256: str) -> Certificate:
+    """A stored certificate (one a file gives a key to)."""
+    return Certificate.get_by_id(statements.certificate_id_by_sha256(session.store.db, sha256))

@@ -39,22 +39,40 @@ def record_many(
 ) -> None:
     """One event per target, chained in memory and inserted together: a bulk operation on
     10,000 certificates writes 10,000 events without 10,000 look-ups of the last hash."""
-    user, action, outcome = _storable(user), _storable(action), _storable(outcome)
-    targets = [_storable(t) for t in targets]
-    last = AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).first()
-    prev_hash = last.hash if last else GENESIS
-    time = utcnow().replace(microsecond=0)
+    details_text = _details_text(details)
+    _append(user, action, outcome, [(_storable(t), details_text) for t in targets])
+
+
+def record_each(
+    user: str, action: str, events: Iterable[tuple[str, dict]], outcome: str = "allowed"
+) -> None:
+    """One event per (target, details), chained and inserted together as `record_many`'s:
+    for events that differ in their details too (each imported certificate's SHA-256)."""
+    _append(
+        user, action, outcome, [(_storable(t), _details_text(details)) for t, details in events]
+    )
+
+
+def _details_text(details: dict) -> str:
     details = {k: _storable(v) if isinstance(v, str) else v for k, v in details.items()}
-    details_text = json.dumps(details, sort_keys=True, ensure_ascii=False, default=str)
+    return json.dumps(details, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _append(user: str, action: str, outcome: str, items: list[tuple[str, str]]) -> None:
+    """Chain (target, details text) events after the last one and insert them."""
+    if not items:
+        return
+    user, action, outcome = _storable(user), _storable(action), _storable(outcome)
+    prev_hash = statements.last_audit_hash(database) or GENESIS
+    time = utcnow().replace(microsecond=0)
     micros = AuditEvent.time.db_value(time)
     events = []
-    for target in targets:
+    for target, details_text in items:
         digest = _digest(prev_hash, time, user, action, target, outcome, details_text)
         events.append((micros, user, action, target, outcome, details_text, prev_hash, digest))
         prev_hash = digest
     statements.append_audit_events(database, events)
-    if events:
-        _own.note(database.obj, events[0][-1], len(events))
+    _own.note(database.obj, events[0][-1], len(events))
 
 
 def _storable(text: str) -> str:
