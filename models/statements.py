@@ -142,40 +142,48 @@ def certificate_ids(db: peewee.Database, order: str) -> list[int]:
     return [cid for (cid,) in db.execute_sql(sql).fetchall()]
 
 
-def certificate_rows_of(db: peewee.Database, ids: Sequence[int], order: str) -> list[tuple]:
-    """The listed columns of these certificates (one chunk of ids), in that order."""
+def _among(db: peewee.Database, column: str, ids: Sequence[int] | None) -> str:
+    """The WHERE of a listing statement: these ids (one chunk), or every row (None)."""
+    return "" if ids is None else f"WHERE {column} IN ({_marks(db, len(ids))})"
+
+
+def certificate_rows_of(db: peewee.Database, ids: Sequence[int] | None, order: str) -> list[tuple]:
+    """The listed columns of these certificates (one chunk of ids; None: all), in that
+    order."""
+    among = _among(db, 'c."id"', ids)
     sql = (
         f"SELECT {_ROW_COLUMNS} FROM {CERTIFICATES} c "
-        f'LEFT JOIN {_name(User)} o ON o."id" = c."owner_id" '
-        f'WHERE c."id" IN ({_marks(db, len(ids))}) {ORDERS[order]}'
+        f'LEFT JOIN {_name(User)} o ON o."id" = c."owner_id" {among} {ORDERS[order]}'
     )
-    return db.execute_sql(sql, list(ids)).fetchall()
+    return db.execute_sql(sql, list(ids or ())).fetchall()
 
 
-def group_names_of(db: peewee.Database, ids: Sequence[int]) -> list[tuple[int, str]]:
-    """(certificate id, group name) for these certificates (one chunk of ids)."""
+def group_names_of(db: peewee.Database, ids: Sequence[int] | None) -> list[tuple[int, str]]:
+    """(certificate id, group name) for these certificates (one chunk of ids; None: all)."""
+    among = _among(db, 'm."certificate_id"', ids)
     sql = (
         f'SELECT m."certificate_id", g."name" FROM {MEMBERS} m '
-        f'JOIN {_name(CertificateGroup)} g ON g."id" = m."group_id" '
-        f'WHERE m."certificate_id" IN ({_marks(db, len(ids))})'
+        f'JOIN {_name(CertificateGroup)} g ON g."id" = m."group_id" {among}'
     )
-    return db.execute_sql(sql, list(ids)).fetchall()
+    return db.execute_sql(sql, list(ids or ())).fetchall()
 
 
-def policy_names_of(db: peewee.Database, ids: Sequence[int]) -> list[tuple[int, str]]:
-    """(certificate id, policy name) for the policies naming these certificates directly
-    or through one of their groups (one chunk of ids; a pair may come twice)."""
-    marks = _marks(db, len(ids))
+def policy_names_of(db: peewee.Database, ids: Sequence[int] | None) -> list[tuple[int, str]]:
+    """(certificate id, policy name) for the policies naming these certificates (one
+    chunk of ids; None: all) directly or through one of their groups; a pair may come
+    twice."""
+    direct, through_groups = (
+        _among(db, 'pc."certificate_id"', ids),
+        _among(db, 'm."certificate_id"', ids),
+    )
     sql = (
         f'SELECT pc."certificate_id", p."name" FROM {_name(PolicyCertificate)} pc '
-        f'JOIN {_name(Policy)} p ON p."id" = pc."policy_id" '
-        f'WHERE pc."certificate_id" IN ({marks}) '
+        f'JOIN {_name(Policy)} p ON p."id" = pc."policy_id" {direct} '
         f'UNION ALL SELECT m."certificate_id", p."name" FROM {MEMBERS} m '
         f'JOIN {_name(PolicyCertificateGroup)} pg ON pg."group_id" = m."group_id" '
-        f'JOIN {_name(Policy)} p ON p."id" = pg."policy_id" '
-        f'WHERE m."certificate_id" IN ({marks})'
+        f'JOIN {_name(Policy)} p ON p."id" = pg."policy_id" {through_groups}'
     )
-    return db.execute_sql(sql, [*ids, *ids]).fetchall()
+    return db.execute_sql(sql, [*(ids or ()), *(ids or ())]).fetchall()
 
 
 # -- certificate groups -------------------------------------------------------------
