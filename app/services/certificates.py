@@ -117,8 +117,10 @@ def create_certificate(session: Session, facts, alias: str, key: PrivateKey | No
     return cert
 
 
-# The first chunk of a listing is small, so that the table's first screen comes at once.
+# The first chunk of a listing is small, so that the table's first screen comes at once;
+# the later ones are as large as a statement's ids may be.
 FIRST_CHUNK = 200
+LATER_CHUNK = statements.CHUNK
 
 
 @operation("certificate.list", CERTIFICATES_VIEW, reads=True)
@@ -126,12 +128,12 @@ def list_certificates(
     session: Session,
     order: str = "id",
     chunk: Callable[[list[CertificateRow]], None] | None = None,
-    first: int = FIRST_CHUNK,
 ) -> list[CertificateRow]:
     """Every certificate, by id or (`order="name"`, as the table lists) by name with
     ties by id: one statement per table. With `chunk`, the rows are also given to it in
-    parts as they are read: a first of `first` rows at once, then CHUNK at a time."""
+    parts as they are read: FIRST_CHUNK rows at once, then LATER_CHUNK at a time."""
     db = session.store.db
+    first = FIRST_CHUNK
     if chunk is None:
         return _rows(db, None, order)
     ids = statements.certificate_ids(db, order)
@@ -145,7 +147,7 @@ def list_certificates(
     every = {row.id: row for row in _rows(db, None, "id")}
     rest = [row for row in map(every.get, ids[first:]) if row is not None]
     del every
-    for part in chunks(rest):
+    for part in chunks(rest, LATER_CHUNK):
         chunk(list(part))
     return rows + rest
 
