@@ -49,7 +49,8 @@ class RowsModel(QAbstractTableModel):
 
     ROW_ROLE = Qt.ItemDataRole.UserRole + 1
     # Removing more separate runs of rows than this resets the model instead: each
-    # beginRemoveRows walks the view's persistent indexes.
+    # beginRemoveRows walks the view's persistent indexes. Updating more runs than this
+    # announces one span over them.
     MAX_REMOVE_RUNS = 64
 
     checkedChanged = Signal(int)  # how many rows are checked
@@ -176,8 +177,13 @@ class RowsModel(QAbstractTableModel):
         self._orders.clear()  # sorted again from the keys at the next sort or filter
         where = set(changed)
         shown = [n for n, i in enumerate(self._visible) if i in where]
+        spans = list(runs(shown))
+        if len(spans) > self.MAX_REMOVE_RUNS:
+            # Scattered rows: one span over them all (the view repaints what it shows)
+            # rather than thousands of signals.
+            spans = [(shown[0], shown[-1])]
         last = self.columnCount() - 1
-        for first, end in runs(shown):
+        for first, end in spans:
             self.dataChanged.emit(self.index(first, 0), self.index(end, last))
 
     def remove_keys(self, keys: Sequence[Hashable]) -> None:

@@ -121,6 +121,9 @@ def create_certificate(session: Session, facts, alias: str, key: PrivateKey | No
 # the later ones are as large as a statement's ids may be.
 FIRST_CHUNK = 200
 LATER_CHUNK = statements.CHUNK
+# Ids per statement of a refresh: scattered ids touch most pages of the table, each page
+# decrypted once per statement, so as many as SQLite binds (32,766; policies bind twice).
+REFRESH_CHUNK = 15_000
 
 
 @operation("certificate.list", CERTIFICATES_VIEW, reads=True)
@@ -157,7 +160,7 @@ def certificate_rows(session: Session, ids: Sequence[int]) -> list[CertificateRo
     """The rows of just these certificates (those that still exist), for refreshing the
     rows an operation changed without listing the whole store again; by id."""
     rows: list[CertificateRow] = []
-    for part in chunks(list(ids)):
+    for part in chunks(list(ids), REFRESH_CHUNK):
         rows.extend(_rows(session.store.db, part, "id"))
     return rows
 
