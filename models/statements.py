@@ -4,7 +4,7 @@ than the database's work. Written for more than SQLite: placeholders in the data
 own style (`db.param`), every name quoted, `ON CONFLICT DO NOTHING` rather than SQLite's
 `INSERT OR IGNORE`. The SQLCipher checks at the end are SQLite's by nature."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import peewee
 
@@ -147,15 +147,18 @@ def _among(db: peewee.Database, column: str, ids: Sequence[int] | None) -> str:
     return "" if ids is None else f"WHERE {column} IN ({_marks(db, len(ids))})"
 
 
-def certificate_rows_of(db: peewee.Database, ids: Sequence[int] | None, order: str) -> list[tuple]:
+def certificate_rows_of(
+    db: peewee.Database, ids: Sequence[int] | None, order: str
+) -> Iterable[tuple]:
     """The listed columns of these certificates (one chunk of ids; None: all), in that
-    order."""
+    order: the cursor, so that each raw row is dropped once read rather than a million
+    of them held at once."""
     among = _among(db, 'c."id"', ids)
     sql = (
         f"SELECT {_ROW_COLUMNS} FROM {CERTIFICATES} c "
         f'LEFT JOIN {_name(User)} o ON o."id" = c."owner_id" {among} {ORDERS[order]}'
     )
-    return db.execute_sql(sql, list(ids or ())).fetchall()
+    return db.execute_sql(sql, list(ids or ()))
 
 
 def group_names_of(db: peewee.Database, ids: Sequence[int] | None) -> list[tuple[int, str]]:

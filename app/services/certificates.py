@@ -174,8 +174,23 @@ def _rows(db: peewee.Database, ids: Sequence[int] | None, order: str) -> list[Ce
     groups = _names_by_certificate(statements.group_names_of(db, ids))
     policies = _names_by_certificate(statements.policy_names_of(db, ids))
     group_of, policy_of = groups.get, policies.get
+    # Issuers, owners and key algorithms repeat: one string each, not one per row (a
+    # million rows hold ~150 MiB less).
+    shared: dict[str | None, str | None] = {}
+    one = shared.setdefault
     return [
-        _make_row((*r, group_of(r[0], _EMPTY), policy_of(r[0], _EMPTY)))
+        _make_row(
+            (
+                *r[:3],
+                one(r[3], r[3]),
+                *r[4:11],
+                one(r[11], r[11]),
+                *r[12:16],
+                one(r[16], r[16]),
+                group_of(r[0], _EMPTY),
+                policy_of(r[0], _EMPTY),
+            )
+        )
         for r in statements.certificate_rows_of(db, ids, order)
     ]
 
