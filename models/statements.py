@@ -4,7 +4,7 @@ than the database's work. Written for more than SQLite: placeholders in the data
 own style (`db.param`), every name quoted, `ON CONFLICT DO NOTHING` rather than SQLite's
 `INSERT OR IGNORE`. The SQLCipher checks at the end are SQLite's by nature."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import peewee
 
@@ -13,10 +13,13 @@ from models.base import BaseModel
 from models.certificates import (
     Certificate,
     CertificateDer,
+    CertificateGroup,
     CertificateGroupMember,
     PrivateKey,
     Request,
 )
+from models.policies import Policy, PolicyCertificate, PolicyCertificateGroup
+from models.users import User
 
 # Well under SQLite's limit on bound variables per statement.
 CHUNK = 5000
@@ -197,6 +200,78 @@ def delete_certificates(db: peewee.Database, ids: Sequence[int]) -> None:
 
 def delete_private_keys(db: peewee.Database, ids: Sequence[int]) -> None:
     _where_in(db, f'DELETE FROM {KEYS} WHERE "id" IN ({{}})', ids)
+
+
+# -- listing -----------------------------------------------------------------------
+
+# The columns of a listed row, in the order of services.certificates.CertificateRow
+# (its groups and policies are read apart).
+_ROW_COLUMNS = (
+    'c."id", c."alias", c."enabled", o."name", c."pin_hash" IS NOT NULL, c."ask_reason", '
+    'c."usage_count", c."last_used", c."not_before", c."not_after", c."subject", '
+    'c."issuer", c."serial", c."sha1", c."sha256", c."private_key_id" IS NOT NULL, '
+    'c."key_algorithm"'
+)
+# The orders of a listing: by id (`list`), or as the table lists, by name with ties by
+# id. The chunks of a listing are read in it, so that the table's first rows come first.
+ORDERS = {
+    "id": 'ORDER BY c."id"',
+    "name": 'ORDER BY c."alias" COLLATE NOCASE, c."id"',
+}
+
+
+def certificate_ids(db: peewee.Database, order: str) -> list[int]:
+    """Every certificate's id in that order: one sort of short keys, so that the rows
+    themselves are then read in chunks in that order."""
+    sql = f'SELECT c."id" FROM {CERTIFICATES} c {ORDERS[order]}'
+    return [cid for (cid,) in db.execute_sql(sql).fetchall()]
+
+
+def _among(db: peewee.Database, column: str, ids: Sequence[int] | None) -> str:
+    """The WHERE of a listing statement: these ids (one chunk), or every row (None)."""
+    return "" if ids is None else f"WHERE {column} IN ({_marks(db, len(ids))})"
+
+
+def certificate_rows_of(
+    db: peewee.Database, ids: Sequence[int] | None, order: str
+) -> Iterable[tuple]:
+    """The listed columns of these certificates (one chunk of ids; None: all), in that
+    order: the cursor, so that each raw row is dropped once read rather than a million
+    of them held at once."""
+    among = _among(db, 'c."id"', ids)
+    sql = (
+        f"SELECT {_ROW_COLUMNS} FROM {CERTIFICATES} c "
+        f'LEFT JOIN {_name(User)} o ON o."id" = c."owner_id" {among} {ORDERS[order]}'
+    )
+    return db.execute_sql(sql, list(ids or ()))
+
+
+def group_names_of(db: peewee.Database, ids: Sequence[int] | None) -> list[tuple[int, str]]:
+    """(certificate id, group name) for these certificates (one chunk of ids; None: all)."""
+    among = _among(db, 'm."certificate_id"', ids)
+    sql = (
+        f'SELECT m."certificate_id", g."name" FROM {MEMBERS} m '
+        f'JOIN {_name(CertificateGroup)} g ON g."id" = m."group_id" {among}'
+    )
+    return db.execute_sql(sql, list(ids or ())).fetchall()
+
+
+def policy_names_of(db: peewee.Database, ids: Sequence[int] | None) -> list[tuple[int, str]]:
+    """(certificate id, policy name) for the policies naming these certificates (one
+    chunk of ids; None: all) directly or through one of their groups; a pair may come
+    twice."""
+    direct, through_groups = (
+        _among(db, 'pc."certificate_id"', ids),
+        _among(db, 'm."certificate_id"', ids),
+    )
+    sql = (
+        f'SELECT pc."certificate_id", p."name" FROM {_name(PolicyCertificate)} pc '
+        f'JOIN {_name(Policy)} p ON p."id" = pc."policy_id" {direct} '
+        f'UNION ALL SELECT m."certificate_id", p."name" FROM {MEMBERS} m '
+        f'JOIN {_name(PolicyCertificateGroup)} pg ON pg."group_id" = m."group_id" '
+        f'JOIN {_name(Policy)} p ON p."id" = pg."policy_id" {through_groups}'
+    )
+    return db.execute_sql(sql, [*(ids or ()), *(ids or ())]).fetchall()
 
 
 # -- certificate groups -------------------------------------------------------------

@@ -1,6 +1,5 @@
 """The table model over plain rows: no store, no window."""
 
-import dataclasses
 import datetime as dt
 
 import pytest
@@ -8,6 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.services.certificates import CertificateRow
+from models.base import EPOCH
 from ui.certificates_model import (
     FILTER_EXPIRED,
     FILTER_EXPIRING,
@@ -19,11 +19,17 @@ NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
 M = CertificatesModel
 
 
-def row(i, alias, days, **extra) -> CertificateRow:
+def us(when: dt.datetime) -> int:
+    """A time as the store holds it, in microseconds."""
+    return (when - EPOCH) // dt.timedelta(microseconds=1)
+
+
+def row(i, alias, days, last_used=None, **extra) -> CertificateRow:
     fields = dict(
         id=i, alias=alias, enabled=True, owner=None, has_pin=False, ask_reason=False,
-        usage_count=0, last_used=None, groups=(), policies=(),
-        valid_from=NOW - dt.timedelta(days=400), valid_to=NOW + dt.timedelta(days=days),
+        usage_count=0, last_used_us=last_used and us(last_used), groups=(), policies=(),
+        valid_from_us=us(NOW - dt.timedelta(days=400)),
+        valid_to_us=us(NOW + dt.timedelta(days=days)),
         subject=f"CN={alias}", issuer="CN=Issuing CA", serial=f"{i:04x}",
         sha1=f"{i:040x}", sha256=f"{i:064x}", has_private_key=False, key_algorithm="EC P-256",
     )  # fmt: skip
@@ -153,7 +159,7 @@ def test_checks_follow_the_visible_rows(model):
 
 def test_update_rows_changes_values_in_place(model):
     before = column(model, M.COL_NAME)
-    changed = dataclasses.replace(ROWS[0], alias="zulu", enabled=False)
+    changed = ROWS[0]._replace(alias="zulu", enabled=False)
     model.update_rows([changed])
     names = column(model, M.COL_NAME)
     assert names[before.index("bravo")] == "zulu"  # same place until the next sort
@@ -186,7 +192,7 @@ def test_a_certificate_that_expires_while_shown_leaves_hide_expired_at_the_next_
 
 
 def test_a_certificate_not_yet_valid_is_not_expiring(model):
-    early = row(5, "echo", 10, valid_from=NOW + dt.timedelta(days=1))
+    early = row(5, "echo", 10, valid_from_us=us(NOW + dt.timedelta(days=1)))
     model.set_rows([*ROWS, early])
     model.set_filter("", FILTER_EXPIRING)
     assert "echo" not in column(model, M.COL_NAME)
@@ -208,7 +214,7 @@ def test_a_row_the_search_or_filter_hides_leaves_the_checks(model):
     model.set_checked([1, 2], True)
     model.set_filter("", FILTER_HIDE_EXPIRED)
     # A reload under a filter: a checked row that no longer passes it leaves the checks.
-    model.set_rows([dataclasses.replace(r, valid_to=NOW - dt.timedelta(days=1)) for r in ROWS])
+    model.set_rows([r._replace(valid_to_us=us(NOW - dt.timedelta(days=1))) for r in ROWS])
     assert model.rowCount() == 0 and model.checked_ids() == []
 
 

@@ -237,14 +237,41 @@ class CertificatesView(QWidget):
     # -- loading ------------------------------------------------------------------
 
     def reload(self) -> None:
-        """Read the rows off the GUI thread (100,000 rows take longer than a frame)."""
+        """Read the rows off the GUI thread in chunks, each with its haystacks made on
+        the worker. Into an empty table they go as they come, so the first screen paints
+        at once; a reload gathers them and replaces the rows in one step, keeping the
+        place (a table emptied and refilled under the user would lose it)."""
         self._generation += 1
         generation = self._generation
         self._loading = True
+        streamed = self.model.total_count() == 0
+        gathered: list[tuple[list, list[str]]] = []
+
+        def take(part: tuple[list, list[str]]) -> None:
+            if generation != self._generation:
+                return
+            if streamed:
+                self.model.append_rows(*part)
+                self._update_hint()
+            else:
+                gathered.append(part)
+
+        def done(_result) -> None:
+            if generation != self._generation:
+                return
+            if streamed:
+                self.model.finish_rows()
+                self._update_hint()
+                self.loaded.emit()
+            else:
+                rows = [row for part, _ in gathered for row in part]
+                self._set_rows(rows, [hay for _, hays in gathered for hay in hays])
+
         (
-            Task(self, certificates.list_certificates, self._session)
+            Task(self, _read_rows, self._session, self.model.haystacks)
+            .on_chunk(take)
             .busy(self, "Loading certificates…")
-            .on_done(lambda rows: self._set_rows(rows) if generation == self._generation else None)
+            .on_done(done)
             .always(lambda: self._reload_ended(generation))
             .start()
         )
@@ -277,9 +304,9 @@ class CertificatesView(QWidget):
         self.model.remove_ids([i for i in wanted if i not in found])
         self._update_hint()
 
-    def _set_rows(self, rows) -> None:
+    def _set_rows(self, rows, haystacks) -> None:
         with kept_place(self.table):
-            self.model.set_rows(rows)
+            self.model.set_rows(rows, haystacks)
         self._update_hint()
         self.loaded.emit()
 
@@ -328,3 +355,11 @@ class CertificatesView(QWidget):
             header = self.table.horizontalHeader()
             header.restoreState(state)
             self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
+
+
+def _read_rows(session: Session, haystacks, chunk) -> None:
+    """On the worker: the rows in the table's name order, each chunk with its haystacks,
+    so that the GUI thread only extends its lists."""
+    certificates.list_certificates(
+        session, order="name", chunk=lambda rows: chunk((rows, haystacks(rows)))
+    )

@@ -3,9 +3,13 @@ Python lists, described by column specifications.
 
 Filtering and sorting are done here over the list (a comprehension, `sorted()` with a
 cached key): a QSortFilterProxyModel calling back into Python per comparison is ~80×
-slower at 100,000 rows. Per column, the row indices in ascending order are computed once
-and kept until the rows change, so that a sort or a filter is a walk over a list.
-`data()` formats stored values; it never parses or queries.
+slower at 100,000 rows. Each sortable column keeps one scalar key per row (built once,
+extended as rows arrive, updated for changed rows), and a sort is one stable `sorted()`
+of the tie order by `keys.__getitem__`: no Python call per comparison, and ties stay in
+the tie order without tuple keys. Per column, the row indices in ascending order are
+kept until the rows change, so that a sort or a filter is a walk over a list. A search
+that only grows narrows the rows the previous one kept. `data()` formats stored values;
+it never parses or queries.
 """
 
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
@@ -26,6 +30,10 @@ class Column:
     display: Callable[[Row], str | None] = lambda row: None
     # None: the column does not sort (a checkbox, an actions button).
     sort_key: Callable[[Row], Any] | None = None
+    # The keys of many rows at once, where a comprehension or map() makes them faster
+    # than a call of sort_key per row; the same values.
+    sort_keys: Callable[[Sequence[Row]], list] | None = None
+    tie_order: bool = False  # the column sorts as the model's tie order itself
     tooltip: Callable[[Row], str | None] | None = None
     decoration: Callable[[Row], Any] | None = None
     align_right: bool = False
@@ -41,7 +49,8 @@ class RowsModel(QAbstractTableModel):
 
     ROW_ROLE = Qt.ItemDataRole.UserRole + 1
     # Removing more separate runs of rows than this resets the model instead: each
-    # beginRemoveRows walks the view's persistent indexes.
+    # beginRemoveRows walks the view's persistent indexes. Updating more runs than this
+    # announces one span over them.
     MAX_REMOVE_RUNS = 64
 
     checkedChanged = Signal(int)  # how many rows are checked
@@ -54,7 +63,10 @@ class RowsModel(QAbstractTableModel):
         self._visible: list[int] = []  # indices into _rows, filtered and sorted
         self._position: dict[Hashable, int] = {}  # key -> index into _rows
         self._checked: set[Hashable] = set()
-        self._orders: dict[int, list[int]] = {}
+        self._orders: dict[int, list[int]] = {}  # column -> indices, ascending
+        self._keys: dict[int, list] = {}  # column -> one sort key per row
+        self._ties: list = []  # one tie key per row
+        self._tie_order: list[int] | None = None  # indices by tie key; None: to sort
         self._query = ""
         self._row_filter: Callable[[Row], bool] | None = None
         self._sort_column = 0
@@ -70,9 +82,14 @@ class RowsModel(QAbstractTableModel):
         shown = (column.display(row) for column in self.columns)
         return "\n".join(text for text in shown if text).casefold()
 
-    def tie_key(self, row: Row) -> Any:
-        """What orders rows whose sort values are equal, so that the order is stable."""
-        return self.key_of(row)
+    def tie_keys(self, rows: Sequence[Row]) -> list:
+        """What orders rows whose sort values are equal (one scalar per row), so that
+        the order is stable; rows with equal tie keys keep the order they came in."""
+        return [self.key_of(r) for r in rows]
+
+    def haystacks(self, rows: Sequence[Row]) -> list[str]:
+        """The haystacks of many rows; pure, so a worker thread can make them."""
+        return [self.haystack(r) for r in rows]
 
     def background(self, row: Row) -> Any:
         return None
@@ -82,37 +99,91 @@ class RowsModel(QAbstractTableModel):
 
     # -- contents -------------------------------------------------------------------
 
-    def set_rows(self, rows: Sequence[Row]) -> None:
+    def set_rows(self, rows: Sequence[Row], haystacks: Sequence[str] | None = None) -> None:
+        """All the rows at once (`haystacks`: theirs, if made already, on a worker)."""
         self.beginResetModel()
         self.prepare()
         self._rows = list(rows)
-        self._haystacks = [self.haystack(r) for r in self._rows]
-        self._position = {self.key_of(r): i for i, r in enumerate(self._rows)}
+        self._haystacks = list(haystacks) if haystacks is not None else self.haystacks(rows)
+        self._position = dict(self._numbered(self._rows))
+        self._ties = self.tie_keys(self._rows)
+        self._tie_order = None
         self._orders.clear()
+        self._keys.clear()
         self._visible = self._filtered_sorted()
         self._checked &= self._position.keys()
         self._drop_hidden_checks()
         self.endResetModel()
         self.checkedChanged.emit(len(self._checked))
 
+    def append_rows(self, rows: Sequence[Row], haystacks: Sequence[str] | None = None) -> None:
+        """More rows of a load under way, shown below those in (those the search and
+        filter keep): a chunk's cost is the chunk's, whatever is in already. They come
+        in the tie order; `finish_rows` puts all in the sort order when the last is in."""
+        if not rows:
+            return
+        start = len(self._rows)
+        self._rows.extend(rows)
+        self._haystacks.extend(haystacks if haystacks is not None else self.haystacks(rows))
+        self._position.update(self._numbered(rows, start))
+        ties = self.tie_keys(rows)
+        if self._tie_order is not None and (
+            sorted(ties) != ties or (self._ties and ties[0] < self._ties[-1])
+        ):
+            self._tie_order = None  # out of order after all: sorted when next needed
+        elif self._tie_order is not None:
+            self._tie_order.extend(range(start, len(self._rows)))
+        self._ties.extend(ties)
+        for column, keys in self._keys.items():
+            keys.extend(self._column_keys(column, rows))
+        self._orders.clear()
+        new = self._kept(range(start, len(self._rows)))
+        if new:
+            first = len(self._visible)
+            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+            self._visible.extend(new)
+            self.endInsertRows()
+
+    def finish_rows(self) -> None:
+        """The last chunk is in: the rows in the order the header claims."""
+        visible = self._filtered_sorted()
+        if visible != self._visible:
+            self.layoutAboutToBeChanged.emit()
+            self._visible = visible
+            self.layoutChanged.emit()
+
     def update_rows(self, rows: Sequence[Row]) -> None:
         """New values for rows already shown; they keep their place until the next sort
-        or filter, so that the row the user acted on does not jump away."""
+        or filter, so that the row the user acted on does not jump away. Only these rows'
+        haystacks and sort keys are made again."""
         changed = []
         for row in rows:
             i = self._position.get(self.key_of(row))
             if i is None:
                 continue
             self._rows[i] = row
-            self._haystacks[i] = self.haystack(row)
             changed.append(i)
         if not changed:
             return
-        self._orders.clear()  # rebuilt at the next sort; the rows stay where they are
-        where = {i: n for n, i in enumerate(self._visible)}
-        shown = sorted(where[i] for i in changed if i in where)
+        fresh = [self._rows[i] for i in changed]
+        for i, hay, tie in zip(changed, self.haystacks(fresh), self.tie_keys(fresh), strict=True):
+            self._haystacks[i] = hay
+            if self._ties[i] != tie:
+                self._ties[i] = tie
+                self._tie_order = None
+        for column, keys in self._keys.items():
+            for i, key in zip(changed, self._column_keys(column, fresh), strict=True):
+                keys[i] = key
+        self._orders.clear()  # sorted again from the keys at the next sort or filter
+        where = set(changed)
+        shown = [n for n, i in enumerate(self._visible) if i in where]
+        spans = list(runs(shown))
+        if len(spans) > self.MAX_REMOVE_RUNS:
+            # Scattered rows: one span over them all (the view repaints what it shows)
+            # rather than thousands of signals.
+            spans = [(shown[0], shown[-1])]
         last = self.columnCount() - 1
-        for first, end in runs(shown):
+        for first, end in spans:
             self.dataChanged.emit(self.index(first, 0), self.index(end, last))
 
     def remove_keys(self, keys: Sequence[Hashable]) -> None:
@@ -133,10 +204,14 @@ class RowsModel(QAbstractTableModel):
         renumber = {old: new for new, old in enumerate(keep)}
         self._rows = [self._rows[i] for i in keep]
         self._haystacks = [self._haystacks[i] for i in keep]
+        self._ties = [self._ties[i] for i in keep]
+        self._keys = {c: [keys[i] for i in keep] for c, keys in self._keys.items()}
         self._orders = {
             c: [renumber[i] for i in order if i in renumber] for c, order in self._orders.items()
         }
-        self._position = {self.key_of(r): n for n, r in enumerate(self._rows)}
+        if self._tie_order is not None:
+            self._tie_order = [renumber[i] for i in self._tie_order if i in renumber]
+        self._position = dict(self._numbered(self._rows))
         self._visible = [renumber[i] for i in self._visible if i in renumber]
         if reset:
             self.endResetModel()
@@ -243,40 +318,66 @@ class RowsModel(QAbstractTableModel):
     def set_row_filter(self, keep: Callable[[Row], bool] | None) -> None:
         self._refilter(self._query, keep)
 
+    def _numbered(self, rows: Sequence[Row], start: int = 0) -> Iterator[tuple[Hashable, int]]:
+        """(key, index) of rows placed from `start` on."""
+        return zip(map(self.key_of, rows), range(start, start + len(rows)), strict=True)
+
     def _refilter(self, query: str, keep: Callable[[Row], bool] | None) -> None:
         if (query, keep) == (self._query, self._row_filter):
             return
+        # A query that only grew keeps a subset of what the last one kept, in its order.
+        narrows = keep is self._row_filter and self._query in query
         self.beginResetModel()
         self._query, self._row_filter = query, keep
         self.prepare()
-        self._visible = self._filtered_sorted()
+        if narrows:
+            hay = self._haystacks
+            self._visible = [i for i in self._visible if query in hay[i]]
+        else:
+            self._visible = self._filtered_sorted()
         unchecked = self._drop_hidden_checks()
         self.endResetModel()
         if unchecked:
             self.checkedChanged.emit(len(self._checked))
 
-    def _filtered_sorted(self) -> list[int]:
+    def _kept(self, indices: Iterable[int]) -> list[int]:
+        """Those of `indices` the search and the row filter keep, in the same order."""
         keep = self._row_filter
         query, hay, rows = self._query, self._haystacks, self._rows
-        order = self._order(self._sort_column)
-        if query or keep:
-            visible = [
-                i
-                for i in order
-                if (not query or query in hay[i]) and (keep is None or keep(rows[i]))
-            ]
-        else:
-            visible = list(order)
+        if query:
+            indices = [i for i in indices if query in hay[i]]
+        if keep is not None:
+            indices = [i for i in indices if keep(rows[i])]
+        return list(indices)
+
+    def _filtered_sorted(self) -> list[int]:
+        visible = self._kept(self._order(self._sort_column))
         if self._sort_order == Qt.SortOrder.DescendingOrder:
             visible.reverse()
         return visible
 
+    def _column_keys(self, column: int, rows: Sequence[Row]) -> list:
+        spec = self.columns[column]
+        if spec.sort_keys is not None:
+            return spec.sort_keys(rows)
+        sort_key = spec.sort_key or (lambda row: 0)
+        return [sort_key(r) for r in rows]
+
+    def _ordered_by_ties(self) -> list[int]:
+        if self._tie_order is None:
+            self._tie_order = sorted(range(len(self._ties)), key=self._ties.__getitem__)
+        return self._tie_order
+
     def _order(self, column: int) -> list[int]:
         if column not in self._orders:
-            sort_key = self.columns[column].sort_key or (lambda row: 0)
-            tie = self.tie_key
-            keys = [(sort_key(r), tie(r)) for r in self._rows]
-            self._orders[column] = sorted(range(len(keys)), key=keys.__getitem__)
+            if self.columns[column].tie_order:
+                self._orders[column] = self._ordered_by_ties()
+            else:
+                keys = self._keys.get(column)
+                if keys is None:
+                    keys = self._keys[column] = self._column_keys(column, self._rows)
+                # Stable: rows with equal keys stay in the tie order.
+                self._orders[column] = sorted(self._ordered_by_ties(), key=keys.__getitem__)
         return self._orders[column]
 
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:

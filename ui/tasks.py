@@ -46,17 +46,22 @@ class _Relay(QObject):
     _succeeded = Signal(object)
     _failed = Signal(object)
     _progressed = Signal(int, int, str)
+    _chunked = Signal(object)
     finished = Signal()
 
-    def __init__(self, owner: QObject, on_result, on_error, on_progress, announce=None):
+    def __init__(
+        self, owner: QObject, on_result, on_error, on_progress, announce=None, on_chunk=None
+    ):
         super().__init__()
         self._owner = owner
         self._on_result, self._on_error, self._on_progress = on_result, on_error, on_progress
+        self._on_chunk = on_chunk
         self._announce = announce
         self.settled: list[Callable[[], None]] = []  # run after delivery, owner or not
         self._succeeded.connect(self._deliver_result)
         self._failed.connect(self._deliver_error)
         self._progressed.connect(self._deliver_progress)
+        self._chunked.connect(self._deliver_chunk)
 
     def _owner_alive(self) -> bool:
         return shiboken6.isValid(self._owner)
@@ -89,6 +94,11 @@ class _Relay(QObject):
     def _deliver_progress(self, done: int, total: int, text: str) -> None:
         if self._on_progress is not None and self._owner_alive():
             self._on_progress(done, total, text)
+
+    @Slot(object)
+    def _deliver_chunk(self, part) -> None:
+        if self._on_chunk is not None and self._owner_alive():
+            self._on_chunk(part)
 
 
 _readers = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="certdesk-read")
@@ -129,6 +139,7 @@ class Task:
         self._on_done: Callable[[object], None] | None = None
         self._handlers: list[tuple[tuple[type[BaseException], ...], Callable]] = []
         self._on_progress: Callable[[int, int, str], None] | None = None
+        self._on_chunk: Callable[[object], None] | None = None
         self._always: list[Callable[[], None]] = []
         self._writes = False
         self._changes: dict[str, object] = {}
@@ -149,6 +160,12 @@ class Task:
         """`fn` gets a `progress(done, total, text)` keyword whose calls reach
         `callback` on the GUI thread."""
         self._on_progress = callback
+        return self
+
+    def on_chunk(self, callback: Callable[[object], None]) -> "Task":
+        """`fn` gets a `chunk(part)` keyword: each part it gives reaches `callback` on the
+        GUI thread, in order and before the result (a long read shown as it comes)."""
+        self._on_chunk = callback
         return self
 
     def always(self, callback: Callable[[], None]) -> "Task":
@@ -183,12 +200,15 @@ class Task:
             self._failed,
             self._on_progress,
             self._announce if self._changes else None,
+            self._on_chunk,
         )
         self.relay = relay
         _relays.add(relay)
         kwargs = dict(self._kwargs)
         if self._on_progress is not None:
             kwargs["progress"] = relay._progressed.emit
+        if self._on_chunk is not None:
+            kwargs["chunk"] = relay._chunked.emit
         if self._busy is not None:
             _BusyIndicator(relay, *self._busy)
         executor = _writer if self._writes else _readers

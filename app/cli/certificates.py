@@ -2,13 +2,14 @@
 `set`."""
 
 import getpass
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from app.cli.commands import Commands
 from app.cli.options import out_option, secret_from_env
 from app.cli.output import Failed, print_file_result, print_json, printable, problem
-from app.cli.schemas import certificate_detail_json, certificate_json, iso
+from app.cli.schemas import certificate_detail_json, certificates_json_text, iso
 from app.cli.signin import interactive, run_bulk, signed_in
 from app.files import display_path
 from app.services import (
@@ -106,7 +107,10 @@ def run_list(args, folder: Path) -> int:
     with signed_in(folder) as session:
         rows = certificates.list_certificates(session)
     if args.json:
-        print_json([certificate_json(r) for r in rows])
+        write = sys.stdout.write
+        for text in certificates_json_text(rows):
+            write(text)
+        write("\n")
         return 0
     if not rows:
         print("No certificates yet: add some with `certdesk import FILE...`.")

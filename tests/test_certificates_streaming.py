@@ -1,0 +1,87 @@
+"""The Certificates page reads its rows in chunks: the first screen shows before the last
+chunk is in, every chunk adds rows without a reset, and the rows in the end are the full
+listing in the order the header claims. A reload keeps the place as before."""
+
+import pytest
+
+from PySide6.QtCore import Qt
+
+from app.services import certificates
+from tests.helpers.gui import settle
+from tests.helpers.stores import import_some
+from ui.certificates_model import CertificatesModel as M
+from ui.certificates_view import CertificatesView
+
+NAMES = ["delta", "Alpha", "echo", "Bravo", "charlie", "foxtrot", "Golf", "hotel", "India"]
+
+
+@pytest.fixture
+def stored(session, tmp_path, certs, monkeypatch):
+    import_some(session, tmp_path, certs, NAMES)
+    monkeypatch.setattr(certificates, "FIRST_CHUNK", 2)
+    monkeypatch.setattr(certificates, "LATER_CHUNK", 3)
+    return session
+
+
+def shown(view) -> list[str]:
+    return [view.model.row_at(n).alias for n in range(view.model.rowCount())]
+
+
+def watch(view) -> list[tuple[str, int]]:
+    """What the model tells the table, with how many rows it shows then."""
+    said: list[tuple[str, int]] = []
+    model = view.model
+    model.rowsInserted.connect(lambda *_: said.append(("inserted", model.rowCount())))
+    model.modelReset.connect(lambda: said.append(("reset", model.rowCount())))
+    view.loaded.connect(lambda: said.append(("loaded", model.rowCount())))
+    return said
+
+
+def test_the_first_chunk_shows_before_the_last_and_all_end_in_name_order(qtbot, stored):
+    view = CertificatesView(stored)
+    qtbot.addWidget(view)
+    said = watch(view)
+    view.reload()
+    qtbot.waitUntil(lambda: ("loaded", len(NAMES)) in said, timeout=10_000)
+    assert said == [("inserted", 2), ("inserted", 5), ("inserted", 8), ("inserted", 9),
+                    ("loaded", 9)]  # fmt: skip
+    assert shown(view) == sorted(NAMES, key=str.casefold)
+    full = certificates.list_certificates(stored, order="name")
+    assert [view.model.row_at(n) for n in range(len(NAMES))] == full
+
+
+def test_rows_streamed_under_another_sort_end_in_that_order(qtbot, stored):
+    view = CertificatesView(stored)
+    qtbot.addWidget(view)
+    view.table.horizontalHeader().setSortIndicator(M.COL_NAME, Qt.SortOrder.DescendingOrder)
+    said = watch(view)
+    view.reload()
+    qtbot.waitUntil(lambda: ("loaded", len(NAMES)) in said, timeout=10_000)
+    assert shown(view) == sorted(NAMES, key=str.casefold, reverse=True)
+
+
+def test_a_search_typed_while_rows_stream_holds_for_the_later_chunks(qtbot, stored):
+    view = CertificatesView(stored)
+    qtbot.addWidget(view)
+    view.model.set_filter("ot")
+    said = watch(view)
+    view.reload()
+    qtbot.waitUntil(lambda: bool(said) and said[-1][0] == "loaded", timeout=10_000)
+    assert shown(view) == ["foxtrot", "hotel"]
+    view.model.set_filter("")
+    assert shown(view) == sorted(NAMES, key=str.casefold)
+
+
+def test_a_reload_replaces_the_rows_at_once_and_keeps_the_selection(qtbot, stored):
+    view = CertificatesView(stored)
+    qtbot.addWidget(view)
+    view.reload()
+    qtbot.waitUntil(lambda: view.model.rowCount() == len(NAMES), timeout=10_000)
+    settle(qtbot)
+    view.table.selectRow(3)
+    said = watch(view)
+    view.reload()
+    qtbot.waitUntil(lambda: bool(said) and said[-1][0] == "loaded", timeout=10_000)
+    assert said == [("reset", 9), ("loaded", 9)]  # no table emptied and refilled
+    rows = view.table.selectionModel().selectedRows()
+    assert [view.model.row_at(i.row()).alias for i in rows] == ["delta"]

@@ -1,0 +1,186 @@
+"""The algorithmic shape of listing and sorting: statements per chunk, not per row, and no
+Python call per comparison. Counts, not times (speed is measured in bench/)."""
+
+import sys
+from contextlib import contextmanager
+
+import pytest
+
+from PySide6.QtCore import Qt
+
+from app.services import certificates
+from app.services.certificates import CertificateRow
+from tests.helpers.stores import import_some
+from ui.certificates_model import CertificatesModel
+
+
+@contextmanager
+def statements_run(session):
+    """The SQL statements the session's connection runs meanwhile."""
+    seen: list[str] = []
+    connection = session.store.db.connection()
+    connection.set_trace_callback(seen.append)
+    try:
+        yield seen
+    finally:
+        connection.set_trace_callback(None)
+
+
+def listing_statements(session, **how) -> int:
+    with statements_run(session) as seen:
+        certificates.list_certificates(session, **how)
+    return len(seen)
+
+
+@pytest.fixture
+def grouped(session, tmp_path, certs):
+    """A store whose certificates are in groups and policies, as many as asked."""
+
+    def fill(names):
+        ids = import_some(session, tmp_path, certs, names)
+        db = session.store.db
+        db.execute_sql(
+            "INSERT INTO certificate_group (name, description) VALUES ('Prod', '') "
+            "ON CONFLICT DO NOTHING"
+        )
+        db.execute_sql(
+            "INSERT INTO certificate_group_member (group_id, certificate_id) "
+            "SELECT g.id, c.id FROM certificate_group g, certificate c WHERE true "
+            "ON CONFLICT DO NOTHING"
+        )
+        return ids
+
+    return fill
+
+
+def test_listing_takes_the_same_statements_for_few_rows_and_for_more(grouped, session, monkeypatch):
+    grouped([f"few {n:02d}" for n in range(6)])
+    monkeypatch.setattr(certificates, "FIRST_CHUNK", 2)
+    monkeypatch.setattr(certificates, "LATER_CHUNK", 2)
+    parts: list[int] = []
+    few = (
+        listing_statements(session),
+        listing_statements(session, order="name"),
+        listing_statements(session, order="name", chunk=lambda rows: parts.append(len(rows))),
+    )
+    assert parts == [2, 2, 2]  # streamed in chunks...
+    assert few[0] == few[1] == 3  # rows, groups, policies
+    grouped([f"more {n:02d}" for n in range(18)])
+    parts.clear()
+    more = (
+        listing_statements(session),
+        listing_statements(session, order="name"),
+        listing_statements(session, order="name", chunk=lambda rows: parts.append(len(rows))),
+    )
+    assert parts == [2] * 12
+    assert more == few  # ...but read in the same statements, however many rows
+
+
+def test_refreshing_rows_takes_three_statements_per_chunk_of_ids(grouped, session):
+    ids = list(grouped([f"row {n:02d}" for n in range(8)]).values())
+    with statements_run(session) as seen:
+        rows = certificates.certificate_rows(session, ids)
+    assert len(seen) == 3 and sorted(r.id for r in rows) == sorted(ids)
+    assert all(r.groups == ("Prod",) for r in rows)
+
+
+def synthetic_rows(count: int) -> list[CertificateRow]:
+    """Rows as the listing makes them, without a store: every column has spread values."""
+    return [
+        CertificateRow(
+            id=i, alias=f"Cert {(i * 7919) % count:07d}", enabled=i % 3 != 0,
+            owner=None if i % 4 else "alice", has_pin=i % 5 == 0, ask_reason=i % 7 == 0,
+            usage_count=(i * 31) % 1000, last_used_us=None if i % 3 else i * 1_000_000,
+            valid_from_us=i * 3_000_000, valid_to_us=((i * 104729) % count) * 86_400_000_000,
+            subject=f"CN=Cert {i}", issuer=f"CN=Issuer {i % 9}", serial=f"{(i * 977):x}",
+            sha1=f"{i:040x}", sha256=f"{(i * 65537) % 2**64:064x}", has_private_key=i % 2,
+            key_algorithm=("EC P-256", "RSA 2048", "RSA 16384")[i % 3],
+            groups=(("Prod",), (), ("Legacy", "Prod"))[i % 3], policies=((), ("P1",))[i % 2],
+        )
+        for i in range(1, count + 1)
+    ]  # fmt: skip
+
+
+def python_calls(action) -> int:
+    """How many Python functions `action` calls (C functions not counted)."""
+    calls = 0
+
+    def count(frame, event, arg):
+        nonlocal calls
+        if event == "call":
+            calls += 1
+
+    sys.setprofile(count)
+    try:
+        action()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+SORTABLE = [
+    c for c in range(len(CertificatesModel.HEADERS)) if c not in CertificatesModel.UNSORTABLE
+]
+
+
+@pytest.mark.parametrize("count", [20_000, 100_000])
+def test_sorting_makes_no_python_call_per_row_or_comparison(qapp, count):
+    model = CertificatesModel()
+    model.set_rows(synthetic_rows(count))
+    first, again = {}, {}
+    for column in SORTABLE:
+        first[column] = python_calls(lambda c=column: model.sort(c, Qt.SortOrder.AscendingOrder))
+        again[column] = python_calls(lambda c=column: model.sort(c, Qt.SortOrder.DescendingOrder))
+    # Building a column's keys and sorting: a handful of calls, the same at both sizes
+    # (a key per distinct value at most); a call per row or per comparison would be
+    # tens of thousands.
+    assert max(first.values()) < 100, first
+    assert max(again.values()) < 50, again
+    model.sort(CertificatesModel.COL_USAGE, Qt.SortOrder.DescendingOrder)
+    shown = [model.row_at(n).usage_count for n in range(model.rowCount())]
+    assert len(shown) == count and shown == sorted(shown, reverse=True)
+
+
+def test_a_sort_keeps_equal_values_in_name_order(qapp):
+    model = CertificatesModel()
+    model.set_rows(synthetic_rows(3000))
+    model.sort(CertificatesModel.COL_KEY, Qt.SortOrder.AscendingOrder)
+    rows = [model.row_at(n) for n in range(model.rowCount())]
+    order = {"EC P-256": 0, "RSA 2048": 1, "RSA 16384": 2}  # sizes as numbers
+    expected = sorted(rows, key=lambda r: (order[r.key_algorithm], r.alias.casefold()))
+    assert [r.id for r in rows] == [r.id for r in expected]
+
+
+def test_a_growing_search_narrows_to_what_a_fresh_search_finds(qapp):
+    model = CertificatesModel()
+    rows = synthetic_rows(5000)
+    model.set_rows(rows)
+    model.sort(CertificatesModel.COL_USAGE, Qt.SortOrder.DescendingOrder)
+    for text in ("c", "cert 00", "cert 0001", "cert 00012", "cert 000123"):
+        model.set_filter(text)
+        narrowed = [model.row_at(n).id for n in range(model.rowCount())]
+        fresh = CertificatesModel()
+        fresh.set_rows(rows)
+        fresh.sort(CertificatesModel.COL_USAGE, Qt.SortOrder.DescendingOrder)
+        fresh.set_filter(text)
+        assert narrowed == [fresh.row_at(n).id for n in range(fresh.rowCount())]
+    assert model.rowCount() == 10
+
+
+def test_updating_rows_changes_them_in_place_and_their_keys(qapp, qtbot):
+    model = CertificatesModel()
+    rows = synthetic_rows(2000)
+    model.set_rows(rows)
+    model.sort(CertificatesModel.COL_USAGE, Qt.SortOrder.AscendingOrder)
+    changed = [r._replace(usage_count=5000 + r.id, enabled=False) for r in rows[::100]]
+    resets, ranges = [], []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.layoutChanged.connect(lambda: resets.append(2))
+    model.dataChanged.connect(lambda a, b: ranges.append((a.row(), b.row())))
+    place = [model.row_at(n).id for n in range(model.rowCount())]
+    model.update_rows(changed)
+    assert resets == [] and len(ranges) <= len(changed)
+    assert [model.row_at(n).id for n in range(model.rowCount())] == place  # nothing moved
+    model.sort(CertificatesModel.COL_USAGE, Qt.SortOrder.AscendingOrder)
+    last = [model.row_at(n).id for n in range(model.rowCount())][-len(changed) :]
+    assert last == [r.id for r in changed]  # the new counts sort last
