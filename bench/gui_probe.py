@@ -19,7 +19,8 @@ shown offscreen at 1024×700 and driven through the certificates page's public f
   (`setSortIndicator`, as a click does) and a synchronous `viewport().repaint()`.
 - search: one keystroke's work, `model.set_filter(text, expiry)` + repaint, from an
   empty search and narrowing (`acm` → `acme`); the debounce is excluded.
-- disable: 10,000 checked enabled rows (all, below that), the page's Disable action,
+- disable: the first 10,000 enabled rows in name order (scattered ids; all of them below
+  that), checked, the page's Disable action,
   until the model reads every one of them disabled; then they are enabled again (not
   timed) so that the store is as before.
 """
