@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean setup
+.PHONY: run test lint format bench bench-quick clean setup
 
 setup: $(STAMP)
 
@@ -30,8 +30,16 @@ lint: $(STAMP)
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
+# The figures of issue 11 (bench/README.md), never part of `make test`:
+#   make bench         1k, 10k, 100k and 1M certificates (first run: the stores are built
+#                      and cached, which takes minutes; the 1M figures take long)
+#   make bench-quick   1k and 10k, two runs each: under two minutes
+# BENCH_ARGS passes more, e.g. make bench BENCH_ARGS="--sizes 100000 --figures gui".
 bench: $(STAMP)
-	$(PY) bench/import_bench.py 20000
+	$(PY) bench/figures.py $(BENCH_ARGS)
+
+bench-quick: $(STAMP)
+	$(PY) bench/figures.py --quick $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
