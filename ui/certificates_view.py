@@ -276,6 +276,11 @@ class CertificatesView(QWidget):
             .start()
         )
 
+    def reload_when_shown(self) -> None:
+        """The page protocol's start (ui.list_page): this page is the window's first and
+        reads at once."""
+        self.reload()
+
     def _reload_ended(self, generation: int) -> None:
         if generation == self._generation:
             self._loading = False

@@ -204,7 +204,7 @@ class ListPage(QWidget):
         self._show_state()
         self._stale = False  # a store event came while the page was hidden
         for name in self.reload_on:
-            getattr(events, name).connect(self._store_changed)
+            getattr(events, name).connect(self.reload_when_shown)
 
     # -- what a page declares ---------------------------------------------------------
 
@@ -223,10 +223,12 @@ class ListPage(QWidget):
 
     # -- loading ----------------------------------------------------------------------
 
-    def _store_changed(self, *_changed) -> None:
+    def reload_when_shown(self, *_changed) -> None:
         """Re-read now, or, for a page whose read is dear (`reads_when_shown`), once it is
-        shown again if it is hidden, so that a burst of changes costs one read."""
-        if self.reads_when_shown and self.isHidden() and self.loaded:
+        shown if it is hidden: a burst of changes costs one read, and the window's start
+        none of those a user may never open (the Signing page decides every
+        certificate's policies)."""
+        if self.reads_when_shown and self.isHidden():
             self._stale = True
         else:
             self.reload()

@@ -81,7 +81,7 @@ class MainWindow(QMainWindow):
         self._restore_state()
         self.store_watch = StoreWatch(session, self)  # what others change; before the reads
         for page in self.page_by_title.values():
-            page.reload()
+            page.reload_when_shown()
 
     def _fit_sidebar(self) -> None:
         """As wide as its longest title, so that the pages keep the rest."""
