@@ -361,7 +361,7 @@ def gui_figures(ctx: Context, store: Path, n: int) -> list[Figure]:
             "gui stall",
             med("stall_ms") / 1000,
             "s",
-            "longest gap of a 0 ms timer on the GUI thread, window shown to loaded",
+            "longest lateness of a 10 ms timer on the GUI thread, window shown to loaded",
         ),
         Figure(
             "sort",
