@@ -206,11 +206,11 @@ def delete_private_keys(db: peewee.Database, ids: Sequence[int]) -> None:
 
 # The columns of a listed row, in the order of services.certificates.CertificateRow
 # (its groups and policies are read apart).
-_ROW_COLUMNS = (
-    'c."id", c."alias", c."enabled", o."name", c."pin_hash" IS NOT NULL, c."ask_reason", '
+_ROW_COLUMNS = (  # services.certificates.CertificateRow's fields, in its order
+    'c."id", c."alias", c."enabled", c."pin_hash" IS NOT NULL, c."ask_reason", '
     'c."usage_count", c."last_used", c."not_before", c."not_after", c."subject", '
-    'c."issuer", c."serial", c."sha1", c."sha256", c."private_key_id" IS NOT NULL, '
-    'c."key_algorithm"'
+    'c."serial", c."sha1", c."sha256", c."private_key_id" IS NOT NULL, o."name", '
+    'c."issuer", c."key_algorithm"'
 )
 # The orders of a listing: by id (`list`), or as the table lists, by name with ties by
 # id. The chunks of a listing are read in it, so that the table's first rows come first.
@@ -246,30 +246,40 @@ def certificate_rows_of(
     return db.execute_sql(sql, list(ids or ()))
 
 
+# Between the names group_concat joins: names hold no control character (app.services
+# .names), so none holds this one.
+NAMES_SEPARATOR = "\x1f"
+
+
 def group_names_of(db: peewee.Database, ids: Sequence[int] | None) -> list[tuple[int, str]]:
-    """(certificate id, group name) for these certificates (one chunk of ids; None: all)."""
+    """(certificate id, its group names joined by NAMES_SEPARATOR) for these certificates
+    (one chunk of ids; None: all): a row per certificate, joined by SQLite, not a row
+    per membership for Python to gather."""
     among = _among(db, 'm."certificate_id"', ids)
     sql = (
-        f'SELECT m."certificate_id", g."name" FROM {MEMBERS} m '
-        f'JOIN {_name(CertificateGroup)} g ON g."id" = m."group_id" {among}'
+        f'SELECT m."certificate_id", group_concat(g."name", char(31)) FROM {MEMBERS} m '
+        f'JOIN {_name(CertificateGroup)} g ON g."id" = m."group_id" {among} '
+        'GROUP BY m."certificate_id"'
     )
     return db.execute_sql(sql, list(ids or ())).fetchall()
 
 
 def policy_names_of(db: peewee.Database, ids: Sequence[int] | None) -> list[tuple[int, str]]:
-    """(certificate id, policy name) for the policies naming these certificates (one
-    chunk of ids; None: all) directly or through one of their groups; a pair may come
-    twice."""
+    """(certificate id, the names of the policies naming it directly or through one of
+    its groups, joined by NAMES_SEPARATOR; a name may come twice) for these certificates
+    (one chunk of ids; None: all)."""
     direct, through_groups = (
         _among(db, 'pc."certificate_id"', ids),
         _among(db, 'm."certificate_id"', ids),
     )
     sql = (
-        f'SELECT pc."certificate_id", p."name" FROM {_name(PolicyCertificate)} pc '
+        "SELECT cid, group_concat(name, char(31)) FROM ("
+        f'SELECT pc."certificate_id" AS cid, p."name" AS name FROM {_name(PolicyCertificate)} pc '
         f'JOIN {_name(Policy)} p ON p."id" = pc."policy_id" {direct} '
         f'UNION ALL SELECT m."certificate_id", p."name" FROM {MEMBERS} m '
         f'JOIN {_name(PolicyCertificateGroup)} pg ON pg."group_id" = m."group_id" '
         f'JOIN {_name(Policy)} p ON p."id" = pg."policy_id" {through_groups}'
+        ") GROUP BY cid"
     )
     return db.execute_sql(sql, [*(ids or ()), *(ids or ())]).fetchall()
 

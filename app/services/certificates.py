@@ -52,10 +52,11 @@ class CertificateRow(NamedTuple):
     them as truths), the times its microseconds; `valid_from`, `valid_to` and
     `last_used` make the datetimes of one row when asked."""
 
+    # In the order of statements.certificate_rows_of's columns, the three that repeat
+    # (shared between rows) last, then the names read apart.
     id: int
     alias: str
     enabled: int
-    owner: str | None
     has_pin: int
     ask_reason: int
     usage_count: int
@@ -63,11 +64,12 @@ class CertificateRow(NamedTuple):
     valid_from_us: int
     valid_to_us: int
     subject: str
-    issuer: str
     serial: str
     sha1: str
     sha256: str
     has_private_key: int
+    owner: str | None
+    issuer: str
     key_algorithm: str
     groups: tuple[str, ...]
     policies: tuple[str, ...]
@@ -174,18 +176,16 @@ def _rows(db: peewee.Database, ids: Sequence[int] | None, order: str) -> list[Ce
     groups = _names_by_certificate(statements.group_names_of(db, ids))
     policies = _names_by_certificate(statements.policy_names_of(db, ids))
     group_of, policy_of = groups.get, policies.get
-    # Issuers, owners and key algorithms repeat: one string each, not one per row (a
+    # Owners, issuers and key algorithms repeat: one string each, not one per row (a
     # million rows hold ~150 MiB less).
     shared: dict[str | None, str | None] = {}
     one = shared.setdefault
     return [
         _make_row(
             (
-                *r[:3],
-                one(r[3], r[3]),
-                *r[4:11],
-                one(r[11], r[11]),
-                *r[12:16],
+                *r[:14],
+                one(r[14], r[14]),
+                one(r[15], r[15]),
                 one(r[16], r[16]),
                 group_of(r[0], _EMPTY),
                 policy_of(r[0], _EMPTY),
@@ -195,24 +195,19 @@ def _rows(db: peewee.Database, ids: Sequence[int] | None, order: str) -> list[Ce
     ]
 
 
-def _names_by_certificate(pairs: Iterable[tuple[int, str]]) -> dict[int, tuple[str, ...]]:
-    """Each certificate's names, unique and sorted; certificates with the same names
-    share one tuple (a store has few distinct sets of groups)."""
-    collected: dict[int, list[str]] = {}
-    for cid, name in pairs:
-        names = collected.get(cid)
-        if names is None:
-            collected[cid] = [name]
-        else:
-            names.append(name)
-    shared: dict[frozenset[str], tuple[str, ...]] = {}
+def _names_by_certificate(joined: Iterable[tuple[int, str]]) -> dict[int, tuple[str, ...]]:
+    """Each certificate's names, unique and sorted, from the names SQLite joined;
+    certificates with the same names share one tuple (a store has few distinct sets of
+    groups, so this is a dictionary look-up per certificate)."""
+    by_text: dict[str, tuple[str, ...]] = {}
+    by_names: dict[tuple[str, ...], tuple[str, ...]] = {}
     found: dict[int, tuple[str, ...]] = {}
-    for cid, names in collected.items():
-        key = frozenset(names)
-        names_of = shared.get(key)
-        if names_of is None:
-            names_of = shared[key] = tuple(sorted(key, key=str.casefold))
-        found[cid] = names_of
+    for cid, text in joined:
+        names = by_text.get(text)
+        if names is None:
+            unique = tuple(sorted(set(text.split(statements.NAMES_SEPARATOR)), key=str.casefold))
+            names = by_text[text] = by_names.setdefault(unique, unique)
+        found[cid] = names
     return found
 
 
