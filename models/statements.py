@@ -220,10 +220,12 @@ ORDERS = {
 }
 
 
-def certificate_ids(db: peewee.Database, order: str) -> list[int]:
-    """Every certificate's id in that order: one sort of short keys, so that the rows
-    themselves are then read in chunks in that order."""
+def certificate_ids(db: peewee.Database, order: str, limit: int | None = None) -> list[int]:
+    """Every certificate's id (or the first `limit`) in that order: one sort of short
+    keys, so that the rows themselves are then read in that order."""
     sql = f'SELECT c."id" FROM {CERTIFICATES} c {ORDERS[order]}'
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
     return [cid for (cid,) in db.execute_sql(sql).fetchall()]
 
 
