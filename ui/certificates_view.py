@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.memory import release_freed
 from app.services import certificate_import, certificates
 from app.services.operations import refusal
 from app.services.session import Session
@@ -262,10 +263,11 @@ class CertificatesView(QWidget):
             if streamed:
                 self.model.finish_rows()
                 self._update_hint()
-                self.loaded.emit()
             else:
                 rows = [row for part, _ in gathered for row in part]
                 self._set_rows(rows, [hay for _, hays in gathered for hay in hays])
+            release_freed()  # what the read built and dropped on its way
+            self.loaded.emit()
 
         (
             Task(self, _read_rows, self._session, self.model.haystacks)
@@ -313,7 +315,6 @@ class CertificatesView(QWidget):
         with kept_place(self.table):
             self.model.set_rows(rows, haystacks)
         self._update_hint()
-        self.loaded.emit()
 
     def handle(self, what: str, argument: object) -> None:
         """Another page asked for something of this one (through the main window)."""
