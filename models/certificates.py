@@ -40,6 +40,14 @@ class Certificate(BaseModel):
     imported_at = UtcDateTimeField(default=utcnow)
 
 
+# The table's order, by name as the eye reads it, with ties by id: its first screen is
+# then a walk of the index's first entries, and the whole order a walk of the index
+# (schema 4), where sorting a million aliases took seconds.
+Certificate.add_index(
+    Certificate.alias.collate("NOCASE"), Certificate.id, name="certificate_alias_nocase"
+)
+
+
 class CertificateDer(BaseModel):
     """The encoded certificate, apart so that listing 100,000 rows does not read the blobs."""
 

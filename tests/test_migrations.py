@@ -46,12 +46,20 @@ def schema_of(db: peewee.Database) -> dict[str, tuple[frozenset, frozenset]]:
     }
 
 
+def _column_of(expression) -> str:
+    """A declared index's column: a field, or a field with its collation (a NodeList
+    whose first node is the field), which SQLite reports by the column's name."""
+    if isinstance(expression, peewee.NodeList):
+        expression = expression.nodes[0]
+    return expression.column_name
+
+
 def declared_schema() -> dict[str, tuple[frozenset, frozenset]]:
     """Each model's column names and its declared indexes."""
     declared = {}
     for model in models.ALL_MODELS:
         indexes = frozenset(
-            (index._name, tuple(f.column_name for f in index._expressions), bool(index._unique))
+            (index._name, tuple(_column_of(f) for f in index._expressions), bool(index._unique))
             for index in model._meta.fields_to_index()
         )
         columns = frozenset(f.column_name for f in model._meta.sorted_fields)
