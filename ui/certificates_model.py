@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor
 
 from app.crypto.details import colon_hex
 from app.services.certificates import EXPIRING_DAYS, CertificateRow
-from app.services.expiry import EXPIRED, EXPIRING, NOT_YET_VALID, Expiry, expiry
+from app.services.expiry import EXPIRED, EXPIRING, NOT_YET_VALID, VALID, Expiry, expiry
 from ui.icons import icon
 from ui.rows_model import Column, RowsModel
 from ui.wording import plural
@@ -82,7 +82,7 @@ class CertificatesModel(RowsModel):
 
     def __init__(self, parent=None, clock: Callable[[], dt.datetime] | None = None):
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
-        self._now = self._clock()
+        self._set_now()
         self._expiry = FILTER_ALL
         super().__init__(self._columns(), parent)
         self._sort_column = self.COL_NAME
@@ -204,7 +204,22 @@ class CertificatesModel(RowsModel):
         self._row_filter = self._expiry_test(self._expiry)
 
     def background(self, row: CertificateRow):
-        return _TINTS.get(expiry_of(row, self._now).state)
+        # Asked for every painted cell: the state from the stored microseconds, as
+        # services/expiry has it, without making a datetime.
+        return _TINTS.get(self._state(row))
+
+    def _set_now(self) -> None:
+        now = self._now = self._clock()
+        self._now_us = (now - _EPOCH) // dt.timedelta(microseconds=1)
+
+    def _state(self, row: CertificateRow) -> str:
+        """services.expiry's state at this listing's time."""
+        left = row.valid_to_us - self._now_us
+        if left < 0:
+            return EXPIRED
+        if self._now_us < row.valid_from_us:
+            return NOT_YET_VALID
+        return EXPIRING if left < _EXPIRING_US else VALID
 
     # -- the page's names for the shared operations ----------------------------------
 
@@ -227,21 +242,22 @@ class CertificatesModel(RowsModel):
         self._refilter(query, self._expiry_test(expiry))
 
     def _expiry_test(self, expiry: str) -> Callable[[CertificateRow], bool] | None:
-        now = self._now = self._clock()
-        now_us = (now - _EPOCH) // dt.timedelta(microseconds=1)
+        self._set_now()
+        now_us = self._now_us
         return _EXPIRY_TESTS[expiry](now_us, now_us + EXPIRING_DAYS * _DAY_US)
 
     # -- the Valid To column -----------------------------------------------------------
 
     def _valid_to_text(self, row: CertificateRow) -> str:
         date = row.valid_to.strftime("%Y-%m-%d")
-        state = expiry_of(row, self._now)
-        if state.state == EXPIRED:
+        state = self._state(row)
+        if state == EXPIRED:
             return f"{date} (expired)"
-        if state.state == NOT_YET_VALID:
+        if state == NOT_YET_VALID:
             return f"{date} (not yet valid)"
-        if state.state == EXPIRING:
-            return f"{date} ({plural(state.days_left, 'day')} left)"
+        if state == EXPIRING:
+            days = (row.valid_to_us - self._now_us) // _DAY_US  # as services/expiry rounds
+            return f"{date} ({plural(days, 'day')} left)"
         return date
 
     def _valid_to_tooltip(self, row: CertificateRow) -> str:
@@ -257,7 +273,7 @@ class CertificatesModel(RowsModel):
         return text
 
     def _valid_to_icon(self, row: CertificateRow):
-        name = _ICONS.get(expiry_of(row, self._now).state)
+        name = _ICONS.get(self._state(row))
         return icon(name) if name else None
 
 
@@ -290,6 +306,7 @@ _GROUPS, _POLICIES = attrgetter("groups"), attrgetter("policies")
 _KEY_ALGORITHM = attrgetter("key_algorithm")
 _HAYSTACK_FIELDS = attrgetter("alias", "subject", "issuer", "serial", "sha1", "sha256")
 _DAY_US = 86_400_000_000
+_EXPIRING_US = EXPIRING_DAYS * _DAY_US
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # of the stored microseconds
 
 
