@@ -21,6 +21,10 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QModelRoleDataSpan,
 Row = Any
 RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 CHECKED, UNCHECKED = Qt.CheckState.Checked, Qt.CheckState.Unchecked
+# What QAbstractTableModel.flags() gives a valid cell.
+CELL_FLAGS = (
+    Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemNeverHasChildren
+)
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,10 @@ class RowsModel(QAbstractTableModel):
         self._sort_column = 0
         self._sort_order = Qt.SortOrder.AscendingOrder
         self._answers = self._role_answers()
+        self._flags = tuple(
+            CELL_FLAGS | Qt.ItemFlag.ItemIsUserCheckable if c.checkable else CELL_FLAGS
+            for c in self.columns
+        )
 
     # -- what a page's model says about its rows ------------------------------------
 
@@ -467,10 +475,8 @@ class RowsModel(QAbstractTableModel):
         return True
 
     def flags(self, index: QModelIndex) -> Qt.ItemFlag:
-        flags = super().flags(index)
-        if index.isValid() and self.columns[index.column()].checkable:
-            flags |= Qt.ItemFlag.ItemIsUserCheckable
-        return flags
+        # Asked for every painted cell: the table model's own flags, made once per column.
+        return self._flags[index.column()] if index.isValid() else Qt.ItemFlag.NoItemFlags
 
 
 def _itself(row: Row) -> Row:
