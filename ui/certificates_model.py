@@ -143,8 +143,8 @@ class CertificatesModel(RowsModel):
             Column(
                 "Issuer",
                 display=lambda r: r.issuer,
-                sort_key=lambda r: r.issuer.casefold(),
-                sort_keys=lambda rows: list(map(str.casefold, map(_ISSUER, rows))),
+                sort_key=lambda r: _ISSUER_KEY[r.issuer],
+                sort_keys=lambda rows: [_ISSUER_KEY[i] for i in map(_ISSUER, rows)],
                 tooltip=lambda r: r.issuer,
             ),
             Column(
@@ -303,6 +303,7 @@ def _signed_colon_hex(serial: str) -> str:
 # made once per distinct value.
 _ALIAS, _SUBJECT, _ISSUER = attrgetter("alias"), attrgetter("subject"), attrgetter("issuer")
 _GROUPS, _POLICIES = attrgetter("groups"), attrgetter("policies")
+_SERIAL = attrgetter("serial")
 _KEY_ALGORITHM = attrgetter("key_algorithm")
 _HAYSTACK_FIELDS = attrgetter("alias", "subject", "issuer", "serial", "sha1", "sha256")
 _DAY_US = 86_400_000_000
@@ -328,10 +329,8 @@ def _last_use_keys(rows: Sequence[CertificateRow]) -> list[int]:
 
 def _serial_keys(rows: Sequence[CertificateRow]) -> list[str]:
     """Serials compare as numbers: negative ones last, then by length, then digits."""
-    return [
-        ("1" if s[:1] == "-" else "0") + format(len(s), "06") + s
-        for s in map(attrgetter("serial"), rows)
-    ]
+    prefix = _SERIAL_PREFIX
+    return [prefix[-len(s) if s[:1] == "-" else len(s)] + s for s in map(_SERIAL, rows)]
 
 
 class _KeyOf(dict):
@@ -349,6 +348,11 @@ class _KeyOf(dict):
 # Key sizes compare as numbers (RSA 2048 before RSA 16384): digit runs zero-padded.
 _KEY_ORDER = _KeyOf(lambda text: re.sub(r"\d+", lambda m: m[0].zfill(12), text))
 _NAMES_KEY = _KeyOf(lambda names: ", ".join(names).casefold())
+# A serial key's sign and length part, made once per signed length (a string per row
+# formatted in Python was most of a Serial click).
+_SERIAL_PREFIX = _KeyOf(lambda length: f"1{-length:06}" if length < 0 else f"0{length:06}")
+# A store has few issuers: their keys are made once, and shared.
+_ISSUER_KEY = _KeyOf(str.casefold)
 
 
 def _name_tooltip(row: CertificateRow) -> str:
