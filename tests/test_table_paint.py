@@ -9,14 +9,15 @@ import pytest
 from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan, Qt
 from PySide6.QtGui import QIcon
 
+from app.services.certificates import CertificateRow
 from app.services.expiry import expiry
-from models.base import from_micros
-from tests.test_certificates_model import NOW, ROWS, row, us
+from models.base import EPOCH, from_micros
 from ui.certificates_model import EXPIRED_TINT, EXPIRING_TINT, CertificatesModel
 from ui.certificates_table import CertificatesTable
 from ui.rows_model import RowsModel
 
 M = CertificatesModel
+NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
 R = Qt.ItemDataRole
 ROLES = (
     R.DisplayRole,
@@ -29,6 +30,27 @@ ROLES = (
     R.CheckStateRole,
     RowsModel.ROW_ROLE,
 )
+
+
+def us(when: dt.datetime) -> int:
+    return (when - EPOCH) // dt.timedelta(microseconds=1)
+
+
+def row(i: int, alias: str, days: int, **extra) -> CertificateRow:
+    fields = dict(
+        id=i, alias=alias, enabled=i % 3 != 0, owner="alice" if i % 2 else None,
+        has_pin=i % 5 == 0, ask_reason=False, usage_count=i, last_used_us=None,
+        valid_from_us=us(NOW - dt.timedelta(days=400)),
+        valid_to_us=us(NOW + dt.timedelta(days=days)),
+        subject=f"CN={alias}", issuer="CN=Issuing CA", serial=f"{i:04x}", sha1=f"{i:040x}",
+        sha256=f"{i:064x}", has_private_key=i % 2 == 0, key_algorithm="EC P-256",
+        groups=("Prod",) if i % 2 else (), policies=(),
+    )  # fmt: skip
+    return CertificateRow(**(fields | extra))
+
+
+# Valid, expiring, expired; with and without a key, owner, groups.
+ROWS = [row(1, "bravo", 400), row(2, "Alpha", -10), row(3, "charlie", 12), row(4, "delta", 0)]
 
 
 class Counted(CertificatesModel):
