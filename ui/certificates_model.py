@@ -115,7 +115,7 @@ class CertificatesModel(RowsModel):
             ),
             Column(
                 "Last Use (UTC)",
-                display=lambda r: r.last_used.strftime("%Y-%m-%d %H:%M") if r.last_used else "—",
+                display=lambda r: _minute(r.last_used) if r.last_used else "—",
                 sort_key=lambda r: _last_use_keys([r])[0],
                 sort_keys=_last_use_keys,
             ),
@@ -161,7 +161,7 @@ class CertificatesModel(RowsModel):
             ),
             Column(
                 "Valid From",
-                display=lambda r: r.valid_from.strftime("%Y-%m-%d"),
+                display=lambda r: _day(r.valid_from),
                 sort_key=lambda r: r.valid_from_us,
                 sort_keys=_values("valid_from_us"),
                 tooltip=lambda r: r.valid_from.strftime("Not valid before %Y-%m-%d %H:%M UTC"),
@@ -249,7 +249,7 @@ class CertificatesModel(RowsModel):
     # -- the Valid To column -----------------------------------------------------------
 
     def _valid_to_text(self, row: CertificateRow) -> str:
-        date = row.valid_to.strftime("%Y-%m-%d")
+        date = _day(row.valid_to)
         state = self._state(row)
         if state == EXPIRED:
             return f"{date} (expired)"
@@ -353,6 +353,17 @@ _NAMES_KEY = _KeyOf(lambda names: ", ".join(names).casefold())
 _SERIAL_PREFIX = _KeyOf(lambda length: f"1{-length:06}" if length < 0 else f"0{length:06}")
 # A store has few issuers: their keys are made once, and shared.
 _ISSUER_KEY = _KeyOf(str.casefold)
+
+
+def _day(when: dt.datetime) -> str:
+    """strftime("%Y-%m-%d"), which is painted for every visible row: strftime imports
+    `time` at each call, and PySide's import hook makes that a Python call."""
+    return f"{when.year:04}-{when.month:02}-{when.day:02}"
+
+
+def _minute(when: dt.datetime) -> str:
+    """strftime("%Y-%m-%d %H:%M"), as `_day`."""
+    return f"{when.year:04}-{when.month:02}-{when.day:02} {when.hour:02}:{when.minute:02}"
 
 
 def _name_tooltip(row: CertificateRow) -> str:
