@@ -162,15 +162,15 @@ class CertificatesModel(RowsModel):
             Column(
                 "Valid From",
                 display=lambda r: _day(r.valid_from),
-                sort_key=lambda r: r.valid_from_us,
-                sort_keys=_values("valid_from_us"),
+                sort_key=lambda r: float(r.valid_from_us),
+                sort_keys=_times("valid_from_us"),
                 tooltip=lambda r: r.valid_from.strftime("Not valid before %Y-%m-%d %H:%M UTC"),
             ),
             Column(
                 "Valid To",
                 display=self._valid_to_text,
-                sort_key=lambda r: r.valid_to_us,
-                sort_keys=_values("valid_to_us"),
+                sort_key=lambda r: float(r.valid_to_us),
+                sort_keys=_times("valid_to_us"),
                 tooltip=self._valid_to_tooltip,
                 decoration=self._valid_to_icon,
             ),
@@ -316,15 +316,24 @@ def _values(field: str) -> Callable[[Sequence[CertificateRow]], list]:
     return lambda rows: list(map(get, rows))
 
 
+def _times(field: str) -> Callable[[Sequence[CertificateRow]], list[float]]:
+    """Stored microseconds as floats: `sorted()` compares floats in C, and ints above
+    2**30 through the generic comparison, ~1.5x slower. Exact up to 2**53 (the year
+    2255); beyond, times under 64 µs apart may tie, which whole-second validity times
+    never are."""
+    get = attrgetter(field)
+    return lambda rows: list(map(float, map(get, rows)))
+
+
 def _status_keys(rows: Sequence[CertificateRow]) -> list[int]:
     """Enabled, then owned, then PIN, then reason, as bits of one number."""
     flags = map(attrgetter("enabled", "owner", "has_pin", "ask_reason"), rows)
     return [(e and 8) + (o is not None and 4) + (p and 2) + (a and 1) for e, o, p, a in flags]
 
 
-def _last_use_keys(rows: Sequence[CertificateRow]) -> list[int]:
-    """Never used first."""
-    return [-1 if t is None else t for t in map(attrgetter("last_used_us"), rows)]
+def _last_use_keys(rows: Sequence[CertificateRow]) -> list[float]:
+    """Never used first; floats, as `_times`."""
+    return [-1.0 if t is None else float(t) for t in map(attrgetter("last_used_us"), rows)]
 
 
 def _serial_keys(rows: Sequence[CertificateRow]) -> list[str]:
