@@ -141,7 +141,8 @@ def _framed(option, frame, derived: float):
 def _framing_palette(palette: QPalette, frame, derived: float) -> QPalette:
     """`palette` with the window colour `_framed` gives it, made once per palette: every
     painted check box of a table asks for the same one."""
-    key = (palette.cacheKey(), frame, derived)
+    # The cache key names the colours, not the group a widget's state picked.
+    key = (palette.cacheKey(), palette.currentColorGroup(), frame, derived)
     made = _FRAMING_PALETTES.get(key)
     if made is None:
         if len(_FRAMING_PALETTES) >= _FRAMING_PALETTES_KEPT:
