@@ -120,6 +120,39 @@ def test_an_unchecked_indicator_stands_out_from_the_rows(console_style, element)
             assert seen >= READABLE, (name, field, seen)
 
 
+def test_an_indicator_after_a_disabled_one_of_the_same_palette_is_drawn_enabled(console_style):
+    """The frames are made once per palette: a disabled menu entry's (the columns
+    menu's Name) must not make the enabled ones after it look disabled."""
+    style = console_style.style()
+
+    def drawn(colours: QPalette, state) -> QImage:
+        image = QImage(32, 32, QImage.Format.Format_ARGB32)
+        image.fill(colours.color(R.Base))
+        option = QStyleOptionButton()
+        option.rect, option.palette, option.state = QRect(8, 8, 16, 16), colours, state
+        painter = QPainter(image)
+        style.drawPrimitive(QStyle.PrimitiveElement.PE_IndicatorCheckBox, option, painter)
+        painter.end()
+        return image
+
+    def unseen(colours: QPalette, n: int) -> QPalette:
+        """The same colours under a cache key no frame was made for yet."""
+        fresh = QPalette(colours)
+        fresh.setColor(G.Disabled, R.Link, QColor(n, n, n))  # no indicator uses it
+        return fresh
+
+    on = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_On
+    for name, colours in light_and_dark(console_style):
+        enabled = drawn(unseen(colours, 1), on)
+        disabled = unseen(colours, 2)
+        disabled.setCurrentColorGroup(G.Disabled)
+        assert drawn(disabled, QStyle.StateFlag.State_On) != enabled
+        after = QPalette(disabled)
+        after.setCurrentColorGroup(G.Active)
+        assert after.cacheKey() == disabled.cacheKey()
+        assert drawn(after, on) == enabled, name
+
+
 @pytest.mark.parametrize("field", [QLineEdit, QComboBox, QSpinBox, QPlainTextEdit])
 def test_an_empty_fields_edge_stands_out_from_the_window(qtbot, console_style, field):
     """Fusion draws a field's frame from the window colour: ~1.2:1 on the dark palette."""

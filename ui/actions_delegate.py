@@ -16,19 +16,23 @@ class ActionsDelegate(QStyledItemDelegate):
         self.initStyleOption(option, index)
         style = option.widget.style() if option.widget else QApplication.style()
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, option.widget)
-        button = QStyleOptionToolButton()
-        button.rect = self.button_rect(option.rect)
-        button.text = "⋯"
-        button.toolButtonStyle = Qt.ToolButtonStyle.ToolButtonTextOnly
-        button.state = QStyle.StateFlag.State_Enabled
+        rect = self.button_rect(option.rect)
         if option.state & QStyle.StateFlag.State_MouseOver:
-            button.state |= QStyle.StateFlag.State_MouseOver | QStyle.StateFlag.State_Raised
+            button = QStyleOptionToolButton()
+            button.rect = rect
+            button.text = "⋯"
+            button.toolButtonStyle = Qt.ToolButtonStyle.ToolButtonTextOnly
+            button.state = (
+                QStyle.StateFlag.State_Enabled
+                | QStyle.StateFlag.State_MouseOver
+                | QStyle.StateFlag.State_Raised
+            )
             style.drawPrimitive(
                 QStyle.PrimitiveElement.PE_PanelButtonTool, button, painter, option.widget
             )
         painter.save()
         painter.setPen(option.palette.text().color())
-        painter.drawText(button.rect, Qt.AlignmentFlag.AlignCenter, "⋯")
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "⋯")
         painter.restore()
 
     @staticmethod

@@ -118,14 +118,11 @@ class ConsoleStyle(QProxyStyle):
     for the indicator or field only, to the one whose derived frame is the one wanted."""
 
     def drawPrimitive(self, element, option, painter, widget=None) -> None:
-        if element in _INDICATORS:
-            option = _framed(option, indicator_outline, _FUSION_FRAME)
-        elif element in _FIELDS:
-            option = _framed(option, field_frame, _FUSION_FIELD_FRAME)
-        elif element == QStyle.PrimitiveElement.PE_Frame and isinstance(
-            widget, QAbstractScrollArea
-        ):  # a list's or a text's frame; not every panel (the selection bar)
-            option = _framed(option, field_frame, _FUSION_VIEW_FRAME)
+        # Called for every primitive of every painted cell: one look-up of module
+        # constants (an enum member's attribute access is a Python call) settles most.
+        framing = _FRAMINGS.get(element)
+        if framing is not None and (element is not _PE_FRAME or isinstance(widget, _SCROLL_AREA)):
+            option = _framed(option, *framing)
         super().drawPrimitive(element, option, painter, widget)
 
     def drawComplexControl(self, control, option, painter, widget=None) -> None:
@@ -137,11 +134,39 @@ class ConsoleStyle(QProxyStyle):
 def _framed(option, frame, derived: float):
     """A copy of `option` whose window colour Fusion darkens (by `derived`) into `frame`."""
     option = type(option)(option)
-    palette = QPalette(option.palette)
-    for group in (G.Active, G.Inactive, G.Disabled):
-        palette.setColor(group, R.Window, frame(palette, group).lighter(round(100 / derived)))
-    option.palette = palette
+    option.palette = _framing_palette(option.palette, frame, derived)
     return option
+
+
+def _framing_palette(palette: QPalette, frame, derived: float) -> QPalette:
+    """`palette` with the window colour `_framed` gives it, made once per palette: every
+    painted check box of a table asks for the same one."""
+    # The cache key names the colours, not the group a widget's state picked.
+    key = (palette.cacheKey(), palette.currentColorGroup(), frame, derived)
+    made = _FRAMING_PALETTES.get(key)
+    if made is None:
+        if len(_FRAMING_PALETTES) >= _FRAMING_PALETTES_KEPT:
+            _FRAMING_PALETTES.clear()
+        made = QPalette(palette)
+        for group in (G.Active, G.Inactive, G.Disabled):
+            made.setColor(group, R.Window, frame(palette, group).lighter(round(100 / derived)))
+        # Keeps `palette` too, so that its cache key is not reused by another one.
+        _FRAMING_PALETTES[key] = made, QPalette(palette)
+        return made
+    return made[0]
+
+
+# Element -> (frame, how Fusion derives its frame from the window colour); PE_Frame only
+# for a scroll area (a list's or a text's frame), not every panel (the selection bar).
+_PE_FRAME = QStyle.PrimitiveElement.PE_Frame
+_SCROLL_AREA = QAbstractScrollArea
+_FRAMINGS = {
+    **{element: (indicator_outline, _FUSION_FRAME) for element in _INDICATORS},
+    **{element: (field_frame, _FUSION_FIELD_FRAME) for element in _FIELDS},
+    _PE_FRAME: (field_frame, _FUSION_VIEW_FRAME),
+}
+_FRAMING_PALETTES: dict[tuple, tuple[QPalette, QPalette]] = {}
+_FRAMING_PALETTES_KEPT = 64
 
 
 def install(app: QApplication) -> None:

@@ -16,10 +16,15 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QModelRoleDataSpan, Qt, Signal
 
 Row = Any
 RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+CHECKED, UNCHECKED = Qt.CheckState.Checked, Qt.CheckState.Unchecked
+# What QAbstractTableModel.flags() gives a valid cell.
+CELL_FLAGS = (
+    Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemNeverHasChildren
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,11 @@ class RowsModel(QAbstractTableModel):
         self._row_filter: Callable[[Row], bool] | None = None
         self._sort_column = 0
         self._sort_order = Qt.SortOrder.AscendingOrder
+        self._answers = self._role_answers()
+        self._flags = tuple(
+            CELL_FLAGS | Qt.ItemFlag.ItemIsUserCheckable if c.checkable else CELL_FLAGS
+            for c in self.columns
+        )
 
     # -- what a page's model says about its rows ------------------------------------
 
@@ -407,26 +417,53 @@ class RowsModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
+        # A view asks each painted cell for seven roles, most of which a column never
+        # answers: one dict look-up settles those before anything is read.
+        answer = self._answers[index.column()].get(role)
+        if answer is None or not index.isValid():
             return None
-        row = self._rows[self._visible[index.row()]]
-        column = self.columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column.display(row)
-        if role == self.ROW_ROLE:
-            return row
-        if role == Qt.ItemDataRole.CheckStateRole and column.checkable:
-            checked = self.key_of(row) in self._checked
-            return Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
-        if role == Qt.ItemDataRole.ToolTipRole and column.tooltip:
-            return column.tooltip(row)
-        if role == Qt.ItemDataRole.DecorationRole and column.decoration:
-            return column.decoration(row)
-        if role == Qt.ItemDataRole.BackgroundRole:
-            return self.background(row)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column.align_right:
-            return RIGHT
-        return None
+        return answer(self._rows[self._visible[index.row()]])
+
+    def multiData(self, index: QModelIndex, roles: QModelRoleDataSpan) -> None:
+        # What a delegate asks of each painted cell: its seven roles in one Python call
+        # instead of seven calls of data().
+        answers = self._answers[index.column()] if index.isValid() else {}
+        row = None
+        for n in range(roles.size()):
+            item = roles[n]
+            answer = answers.get(item.role())
+            if answer is None:
+                item.clearData()
+                continue
+            if row is None:
+                row = self._rows[self._visible[index.row()]]
+            item.setData(answer(row))
+
+    def _role_answers(self) -> tuple[dict[int, Callable[[Row], Any]], ...]:
+        """Per column, what each role it answers makes of a row; the roles it does not
+        answer are absent."""
+        has_background = type(self).background is not RowsModel.background
+        answers = []
+        for column in self.columns:
+            answer: dict[int, Callable[[Row], Any]] = {
+                Qt.ItemDataRole.DisplayRole: column.display,
+                self.ROW_ROLE: _itself,
+            }
+            if column.checkable:
+                answer[Qt.ItemDataRole.CheckStateRole] = self._check_state
+            if column.tooltip:
+                answer[Qt.ItemDataRole.ToolTipRole] = column.tooltip
+            if column.decoration:
+                answer[Qt.ItemDataRole.DecorationRole] = column.decoration
+            if has_background:
+                answer[Qt.ItemDataRole.BackgroundRole] = self.background
+            if column.align_right:
+                answer[Qt.ItemDataRole.TextAlignmentRole] = _right
+            answers.append({int(role): make for role, make in answer.items()})
+        return tuple(answers)
+
+    def _check_state(self, row: Row) -> Qt.CheckState:
+        return CHECKED if self.key_of(row) in self._checked else UNCHECKED
 
     def setData(self, index: QModelIndex, value, role=Qt.ItemDataRole.EditRole) -> bool:
         if not index.isValid() or not self.columns[index.column()].checkable:
@@ -438,10 +475,16 @@ class RowsModel(QAbstractTableModel):
         return True
 
     def flags(self, index: QModelIndex) -> Qt.ItemFlag:
-        flags = super().flags(index)
-        if index.isValid() and self.columns[index.column()].checkable:
-            flags |= Qt.ItemFlag.ItemIsUserCheckable
-        return flags
+        # Asked for every painted cell: the table model's own flags, made once per column.
+        return self._flags[index.column()] if index.isValid() else Qt.ItemFlag.NoItemFlags
+
+
+def _itself(row: Row) -> Row:
+    return row
+
+
+def _right(row: Row) -> int:
+    return RIGHT
 
 
 def runs(positions: Sequence[int]) -> Iterator[tuple[int, int]]:

@@ -1,7 +1,9 @@
 """Paints the Status column: four fixed icon slots (enabled, owner, PIN, reason)."""
 
-from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QIcon
+from functools import cache
+
+from PySide6.QtCore import QRect, QSize
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate
 
 from ui.certificates_model import CertificatesModel
@@ -32,12 +34,18 @@ class StatusDelegate(QStyledItemDelegate):
         left = option.rect.left() + GAP
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         mode = QIcon.Mode.Selected if selected else QIcon.Mode.Normal
+        ratio = painter.device().devicePixelRatioF()
         for name in slots:
             if name:
-                icon(name).paint(
-                    painter, QRect(left, top, ICON, ICON), Qt.AlignmentFlag.AlignCenter, mode
-                )
+                painter.drawPixmap(QRect(left, top, ICON, ICON), _pixmap(name, mode, ratio))
             left += ICON + GAP
 
     def sizeHint(self, option, index) -> QSize:
         return QSize(self.WIDTH, ICON + 8)
+
+
+@cache
+def _pixmap(name: str, mode: QIcon.Mode, ratio: float) -> QPixmap:
+    """What `QIcon.paint` draws in a slot, rendered once: up to four slots of every
+    painted row would otherwise each look the icon's pixmap up again."""
+    return icon(name).pixmap(QSize(ICON, ICON), ratio, mode)
