@@ -30,6 +30,8 @@ from ui.store_watch import kept_place
 from ui.tasks import Task
 from ui.wording import ADD_TO_GROUPS, REMOVE_FROM_GROUPS
 
+_ENABLED = certificates.CertificateRow._fields.index("enabled")  # set in place after a toggle
+
 NOTHING_CHECKED = "Check rows to act on several at once"
 EMPTY_HINT = (
     "No certificates yet.\n\nImport .cer, .crt, .pem, .p7b or .p12/.pfx files with "
@@ -294,8 +296,14 @@ class CertificatesView(QWidget):
         rows take it from the write's own answer instead of being read again."""
         if self._loading:
             return  # refresh reloads: the read under way may have come before the write
-        flag = int(enabled)
-        rows = [r._replace(enabled=flag) for r in map(self.model.row_by_id, ids) if r]
+        flag, row_type, make = int(enabled), certificates.CertificateRow, tuple.__new__
+        # One tuple each, built as the listing builds them (_replace is several Python
+        # calls per row).
+        rows = [
+            make(row_type, (*r[:_ENABLED], flag, *r[_ENABLED + 1 :]))
+            for r in map(self.model.row_by_id, ids)
+            if r
+        ]
         self.model.update_rows(rows)
         self._set_in_place = frozenset(r.id for r in rows)
 
