@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QPoint, Qt, Signal
+from PySide6.QtCore import QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
@@ -80,6 +80,10 @@ class CertificateActions(QObject):
             self._gate(action, operation)
         self._remove_refusal = refusal(session, certificate_groups.remove_from_groups)
         self._checked_count = 0
+        # A refresh of scattered rows emits dataChanged once per run of them: the checked
+        # rows' groups are looked at once after the last, not once per run (quadratic).
+        self._groups_recheck = QTimer(self, singleShot=True, interval=0)
+        self._groups_recheck.timeout.connect(self._update_remove_groups)
         model.checkedChanged.connect(self._checked_changed)
         model.dataChanged.connect(self._rows_changed)  # rows re-read after a change
         self._update_remove_groups()
@@ -101,7 +105,7 @@ class CertificateActions(QObject):
 
     def _rows_changed(self, _first, _last, roles=()) -> None:
         if list(roles) != [Qt.ItemDataRole.CheckStateRole]:  # checks say checkedChanged
-            self._update_remove_groups()
+            self._groups_recheck.start()
 
     def _update_remove_groups(self) -> None:
         """Remove from Groups is offered when the role may and a checked row is in a group."""
@@ -171,7 +175,9 @@ class CertificateActions(QObject):
             verb = "Enabled" if enabled else "Disabled"
             busy = "Enabling…" if enabled else "Disabling…"
             operation = lifecycle.enable_certificates if enabled else lifecycle.disable_certificates
-            self._run(busy, operation, list(ids), done=verb + " {n}")
+            # The write changes nothing else: the table sets the flag instead of reading
+            # the rows again (ui.store_events.certificates_enabled).
+            self._run(busy, operation, list(ids), done=verb + " {n}", enabled=enabled)
 
     def download(self, row: CertificateRow) -> None:
         def export(path: Path, chosen: str) -> tuple[Path, str]:
@@ -299,17 +305,28 @@ class CertificateActions(QObject):
     # -- running ------------------------------------------------------------------
 
     def _run(
-        self, busy_text: str, operation, *args, done: str, touches_groups: bool = False
+        self,
+        busy_text: str,
+        operation,
+        *args,
+        done: str,
+        touches_groups: bool = False,
+        enabled: bool | None = None,
     ) -> None:
         """`done` is the status-bar message, with {n} for how many certificates. The
-        changed rows are re-read by whoever shows them (ui.store_events)."""
+        changed rows are re-read by whoever shows them (ui.store_events), or only take
+        the new `enabled` when that is all the operation changed."""
         if self.busy:
             return
         self.busy = True
         (
             Task(self._owner, operation, self._session, *args)
             .writes()
-            .changes(certificates=lambda result: result.changed_ids, groups=touches_groups)
+            .changes(
+                certificates=lambda result: result.changed_ids,
+                groups=touches_groups,
+                enabled=enabled,
+            )
             .busy(self._owner, busy_text)
             .on_done(lambda result: self._finished(result, done))
             .always(self._settle)

@@ -31,6 +31,8 @@ from ui.store_watch import kept_place
 from ui.tasks import Task
 from ui.wording import ADD_TO_GROUPS, REMOVE_FROM_GROUPS
 
+_ENABLED = certificates.CertificateRow._fields.index("enabled")  # set in place after a toggle
+
 NOTHING_CHECKED = "Check rows to act on several at once"
 EMPTY_HINT = (
     "No certificates yet.\n\nImport .cer, .crt, .pem, .p7b or .p12/.pfx files with "
@@ -80,6 +82,9 @@ class CertificatesView(QWidget):
         self._session = session
         self._generation = 0  # of reload(): a slower, older read must not win
         self._loading = False
+        # Rows whose `enabled` was just set from the write itself: the re-read of the
+        # announcement that follows leaves them out (`_enabled_in_place`).
+        self._set_in_place: frozenset[int] = frozenset()
         self.import_flow: ImportFlow | None = None
         self.model = cm.CertificatesModel(self)
         self.table = CertificatesTable(self.model, self)
@@ -142,6 +147,7 @@ class CertificatesView(QWidget):
         layout.addWidget(self.selection_bar)
         layout.addWidget(self.table)
         self._show_checked(0)
+        events.certificates_enabled.connect(self._enabled_in_place)
         events.certificates_changed.connect(self.refresh)
 
     # -- checked rows -------------------------------------------------------------
@@ -287,14 +293,32 @@ class CertificatesView(QWidget):
         if generation == self._generation:
             self._loading = False
 
+    def _enabled_in_place(self, ids: tuple[int, ...], enabled: bool) -> None:
+        """An enable or disable changed nothing but this flag of these certificates: their
+        rows take it from the write's own answer instead of being read again."""
+        if self._loading:
+            return  # refresh reloads: the read under way may have come before the write
+        flag, row_type, make = int(enabled), certificates.CertificateRow, tuple.__new__
+        # One tuple each, built as the listing builds them (_replace is several Python
+        # calls per row).
+        rows = [
+            make(row_type, (*r[:_ENABLED], flag, *r[_ENABLED + 1 :]))
+            for r in map(self.model.row_by_id, ids)
+            if r
+        ]
+        self.model.update_rows(rows)
+        self._set_in_place = frozenset(r.id for r in rows)
+
     def refresh(self, ids) -> None:
-        """Re-read the certificates a write changed (store_events.ALL: all of them); an
-        id that no longer reads back was deleted and leaves the table."""
+        """Re-read the certificates a write changed (store_events.ALL: all of them), but
+        those just set in place; an id that no longer reads back was deleted and leaves
+        the table."""
+        set_in_place, self._set_in_place = self._set_in_place, frozenset()
         if ids is ALL or self._loading:
             # A reload under way may have read before this write: read again after it.
             self.reload()
             return
-        wanted = [i for i in ids if self.model.row_by_id(i) is not None]
+        wanted = [i for i in ids if i not in set_in_place and self.model.row_by_id(i) is not None]
         if wanted:
             # On the writer thread, after the write that announced them: two refreshes
             # of the same rows then arrive in the order of their writes.

@@ -2,7 +2,8 @@
 
 A task that writes names the kinds of things it changed (ui.tasks `Task.changes`); the
 pages listen here instead of being wired to each other, so a new page or window that
-shows certificates only has to connect to `certificates_changed`.
+shows certificates only has to connect to `certificates_changed`. Every page re-reads what
+that names, except what a page has just been told in full (`certificates_enabled`).
 
 The signals are emitted on the GUI thread only (the task relay does it), so slots run
 directly, in connection order.
@@ -15,15 +16,29 @@ ALL = None  # certificates_changed(ALL): any certificate may have changed; reloa
 
 class StoreEvents(QObject):
     certificates_changed = Signal(object)  # a tuple of certificate ids, or ALL
+    # (ids, enabled): all that changed of these certificates is that they are now enabled
+    # or disabled; emitted just before certificates_changed of the same ids, so that a page
+    # showing them may set the flag in place and leave them out of its re-read.
+    certificates_enabled = Signal(object, bool)
     groups_changed = Signal()  # groups created, renamed, deleted or their members
     requests_changed = Signal()  # signing requests created, cancelled or completed
 
-    def announce(self, certificates=(), groups: bool = False, requests: bool = False) -> None:
-        """Emit what changed; an empty tuple of ids (the default) says nothing."""
+    def announce(
+        self,
+        certificates=(),
+        groups: bool = False,
+        requests: bool = False,
+        enabled: bool | None = None,
+    ) -> None:
+        """Emit what changed; an empty tuple of ids (the default) says nothing. `enabled`
+        says the certificates' change was only their enabled flag, now this value."""
         if certificates is ALL:
             self.certificates_changed.emit(ALL)
         elif certificates:
-            self.certificates_changed.emit(tuple(certificates))
+            ids = tuple(certificates)
+            if enabled is not None:
+                self.certificates_enabled.emit(ids, enabled)
+            self.certificates_changed.emit(ids)
         if groups:
             self.groups_changed.emit()
         if requests:

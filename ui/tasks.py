@@ -180,10 +180,18 @@ class Task:
         self._writes = writes
         return self
 
-    def changes(self, *, certificates=(), groups=False, requests=False) -> "Task":
+    def changes(
+        self, *, certificates=(), groups=False, requests=False, enabled: bool | None = None
+    ) -> "Task":
         """What a success changed, announced through ui.store_events before on_done.
-        Each is a value (ids, store_events.ALL, True) or a function of the result."""
-        self._changes = {"certificates": certificates, "groups": groups, "requests": requests}
+        Each is a value (ids, store_events.ALL, True) or a function of the result;
+        `enabled` says the certificates changed in nothing but that flag, now this."""
+        self._changes = {
+            "certificates": certificates,
+            "groups": groups,
+            "requests": requests,
+            "enabled": enabled,
+        }
         return self
 
     def busy(self, widget: QWidget, text: str = "", delay_ms: int = BUSY_DELAY_MS) -> "Task":

@@ -20,12 +20,34 @@ GENESIS = "0" * 64
 OWN_RUN_TTL_S = 600.0
 
 
-def _digest(prev_hash: str, time: datetime, user, action, target, outcome, details: str) -> str:
-    canonical = json.dumps(
-        [prev_hash, time.isoformat(), user, action, target, outcome, details],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+# What json.dumps(ensure_ascii=False) writes for a str, without its per-call set-up: the
+# canonical text of one event is built from these pieces, the same bytes as dumping the
+# list [prev_hash, time, user, action, target, outcome, details] with separators (",", ":").
+_encode_str = json.encoder.encode_basestring
+
+
+def _json(value) -> str:
+    """One value as json.dumps(value, ensure_ascii=False) writes it; a str (every value
+    but a damaged row's) by the encoder alone."""
+    if type(value) is str:
+        return _encode_str(value)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _head(time: datetime, user, action) -> str:
+    """The canonical text between the previous hash and the target: the same for every
+    event of one append, so it is encoded once."""
+    return f",{_json(time.isoformat())},{_json(user)},{_json(action)},"
+
+
+def _tail(outcome, details) -> str:
+    """The canonical text after the target: the same for every event of one
+    `record_many`."""
+    return f",{_json(outcome)},{_json(details)}]"
+
+
+def _digest(prev_hash, head: str, target, tail: str) -> str:
+    canonical = f"[{_json(prev_hash)}{head}{_json(target)}{tail}"
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -66,9 +88,13 @@ def _append(user: str, action: str, outcome: str, items: list[tuple[str, str]]) 
     prev_hash = statements.last_audit_hash(database) or GENESIS
     time = utcnow().replace(microsecond=0)
     micros = AuditEvent.time.db_value(time)
+    head = _head(time, user, action)
+    tail_of, tail = None, ""
     events = []
     for target, details_text in items:
-        digest = _digest(prev_hash, time, user, action, target, outcome, details_text)
+        if details_text != tail_of:
+            tail_of, tail = details_text, _tail(outcome, details_text)
+        digest = _digest(prev_hash, head, target, tail)
         events.append((micros, user, action, target, outcome, details_text, prev_hash, digest))
         prev_hash = digest
     statements.append_audit_events(database, events)
@@ -88,12 +114,9 @@ def chain_breaks() -> list[int]:
     for event in AuditEvent.select().order_by(AuditEvent.id):
         expected = _digest(
             prev_hash,
-            event.time,
-            event.user,
-            event.action,
+            _head(event.time, event.user, event.action),
             event.target,
-            event.outcome,
-            event.details,
+            _tail(event.outcome, event.details),
         )
         if event.prev_hash != prev_hash or event.hash != expected:
             broken.append(event.id)
