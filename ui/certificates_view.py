@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.memory import release_freed
+from app.memory import settle_after_read
 from app.services import certificate_import, certificates
 from app.services.operations import refusal
 from app.services.session import Session
@@ -272,7 +272,7 @@ class CertificatesView(QWidget):
             else:
                 rows = [row for part, _ in gathered for row in part]
                 self._set_rows(rows, [hay for _, hays in gathered for hay in hays])
-            release_freed()  # what the read built and dropped on its way
+            settle_after_read()
             self.loaded.emit()
 
         (
