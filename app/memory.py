@@ -4,6 +4,9 @@ the garbage collector's walks."""
 import ctypes
 import gc
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 
@@ -34,3 +37,34 @@ def settle_after_read() -> None:
     The rows hold no cycles, so they are freed by their counts alone when replaced."""
     gc.freeze()
     release_freed()
+
+
+_pauses = 0
+_pauses_lock = threading.Lock()
+
+
+@contextmanager
+def collections_paused() -> Iterator[None]:
+    """No automatic garbage collection while a large read builds its rows (on any
+    thread: the collector is the process's). A million new tuples set off some nine
+    full collections, each walking every tracked object, up to 0.4 s at a time with the
+    GIL held, and the window froze for each. Nested and concurrent pauses end with the
+    last, which moves what was built to the permanent generation (as
+    `settle_after_read`); a collector someone else had disabled stays so."""
+    global _pauses
+    with _pauses_lock:
+        ours = _pauses > 0 or gc.isenabled()
+        if ours:
+            _pauses += 1
+            gc.disable()
+    try:
+        yield
+    finally:
+        if ours:
+            with _pauses_lock:
+                _pauses -= 1
+                if _pauses == 0:
+                    # What the read built is young: without this the first collection
+                    # after it would walk all of it at once.
+                    gc.freeze()
+                    gc.enable()

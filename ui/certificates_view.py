@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.memory import settle_after_read
+from app.memory import collections_paused, settle_after_read
 from app.services import certificate_import, certificates
 from app.services.operations import refusal
 from app.services.session import Session
@@ -390,6 +390,7 @@ class CertificatesView(QWidget):
 def _read_rows(session: Session, haystacks, chunk) -> None:
     """On the worker: the rows in the table's name order, each chunk with its haystacks,
     so that the GUI thread only extends its lists."""
-    certificates.list_certificates(
-        session, order="name", chunk=lambda rows: chunk((rows, haystacks(rows)))
-    )
+    with collections_paused():
+        certificates.list_certificates(
+            session, order="name", chunk=lambda rows: chunk((rows, haystacks(rows)))
+        )
