@@ -508,10 +508,12 @@ def signer_pages(folder: Path, out: Path, suffix: str, size: tuple[int, int]) ->
     tip.grab().save(str(out / f"signer-refusal-tooltip{suffix}.png"))
     QToolTip.hideText()
     window.open_page("Signing")
+    settle()  # the page reads when it is first shown
     window.grab().save(str(out / f"signing-view{suffix}.png"))
     window.close()
     window = signed_in_window(folder, "nina", password, size)
     window.open_page("Signing")
+    settle()
     window.grab().save(str(out / f"signing-view-empty{suffix}.png"))
     window.close()
 

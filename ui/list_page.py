@@ -308,6 +308,8 @@ class ListPage(QWidget):
         self.countsChanged.emit(shown, total)
 
     def counts_text(self) -> str:
+        if not self.loaded:  # a page that reads when first shown says so, not "0"
+            return f"Reading {self.noun[1]}…"
         return counts_text(self.model.rowCount(), self.model.total_count(), self.noun)
 
     def _update_actions(self, *_args) -> None:

@@ -91,6 +91,8 @@ class SigningView(ListPage):
 
     def counts_text(self) -> str:
         """Most listed certificates may be stopped (disabled, no key): say how many sign."""
+        if not self.loaded:
+            return super().counts_text()
         ready = sum(not self.model.row_at(i).blocked for i in range(self.model.rowCount()))
         return f"{super().counts_text()}, {ready:,} ready to sign"
 
