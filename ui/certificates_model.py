@@ -122,15 +122,15 @@ class CertificatesModel(RowsModel):
             Column(
                 "Groups",
                 display=lambda r: ", ".join(r.groups),
-                sort_key=lambda r: _NAMES_KEY[r.groups],
-                sort_keys=lambda rows: [_NAMES_KEY[g] for g in map(_GROUPS, rows)],
+                sort_key=lambda r: _names_key(r.groups),
+                sort_keys=_made_once_each(_names_key, "groups"),
                 tooltip=lambda r: ", ".join(r.groups) or None,
             ),
             Column(
                 "Policies",
                 display=lambda r: ", ".join(r.policies),
-                sort_key=lambda r: _NAMES_KEY[r.policies],
-                sort_keys=lambda rows: [_NAMES_KEY[p] for p in map(_POLICIES, rows)],
+                sort_key=lambda r: _names_key(r.policies),
+                sort_keys=_made_once_each(_names_key, "policies"),
                 tooltip=lambda r: ", ".join(r.policies) or None,
             ),
             Column(
@@ -143,8 +143,8 @@ class CertificatesModel(RowsModel):
             Column(
                 "Issuer",
                 display=lambda r: r.issuer,
-                sort_key=lambda r: _ISSUER_KEY[r.issuer],
-                sort_keys=lambda rows: [_ISSUER_KEY[i] for i in map(_ISSUER, rows)],
+                sort_key=lambda r: r.issuer.casefold(),
+                sort_keys=_made_once_each(str.casefold, "issuer"),
                 tooltip=lambda r: r.issuer,
             ),
             Column(
@@ -156,8 +156,8 @@ class CertificatesModel(RowsModel):
             Column(
                 "Key",
                 display=lambda r: r.key_algorithm,
-                sort_key=lambda r: _KEY_ORDER[r.key_algorithm],
-                sort_keys=lambda rows: [_KEY_ORDER[k] for k in map(_KEY_ALGORITHM, rows)],
+                sort_key=lambda r: _key_order(r.key_algorithm),
+                sort_keys=_made_once_each(_key_order, "key_algorithm"),
             ),
             Column(
                 "Valid From",
@@ -301,10 +301,8 @@ def _signed_colon_hex(serial: str) -> str:
 # Sort keys, one scalar per row, made by map() and comprehensions rather than a Python
 # call per row; the rows share their names tuples and key algorithms, so those keys are
 # made once per distinct value.
-_ALIAS, _SUBJECT, _ISSUER = attrgetter("alias"), attrgetter("subject"), attrgetter("issuer")
-_GROUPS, _POLICIES = attrgetter("groups"), attrgetter("policies")
+_ALIAS, _SUBJECT = attrgetter("alias"), attrgetter("subject")
 _SERIAL = attrgetter("serial")
-_KEY_ALGORITHM = attrgetter("key_algorithm")
 _HAYSTACK_FIELDS = attrgetter("alias", "subject", "issuer", "serial", "sha1", "sha256")
 _DAY_US = 86_400_000_000
 _EXPIRING_US = EXPIRING_DAYS * _DAY_US
@@ -342,8 +340,31 @@ def _serial_keys(rows: Sequence[CertificateRow]) -> list[str]:
     return [prefix[-len(s) if s[:1] == "-" else len(s)] + s for s in map(_SERIAL, rows)]
 
 
+def _made_once_each(make: Callable, field: str) -> Callable[[Sequence[CertificateRow]], list]:
+    """The sort keys of many rows, `make(row.field)` made once per distinct value: the
+    rows share few issuers, names tuples and key algorithms. Kept for the one call, not
+    the process (a store may hold as many issuers as certificates)."""
+    get = attrgetter(field)
+
+    def keys(rows: Sequence[CertificateRow]) -> list:
+        values = list(map(get, rows))
+        made = {value: make(value) for value in set(values)}
+        return list(map(made.__getitem__, values))
+
+    return keys
+
+
+def _key_order(text: str) -> str:
+    """Key sizes compare as numbers (RSA 2048 before RSA 16384): digit runs zero-padded."""
+    return re.sub(r"\d+", lambda m: m[0].zfill(12), text)
+
+
+def _names_key(names: tuple[str, ...]) -> str:
+    return ", ".join(names).casefold()
+
+
 class _KeyOf(dict):
-    """A key made once per distinct value."""
+    """A key made once per distinct value, for values of few kinds."""
 
     def __init__(self, make: Callable):
         super().__init__()
@@ -354,14 +375,9 @@ class _KeyOf(dict):
         return key
 
 
-# Key sizes compare as numbers (RSA 2048 before RSA 16384): digit runs zero-padded.
-_KEY_ORDER = _KeyOf(lambda text: re.sub(r"\d+", lambda m: m[0].zfill(12), text))
-_NAMES_KEY = _KeyOf(lambda names: ", ".join(names).casefold())
 # A serial key's sign and length part, made once per signed length (a string per row
-# formatted in Python was most of a Serial click).
+# formatted in Python was most of a Serial click); serials are at most 20 bytes long.
 _SERIAL_PREFIX = _KeyOf(lambda length: f"1{-length:06}" if length < 0 else f"0{length:06}")
-# A store has few issuers: their keys are made once, and shared.
-_ISSUER_KEY = _KeyOf(str.casefold)
 
 
 def _day(when: dt.datetime) -> str:
