@@ -7,6 +7,9 @@ Every field of every slot is checked when the file is read, the Argon2id cost wi
 bounds, so that an edited or damaged file is reported as such at once instead of failing
 later as a wrong password, a crash, or an Argon2 run of hours. The file is replaced
 atomically, and the version it replaces is kept beside it as `keyslots.json.bak`.
+
+cryptography is imported where a slot is wrapped or unwrapped, not with the module: the
+login dialog reads the file for its list of users, and shows before cryptography loads.
 """
 
 import base64
@@ -19,10 +22,6 @@ import secrets
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
 from app.crypto.secret_text import secret_bytes
 from app.errors import (
@@ -77,6 +76,8 @@ def _b64(data: bytes) -> str:
 
 
 def derive_kek(password: str, salt: bytes, params: Argon2Params) -> bytes:
+    from cryptography.hazmat.primitives.kdf.argon2 import Argon2id  # see the module's docstring
+
     try:
         return Argon2id(
             salt=salt,
@@ -185,6 +186,8 @@ def wrap(
 ) -> tuple[Slot, bytes]:
     """A slot wrapping the master key for `user`, and its KEK (for "remember me"). Argon2id
     runs here: callers do this before taking the store's write lock."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # see the module's docstring
+
     if not password:
         raise ValidationError("password", "must not be empty")
     params = params or DEFAULT_PARAMS
@@ -313,6 +316,9 @@ class KeySlots:
     def unwrap(self, user: str, kek: bytes) -> bytes:
         """The master key, or AuthenticationError for a wrong password or KEK (a KEK
         remembered in the keyring may be of any length: ValueError)."""
+        from cryptography.exceptions import InvalidTag  # see the module's docstring
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         slot = self._slot(user)
         try:
             return AESGCM(kek).decrypt(slot.nonce, slot.wrapped, _aad(self.store_id, user))

@@ -7,15 +7,23 @@ fails because SQLite already rolled back after "database or disk is full").
 
 import os
 from collections.abc import Iterator
-
-import peewee
-from sqlcipher3 import dbapi2 as sqlcipher
+from functools import cache
 
 from app.errors import CertdeskError, StoreBusyError, StoreDamagedError, StoreFullError
 from app.files import display_path
 
-DATABASE_ERRORS = (peewee.DatabaseError, sqlcipher.DatabaseError)
 DAMAGE_ADVICE = "run `certdesk check`, and restore a backup if it finds damage"
+
+
+@cache
+def database_errors() -> tuple[type[Exception], ...]:
+    """peewee's database error and the driver's. Both load here, at the first call, not
+    with this module: the faces import it before their first window, the login dialog,
+    which shows before the database's code loads."""
+    import peewee
+    from sqlcipher3 import dbapi2 as sqlcipher
+
+    return peewee.DatabaseError, sqlcipher.DatabaseError
 
 
 def _links(exc: BaseException) -> Iterator[BaseException]:
@@ -33,7 +41,7 @@ def store_problem(
     that is not the store's condition (a bug)."""
     place = display_path(where) + ": " if where is not None else ""
     for link in _links(exc):
-        if not isinstance(link, DATABASE_ERRORS):
+        if not isinstance(link, database_errors()):
             continue
         text = str(link).lower()
         if "disk is full" in text:

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import peewee
-import platformdirs
 from sqlcipher3 import dbapi2 as sqlcipher
 
 import models
@@ -33,62 +32,29 @@ from app.errors import (
     StoreMissingError,
 )
 from app.files import display_path
-from app.inprogress import Held, in_use, remove_abandoned
+from app.inprogress import Held, remove_abandoned
 from app.keyslots import BACKUP_FILE, SLOTS_FILE, TEMP_PREFIX, KeySlots, Slot
 from app.sqlite_errors import DAMAGE_ADVICE, store_problem
+from app.store_paths import (
+    DB_FILE,
+    INIT_MARKER,
+    MAKERS,
+    half_made,
+    has_slot_file,
+    load_slots,
+    maker_marker,
+    store_exists,
+)
 
-DB_FILE = "certdesk.db"
 BUSY_TIMEOUT_S = 5.0
 # SQLCipher's page; the first one holds the salt, without which no page of the file reads.
 PAGE_BYTES = 4096
-INIT_MARKER = ".certdesk-init.partial"
-RESTORE_MARKER = ".certdesk-restore.partial"
-_MAKERS = {INIT_MARKER: "init", RESTORE_MARKER: "restore"}
 _DB_FILES = {DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm", f"{DB_FILE}-journal"}
-
-
-def default_store_dir() -> Path:
-    return platformdirs.user_data_path("certdesk", appauthor=False)
-
-
-def resolve_store_dir(explicit: str | os.PathLike | None = None) -> Path:
-    """`--store DIR`, else `CERTDESK_STORE`, else the platform's user data folder."""
-    chosen = explicit or os.environ.get("CERTDESK_STORE") or default_store_dir()
-    try:
-        return Path(chosen).expanduser().resolve()
-    except (OSError, RuntimeError) as exc:  # a symbolic link loop, ~user of no such user
-        raise StoreMissingError(
-            f"{display_path(chosen)}: cannot be a store folder ({exc}); give another --store"
-        ) from None
-
-
-def store_exists(folder: Path) -> bool:
-    """Whether the folder holds a store, or what may be part of one: a slot file (or its
-    .bak), or a database that no unfinished init or restore is making."""
-    if _has_slot_file(folder):
-        return True
-    return (folder / DB_FILE).exists() and _marker(folder) is None
-
-
-def _has_slot_file(folder: Path) -> bool:
-    return (folder / SLOTS_FILE).exists() or (folder / BACKUP_FILE).exists()
-
-
-def _marker(folder: Path) -> Path | None:
-    for name in _MAKERS:
-        if (folder / name).exists():
-            return folder / name
-    return None
-
-
-def _half_made(folder: Path) -> Path | None:
-    """The marker of an init or restore that has not written the slot file (yet)."""
-    return None if _has_slot_file(folder) else _marker(folder)
 
 
 def _is_debris(name: str) -> bool:
     """What making a store puts in its folder before the slot file."""
-    return name in _DB_FILES or name in _MAKERS or name.startswith(TEMP_PREFIX)
+    return name in _DB_FILES or name in MAKERS or name.startswith(TEMP_PREFIX)
 
 
 class CipherDatabase(peewee.SqliteDatabase):
@@ -345,7 +311,7 @@ def making_store(folder: Path, marker: str) -> Iterator[None]:
                 _remove_debris(folder)
                 raise
     except BaseException:
-        if created and not _has_slot_file(folder):
+        if created and not has_slot_file(folder):
             with suppress(OSError):
                 folder.rmdir()
         raise
@@ -353,7 +319,7 @@ def making_store(folder: Path, marker: str) -> Iterator[None]:
 
 def _remove_debris(folder: Path, keep: str = "") -> None:
     # Checked again here, by whoever holds the marker: the slot file makes it a store.
-    if _has_slot_file(folder):
+    if has_slot_file(folder):
         return
     for name in os.listdir(folder):
         if _is_debris(name) and name != keep:
@@ -390,54 +356,14 @@ def prepare_new_folder(folder: Path) -> bool:
 def _clear_half_made(folder: Path) -> None:
     """Remove what an interrupted init or restore left, if that is all the folder holds
     and its process is gone; otherwise leave everything to the emptiness check."""
-    marker = _half_made(folder)
+    marker = half_made(folder)
     if marker is None or not all(_is_debris(name) for name in os.listdir(folder)):
         return
     if not remove_abandoned(marker, lambda: _remove_debris(folder, keep=marker.name)):
         raise StoreBusyError(
-            f"{folder}: `certdesk {_MAKERS[marker.name]}` is making a store here right now; "
+            f"{folder}: `certdesk {MAKERS[marker.name]}` is making a store here right now; "
             "try again when it is done."
         )
-
-
-def load_slots(folder: Path) -> KeySlots:
-    marker = _half_made(folder)
-    if marker is not None:
-        command = _MAKERS[marker.name]
-        if in_use(marker):
-            raise StoreBusyError(
-                f"{folder}: `certdesk {command}` is making a store here right now; "
-                "try again when it is done."
-            )
-        raise StoreMissingError(
-            f"{folder}: an interrupted `certdesk {command}` left a half-made store here; "
-            f"run `certdesk {command}` again to re-create it."
-        )
-    has_db, has_slots = (folder / DB_FILE).exists(), (folder / SLOTS_FILE).exists()
-    if not has_db and not has_slots:
-        raise StoreMissingError(
-            f"{folder}: no store here. Create one with `certdesk init`, "
-            "or point --store / CERTDESK_STORE at an existing one."
-        )
-    if not has_slots:
-        hint = "put it back"
-        if (folder / BACKUP_FILE).exists():
-            hint = f"copy {BACKUP_FILE} (beside it) to {SLOTS_FILE}"
-        raise StoreDamagedError(
-            f"{folder}: the key-slot file {SLOTS_FILE} is missing; {hint}, or restore a backup."
-        )
-    if not has_db:
-        raise StoreDamagedError(f"{folder}: {DB_FILE} is missing; restore a backup.")
-    return KeySlots.load(folder)
-
-
-def slot_users(folder: Path) -> list[str]:
-    """The users who hold a key slot: readable before unlocking."""
-    return load_slots(folder).users()
-
-
-def folder_store_id(folder: Path) -> str:
-    return load_slots(folder).store_id
 
 
 def add_slot(store: Store, user: str, slot: Slot) -> None:
@@ -488,7 +414,7 @@ def _finish_interrupted(folder: Path, db: CipherDatabase) -> None:
     files. Settled under the write lock, where no add is half-way; the lock is taken
     only when there is something to do, so that opening never queues behind a writer
     for nothing."""
-    marker = _marker(folder)
+    marker = maker_marker(folder)
     if marker is not None and not remove_abandoned(marker):
         return  # an init or restore is still finishing: the files are its own
     slots = KeySlots.load(folder)

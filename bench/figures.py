@@ -564,7 +564,7 @@ def screen_config(work: Path) -> Path:
 
 
 def refuse_real_folders(*folders: Path) -> None:
-    from app.store import default_store_dir
+    from app.store_paths import default_store_dir
 
     real = default_store_dir().resolve()
     for folder in folders:

@@ -8,14 +8,16 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from app import remember
-from app.services import certificate_import, certificates, users
+from app.services import certificate_import, certificates, store_folders, users
 from app.store import store_exists
 from tests.helpers.gui import cert_files, settle, wait_rows
 from tests.helpers.keyrings import MemoryKeyring
 from tests.helpers.stores import PASSWORD
+from ui import tasks
 from ui.certificates_model import CertificatesModel
 from ui.certificates_view import EMPTY_HINT
-from ui.login import FirstRunDialog, LoginDialog
+from ui.first_run import FirstRunDialog
+from ui.login import LoginDialog
 from ui.main_window import MainWindow
 
 
@@ -74,7 +76,8 @@ def test_login_without_a_real_keyring_offers_no_remember(qtbot, store_dir, sessi
     dialog = LoginDialog(store_dir)
     qtbot.addWidget(dialog)
     dialog.show()
-    qtbot.waitSignal(dialog._probe.relay.finished, timeout=5000).wait()
+    # Asked once the dialog is painted; idle once its answer is in.
+    qtbot.waitUntil(lambda: dialog._probe is not None and tasks.idle(), timeout=5000)
     assert not dialog.remember.isVisible()
 
 
@@ -93,7 +96,7 @@ def test_remember_me_stores_the_login_and_unlocks_next_time(qtbot, store_dir, se
         with qtbot.waitSignal(first.accepted, timeout=5000):
             first.unlock()
         first.session.close()
-        assert remember.recall(users.store_id(store_dir), "admin") is not None
+        assert remember.recall(store_folders.store_id(store_dir), "admin") is not None
 
         second = LoginDialog(store_dir)
         qtbot.addWidget(second)
@@ -114,7 +117,7 @@ def test_unticking_remember_me_forgets_a_login_used_without_a_password(qtbot, st
     keyring.set_keyring(MemoryKeyring())
     remember.reset()
     try:
-        store_id = users.store_id(store_dir)
+        store_id = store_folders.store_id(store_dir)
         signed_in, kek = users.sign_in(store_dir, "admin", PASSWORD)
         signed_in.close()
         remember.remember(store_id, "admin", kek)

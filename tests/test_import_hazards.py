@@ -17,7 +17,7 @@ import pytest
 from app import store as store_module
 from app.crypto.sealing import derive_subkey
 from app.services import audit_log, certificate_import, certificates, users
-from app.sqlite_errors import DATABASE_ERRORS
+from app.sqlite_errors import database_errors
 from tests.helpers.cli import cli_env
 from tests.helpers.sqlcipher_pages import iter_decrypted_pages
 from tests.helpers.stores import HOLD_LOCK, PASSWORD, make_store
@@ -400,7 +400,7 @@ def test_check_names_a_damaged_page_and_other_commands_say_damaged(
     for alias in aliases:
         try:
             certificates.get_certificate(session, alias)
-        except DATABASE_ERRORS:
+        except database_errors():
             on_page.append(alias)
             session.store.db.close()  # SQLCipher fails every later read on this connection
     session.close()

@@ -7,7 +7,7 @@ import keyring
 import pytest
 
 from app import cli, remember
-from app.services import users
+from app.services import store_folders, users
 from tests.helpers.keyrings import MemoryKeyring, PlaintextKeyring, SilentKeyring
 from tests.helpers.stores import PASSWORD
 
@@ -62,7 +62,7 @@ def test_cli_signs_in_with_a_remembered_login(use_keyring, store_dir, monkeypatc
     use_keyring(MemoryKeyring())
     session, kek = users.initialise_store(store_dir, "admin", PASSWORD)
     session.close()
-    assert remember.remember(users.store_id(store_dir), "admin", kek)
+    assert remember.remember(store_folders.store_id(store_dir), "admin", kek)
     monkeypatch.setenv("CERTDESK_USER", "admin")
     monkeypatch.delenv("CERTDESK_PASSWORD", raising=False)
     signed_in = cli.signin.open_session(store_dir)
@@ -74,9 +74,9 @@ def test_the_keyring_holds_the_kek_and_never_the_password(use_keyring, store_dir
     backend = use_keyring(MemoryKeyring())
     session, kek = users.initialise_store(store_dir, "admin", PASSWORD)
     session.close()
-    assert remember.remember(users.store_id(store_dir), "admin", kek)
+    assert remember.remember(store_folders.store_id(store_dir), "admin", kek)
     ((service, account), stored) = backend.secrets.popitem()
-    assert (service, account) == ("certdesk", f"{users.store_id(store_dir)}:admin")
+    assert (service, account) == ("certdesk", f"{store_folders.store_id(store_dir)}:admin")
     assert base64.b64decode(stored, validate=True) == kek  # the key-encryption key itself
     for secret in (PASSWORD, base64.b64encode(PASSWORD.encode()).decode()):
         assert secret not in stored and secret not in account  # nor the password in any form

@@ -28,7 +28,8 @@ from tests.helpers import certgen
 from ui import palette, tasks
 from ui.application import create_application
 from ui.dialogs import show_failure
-from ui.login import FirstRunDialog, LoginDialog
+from ui.first_run import FirstRunDialog
+from ui.login import LoginDialog
 from ui.main_window import MainWindow
 
 TEAMS = ["Build", "Release", "Drivers", "Firmware", "Mobile", "Web", "Installer", "QA"]

@@ -13,7 +13,7 @@ from app.sqlite_errors import store_problem
 from ui import palette
 from ui.dialogs import show_message
 from ui.icons import icon
-from ui.login import FirstRunDialog, LoginDialog
+from ui.login import LoginDialog
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -28,6 +28,10 @@ def create_application(argv: list[str] | None = None) -> QApplication:
 def open_session_dialog(folder) -> QDialog:
     if store_exists(folder):
         return LoginDialog(folder)
+    # Only here: creating a store needs the store's code, which the login dialog shows
+    # before (see ui.login).
+    from ui.first_run import FirstRunDialog
+
     try:
         login = getpass.getuser()
     except Exception:

@@ -1,12 +1,18 @@
-"""Unlocking a store (LoginDialog) and creating the first one (FirstRunDialog).
+"""Unlocking a store: the dialog `certdesk` shows first when a store is there.
 
-Both do their slow work (Argon2id, opening the database, the OS keyring) off the GUI
+It does its slow work (Argon2id, opening the database, the OS keyring) off the GUI
 thread; the keyring is asked lazily and with a timeout, so a silent one cannot hang us.
+It shows with only the store's folder read (app.services.store_folders); the store's
+code (peewee, the models, the cryptography) loads on a worker once it is painted.
 """
 
-from pathlib import Path
+from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -20,15 +26,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import AuthenticationError, CertdeskError, ValidationError
-from app.services import logins, users
-from app.services.session import Session
+from app.errors import AuthenticationError, CertdeskError
+from app.services import logins, store_folders
 from ui.feedback import error_label, show_error
 from ui.icons import icon
 from ui.tasks import Task
 
+if TYPE_CHECKING:
+    from app.services.session import Session
 
-def _heading(parent: QWidget, text: str) -> QWidget:
+
+def heading(parent: QWidget, text: str) -> QWidget:
     box = QWidget(parent)
     row = QHBoxLayout(box)
     row.setContentsMargins(0, 0, 0, 6)
@@ -49,6 +57,7 @@ class LoginDialog(QDialog):
         self.session: Session | None = None
         self._task = None
         self._probe = None
+        self._keyring_asked = False
         self._remembered: set[str] = set()
         self.setWindowTitle("Unlock Certdesk")
         self.setWindowIcon(icon("app"))
@@ -78,7 +87,7 @@ class LoginDialog(QDialog):
         form.addRow("Password:", self.password)
         form.addRow("", self.remember)
         layout = QVBoxLayout(self)
-        layout.addWidget(_heading(self, "Unlock Certdesk"))
+        layout.addWidget(heading(self, "Unlock Certdesk"))
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self.error)
@@ -88,11 +97,18 @@ class LoginDialog(QDialog):
         # A refusal is said of one user: choosing another clears it.
         self.user.currentTextChanged.connect(lambda _name: self.error.hide())
         self.user.currentTextChanged.connect(self._user_changed)
-        self._probe_keyring()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._keyring_asked:
+            # Once the dialog is painted: importing the keyring holds the GIL for tens of
+            # milliseconds, which the first paint would otherwise wait for.
+            self._keyring_asked = True
+            QTimer.singleShot(0, self, self._probe_keyring)
 
     def _load_users(self) -> None:
         try:
-            names = users.store_user_names(self.folder)
+            names = store_folders.store_user_names(self.folder)
         except CertdeskError as exc:
             show_error(self.error, exc)
             self.unlock_button.setEnabled(False)
@@ -176,111 +192,3 @@ class LoginDialog(QDialog):
         for widget in (self.user, self.password, self.remember, self.unlock_button):
             widget.setEnabled(not busy)
         self.unlock_button.setText("Unlocking…" if busy else "Unlock")
-
-
-class FirstRunDialog(QDialog):
-    """Creates the store; the person at the keyboard becomes its Administrator."""
-
-    def __init__(self, folder: Path, default_admin: str = "", parent=None):
-        super().__init__(parent)
-        self.folder = folder
-        self.session: Session | None = None
-        self._task = None
-        self.setWindowTitle("Create a Certdesk store")
-        self.setWindowIcon(icon("app"))
-        self.setMinimumWidth(480)
-
-        intro = QLabel(
-            f"<b>No store yet.</b> Certdesk will create an encrypted store in<br>"
-            f"<code>{folder}</code><br>and make you its Administrator.",
-            self,
-        )
-        intro.setWordWrap(True)
-        self.admin = QLineEdit(default_admin, self)
-        self.password = QLineEdit(self)
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setPlaceholderText(f"at least {users.MIN_PASSWORD_LENGTH} characters")
-        self.confirm = QLineEdit(self)
-        self.confirm.setEchoMode(QLineEdit.EchoMode.Password)
-        self.admin_error = error_label(self)
-        self.password_error = error_label(self)
-        self.confirm_error = error_label(self)
-        warning = QLabel(
-            "Nothing recovers a lost password. Write it down somewhere safe and keep "
-            "backups of the store folder.",
-            self,
-        )
-        warning.setWordWrap(True)
-        self.error = error_label(self)
-        self.buttons = QDialogButtonBox(self)
-        self.create_button = self.buttons.addButton(
-            "Create store", QDialogButtonBox.ButtonRole.AcceptRole
-        )
-        self.buttons.addButton("Quit", QDialogButtonBox.ButtonRole.RejectRole)
-        self.create_button.setDefault(True)
-        self.buttons.accepted.connect(self.create)
-        self.buttons.rejected.connect(self.reject)
-
-        form = QFormLayout()
-        form.addRow("Administrator:", self.admin)
-        form.addRow("", self.admin_error)
-        form.addRow("Password:", self.password)
-        form.addRow("", self.password_error)
-        form.addRow("Confirm password:", self.confirm)
-        form.addRow("", self.confirm_error)
-        layout = QVBoxLayout(self)
-        layout.addWidget(_heading(self, "Welcome to Certdesk"))
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(warning)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
-        (self.password if default_admin else self.admin).setFocus()
-
-    def _validate(self) -> bool:
-        for label in (self.admin_error, self.password_error, self.confirm_error, self.error):
-            label.hide()
-        ok = True
-        try:
-            users.validate_user_name(self.admin.text())
-        except CertdeskError as exc:
-            show_error(self.admin_error, exc)
-            ok = False
-        try:
-            users.validate_new_password(self.password.text())
-        except CertdeskError as exc:
-            show_error(self.password_error, exc)
-            ok = False
-        if ok and self.confirm.text() != self.password.text():
-            show_error(self.confirm_error, ValidationError("confirm", "the two passwords differ"))
-            ok = False
-        return ok
-
-    def create(self) -> None:
-        if not self._validate():
-            return
-        self.create_button.setEnabled(False)
-        self.create_button.setText("Creating…")
-        self._task = (
-            Task(
-                self,
-                users.initialise_store,
-                self.folder,
-                self.admin.text().strip(),
-                self.password.text(),
-            )
-            .writes()
-            .on_done(self._created)
-            .on_error(self._failed)  # beside the fields, not in a box
-            .start()
-        )
-
-    def _created(self, result) -> None:
-        self.session, _ = result
-        QSettings().setValue("login/last_user", self.session.user_name)
-        self.accept()
-
-    def _failed(self, error: BaseException) -> None:
-        self.create_button.setEnabled(True)
-        self.create_button.setText("Create store")
-        show_error(self.error, error)

@@ -1,8 +1,12 @@
 """How the windows word counts and names: real plurals, and names in curly quotes."""
 
-import re
+from __future__ import annotations
 
-from app.services.targets import BulkResult
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for the annotation only: the login dialog shows before the services load
+    from app.services.targets import BulkResult
 
 # The group actions, worded alike in the selection bar, the row menu and the certificate
 # window.

@@ -12,7 +12,7 @@ from app.cli.options import is_utf8
 from app.cli.output import print_bulk
 from app.errors import CertdeskError
 from app.files import display_path
-from app.services import logins, users
+from app.services import logins, store_folders, users
 from app.services.session import Session
 from app.services.targets import BulkResult
 
@@ -55,7 +55,7 @@ def create_store(folder: Path, admin: str, password: str) -> None:
 def open_session(folder: Path) -> Session:
     """CERTDESK_USER + CERTDESK_PASSWORD; else a login remembered in the OS keyring;
     else a prompt on a terminal; else a clear refusal."""
-    names = users.store_user_names(folder)
+    names = store_folders.store_user_names(folder)
     user = os.environ.get("CERTDESK_USER")
     if user is not None and not is_utf8(user):
         raise CertdeskError(f"CERTDESK_USER: “{display_path(user)}” is not UTF-8 text")

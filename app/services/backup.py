@@ -21,8 +21,9 @@ from app.keyslots import SLOTS_FILE, KeySlots
 from app.services import journal
 from app.services.operations import operation
 from app.services.session import Session, write_transaction
-from app.sqlite_errors import DATABASE_ERRORS
-from app.store import DB_FILE, PAGE_BYTES, RESTORE_MARKER, making_store
+from app.sqlite_errors import database_errors
+from app.store import PAGE_BYTES, making_store
+from app.store_paths import DB_FILE, RESTORE_MARKER
 from models.base import utcnow
 from models.permissions import USERS_MANAGE
 from models.schema import SCHEMA_VERSION
@@ -80,7 +81,7 @@ def _write_archive(session: Session, folder: Path, manifest: dict, out: Path) ->
                 archive.writestr(SLOTS_FILE, slots.dump())
             with open(partial.path, "rb+") as handle:
                 os.fsync(handle.fileno())
-        except (OSError, *DATABASE_ERRORS) as exc:  # the copy's SQLite says a full disk its way
+        except (OSError, *database_errors()) as exc:  # the copy's SQLite says a full disk its way
             raise FileRefusedError(out, _write_failure(exc)) from None
         finally:
             _remove_companions(folder, name, keep=partial.path.name)

@@ -15,7 +15,7 @@ from app.keyslots import BACKUP_FILE
 from app.services.journal import chain_breaks
 from app.services.operations import operation
 from app.services.session import Session
-from app.sqlite_errors import DATABASE_ERRORS
+from app.sqlite_errors import database_errors
 from models import Certificate, CertificateDer, PrivateKey, Request, User, statements
 from models.permissions import AUDIT_VIEW
 
@@ -43,7 +43,7 @@ def check_store(session: Session) -> list[str]:
 def _readable(db, what: str, step: Callable[[], list[str]]) -> list[str]:
     try:
         return step()
-    except DATABASE_ERRORS as exc:
+    except database_errors() as exc:
         _reconnect(db)
         return [f"{what}: cannot be read from the damaged database ({exc})"]
 
@@ -60,7 +60,7 @@ def _page_problems(db) -> list[str]:
         ]
     try:
         lines = statements.structure_problems(db)
-    except DATABASE_ERRORS as exc:
+    except database_errors() as exc:
         return [f"database: {exc}"]
     return [f"database: {line}" for line in lines]
 
@@ -71,7 +71,7 @@ def _unreadable_trees(db) -> list[str]:
     for kind, name, table in statements.tables_and_indexes(db):
         try:
             statements.read_whole(db, kind, name, table)
-        except DATABASE_ERRORS:
+        except database_errors():
             found.append(f"{kind} {name}" if kind == "table" else f"index {name} of {table}")
             _reconnect(db)
     return found

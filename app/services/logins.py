@@ -1,13 +1,23 @@
 """Signing in: with a password, or with a login remembered in the OS keyring. The GUI and
 the CLI both sign in here, so that a remembered secret is read, used and dropped in one
-call and never held by a face."""
+call and never held by a face.
+
+The users service (and with it the store's code: peewee, the models, the cryptography) is
+imported by the functions that sign in, not with this module: the login dialog imports it
+to ask the keyring, and shows before that code loads.
+"""
+
+from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app import remember
 from app.errors import AuthenticationError
-from app.services import users
-from app.services.session import Session
+from app.services import store_folders
+
+if TYPE_CHECKING:
+    from app.services.session import Session
 
 
 def keyring_usable() -> bool:
@@ -19,7 +29,7 @@ def remembered_users(folder: Path, names: list[str]) -> set[str]:
     """Which of these users have a login remembered on this workstation."""
     if not remember.available():
         return set()
-    store_id = users.store_id(folder)
+    store_id = store_folders.store_id(folder)
     return {name for name in names if remember.recall(store_id, name)}
 
 
@@ -27,7 +37,9 @@ def sign_in_remembered(folder: Path, user: str, keep: bool = True) -> Session | 
     """The session of a remembered login; None when there is none or it no longer opens
     the store (remembered before a password change). `keep` False forgets the login once
     it has been used: the user unticked "remember me"."""
-    store_id = users.store_id(folder)
+    from app.services import users  # see the module's docstring
+
+    store_id = store_folders.store_id(folder)
     kek = remember.recall(store_id, user)
     if not kek:
         return None
@@ -45,9 +57,11 @@ def sign_in_remembered(folder: Path, user: str, keep: bool = True) -> Session | 
 def sign_in(folder: Path, user: str, password: str, keep: bool | None = None) -> Session:
     """Sign in with the password; `keep` True remembers the login on this workstation,
     False forgets one remembered before, None leaves the keyring alone."""
+    from app.services import users  # see the module's docstring
+
     session, kek = users.sign_in(folder, user, password=password)
     if keep is not None:
-        store_id = users.store_id(folder)
+        store_id = store_folders.store_id(folder)
         if keep:
             remember.remember(store_id, user, kek)
         else:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from app.errors import PermissionDenied
 from app.services import journal
-from app.sqlite_errors import DATABASE_ERRORS, store_problem
+from app.sqlite_errors import database_errors, store_problem
 from app.store import Store
 from models.permissions import PERMISSION_WORDS
 
@@ -59,7 +59,7 @@ def write_transaction(session: Session):
     try:
         with session.store.db.atomic("IMMEDIATE") as txn:
             yield txn
-    except DATABASE_ERRORS as exc:
+    except database_errors() as exc:
         problem = store_problem(exc, session.folder)
         if problem is None:
             raise

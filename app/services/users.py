@@ -10,7 +10,7 @@ from app.services import journal
 from app.services.names import check_name
 from app.services.operations import operation
 from app.services.session import Session, write_transaction
-from app.store import Store, create_store, folder_store_id, slot_users, unlock_store
+from app.store import Store, create_store, unlock_store
 from models import Role, RolePermission, User, UserGroup, UserGroupMember
 from models.permissions import ADMINISTRATOR, CERTIFICATES_VIEW, USERS_MANAGE
 
@@ -90,15 +90,6 @@ def add_user(
         journal.record(session.user_name, "user.add", name, role=role)
         session.store.add_slot(name, slot)
     session.store.settle_slots()
-
-
-def store_user_names(folder: Path) -> list[str]:
-    """The users who hold a key slot: readable before unlocking, for the login list."""
-    return slot_users(folder)
-
-
-def store_id(folder: Path) -> str:
-    return folder_store_id(folder)
 
 
 def sign_in(
