@@ -42,6 +42,12 @@ def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
         yield items[start : start + size]
 
 
+def parts(cursor, size: int = CHUNK) -> Iterator[list[tuple]]:
+    """A cursor's rows, `size` at a time."""
+    while part := cursor.fetchmany(size):
+        yield part
+
+
 def _marks(db: peewee.Database, count: int) -> str:
     return ", ".join([db.param] * count)
 

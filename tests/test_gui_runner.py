@@ -4,7 +4,7 @@ import threading
 import time
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
@@ -49,6 +49,29 @@ def test_writes_run_one_at_a_time_on_one_thread_reads_on_the_pool(qtbot):
     settle(qtbot)
     assert len(threads["read"]) == 2
     assert all(name.startswith("certdesk-read") for name in threads["read"])
+
+
+def test_parts_given_at_once_reach_the_gui_one_per_pass_of_the_event_loop(qtbot):
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    seen: list[str] = []
+
+    def take(part: int) -> None:
+        seen.append(f"part {part}")
+        # Runs in the next pass: between this part and the next one, if they are apart.
+        QTimer.singleShot(0, lambda: seen.append("pass"))
+
+    def give(chunk) -> str:
+        for part in range(4):
+            chunk(part)
+        return "result"
+
+    Task(owner, give).on_chunk(take).on_done(lambda r: seen.append(r)).start()
+    settle(qtbot)
+    qtbot.waitUntil(lambda: seen.count("pass") == 4, timeout=5000)
+    parts_and_result = [s for s in seen if s != "pass"]
+    assert parts_and_result == ["part 0", "part 1", "part 2", "part 3", "result"]
+    assert all(seen[seen.index(f"part {n}") + 1] == "pass" for n in range(3))
 
 
 def test_a_failure_nobody_handles_is_shown_in_a_box_over_the_owner(qtbot):

@@ -57,23 +57,43 @@ def test_listing_takes_the_same_statements_for_few_rows_and_for_more(grouped, se
     grouped([f"few {n:02d}" for n in range(6)])
     monkeypatch.setattr(certificates, "FIRST_CHUNK", 2)
     monkeypatch.setattr(certificates, "LATER_CHUNK", 2)
-    parts: list[int] = []
-    few = (
-        listing_statements(session),
-        listing_statements(session, order="name"),
-        listing_statements(session, order="name", chunk=lambda rows: parts.append(len(rows))),
-    )
-    assert parts == [2, 2, 2]  # streamed in chunks...
+    parts: list[tuple[int, bool]] = []
+
+    def streamed() -> int:
+        with statements_run(session) as seen:
+            order = certificates.stream_certificates(
+                session, "name", lambda rows, in_order: parts.append((len(rows), in_order))
+            )
+        assert len(order) == sum(n for n, _ in parts)
+        return len(seen)
+
+    few = (listing_statements(session), listing_statements(session, order="name"), streamed())
+    assert parts == [(2, True), (2, False), (2, False)]  # streamed in chunks...
     assert few[0] == few[1] == 3  # rows, groups, policies
     grouped([f"more {n:02d}" for n in range(18)])
     parts.clear()
-    more = (
-        listing_statements(session),
-        listing_statements(session, order="name"),
-        listing_statements(session, order="name", chunk=lambda rows: parts.append(len(rows))),
-    )
-    assert parts == [2] * 12
+    more = (listing_statements(session), listing_statements(session, order="name"), streamed())
+    assert parts == [(2, True)] + [(2, False)] * 11
     assert more == few  # ...but read in the same statements, however many rows
+
+
+def test_a_stream_gives_the_first_rows_in_order_then_every_other_once(
+    grouped, session, monkeypatch
+):
+    grouped([f"row {n:02d}" for n in range(7, 0, -1)])  # ids against the names' order
+    monkeypatch.setattr(certificates, "FIRST_CHUNK", 3)
+    monkeypatch.setattr(certificates, "LATER_CHUNK", 2)
+    parts: list[tuple[list, bool]] = []
+    order = certificates.stream_certificates(
+        session, "name", lambda rows, in_order: parts.append((rows, in_order))
+    )
+    full = certificates.list_certificates(session, order="name")
+    assert order == [r.id for r in full]
+    first, in_order = parts[0]
+    assert in_order and first == full[:3]
+    assert not any(in_order for _, in_order in parts[1:])
+    later = [r for rows, _ in parts[1:] for r in rows]
+    assert [r.id for r in later] == sorted(r.id for r in full[3:])  # each once, by id
 
 
 def test_refreshing_rows_takes_three_statements_per_chunk_of_ids(grouped, session):
@@ -149,6 +169,33 @@ def test_a_sort_keeps_equal_values_in_name_order(qapp):
     order = {"EC P-256": 0, "RSA 2048": 1, "RSA 16384": 2}  # sizes as numbers
     expected = sorted(rows, key=lambda r: (order[r.key_algorithm], r.alias.casefold()))
     assert [r.id for r in rows] == [r.id for r in expected]
+
+
+def test_serials_and_thumbprints_sort_exactly_though_their_keys_are_floats(qapp):
+    # Floats hold 53 bits: these serials and thumbprints round to the same float in
+    # pairs, and the exact keys order each pair (not the names).
+    big = 2**100
+    serials = [big + 3, big + 1, -5, big + 2, 7, -300, big, 7]
+    thumbprints = [f"{n:013x}{tail:051x}" for n, tail in [(1, 9), (1, 3), (0, 5), (1, 3)]]
+    rows = synthetic_rows(len(serials))
+    rows = [
+        r._replace(
+            alias=f"Cert {len(rows) - n}",  # names opposite to the values
+            serial=f"{'-' if v < 0 else ''}{abs(v):x}",
+            sha256=thumbprints[n % len(thumbprints)],
+        )
+        for n, (r, v) in enumerate(zip(rows, serials, strict=True))
+    ]
+    model = CertificatesModel()
+    model.set_rows(rows)
+    model.sort(CertificatesModel.COL_SERIAL, Qt.SortOrder.AscendingOrder)
+    shown = [model.row_at(n) for n in range(model.rowCount())]
+    by_number = sorted(rows, key=lambda r: (int(r.serial, 16), r.alias.casefold()))
+    assert [r.id for r in shown] == [r.id for r in by_number]
+    model.sort(CertificatesModel.COL_SHA256, Qt.SortOrder.AscendingOrder)
+    shown = [model.row_at(n) for n in range(model.rowCount())]
+    by_text = sorted(rows, key=lambda r: (r.sha256, r.alias.casefold()))
+    assert [r.id for r in shown] == [r.id for r in by_text]
 
 
 def test_a_growing_search_narrows_to_what_a_fresh_search_finds(qapp):

@@ -4,8 +4,9 @@ the expiry filter and the tint of expired and expiring rows."""
 
 import datetime as dt
 import re
+from array import array
 from collections.abc import Callable, Sequence
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from PySide6.QtGui import QColor
 
@@ -103,6 +104,7 @@ class CertificatesModel(RowsModel):
                 "Status",
                 sort_key=lambda r: _status_keys([r])[0],
                 sort_keys=_status_keys,
+                keys_with_rows=True,
                 tooltip=status_text,
             ),
             Column(
@@ -110,7 +112,7 @@ class CertificatesModel(RowsModel):
                 header="Uses",  # the columns fit 1024 pixels at a desktop's 10-11 pt
                 display=lambda r: str(r.usage_count),
                 sort_key=lambda r: r.usage_count,
-                sort_keys=_values("usage_count"),
+                sort_keys=_counts("usage_count"),
                 align_right=True,
             ),
             Column(
@@ -118,6 +120,7 @@ class CertificatesModel(RowsModel):
                 display=lambda r: _minute(r.last_used) if r.last_used else "—",
                 sort_key=lambda r: _last_use_keys([r])[0],
                 sort_keys=_last_use_keys,
+                keys_with_rows=True,
             ),
             Column(
                 "Groups",
@@ -152,6 +155,8 @@ class CertificatesModel(RowsModel):
                 display=lambda r: _signed_colon_hex(r.serial),
                 sort_key=lambda r: _serial_keys([r])[0],
                 sort_keys=_serial_keys,
+                exact_keys=_serial_numbers,
+                keys_with_rows=True,
             ),
             Column(
                 "Key",
@@ -177,8 +182,10 @@ class CertificatesModel(RowsModel):
             Column(
                 "SHA-256",
                 display=lambda r: colon_hex(r.sha256),
-                sort_key=lambda r: r.sha256,
-                sort_keys=_values("sha256"),
+                sort_key=lambda r: _thumbprint_keys([r])[0],
+                sort_keys=_thumbprint_keys,
+                exact_keys=_values("sha256"),
+                keys_with_rows=True,
                 tooltip=lambda r: "SHA-256 thumbprint of the certificate",
             ),
             Column("", tooltip=lambda r: "Actions for this certificate (or right-click the row)"),
@@ -303,6 +310,7 @@ def _signed_colon_hex(serial: str) -> str:
 # made once per distinct value.
 _ALIAS, _SUBJECT = attrgetter("alias"), attrgetter("subject")
 _SERIAL = attrgetter("serial")
+_SHA256, _FIRST_13 = attrgetter("sha256"), itemgetter(slice(0, 13))
 _HAYSTACK_FIELDS = attrgetter("alias", "subject", "issuer", "serial", "sha1", "sha256")
 _DAY_US = 86_400_000_000
 _EXPIRING_US = EXPIRING_DAYS * _DAY_US
@@ -314,30 +322,48 @@ def _values(field: str) -> Callable[[Sequence[CertificateRow]], list]:
     return lambda rows: list(map(get, rows))
 
 
-def _times(field: str) -> Callable[[Sequence[CertificateRow]], list[float]]:
+def _counts(field: str) -> Callable[[Sequence[CertificateRow]], array]:
+    get = attrgetter(field)
+    return lambda rows: array("q", map(get, rows))
+
+
+def _times(field: str) -> Callable[[Sequence[CertificateRow]], array]:
     """Stored microseconds as floats: `sorted()` compares floats in C, and ints above
     2**30 through the generic comparison, ~1.5x slower. Exact up to 2**53 (the year
     2255); beyond, times under 64 µs apart may tie, which whole-second validity times
-    never are."""
+    never are. In an array: 8 bytes a row rather than a float object's 32."""
     get = attrgetter(field)
-    return lambda rows: list(map(float, map(get, rows)))
+    return lambda rows: array("d", map(float, map(get, rows)))
 
 
-def _status_keys(rows: Sequence[CertificateRow]) -> list[int]:
+def _status_keys(rows: Sequence[CertificateRow]) -> array:
     """Enabled, then owned, then PIN, then reason, as bits of one number."""
     flags = map(attrgetter("enabled", "owner", "has_pin", "ask_reason"), rows)
-    return [(e and 8) + (o is not None and 4) + (p and 2) + (a and 1) for e, o, p, a in flags]
+    return array(
+        "b", [(e and 8) + (o is not None and 4) + (p and 2) + (a and 1) for e, o, p, a in flags]
+    )
 
 
-def _last_use_keys(rows: Sequence[CertificateRow]) -> list[float]:
+def _last_use_keys(rows: Sequence[CertificateRow]) -> array:
     """Never used first; floats, as `_times`."""
-    return [-1.0 if t is None else float(t) for t in map(attrgetter("last_used_us"), rows)]
+    used = map(attrgetter("last_used_us"), rows)
+    return array("d", [-1.0 if t is None else float(t) for t in used])
 
 
-def _serial_keys(rows: Sequence[CertificateRow]) -> list[str]:
-    """Serials compare as numbers: negative ones last, then by length, then digits."""
-    prefix = _SERIAL_PREFIX
-    return [prefix[-len(s) if s[:1] == "-" else len(s)] + s for s in map(_SERIAL, rows)]
+def _serial_keys(rows: Sequence[CertificateRow]) -> array:
+    """Serials as numbers, in floats (their first 53 bits; `_serial_numbers` orders those
+    that round alike): random 16-byte serials sort twice as fast as strings would."""
+    return array("d", map(float.fromhex, map(_SERIAL, rows)))
+
+
+def _serial_numbers(rows: Sequence[CertificateRow]) -> list[int]:
+    return [int(serial, 16) for serial in map(_SERIAL, rows)]
+
+
+def _thumbprint_keys(rows: Sequence[CertificateRow]) -> array:
+    """A thumbprint's first 13 hex digits, exactly a float's 52 bits of fraction; the
+    rare equal ones are ordered by the whole thumbprint (the column's exact keys)."""
+    return array("d", map(float.fromhex, map(_FIRST_13, map(_SHA256, rows))))
 
 
 def _made_once_each(make: Callable, field: str) -> Callable[[Sequence[CertificateRow]], list]:
@@ -361,23 +387,6 @@ def _key_order(text: str) -> str:
 
 def _names_key(names: tuple[str, ...]) -> str:
     return ", ".join(names).casefold()
-
-
-class _KeyOf(dict):
-    """A key made once per distinct value, for values of few kinds."""
-
-    def __init__(self, make: Callable):
-        super().__init__()
-        self._make = make
-
-    def __missing__(self, value):
-        key = self[value] = self._make(value)
-        return key
-
-
-# A serial key's sign and length part, made once per signed length (a string per row
-# formatted in Python was most of a Serial click); serials are at most 20 bytes long.
-_SERIAL_PREFIX = _KeyOf(lambda length: f"1{-length:06}" if length < 0 else f"0{length:06}")
 
 
 def _day(when: dt.datetime) -> str:

@@ -26,6 +26,7 @@ from ui.file_dialogs import IMPORT_CERTIFICATES, open_file_names
 from ui.icons import icon
 from ui.import_flow import FILE_FILTER, ImportFlow
 from ui.list_page import SEARCH_DELAY_MS, SearchBox, counts_text, page_toolbar
+from ui.rows_model import RowsPart, joined
 from ui.store_events import ALL, events
 from ui.store_watch import kept_place
 from ui.tasks import Task
@@ -244,39 +245,41 @@ class CertificatesView(QWidget):
     # -- loading ------------------------------------------------------------------
 
     def reload(self) -> None:
-        """Read the rows off the GUI thread in chunks, each with its haystacks made on
-        the worker. Into an empty table they go as they come, so the first screen paints
-        at once; a reload gathers them and replaces the rows in one step, keeping the
-        place (a table emptied and refilled under the user would lose it)."""
+        """Read the rows off the GUI thread in chunks, each with its haystacks and the
+        sort keys made with it on the worker. Into an empty table the first screen goes
+        at once, the rest when all are in; a reload gathers them and replaces the rows
+        in one step, keeping the place (a table emptied and refilled under the user
+        would lose it)."""
         self._generation += 1
         generation = self._generation
         self._loading = True
         streamed = self.model.total_count() == 0
-        gathered: list[tuple[list, list[str]]] = []
+        gathered: list[RowsPart] = []
 
-        def take(part: tuple[list, list[str]]) -> None:
+        def take(chunk: tuple[RowsPart, bool]) -> None:
             if generation != self._generation:
                 return
             if streamed:
-                self.model.append_rows(*part)
+                self.model.append_rows(*chunk)
                 self._update_hint()
             else:
-                gathered.append(part)
+                gathered.append(chunk[0])
 
-        def done(_result) -> None:
+        def done(order: list[int]) -> None:
             if generation != self._generation:
                 return
             if streamed:
-                self.model.finish_rows()
+                self.model.finish_rows(order)
                 self._update_hint()
             else:
-                rows = [row for part, _ in gathered for row in part]
-                self._set_rows(rows, [hay for _, hays in gathered for hay in hays])
+                with kept_place(self.table):
+                    self.model.set_rows(joined(gathered), order)
+                self._update_hint()
             settle_after_read()
             self.loaded.emit()
 
         (
-            Task(self, _read_rows, self._session, self.model.haystacks)
+            Task(self, _read_rows, self._session, self.model)
             .on_chunk(take)
             .busy(self, "Loading certificates…")
             .on_done(done)
@@ -335,11 +338,6 @@ class CertificatesView(QWidget):
         self.model.remove_ids([i for i in wanted if i not in found])
         self._update_hint()
 
-    def _set_rows(self, rows, haystacks) -> None:
-        with kept_place(self.table):
-            self.model.set_rows(rows, haystacks)
-        self._update_hint()
-
     def handle(self, what: str, argument: object) -> None:
         """Another page asked for something of this one (through the main window)."""
         if what == "import":
@@ -387,10 +385,11 @@ class CertificatesView(QWidget):
             self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
 
 
-def _read_rows(session: Session, haystacks, chunk) -> None:
-    """On the worker: the rows in the table's name order, each chunk with its haystacks,
-    so that the GUI thread only extends its lists."""
+def _read_rows(session: Session, model: cm.CertificatesModel, chunk) -> list[int]:
+    """On the worker: the rows, each chunk made into the model's part (its pure
+    function), so that the GUI thread only extends its lists; returns every id in the
+    table's name order."""
     with collections_paused():
-        certificates.list_certificates(
-            session, order="name", chunk=lambda rows: chunk((rows, haystacks(rows)))
+        return certificates.stream_certificates(
+            session, "name", lambda rows, in_order: chunk((model.part(rows), in_order))
         )

@@ -12,9 +12,12 @@ that only grows narrows the rows the previous one kept. `data()` formats stored 
 it never parses or queries.
 """
 
+from array import array
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from itertools import compress, count, islice
+from operator import eq
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QModelRoleDataSpan, Qt, Signal
 
@@ -36,14 +39,31 @@ class Column:
     # None: the column does not sort (a checkbox, an actions button).
     sort_key: Callable[[Row], Any] | None = None
     # The keys of many rows at once, where a comprehension or map() makes them faster
-    # than a call of sort_key per row; the same values.
-    sort_keys: Callable[[Sequence[Row]], list] | None = None
+    # than a call of sort_key per row (a list, or an array of numbers).
+    sort_keys: Callable[[Sequence[Row]], Sequence] | None = None
+    # Where sort_keys are coarse (floats that may round two values to one, which sort
+    # faster than the strings or big numbers they stand for): the exact keys, which
+    # order the rows whose coarse keys are equal.
+    exact_keys: Callable[[Sequence[Row]], list] | None = None
+    # Its keys are made with the rows as they load (off the GUI thread, `RowsModel.part`)
+    # rather than at its first sort: for keys slow to make but small to keep.
+    keys_with_rows: bool = False
     tie_order: bool = False  # the column sorts as the model's tie order itself
     tooltip: Callable[[Row], str | None] | None = None
     decoration: Callable[[Row], Any] | None = None
     align_right: bool = False
     checkable: bool = False  # the column of the row's checkbox
     header: str = ""  # a shorter title for the header, which then tips the full one
+
+
+class RowsPart(NamedTuple):
+    """Rows with what the model keeps of them, made off the GUI thread (`RowsModel.part`)
+    so that the GUI thread only extends its lists."""
+
+    rows: list
+    haystacks: list[str]
+    ties: list
+    keys: dict[int, Sequence]  # of the columns that make their keys with the rows
 
 
 class RowsModel(QAbstractTableModel):
@@ -66,6 +86,8 @@ class RowsModel(QAbstractTableModel):
         self._rows: list[Row] = []
         self._haystacks: list[str] = []
         self._visible: list[int] = []  # indices into _rows, filtered and sorted
+        self._arrived: list[int] = []  # appended and kept, not yet told to the view
+        self._holding = False  # rows came out of order: they wait for finish_rows
         self._position: dict[Hashable, int] = {}  # key -> index into _rows
         self._checked: set[Hashable] = set()
         self._orders: dict[int, list[int]] = {}  # column -> indices, ascending
@@ -101,6 +123,16 @@ class RowsModel(QAbstractTableModel):
         """The haystacks of many rows; pure, so a worker thread can make them."""
         return [self.haystack(r) for r in rows]
 
+    def part(self, rows: Sequence[Row]) -> RowsPart:
+        """Rows with their haystacks, tie keys and the keys made with them; pure, so a
+        worker thread makes it while a load streams in."""
+        keys = {
+            column: self._column_keys(column, rows)
+            for column, spec in enumerate(self.columns)
+            if spec.keys_with_rows
+        }
+        return RowsPart(list(rows), self.haystacks(rows), self.tie_keys(rows), keys)
+
     def background(self, row: Row) -> Any:
         return None
 
@@ -109,58 +141,89 @@ class RowsModel(QAbstractTableModel):
 
     # -- contents -------------------------------------------------------------------
 
-    def set_rows(self, rows: Sequence[Row], haystacks: Sequence[str] | None = None) -> None:
-        """All the rows at once (`haystacks`: theirs, if made already, on a worker)."""
+    def set_rows(
+        self, rows: Sequence[Row] | RowsPart, order: Sequence[Hashable] | None = None
+    ) -> None:
+        """All the rows at once (a part: with what a worker made of them). `order`: their
+        keys in the tie order as their source has it, which the model then only checks."""
+        part = rows if isinstance(rows, RowsPart) else self.part(rows)
         self.beginResetModel()
         self.prepare()
-        self._rows = list(rows)
-        self._haystacks = list(haystacks) if haystacks is not None else self.haystacks(rows)
+        self._arrived, self._holding = [], False
+        self._rows, self._haystacks, self._ties = part.rows, part.haystacks, part.ties
         self._position = dict(self._numbered(self._rows))
-        self._ties = self.tie_keys(self._rows)
-        self._tie_order = None
+        self._tie_order = None if order is None else self._tie_order_of(order)
         self._orders.clear()
-        self._keys.clear()
+        self._keys = {column: _extendable(made) for column, made in part.keys.items()}
         self._visible = self._filtered_sorted()
         self._checked &= self._position.keys()
         self._drop_hidden_checks()
         self.endResetModel()
         self.checkedChanged.emit(len(self._checked))
 
-    def append_rows(self, rows: Sequence[Row], haystacks: Sequence[str] | None = None) -> None:
-        """More rows of a load under way, shown below those in (those the search and
-        filter keep): a chunk's cost is the chunk's, whatever is in already. They come
-        in the tie order; `finish_rows` puts all in the sort order when the last is in."""
-        if not rows:
+    def append_rows(self, rows: Sequence[Row] | RowsPart, in_order: bool = True) -> None:
+        """More rows of a load under way: a chunk's cost is the chunk's, whatever is in
+        already. Rows `in_order` (the tie order) show below those in (those the search
+        and filter keep); others wait out of view, since they may belong anywhere, until
+        `finish_rows` puts all in the sort order when the last is in."""
+        part = rows if isinstance(rows, RowsPart) else self.part(rows)
+        if not part.rows:
             return
         start = len(self._rows)
-        self._rows.extend(rows)
-        self._haystacks.extend(haystacks if haystacks is not None else self.haystacks(rows))
-        self._position.update(self._numbered(rows, start))
-        ties = self.tie_keys(rows)
-        if self._tie_order is not None and (
-            sorted(ties) != ties or (self._ties and ties[0] < self._ties[-1])
+        if start == 0:
+            self._keys = {column: _extendable(made) for column, made in part.keys.items()}
+        else:
+            for column, kept in self._keys.items():
+                made = part.keys.get(column)
+                kept.extend(made if made is not None else self._column_keys(column, part.rows))
+        self._rows.extend(part.rows)
+        self._haystacks.extend(part.haystacks)
+        self._position.update(self._numbered(part.rows, start))
+        ties = part.ties
+        if not in_order or (
+            self._tie_order is not None
+            and (sorted(ties) != ties or (self._ties and ties[0] < self._ties[-1]))
         ):
-            self._tie_order = None  # out of order after all: sorted when next needed
+            self._tie_order = None  # out of order: sorted when next needed
         elif self._tie_order is not None:
             self._tie_order.extend(range(start, len(self._rows)))
         self._ties.extend(ties)
-        for column, keys in self._keys.items():
-            keys.extend(self._column_keys(column, rows))
         self._orders.clear()
-        new = self._kept(range(start, len(self._rows)))
-        if new:
+        self._arrived.extend(self._kept(range(start, len(self._rows))))
+        self._holding = self._holding or not in_order
+        if not self._holding:
+            self._show_arrived()
+
+    def _show_arrived(self) -> None:
+        """The rows appended and kept since the view last heard, below those shown."""
+        if self._arrived:
             first = len(self._visible)
-            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
-            self._visible.extend(new)
+            self.beginInsertRows(QModelIndex(), first, first + len(self._arrived) - 1)
+            self._visible.extend(self._arrived)
+            self._arrived = []
             self.endInsertRows()
 
-    def finish_rows(self) -> None:
-        """The last chunk is in: the rows in the order the header claims."""
+    def finish_rows(self, order: Sequence[Hashable] | None = None) -> None:
+        """The last chunk is in: the rows in the order the header claims. `order`: their
+        keys in the tie order as their source has it (as `set_rows`)."""
+        if order is not None:
+            self._tie_order = self._tie_order_of(order)
+        self._holding = False
+        self._show_arrived()
         visible = self._filtered_sorted()
         if visible != self._visible:
             self.layoutAboutToBeChanged.emit()
             self._visible = visible
             self.layoutChanged.emit()
+
+    def _tie_order_of(self, order: Sequence[Hashable]) -> list[int] | None:
+        """The tie order from the keys in the order their source has, checked by a stable
+        sort of the tie keys, which takes a comparison per row where it already holds (a
+        store's NOCASE is not casefold). None when they are not the rows held."""
+        given = list(map(self._position.get, order))
+        if len(given) != len(self._rows) or None in given:
+            return None
+        return sorted(given, key=self._ties.__getitem__)
 
     def update_rows(self, rows: Sequence[Row]) -> None:
         """New values for rows already shown; they keep their place until the next sort
@@ -201,6 +264,7 @@ class RowsModel(QAbstractTableModel):
         gone = {self._position[k] for k in keys if k in self._position}
         if not gone:
             return
+        self._show_arrived()  # they are renumbered below with the rest
         shown = [n for n, i in enumerate(self._visible) if i in gone]
         spans = list(runs(shown))
         reset = len(spans) > self.MAX_REMOVE_RUNS
@@ -215,7 +279,7 @@ class RowsModel(QAbstractTableModel):
         self._rows = [self._rows[i] for i in keep]
         self._haystacks = [self._haystacks[i] for i in keep]
         self._ties = [self._ties[i] for i in keep]
-        self._keys = {c: [keys[i] for i in keep] for c, keys in self._keys.items()}
+        self._keys = {c: _taken(keys, keep) for c, keys in self._keys.items()}
         self._orders = {
             c: [renumber[i] for i in order if i in renumber] for c, order in self._orders.items()
         }
@@ -337,6 +401,7 @@ class RowsModel(QAbstractTableModel):
             return
         # A query that only grew keeps a subset of what the last one kept, in its order.
         narrows = keep is self._row_filter and self._query in query
+        self._show_arrived()  # a narrowing search walks them too
         self.beginResetModel()
         self._query, self._row_filter = query, keep
         self.prepare()
@@ -386,13 +451,38 @@ class RowsModel(QAbstractTableModel):
                 keys = self._keys.get(column)
                 if keys is None:
                     keys = self._keys[column] = self._column_keys(column, self._rows)
-                # Stable: rows with equal keys stay in the tie order.
-                self._orders[column] = sorted(self._ordered_by_ties(), key=keys.__getitem__)
+                # A list of the keys for the sort: an array would make a float object
+                # at each look-up, scattered in memory. Stable: rows with equal keys
+                # stay in the tie order.
+                keys = keys.tolist() if isinstance(keys, array) else keys
+                order = sorted(self._ordered_by_ties(), key=keys.__getitem__)
+                exact = self.columns[column].exact_keys
+                if exact is not None:
+                    order = self._refined(order, keys, exact)
+                self._orders[column] = order
         return self._orders[column]
+
+    def _refined(self, order: list[int], coarse: Sequence, exact: Callable) -> list[int]:
+        """`order` by coarse keys, its runs of equal coarse keys ordered by exact keys
+        (stably, so exact ties stay in the tie order). Finding the ties is a walk in
+        C; only the rows in a run cost a Python call."""
+        if len(set(coarse)) == len(coarse):
+            return order  # one walk of the keys in their own order: the quickest check
+        ranked = list(map(coarse.__getitem__, order))
+        after_tie = list(compress(count(1), map(eq, ranked, islice(ranked, 1, None))))
+        rows = self._rows
+        for first, last in runs(after_tie):
+            run = order[first - 1 : last + 1]
+            keys = exact([rows[i] for i in run])
+            order[first - 1 : last + 1] = [
+                run[n] for n in sorted(range(len(run)), key=keys.__getitem__)
+            ]
+        return order
 
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
         if self.columns[column].sort_key is None:
             return
+        self._show_arrived()  # a layout change keeps the row count
         self.layoutAboutToBeChanged.emit()
         self._sort_column, self._sort_order = column, order
         self._visible = self._filtered_sorted()
@@ -477,6 +567,36 @@ class RowsModel(QAbstractTableModel):
     def flags(self, index: QModelIndex) -> Qt.ItemFlag:
         # Asked for every painted cell: the table model's own flags, made once per column.
         return self._flags[index.column()] if index.isValid() else Qt.ItemFlag.NoItemFlags
+
+
+def joined(parts: Sequence[RowsPart]) -> RowsPart:
+    """Parts of a listing as one."""
+    rows: list = []
+    haystacks: list[str] = []
+    ties: list = []
+    keys: dict[int, Sequence] = {}
+    for part in parts:
+        rows += part.rows
+        haystacks += part.haystacks
+        ties += part.ties
+        for column, more in part.keys.items():
+            if column in keys:
+                keys[column] += more
+            else:
+                keys[column] = _extendable(more)[:]  # a copy: the parts stay as they were
+    return RowsPart(rows, haystacks, ties, keys)
+
+
+def _extendable(keys: Sequence) -> list | array:
+    """Keys a model keeps and extends: arrays of numbers stay arrays (8 bytes a key, not
+    a float object's 32), anything else becomes a list."""
+    return keys if isinstance(keys, array | list) else list(keys)
+
+
+def _taken(keys: Sequence, indices: Iterable[int]) -> list | array:
+    """The keys at `indices`, as what kept them."""
+    taken = map(keys.__getitem__, indices)
+    return array(keys.typecode, taken) if isinstance(keys, array) else list(taken)
 
 
 def _itself(row: Row) -> Row:

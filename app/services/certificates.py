@@ -129,36 +129,35 @@ REFRESH_CHUNK = 15_000
 
 
 @operation("certificate.list", CERTIFICATES_VIEW, reads=True)
-def list_certificates(
-    session: Session,
-    order: str = "id",
-    chunk: Callable[[list[CertificateRow]], None] | None = None,
-) -> list[CertificateRow]:
+def list_certificates(session: Session, order: str = "id") -> list[CertificateRow]:
     """Every certificate, by id or (`order="name"`, as the table lists) by name with
-    ties by id: one statement per table. With `chunk`, the rows are also given to it in
-    parts as they are read: FIRST_CHUNK rows at once, then LATER_CHUNK at a time."""
+    ties by id: one statement per table."""
+    return _rows(session.store.db, None, order)
+
+
+@operation("certificate.stream", CERTIFICATES_VIEW, reads=True)
+def stream_certificates(
+    session: Session, order: str, chunk: Callable[[list[CertificateRow], bool], None]
+) -> list[int]:
+    """Every certificate given to `chunk` as it is read, for a table that shows its first
+    rows long before its last: first the FIRST_CHUNK that come first in `order` with
+    `in_order` true, then the others LATER_CHUNK at a time, as the table's pages hold
+    them (by id, `in_order` false). Returns every id in `order`. One scan of the pages
+    however the order runs: read in the order by name, scattered rows would decrypt a
+    page per row. One read transaction, so the parts and the order agree."""
     db = session.store.db
-    first = FIRST_CHUNK
-    if chunk is None:
-        return _rows(db, None, order)
-    # The first screen's ids alone: SQLite keeps the first few of its sort, where all
-    # of a million ids in order take seconds.
-    first_ids = statements.certificate_ids(db, order, limit=first)
-    rows = _rows(db, first_ids, order)
-    chunk(rows)
-    if len(first_ids) < first:
-        return rows
-    # The rest in one scan by id, put in order here: reading them by chunks of ids
-    # would decrypt each page of the table once per chunk. A row deleted meanwhile is
-    # left out; one added meanwhile comes with the reload its import announces.
-    shown = set(first_ids)
-    rest_ids = [cid for cid in statements.certificate_ids(db, order) if cid not in shown]
-    every = {row.id: row for row in _rows(db, None, "id")}
-    rest = [row for row in map(every.get, rest_ids) if row is not None]
-    del every
-    for part in chunks(rest, LATER_CHUNK):
-        chunk(list(part))
-    return rows + rest
+    with db.atomic():
+        first_ids = statements.certificate_ids(db, order, limit=FIRST_CHUNK)
+        chunk(_rows(db, first_ids, order), True)
+        if len(first_ids) < FIRST_CHUNK:
+            return first_ids
+        ordered = statements.certificate_ids(db, order)
+        shown, names = set(first_ids), _Names(db, None)
+        for part in statements.parts(statements.certificate_rows_of(db, None, "id"), LATER_CHUNK):
+            rows = _made([r for r in part if r[0] not in shown], names)
+            if rows:
+                chunk(rows, False)
+        return ordered
 
 
 @operation("certificate.rows", CERTIFICATES_VIEW, reads=True)
@@ -177,13 +176,22 @@ _EMPTY: tuple[str, ...] = ()
 
 def _rows(db: peewee.Database, ids: Sequence[int] | None, order: str) -> list[CertificateRow]:
     """One chunk of ids (None: all): three statements however many rows."""
-    groups = _names_by_certificate(statements.group_names_of(db, ids))
-    policies = _names_by_certificate(statements.policy_names_of(db, ids))
-    group_of, policy_of = groups.get, policies.get
-    # Owners, issuers and key algorithms repeat: one string each, not one per row (a
-    # million rows hold ~150 MiB less).
-    shared: dict[str | None, str | None] = {}
-    one = shared.setdefault
+    return _made(statements.certificate_rows_of(db, ids, order), _Names(db, ids))
+
+
+class _Names:
+    """The group and policy names of these certificates (None: all; two statements), and
+    one string for each owner, issuer and key algorithm that repeat (a million rows
+    hold ~150 MiB less), for making their rows."""
+
+    def __init__(self, db: peewee.Database, ids: Sequence[int] | None):
+        self.group_of = _names_by_certificate(statements.group_names_of(db, ids)).get
+        self.policy_of = _names_by_certificate(statements.policy_names_of(db, ids)).get
+        self.one = {}.setdefault
+
+
+def _made(raw: Iterable[tuple], names: _Names) -> list[CertificateRow]:
+    group_of, policy_of, one = names.group_of, names.policy_of, names.one
     return [
         _make_row(
             (
@@ -195,7 +203,7 @@ def _rows(db: peewee.Database, ids: Sequence[int] | None, order: str) -> list[Ce
                 policy_of(r[0], _EMPTY),
             )
         )
-        for r in statements.certificate_rows_of(db, ids, order)
+        for r in raw
     ]
 
 
