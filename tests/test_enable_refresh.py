@@ -7,11 +7,12 @@ import sys
 
 import pytest
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, Qt
 
 from app.services import certificate_groups, certificate_import, certificates, lifecycle
 from tests.helpers.gui import cert_files, settle
 from tests.helpers.stores import import_some
+from ui.certificates_model import CertificatesModel as M
 from ui.certificates_view import CertificatesView
 from ui.main_window import MainWindow
 from ui.store_events import events
@@ -118,3 +119,40 @@ def test_the_gui_work_of_disabling_scattered_rows_grows_linearly(
         events.forget(view)
     assert reads == []
     assert calls[64] < 4 * calls[16], calls
+
+
+def test_rows_set_in_place_sort_by_their_new_flag_and_keep_their_haystacks(
+    qtbot, session, tmp_path, certs, monkeypatch
+):
+    """The flag is in no haystack or tie key and only the Status column sorts by it:
+    setting it in place remakes that column's keys alone, and sorts by it are right."""
+    certificate_import.import_files(session, cert_files(certs, tmp_path, NAMES))
+    view = CertificatesView(session)
+    qtbot.addWidget(view)
+    view.reload()
+    qtbot.waitUntil(lambda: view.model.total_count() == len(NAMES), timeout=10_000)
+    settle(qtbot)
+    model = view.model
+    for column in (M.COL_STATUS, M.COL_USAGE, M.COL_NAME):  # keys and orders made
+        model.sort(column, Qt.SortOrder.AscendingOrder)
+    ids = [model.row_at(r).id for r in (1, 3)]  # Bravo, Delta
+    made: list[int] = []
+    real = model.haystacks
+    monkeypatch.setattr(model, "haystacks", lambda rows: made.append(len(rows)) or real(rows))
+    lifecycle.disable_certificates(session, ids)
+    events.announce(certificates=ids, enabled=False)
+    QCoreApplication.processEvents()
+    assert made == []
+    model.sort(M.COL_STATUS, Qt.SortOrder.AscendingOrder)  # the disabled first
+    assert [model.row_at(r).alias for r in range(5)] == [
+        "Bravo",
+        "Delta",
+        "Alpha",
+        "Charlie",
+        "Echo",
+    ]
+    model.sort(M.COL_USAGE, Qt.SortOrder.AscendingOrder)  # all unused: by name
+    assert [model.row_at(r).alias for r in range(5)] == NAMES
+    model.set_filter("delta")
+    assert [model.row_at(r).alias for r in range(model.rowCount())] == ["Delta"]
+    events.forget(view)

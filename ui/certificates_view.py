@@ -306,7 +306,8 @@ class CertificatesView(QWidget):
             for r in map(self.model.row_by_id, ids)
             if r
         ]
-        self.model.update_rows(rows)
+        # The flag is in no haystack or tie key, and only the Status column sorts by it.
+        self.model.update_rows(rows, columns=[cm.CertificatesModel.COL_STATUS])
         self._set_in_place = frozenset(r.id for r in rows)
 
     def refresh(self, ids) -> None:

@@ -162,10 +162,12 @@ class RowsModel(QAbstractTableModel):
             self._visible = visible
             self.layoutChanged.emit()
 
-    def update_rows(self, rows: Sequence[Row]) -> None:
+    def update_rows(self, rows: Sequence[Row], columns: Sequence[int] | None = None) -> None:
         """New values for rows already shown; they keep their place until the next sort
         or filter, so that the row the user acted on does not jump away. Only these rows'
-        haystacks and sort keys are made again."""
+        haystacks and sort keys are made again; `columns`, when the caller knows, are the
+        only ones whose sort keys the new values change (the haystacks and tie keys then
+        stay as they are): a flag set in 10,000 rows remakes one column's keys, not all."""
         changed = []
         for row in rows:
             i = self._position.get(self.key_of(row))
@@ -176,15 +178,16 @@ class RowsModel(QAbstractTableModel):
         if not changed:
             return
         fresh = [self._rows[i] for i in changed]
-        for i, hay, tie in zip(changed, self.haystacks(fresh), self.tie_keys(fresh), strict=True):
-            self._haystacks[i] = hay
-            if self._ties[i] != tie:
-                self._ties[i] = tie
-                self._tie_order = None
-        for column, keys in self._keys.items():
-            for i, key in zip(changed, self._column_keys(column, fresh), strict=True):
-                keys[i] = key
-        self._orders.clear()  # sorted again from the keys at the next sort or filter
+        if columns is None:
+            self._update_search_and_ties(changed, fresh)
+            columns = list(self._keys)
+            self._orders.clear()  # sorted again from the keys at the next sort or filter
+        for column in columns:
+            keys = self._keys.get(column)
+            if keys is not None:
+                for i, key in zip(changed, self._column_keys(column, fresh), strict=True):
+                    keys[i] = key
+            self._orders.pop(column, None)
         where = set(changed)
         shown = [n for n, i in enumerate(self._visible) if i in where]
         spans = list(runs(shown))
@@ -195,6 +198,13 @@ class RowsModel(QAbstractTableModel):
         last = self.columnCount() - 1
         for first, end in spans:
             self.dataChanged.emit(self.index(first, 0), self.index(end, last))
+
+    def _update_search_and_ties(self, changed: list[int], fresh: list[Row]) -> None:
+        for i, hay, tie in zip(changed, self.haystacks(fresh), self.tie_keys(fresh), strict=True):
+            self._haystacks[i] = hay
+            if self._ties[i] != tie:
+                self._ties[i] = tie
+                self._tie_order = None
 
     def remove_keys(self, keys: Sequence[Hashable]) -> None:
         """Drop rows that are gone, keeping the rest of the view (selection, scroll)."""
