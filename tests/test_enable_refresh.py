@@ -3,6 +3,7 @@ the flag in place (the page reads none of those rows again, while every other li
 is still told which certificates changed), and the GUI thread's work for it grows with
 the rows, not with their square. Counts, not times (speed is measured in bench/)."""
 
+import gc
 import sys
 
 import pytest
@@ -156,3 +157,38 @@ def test_rows_set_in_place_sort_by_their_new_flag_and_keep_their_haystacks(
     model.set_filter("delta")
     assert [model.row_at(r).alias for r in range(model.rowCount())] == ["Delta"]
     events.forget(view)
+
+
+def test_the_write_and_the_update_in_place_run_with_no_garbage_collection(
+    qtbot, session, tmp_path, certs, monkeypatch
+):
+    """10,000 certificates make tens of thousands of tuples on each side: the collector
+    is paused for the service call on the writer thread and for the update in place on
+    the GUI thread, and on again afterwards."""
+    certificate_import.import_files(session, cert_files(certs, tmp_path, NAMES))
+    win = MainWindow(session)
+    qtbot.addWidget(win)
+    win.show()
+    view = win.certificates
+    qtbot.waitUntil(lambda: view.model.rowCount() == len(NAMES), timeout=10_000)
+    settle(qtbot)
+    collecting: dict[str, bool] = {}
+    disable, update_rows = lifecycle.disable_certificates, view.model.update_rows
+
+    def disabling(*args):
+        collecting["write"] = gc.isenabled()
+        return disable(*args)
+
+    def updating(*args, **kwargs):
+        collecting["in place"] = gc.isenabled()
+        return update_rows(*args, **kwargs)
+
+    monkeypatch.setattr(lifecycle, "disable_certificates", disabling)
+    monkeypatch.setattr(view.model, "update_rows", updating)
+    ids = [view.model.row_at(r).id for r in (0, 2)]
+    view.model.set_checked(ids, True)
+    view.actions.disable_checked.trigger()
+    qtbot.waitUntil(lambda: not any(view.model.row_by_id(i).enabled for i in ids))
+    settle(qtbot)
+    assert collecting == {"write": False, "in place": False}
+    assert gc.isenabled()
