@@ -186,10 +186,25 @@ def targets_by_column(
     return _where_in(db, sql, values)
 
 
-def set_enabled(db: peewee.Database, ids: Sequence[int], enabled: bool) -> None:
-    sql = f'UPDATE {CERTIFICATES} SET "enabled" = {db.param} WHERE "id" IN ({{}})'
-    for part in chunks(ids, CHUNK - 1):
-        db.execute_sql(sql.format(_marks(db, len(part))), [enabled, *part])
+def set_enabled(
+    db: peewee.Database, column: str, values: Sequence, enabled: bool
+) -> list[tuple[int, str]]:
+    """Set the flag of the certificates whose `column` (id or alias) is among `values`
+    and whose flag is not that already: (id, alias) of each one changed. One statement
+    per chunk, without a read of the rows before it: 10,000 scattered rows are found
+    once, not once to read and once to write."""
+    if column not in ("id", "alias"):
+        raise ValueError(column)
+    p = db.param
+    sql = (
+        f'UPDATE {CERTIFICATES} SET "enabled" = {p} WHERE "enabled" <> {p} '
+        f'AND "{column}" IN ({{}}) RETURNING "id", "alias"'
+    )
+    changed: list[tuple[int, str]] = []
+    for part in chunks(values, CHUNK - 2):
+        cursor = db.execute_sql(sql.format(_marks(db, len(part))), [enabled, enabled, *part])
+        changed.extend(cursor.fetchall())
+    return changed
 
 
 def private_keys_by_certificate(db: peewee.Database, ids: Sequence[int]) -> dict[int, int]:
@@ -369,19 +384,33 @@ def append_audit_events(db: peewee.Database, events: Sequence[tuple]) -> None:
     _many(db, f"INSERT INTO {_name(AuditEvent)} ({columns}) VALUES ({marks})", events)
 
 
-def audit_events_after(db: peewee.Database, after_id: int) -> list[tuple]:
-    """(id, action, target, outcome, details, hash) of the events after `after_id`, in
-    order: a range of the primary key, so asking when nothing was written reads one page."""
+def audit_events_after(
+    db: peewee.Database, after_id: int, before_id: int | None = None
+) -> list[tuple]:
+    """(id, action, target, outcome, details, hash) of the events after `after_id` (and
+    before `before_id`), in order: a range of the primary key, so asking when nothing
+    was written reads one page."""
     names = ("id", "action", "target", "outcome", "details", "hash")
     columns = ", ".join(f'"{getattr(AuditEvent, c).column_name}"' for c in names)
-    sql = f'SELECT {columns} FROM {_name(AuditEvent)} WHERE "id" > {db.param} ORDER BY "id"'
-    return db.execute_sql(sql, (after_id,)).fetchall()
+    p = db.param
+    sql = f'SELECT {columns} FROM {_name(AuditEvent)} WHERE "id" > {p}'
+    params: tuple = (after_id,)
+    if before_id is not None:
+        sql += f' AND "id" < {p}'
+        params += (before_id,)
+    return db.execute_sql(sql + ' ORDER BY "id"', params).fetchall()
 
 
-def last_audit_hash(db: peewee.Database) -> str | None:
-    sql = f'SELECT "hash" FROM {_name(AuditEvent)} ORDER BY "id" DESC LIMIT 1'
-    row = db.execute_sql(sql).fetchone()
-    return row[0] if row else None
+def last_audit_event(db: peewee.Database) -> tuple[int, str] | None:
+    """(id, hash) of the last event, None in an empty log."""
+    sql = f'SELECT "id", "hash" FROM {_name(AuditEvent)} ORDER BY "id" DESC LIMIT 1'
+    return db.execute_sql(sql).fetchone()
+
+
+def audit_hashes(db: peewee.Database, ids: Sequence[int]) -> dict[int, str]:
+    """The hash of each of these events that is in the log."""
+    sql = f'SELECT "id", "hash" FROM {_name(AuditEvent)} WHERE "id" IN ({{}})'
+    return dict(_where_in(db, sql, ids))
 
 
 def last_audit_event_id(db: peewee.Database) -> int:

@@ -71,3 +71,27 @@ def test_bulk_statement_count_does_not_grow_with_the_certificates(tmp_path, cert
         finally:
             session.close()
     assert counts[LARGE] == counts[SMALL]
+
+
+def _on_certificates(seen: list[str]) -> list[str]:
+    """The verbs of the statements that read or write the certificate table."""
+    table = '"certificate" '
+    return [s.split()[0] for s in seen if f"FROM {table}" in s or f"UPDATE {table}" in s]
+
+
+def test_a_disable_finds_what_changes_in_its_write_and_reads_only_the_rest(
+    session, tmp_path, certs
+):
+    """Scattered rows cost one visit, not a read and then a write: the UPDATE itself
+    says which certificates it changed (RETURNING), and only the references it did not
+    change (already disabled, or naming nothing) are read."""
+    ids = list(import_some(session, tmp_path, certs, [f"C{i}" for i in range(LARGE)]).values())
+    with counted(session) as seen:
+        result = lifecycle.disable_certificates(session, ids[:-1])
+    assert len(result.changed_ids) == LARGE - 1
+    assert _on_certificates(seen) == ["UPDATE"]
+    assert "RETURNING" in next(s for s in seen if s.startswith("UPDATE"))
+    with counted(session) as seen:
+        result = lifecycle.disable_certificates(session, [*ids, 10**6])
+    assert result.changed_ids == [ids[-1]] and len(result.failures) == 1
+    assert _on_certificates(seen) == ["UPDATE", "SELECT"]

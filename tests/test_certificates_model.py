@@ -1,6 +1,7 @@
 """The table model over plain rows: no store, no window."""
 
 import datetime as dt
+from typing import NamedTuple
 
 import pytest
 
@@ -14,6 +15,7 @@ from ui.certificates_model import (
     FILTER_HIDE_EXPIRED,
     CertificatesModel,
 )
+from ui.rows_model import Column, RowsModel
 
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
 M = CertificatesModel
@@ -155,6 +157,51 @@ def test_checks_follow_the_visible_rows(model):
     assert model.setData(index, Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
     assert [model.row_by_id(i).alias for i in model.checked_ids()] == ["Alpha", "delta"]
     assert model.flags(index) & Qt.ItemFlag.ItemIsUserCheckable
+
+
+class _Named(NamedTuple):
+    id: int
+    name: str
+
+
+class _CountedKeys(RowsModel):
+    """Counts the keys it makes of rows."""
+
+    made = 0
+
+    def key_of(self, row):
+        self.made += 1
+        return row[0]
+
+
+def test_the_checked_rows_are_found_without_a_key_per_row_shown(qapp):
+    """The selection bar asks for the checked rows after every change: at 100,000 rows
+    shown and 10,000 checked, a key made for every shown row was most of its cost."""
+    model = _CountedKeys([Column("Name", display=lambda r: r[1], sort_key=lambda r: r[1])])
+    model.set_rows([(i, f"row {999 - i:03d}") for i in range(1000)])
+    model.set_checked([5, 900, 17], True)
+    model.made = 0
+    assert model.checked_keys() == [900, 17, 5]  # in the order shown
+    assert model.made == 3
+    assert sorted(model.checked_rows()) == [(5, "row 994"), (17, "row 982"), (900, "row 099")]
+    model.set_query("row 0")  # "row 099" (900) stays in view; 5 and 17 leave it
+    assert model.checked_keys() == [900]
+    assert model.checked_rows() == [(900, "row 099")]
+
+
+def test_an_update_of_many_rows_is_one_span_over_the_view(qapp):
+    """Past MAX_REMOVE_RUNS rows, their places are not looked for (a walk over every
+    shown row): one dataChanged covers the view, which repaints what it shows."""
+    model = RowsModel([Column("Name", display=lambda r: r.name, sort_key=lambda r: r.name)])
+    model.set_rows([_Named(i, f"row {i:03d}") for i in range(1000)])
+    spans: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda a, b: spans.append((a.row(), b.row())))
+    model.update_rows([_Named(i, f"row {i:03d}") for i in (7, 8, 500)])
+    assert spans == [(7, 8), (500, 500)]
+    spans.clear()
+    model.update_rows([_Named(i, f"new {i:03d}") for i in range(3, 1000, 10)])
+    assert spans == [(0, 999)]
+    assert [model.row_at(i).name for i in (3, 4, 13)] == ["new 003", "row 004", "new 013"]
 
 
 def test_update_rows_changes_values_in_place(model):

@@ -3,15 +3,17 @@ the flag in place (the page reads none of those rows again, while every other li
 is still told which certificates changed), and the GUI thread's work for it grows with
 the rows, not with their square. Counts, not times (speed is measured in bench/)."""
 
+import gc
 import sys
 
 import pytest
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, Qt
 
 from app.services import certificate_groups, certificate_import, certificates, lifecycle
 from tests.helpers.gui import cert_files, settle
 from tests.helpers.stores import import_some
+from ui.certificates_model import CertificatesModel as M
 from ui.certificates_view import CertificatesView
 from ui.main_window import MainWindow
 from ui.store_events import events
@@ -118,3 +120,75 @@ def test_the_gui_work_of_disabling_scattered_rows_grows_linearly(
         events.forget(view)
     assert reads == []
     assert calls[64] < 4 * calls[16], calls
+
+
+def test_rows_set_in_place_sort_by_their_new_flag_and_keep_their_haystacks(
+    qtbot, session, tmp_path, certs, monkeypatch
+):
+    """The flag is in no haystack or tie key and only the Status column sorts by it:
+    setting it in place remakes that column's keys alone, and sorts by it are right."""
+    certificate_import.import_files(session, cert_files(certs, tmp_path, NAMES))
+    view = CertificatesView(session)
+    qtbot.addWidget(view)
+    view.reload()
+    qtbot.waitUntil(lambda: view.model.total_count() == len(NAMES), timeout=10_000)
+    settle(qtbot)
+    model = view.model
+    for column in (M.COL_STATUS, M.COL_USAGE, M.COL_NAME):  # keys and orders made
+        model.sort(column, Qt.SortOrder.AscendingOrder)
+    ids = [model.row_at(r).id for r in (1, 3)]  # Bravo, Delta
+    made: list[int] = []
+    real = model.haystacks
+    monkeypatch.setattr(model, "haystacks", lambda rows: made.append(len(rows)) or real(rows))
+    lifecycle.disable_certificates(session, ids)
+    events.announce(certificates=ids, enabled=False)
+    QCoreApplication.processEvents()
+    assert made == []
+    model.sort(M.COL_STATUS, Qt.SortOrder.AscendingOrder)  # the disabled first
+    assert [model.row_at(r).alias for r in range(5)] == [
+        "Bravo",
+        "Delta",
+        "Alpha",
+        "Charlie",
+        "Echo",
+    ]
+    model.sort(M.COL_USAGE, Qt.SortOrder.AscendingOrder)  # all unused: by name
+    assert [model.row_at(r).alias for r in range(5)] == NAMES
+    model.set_filter("delta")
+    assert [model.row_at(r).alias for r in range(model.rowCount())] == ["Delta"]
+    events.forget(view)
+
+
+def test_the_write_and_the_update_in_place_run_with_no_garbage_collection(
+    qtbot, session, tmp_path, certs, monkeypatch
+):
+    """10,000 certificates make tens of thousands of tuples on each side: the collector
+    is paused for the service call on the writer thread and for the update in place on
+    the GUI thread, and on again afterwards."""
+    certificate_import.import_files(session, cert_files(certs, tmp_path, NAMES))
+    win = MainWindow(session)
+    qtbot.addWidget(win)
+    win.show()
+    view = win.certificates
+    qtbot.waitUntil(lambda: view.model.rowCount() == len(NAMES), timeout=10_000)
+    settle(qtbot)
+    collecting: dict[str, bool] = {}
+    disable, update_rows = lifecycle.disable_certificates, view.model.update_rows
+
+    def disabling(*args):
+        collecting["write"] = gc.isenabled()
+        return disable(*args)
+
+    def updating(*args, **kwargs):
+        collecting["in place"] = gc.isenabled()
+        return update_rows(*args, **kwargs)
+
+    monkeypatch.setattr(lifecycle, "disable_certificates", disabling)
+    monkeypatch.setattr(view.model, "update_rows", updating)
+    ids = [view.model.row_at(r).id for r in (0, 2)]
+    view.model.set_checked(ids, True)
+    view.actions.disable_checked.trigger()
+    qtbot.waitUntil(lambda: not any(view.model.row_by_id(i).enabled for i in ids))
+    settle(qtbot)
+    assert collecting == {"write": False, "in place": False}
+    assert gc.isenabled()

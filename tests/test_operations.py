@@ -44,6 +44,27 @@ def test_disable_and_enable_report_each_certificate(session, tmp_path, certs):
     assert journal.chain_breaks() == []
 
 
+def test_a_certificate_named_by_its_alias_and_its_id_changes_once(session, tmp_path, certs):
+    """The write finds what changes by id and by alias apart: a certificate both name
+    is reported, and recorded, once, whichever reference comes first."""
+    ids = import_some(session, tmp_path, certs, ["A", "B", "C"])
+    lifecycle.disable_certificates(session, ["C"])
+    before = AuditEvent.select().count()
+    result = lifecycle.disable_certificates(session, ["A", ids["A"], ids["B"], "B", ids["C"]])
+    assert [(o.target, o.message) for o in result.outcomes] == [
+        ("A", "disabled"),
+        ("B", "disabled"),
+        ("C", "already disabled"),
+    ]
+    assert sorted(result.changed_ids) == sorted([ids["A"], ids["B"]])
+    events = AuditEvent.select().where(AuditEvent.id > before).order_by(AuditEvent.id)
+    assert [(e.action, e.target) for e in events] == [
+        ("certificate.disable", "A"),
+        ("certificate.disable", "B"),
+    ]
+    assert journal.chain_breaks() == []
+
+
 def test_delete_removes_certificate_and_key(session, tmp_path, certs):
     cert, key = certs.make_cert("Keyed")
     certificate_import.import_files(

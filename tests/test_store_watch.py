@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QTableView
 
 from app.services import certificate_groups, journal, lifecycle, store_changes, users
 from app.services.certificate_edits import GeneralChanges, edit_certificate
-from models import AuditEvent
+from app.services.session import write_transaction
+from models import AuditEvent, statements
 from tests.helpers.cli import cli_env, run_process
 from tests.helpers.gui import cert_files, settle, wait_rows
 from tests.helpers.stores import PASSWORD, import_some
@@ -71,6 +72,44 @@ def test_own_runs_of_a_bulk_write_are_skipped_whole(session, other, tmp_path, ce
     assert store_changes.changes_since(session, after).certificates == (ids["c3"],)
 
 
+def test_own_runs_are_skipped_by_their_ids_unread(session, other, tmp_path, certs, monkeypatch):
+    """A bulk write's own events are not read back only to be left out: the events read
+    are the others' alone, however many the window wrote around them."""
+    ids = import_some(session, tmp_path, certs, [f"c{i}" for i in range(12)])
+    after = store_changes.watch(session)
+    lifecycle.disable_certificates(other, [ids["c0"]])
+    lifecycle.disable_certificates(session, [ids[f"c{i}"] for i in range(1, 11)])
+    lifecycle.disable_certificates(other, [ids["c11"]])
+    lifecycle.enable_certificates(session, [ids["c5"]])
+    read: list[tuple] = []
+    events_after = statements.audit_events_after
+
+    def reading(*args):
+        read.extend(events := events_after(*args))
+        return events
+
+    monkeypatch.setattr(statements, "audit_events_after", reading)
+    changes = store_changes.changes_since(session, after)
+    assert changes.certificates == (ids["c0"], ids["c11"])
+    assert [e[2] for e in read] == ["c0", "c11"]
+    assert changes.last_event == AuditEvent.select().count()
+    assert journal.own_runs(session.store.db) == []
+
+
+def test_a_rolled_back_run_whose_ids_another_wrote_is_theirs(session, other, tmp_path, certs):
+    """The ids of a run that was rolled back are taken by the next writer: its events
+    are reported, and the note of the run goes once the log is past it."""
+    ids = import_some(session, tmp_path, certs, ["c0", "c1"])
+    after = store_changes.watch(session)
+    with pytest.raises(RuntimeError), write_transaction(session):
+        lifecycle.disable_certificates(session, [ids["c0"], ids["c1"]])
+        raise RuntimeError("rolled back")
+    assert journal.own_runs(session.store.db)
+    lifecycle.disable_certificates(other, [ids["c1"], ids["c0"]])  # the same ids, and count
+    assert store_changes.changes_since(session, after).certificates == (ids["c0"], ids["c1"])
+    assert journal.own_runs(session.store.db) == []
+
+
 def test_a_note_of_an_own_run_lasts_only_its_time(session, tmp_path, certs, monkeypatch):
     """A run noted but never read back (its transaction rolled back, say) must not stay
     for the life of the window: after OWN_RUN_TTL_S it is dropped, and the events, if
@@ -81,7 +120,7 @@ def test_a_note_of_an_own_run_lasts_only_its_time(session, tmp_path, certs, monk
     assert journal.own_runs(session.store.db)
     later = journal.monotonic() + journal.OWN_RUN_TTL_S + 1
     monkeypatch.setattr(journal, "monotonic", lambda: later)
-    assert journal.own_runs(session.store.db) == {}
+    assert journal.own_runs(session.store.db) == []
     assert store_changes.changes_since(session, after).certificates == (ids["c0"],)
 
 

@@ -303,13 +303,15 @@ class CertificatesView(QWidget):
             return  # refresh reloads: the read under way may have come before the write
         flag, row_type, make = int(enabled), certificates.CertificateRow, tuple.__new__
         # One tuple each, built as the listing builds them (_replace is several Python
-        # calls per row).
-        rows = [
-            make(row_type, (*r[:_ENABLED], flag, *r[_ENABLED + 1 :]))
-            for r in map(self.model.row_by_id, ids)
-            if r
-        ]
-        self.model.update_rows(rows)
+        # calls per row), with no collection set off by them (they hold no cycle).
+        with collections_paused():
+            rows = [
+                make(row_type, (*r[:_ENABLED], flag, *r[_ENABLED + 1 :]))
+                for r in map(self.model.row_by_id, ids)
+                if r
+            ]
+            # The flag is in no haystack or tie key, and only the Status column sorts by it.
+            self.model.update_rows(rows, columns=[cm.CertificatesModel.COL_STATUS])
         self._set_in_place = frozenset(r.id for r in rows)
 
     def refresh(self, ids) -> None:

@@ -8,6 +8,7 @@ import weakref
 from collections.abc import Iterable
 from datetime import datetime
 from time import monotonic
+from typing import NamedTuple
 
 import peewee
 
@@ -85,20 +86,26 @@ def _append(user: str, action: str, outcome: str, items: list[tuple[str, str]]) 
     if not items:
         return
     user, action, outcome = _storable(user), _storable(action), _storable(outcome)
-    prev_hash = statements.last_audit_hash(database) or GENESIS
+    last_id, prev_hash = statements.last_audit_event(database) or (0, GENESIS)
     time = utcnow().replace(microsecond=0)
     micros = AuditEvent.time.db_value(time)
     head = _head(time, user, action)
     tail_of, tail = None, ""
     events = []
+    sha256, encode_str = hashlib.sha256, _encode_str
+    # Each event's canonical text as _digest makes it, written out: a hash is plain hex,
+    # and the loop runs once per certificate of a bulk operation.
+    prev_text = _json(prev_hash)
     for target, details_text in items:
         if details_text != tail_of:
             tail_of, tail = details_text, _tail(outcome, details_text)
-        digest = _digest(prev_hash, head, target, tail)
+        digest = sha256(f"[{prev_text}{head}{encode_str(target)}{tail}".encode()).hexdigest()
         events.append((micros, user, action, target, outcome, details_text, prev_hash, digest))
-        prev_hash = digest
+        prev_hash, prev_text = digest, f'"{digest}"'
     statements.append_audit_events(database, events)
-    _own.note(database.obj, events[0][-1], len(events))
+    # Ids follow the last one: the write transaction keeps every other writer out.
+    first = last_id + 1
+    _own.note(database.obj, OwnRun(first, first + len(events) - 1, events[0][-1], prev_hash))
 
 
 def _storable(text: str) -> str:
@@ -124,12 +131,22 @@ def chain_breaks() -> list[int]:
     return broken
 
 
+class OwnRun(NamedTuple):
+    """Consecutive events one append wrote: their first and last ids and hashes."""
+
+    first_id: int
+    last_id: int
+    first_hash: str
+    last_hash: str
+
+
 class _OwnRuns:
-    """The runs of events each watched connection wrote (the hash of a run's first
-    event, its length), until the watcher has read past them: what a window wrote
-    itself it has already announced, so `store_changes` tells it only of the others'.
-    A hash is unique in the log, so a run that was rolled back and whose ids another
-    writer reused never matches. Kept only for a database being watched."""
+    """The runs of events each watched connection wrote, until the watcher has read
+    past them: what a window wrote itself it has already announced, so `store_changes`
+    tells it only of the others'. A run is its own only if the log holds its first and
+    last hashes at its ids (a hash is unique in the log): a run that was rolled back and
+    whose ids another writer reused never matches. Kept only for a database being
+    watched."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -139,32 +156,32 @@ class _OwnRuns:
         with self._lock:
             self._runs.setdefault(db, {})
 
-    def note(self, db: peewee.Database, first_hash: str, count: int) -> None:
+    def note(self, db: peewee.Database, run: OwnRun) -> None:
         with self._lock:
             runs = self._runs.get(db)
             if runs is not None:
                 _drop_old(runs)
-                runs[first_hash] = (count, monotonic())
+                runs[run] = monotonic()
 
-    def take(self, db: peewee.Database) -> dict[str, int]:
-        """The runs noted so far, by first hash."""
+    def take(self, db: peewee.Database) -> list[OwnRun]:
+        """The runs noted so far, in the order written."""
         with self._lock:
             runs = self._runs.get(db, {})
             _drop_old(runs)
-            return {h: count for h, (count, _) in runs.items()}
+            return list(runs)
 
-    def forget(self, db: peewee.Database, first_hashes: Iterable[str]) -> None:
+    def forget(self, db: peewee.Database, runs: Iterable[OwnRun]) -> None:
         with self._lock:
-            runs = self._runs.get(db, {})
-            for first in first_hashes:
-                runs.pop(first, None)
+            noted = self._runs.get(db, {})
+            for run in runs:
+                noted.pop(run, None)
 
 
-def _drop_old(runs: dict[str, tuple[int, float]]) -> None:
+def _drop_old(runs: dict[OwnRun, float]) -> None:
     """Runs older than OWN_RUN_TTL_S leave; they were noted in time order, so the oldest
     come first."""
     old = monotonic() - OWN_RUN_TTL_S
-    while runs and next(iter(runs.values()))[1] < old:
+    while runs and next(iter(runs.values())) < old:
         del runs[next(iter(runs))]
 
 
@@ -176,11 +193,11 @@ def watch_own_events(db: peewee.Database) -> None:
     _own.watch(db)
 
 
-def own_runs(db: peewee.Database) -> dict[str, int]:
-    """The runs of events written through the watched `db` and not yet forgotten: the
-    hash of each run's first event and how many consecutive events it holds."""
+def own_runs(db: peewee.Database) -> list[OwnRun]:
+    """The runs of events written through the watched `db` and not yet forgotten, in
+    the order written (some perhaps not committed yet, or rolled back)."""
     return _own.take(db)
 
 
-def forget_own_runs(db: peewee.Database, first_hashes: Iterable[str]) -> None:
-    _own.forget(db, first_hashes)
+def forget_own_runs(db: peewee.Database, runs: Iterable[OwnRun]) -> None:
+    _own.forget(db, runs)

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from app.services import journal
 from app.services.operations import operation
 from app.services.session import Session, write_transaction
-from app.services.targets import BulkResult, Ref, resolve
+from app.services.targets import BulkResult, Outcome, Ref, Target, resolve, split_refs
 from models import statements
 from models.permissions import CERTIFICATES_DELETE, CERTIFICATES_ENABLE_DISABLE
 
@@ -28,14 +28,19 @@ def _set_enabled(session: Session, refs: Sequence[Ref], enabled: bool) -> BulkRe
     db = session.store.db
     state = "enabled" if enabled else "disabled"
     with write_transaction(session):
-        targets = resolve(db, refs, result)
+        # The write finds the certificates that change; only the others are read.
+        changed = [
+            Target(cid, alias, not enabled)  # as it was before the write
+            for column, values in zip(("id", "alias"), split_refs(refs), strict=True)
+            for cid, alias in statements.set_enabled(db, column, values, enabled)
+        ]
+        targets = resolve(db, refs, result, known=changed)
         changing = [t for t in targets if t.enabled != enabled]
-        statements.set_enabled(db, [t.id for t in changing], enabled)
         journal.record_many(session.user_name, action, [t.alias for t in changing])
-        changing_ids = {t.id for t in changing}
-        for target in targets:
-            done = target.id in changing_ids
-            result.add(target.alias, True, state if done else f"already {state}")
+        result.outcomes.extend(
+            Outcome(t.alias, True, state if t.enabled != enabled else f"already {state}")
+            for t in targets
+        )
         result.changed_ids = [t.id for t in changing]
     return result
 

@@ -74,33 +74,44 @@ def watch(session: Session) -> int:
 def changes_since(session: Session, after: int) -> Changes:
     """What the events after `after` that this session did not write changed."""
     db = session.store.db
-    events = statements.audit_events_after(db, after)
-    if not events:
-        return Changes(after)
-    changed = _Changed()
-    for event in _others(events, journal.own_runs(db), db):
-        changed.add(*event[1:5])
-    certificates = None if changed.every else ()
-    if certificates is not None and changed.aliases:
-        found = dict(statements.id_and_alias_by_column(db, "alias", sorted(changed.aliases)))
-        # An alias that reads back no more was renamed or deleted since: reload them all.
-        certificates = None if len(found) < len(changed.aliases) else tuple(sorted(found))
-    return Changes(events[-1][0], certificates, changed.groups, changed.requests)
+    # One snapshot: every own run in it was noted before it began (a run is noted before
+    # its commit), so the runs taken after its first read cover all of them.
+    with db.atomic():
+        last = statements.last_audit_event_id(db)
+        if last == after:
+            return Changes(after)
+        changed = _Changed()
+        for event in _others(db, after, last):
+            changed.add(*event[1:5])
+        certificates = None if changed.every else ()
+        if certificates is not None and changed.aliases:
+            found = dict(statements.id_and_alias_by_column(db, "alias", sorted(changed.aliases)))
+            # An alias that reads back no more was renamed or deleted since: reload them all.
+            certificates = None if len(found) < len(changed.aliases) else tuple(sorted(found))
+    return Changes(last, certificates, changed.groups, changed.requests)
 
 
-def _others(events: list[tuple], own: dict[str, int], db) -> list[tuple]:
-    """The events not in a run this session wrote; the runs found are forgotten."""
-    foreign, seen, skip = [], [], 0
-    for event in events:
-        if skip:
-            skip -= 1
-        elif event[5] in own:
-            seen.append(event[5])
-            skip = own[event[5]] - 1
-        else:
-            foreign.append(event)
-    journal.forget_own_runs(db, seen)
-    return foreign
+def _others(db, after: int, last: int) -> list[tuple]:
+    """The events after `after`, up to `last`, not in a run this session wrote. The own
+    runs in the log are skipped by their ids, unread: a bulk operation's 10,000 events
+    would be read only to be left out. The runs up to `last` are then forgotten: found,
+    or rolled back (a run not committed yet comes after `last`)."""
+    runs = journal.own_runs(db)
+    ended = [r for r in runs if r.first_id <= last]
+    wanted = [r for r in ended if r.first_id > after]
+    hashes = statements.audit_hashes(db, [i for r in wanted for i in (r.first_id, r.last_id)])
+    written = sorted(
+        r
+        for r in wanted
+        if (hashes.get(r.first_id), hashes.get(r.last_id)) == (r.first_hash, r.last_hash)
+    )
+    events, start = [], after
+    for run in written:
+        events += statements.audit_events_after(db, start, run.first_id)
+        start = run.last_id
+    events += statements.audit_events_after(db, start)
+    journal.forget_own_runs(db, ended)
+    return events
 
 
 class _Changed:

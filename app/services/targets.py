@@ -49,18 +49,29 @@ class BulkResult:
         self.outcomes.append(Outcome(target, ok, message))
 
 
-def resolve(db: peewee.Database, refs: Sequence[Ref], result: BulkResult) -> list[Target]:
-    """The certificates `refs` name, in the order given, each once; every reference that
-    names nothing becomes a failed outcome in `result`. One SELECT per chunk of ids and
-    of aliases, whatever the count."""
+def split_refs(refs: Sequence[Ref]) -> tuple[list[int], list[str]]:
+    """The ids and the aliases among `refs`, each once, in the order given."""
     ids = [r for r in refs if isinstance(r, int)]
     aliases = [r for r in refs if isinstance(r, str)]
-    by_id: dict[int, Target] = {}
-    by_alias: dict[str, Target] = {}
-    for column, wanted in (("id", ids), ("alias", aliases)):
-        for cid, alias, enabled in statements.targets_by_column(
-            db, column, list(dict.fromkeys(wanted))
-        ):
+    return list(dict.fromkeys(ids)), list(dict.fromkeys(aliases))
+
+
+def resolve(
+    db: peewee.Database, refs: Sequence[Ref], result: BulkResult, known: Sequence[Target] = ()
+) -> list[Target]:
+    """The certificates `refs` name, in the order given, each once; every reference that
+    names nothing becomes a failed outcome in `result`. One SELECT per chunk of ids and
+    of aliases, whatever the count, for the references `known` (targets found already,
+    by the write itself) does not name."""
+    by_id = {t.id: t for t in known}
+    by_alias = {t.alias: t for t in known}
+    ids, aliases = split_refs(refs)
+    unknown = (
+        ("id", [i for i in ids if i not in by_id]),
+        ("alias", [a for a in aliases if a not in by_alias]),
+    )
+    for column, wanted in unknown:
+        for cid, alias, enabled in statements.targets_by_column(db, column, wanted):
             by_id[cid] = by_alias[alias] = Target(cid, alias, bool(enabled))
     found: dict[int, Target] = {}
     for ref in refs:
