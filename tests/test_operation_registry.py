@@ -116,6 +116,11 @@ CALLS = {
         w.cert_file().read_bytes(),
     ),
     "certificate.list": lambda w, me: (certificates.list_certificates,),
+    "certificate.stream": lambda w, me: (
+        certificates.stream_certificates,
+        "name",
+        lambda rows, in_order: None,
+    ),
     "certificate.rows": lambda w, me: (certificates.certificate_rows, [1]),
     "certificate.show": lambda w, me: (certificates.get_certificate, w.certificate()),
     "certificate.export": lambda w, me: (
