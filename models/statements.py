@@ -230,8 +230,11 @@ def delete_private_keys(db: peewee.Database, ids: Sequence[int]) -> None:
 _ROW_COLUMNS = (  # services.certificates.CertificateRow's fields, in its order
     'c."id", c."alias", c."enabled", c."pin_hash" IS NOT NULL, c."ask_reason", '
     'c."usage_count", c."last_used", c."not_before", c."not_after", c."subject", '
-    'c."serial", c."sha1", c."sha256", c."private_key_id" IS NOT NULL, o."name", '
-    'c."issuer", c."key_algorithm"'
+    'c."serial", c."private_key_id" IS NOT NULL, o."name", c."issuer", c."key_algorithm", '
+    # Its search text, lower-cased here (ASCII only: the service casefolds the rest);
+    # the thumbprints last, at fixed places from its end.
+    'lower(c."alias" || char(10) || c."subject" || char(10) || c."issuer" || char(10) || '
+    'c."serial" || char(10) || c."sha1" || char(10) || c."sha256")'
 )
 # The orders of a listing: by id (`list`), or as the table lists, by name with ties by
 # id. The chunks of a listing are read in it, so that the table's first rows come first.

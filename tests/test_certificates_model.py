@@ -7,7 +7,7 @@ import pytest
 
 from PySide6.QtCore import Qt
 
-from app.services.certificates import CertificateRow
+from app.services.certificates import CertificateRow, certificate_row
 from models.base import EPOCH
 from ui.certificates_model import (
     FILTER_EXPIRED,
@@ -35,7 +35,7 @@ def row(i, alias, days, last_used=None, **extra) -> CertificateRow:
         subject=f"CN={alias}", issuer="CN=Issuing CA", serial=f"{i:04x}",
         sha1=f"{i:040x}", sha256=f"{i:064x}", has_private_key=False, key_algorithm="EC P-256",
     )  # fmt: skip
-    return CertificateRow(**(fields | extra))
+    return certificate_row(**(fields | extra))
 
 
 ROWS = [

@@ -5,13 +5,13 @@ a key added to `certificate_json` cannot be missing from `list --json`."""
 import json
 
 from app.cli.schemas import certificate_json, certificates_json_text
-from app.services.certificates import CertificateRow
+from app.services.certificates import CertificateRow, certificate_row
 
 
 def awkward_rows() -> list[CertificateRow]:
     texts = ["plain", 'quote " and \\ backslash', "tab\tnew\nline", "Zürich ☃ 证书", "\x1b[31m"]
     return [
-        CertificateRow(
+        certificate_row(
             id=i, alias=text, enabled=i % 2, has_pin=i % 3 == 0, ask_reason=0,
             usage_count=i * 1000, last_used_us=None if i % 2 else 1_700_000_000_123_456,
             valid_from_us=0, valid_to_us=253_402_300_799_000_000, subject=f"CN={text}",

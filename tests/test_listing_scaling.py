@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.services import certificates
-from app.services.certificates import CertificateRow
+from app.services.certificates import CertificateRow, certificate_row, row_values
 from tests.helpers.stores import import_some
 from ui.certificates_model import CertificatesModel
 
@@ -107,7 +107,7 @@ def test_refreshing_rows_takes_three_statements_per_chunk_of_ids(grouped, sessio
 def synthetic_rows(count: int) -> list[CertificateRow]:
     """Rows as the listing makes them, without a store: every column has spread values."""
     return [
-        CertificateRow(
+        certificate_row(
             id=i, alias=f"Cert {(i * 7919) % count:07d}", enabled=i % 3 != 0,
             owner=None if i % 4 else "alice", has_pin=i % 5 == 0, ask_reason=i % 7 == 0,
             usage_count=(i * 31) % 1000, last_used_us=None if i % 3 else i * 1_000_000,
@@ -179,10 +179,13 @@ def test_serials_and_thumbprints_sort_exactly_though_their_keys_are_floats(qapp)
     thumbprints = [f"{n:013x}{tail:051x}" for n, tail in [(1, 9), (1, 3), (0, 5), (1, 3)]]
     rows = synthetic_rows(len(serials))
     rows = [
-        r._replace(
-            alias=f"Cert {len(rows) - n}",  # names opposite to the values
-            serial=f"{'-' if v < 0 else ''}{abs(v):x}",
-            sha256=thumbprints[n % len(thumbprints)],
+        certificate_row(
+            **row_values(r)
+            | {
+                "alias": f"Cert {len(rows) - n}",  # names opposite to the values
+                "serial": f"{'-' if v < 0 else ''}{abs(v):x}",
+                "sha256": thumbprints[n % len(thumbprints)],
+            }
         )
         for n, (r, v) in enumerate(zip(rows, serials, strict=True))
     ]
@@ -212,6 +215,19 @@ def test_a_growing_search_narrows_to_what_a_fresh_search_finds(qapp):
         fresh.set_filter(text)
         assert narrowed == [fresh.row_at(n).id for n in range(fresh.rowCount())]
     assert model.rowCount() == 10
+
+
+def test_a_renamed_row_takes_its_new_place_in_name_order(qapp):
+    # The model keeps no tie keys once their order is made: a rename makes them again.
+    model = CertificatesModel()
+    rows = synthetic_rows(50)
+    model.set_rows(rows)
+    renamed = [rows[3]._replace(alias="aaa first"), rows[7]._replace(alias="ZZZ last")]
+    model.update_rows(renamed)
+    model.sort(CertificatesModel.COL_NAME, Qt.SortOrder.AscendingOrder)
+    shown = [model.row_at(n).alias for n in range(model.rowCount())]
+    assert shown[0] == "aaa first" and shown[-1] == "ZZZ last"
+    assert shown == sorted(shown, key=str.casefold)
 
 
 def test_updating_rows_changes_them_in_place_and_their_keys(qapp, qtbot):

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan, Qt
 from PySide6.QtGui import QIcon
 
-from app.services.certificates import CertificateRow
+from app.services.certificates import CertificateRow, certificate_row
 from app.services.expiry import expiry
 from models.base import EPOCH, from_micros
 from ui.certificates_model import EXPIRED_TINT, EXPIRING_TINT, CertificatesModel
@@ -46,7 +46,7 @@ def row(i: int, alias: str, days: int, **extra) -> CertificateRow:
         sha256=f"{i:064x}", has_private_key=i % 2 == 0, key_algorithm="EC P-256",
         groups=("Prod",) if i % 2 else (), policies=(),
     )  # fmt: skip
-    return CertificateRow(**(fields | extra))
+    return certificate_row(**(fields | extra))
 
 
 # Valid, expiring, expired; with and without a key, owner, groups.

@@ -184,7 +184,7 @@ class CertificatesModel(RowsModel):
                 display=lambda r: colon_hex(r.sha256),
                 sort_key=lambda r: _thumbprint_keys([r])[0],
                 sort_keys=_thumbprint_keys,
-                exact_keys=_values("sha256"),
+                exact_keys=_thumbprints,
                 keys_with_rows=True,
                 tooltip=lambda r: "SHA-256 thumbprint of the certificate",
             ),
@@ -198,12 +198,19 @@ class CertificatesModel(RowsModel):
 
     @staticmethod
     def haystacks(rows: Sequence[CertificateRow]) -> list[str]:
-        return ["\n".join(texts).casefold() for texts in map(_HAYSTACK_FIELDS, rows)]
+        # The rows' own search texts, made by the listing: no copy per row.
+        return list(map(_SEARCH_TEXT, rows))
 
     @staticmethod
     def tie_keys(rows: Sequence[CertificateRow]) -> list[str]:
         # Equal values keep a predictable order: by name (then as listed: by id).
         return list(map(str.casefold, map(_ALIAS, rows)))
+
+    @staticmethod
+    def in_tie_order(rows: Sequence[CertificateRow]) -> bool:
+        # The store lists by alias COLLATE NOCASE, then id: casefold order with ties as
+        # listed, where every alias is ASCII (NOCASE folds only A-Z).
+        return all(map(str.isascii, map(_ALIAS, rows)))
 
     def prepare(self) -> None:
         # The time of this listing, for the tints, the texts and the expiry filter alike:
@@ -310,8 +317,10 @@ def _signed_colon_hex(serial: str) -> str:
 # made once per distinct value.
 _ALIAS, _SUBJECT = attrgetter("alias"), attrgetter("subject")
 _SERIAL = attrgetter("serial")
-_SHA256, _FIRST_13 = attrgetter("sha256"), itemgetter(slice(0, 13))
-_HAYSTACK_FIELDS = attrgetter("alias", "subject", "issuer", "serial", "sha1", "sha256")
+# The SHA-256 thumbprint and its first 13 hex digits, from the end of the search text
+# that holds it (a C call per row, where the row's property is a Python call).
+_THUMBPRINT, _THUMBPRINT_START = itemgetter(slice(-64, None)), itemgetter(slice(-64, -51))
+_SEARCH_TEXT = attrgetter("search_text")
 _DAY_US = 86_400_000_000
 _EXPIRING_US = EXPIRING_DAYS * _DAY_US
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # of the stored microseconds
@@ -360,10 +369,14 @@ def _serial_numbers(rows: Sequence[CertificateRow]) -> list[int]:
     return [int(serial, 16) for serial in map(_SERIAL, rows)]
 
 
+def _thumbprints(rows: Sequence[CertificateRow]) -> list[str]:
+    return list(map(_THUMBPRINT, map(_SEARCH_TEXT, rows)))
+
+
 def _thumbprint_keys(rows: Sequence[CertificateRow]) -> array:
     """A thumbprint's first 13 hex digits, exactly a float's 52 bits of fraction; the
     rare equal ones are ordered by the whole thumbprint (the column's exact keys)."""
-    return array("d", map(float.fromhex, map(_FIRST_13, map(_SHA256, rows))))
+    return array("d", map(float.fromhex, map(_THUMBPRINT_START, map(_SEARCH_TEXT, rows))))
 
 
 def _made_once_each(make: Callable, field: str) -> Callable[[Sequence[CertificateRow]], list]:

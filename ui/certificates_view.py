@@ -393,5 +393,5 @@ def _read_rows(session: Session, model: cm.CertificatesModel, chunk) -> list[int
     table's name order."""
     with collections_paused():
         return certificates.stream_certificates(
-            session, "name", lambda rows, in_order: chunk((model.part(rows), in_order))
+            session, "name", lambda rows, in_order: chunk((model.part(rows, in_order), in_order))
         )

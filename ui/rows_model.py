@@ -62,7 +62,7 @@ class RowsPart(NamedTuple):
 
     rows: list
     haystacks: list[str]
-    ties: list
+    ties: list | None  # None: made when needed
     keys: dict[int, Sequence]  # of the columns that make their keys with the rows
 
 
@@ -92,7 +92,9 @@ class RowsModel(QAbstractTableModel):
         self._checked: set[Hashable] = set()
         self._orders: dict[int, list[int]] = {}  # column -> indices, ascending
         self._keys: dict[int, list] = {}  # column -> one sort key per row
-        self._ties: list = []  # one tie key per row
+        # One tie key per row while rows load; once their tie order is known they are
+        # made again only if it is lost (a rename), not kept (a million casefolded names).
+        self._ties: list | None = []
         self._tie_order: list[int] | None = None  # indices by tie key; None: to sort
         self._query = ""
         self._row_filter: Callable[[Row], bool] | None = None
@@ -123,15 +125,22 @@ class RowsModel(QAbstractTableModel):
         """The haystacks of many rows; pure, so a worker thread can make them."""
         return [self.haystack(r) for r in rows]
 
-    def part(self, rows: Sequence[Row]) -> RowsPart:
-        """Rows with their haystacks, tie keys and the keys made with them; pure, so a
-        worker thread makes it while a load streams in."""
+    def part(self, rows: Sequence[Row], in_order: bool = True) -> RowsPart:
+        """Rows with their haystacks, the keys made with them and (for rows `in_order`,
+        which `append_rows` checks by them) their tie keys; pure, so a worker thread
+        makes it while a load streams in."""
         keys = {
             column: self._column_keys(column, rows)
             for column, spec in enumerate(self.columns)
             if spec.keys_with_rows
         }
-        return RowsPart(list(rows), self.haystacks(rows), self.tie_keys(rows), keys)
+        ties = self.tie_keys(rows) if in_order else None
+        return RowsPart(list(rows), self.haystacks(rows), ties, keys)
+
+    def in_tie_order(self, rows: Sequence[Row]) -> bool:
+        """Whether any order of these rows their source gives is the tie order as it is,
+        so that `finish_rows` and `set_rows` need not make the tie keys to check it."""
+        return False
 
     def background(self, row: Row) -> Any:
         return None
@@ -156,6 +165,7 @@ class RowsModel(QAbstractTableModel):
         self._orders.clear()
         self._keys = {column: _extendable(made) for column, made in part.keys.items()}
         self._visible = self._filtered_sorted()
+        self._ties = None  # the tie order is made (_filtered_sorted)
         self._checked &= self._position.keys()
         self._drop_hidden_checks()
         self.endResetModel()
@@ -179,15 +189,23 @@ class RowsModel(QAbstractTableModel):
         self._rows.extend(part.rows)
         self._haystacks.extend(part.haystacks)
         self._position.update(self._numbered(part.rows, start))
+        if start == 0:
+            self._ties, self._tie_order = [], []
         ties = part.ties
-        if not in_order or (
-            self._tie_order is not None
-            and (sorted(ties) != ties or (self._ties and ties[0] < self._ties[-1]))
+        if (
+            in_order
+            and ties is not None
+            and self._ties is not None
+            and self._tie_order is not None
+            and sorted(ties) == ties
+            and not (self._ties and ties[0] < self._ties[-1])
         ):
-            self._tie_order = None  # out of order: sorted when next needed
-        elif self._tie_order is not None:
+            self._ties.extend(ties)
             self._tie_order.extend(range(start, len(self._rows)))
-        self._ties.extend(ties)
+        else:
+            # Out of order: the ties are made again when next needed, in one go (made
+            # here chunk by chunk, they would sit among the rows, a heap nothing frees).
+            self._ties = self._tie_order = None
         self._orders.clear()
         self._arrived.extend(self._kept(range(start, len(self._rows))))
         self._holding = self._holding or not in_order
@@ -209,6 +227,8 @@ class RowsModel(QAbstractTableModel):
         if order is not None:
             self._tie_order = self._tie_order_of(order)
         self._holding = False
+        if self._tie_order is not None:
+            self._ties = None
         self._show_arrived()
         visible = self._filtered_sorted()
         if visible != self._visible:
@@ -223,7 +243,10 @@ class RowsModel(QAbstractTableModel):
         given = list(map(self._position.get, order))
         if len(given) != len(self._rows) or None in given:
             return None
-        return sorted(given, key=self._ties.__getitem__)
+        if self.in_tie_order(self._rows):
+            return given
+        ties = self._ties if self._ties is not None else self.tie_keys(self._rows)
+        return sorted(given, key=ties.__getitem__)
 
     def update_rows(self, rows: Sequence[Row], columns: Sequence[int] | None = None) -> None:
         """New values for rows already shown; they keep their place until the next sort
@@ -231,18 +254,19 @@ class RowsModel(QAbstractTableModel):
         haystacks and sort keys are made again; `columns`, when the caller knows, are the
         only ones whose sort keys the new values change (the haystacks and tie keys then
         stay as they are): a flag set in 10,000 rows remakes one column's keys, not all."""
-        changed = []
+        changed, old = [], []
         for row in rows:
             i = self._position.get(self.key_of(row))
             if i is None:
                 continue
+            old.append(self._rows[i])
             self._rows[i] = row
             changed.append(i)
         if not changed:
             return
         fresh = [self._rows[i] for i in changed]
         if columns is None:
-            self._update_search_and_ties(changed, fresh)
+            self._update_search_and_ties(changed, old, fresh)
             columns = list(self._keys)
             self._orders.clear()  # sorted again from the keys at the next sort or filter
         for column in columns:
@@ -262,12 +286,15 @@ class RowsModel(QAbstractTableModel):
         for first, end in spans:
             self.dataChanged.emit(self.index(first, 0), self.index(end, last))
 
-    def _update_search_and_ties(self, changed: list[int], fresh: list[Row]) -> None:
-        for i, hay, tie in zip(changed, self.haystacks(fresh), self.tie_keys(fresh), strict=True):
+    def _update_search_and_ties(self, changed: list[int], old: list[Row], fresh: list[Row]) -> None:
+        for i, hay in zip(changed, self.haystacks(fresh), strict=True):
             self._haystacks[i] = hay
-            if self._ties[i] != tie:
+        ties = self.tie_keys(fresh)
+        if self._ties is not None:
+            for i, tie in zip(changed, ties, strict=True):
                 self._ties[i] = tie
-                self._tie_order = None
+        if ties != self.tie_keys(old):
+            self._tie_order = None
 
     def remove_keys(self, keys: Sequence[Hashable]) -> None:
         """Drop rows that are gone, keeping the rest of the view (selection, scroll)."""
@@ -288,7 +315,8 @@ class RowsModel(QAbstractTableModel):
         renumber = {old: new for new, old in enumerate(keep)}
         self._rows = [self._rows[i] for i in keep]
         self._haystacks = [self._haystacks[i] for i in keep]
-        self._ties = [self._ties[i] for i in keep]
+        if self._ties is not None:
+            self._ties = [self._ties[i] for i in keep]
         self._keys = {c: _taken(keys, keep) for c, keys in self._keys.items()}
         self._orders = {
             c: [renumber[i] for i in order if i in renumber] for c, order in self._orders.items()
@@ -418,14 +446,17 @@ class RowsModel(QAbstractTableModel):
         # A query that only grew keeps a subset of what the last one kept, in its order.
         narrows = keep is self._row_filter and self._query in query
         self._show_arrived()  # a narrowing search walks them too
-        self.beginResetModel()
         self._query, self._row_filter = query, keep
         self.prepare()
         if narrows:
             hay = self._haystacks
-            self._visible = [i for i in self._visible if query in hay[i]]
+            visible = [i for i in self._visible if query in hay[i]]
         else:
-            self._visible = self._filtered_sorted()
+            visible = self._filtered_sorted()
+        if visible == self._visible:
+            return  # the same rows (a letter every row has): nothing to reset or repaint
+        self.beginResetModel()
+        self._visible = visible
         unchecked = self._drop_hidden_checks()
         self.endResetModel()
         if unchecked:
@@ -456,7 +487,8 @@ class RowsModel(QAbstractTableModel):
 
     def _ordered_by_ties(self) -> list[int]:
         if self._tie_order is None:
-            self._tie_order = sorted(range(len(self._ties)), key=self._ties.__getitem__)
+            ties = self._ties if self._ties is not None else self.tie_keys(self._rows)
+            self._tie_order = sorted(range(len(ties)), key=ties.__getitem__)
         return self._tie_order
 
     def _order(self, column: int) -> list[int]:
@@ -586,20 +618,20 @@ class RowsModel(QAbstractTableModel):
 
 
 def joined(parts: Sequence[RowsPart]) -> RowsPart:
-    """Parts of a listing as one."""
+    """Parts of a listing as one (its tie keys only if every part has them)."""
     rows: list = []
     haystacks: list[str] = []
-    ties: list = []
     keys: dict[int, Sequence] = {}
     for part in parts:
         rows += part.rows
         haystacks += part.haystacks
-        ties += part.ties
         for column, more in part.keys.items():
             if column in keys:
                 keys[column] += more
             else:
                 keys[column] = _extendable(more)[:]  # a copy: the parts stay as they were
+    every = all(part.ties is not None for part in parts)
+    ties = [tie for part in parts for tie in part.ties] if every else None
     return RowsPart(rows, haystacks, ties, keys)
 
 
