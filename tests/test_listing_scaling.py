@@ -201,6 +201,26 @@ def test_serials_and_thumbprints_sort_exactly_though_their_keys_are_floats(qapp)
     assert [r.id for r in shown] == [r.id for r in by_text]
 
 
+def test_coarse_keys_found_distinct_while_loading_stay_exact_after_a_change(qapp):
+    model = CertificatesModel()
+    rows = synthetic_rows(40)
+    rows = [
+        certificate_row(**row_values(r) | {"sha256": f"{n:013x}{n:051x}"})
+        for n, r in enumerate(rows)
+    ]
+    part = model.part(rows, in_order=False)
+    model.append_rows(part, in_order=False)
+    distinct = model.distinct_coarse_keys(part.keys)
+    assert CertificatesModel.COL_SHA256 in distinct
+    model.finish_rows([r.id for r in sorted(rows, key=lambda r: r.alias.casefold())], distinct)
+    # Two thumbprints now share their first 13 digits: the model looks for equal ones again.
+    twin = certificate_row(**row_values(rows[5]) | {"sha256": f"{7:013x}{1:051x}"})
+    model.update_rows([twin])
+    model.sort(CertificatesModel.COL_SHA256, Qt.SortOrder.AscendingOrder)
+    shown = [model.row_at(n).sha256 for n in range(model.rowCount())]
+    assert shown == sorted(shown)
+
+
 def test_a_growing_search_narrows_to_what_a_fresh_search_finds(qapp):
     model = CertificatesModel()
     rows = synthetic_rows(5000)

@@ -113,6 +113,7 @@ class CertificatesModel(RowsModel):
                 display=lambda r: str(r.usage_count),
                 sort_key=lambda r: r.usage_count,
                 sort_keys=_counts("usage_count"),
+                keys_with_rows=True,
                 align_right=True,
             ),
             Column(
@@ -127,6 +128,7 @@ class CertificatesModel(RowsModel):
                 display=lambda r: ", ".join(r.groups),
                 sort_key=lambda r: _names_key(r.groups),
                 sort_keys=_made_once_each(_names_key, "groups"),
+                keys_with_rows=True,
                 tooltip=lambda r: ", ".join(r.groups) or None,
             ),
             Column(
@@ -134,6 +136,7 @@ class CertificatesModel(RowsModel):
                 display=lambda r: ", ".join(r.policies),
                 sort_key=lambda r: _names_key(r.policies),
                 sort_keys=_made_once_each(_names_key, "policies"),
+                keys_with_rows=True,
                 tooltip=lambda r: ", ".join(r.policies) or None,
             ),
             Column(
@@ -148,6 +151,7 @@ class CertificatesModel(RowsModel):
                 display=lambda r: r.issuer,
                 sort_key=lambda r: r.issuer.casefold(),
                 sort_keys=_made_once_each(str.casefold, "issuer"),
+                keys_with_rows=True,
                 tooltip=lambda r: r.issuer,
             ),
             Column(
@@ -163,12 +167,14 @@ class CertificatesModel(RowsModel):
                 display=lambda r: r.key_algorithm,
                 sort_key=lambda r: _key_order(r.key_algorithm),
                 sort_keys=_made_once_each(_key_order, "key_algorithm"),
+                keys_with_rows=True,
             ),
             Column(
                 "Valid From",
                 display=lambda r: _day(r.valid_from),
                 sort_key=lambda r: float(r.valid_from_us),
                 sort_keys=_times("valid_from_us"),
+                keys_with_rows=True,
                 tooltip=lambda r: r.valid_from.strftime("Not valid before %Y-%m-%d %H:%M UTC"),
             ),
             Column(
@@ -176,6 +182,7 @@ class CertificatesModel(RowsModel):
                 display=self._valid_to_text,
                 sort_key=lambda r: float(r.valid_to_us),
                 sort_keys=_times("valid_to_us"),
+                keys_with_rows=True,
                 tooltip=self._valid_to_tooltip,
                 decoration=self._valid_to_icon,
             ),

@@ -1,5 +1,7 @@
 """The Certificates page: import, search, expiry filter and the table."""
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import (
@@ -265,11 +267,12 @@ class CertificatesView(QWidget):
             else:
                 gathered.append(chunk[0])
 
-        def done(order: list[int]) -> None:
+        def done(result: tuple[list[int], set[int]]) -> None:
             if generation != self._generation:
                 return
+            order, distinct = result
             if streamed:
-                self.model.finish_rows(order)
+                self.model.finish_rows(order, distinct)
                 self._update_hint()
             else:
                 with kept_place(self.table):
@@ -387,11 +390,20 @@ class CertificatesView(QWidget):
             self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
 
 
-def _read_rows(session: Session, model: cm.CertificatesModel, chunk) -> list[int]:
+def _read_rows(session: Session, model: cm.CertificatesModel, chunk) -> tuple[list[int], set[int]]:
     """On the worker: the rows, each chunk made into the model's part (its pure
-    function), so that the GUI thread only extends its lists; returns every id in the
-    table's name order."""
+    function), so that the GUI thread only extends its lists. Returns every id in the
+    table's name order, and the columns whose coarse sort keys all differ (checked here
+    once, not at the first click on their header)."""
+    coarse: dict[int, Sequence] = {}
+
+    def take(rows: list, in_order: bool) -> None:
+        part = model.part(rows, in_order)
+        for column, keys in part.keys.items():
+            if model.columns[column].exact_keys is not None:
+                coarse.setdefault(column, keys[:0]).extend(keys)
+        chunk((part, in_order))
+
     with collections_paused():
-        return certificates.stream_certificates(
-            session, "name", lambda rows, in_order: chunk((model.part(rows, in_order), in_order))
-        )
+        order = certificates.stream_certificates(session, "name", take)
+    return order, model.distinct_coarse_keys(coarse)

@@ -92,6 +92,9 @@ class RowsModel(QAbstractTableModel):
         self._checked: set[Hashable] = set()
         self._orders: dict[int, list[int]] = {}  # column -> indices, ascending
         self._keys: dict[int, list] = {}  # column -> one sort key per row
+        # Columns whose coarse keys are known to differ all (`distinct_coarse_keys`):
+        # their sorts need no look for equal ones.
+        self._distinct: set[int] = set()
         # One tie key per row while rows load; once their tie order is known they are
         # made again only if it is lost (a rename), not kept (a million casefolded names).
         self._ties: list | None = []
@@ -137,6 +140,16 @@ class RowsModel(QAbstractTableModel):
         ties = self.tie_keys(rows) if in_order else None
         return RowsPart(list(rows), self.haystacks(rows), ties, keys)
 
+    def distinct_coarse_keys(self, keys: dict[int, Sequence]) -> set[int]:
+        """Of these columns' keys (all rows' keys of each), the columns with coarse keys
+        that differ all; pure, so that a worker that made the keys checks them (one walk
+        of the keys in their own order, the quickest check)."""
+        return {
+            column
+            for column, made in keys.items()
+            if self.columns[column].exact_keys is not None and len(set(made)) == len(made)
+        }
+
     def in_tie_order(self, rows: Sequence[Row]) -> bool:
         """Whether any order of these rows their source gives is the tie order as it is,
         so that `finish_rows` and `set_rows` need not make the tie keys to check it."""
@@ -164,6 +177,7 @@ class RowsModel(QAbstractTableModel):
         self._tie_order = None if order is None else self._tie_order_of(order)
         self._orders.clear()
         self._keys = {column: _extendable(made) for column, made in part.keys.items()}
+        self._distinct = set()
         self._visible = self._filtered_sorted()
         self._ties = None  # the tie order is made (_filtered_sorted)
         self._checked &= self._position.keys()
@@ -183,6 +197,7 @@ class RowsModel(QAbstractTableModel):
         if start == 0:
             self._keys = {column: _extendable(made) for column, made in part.keys.items()}
         else:
+            self._distinct.clear()
             for column, kept in self._keys.items():
                 made = part.keys.get(column)
                 kept.extend(made if made is not None else self._column_keys(column, part.rows))
@@ -221,14 +236,18 @@ class RowsModel(QAbstractTableModel):
             self._arrived = []
             self.endInsertRows()
 
-    def finish_rows(self, order: Sequence[Hashable] | None = None) -> None:
+    def finish_rows(
+        self, order: Sequence[Hashable] | None = None, distinct: Iterable[int] = ()
+    ) -> None:
         """The last chunk is in: the rows in the order the header claims. `order`: their
-        keys in the tie order as their source has it (as `set_rows`)."""
+        keys in the tie order as their source has it (as `set_rows`); `distinct`: the
+        columns whose coarse keys a worker found all different (`distinct_coarse_keys`)."""
         if order is not None:
             self._tie_order = self._tie_order_of(order)
         self._holding = False
         if self._tie_order is not None:
             self._ties = None
+        self._distinct = set(distinct)
         self._show_arrived()
         visible = self._filtered_sorted()
         if visible != self._visible:
@@ -275,6 +294,7 @@ class RowsModel(QAbstractTableModel):
                 for i, key in zip(changed, self._column_keys(column, fresh), strict=True):
                     keys[i] = key
             self._orders.pop(column, None)
+            self._distinct.discard(column)
         if len(changed) > self.MAX_REMOVE_RUNS:
             # Many rows: one span over the whole view (it repaints what it shows), without
             # a walk over every shown row for their places (100 ms at a million rows).
@@ -505,17 +525,20 @@ class RowsModel(QAbstractTableModel):
                 keys = keys.tolist() if isinstance(keys, array) else keys
                 order = sorted(self._ordered_by_ties(), key=keys.__getitem__)
                 exact = self.columns[column].exact_keys
-                if exact is not None:
-                    order = self._refined(order, keys, exact)
+                if exact is not None and column not in self._distinct:
+                    order = self._refined(order, keys, exact, column)
                 self._orders[column] = order
         return self._orders[column]
 
-    def _refined(self, order: list[int], coarse: Sequence, exact: Callable) -> list[int]:
+    def _refined(
+        self, order: list[int], coarse: Sequence, exact: Callable, column: int
+    ) -> list[int]:
         """`order` by coarse keys, its runs of equal coarse keys ordered by exact keys
         (stably, so exact ties stay in the tie order). Finding the ties is a walk in
         C; only the rows in a run cost a Python call."""
-        if len(set(coarse)) == len(coarse):
-            return order  # one walk of the keys in their own order: the quickest check
+        if column in self.distinct_coarse_keys({column: coarse}):
+            self._distinct.add(column)  # until its keys change
+            return order
         ranked = list(map(coarse.__getitem__, order))
         after_tie = list(compress(count(1), map(eq, ranked, islice(ranked, 1, None))))
         rows = self._rows
