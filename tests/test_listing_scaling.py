@@ -201,7 +201,7 @@ def test_serials_and_thumbprints_sort_exactly_though_their_keys_are_floats(qapp)
     assert [r.id for r in shown] == [r.id for r in by_text]
 
 
-def test_coarse_keys_found_distinct_while_loading_stay_exact_after_a_change(qapp):
+def test_keys_found_distinct_while_loading_sort_alike_and_stay_exact_after_a_change(qapp):
     model = CertificatesModel()
     rows = synthetic_rows(40)
     rows = [
@@ -210,9 +210,12 @@ def test_coarse_keys_found_distinct_while_loading_stay_exact_after_a_change(qapp
     ]
     part = model.part(rows, in_order=False)
     model.append_rows(part, in_order=False)
-    distinct = model.distinct_coarse_keys(part.keys)
-    assert CertificatesModel.COL_SHA256 in distinct
+    distinct = model.distinct_keys(part.keys)
+    assert {CertificatesModel.COL_SHA256, CertificatesModel.COL_VALID_TO} <= distinct
     model.finish_rows([r.id for r in sorted(rows, key=lambda r: r.alias.casefold())], distinct)
+    model.sort(CertificatesModel.COL_VALID_TO, Qt.SortOrder.AscendingOrder)
+    shown = [model.row_at(n).valid_to_us for n in range(model.rowCount())]
+    assert shown == sorted(r.valid_to_us for r in rows)
     # Two thumbprints now share their first 13 digits: the model looks for equal ones again.
     twin = certificate_row(**row_values(rows[5]) | {"sha256": f"{7:013x}{1:051x}"})
     model.update_rows([twin])

@@ -161,6 +161,7 @@ class CertificatesModel(RowsModel):
                 sort_keys=_serial_keys,
                 exact_keys=_serial_numbers,
                 keys_with_rows=True,
+                distinct_likely=True,
             ),
             Column(
                 "Key",
@@ -175,6 +176,7 @@ class CertificatesModel(RowsModel):
                 sort_key=lambda r: float(r.valid_from_us),
                 sort_keys=_times("valid_from_us"),
                 keys_with_rows=True,
+                distinct_likely=True,
                 tooltip=lambda r: r.valid_from.strftime("Not valid before %Y-%m-%d %H:%M UTC"),
             ),
             Column(
@@ -183,6 +185,7 @@ class CertificatesModel(RowsModel):
                 sort_key=lambda r: float(r.valid_to_us),
                 sort_keys=_times("valid_to_us"),
                 keys_with_rows=True,
+                distinct_likely=True,
                 tooltip=self._valid_to_tooltip,
                 decoration=self._valid_to_icon,
             ),
@@ -193,6 +196,7 @@ class CertificatesModel(RowsModel):
                 sort_keys=_thumbprint_keys,
                 exact_keys=_thumbprints,
                 keys_with_rows=True,
+                distinct_likely=True,
                 tooltip=lambda r: "SHA-256 thumbprint of the certificate",
             ),
             Column("", tooltip=lambda r: "Actions for this certificate (or right-click the row)"),

@@ -393,17 +393,17 @@ class CertificatesView(QWidget):
 def _read_rows(session: Session, model: cm.CertificatesModel, chunk) -> tuple[list[int], set[int]]:
     """On the worker: the rows, each chunk made into the model's part (its pure
     function), so that the GUI thread only extends its lists. Returns every id in the
-    table's name order, and the columns whose coarse sort keys all differ (checked here
+    table's name order, and the columns whose sort keys all differ (checked here
     once, not at the first click on their header)."""
-    coarse: dict[int, Sequence] = {}
+    likely: dict[int, Sequence] = {}
 
     def take(rows: list, in_order: bool) -> None:
         part = model.part(rows, in_order)
         for column, keys in part.keys.items():
-            if model.columns[column].exact_keys is not None:
-                coarse.setdefault(column, keys[:0]).extend(keys)
+            if model.columns[column].distinct_likely:
+                likely.setdefault(column, keys[:0]).extend(keys)
         chunk((part, in_order))
 
     with collections_paused():
         order = certificates.stream_certificates(session, "name", take)
-    return order, model.distinct_coarse_keys(coarse)
+    return order, model.distinct_keys(likely)
