@@ -43,9 +43,8 @@ def heard():
     events.certificates_changed.disconnect(announced.append)
 
 
-def test_disabling_checked_rows_sets_them_in_place_and_others_are_still_told(
-    qtbot, session, tmp_path, certs, reads, heard
-):
+def loaded_page(qtbot, session, tmp_path, certs):
+    """The certificates page of a shown main window, NAMES imported and read."""
     certificate_import.import_files(session, cert_files(certs, tmp_path, NAMES))
     win = MainWindow(session)
     qtbot.addWidget(win)
@@ -53,6 +52,13 @@ def test_disabling_checked_rows_sets_them_in_place_and_others_are_still_told(
     view = win.certificates
     qtbot.waitUntil(lambda: view.model.rowCount() == len(NAMES), timeout=10_000)
     settle(qtbot)
+    return view
+
+
+def test_disabling_checked_rows_sets_them_in_place_and_others_are_still_told(
+    qtbot, session, tmp_path, certs, reads, heard
+):
+    view = loaded_page(qtbot, session, tmp_path, certs)
     ids = [view.model.row_at(r).id for r in (0, 2, 3)]
     view.model.set_checked(ids, True)
     view.actions.disable_checked.trigger()
@@ -165,13 +171,7 @@ def test_the_write_and_the_update_in_place_run_with_no_garbage_collection(
     """10,000 certificates make tens of thousands of tuples on each side: the collector
     is paused for the service call on the writer thread and for the update in place on
     the GUI thread, and on again afterwards."""
-    certificate_import.import_files(session, cert_files(certs, tmp_path, NAMES))
-    win = MainWindow(session)
-    qtbot.addWidget(win)
-    win.show()
-    view = win.certificates
-    qtbot.waitUntil(lambda: view.model.rowCount() == len(NAMES), timeout=10_000)
-    settle(qtbot)
+    view = loaded_page(qtbot, session, tmp_path, certs)
     collecting: dict[str, bool] = {}
     disable, update_rows = lifecycle.disable_certificates, view.model.update_rows
 
