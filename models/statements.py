@@ -227,7 +227,7 @@ def delete_private_keys(db: peewee.Database, ids: Sequence[int]) -> None:
 
 # The columns of a listed row, in the order of services.certificates.CertificateRow
 # (its groups and policies are read apart).
-_ROW_COLUMNS = (  # services.certificates.CertificateRow's fields, in its order
+_ROW_COLUMNS = (  # CertificateRow's fields in its order, but the names read apart
     'c."id", c."alias", c."enabled", c."pin_hash" IS NOT NULL, c."ask_reason", '
     'c."usage_count", c."last_used", c."not_before", c."not_after", c."subject", '
     'c."serial", c."private_key_id" IS NOT NULL, o."name", c."issuer", c."key_algorithm", '
@@ -237,7 +237,7 @@ _ROW_COLUMNS = (  # services.certificates.CertificateRow's fields, in its order
     'c."serial" || char(10) || c."sha1" || char(10) || c."sha256")'
 )
 # The orders of a listing: by id (`list`), or as the table lists, by name with ties by
-# id. The chunks of a listing are read in it, so that the table's first rows come first.
+# id (the first screen's rows are read in it, the rest by id).
 ORDERS = {
     "id": 'ORDER BY c."id"',
     "name": 'ORDER BY c."alias" COLLATE NOCASE, c."id"',

@@ -5,6 +5,7 @@ listing in the order the header claims. A reload keeps the place as before."""
 import pytest
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
 from app.services import certificates
 from tests.helpers.gui import settle
@@ -64,6 +65,32 @@ def test_names_the_store_orders_otherwise_end_in_the_tables_order(
     view.reload()
     qtbot.waitUntil(lambda: ("loaded", len(names)) in said, timeout=10_000)
     assert shown(view) == sorted(names, key=str.casefold) == ["a", "b", "éa", "Éz"]
+
+
+def test_a_read_that_fails_midway_shows_what_came_and_says_why(qtbot, stored, monkeypatch):
+    stream = certificates.stream_certificates
+
+    def failing(session, order, chunk):
+        def some(rows, in_order):
+            if len(seen) == 2:
+                raise OSError("disk I/O error")
+            seen.append(rows)
+            chunk(rows, in_order)
+
+        return stream(session, order, some)
+
+    seen: list = []
+    monkeypatch.setattr(certificates, "stream_certificates", failing)
+    view = CertificatesView(stored)
+    qtbot.addWidget(view)
+    view.show()
+    view.reload()
+    settle(qtbot)
+    got = [r.alias for part in seen for r in part]
+    assert len(seen) == 2 and len(got) < len(NAMES)  # the first screen, one chunk by id
+    assert shown(view) == sorted(got, key=str.casefold)  # in view, in the header's order
+    boxes = [w for w in view.findChildren(QMessageBox) if w.isVisible()]
+    assert len(boxes) == 1
 
 
 def test_rows_streamed_under_another_sort_end_in_that_order(qtbot, stored):

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.services import certificates
-from app.services.certificates import CertificateRow, certificate_row, row_values
+from app.services.certificates import CertificateRow, certificate_row, row_values, search_text
 from tests.helpers.stores import import_some
 from ui.certificates_model import CertificatesModel
 
@@ -238,6 +238,15 @@ def test_a_growing_search_narrows_to_what_a_fresh_search_finds(qapp):
         fresh.set_filter(text)
         assert narrowed == [fresh.row_at(n).id for n in range(fresh.rowCount())]
     assert model.rowCount() == 10
+
+
+def test_a_row_with_a_value_replaced_is_found_by_it():
+    row = synthetic_rows(3)[1]
+    renamed = row._replace(alias="Zulu Signing", serial="abcdef")
+    assert renamed.search_text == search_text(
+        "Zulu Signing", row.subject, row.issuer, "abcdef", row.sha1, row.sha256
+    )
+    assert (renamed.sha1, renamed.sha256) == (row.sha1, row.sha256)
 
 
 def test_a_renamed_row_takes_its_new_place_in_name_order(qapp):

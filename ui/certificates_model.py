@@ -11,7 +11,7 @@ from operator import attrgetter, itemgetter
 from PySide6.QtGui import QColor
 
 from app.crypto.details import colon_hex
-from app.services.certificates import EXPIRING_DAYS, CertificateRow
+from app.services.certificates import EXPIRING_DAYS, SHA256_IN_SEARCH_TEXT, CertificateRow
 from app.services.expiry import EXPIRED, EXPIRING, NOT_YET_VALID, VALID, Expiry, expiry
 from ui.icons import icon
 from ui.rows_model import Column, RowsModel
@@ -328,18 +328,14 @@ def _signed_colon_hex(serial: str) -> str:
 # made once per distinct value.
 _ALIAS, _SUBJECT = attrgetter("alias"), attrgetter("subject")
 _SERIAL = attrgetter("serial")
-# The SHA-256 thumbprint and its first 13 hex digits, from the end of the search text
-# that holds it (a C call per row, where the row's property is a Python call).
-_THUMBPRINT, _THUMBPRINT_START = itemgetter(slice(-64, None)), itemgetter(slice(-64, -51))
+# The SHA-256 thumbprint and its first 13 hex digits, from the search text that holds it
+# (a C call per row, where the row's property is a Python call).
+_THUMBPRINT = itemgetter(SHA256_IN_SEARCH_TEXT)
+_THUMBPRINT_START = itemgetter(slice(SHA256_IN_SEARCH_TEXT.start, SHA256_IN_SEARCH_TEXT.start + 13))
 _SEARCH_TEXT = attrgetter("search_text")
 _DAY_US = 86_400_000_000
 _EXPIRING_US = EXPIRING_DAYS * _DAY_US
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # of the stored microseconds
-
-
-def _values(field: str) -> Callable[[Sequence[CertificateRow]], list]:
-    get = attrgetter(field)
-    return lambda rows: list(map(get, rows))
 
 
 def _counts(field: str) -> Callable[[Sequence[CertificateRow]], array]:
@@ -371,8 +367,9 @@ def _last_use_keys(rows: Sequence[CertificateRow]) -> array:
 
 
 def _serial_keys(rows: Sequence[CertificateRow]) -> array:
-    """Serials as numbers, in floats (their first 53 bits; `_serial_numbers` orders those
-    that round alike): random 16-byte serials sort twice as fast as strings would."""
+    """Serials as numbers, negative ones first, in floats (their first 53 bits;
+    `_serial_numbers` orders those that round alike): random 16-byte serials sort twice
+    as fast as strings would."""
     return array("d", map(float.fromhex, map(_SERIAL, rows)))
 
 

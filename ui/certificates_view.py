@@ -276,8 +276,9 @@ class CertificatesView(QWidget):
                 self._update_hint()
             else:
                 with kept_place(self.table):
-                    self.model.set_rows(joined(gathered), order)
+                    self.model.set_rows(joined(gathered), order, distinct)
                 self._update_hint()
+            self._loading = False
             settle_after_read()
             self.loaded.emit()
 
@@ -286,7 +287,7 @@ class CertificatesView(QWidget):
             .on_chunk(take)
             .busy(self, "Loading certificates…")
             .on_done(done)
-            .always(lambda: self._reload_ended(generation))
+            .always(lambda: self._reload_ended(generation, streamed))
             .start()
         )
 
@@ -295,9 +296,15 @@ class CertificatesView(QWidget):
         reads at once."""
         self.reload()
 
-    def _reload_ended(self, generation: int) -> None:
-        if generation == self._generation:
-            self._loading = False
+    def _reload_ended(self, generation: int, streamed: bool) -> None:
+        if generation != self._generation:
+            return
+        if self._loading and streamed:
+            # The read failed (its box is shown): what came shows, in the header's order,
+            # rather than waiting out of view for the rest.
+            self.model.finish_rows()
+            self._update_hint()
+        self._loading = False
 
     def _enabled_in_place(self, ids: tuple[int, ...], enabled: bool) -> None:
         """An enable or disable changed nothing but this flag of these certificates: their

@@ -5,11 +5,11 @@ Filtering and sorting are done here over the list (a comprehension, `sorted()` w
 cached key): a QSortFilterProxyModel calling back into Python per comparison is ~80×
 slower at 100,000 rows. Each sortable column keeps one scalar key per row (built once,
 extended as rows arrive, updated for changed rows), and a sort is one stable `sorted()`
-of the tie order by `keys.__getitem__`: no Python call per comparison, and ties stay in
-the tie order without tuple keys. Per column, the row indices in ascending order are
-kept until the rows change, so that a sort or a filter is a walk over a list. A search
-that only grows narrows the rows the previous one kept. `data()` formats stored values;
-it never parses or queries.
+of the tie order by `keys.__getitem__` (of the row numbers, where the keys all differ):
+no Python call per comparison, and ties stay in the tie order without tuple keys. Per
+column, the row indices in ascending order are kept until the rows change, so that a
+sort or a filter is a walk over a list. A search that only grows narrows the rows the
+previous one kept. `data()` formats stored values; it never parses or queries.
 """
 
 from array import array
@@ -102,6 +102,7 @@ class RowsModel(QAbstractTableModel):
         # row numbers in their own order (twice as fast as the tie order, scattered,
         # at a million rows) and need no look for equal coarse keys.
         self._distinct: set[int] = set()
+        self._keys_changed: set[int] = set()  # columns, since a load began: not distinct
         # One tie key per row while rows load; once their tie order is known they are
         # made again only if it is lost (a rename), not kept (a million casefolded names).
         self._ties: list | None = []
@@ -175,10 +176,14 @@ class RowsModel(QAbstractTableModel):
     # -- contents -------------------------------------------------------------------
 
     def set_rows(
-        self, rows: Sequence[Row] | RowsPart, order: Sequence[Hashable] | None = None
+        self,
+        rows: Sequence[Row] | RowsPart,
+        order: Sequence[Hashable] | None = None,
+        distinct: Iterable[int] = (),
     ) -> None:
         """All the rows at once (a part: with what a worker made of them). `order`: their
-        keys in the tie order as their source has it, which the model then only checks."""
+        keys in the tie order as their source has it, which the model then only checks;
+        `distinct`: the columns whose keys the worker found all different."""
         part = rows if isinstance(rows, RowsPart) else self.part(rows)
         self.beginResetModel()
         self.prepare()
@@ -188,7 +193,7 @@ class RowsModel(QAbstractTableModel):
         self._tie_order = None if order is None else self._tie_order_of(order)
         self._orders.clear()
         self._keys = {column: _extendable(made) for column, made in part.keys.items()}
-        self._distinct = set()
+        self._distinct = set(distinct)
         self._visible = self._filtered_sorted()
         self._ties = None  # the tie order is made (_filtered_sorted)
         self._checked &= self._position.keys()
@@ -201,14 +206,16 @@ class RowsModel(QAbstractTableModel):
         already. Rows `in_order` (the tie order) show below those in (those the search
         and filter keep); others wait out of view, since they may belong anywhere, until
         `finish_rows` puts all in the sort order when the last is in."""
-        part = rows if isinstance(rows, RowsPart) else self.part(rows)
+        part = rows if isinstance(rows, RowsPart) else self.part(rows, in_order)
         if not part.rows:
             return
         start = len(self._rows)
+        self._distinct.clear()  # until finish_rows says
+        if start == 0:
+            self._keys_changed = set()
         if start == 0:
             self._keys = {column: _extendable(made) for column, made in part.keys.items()}
         else:
-            self._distinct.clear()
             for column, kept in self._keys.items():
                 made = part.keys.get(column)
                 kept.extend(made if made is not None else self._column_keys(column, part.rows))
@@ -258,7 +265,8 @@ class RowsModel(QAbstractTableModel):
         self._holding = False
         if self._tie_order is not None:
             self._ties = None
-        self._distinct = set(distinct)
+        # Less those whose keys changed since the worker looked.
+        self._distinct = set(distinct) - self._keys_changed
         self._show_arrived()
         visible = self._filtered_sorted()
         if visible != self._visible:
@@ -306,6 +314,7 @@ class RowsModel(QAbstractTableModel):
                     keys[i] = key
             self._orders.pop(column, None)
             self._distinct.discard(column)
+            self._keys_changed.add(column)
         if len(changed) > self.MAX_REMOVE_RUNS:
             # Many rows: one span over the whole view (it repaints what it shows), without
             # a walk over every shown row for their places (100 ms at a million rows).

@@ -44,18 +44,12 @@ from models.statements import chunks
 EXPIRING_DAYS = 30  # the console and `list` mark certificates expiring this soon
 
 
-class CertificateRow(NamedTuple):
-    """One certificate as the table and `list` show it: stored values only.
+class _StoredRow(NamedTuple):
+    """The stored values of a `CertificateRow`, in its order."""
 
-    A NamedTuple rather than a frozen dataclass: a million of them are made by
-    `tuple.__new__` from the store's rows at C speed. The flags are the store's 0/1 (use
-    them as truths), the times its microseconds; `valid_from`, `valid_to` and
-    `last_used` make the datetimes of one row when asked. The thumbprints are read from
-    `search_text`, which holds them anyway: two strings fewer per row (200 MiB at a
-    million). Made elsewhere than from the store by `certificate_row`."""
-
-    # In the order of statements.certificate_rows_of's columns, the three that repeat
-    # (shared between rows) last but the search text, then the names read apart.
+    # In the order of statements.certificate_rows_of's columns (the three that repeat,
+    # shared between rows, last but the search text), with the names read apart (groups,
+    # policies) before the search text.
     id: int
     alias: str
     enabled: int
@@ -76,13 +70,30 @@ class CertificateRow(NamedTuple):
     # What a search matches: "alias\nsubject\nissuer\nserial\nsha1\nsha256", casefolded.
     search_text: str
 
+
+class CertificateRow(_StoredRow):
+    """One certificate as the table and `list` show it: stored values only.
+
+    A NamedTuple rather than a frozen dataclass: a million of them are made by
+    `tuple.__new__` from the store's rows at C speed. The flags are the store's 0/1 (use
+    them as truths), the times its microseconds; `valid_from`, `valid_to` and
+    `last_used` make the datetimes of one row when asked. The thumbprints are read from
+    `search_text`, which holds them anyway: two strings fewer per row (200 MiB at a
+    million). Made elsewhere than from the store by `certificate_row`."""
+
+    __slots__ = ()
+
     @property
     def sha1(self) -> str:
-        return self.search_text[-_SHA1_FROM_END : -_SHA256_LENGTH - 1]
+        return self.search_text[SHA1_IN_SEARCH_TEXT]
 
     @property
     def sha256(self) -> str:
-        return self.search_text[-_SHA256_LENGTH:]
+        return self.search_text[SHA256_IN_SEARCH_TEXT]
+
+    def _replace(self, **changes) -> "CertificateRow":
+        # The search text follows the values it is made of.
+        return certificate_row(**row_values(self) | changes)
 
     @property
     def valid_from(self) -> datetime:
@@ -97,8 +108,10 @@ class CertificateRow(NamedTuple):
         return None if self.last_used_us is None else from_micros(self.last_used_us)
 
 
-_SHA256_LENGTH = 64  # hex digits
-_SHA1_FROM_END = _SHA256_LENGTH + 1 + 40
+# Where the thumbprints are in a search text: last, lower-case hex of fixed lengths,
+# so that casefolding what comes before them does not move them.
+SHA256_IN_SEARCH_TEXT = slice(-64, None)
+SHA1_IN_SEARCH_TEXT = slice(-64 - 1 - 40, -64 - 1)
 
 
 def search_text(alias: str, subject: str, issuer: str, serial: str, sha1: str, sha256: str) -> str:
@@ -155,7 +168,7 @@ def create_certificate(session: Session, facts, alias: str, key: PrivateKey | No
 
 
 # The first chunk of a listing is small, so that the table's first screen comes at once;
-# the later ones are as large as a statement's ids may be.
+# the later ones are read LATER_CHUNK rows at a time.
 FIRST_CHUNK = 200
 LATER_CHUNK = statements.CHUNK
 # Ids per statement of a refresh: scattered ids touch most pages of the table, each page
