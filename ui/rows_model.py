@@ -212,9 +212,9 @@ class RowsModel(QAbstractTableModel):
         start = len(self._rows)
         self._distinct.clear()  # until finish_rows says
         if start == 0:
-            self._keys_changed = set()
-        if start == 0:
             self._keys = {column: _extendable(made) for column, made in part.keys.items()}
+            self._keys_changed = set()
+            self._ties, self._tie_order = [], []
         else:
             for column, kept in self._keys.items():
                 made = part.keys.get(column)
@@ -222,8 +222,6 @@ class RowsModel(QAbstractTableModel):
         self._rows.extend(part.rows)
         self._haystacks.extend(part.haystacks)
         self._position.update(self._numbered(part.rows, start))
-        if start == 0:
-            self._ties, self._tie_order = [], []
         ties = part.ties
         if (
             in_order
