@@ -2,6 +2,8 @@
 chunk is in, every chunk adds rows without a reset, and the rows in the end are the full
 listing in the order the header claims. A reload keeps the place as before."""
 
+import threading
+
 import pytest
 
 from PySide6.QtCore import Qt
@@ -91,6 +93,45 @@ def test_a_read_that_fails_midway_shows_what_came_and_says_why(qtbot, stored, mo
     assert shown(view) == sorted(got, key=str.casefold)  # in view, in the header's order
     boxes = [w for w in view.findChildren(QMessageBox) if w.isVisible()]
     assert len(boxes) == 1
+
+
+def test_a_reload_stops_the_read_it_replaces_at_its_next_chunk(qtbot, stored, monkeypatch):
+    stream = certificates.stream_certificates
+    first_chunk_in, go_on = threading.Event(), threading.Event()
+    given: list[int] = []  # chunks each read gave, by read
+    ended: list[str] = []
+
+    def watched(session, order, chunk):
+        read = len(given)
+        given.append(0)
+
+        def counted(rows, in_order):
+            chunk(rows, in_order)
+            given[read] += 1
+            if read == 0:
+                first_chunk_in.set()
+                go_on.wait(10)
+
+        try:
+            result = stream(session, order, counted)
+        except Exception as exc:
+            ended.append(type(exc).__name__)
+            raise
+        ended.append("done")
+        return result
+
+    monkeypatch.setattr(certificates, "stream_certificates", watched)
+    view = CertificatesView(stored)
+    qtbot.addWidget(view)
+    view.reload()
+    assert first_chunk_in.wait(10)
+    view.reload()  # while the first read waits after its first chunk
+    go_on.set()
+    qtbot.waitUntil(lambda: len(ended) == 2, timeout=10_000)
+    settle(qtbot)
+    assert sorted(ended) == ["_Superseded", "done"] and given[0] == 1
+    assert shown(view) == sorted(NAMES, key=str.casefold)
+    assert not [w for w in view.findChildren(QMessageBox) if w.isVisible()]
 
 
 def test_rows_streamed_under_another_sort_end_in_that_order(qtbot, stored):

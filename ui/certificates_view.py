@@ -1,5 +1,6 @@
 """The Certificates page: import, search, expiry filter and the table."""
 
+import threading
 from collections.abc import Sequence
 
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
@@ -84,6 +85,7 @@ class CertificatesView(QWidget):
         super().__init__(parent)
         self._session = session
         self._generation = 0  # of reload(): a slower, older read must not win
+        self._read_stop: threading.Event | None = None  # the read under way stops when set
         self._loading = False
         # Rows whose `enabled` was just set from the write itself: the re-read of the
         # announcement that follows leaves them out (`_enabled_in_place`).
@@ -255,6 +257,8 @@ class CertificatesView(QWidget):
         self._generation += 1
         generation = self._generation
         self._loading = True
+        self._stop_reading()
+        stop = self._read_stop = threading.Event()
         streamed = self.model.total_count() == 0
         gathered: list[RowsPart] = []
 
@@ -283,8 +287,9 @@ class CertificatesView(QWidget):
             self.loaded.emit()
 
         (
-            Task(self, _read_rows, self._session, self.model)
+            Task(self, _read_rows, self._session, self.model, stop)
             .on_chunk(take)
+            .on_error(lambda _superseded: None, _Superseded)
             .busy(self, "Loading certificates…")
             .on_done(done)
             .always(lambda: self._reload_ended(generation, streamed))
@@ -375,9 +380,17 @@ class CertificatesView(QWidget):
         self.import_flow.start(list(paths))
 
     def shutdown(self) -> None:
-        """Cancel an import under way (the window then waits for the workers)."""
+        """Cancel an import and stop a read under way (the window then waits for the
+        workers)."""
         if self.import_flow is not None:
             self.import_flow.cancel()
+        self._stop_reading()
+
+    def _stop_reading(self) -> None:
+        """A read under way ends at its next chunk: a reload replaces it, or the window
+        closes (at a million rows it would read for seconds, holding its snapshot)."""
+        if self._read_stop is not None:
+            self._read_stop.set()
 
     def _imported(self, report) -> None:
         self.imported.emit(report)  # the import announced its changes (ui.store_events)
@@ -397,7 +410,13 @@ class CertificatesView(QWidget):
             self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
 
 
-def _read_rows(session: Session, model: cm.CertificatesModel, chunk) -> tuple[list[int], set[int]]:
+class _Superseded(Exception):
+    """A read stopped because a newer one replaced it (or its window closed)."""
+
+
+def _read_rows(
+    session: Session, model: cm.CertificatesModel, stop: threading.Event, chunk
+) -> tuple[list[int], set[int]]:
     """On the worker: the rows, each chunk made into the model's part (its pure
     function), so that the GUI thread only extends its lists. Returns every id in the
     table's name order, and the columns whose sort keys all differ (checked here
@@ -405,6 +424,8 @@ def _read_rows(session: Session, model: cm.CertificatesModel, chunk) -> tuple[li
     likely: dict[int, Sequence] = {}
 
     def take(rows: list, in_order: bool) -> None:
+        if stop.is_set():
+            raise _Superseded  # ends the read transaction too
         part = model.part(rows, in_order)
         for column, keys in part.keys.items():
             if model.columns[column].distinct_likely:
