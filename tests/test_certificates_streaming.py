@@ -44,12 +44,17 @@ def test_the_first_chunk_shows_at_once_the_rest_when_all_are_in_in_name_order(qt
     view = CertificatesView(stored)
     qtbot.addWidget(view)
     said = watch(view)
+    counted: list[str] = []
+    view.countsChanged.connect(lambda *_: counted.append(view.counts_text()))
     view.reload()
     qtbot.waitUntil(lambda: ("loaded", len(NAMES)) in said, timeout=10_000)
     # The later chunks come as the table's pages hold them, by id: they wait out of view
     # and go in at once (a table repaints its viewport at each change of its row count).
     assert said == [("inserted", 2), ("inserted", 9), ("loaded", 9)]
     assert shown(view) == sorted(NAMES, key=str.casefold)
+    # While most rows waited out of view, the counts said the read was under way.
+    assert counted[0] == "Reading certificates… 2 so far"
+    assert counted[-1] == view.counts_text() == "9 certificates"
     full = certificates.list_certificates(stored, order="name")
     assert [view.model.row_at(n) for n in range(len(NAMES))] == full
 

@@ -87,6 +87,7 @@ class CertificatesView(QWidget):
         self._generation = 0  # of reload(): a slower, older read must not win
         self._read_stop: threading.Event | None = None  # the read under way stops when set
         self._loading = False
+        self._streaming = False  # a read into the empty table is under way
         # Rows whose `enabled` was just set from the write itself: the re-read of the
         # announcement that follows leaves them out (`_enabled_in_place`).
         self._set_in_place: frozenset[int] = frozenset()
@@ -259,7 +260,7 @@ class CertificatesView(QWidget):
         self._loading = True
         self._stop_reading()
         stop = self._read_stop = threading.Event()
-        streamed = self.model.total_count() == 0
+        streamed = self._streaming = self.model.total_count() == 0
         gathered: list[RowsPart] = []
 
         def take(chunk: tuple[RowsPart, bool]) -> None:
@@ -276,6 +277,7 @@ class CertificatesView(QWidget):
                 return
             order, distinct = result
             if streamed:
+                self._streaming = False
                 self.model.finish_rows(order, distinct)
                 self._update_hint()
             else:
@@ -307,6 +309,7 @@ class CertificatesView(QWidget):
         if self._loading and streamed:
             # The read failed (its box is shown): what came shows, in the header's order,
             # rather than waiting out of view for the rest.
+            self._streaming = False
             self.model.finish_rows()
             self._update_hint()
         self._loading = False
@@ -363,6 +366,8 @@ class CertificatesView(QWidget):
             self.open_certificate(argument)
 
     def counts_text(self) -> str:
+        if self._streaming:  # most rows wait out of view until all are in
+            return f"Reading {self.noun[1]}… {self.model.total_count():,} so far"
         return counts_text(self.model.rowCount(), self.model.total_count(), self.noun)
 
     # -- importing ----------------------------------------------------------------
