@@ -163,8 +163,8 @@ class RowsModel(QAbstractTableModel):
         return distinct
 
     def in_tie_order(self, rows: Sequence[Row]) -> bool:
-        """Whether any order of these rows their source gives is the tie order as it is,
-        so that `finish_rows` and `set_rows` need not make the tie keys to check it."""
+        """Whether the order these rows' source lists them in (`finish_rows`, `set_rows`)
+        is the tie order already, so that no tie keys need be made to check it."""
         return False
 
     def background(self, row: Row) -> Any:
@@ -557,7 +557,7 @@ class RowsModel(QAbstractTableModel):
         """`order` by coarse keys, its runs of equal coarse keys ordered by exact keys
         (stably, so exact ties stay in the tie order). Finding the ties is a walk in
         C; only the rows in a run cost a Python call."""
-        if len(set(coarse)) == len(coarse):
+        if self.distinct_keys({column: coarse}):
             self._distinct.add(column)  # until its keys change
             return order
         ranked = list(map(coarse.__getitem__, order))
