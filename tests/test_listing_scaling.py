@@ -224,6 +224,27 @@ def test_keys_found_distinct_while_loading_sort_alike_and_stay_exact_after_a_cha
     assert shown == sorted(shown)
 
 
+def test_finishing_a_load_asks_no_row_whether_the_source_order_is_the_tie_order(qapp):
+    """Each part says so as the worker makes it; the GUI thread walks no row for it, and
+    one part with names NOCASE does not fold makes the model sort the ties itself."""
+    ascii_rows = sorted(synthetic_rows(30), key=lambda r: r.alias.casefold())
+    # NOCASE compares "Ä" and "ä" as bytes (C3 84 < C3 A4): "Äb" before "äa".
+    folded = [ascii_rows[0]._replace(alias="Äb"), ascii_rows[1]._replace(alias="äa")]
+    for parts, by_name in (
+        ([ascii_rows[:10], ascii_rows[10:]], list(ascii_rows)),
+        ([ascii_rows[2:10], folded], ascii_rows[2:10] + folded[::-1]),
+    ):
+        model = CertificatesModel()
+        made = [model.part(part, in_order=False) for part in parts]
+        asked = []
+        model.in_tie_order = lambda rows, asked=asked: asked.append(len(rows)) or True
+        for part in made:
+            model.append_rows(part, in_order=False)
+        model.finish_rows([r.id for part in parts for r in part])  # the source's order
+        assert asked == []
+        assert [model.row_at(n).id for n in range(model.rowCount())] == [r.id for r in by_name]
+
+
 def test_a_growing_search_narrows_to_what_a_fresh_search_finds(qapp):
     model = CertificatesModel()
     rows = synthetic_rows(5000)

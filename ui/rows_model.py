@@ -70,6 +70,9 @@ class RowsPart(NamedTuple):
     haystacks: list[str]
     ties: list | None  # None: made when needed
     keys: dict[int, Sequence]  # of the columns that make their keys with the rows
+    # `RowsModel.in_tie_order` of these rows, asked on the worker: at a million rows the
+    # walk would hold the GUI thread for 60 ms when the load finishes.
+    tie_ordered: bool = False
 
 
 class RowsModel(QAbstractTableModel):
@@ -107,6 +110,8 @@ class RowsModel(QAbstractTableModel):
         # made again only if it is lost (a rename), not kept (a million casefolded names).
         self._ties: list | None = []
         self._tie_order: list[int] | None = None  # indices by tie key; None: to sort
+        # Every row held is `in_tie_order`, as their parts said (`RowsPart.tie_ordered`).
+        self._source_tie_ordered = False
         self._query = ""
         self._row_filter: Callable[[Row], bool] | None = None
         self._sort_column = 0
@@ -146,7 +151,7 @@ class RowsModel(QAbstractTableModel):
             if spec.keys_with_rows
         }
         ties = self.tie_keys(rows) if in_order else None
-        return RowsPart(list(rows), self.haystacks(rows), ties, keys)
+        return RowsPart(list(rows), self.haystacks(rows), ties, keys, self.in_tie_order(rows))
 
     def distinct_keys(self, keys: dict[int, Sequence]) -> set[int]:
         """Of these columns' keys (every row's, by column), the columns whose keys all
@@ -164,7 +169,8 @@ class RowsModel(QAbstractTableModel):
 
     def in_tie_order(self, rows: Sequence[Row]) -> bool:
         """Whether the order these rows' source lists them in (`finish_rows`, `set_rows`)
-        is the tie order already, so that no tie keys need be made to check it."""
+        is the tie order already, so that no tie keys need be made to check it; pure,
+        asked of each part as the worker makes it (`part`)."""
         return False
 
     def background(self, row: Row) -> Any:
@@ -189,6 +195,7 @@ class RowsModel(QAbstractTableModel):
         self.prepare()
         self._arrived, self._holding = [], False
         self._rows, self._haystacks, self._ties = part.rows, part.haystacks, part.ties
+        self._source_tie_ordered = part.tie_ordered
         self._position = dict(self._numbered(self._rows))
         self._tie_order = None if order is None else self._tie_order_of(order)
         self._orders.clear()
@@ -215,7 +222,9 @@ class RowsModel(QAbstractTableModel):
             self._keys = {column: _extendable(made) for column, made in part.keys.items()}
             self._keys_changed = set()
             self._ties, self._tie_order = [], []
+            self._source_tie_ordered = part.tie_ordered
         else:
+            self._source_tie_ordered = self._source_tie_ordered and part.tie_ordered
             for column, kept in self._keys.items():
                 made = part.keys.get(column)
                 kept.extend(made if made is not None else self._column_keys(column, part.rows))
@@ -279,7 +288,7 @@ class RowsModel(QAbstractTableModel):
         given = list(map(self._position.get, order))
         if len(given) != len(self._rows) or None in given:
             return None
-        if self.in_tie_order(self._rows):
+        if self._source_tie_ordered:
             return given
         ties = self._ties if self._ties is not None else self.tie_keys(self._rows)
         return sorted(given, key=ties.__getitem__)
@@ -333,6 +342,7 @@ class RowsModel(QAbstractTableModel):
                 self._ties[i] = tie
         if ties != self.tie_keys(old):
             self._tie_order = None
+            self._source_tie_ordered = self._source_tie_ordered and self.in_tie_order(fresh)
 
     def remove_keys(self, keys: Sequence[Hashable]) -> None:
         """Drop rows that are gone, keeping the rest of the view (selection, scroll)."""
@@ -676,7 +686,7 @@ def joined(parts: Sequence[RowsPart]) -> RowsPart:
                 keys[column] = _extendable(more)[:]  # a copy: the parts stay as they were
     every = all(part.ties is not None for part in parts)
     ties = [tie for part in parts for tie in part.ties] if every else None
-    return RowsPart(rows, haystacks, ties, keys)
+    return RowsPart(rows, haystacks, ties, keys, all(part.tie_ordered for part in parts))
 
 
 def _extendable(keys: Sequence) -> list | array:
