@@ -142,3 +142,24 @@ def test_the_expiry_shown_is_services_expiry(qapp, valid_from, valid_to):
         "valid": date,
     }[state.state]
     assert text == expected
+
+
+@pytest.mark.parametrize("width", [300, 1024])
+def test_name_keeps_the_room_left_when_a_layout_change_lays_the_sections_out_again(qtbot, width):
+    """Name takes the room the other columns leave (its least width where there is none),
+    and a layout change (a sort, the end of a load) leaves it so. Fitted while the header
+    laid its sections out again, it came out too narrow at 1024 px (a gap at the right)
+    and twice a narrow viewport wide (its title out of sight)."""
+    model = CertificatesModel(clock=lambda: NOW)
+    model.set_rows([row(i, f"cert {i:04}", i % 60 - 20) for i in range(1, 301)])
+    table = CertificatesTable(model)
+    qtbot.addWidget(table)
+    table.resize(width, 400)
+    table.show()
+    qtbot.waitExposed(table)
+    header = table.horizontalHeader()
+    fitted = header.sectionSize(CertificatesModel.COL_NAME)
+    others = header.length() - fitted
+    assert fitted == max(table._name_min, table.viewport().width() - others)
+    model.sort(CertificatesModel.COL_USAGE, Qt.SortOrder.DescendingOrder)
+    assert header.sectionSize(CertificatesModel.COL_NAME) == fitted

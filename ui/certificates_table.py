@@ -75,6 +75,10 @@ class CertificatesTable(HintedTable):
             header.hideSection(column)
         self._name_min = self._cell_width(NAME_SAMPLE, decorated=True)
         header.sectionResized.connect(self._other_resized)
+        # After the header's own handler (connected by setModel), which lays every section
+        # out again, hidden ones shown and hidden, and meanwhile reports a length that
+        # lags behind the sizes: fitted in between, Name grew to twice a narrow viewport.
+        model.layoutChanged.connect(self._fit_name)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._header_menu)
         header.checkClicked.connect(self._header_check_clicked)
