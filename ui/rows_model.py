@@ -72,7 +72,7 @@ class RowsPart(NamedTuple):
     keys: dict[int, Sequence]  # of the columns that make their keys with the rows
     # `RowsModel.in_tie_order` of these rows, asked on the worker: at a million rows the
     # walk would hold the GUI thread for 60 ms when the load finishes.
-    tie_ordered: bool = False
+    tie_ordered: bool
 
 
 class RowsModel(QAbstractTableModel):
