@@ -50,7 +50,9 @@ def loaded_page(qtbot, session, tmp_path, certs):
     qtbot.addWidget(win)
     win.show()
     view = win.certificates
-    qtbot.waitUntil(lambda: view.model.rowCount() == len(NAMES), timeout=10_000)
+    qtbot.waitUntil(
+        lambda: not view.loading and view.model.rowCount() == len(NAMES), timeout=10_000
+    )
     settle(qtbot)
     return view
 

@@ -298,6 +298,11 @@ class CertificatesView(QWidget):
             .start()
         )
 
+    @property
+    def loading(self) -> bool:
+        """A read is under way: the rows shown may not be all of them yet."""
+        return self._loading
+
     def reload_when_shown(self) -> None:
         """The page protocol's start (ui.list_page): this page is the window's first and
         reads at once."""

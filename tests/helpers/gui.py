@@ -21,7 +21,10 @@ def settle(qtbot) -> None:
 
 
 def wait_rows(qtbot, win, count):
-    qtbot.waitUntil(lambda: win.certificates.model.rowCount() == count, timeout=10_000)
+    """Wait until the certificates page shows `count` rows and no read is under way
+    (a streamed read shows its rows before it has finished)."""
+    page = win.certificates
+    qtbot.waitUntil(lambda: not page.loading and page.model.rowCount() == count, timeout=10_000)
 
 
 def cert_files(certs, folder, names):
