@@ -300,3 +300,26 @@ def test_updating_rows_changes_them_in_place_and_their_keys(qapp, qtbot):
     model.sort(CertificatesModel.COL_USAGE, Qt.SortOrder.AscendingOrder)
     last = [model.row_at(n).id for n in range(model.rowCount())][-len(changed) :]
     assert last == [r.id for r in changed]  # the new counts sort last
+
+
+def test_a_load_finishes_in_the_order_of_the_places_its_worker_found(qapp):
+    """The worker notes where each part's rows will be and hands their places in the
+    source's order to finish_rows, which takes that order as it is (every name is
+    ASCII, so the source's NOCASE order is the tie order); places that do not cover
+    the rows are not trusted, and the model sorts by name itself."""
+    rows = synthetic_rows(50)
+    source = sorted(rows, key=lambda r: -r.id)  # what the places say, to tell them apart
+    by_name = sorted(rows, key=lambda r: r.alias.casefold())
+    for cut, expected in ((None, source), (10, by_name)):
+        model = CertificatesModel()
+        arrived = model.positions()
+        made = []
+        for chunk in (rows[30:], rows[:30]):  # scattered ids, as a first screen by name
+            part = model.part(chunk, in_order=False)
+            arrived.append(list(map(model.key_of, part.rows)))
+            made.append(part)
+        places = arrived.places([r.id for r in source])
+        for part in made:
+            model.append_rows(part, in_order=False)
+        model.finish_rows(places=places[:cut])
+        assert [model.row_at(n).id for n in range(model.rowCount())] == [r.id for r in expected]

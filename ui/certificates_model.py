@@ -203,6 +203,7 @@ class CertificatesModel(RowsModel):
         )
 
     key_of = staticmethod(attrgetter("id"))  # a C call: map() over a million rows
+    dense_ids = True  # the store's row ids
 
     def haystack(self, r: CertificateRow) -> str:
         return self.haystacks([r])[0]

@@ -272,17 +272,17 @@ class CertificatesView(QWidget):
             else:
                 gathered.append(chunk[0])
 
-        def done(result: tuple[list[int], set[int]]) -> None:
+        def done(result: tuple[list[int] | None, set[int]]) -> None:
             if generation != self._generation:
                 return
-            order, distinct = result
+            places, distinct = result
             if streamed:
                 self._streaming = False
-                self.model.finish_rows(order, distinct)
+                self.model.finish_rows(distinct=distinct, places=places)
                 self._update_hint()
             else:
                 with kept_place(self.table):
-                    self.model.set_rows(joined(gathered), order, distinct)
+                    self.model.set_rows(joined(gathered), distinct=distinct, places=places)
                 self._update_hint()
             self._loading = False
             settle_after_read()
@@ -426,12 +426,14 @@ class _Superseded(Exception):
 
 def _read_rows(
     session: Session, model: cm.CertificatesModel, stop: threading.Event, chunk
-) -> tuple[list[int], set[int]]:
+) -> tuple[list[int] | None, set[int]]:
     """On the worker: the rows, each chunk made into the model's part (its pure
-    function), so that the GUI thread only extends its lists. Returns every id in the
-    table's name order, and the columns whose sort keys all differ (checked here
-    once, not at the first click on their header)."""
+    function), so that the GUI thread only extends its lists. Returns the places of the
+    rows in the table's name order, as the parts place them (None if the listing's order
+    names others), and the columns whose sort keys all differ (checked here once, not at
+    the first click on their header)."""
     likely: dict[int, Sequence] = {}
+    arrived = model.positions()
 
     def take(rows: list, in_order: bool) -> None:
         if stop.is_set():
@@ -440,8 +442,9 @@ def _read_rows(
         for column, keys in part.keys.items():
             if model.columns[column].distinct_likely:
                 likely.setdefault(column, keys[:0]).extend(keys)
+        arrived.append(list(map(model.key_of, part.rows)))
         chunk((part, in_order))
 
     with collections_paused():
         order = certificates.stream_certificates(session, "name", take)
-    return order, model.distinct_keys(likely)
+    return arrived.places(order), model.distinct_keys(likely)

@@ -21,6 +21,8 @@ from typing import Any, NamedTuple
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QModelRoleDataSpan, Qt, Signal
 
+from ui.positions import Positions
+
 Row = Any
 RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 CHECKED, UNCHECKED = Qt.CheckState.Checked, Qt.CheckState.Unchecked
@@ -97,7 +99,7 @@ class RowsModel(QAbstractTableModel):
         self._visible: list[int] = []  # indices into _rows, filtered and sorted
         self._arrived: list[int] = []  # appended and kept, not yet told to the view
         self._holding = False  # rows came out of order: they wait for finish_rows
-        self._position: dict[Hashable, int] = {}  # key -> index into _rows
+        self._position = self.positions()  # key -> index into _rows
         self._checked: set[Hashable] = set()
         self._orders: dict[int, list[int]] = {}  # column -> indices, ascending
         self._keys: dict[int, list] = {}  # column -> one sort key per row
@@ -123,6 +125,10 @@ class RowsModel(QAbstractTableModel):
         )
 
     # -- what a page's model says about its rows ------------------------------------
+
+    # The keys are a store's row ids (small non-negative integers): their places are kept
+    # in an array indexed by them (ui.positions).
+    dense_ids = False
 
     def key_of(self, row: Row) -> Hashable:
         return row.id
@@ -167,6 +173,11 @@ class RowsModel(QAbstractTableModel):
                 distinct.add(column)
         return distinct
 
+    def positions(self) -> Positions:
+        """An empty key -> place map of the kind this model keeps; pure, so that a
+        worker streaming rows in notes where each will be (`finish_rows`' `places`)."""
+        return Positions(self.dense_ids)
+
     def in_tie_order(self, rows: Sequence[Row]) -> bool:
         """Whether the order these rows' source lists them in (`finish_rows`, `set_rows`)
         is the tie order already, so that no tie keys need be made to check it; pure,
@@ -186,24 +197,27 @@ class RowsModel(QAbstractTableModel):
         rows: Sequence[Row] | RowsPart,
         order: Sequence[Hashable] | None = None,
         distinct: Iterable[int] = (),
+        places: list[int] | None = None,
     ) -> None:
         """All the rows at once (a part: with what a worker made of them). `order`: their
-        keys in the tie order as their source has it, which the model then only checks;
-        `distinct`: the columns whose keys the worker found all different."""
+        keys in the tie order as their source has it, which the model then only checks,
+        or instead `places`, the rows' indices in that order (`Positions.places` of the
+        worker that made the part); `distinct`: the columns whose keys the worker found
+        all different."""
         part = rows if isinstance(rows, RowsPart) else self.part(rows)
         self.beginResetModel()
         self.prepare()
         self._arrived, self._holding = [], False
         self._rows, self._haystacks, self._ties = part.rows, part.haystacks, part.ties
         self._source_tie_ordered = part.tie_ordered
-        self._position = dict(self._numbered(self._rows))
-        self._tie_order = None if order is None else self._tie_order_of(order)
+        self._position = self._placed(self._rows)
+        self._tie_order = self._tie_order_of(order, places)
         self._orders.clear()
         self._keys = {column: _extendable(made) for column, made in part.keys.items()}
         self._distinct = set(distinct)
         self._visible = self._filtered_sorted()
         self._ties = None  # the tie order is made (_filtered_sorted)
-        self._checked &= self._position.keys()
+        self._checked = {k for k in self._checked if k in self._position}
         self._drop_hidden_checks()
         self.endResetModel()
         self.checkedChanged.emit(len(self._checked))
@@ -219,6 +233,7 @@ class RowsModel(QAbstractTableModel):
         start = len(self._rows)
         self._distinct.clear()  # until finish_rows says
         if start == 0:
+            self._position = self.positions()
             self._keys = {column: _extendable(made) for column, made in part.keys.items()}
             self._keys_changed = set()
             self._ties, self._tie_order = [], []
@@ -230,7 +245,7 @@ class RowsModel(QAbstractTableModel):
                 kept.extend(made if made is not None else self._column_keys(column, part.rows))
         self._rows.extend(part.rows)
         self._haystacks.extend(part.haystacks)
-        self._position.update(self._numbered(part.rows, start))
+        self._position.append(list(map(self.key_of, part.rows)))
         ties = part.ties
         if (
             in_order
@@ -262,13 +277,18 @@ class RowsModel(QAbstractTableModel):
             self.endInsertRows()
 
     def finish_rows(
-        self, order: Sequence[Hashable] | None = None, distinct: Iterable[int] = ()
+        self,
+        order: Sequence[Hashable] | None = None,
+        distinct: Iterable[int] = (),
+        places: list[int] | None = None,
     ) -> None:
         """The last chunk is in: the rows in the order the header claims. `order`: their
-        keys in the tie order as their source has it (as `set_rows`); `distinct`: the
-        columns whose keys a worker found all different (`distinct_keys`)."""
-        if order is not None:
-            self._tie_order = self._tie_order_of(order)
+        keys in the tie order as their source has it, or `places` (as `set_rows`, the
+        places of the rows as they were appended since the model was empty);
+        `distinct`: the columns whose keys a worker found all different
+        (`distinct_keys`)."""
+        if order is not None or places is not None:
+            self._tie_order = self._tie_order_of(order, places)
         self._holding = False
         if self._tie_order is not None:
             self._ties = None
@@ -281,12 +301,15 @@ class RowsModel(QAbstractTableModel):
             self._visible = visible
             self.layoutChanged.emit()
 
-    def _tie_order_of(self, order: Sequence[Hashable]) -> list[int] | None:
-        """The tie order from the keys in the order their source has, checked by a stable
-        sort of the tie keys, which takes a comparison per row where it already holds (a
-        store's NOCASE is not casefold). None when they are not the rows held."""
-        given = list(map(self._position.get, order))
-        if len(given) != len(self._rows) or None in given:
+    def _tie_order_of(
+        self, order: Sequence[Hashable] | None, places: list[int] | None
+    ) -> list[int] | None:
+        """The tie order from the keys in the order their source has (or their places,
+        found by the worker), checked by a stable sort of the tie keys, which takes a
+        comparison per row where it already holds (a store's NOCASE is not casefold).
+        None when they are not the rows held."""
+        given = places if places is not None or order is None else self._position.places(order)
+        if given is None or len(given) != len(self._rows):
             return None
         if self._source_tie_ordered:
             return given
@@ -371,7 +394,7 @@ class RowsModel(QAbstractTableModel):
         }
         if self._tie_order is not None:
             self._tie_order = [renumber[i] for i in self._tie_order if i in renumber]
-        self._position = dict(self._numbered(self._rows))
+        self._position = self._placed(self._rows)
         self._visible = [renumber[i] for i in self._visible if i in renumber]
         if reset:
             self.endResetModel()
@@ -484,9 +507,10 @@ class RowsModel(QAbstractTableModel):
     def set_row_filter(self, keep: Callable[[Row], bool] | None) -> None:
         self._refilter(self._query, keep)
 
-    def _numbered(self, rows: Sequence[Row], start: int = 0) -> Iterator[tuple[Hashable, int]]:
-        """(key, index) of rows placed from `start` on."""
-        return zip(map(self.key_of, rows), range(start, start + len(rows)), strict=True)
+    def _placed(self, rows: Sequence[Row]) -> Positions:
+        positions = self.positions()
+        positions.append(list(map(self.key_of, rows)))
+        return positions
 
     def _refilter(self, query: str, keep: Callable[[Row], bool] | None) -> None:
         if (query, keep) == (self._query, self._row_filter):

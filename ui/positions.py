@@ -1,0 +1,87 @@
+"""Where each row is among a model's rows, by its key. A store's row ids are small
+non-negative integers, so for them an array indexed by the id holds the places (8 bytes
+a row, grown in place): a dictionary of a million ids costs ten times the memory, and
+its resizes held the GUI thread for 160 ms while a load streamed in. Any other keys, or
+ids too sparse for an array, are kept in a dictionary."""
+
+from array import array
+from collections import deque
+from collections.abc import Hashable, Iterator, Sequence
+
+_ABSENT = b"\xff" * 8  # -1 in an array of "q": no row has this id
+# Ids may run this far ahead of twice the rows before an array gives way to a dictionary
+# (a store that lost most of its certificates keeps high ids): an array of 16 MiB at
+# most beyond the rows', room for the first screen's rows of a million, read by name.
+_SLACK = 1 << 21
+# Keys looked up between two chances for another thread to take the GIL.
+_AT_ONCE = 50_000
+
+
+class Positions:
+    """key -> index into the rows, for the keys of rows in the order they were placed."""
+
+    def __init__(self, dense_ids: bool = False):
+        self._array: array | None = array("q") if dense_ids else None
+        self._dict: dict[Hashable, int] = {}
+        self._count = 0
+
+    def append(self, keys: Sequence[Hashable]) -> None:
+        """The keys of the rows placed after those already here, in their order."""
+        if not keys:
+            return
+        places = range(self._count, self._count + len(keys))
+        self._count += len(keys)
+        if self._array is not None and self._fits(keys):
+            missing = max(keys) + 1 - len(self._array)
+            if missing > 0:
+                self._array.frombytes(_ABSENT * missing)
+            deque(map(self._array.__setitem__, keys, places), maxlen=0)  # in C
+            return
+        if self._array is not None:
+            self._dict, self._array = dict(self._items()), None
+        self._dict.update(zip(keys, places, strict=True))
+
+    def _fits(self, keys: Sequence[Hashable]) -> bool:
+        try:
+            low, high = min(keys), max(keys)
+        except TypeError:  # not all comparable: not all ids
+            return False
+        return (
+            type(low) is int and type(high) is int and low >= 0 and high < 2 * self._count + _SLACK
+        )
+
+    def _items(self) -> Iterator[tuple[Hashable, int]]:
+        assert self._array is not None
+        return ((key, place) for key, place in enumerate(self._array) if place >= 0)
+
+    def get(self, key: Hashable, default: int | None = None) -> int | None:
+        if self._array is None:
+            return self._dict.get(key, default)
+        if type(key) is int and 0 <= key < len(self._array):
+            place = self._array[key]
+            return default if place < 0 else place
+        return default
+
+    def __contains__(self, key: Hashable) -> bool:
+        return self.get(key) is not None
+
+    def __getitem__(self, key: Hashable) -> int:
+        place = self.get(key)
+        if place is None:
+            raise KeyError(key)
+        return place
+
+    def places(self, keys: Sequence[Hashable]) -> list[int] | None:
+        """The place of each of `keys`; None if one has none. A slice at a time, so that
+        a worker asking for a million gives the GUI thread its turns."""
+        if self._array is None:
+            found = list(map(self._dict.get, keys))
+            return None if None in found else found  # type: ignore[return-value]
+        if not keys:
+            return []
+        if not self._fits(keys) or max(keys) >= len(self._array):
+            return None
+        found = []
+        for start in range(0, len(keys), _AT_ONCE):
+            found += map(self._array.__getitem__, keys[start : start + _AT_ONCE])
+        return None if min(found) < 0 else found
