@@ -1,5 +1,5 @@
-"""After a large read: the memory it freed back to the system, and what it kept out of
-the garbage collector's walks."""
+"""Memory for large reads: large blocks that grow in place, the memory a read freed given
+back to the system, and what it kept out of the garbage collector's walks."""
 
 import ctypes
 import gc
@@ -11,13 +11,32 @@ from functools import cache
 
 
 @cache
-def _malloc_trim():
+def _libc() -> ctypes.CDLL | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        return getattr(ctypes.CDLL(None), "malloc_trim", None)  # glibc only, not musl
+        return ctypes.CDLL(None)
     except OSError:
         return None
+
+
+def _malloc_trim():
+    return getattr(_libc(), "malloc_trim", None)  # glibc only, not musl
+
+
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter, in glibc's malloc.h
+_MAPPED_FROM = 1 << 20  # bytes
+
+
+def map_large_blocks() -> bool:
+    """Give every block of a MiB or more a mapping of its own, which grows in place
+    (mremap); says whether the allocator took it (glibc; elsewhere nothing changes).
+    glibc raises its threshold for that to the size of each such block freed (to 32
+    MiB), and then serves large blocks from its heap, where growing one copies it: the
+    rows, sort keys and places of a million certificates grow as a load streams in, and
+    each copy into fresh pages held the GIL for 30-100 ms (the window froze)."""
+    mallopt = getattr(_libc(), "mallopt", None)
+    return bool(mallopt and mallopt(_M_MMAP_THRESHOLD, _MAPPED_FROM))
 
 
 def release_freed() -> None:

@@ -7,6 +7,7 @@ import traceback
 
 from PySide6.QtWidgets import QApplication, QDialog
 
+from app import memory
 from app.errors import CertdeskError
 from app.services.store_folders import resolve_store_dir, store_exists
 from app.sqlite_errors import store_problem
@@ -17,6 +18,7 @@ from ui.login import LoginDialog
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
+    memory.map_large_blocks()  # before the first large read
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
     app.setOrganizationName("Certdesk")
     app.setApplicationName("Certdesk")
