@@ -290,24 +290,30 @@ def group_names_of(db: peewee.Database, ids: Sequence[int] | None) -> list[tuple
     return db.execute_sql(sql, list(ids or ())).fetchall()
 
 
-def policy_names_of(db: peewee.Database, ids: Sequence[int] | None) -> list[tuple[int, str]]:
-    """(certificate id, the names of the policies naming it directly or through one of
-    its groups, joined by NAMES_SEPARATOR; a name may come twice) for these certificates
-    (one chunk of ids; None: all)."""
-    direct, through_groups = (
-        _among(db, 'pc."certificate_id"', ids),
-        _among(db, 'm."certificate_id"', ids),
-    )
+def direct_policy_names_of(db: peewee.Database, ids: Sequence[int] | None) -> list[tuple[int, str]]:
+    """(certificate id, the names of the policies naming it directly, joined by
+    NAMES_SEPARATOR) for these certificates (one chunk of ids; None: all) that any
+    policy names directly."""
+    among = _among(db, 'pc."certificate_id"', ids)
     sql = (
-        "SELECT cid, group_concat(name, char(31)) FROM ("
-        f'SELECT pc."certificate_id" AS cid, p."name" AS name FROM {_name(PolicyCertificate)} pc '
-        f'JOIN {_name(Policy)} p ON p."id" = pc."policy_id" {direct} '
-        f'UNION ALL SELECT m."certificate_id", p."name" FROM {MEMBERS} m '
-        f'JOIN {_name(PolicyCertificateGroup)} pg ON pg."group_id" = m."group_id" '
-        f'JOIN {_name(Policy)} p ON p."id" = pg."policy_id" {through_groups}'
-        ") GROUP BY cid"
+        f'SELECT pc."certificate_id", group_concat(p."name", char(31)) '
+        f'FROM {_name(PolicyCertificate)} pc JOIN {_name(Policy)} p ON p."id" = pc."policy_id" '
+        f'{among} GROUP BY pc."certificate_id"'
     )
-    return db.execute_sql(sql, [*(ids or ()), *(ids or ())]).fetchall()
+    return db.execute_sql(sql, list(ids or ())).fetchall()
+
+
+def policy_names_by_group(db: peewee.Database) -> list[tuple[str, str]]:
+    """(certificate group name, the names of the policies naming the group, joined by
+    NAMES_SEPARATOR) of every group a policy names: a row per group, however many
+    certificates are in it."""
+    sql = (
+        f'SELECT g."name", group_concat(p."name", char(31)) '
+        f"FROM {_name(PolicyCertificateGroup)} pg "
+        f'JOIN {_name(CertificateGroup)} g ON g."id" = pg."group_id" '
+        f'JOIN {_name(Policy)} p ON p."id" = pg."policy_id" GROUP BY g."id"'
+    )
+    return db.execute_sql(sql).fetchall()
 
 
 # -- certificate groups -------------------------------------------------------------

@@ -3,13 +3,15 @@ Python call per comparison. Counts, not times (speed is measured in bench/)."""
 
 import sys
 from contextlib import contextmanager
+from functools import partial
 
 import pytest
 
 from PySide6.QtCore import Qt
 
-from app.services import certificates
+from app.services import certificate_groups, certificates, policies
 from app.services.certificates import CertificateRow, certificate_row, row_values, search_text
+from app.services.policies import PolicySpec
 from tests.helpers.stores import import_some
 from ui.certificates_model import CertificatesModel
 
@@ -69,12 +71,41 @@ def test_listing_takes_the_same_statements_for_few_rows_and_for_more(grouped, se
 
     few = (listing_statements(session), listing_statements(session, order="name"), streamed())
     assert parts == [(2, True), (2, False), (2, False)]  # streamed in chunks...
-    assert few[0] == few[1] == 3  # rows, groups, policies
+    assert few[0] == few[1] == 4  # rows, groups, policies of groups, policies named directly
     grouped([f"more {n:02d}" for n in range(18)])
     parts.clear()
     more = (listing_statements(session), listing_statements(session, order="name"), streamed())
     assert parts == [(2, True)] + [(2, False)] * 11
     assert more == few  # ...but read in the same statements, however many rows
+
+
+def test_a_certificate_lists_the_policies_naming_it_or_one_of_its_groups_once_each(
+    session, tmp_path, certs
+):
+    import_some(session, tmp_path, certs, ["Direct", "Grouped", "Both", "Twice", "None"])
+    certificate_groups.create_group(session, "Prod")
+    certificate_groups.create_group(session, "Legacy")
+    certificate_groups.add_to_groups(session, ["Grouped", "Both"], ["Prod"])
+    certificate_groups.add_to_groups(session, ["Twice"], ["Prod", "Legacy"])
+    add = partial(policies.add_policy, session)
+    who = (session.user_name,)
+    add(PolicySpec("zeta direct", certificates=("Direct", "Both"), users=who))
+    add(PolicySpec("Alpha prod", certificate_groups=("Prod", "Legacy"), users=who))
+    add(PolicySpec("beta both ways", ("Both",), ("Prod",), users=who))
+    expected = {
+        "Direct": ("zeta direct",),
+        "Grouped": ("Alpha prod", "beta both ways"),
+        "Both": ("Alpha prod", "beta both ways", "zeta direct"),
+        "Twice": ("Alpha prod", "beta both ways"),
+        "None": (),
+    }
+    listed = {r.alias: r.policies for r in certificates.list_certificates(session)}
+    streamed: list = []
+    certificates.stream_certificates(session, "name", lambda rows, _: streamed.extend(rows))
+    refreshed = certificates.certificate_rows(session, [r.id for r in streamed])
+    assert listed == expected
+    assert {r.alias: r.policies for r in streamed} == expected
+    assert {r.alias: r.policies for r in refreshed} == expected
 
 
 def test_a_stream_gives_the_first_rows_in_order_then_every_other_once(
@@ -96,11 +127,11 @@ def test_a_stream_gives_the_first_rows_in_order_then_every_other_once(
     assert [r.id for r in later] == sorted(r.id for r in full[3:])  # each once, by id
 
 
-def test_refreshing_rows_takes_three_statements_per_chunk_of_ids(grouped, session):
+def test_refreshing_rows_takes_four_statements_per_chunk_of_ids(grouped, session):
     ids = list(grouped([f"row {n:02d}" for n in range(8)]).values())
     with statements_run(session) as seen:
         rows = certificates.certificate_rows(session, ids)
-    assert len(seen) == 3 and sorted(r.id for r in rows) == sorted(ids)
+    assert len(seen) == 4 and sorted(r.id for r in rows) == sorted(ids)
     assert all(r.groups == ("Prod",) for r in rows)
 
 

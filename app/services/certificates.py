@@ -223,23 +223,41 @@ _EMPTY: tuple[str, ...] = ()
 
 
 def _rows(db: peewee.Database, ids: Sequence[int] | None, order: str) -> list[CertificateRow]:
-    """One chunk of ids (None: all): three statements however many rows."""
+    """One chunk of ids (None: all): four statements however many rows."""
     return _made(statements.certificate_rows_of(db, ids, order), _Names(db, ids))
 
 
 class _Names:
-    """The group and policy names of these certificates (None: all; two statements), and
-    one string for each owner, issuer and key algorithm that repeat (a million rows
-    hold ~150 MiB less), for making their rows."""
+    """The group and policy names of these certificates (None: all; three statements),
+    and one string for each owner, issuer and key algorithm that repeat (a million rows
+    hold ~150 MiB less), for making their rows. A certificate's policies are those naming
+    it and those naming one of its groups: the latter are found per distinct set of
+    groups, since a store has few (a join per certificate took a second at a million)."""
 
     def __init__(self, db: peewee.Database, ids: Sequence[int] | None):
-        self.group_of = _names_by_certificate(statements.group_names_of(db, ids)).get
-        self.policy_of = _names_by_certificate(statements.policy_names_of(db, ids)).get
+        distinct: dict[tuple[str, ...], tuple[str, ...]] = {_EMPTY: _EMPTY}
+        groups = _names_by_certificate(statements.group_names_of(db, ids), distinct)
+        by_group = {
+            group: text.split(statements.NAMES_SEPARATOR)
+            for group, text in statements.policy_names_by_group(db)
+        }
+        self.policies_of_groups = {
+            names: _names_in_order(p for group in names for p in by_group.get(group, ()))
+            for names in distinct.values()
+        }
+        direct = _names_by_certificate(statements.direct_policy_names_of(db, ids), {})
+        of_groups = self.policies_of_groups
+        self.direct_policy_of = {
+            cid: _names_in_order((*names, *of_groups[groups.get(cid, _EMPTY)]))
+            for cid, names in direct.items()
+        }.get
+        self.group_of = groups.get
         self.one = {}.setdefault
 
 
 def _made(raw: Iterable[tuple], names: _Names) -> list[CertificateRow]:
-    group_of, policy_of, one = names.group_of, names.policy_of, names.one
+    group_of, one = names.group_of, names.one
+    direct_policy_of, policies_of_groups = names.direct_policy_of, names.policies_of_groups
     return [
         _make_row(
             (
@@ -247,8 +265,8 @@ def _made(raw: Iterable[tuple], names: _Names) -> list[CertificateRow]:
                 one(r[12], r[12]),
                 one(r[13], r[13]),
                 one(r[14], r[14]),
-                group_of(r[0], _EMPTY),
-                policy_of(r[0], _EMPTY),
+                groups := group_of(r[0], _EMPTY),
+                direct_policy_of(r[0]) or policies_of_groups[groups],
                 r[15] if r[15].isascii() else r[15].casefold(),  # SQLite folded ASCII only
             )
         )
@@ -256,18 +274,24 @@ def _made(raw: Iterable[tuple], names: _Names) -> list[CertificateRow]:
     ]
 
 
-def _names_by_certificate(joined: Iterable[tuple[int, str]]) -> dict[int, tuple[str, ...]]:
+def _names_in_order(names: Iterable[str]) -> tuple[str, ...]:
+    """Unique, sorted as the table shows them."""
+    return tuple(sorted(set(names), key=str.casefold))
+
+
+def _names_by_certificate(
+    joined: Iterable[tuple[int, str]], distinct: dict[tuple[str, ...], tuple[str, ...]]
+) -> dict[int, tuple[str, ...]]:
     """Each certificate's names, unique and sorted, from the names SQLite joined;
-    certificates with the same names share one tuple (a store has few distinct sets of
-    groups, so this is a dictionary look-up per certificate)."""
+    certificates with the same names share one tuple, kept in `distinct` (a store has
+    few distinct sets of groups, so this is a dictionary look-up per certificate)."""
     by_text: dict[str, tuple[str, ...]] = {}
-    by_names: dict[tuple[str, ...], tuple[str, ...]] = {}
     found: dict[int, tuple[str, ...]] = {}
     for cid, text in joined:
         names = by_text.get(text)
         if names is None:
-            unique = tuple(sorted(set(text.split(statements.NAMES_SEPARATOR)), key=str.casefold))
-            names = by_text[text] = by_names.setdefault(unique, unique)
+            unique = _names_in_order(text.split(statements.NAMES_SEPARATOR))
+            names = by_text[text] = distinct.setdefault(unique, unique)
         found[cid] = names
     return found
 
