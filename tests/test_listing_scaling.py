@@ -2,6 +2,7 @@
 Python call per comparison. Counts, not times (speed is measured in bench/)."""
 
 import sys
+from array import array
 from contextlib import contextmanager
 from functools import partial
 
@@ -13,6 +14,7 @@ from app.services import certificate_groups, certificates, policies
 from app.services.certificates import CertificateRow, certificate_row, row_values, search_text
 from app.services.policies import PolicySpec
 from tests.helpers.stores import import_some
+from ui import rows_model
 from ui.certificates_model import CertificatesModel
 
 
@@ -354,3 +356,20 @@ def test_a_load_finishes_in_the_order_of_the_places_its_worker_found(qapp):
             model.append_rows(part, in_order=False)
         model.finish_rows(places=places[:cut])
         assert [model.row_at(n).id for n in range(model.rowCount())] == [r.id for r in expected]
+
+
+def test_keys_counted_in_many_small_sets_are_found_equal_wherever_they_are(qapp, monkeypatch):
+    """A worker counts a column's keys in sets of one range of values each, a sorted
+    slice at a time: two equal keys far apart, or at the bounds of a range, are found."""
+    monkeypatch.setattr(rows_model, "_SET_AT_MOST", 100)
+    monkeypatch.setattr(rows_model, "_CHECKED_AT_ONCE", 64)
+    model = CertificatesModel()
+    keys = [float(n * 7919 % 1000) for n in range(1000)]  # all differ, not in order
+    assert model.distinct_keys({1: keys, 2: [str(k) for k in keys]}) == {1, 2}
+    for first, second in ((0, 999), (10, 11), (500, 3)):
+        twin = list(keys)
+        twin[second] = twin[first]
+        assert model.distinct_keys({1: twin, 2: array("d", twin)}) == set()
+    bounds = sorted(keys)[::100]  # a value a range starts at, twice
+    edge = [*keys[:-1], bounds[3]]
+    assert model.distinct_keys({1: edge}) == set()

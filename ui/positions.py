@@ -76,7 +76,7 @@ class Positions:
         a worker asking for a million gives the GUI thread its turns."""
         if self._array is None:
             found = list(map(self._dict.get, keys))
-            return None if None in found else found  # type: ignore[return-value]
+            return None if None in found else found
         if not keys:
             return []
         if not self._fits(keys) or max(keys) >= len(self._array):

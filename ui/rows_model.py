@@ -13,6 +13,7 @@ previous one kept. `data()` formats stored values; it never parses or queries.
 """
 
 from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import compress, count, islice
@@ -61,7 +62,12 @@ class Column:
     header: str = ""  # a shorter title for the header, which then tips the full one
 
 
-_CHECKED_AT_ONCE = 50_000  # keys added to a set between two chances of the GIL
+# Keys looked at between two chances for another thread to take the GIL.
+_CHECKED_AT_ONCE = 50_000
+# Keys one set holds at most while the keys of a column are checked for equal ones: a
+# set resizes with the GIL held, and one of a million held it for up to 190 ms (the
+# window froze); one of this many for a few ms.
+_SET_AT_MOST = 65_536
 
 
 class RowsPart(NamedTuple):
@@ -161,17 +167,8 @@ class RowsModel(QAbstractTableModel):
 
     def distinct_keys(self, keys: dict[int, Sequence]) -> set[int]:
         """Of these columns' keys (every row's, by column), the columns whose keys all
-        differ; pure, so that the worker that made them checks them. A set of the keys
-        in their own order is the quickest check; made a slice at a time, so that a
-        worker gives the GIL back between slices (at a million, 0.2 s each)."""
-        distinct = set()
-        for column, made in keys.items():
-            seen: set = set()
-            for start in range(0, len(made), _CHECKED_AT_ONCE):
-                seen.update(made[start : start + _CHECKED_AT_ONCE])
-            if len(seen) == len(made):
-                distinct.add(column)
-        return distinct
+        differ; pure, so that the worker that made them checks them."""
+        return {column for column, made in keys.items() if _all_differ(made)}
 
     def positions(self) -> Positions:
         """An empty key -> place map of the kind this model keeps; pure, so that a
@@ -272,7 +269,14 @@ class RowsModel(QAbstractTableModel):
         if self._arrived:
             first = len(self._visible)
             self.beginInsertRows(QModelIndex(), first, first + len(self._arrived) - 1)
-            self._visible.extend(self._arrived)
+            if first < len(self._arrived):
+                # The few shown go before the many that waited, in the list that holds
+                # these: extended, the shown ones' list would take a million places of
+                # fresh memory at once (50 ms of page faults at a million rows).
+                self._arrived[:0] = self._visible
+                self._visible = self._arrived
+            else:
+                self._visible.extend(self._arrived)
             self._arrived = []
             self.endInsertRows()
 
@@ -711,6 +715,25 @@ def joined(parts: Sequence[RowsPart]) -> RowsPart:
     every = all(part.ties is not None for part in parts)
     ties = [tie for part in parts for tie in part.ties] if every else None
     return RowsPart(rows, haystacks, ties, keys, all(part.tie_ordered for part in parts))
+
+
+def _all_differ(keys: Sequence) -> bool:
+    """Whether no two keys are equal: counted in sets, a sorted slice of the keys at a
+    time (a worker gives the GIL back between slices), each set holding the keys of one
+    range of values (bounds from a sample; a sorted slice splits at them), so that none
+    holds many more than _SET_AT_MOST."""
+    sets = -(-len(keys) // _SET_AT_MOST)
+    sample = sorted(keys[:: max(1, len(keys) // 4096)])
+    bounds = [sample[len(sample) * n // sets] for n in range(1, sets)]
+    seen: list[set] = [set() for _ in range(sets)]
+    for start in range(0, len(keys), _CHECKED_AT_ONCE):
+        chunk = sorted(keys[start : start + _CHECKED_AT_ONCE])
+        cuts = [0, *(bisect_left(chunk, bound) for bound in bounds), len(chunk)]
+        for kept, low, high in zip(seen, cuts, cuts[1:], strict=False):
+            kept.update(chunk[low:high])
+        if sum(map(len, seen)) < start + len(chunk):
+            return False  # two are equal: a column that is not distinct stops early
+    return True
 
 
 def _extendable(keys: Sequence) -> list | array:
