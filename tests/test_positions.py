@@ -1,6 +1,8 @@
 """Where each row is, by key: an array indexed by the store's ids while they are dense,
 a dictionary otherwise; the answers are the same either way."""
 
+import pytest
+
 from ui.positions import Positions
 
 
@@ -31,9 +33,5 @@ def test_keys_that_are_no_dense_ids_are_kept_all_the_same():
         positions.append(later)
         assert [positions.get(k) for k in [1, 2, *later]] == [0, 1, 2, 3]
         assert positions.places([later[1], 1]) == [3, 0]
-        try:
+        with pytest.raises(KeyError):
             positions[object()]
-        except KeyError:
-            pass
-        else:
-            raise AssertionError("a key never placed has a place")
