@@ -35,3 +35,22 @@ def test_keys_that_are_no_dense_ids_are_kept_all_the_same():
         assert positions.places([later[1], 1]) == [3, 0]
         with pytest.raises(KeyError):
             positions[object()]
+
+
+def test_ids_too_high_for_the_first_rows_are_placed_in_an_array_once_more_rows_come():
+    positions = Positions(dense_ids=True)
+    high = 5_000_000  # a store that lost most of its certificates keeps high ids
+    positions.append([high, 3])
+    positions.append(list(range(10, 3_000_010)))
+    assert positions.get(high) == 0 and positions.get(3) == 1 and positions.get(10) == 2
+    assert positions.places([3_000_009, high, 3]) == [3_000_001, 0, 1]
+    assert positions.get(9) is None and positions.get(high + 1) is None
+
+
+def test_keys_that_never_were_ids_stay_in_a_dictionary():
+    for first in ([-5, 2], [True, 7], [1.5, 2], ["a", 3]):
+        positions = Positions(dense_ids=True)
+        positions.append(first)
+        positions.append(list(range(100, 200)))
+        assert positions.get(first[0]) == 0 and positions.get(first[1]) == 1
+        assert positions.get(150) == 52 and positions.get(99) is None

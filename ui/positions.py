@@ -1,8 +1,9 @@
 """Where each row is among a model's rows, by its key. A store's row ids are small
 non-negative integers, so for them an array indexed by the id holds the places (8 bytes
-a row, grown in place): a dictionary of a million ids costs ten times the memory, and
-its resizes held the GUI thread for 160 ms while a load streamed in. Any other keys, or
-ids too sparse for an array, are kept in a dictionary."""
+an id up to the highest, grown in place): a dictionary of a million ids costs ten times
+the memory, and its resizes held the GUI thread for 160 ms while a load streamed in. Any
+other keys, or ids too sparse for an array, are kept in a dictionary, until the ids are
+dense enough again."""
 
 from array import array
 from collections import deque
@@ -15,40 +16,60 @@ _ABSENT = b"\xff" * 8  # -1 in an array of "q": no row has this id
 _SLACK = 1 << 21
 # Keys looked up between two chances for another thread to take the GIL.
 _AT_ONCE = 50_000
+_NOT_IDS = -2  # `_highest` once a key that is no id was kept
+
+
+def _ids(keys: Sequence[Hashable]) -> bool:
+    """Whether every key is an int (not a bool, which equals one): a walk in C."""
+    return set(map(type, keys)) == {int}
 
 
 class Positions:
     """key -> index into the rows, for the keys of rows in the order they were placed."""
 
     def __init__(self, dense_ids: bool = False):
+        self._dense = dense_ids
         self._array: array | None = array("q") if dense_ids else None
         self._dict: dict[Hashable, int] = {}
         self._count = 0
+        # The highest id in the dictionary while every key in it is an id (_NOT_IDS once
+        # one is not), so that it can become an array again when the ids grow dense.
+        self._highest = -1
 
     def append(self, keys: Sequence[Hashable]) -> None:
         """The keys of the rows placed after those already here, in their order."""
         if not keys:
             return
         places = range(self._count, self._count + len(keys))
-        self._count += len(keys)
-        if self._array is not None and self._fits(keys):
+        count = self._count + len(keys)
+        if self._array is None and self._dense and self._fits(keys, count, self._highest):
+            self._array = self._as_array()  # the first rows had ids too high for their number
+        if self._array is not None and self._fits(keys, count):
             missing = max(keys) + 1 - len(self._array)
             if missing > 0:
                 self._array.frombytes(_ABSENT * missing)
             deque(map(self._array.__setitem__, keys, places), maxlen=0)  # in C
-            return
-        if self._array is not None:
-            self._dict, self._array = dict(self._items()), None
-        self._dict.update(zip(keys, places, strict=True))
+        else:
+            if self._array is not None:
+                self._highest = len(self._array) - 1
+                self._dict, self._array = dict(self._items()), None
+            self._dict.update(zip(keys, places, strict=True))
+            if self._dense and self._highest != _NOT_IDS:
+                ids = _ids(keys) and min(keys) >= 0
+                self._highest = max(self._highest, max(keys)) if ids else _NOT_IDS
+        self._count = count
 
-    def _fits(self, keys: Sequence[Hashable]) -> bool:
-        try:
-            low, high = min(keys), max(keys)
-        except TypeError:  # not all comparable: not all ids
+    def _fits(self, keys: Sequence[Hashable], count: int, highest: int = -1) -> bool:
+        """Whether an array holds these ids (and those up to `highest`) for `count` rows."""
+        if highest == _NOT_IDS or not _ids(keys):
             return False
-        return (
-            type(low) is int and type(high) is int and low >= 0 and high < 2 * self._count + _SLACK
-        )
+        return min(keys) >= 0 and max(highest, max(keys)) < 2 * count + _SLACK
+
+    def _as_array(self) -> array:
+        kept = array("q", _ABSENT * (self._highest + 1))
+        deque(map(kept.__setitem__, self._dict.keys(), self._dict.values()), maxlen=0)
+        self._dict = {}
+        return kept
 
     def _items(self) -> Iterator[tuple[Hashable, int]]:
         assert self._array is not None
@@ -72,14 +93,14 @@ class Positions:
         return place
 
     def places(self, keys: Sequence[Hashable]) -> list[int] | None:
-        """The place of each of `keys`; None if one has none. A slice at a time, so that
-        a worker asking for a million gives the GUI thread its turns."""
+        """The place of each of `keys`; None if one has none. Looked up a slice at a
+        time, so that a worker asking for a million gives the GUI thread its turns."""
         if self._array is None:
             found = list(map(self._dict.get, keys))
             return None if None in found else found
         if not keys:
             return []
-        if not self._fits(keys) or max(keys) >= len(self._array):
+        if not _ids(keys) or min(keys) < 0 or max(keys) >= len(self._array):
             return None
         found = []
         for start in range(0, len(keys), _AT_ONCE):

@@ -721,9 +721,13 @@ def _all_differ(keys: Sequence) -> bool:
     """Whether no two keys are equal: counted in sets, a sorted slice of the keys at a
     time (a worker gives the GIL back between slices), each set holding the keys of one
     range of values (bounds from a sample; a sorted slice splits at them), so that none
-    holds many more than _SET_AT_MOST."""
+    holds many more than _SET_AT_MOST. The sort keys are numbers (never NaN, which sorts
+    nowhere) or strings; keys that do not sort are counted in one set."""
     sets = -(-len(keys) // _SET_AT_MOST)
-    sample = sorted(keys[:: max(1, len(keys) // 4096)])
+    try:
+        sample = sorted(keys[:: max(1, len(keys) // 4096)])
+    except TypeError:
+        return len(set(keys)) == len(keys)
     bounds = [sample[len(sample) * n // sets] for n in range(1, sets)]
     seen: list[set] = [set() for _ in range(sets)]
     for start in range(0, len(keys), _CHECKED_AT_ONCE):

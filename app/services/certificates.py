@@ -172,8 +172,8 @@ def create_certificate(session: Session, facts, alias: str, key: PrivateKey | No
 FIRST_CHUNK = 200
 LATER_CHUNK = statements.CHUNK
 # Ids per statement of a refresh: scattered ids touch most pages of the table, each page
-# decrypted once per statement, so as many as SQLite binds (32,766; policies bind twice).
-REFRESH_CHUNK = 15_000
+# decrypted once per statement, so nearly as many as SQLite binds (32,766).
+REFRESH_CHUNK = 32_000
 
 
 @operation("certificate.list", CERTIFICATES_VIEW, reads=True)
@@ -247,9 +247,17 @@ class _Names:
         }
         direct = _names_by_certificate(statements.direct_policy_names_of(db, ids), {})
         of_groups = self.policies_of_groups
+        # Shared per (named directly, groups) pair, as the names tuples are.
+        united: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, ...]] = {}
+
+        def unite(names: tuple[str, ...], groups_of: tuple[str, ...]) -> tuple[str, ...]:
+            both = united.get((names, groups_of))
+            if both is None:
+                both = united[names, groups_of] = _names_in_order((*names, *of_groups[groups_of]))
+            return both
+
         self.direct_policy_of = {
-            cid: _names_in_order((*names, *of_groups[groups.get(cid, _EMPTY)]))
-            for cid, names in direct.items()
+            cid: unite(names, groups.get(cid, _EMPTY)) for cid, names in direct.items()
         }.get
         self.group_of = groups.get
         self.one = {}.setdefault
