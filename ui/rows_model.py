@@ -312,7 +312,7 @@ class RowsModel(QAbstractTableModel):
         found by the worker), checked by a stable sort of the tie keys, which takes a
         comparison per row where it already holds (a store's NOCASE is not casefold).
         None when they are not the rows held."""
-        given = places if places is not None or order is None else self._position.places(order)
+        given = self._position.places(order) if places is None and order is not None else places
         if given is None or len(given) != len(self._rows):
             return None
         if self._source_tie_ordered:
@@ -723,17 +723,21 @@ def _all_differ(keys: Sequence) -> bool:
     range of values (bounds from a sample; a sorted slice splits at them), so that none
     holds many more than _SET_AT_MOST. The sort keys are numbers (never NaN, which sorts
     nowhere) or strings; keys that do not sort are counted in one set."""
-    sets = -(-len(keys) // _SET_AT_MOST)
     try:
-        sample = sorted(keys[:: max(1, len(keys) // 4096)])
+        return _differ_by_ranges(keys)
     except TypeError:
         return len(set(keys)) == len(keys)
+
+
+def _differ_by_ranges(keys: Sequence) -> bool:
+    sets = -(-len(keys) // _SET_AT_MOST)
+    sample = sorted(keys[:: max(1, len(keys) // 4096)])
     bounds = [sample[len(sample) * n // sets] for n in range(1, sets)]
     seen: list[set] = [set() for _ in range(sets)]
     for start in range(0, len(keys), _CHECKED_AT_ONCE):
         chunk = sorted(keys[start : start + _CHECKED_AT_ONCE])
         cuts = [0, *(bisect_left(chunk, bound) for bound in bounds), len(chunk)]
-        for kept, low, high in zip(seen, cuts, cuts[1:], strict=False):
+        for kept, low, high in zip(seen, cuts[:-1], cuts[1:], strict=True):
             kept.update(chunk[low:high])
         if sum(map(len, seen)) < start + len(chunk):
             return False  # two are equal: a column that is not distinct stops early

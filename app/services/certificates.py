@@ -237,28 +237,11 @@ class _Names:
     def __init__(self, db: peewee.Database, ids: Sequence[int] | None):
         distinct: dict[tuple[str, ...], tuple[str, ...]] = {_EMPTY: _EMPTY}
         groups = _names_by_certificate(statements.group_names_of(db, ids), distinct)
-        by_group = {
-            group: text.split(statements.NAMES_SEPARATOR)
-            for group, text in statements.policy_names_by_group(db)
-        }
-        self.policies_of_groups = {
-            names: _names_in_order(p for group in names for p in by_group.get(group, ()))
-            for names in distinct.values()
-        }
+        self.policies_of_groups = _policies_of_groups(
+            statements.policy_names_by_group(db), distinct.values()
+        )
         direct = _names_by_certificate(statements.direct_policy_names_of(db, ids), {})
-        of_groups = self.policies_of_groups
-        # Shared per (named directly, groups) pair, as the names tuples are.
-        united: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, ...]] = {}
-
-        def unite(names: tuple[str, ...], groups_of: tuple[str, ...]) -> tuple[str, ...]:
-            both = united.get((names, groups_of))
-            if both is None:
-                both = united[names, groups_of] = _names_in_order((*names, *of_groups[groups_of]))
-            return both
-
-        self.direct_policy_of = {
-            cid: unite(names, groups.get(cid, _EMPTY)) for cid, names in direct.items()
-        }.get
+        self.direct_policy_of = _united(direct, groups, self.policies_of_groups).get
         self.group_of = groups.get
         self.one = {}.setdefault
 
@@ -280,6 +263,36 @@ def _made(raw: Iterable[tuple], names: _Names) -> list[CertificateRow]:
         )
         for r in raw
     ]
+
+
+def _policies_of_groups(
+    joined: Iterable[tuple[str, str]], sets: Iterable[tuple[str, ...]]
+) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """The policies naming one of the groups of each set, from the policy names SQLite
+    joined per group."""
+    by_group = {group: text.split(statements.NAMES_SEPARATOR) for group, text in joined}
+    return {
+        names: _names_in_order(p for group in names for p in by_group.get(group, ()))
+        for names in sets
+    }
+
+
+def _united(
+    direct: dict[int, tuple[str, ...]],
+    groups: dict[int, tuple[str, ...]],
+    of_groups: dict[tuple[str, ...], tuple[str, ...]],
+) -> dict[int, tuple[str, ...]]:
+    """Of each certificate a policy names directly, those policies and its groups': one
+    tuple per distinct pair, shared as the names tuples are."""
+    made: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, ...]] = {}
+    united = {}
+    for cid, names in direct.items():
+        pair = names, groups.get(cid, _EMPTY)
+        both = made.get(pair)
+        if both is None:
+            both = made[pair] = _names_in_order((*names, *of_groups[pair[1]]))
+        united[cid] = both
+    return united
 
 
 def _names_in_order(names: Iterable[str]) -> tuple[str, ...]:
