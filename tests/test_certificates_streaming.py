@@ -57,6 +57,10 @@ def test_the_first_chunk_shows_at_once_the_rest_when_all_are_in_in_name_order(qt
     assert counted[-1] == view.counts_text() == "9 certificates"
     full = certificates.list_certificates(stored, order="name")
     assert [view.model.row_at(n) for n in range(len(NAMES))] == full
+    # Which columns' keys all differ is checked after the rows are in, not before.
+    assert view.checking
+    qtbot.waitUntil(lambda: not view.checking, timeout=10_000)
+    assert M.COL_SHA256 in view.model.distinct_columns
 
 
 def test_names_the_store_orders_otherwise_end_in_the_tables_order(

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from app.services import certificate_groups, certificates, policies
 from app.services.certificates import CertificateRow, certificate_row, row_values, search_text
 from app.services.policies import PolicySpec
+from models import statements
 from tests.helpers.stores import import_some
 from ui import rows_model
 from ui.certificates_model import CertificatesModel
@@ -62,13 +63,26 @@ def test_listing_takes_the_same_statements_for_few_rows_and_for_more(grouped, se
     monkeypatch.setattr(certificates, "FIRST_CHUNK", 2)
     monkeypatch.setattr(certificates, "LATER_CHUNK", 2)
     parts: list[tuple[int, bool]] = []
+    ranges: list[tuple[int, int]] = []
+    read_range = statements.certificate_column_texts
+
+    def columns_between(db, low, high):
+        ranges.append((low, high))
+        return read_range(db, low, high)
+
+    monkeypatch.setattr(statements, "certificate_column_texts", columns_between)
 
     def streamed() -> int:
+        """The statements on the listing's connection; the helpers' reads, one per
+        range of ids (the batch), are counted in `ranges`."""
+        ranges.clear()
         with statements_run(session) as seen:
             order = certificates.stream_certificates(
                 session, "name", lambda rows, in_order: parts.append((len(rows), in_order))
             )
         assert len(order) == sum(n for n, _ in parts)
+        low, high = min(order), max(order)
+        assert sorted(ranges) == [(n, n + 2) for n in range(low, high + 1, 2)]
         return len(seen)
 
     few = (listing_statements(session), listing_statements(session, order="name"), streamed())
@@ -245,7 +259,8 @@ def test_keys_found_distinct_while_loading_sort_alike_and_stay_exact_after_a_cha
     model.append_rows(part, in_order=False)
     distinct = model.distinct_keys(part.keys)
     assert {CertificatesModel.COL_SHA256, CertificatesModel.COL_VALID_TO} <= distinct
-    model.finish_rows([r.id for r in sorted(rows, key=lambda r: r.alias.casefold())], distinct)
+    model.finish_rows([r.id for r in sorted(rows, key=lambda r: r.alias.casefold())])
+    model.add_distinct(distinct)
     model.sort(CertificatesModel.COL_VALID_TO, Qt.SortOrder.AscendingOrder)
     shown = [model.row_at(n).valid_to_us for n in range(model.rowCount())]
     assert shown == sorted(r.valid_to_us for r in rows)

@@ -43,6 +43,11 @@ EMPTY_HINT = (
     "Import… (Ctrl+I), or drop them here."
 )
 HEADER_STATE = "certificates/columns"
+# Rows the GUI thread appends at once while a load streams in: a few ms of its time each
+# (20,000 held the window for 40 ms).
+PART_ROWS = 5000
+# From the load's end to the check of its keys for equal ones (`_check_distinct`).
+CHECK_AFTER_MS = 200
 FILTERS = (
     ("All certificates", cm.FILTER_ALL),
     (f"Expiring within {cm.EXPIRING_DAYS} days", cm.FILTER_EXPIRING),
@@ -87,6 +92,7 @@ class CertificatesView(QWidget):
         self._generation = 0  # of reload(): a slower, older read must not win
         self._read_stop: threading.Event | None = None  # the read under way stops when set
         self._loading = False
+        self._checking = False  # the keys of the last load, for equal ones
         self._streaming = False  # a read into the empty table is under way
         # Rows whose `enabled` was just set from the write itself: the re-read of the
         # announcement that follows leaves them out (`_enabled_in_place`).
@@ -272,21 +278,26 @@ class CertificatesView(QWidget):
             else:
                 gathered.append(chunk[0])
 
-        def done(result: tuple[list[int] | None, set[int]]) -> None:
+        def done(result: tuple[list[int] | None, dict[int, Sequence]]) -> None:
             if generation != self._generation:
                 return
-            places, distinct = result
+            places, likely = result
             if streamed:
                 self._streaming = False
-                self.model.finish_rows(distinct=distinct, places=places)
+                self.model.finish_rows(places=places)
                 self._update_hint()
             else:
                 with kept_place(self.table):
-                    self.model.set_rows(joined(gathered), distinct=distinct, places=places)
+                    self.model.set_rows(joined(gathered), places=places)
                 self._update_hint()
             self._loading = False
             settle_after_read()
             self.loaded.emit()
+            self._checking = True
+            # Once the table has laid out and painted the rows: begun at once (or after
+            # the events queued), the check held the GIL in turns with that work and the
+            # window froze for 100 ms.
+            QTimer.singleShot(CHECK_AFTER_MS, lambda: self._check_distinct(generation, likely))
 
         (
             Task(self, _read_rows, self._session, self.model, stop)
@@ -297,6 +308,27 @@ class CertificatesView(QWidget):
             .always(lambda: self._reload_ended(generation, streamed))
             .start()
         )
+
+    def _check_distinct(self, generation: int, keys: dict[int, Sequence]) -> None:
+        """After the rows are in, on a worker: which columns' keys all differ, so that
+        their sorts take the faster kind (`RowsModel.add_distinct`). A second at a
+        million rows that the load no longer waits for; a sort meanwhile is only slower."""
+
+        def found(columns: set[int]) -> None:
+            if generation == self._generation:
+                self.model.add_distinct(columns)
+
+        def ended() -> None:
+            if generation == self._generation:
+                self._checking = False
+
+        Task(self, self.model.distinct_keys, keys).on_done(found).always(ended).start()
+
+    @property
+    def checking(self) -> bool:
+        """The keys of a finished load are being checked for equal ones (`loaded` came):
+        until then the sorts of the columns that turn out distinct are slower."""
+        return self._checking
 
     @property
     def loading(self) -> bool:
@@ -426,25 +458,26 @@ class _Superseded(Exception):
 
 def _read_rows(
     session: Session, model: cm.CertificatesModel, stop: threading.Event, chunk
-) -> tuple[list[int] | None, set[int]]:
+) -> tuple[list[int] | None, dict[int, Sequence]]:
     """On the worker: the rows, each chunk made into the model's part (its pure
     function), so that the GUI thread only extends its lists. Returns the places of the
     rows in the table's name order, as the parts place them (None if the listing's order
-    names others), and the columns whose sort keys all differ (checked here once, not at
-    the first click on their header)."""
+    names others), and the keys of the columns whose keys likely all differ, for
+    `distinct_keys` to check once (not at the first click on their header)."""
     likely: dict[int, Sequence] = {}
     arrived = model.positions()
 
     def take(rows: list, in_order: bool) -> None:
-        if stop.is_set():
-            raise _Superseded  # ends the read transaction too
-        part = model.part(rows, in_order)
-        for column, keys in part.keys.items():
-            if model.columns[column].distinct_likely:
-                likely.setdefault(column, keys[:0]).extend(keys)
-        arrived.append(list(map(model.key_of, part.rows)))
-        chunk((part, in_order))
+        for start in range(0, len(rows), PART_ROWS):
+            if stop.is_set():
+                raise _Superseded  # ends the read transaction too
+            part = model.part(rows[start : start + PART_ROWS], in_order)
+            for column, keys in part.keys.items():
+                if model.columns[column].distinct_likely:
+                    likely.setdefault(column, keys[:0]).extend(keys)
+            arrived.append(list(map(model.key_of, part.rows)))
+            chunk((part, in_order))
 
     with collections_paused():
         order = certificates.stream_certificates(session, "name", take)
-    return arrived.places(order), model.distinct_keys(likely)
+    return arrived.places(order), likely

@@ -63,7 +63,7 @@ class Column:
 
 
 # Keys looked at between two chances for another thread to take the GIL.
-_CHECKED_AT_ONCE = 50_000
+_CHECKED_AT_ONCE = 20_000
 # Keys one set holds at most while the keys of a column are checked for equal ones: a
 # set resizes with the GIL held, and one of a million held it for up to 190 ms (the
 # window froze); one of this many for a few ms.
@@ -170,6 +170,18 @@ class RowsModel(QAbstractTableModel):
         differ; pure, so that the worker that made them checks them."""
         return {column for column, made in keys.items() if _all_differ(made)}
 
+    def add_distinct(self, columns: Iterable[int]) -> None:
+        """The columns whose keys a worker found all different (`distinct_keys`) once
+        the rows that made them were in (`finish_rows`, `set_rows`), less those whose
+        keys changed since: their sorts are then the faster kind. Sorts before are the
+        same, only slower."""
+        self._distinct |= set(columns) - self._keys_changed
+
+    @property
+    def distinct_columns(self) -> frozenset[int]:
+        """The columns known to have no two keys alike (`add_distinct`)."""
+        return frozenset(self._distinct)
+
     def positions(self) -> Positions:
         """An empty key -> place map of the kind this model keeps; pure, so that a
         worker streaming rows in notes where each will be (`finish_rows`' `places`)."""
@@ -193,14 +205,12 @@ class RowsModel(QAbstractTableModel):
         self,
         rows: Sequence[Row] | RowsPart,
         order: Sequence[Hashable] | None = None,
-        distinct: Iterable[int] = (),
         places: list[int] | None = None,
     ) -> None:
         """All the rows at once (a part: with what a worker made of them). `order`: their
         keys in the tie order as their source has it, which the model then only checks,
         or instead `places`, the rows' indices in that order (`Positions.places` of the
-        worker that made the part); `distinct`: the columns whose keys the worker found
-        all different."""
+        worker that made the part)."""
         part = rows if isinstance(rows, RowsPart) else self.part(rows)
         self.beginResetModel()
         self.prepare()
@@ -211,7 +221,7 @@ class RowsModel(QAbstractTableModel):
         self._tie_order = self._tie_order_of(order, places)
         self._orders.clear()
         self._keys = {column: _extendable(made) for column, made in part.keys.items()}
-        self._distinct = set(distinct)
+        self._distinct, self._keys_changed = set(), set()
         self._visible = self._filtered_sorted()
         self._ties = None  # the tie order is made (_filtered_sorted)
         self._checked = {k for k in self._checked if k in self._position}
@@ -228,7 +238,7 @@ class RowsModel(QAbstractTableModel):
         if not part.rows:
             return
         start = len(self._rows)
-        self._distinct.clear()  # until finish_rows says
+        self._distinct.clear()  # until a worker says (add_distinct)
         if start == 0:
             self._position = self.positions()
             self._keys = {column: _extendable(made) for column, made in part.keys.items()}
@@ -281,23 +291,16 @@ class RowsModel(QAbstractTableModel):
             self.endInsertRows()
 
     def finish_rows(
-        self,
-        order: Sequence[Hashable] | None = None,
-        distinct: Iterable[int] = (),
-        places: list[int] | None = None,
+        self, order: Sequence[Hashable] | None = None, places: list[int] | None = None
     ) -> None:
         """The last chunk is in: the rows in the order the header claims. `order`: their
         keys in the tie order as their source has it, or `places` (as `set_rows`, the
-        places of the rows as they were appended since the model was empty);
-        `distinct`: the columns whose keys a worker found all different
-        (`distinct_keys`)."""
+        places of the rows as they were appended since the model was empty)."""
         if order is not None or places is not None:
             self._tie_order = self._tie_order_of(order, places)
         self._holding = False
         if self._tie_order is not None:
             self._ties = None
-        # Less those whose keys changed since the worker looked.
-        self._distinct = set(distinct) - self._keys_changed
         self._show_arrived()
         visible = self._filtered_sorted()
         if visible != self._visible:
@@ -734,14 +737,19 @@ def _differ_by_ranges(keys: Sequence) -> bool:
     sample = sorted(keys[:: max(1, len(keys) // 4096)])
     bounds = [sample[len(sample) * n // sets] for n in range(1, sets)]
     seen: list[set] = [set() for _ in range(sets)]
-    for start in range(0, len(keys), _CHECKED_AT_ONCE):
-        chunk = sorted(keys[start : start + _CHECKED_AT_ONCE])
-        cuts = [0, *(bisect_left(chunk, bound) for bound in bounds), len(chunk)]
-        for kept, low, high in zip(seen, cuts[:-1], cuts[1:], strict=True):
-            kept.update(chunk[low:high])
-        if sum(map(len, seen)) < start + len(chunk):
-            return False  # two are equal: a column that is not distinct stops early
-    return True
+    try:
+        for start in range(0, len(keys), _CHECKED_AT_ONCE):
+            chunk = sorted(keys[start : start + _CHECKED_AT_ONCE])
+            cuts = [0, *(bisect_left(chunk, bound) for bound in bounds), len(chunk)]
+            for kept, low, high in zip(seen, cuts[:-1], cuts[1:], strict=True):
+                kept.update(chunk[low:high])
+            if sum(map(len, seen)) < start + len(chunk):
+                return False  # two are equal: a column that is not distinct stops early
+        return True
+    finally:
+        while seen:
+            # A set at a time: dropped at once, a million floats held the GIL for 75 ms.
+            seen.pop()
 
 
 def _extendable(keys: Sequence) -> list | array:

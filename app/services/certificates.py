@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from itertools import repeat
 from pathlib import Path
 from typing import NamedTuple
 
@@ -20,7 +21,7 @@ from app.errors import (
     NotFoundError,
 )
 from app.files import display_path, write_new_file
-from app.services import journal
+from app.services import journal, parallel_reads
 from app.services.operations import operation
 from app.services.session import Session, write_transaction
 from models import (
@@ -168,9 +169,9 @@ def create_certificate(session: Session, facts, alias: str, key: PrivateKey | No
 
 
 # The first chunk of a listing is small, so that the table's first screen comes at once;
-# the later ones are read LATER_CHUNK rows at a time.
+# the later ones are read LATER_CHUNK ids at a time.
 FIRST_CHUNK = 200
-LATER_CHUNK = statements.CHUNK
+LATER_CHUNK = 20_000
 # Ids per statement of a refresh: scattered ids touch most pages of the table, each page
 # decrypted once per statement, so nearly as many as SQLite binds (32,766).
 REFRESH_CHUNK = 32_000
@@ -189,23 +190,55 @@ def stream_certificates(
 ) -> list[int]:
     """Every certificate given to `chunk` as it is read, for a table that shows its first
     rows long before its last: first the FIRST_CHUNK that come first in `order` with
-    `in_order` true, then the others LATER_CHUNK at a time, as the table's pages hold
-    them (by id, `in_order` false). Returns every id in `order`. One scan of the pages
-    however the order runs: read in the order by name, scattered rows would decrypt a
-    page per row. One read transaction, so the parts and the order agree."""
+    `in_order` true, then the others a range of LATER_CHUNK ids at a time, as the table's
+    pages hold them (`in_order` false). Returns every id in `order`. One scan of the
+    pages however the order runs: read in the order by name, scattered rows would decrypt
+    a page per row. The ranges are read on helper threads (parallel_reads) while this
+    one reads the order and the names and makes the rows; all as of one read
+    transaction, so that the parts and the order agree."""
     db = session.store.db
     with db.atomic():
         first_ids = statements.certificate_ids(db, order, limit=FIRST_CHUNK)
         chunk(_rows(db, first_ids, order), True)
         if len(first_ids) < FIRST_CHUNK:
             return first_ids
-        ordered = statements.certificate_ids(db, order)
-        shown, names = set(first_ids), _Names(db, None)
-        for part in statements.parts(statements.certificate_rows_of(db, None, "id"), LATER_CHUNK):
-            rows = _made([r for r in part if r[0] not in shown], names)
-            if rows:
-                chunk(rows, False)
+        spans = _spans(statements.certificate_id_span(db), LATER_CHUNK)
+        read = partial(_columns_as_of, statements.last_audit_event_id(db))
+        with parallel_reads.alongside(db, read, spans) as read_spans:
+            ordered = statements.certificate_ids(db, order)
+            shown, names = set(first_ids), _Names(db, None)
+            for span, texts in zip(spans, read_spans, strict=True):
+                # Decoded here: on the helpers, the GIL they held made the window wait.
+                columns = None if texts is None else statements.listed_columns(texts)
+                if columns is None:  # written meanwhile, or a text holds the separator
+                    rows = _made(statements.certificate_rows_between(db, *span), names)
+                else:
+                    rows = _made_of_columns(columns, names)
+                rows = [row for row in rows if row[0] not in shown]
+                if rows:
+                    chunk(rows, False)
         return ordered
+
+
+def _spans(ids: tuple[int, int] | None, width: int) -> list[tuple[int, int]]:
+    """The ranges of `width` ids, from the lowest to past the highest (None: none)."""
+    if ids is None:
+        return []
+    low, high = ids
+    return [(start, start + width) for start in range(low, high + 1, width)]
+
+
+def _columns_as_of(
+    mark: int, db: peewee.Database, span: tuple[int, int]
+) -> statements.ColumnTexts | None:
+    """The listed columns of a range of ids as read, on a helper's connection; None if the
+    journal moved past `mark` (the caller's read transaction's last event), since every
+    write journals (the store watch counts on it too): that range is then read on the
+    caller's connection, as of its transaction."""
+    with db.atomic():
+        if statements.last_audit_event_id(db) != mark:
+            return None
+        return statements.certificate_column_texts(db, *span)
 
 
 @operation("certificate.rows", CERTIFICATES_VIEW, reads=True)
@@ -265,6 +298,17 @@ def _made(raw: Iterable[tuple], names: _Names) -> list[CertificateRow]:
     ]
 
 
+def _made_of_columns(columns: statements.ListedColumns, names: _Names) -> list[CertificateRow]:
+    """The rows `_made` makes of raw rows, made of listed columns by map() and zip():
+    no Python call per row."""
+    ids, one = columns.ids, names.one
+    groups = list(map(names.group_of, ids, repeat(_EMPTY)))
+    policies = map(names.direct_policy_of, ids, map(names.policies_of_groups.__getitem__, groups))
+    shared = (map(one, values, values) for values in columns[12:15])
+    values = zip(*columns[:12], *shared, groups, policies, columns[15], strict=True)
+    return list(map(_make_row, values))
+
+
 def _policies_of_groups(
     joined: Iterable[tuple[str, str]], sets: Iterable[tuple[str, ...]]
 ) -> dict[tuple[str, ...], tuple[str, ...]]:
@@ -301,20 +345,26 @@ def _names_in_order(names: Iterable[str]) -> tuple[str, ...]:
 
 
 def _names_by_certificate(
-    joined: Iterable[tuple[int, str]], distinct: dict[tuple[str, ...], tuple[str, ...]]
+    joined: statements.NamesJoined, distinct: dict[tuple[str, ...], tuple[str, ...]]
 ) -> dict[int, tuple[str, ...]]:
     """Each certificate's names, unique and sorted, from the names SQLite joined;
     certificates with the same names share one tuple, kept in `distinct` (a store has
-    few distinct sets of groups, so this is a dictionary look-up per certificate)."""
-    by_text: dict[str, tuple[str, ...]] = {}
+    few distinct sets of groups: the names are split once per set, and each certificate
+    costs a look-up in C)."""
+    made = {}
+    for text in set(joined.names):
+        unique = _names_in_order(text.split(statements.NAMES_SEPARATOR))
+        made[text] = distinct.setdefault(unique, unique)
     found: dict[int, tuple[str, ...]] = {}
-    for cid, text in joined:
-        names = by_text.get(text)
-        if names is None:
-            unique = _names_in_order(text.split(statements.NAMES_SEPARATOR))
-            names = by_text[text] = distinct.setdefault(unique, unique)
-        found[cid] = names
+    for start in range(0, len(joined.ids), _NAMED_AT_ONCE):
+        ids, names = (column[start : start + _NAMED_AT_ONCE] for column in joined)
+        found.update(zip(ids, map(made.__getitem__, names), strict=True))
     return found
+
+
+# Certificates named between two chances for another thread to take the GIL: one call
+# naming a million held the window for 160 ms.
+_NAMED_AT_ONCE = 50_000
 
 
 def find(ref: int | str) -> Certificate:
