@@ -231,7 +231,7 @@ def delete_private_keys(db: peewee.Database, ids: Sequence[int]) -> None:
 # The columns of a listed row, in the order of services.certificates.CertificateRow
 # (its groups and policies are read apart).
 _ROW_COLUMNS = (  # CertificateRow's fields in its order, but the names read apart
-    'c."id", c."alias", c."enabled", c."pin_hash" IS NOT NULL, c."ask_reason", '
+    'c."id", c."alias", c."enabled" != 0, c."pin_hash" IS NOT NULL, c."ask_reason" != 0, '
     'c."usage_count", c."last_used", c."not_before", c."not_after", c."subject", '
     'c."serial", c."private_key_id" IS NOT NULL, o."name", c."issuer", c."key_algorithm", '
     # Its search text, lower-cased here (ASCII only: the service casefolds the rest);
@@ -359,10 +359,18 @@ _SELECTED = (
 )
 
 
-def certificate_id_span(db: peewee.Database) -> tuple[int, int] | None:
-    """The lowest and highest certificate id; None when there are none."""
-    low, high = db.execute_sql(f'SELECT min("id"), max("id") FROM {CERTIFICATES}').fetchone()
-    return None if low is None else (low, high)
+def certificate_id_bounds(db: peewee.Database, run: int) -> list[int]:
+    """The first id of each run of `run` ids in id order, then one past the highest
+    (none: []): ranges as full as the ids are, however sparse (from the id index)."""
+    sql = (
+        f'SELECT "id" FROM (SELECT "id", row_number() OVER (ORDER BY "id") - 1 AS "n" '
+        f'FROM {CERTIFICATES}) WHERE "n" % {int(run)} = 0'
+    )
+    firsts = [cid for (cid,) in db.execute_sql(sql).fetchall()]
+    if not firsts:
+        return []
+    (highest,) = db.execute_sql(f'SELECT max("id") FROM {CERTIFICATES}').fetchone()
+    return [*firsts, highest + 1]
 
 
 class ColumnTexts(NamedTuple):

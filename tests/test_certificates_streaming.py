@@ -61,6 +61,10 @@ def test_the_first_chunk_shows_at_once_the_rest_when_all_are_in_in_name_order(qt
     assert view.checking
     qtbot.waitUntil(lambda: not view.checking, timeout=10_000)
     assert M.COL_SHA256 in view.model.distinct_columns
+    # A reload forgets the check of the rows it replaces.
+    view.reload()
+    assert not view.checking
+    qtbot.waitUntil(lambda: not view.loading, timeout=10_000)
 
 
 def test_names_the_store_orders_otherwise_end_in_the_tables_order(

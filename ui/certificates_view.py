@@ -264,6 +264,7 @@ class CertificatesView(QWidget):
         self._generation += 1
         generation = self._generation
         self._loading = True
+        self._checking = False  # a check of the rows replaced ends unheard
         self._stop_reading()
         stop = self._read_stop = threading.Event()
         streamed = self._streaming = self.model.total_count() == 0
@@ -291,13 +292,15 @@ class CertificatesView(QWidget):
                     self.model.set_rows(joined(gathered), places=places)
                 self._update_hint()
             self._loading = False
+            self._checking = True
             settle_after_read()
             self.loaded.emit()
-            self._checking = True
             # Once the table has laid out and painted the rows: begun at once (or after
             # the events queued), the check held the GIL in turns with that work and the
             # window froze for 100 ms.
-            QTimer.singleShot(CHECK_AFTER_MS, lambda: self._check_distinct(generation, likely))
+            QTimer.singleShot(
+                CHECK_AFTER_MS, self, lambda: self._check_distinct(generation, likely)
+            )
 
         (
             Task(self, _read_rows, self._session, self.model, stop)
@@ -313,6 +316,8 @@ class CertificatesView(QWidget):
         """After the rows are in, on a worker: which columns' keys all differ, so that
         their sorts take the faster kind (`RowsModel.add_distinct`). A second at a
         million rows that the load no longer waits for; a sort meanwhile is only slower."""
+        if generation != self._generation:
+            return  # a newer read replaced these rows (and cleared `checking`)
 
         def found(columns: set[int]) -> None:
             if generation == self._generation:

@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from itertools import repeat
+from itertools import pairwise, repeat
 from pathlib import Path
 from typing import NamedTuple
 
@@ -24,6 +24,7 @@ from app.files import display_path, write_new_file
 from app.services import journal, parallel_reads
 from app.services.operations import operation
 from app.services.session import Session, write_transaction
+from app.sqlite_errors import database_errors
 from models import (
     Certificate,
     CertificateDer,
@@ -202,7 +203,7 @@ def stream_certificates(
         chunk(_rows(db, first_ids, order), True)
         if len(first_ids) < FIRST_CHUNK:
             return first_ids
-        spans = _spans(statements.certificate_id_span(db), LATER_CHUNK)
+        spans = list(pairwise(statements.certificate_id_bounds(db, LATER_CHUNK)))
         read = partial(_columns_as_of, statements.last_audit_event_id(db))
         with parallel_reads.alongside(db, read, spans) as read_spans:
             ordered = statements.certificate_ids(db, order)
@@ -220,14 +221,6 @@ def stream_certificates(
         return ordered
 
 
-def _spans(ids: tuple[int, int] | None, width: int) -> list[tuple[int, int]]:
-    """The ranges of `width` ids, from the lowest to past the highest (None: none)."""
-    if ids is None:
-        return []
-    low, high = ids
-    return [(start, start + width) for start in range(low, high + 1, width)]
-
-
 def _columns_as_of(
     mark: int, db: peewee.Database, span: tuple[int, int]
 ) -> statements.ColumnTexts | None:
@@ -235,10 +228,13 @@ def _columns_as_of(
     journal moved past `mark` (the caller's read transaction's last event), since every
     write journals (the store watch counts on it too): that range is then read on the
     caller's connection, as of its transaction."""
-    with db.atomic():
-        if statements.last_audit_event_id(db) != mark:
-            return None
-        return statements.certificate_column_texts(db, *span)
+    try:
+        with db.atomic():
+            if statements.last_audit_event_id(db) != mark:
+                return None
+            return statements.certificate_column_texts(db, *span)
+    except database_errors():
+        return None  # busy, say: the caller's connection reads it, or says why not
 
 
 @operation("certificate.rows", CERTIFICATES_VIEW, reads=True)

@@ -36,13 +36,15 @@ def alongside(
         threading.Thread(target=reads.work, name=f"store read {n}", daemon=True)
         for n in range(min(threads, len(inputs)))
     ]
-    for helper in helpers:
-        helper.start()
+    started: list[threading.Thread] = []
     try:
+        for helper in helpers:
+            helper.start()
+            started.append(helper)
         yield reads.results()
     finally:
         reads.stop()
-        for helper in helpers:
+        for helper in started:
             helper.join()
 
 
