@@ -1,7 +1,15 @@
-"""`keyslots.json`: one slot per user wrapping the store's master key.
+"""`keyslots.json`: one slot per user, opening that user's key pairs and through them the
+store's master key.
 
-password → Argon2id → key-encryption key (KEK) → AES-256-GCM unwraps the master key.
-The Argon2id parameters are stored in each slot so that they can be raised later.
+password → Argon2id → key-encryption key (KEK) → AES-256-GCM opens the user's private
+halves (app.crypto.user_keys); the master key is wrapped (HPKE) to the user's public
+half, so that an administrator can wrap it anew for every user without knowing their
+passwords, and a password only ever opens its own user's keys. The Argon2id parameters
+are stored in each slot so that they can be raised later.
+
+A slot of version 1 (a store made before key pairs) wraps the master key under the KEK
+itself. It opens as before, and is replaced by a keyed slot under the same KEK at its
+user's next sign-in (`upgraded`), so that a KEK remembered in the keyring still opens it.
 
 Every field of every slot is checked when the file is read, the Argon2id cost within
 bounds, so that an edited or damaged file is reported as such at once instead of failing
@@ -39,7 +47,9 @@ BACKUP_FILE = "keyslots.json.bak"
 # Temp files of an atomic write; one left by a killed process is removed under the lock.
 TEMP_PREFIX = ".keyslots-"
 FORMAT = "certdesk-keyslots"
-VERSION = 1
+VERSION = 2
+# The versions this Certdesk reads: 1 holds only slots of the kind made before key pairs.
+READABLE_VERSIONS = (1, 2)
 # A slot takes ~300 bytes: thousands of users fit; a huge file is refused, not read whole.
 MAX_FILE_BYTES = 4 * 1024 * 1024
 
@@ -52,11 +62,17 @@ LANES = (1, 16)
 MAX_MEMORY_KIB = 1024 * 1024
 SALT_BYTES = (16, 64)
 NONCE_BYTES = 12
-WRAPPED_BYTES = 48  # the 32-byte master key and the 16-byte GCM tag
+WRAPPED_BYTES = 48  # a version-1 slot's: the 32-byte master key and the 16-byte GCM tag
+# A keyed slot's sizes (app.crypto.user_keys, whose import waits for a sign-in).
+SEALED_BYTES = 128 + 16  # the private halves and the GCM tag
+PUBLIC_BYTES = 1184 + 32 + 32
+MASTER_BYTES = 1088 + 32 + 32 + 16
 MAX_USER_NAME = 64
 _STORE_ID = re.compile(r"[0-9a-f]{32}")
 _TOP_FIELDS = {"format", "version", "store_id", "slots"}
-_SLOT_FIELDS = {"kdf", "iterations", "lanes", "memory_kib", "salt", "nonce", "wrapped"}
+_KDF_FIELDS = {"kdf", "iterations", "lanes", "memory_kib", "salt", "nonce"}
+_LEGACY_FIELDS = _KDF_FIELDS | {"wrapped"}
+_SLOT_FIELDS = _KDF_FIELDS | {"sealed", "public", "master"}
 
 
 @dataclass(frozen=True)
@@ -94,8 +110,20 @@ def derive_kek(password: str, salt: bytes, params: Argon2Params) -> bytes:
 
 
 def _aad(store_id: str, user: str) -> bytes:
-    # Binds a slot to its store and user: a slot copied elsewhere does not unwrap.
+    # Binds a version-1 slot to its store and user: a slot copied elsewhere does not unwrap.
     return f"certdesk-keyslot\x00{store_id}\x00{user}".encode()
+
+
+def _sealed_aad(store_id: str, user: str, public: bytes) -> bytes:
+    # Binds the private halves to their store, user and public halves: a slot copied to
+    # another user or store does not open, nor one whose public halves were replaced.
+    return b"certdesk-user-keys\x00" + f"{store_id}\x00{user}\x00".encode() + public
+
+
+def master_purpose(store_id: str, user: str) -> bytes:
+    """HPKE's `info` of the master key's wrap to `user`: moved to another user's slot or
+    another store, it does not open."""
+    return f"certdesk-master-key\x00{store_id}\x00{user}".encode()
 
 
 class _Damaged(Exception):
@@ -142,20 +170,36 @@ def _fields(doc: object, expected: set[str], what: str, optional: frozenset = fr
 
 @dataclass(frozen=True)
 class Slot:
+    """One user's slot. Keyed: `sealed` holds the user's private halves under the KEK,
+    `public` their public halves, `master` the master key wrapped to them. Of version 1
+    (`public` None): `sealed` is the master key itself under the KEK."""
+
     params: Argon2Params
     salt: bytes
     nonce: bytes
-    wrapped: bytes
+    sealed: bytes
+    public: bytes | None = None
+    master: bytes | None = None
+
+    @property
+    def keyed(self) -> bool:
+        return self.public is not None
 
     def to_json(self) -> dict:
-        return {
+        doc = {
             "kdf": "argon2id",
             "iterations": self.params.iterations,
             "lanes": self.params.lanes,
             "memory_kib": self.params.memory_kib,
             "salt": _b64(self.salt),
             "nonce": _b64(self.nonce),
-            "wrapped": _b64(self.wrapped),
+        }
+        if self.public is None or self.master is None:
+            return doc | {"wrapped": _b64(self.sealed)}
+        return doc | {
+            "sealed": _b64(self.sealed),
+            "public": _b64(self.public),
+            "master": _b64(self.master),
         }
 
     @classmethod
@@ -164,7 +208,8 @@ class Slot:
             raise _Damaged(f"a slot's user name must be 1 to {MAX_USER_NAME} characters, "
                            f"not {_show(user)}")  # fmt: skip
         where = f"slot {user!r}: "
-        doc = _fields(doc, _SLOT_FIELDS, f"slot {user!r}")
+        legacy = isinstance(doc, dict) and "wrapped" in doc
+        doc = _fields(doc, _LEGACY_FIELDS if legacy else _SLOT_FIELDS, f"slot {user!r}")
         if doc["kdf"] != "argon2id":
             raise _Damaged(f"{where}kdf must be 'argon2id', not {_show(doc['kdf'])}")
         lanes = _whole(doc, "lanes", *LANES, where)
@@ -173,29 +218,67 @@ class Slot:
             lanes=lanes,
             memory_kib=_whole(doc, "memory_kib", 8 * lanes, MAX_MEMORY_KIB, where),
         )
+        salt = _bytes(doc, "salt", *SALT_BYTES, where)
+        nonce = _bytes(doc, "nonce", NONCE_BYTES, NONCE_BYTES, where)
+        if legacy:
+            wrapped = _bytes(doc, "wrapped", WRAPPED_BYTES, WRAPPED_BYTES, where)
+            return cls(params, salt, nonce, wrapped)
         return cls(
-            params=params,
-            salt=_bytes(doc, "salt", *SALT_BYTES, where),
-            nonce=_bytes(doc, "nonce", NONCE_BYTES, NONCE_BYTES, where),
-            wrapped=_bytes(doc, "wrapped", WRAPPED_BYTES, WRAPPED_BYTES, where),
+            params,
+            salt,
+            nonce,
+            sealed=_bytes(doc, "sealed", SEALED_BYTES, SEALED_BYTES, where),
+            public=_bytes(doc, "public", PUBLIC_BYTES, PUBLIC_BYTES, where),
+            master=_bytes(doc, "master", MASTER_BYTES, MASTER_BYTES, where),
         )
 
 
-def wrap(
+def new_slot(
     store_id: str, user: str, password: str, master_key: bytes, params: Argon2Params | None = None
 ) -> tuple[Slot, bytes]:
-    """A slot wrapping the master key for `user`, and its KEK (for "remember me"). Argon2id
-    runs here: callers do this before taking the store's write lock."""
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # see the module's docstring
-
+    """A slot for `user` with a new pair of key pairs, and its KEK (for "remember me").
+    Argon2id runs here: callers do this before taking the store's write lock."""
     if not password:
         raise ValidationError("password", "must not be empty")
     params = params or DEFAULT_PARAMS
     salt = secrets.token_bytes(16)
     kek = derive_kek(password, salt, params)
+    return _keyed(store_id, user, params, salt, kek, master_key), kek
+
+
+def upgraded(store_id: str, user: str, slot: Slot, kek: bytes) -> Slot:
+    """A version-1 slot, opened by `kek`, as a keyed slot under the same KEK (its salt and
+    parameters), with a new pair of key pairs; AuthenticationError if `kek` does not open
+    it."""
+    master_key = _unwrap_legacy(store_id, user, slot, kek)
+    return _keyed(store_id, user, slot.params, slot.salt, kek, master_key)
+
+
+def _keyed(
+    store_id: str, user: str, params: Argon2Params, salt: bytes, kek: bytes, master_key: bytes
+) -> Slot:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # see the module's docstring
+
+    from app.crypto.user_keys import UserKeys
+
+    keys = UserKeys.generate()
+    public = keys.public()
     nonce = secrets.token_bytes(NONCE_BYTES)
-    wrapped = AESGCM(kek).encrypt(nonce, master_key, _aad(store_id, user))
-    return Slot(params, salt, nonce, wrapped), kek
+    sealed = AESGCM(kek).encrypt(
+        nonce, keys.private_bytes(), _sealed_aad(store_id, user, public.raw)
+    )
+    master = public.wrap(master_key, master_purpose(store_id, user))
+    return Slot(params, salt, nonce, sealed, public.raw, master)
+
+
+def _unwrap_legacy(store_id: str, user: str, slot: Slot, kek: bytes) -> bytes:
+    from cryptography.exceptions import InvalidTag  # see the module's docstring
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    try:
+        return AESGCM(kek).decrypt(slot.nonce, slot.sealed, _aad(store_id, user))
+    except (InvalidTag, ValueError) as exc:
+        raise AuthenticationError(f"Wrong password for user {user!r}.") from exc
 
 
 @dataclass
@@ -239,19 +322,21 @@ class KeySlots:
             if doc["format"] != FORMAT:
                 raise _Damaged(f"format must be {FORMAT!r}, not {_show(doc['format'])}")
             version = doc["version"]
-            if type(version) is int and version > VERSION:
+            if type(version) is int and version > max(READABLE_VERSIONS):
                 raise NewerSchemaError(
                     f"{display_path(path)}: the key-slot file is of version {version}; this "
-                    f"Certdesk reads version {VERSION}. Update Certdesk to open the store."
+                    f"Certdesk reads up to version {VERSION}. Update Certdesk to open the store."
                 )
-            if version != VERSION or type(version) is not int:
-                raise _Damaged(f"version must be {VERSION}, not {_show(version)}")
+            if version not in READABLE_VERSIONS or type(version) is not int:
+                raise _Damaged(f"version must be 1 or {VERSION}, not {_show(version)}")
             store_id = doc["store_id"]
             if not isinstance(store_id, str) or not _STORE_ID.fullmatch(store_id):
                 raise _Damaged(f"store_id must be 32 hex digits, not {_show(store_id)}")
             if not isinstance(doc["slots"], dict):
                 raise _Damaged("slots must be a JSON object")
             slots = {user: Slot.from_json(user, slot) for user, slot in doc["slots"].items()}
+            if version == 1 and any(slot.keyed for slot in slots.values()):
+                raise _Damaged("version 1 holds no slot with key pairs")
             pending = doc.get("pending")
             if pending is not None and pending not in slots:
                 raise _Damaged(f"pending must name one of the slots, not {_show(pending)}")
@@ -302,8 +387,9 @@ class KeySlots:
     def add(
         self, user: str, password: str, master_key: bytes, params: Argon2Params | None = None
     ) -> bytes:
-        """Wrap the master key for `user`; return the KEK (for "remember me")."""
-        self.slots[user], kek = wrap(self.store_id, user, password, master_key, params)
+        """A slot for `user`, with new key pairs and the master key wrapped to them; return
+        the KEK (for "remember me")."""
+        self.slots[user], kek = new_slot(self.store_id, user, password, master_key, params)
         return kek
 
     def remove(self, user: str) -> None:
@@ -315,15 +401,29 @@ class KeySlots:
 
     def unwrap(self, user: str, kek: bytes) -> bytes:
         """The master key, or AuthenticationError for a wrong password or KEK (a KEK
-        remembered in the keyring may be of any length: ValueError)."""
+        remembered in the keyring may be of any length: ValueError). A keyed slot's
+        private halves are open only inside this call."""
         from cryptography.exceptions import InvalidTag  # see the module's docstring
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+        from app.crypto.user_keys import UserKeys, WrapError
+
         slot = self._slot(user)
+        if slot.public is None or slot.master is None:
+            return _unwrap_legacy(self.store_id, user, slot, kek)
         try:
-            return AESGCM(kek).decrypt(slot.nonce, slot.wrapped, _aad(self.store_id, user))
+            private = AESGCM(kek).decrypt(
+                slot.nonce, slot.sealed, _sealed_aad(self.store_id, user, slot.public)
+            )
         except (InvalidTag, ValueError) as exc:
             raise AuthenticationError(f"Wrong password for user {user!r}.") from exc
+        try:
+            return UserKeys(private).unwrap(slot.master, master_purpose(self.store_id, user))
+        except WrapError:
+            raise StoreDamagedError(
+                f"{SLOTS_FILE}: the slot of {user!r} is damaged (its master key does not "
+                "open with its keys)"
+            ) from None
 
     def _slot(self, user: str) -> Slot:
         try:

@@ -1,8 +1,9 @@
 """Opening and creating a store folder: key slots, the SQLCipher connection, migrations.
 
 A store is a folder holding `certdesk.db` (SQLCipher 4, opened with a random 256-bit raw
-key, so no KDF runs per connection) and `keyslots.json` (one slot per user wrapping the
-master key). Private keys are sealed again inside the database under a sub-key.
+key, so no KDF runs per connection) and `keyslots.json` (one slot per user, opening the
+user's key pairs and through them the master key). Private keys are sealed again inside
+the database under a sub-key.
 
 A database with a slot file is a store, whatever state it is in: nothing here removes
 either. A store is made (by init or restore) with its slot file last; until then a marker
@@ -33,7 +34,7 @@ from app.errors import (
 )
 from app.files import display_path
 from app.inprogress import Held, remove_abandoned
-from app.keyslots import BACKUP_FILE, SLOTS_FILE, TEMP_PREFIX, KeySlots, Slot
+from app.keyslots import BACKUP_FILE, SLOTS_FILE, TEMP_PREFIX, KeySlots, Slot, upgraded
 from app.sqlite_errors import DAMAGE_ADVICE, store_problem
 from app.store_paths import (
     DB_FILE,
@@ -149,6 +150,10 @@ class Store:
     def settle_slots(self) -> None:
         """See `settle_slots`."""
         settle_slots(self)
+
+    def keyed_slot(self, user: str, kek: bytes) -> bytes | None:
+        """See `keyed_slot`."""
+        return keyed_slot(self, user, kek)
 
     def close(self) -> None:
         if not self.db.is_closed():
@@ -268,11 +273,12 @@ def _wipe(buffer: bytearray) -> None:
 
 
 def create_store(
-    folder: Path, admin: str, password: str, populate: Callable[[Store], None]
+    folder: Path, admin: str, password: str, populate: Callable[[Store, bytes | None], None]
 ) -> tuple[Store, bytes]:
     """Create the folder's database, let `populate` commit its first rows (the admin's
-    user), then write the key slots; return the open store and the admin's KEK. Until the
-    slot file is there the folder holds a half-made store, never one without its admin."""
+    user, with the public keys of their slot), then write the key slots; return the open
+    store and the admin's KEK. Until the slot file is there the folder holds a half-made
+    store, never one without its admin."""
     if store_exists(folder):
         raise StoreExistsError(f"{folder}: a store already exists here.")
     with making_store(folder, INIT_MARKER):
@@ -282,7 +288,7 @@ def create_store(
         store = _open(folder, slots.store_id, master_key, existing=False)
         try:
             os.chmod(folder / DB_FILE, 0o600)
-            populate(store)
+            populate(store, slots.slots[admin].public)
             with store.db.atomic("IMMEDIATE"):  # slot files are only written under the lock
                 slots.save(folder)
         except BaseException:
@@ -366,16 +372,38 @@ def _clear_half_made(folder: Path) -> None:
         )
 
 
-def add_slot(store: Store, user: str, slot: Slot) -> None:
-    """Write `user`'s slot into the slot file, read afresh, marked pending. Call inside
-    the write transaction that creates the user, after the user's row, before the commit,
-    and `settle_slots` after it (see users.add_user)."""
+def _current_slots(store: Store) -> KeySlots:
+    """The slot file read afresh, for a change under the write lock."""
     slots = load_slots(store.folder)
     if slots.store_id != store.store_id:
         raise StoreDamagedError(
             f"{store.folder / SLOTS_FILE}: the key-slot file is damaged (it is of another "
             "store than the one open)"
         )
+    return slots
+
+
+def keyed_slot(store: Store, user: str, kek: bytes) -> bytes | None:
+    """The public halves of `user`'s slot, made keyed first if it is of version 1 (under
+    the same KEK, which `kek` proves: the file read afresh and saved). Call inside a write
+    transaction, which holds the lock every writer of the slot file holds."""
+    slots = _current_slots(store)
+    slot = slots.slots.get(user)
+    if slot is None:
+        raise StoreDamagedError(
+            f"{store.folder / SLOTS_FILE}: the key-slot file is damaged (no slot for {user!r})"
+        )
+    if slot.public is None:
+        slot = slots.slots[user] = upgraded(store.store_id, user, slot, kek)
+        slots.save(store.folder)
+    return slot.public
+
+
+def add_slot(store: Store, user: str, slot: Slot) -> None:
+    """Write `user`'s slot into the slot file, read afresh, marked pending. Call inside
+    the write transaction that creates the user, after the user's row, before the commit,
+    and `settle_slots` after it (see users.add_user)."""
+    slots = _current_slots(store)
     _settle(slots)
     slots.slots[user] = slot
     slots.pending = user

@@ -22,7 +22,7 @@ from playhouse.migrate import SchemaMigrator, make_index_name
 from models.base import BaseModel, database
 from models.permissions import BUILTIN_ROLES
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class SchemaVersion(BaseModel):
@@ -151,6 +151,11 @@ def _v4_certificate_name_order_index() -> None:
     )
 
 
+def _v5_user_public_keys() -> None:
+    # Filled in at each user's next sign-in, when their key slot gets key pairs.
+    add_column_if_missing("user", peewee.BlobField(null=True), "public_keys")
+
+
 class Step(NamedTuple):
     version: int  # the schema version the store has once the step is done
     description: str  # named in the error if the step fails
@@ -162,6 +167,7 @@ MIGRATIONS: list[Step] = [
     Step(2, "index audit events by user and action", _v2_audit_user_action_index),
     Step(3, "let the built-in Signer download certificates", _v3_signer_downloads),
     Step(4, "index certificates in the table's name order", _v4_certificate_name_order_index),
+    Step(5, "keep each user's public keys", _v5_user_public_keys),
 ]
 
 

@@ -23,6 +23,9 @@ class User(BaseModel):
     role = peewee.ForeignKeyField(Role, backref="users", on_delete="RESTRICT")
     enabled = peewee.BooleanField(default=True)
     created_at = UtcDateTimeField(default=utcnow)
+    # The public halves of the user's key pairs (app.crypto.user_keys), as their key slot
+    # holds them; None until the user of a store made before key pairs signs in.
+    public_keys = peewee.BlobField(null=True)
 
 
 class UserGroup(BaseModel):

@@ -48,9 +48,10 @@ EDITS = {
     "huge": (b" " * (5 * 1024 * 1024) + b"{}", "damaged (too large"),
     "no format": (lambda doc: {k: v for k, v in doc.items() if k != "format"}, "'format'"),
     "another format": (_top("format", "x"), "format must be"),
-    "unknown version": (_top("version", 2), "version 2; this Certdesk reads version 1"),
-    "version as text": (_top("version", "1"), "version must be 1"),
-    "version as a bool": (_top("version", True), "version must be 1"),
+    "unknown version": (_top("version", 3), "version 3; this Certdesk reads up to version 2"),
+    "version as text": (_top("version", "2"), "version must be 1 or 2"),
+    "version as a bool": (_top("version", True), "version must be 1 or 2"),
+    "version 1 with key pairs": (_top("version", 1), "version 1 holds no slot with key pairs"),
     "no store_id": (lambda doc: {k: v for k, v in doc.items() if k != "store_id"}, "store_id"),
     "store_id not hex": (_top("store_id", "someone-else"), "store_id must be 32 hex"),
     "store_id a number": (_top("store_id", 7), "store_id must be 32 hex"),
@@ -62,7 +63,8 @@ EDITS = {
     "an empty user name": (lambda doc: doc | {"slots": {"": doc["slots"]["admin"]}}, "user name"),
     **{
         f"no {field}": (_drop(field), f"lacks the field {field!r}")
-        for field in ("kdf", "iterations", "lanes", "memory_kib", "salt", "nonce", "wrapped")
+        for field in ("kdf", "iterations", "lanes", "memory_kib", "salt", "nonce", "sealed",
+                      "public", "master")
     },
     "an unknown slot field": (_set("pepper", "x"), "unknown field 'pepper'"),
     "kdf argon2i": (_set("kdf", "argon2i"), "kdf must be 'argon2id'"),
@@ -79,10 +81,13 @@ EDITS = {
     "nonce null": (_set("nonce", None), "nonce must be base64 text"),
     "salt not base64": (_set("salt", "not base64!"), "salt is not valid base64"),
     "nonce not ASCII": (_set("nonce", "ñññ"), "nonce is not valid base64"),
-    "wrapped not base64": (_set("wrapped", "AAA"), "wrapped is not valid base64"),
+    "sealed not base64": (_set("sealed", "AAA"), "sealed is not valid base64"),
+    "both kinds of slot": (_set("wrapped", _b64(48)), "unknown field 'master'"),
     "salt of 8 bytes": (_set("salt", _b64(8)), "salt must hold 16 to 64 bytes, not 8"),
     "nonce of 16 bytes": (_set("nonce", _b64(16)), "nonce must hold 12 bytes, not 16"),
-    "wrapped of 32 bytes": (_set("wrapped", _b64(32)), "wrapped must hold 48 bytes, not 32"),
+    "sealed of 32 bytes": (_set("sealed", _b64(32)), "sealed must hold 144 bytes, not 32"),
+    "public of 32 bytes": (_set("public", _b64(32)), "public must hold 1248 bytes, not 32"),
+    "master of 48 bytes": (_set("master", _b64(48)), "master must hold 1168 bytes, not 48"),
 }
 # fmt: on
 

@@ -91,7 +91,7 @@ def stamped_versions(db: peewee.Database) -> list[int]:
 
 
 def new_store(folder: Path) -> store.Store:
-    opened, _ = store.create_store(folder, "admin", PASSWORD, lambda _: None)
+    opened, _ = store.create_store(folder, "admin", PASSWORD, lambda _store, _keys: None)
     return opened
 
 
@@ -233,8 +233,13 @@ def test_v1_store_passes_check_and_keeps_its_audit_chain(tmp_path):
     assert "The store is intact" in checked.stdout
     audit = certdesk(tmp_path, folder, "audit", "--verify", "--json")
     assert audit.returncode == 0, audit.stderr
-    assert "audit chain of 12 event(s) is intact" in audit.stderr
-    assert json.loads(audit.stdout)[0]["action"] == "store.create"
+    # The fixture's 12, and the admin's slot given key pairs at the first sign-in.
+    assert "audit chain of 13 event(s) is intact" in audit.stderr
+    events = json.loads(audit.stdout)
+    assert events[0]["action"] == "store.create"
+    assert [(e["action"], e["user"]) for e in events if e["action"] == "user.keys"] == [
+        ("user.keys", "admin")
+    ]
     listed = certdesk(tmp_path, folder, "list", "--json")
     assert listed.returncode == 0, listed.stderr
     assert {row["alias"] for row in json.loads(listed.stdout)} == {"Release Signing", "Build 2030"}

@@ -85,12 +85,19 @@ def _reconnect(db) -> None:
 
 def _slot_problems(session: Session) -> list[str]:
     try:
-        slotted = set(session.store.slots().users())
+        slots = session.store.slots().slots
     except CertdeskError as exc:
         return [f"key slots: {exc}"]
-    known = {name for (name,) in User.select(User.name).tuples()}
+    public_keys = dict(User.select(User.name, User.public_keys).tuples())
+    known, slotted = set(public_keys), set(slots)
     problems = [f"key slots: no slot for the user {n!r}" for n in sorted(known - slotted)]
     problems += [f"key slots: a slot for no user, {n!r}" for n in sorted(slotted - known)]
+    # A row without them is a user who has not signed in since key pairs came.
+    problems += [
+        f"key slots: the public keys of {n!r} differ from those the store keeps for them"
+        for n in sorted(known & slotted)
+        if public_keys[n] is not None and slots[n].public != public_keys[n]
+    ]
     try:  # the copy that recovers a damaged slot file must itself be sound
         previous = session.store.previous_slots()
         if previous is not None and previous.store_id != session.store.store_id:

@@ -46,7 +46,14 @@ _GROUPS = frozenset(
 )
 _REQUESTS = frozenset({"request.create", "request.cancel", "request.complete"})
 _NOTHING_SHOWN = frozenset(
-    {"store.create", "store.backup", "user.add", "user_group.create", "certificate.export"}
+    {
+        "store.create",
+        "store.backup",
+        "user.add",
+        "user.keys",
+        "user_group.create",
+        "certificate.export",
+    }
 )
 KNOWN_ACTIONS = (
     _CERTIFICATE_ROWS | _MEMBERSHIPS | _ALL_CERTIFICATES | _GROUPS | _REQUESTS | _NOTHING_SHOWN

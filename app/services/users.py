@@ -33,9 +33,10 @@ def initialise_store(folder: Path, admin: str, password: str) -> tuple[Session, 
     admin = validate_user_name(admin)
     validate_new_password(password)
 
-    def first_administrator(store: Store) -> None:
+    def first_administrator(store: Store, public_keys: bytes | None) -> None:
         with write_transaction(_session(store, None)):
-            User.create(name=admin, role=Role.get(Role.name == ADMINISTRATOR))
+            role = Role.get(Role.name == ADMINISTRATOR)
+            User.create(name=admin, role=role, public_keys=public_keys)
             journal.record(admin, "store.create", str(folder), role=ADMINISTRATOR)
 
     store, kek = create_store(folder, admin, password, first_administrator)
@@ -77,11 +78,11 @@ def add_user(
     if User.select().where(User.name == name).exists():
         raise ValidationError("user name", f"{name!r} already exists")
     groups = [validate_user_group_name(g) for g in dict.fromkeys(user_groups)]
-    slot, _ = keyslots.wrap(session.store.store_id, name, password, session.store.master_key())
+    slot, _ = keyslots.new_slot(session.store.store_id, name, password, session.store.master_key())
     with write_transaction(session):
         if User.select().where(User.name == name).exists():  # added meanwhile
             raise ValidationError("user name", f"{name!r} already exists")
-        user = User.create(name=name, role=role_row)
+        user = User.create(name=name, role=role_row, public_keys=slot.public)
         for group_name in groups:
             group, created = UserGroup.get_or_create(name=group_name)
             if created:
@@ -97,11 +98,30 @@ def sign_in(
 ) -> tuple[Session, bytes]:
     """Unlock with the password (or a remembered KEK); return the session and the KEK."""
     store, kek = unlock_store(folder, user, password=password, kek=kek)
-    row = User.get_or_none(User.name == user)
-    if row is None or not row.enabled:
+    try:
+        row = User.get_or_none(User.name == user)
+        if row is None or not row.enabled:
+            raise AuthenticationError(f"User {user!r} is not allowed to sign in to this store.")
+        session = _session(store, row)
+        _keep_public_keys(session, row, kek)
+    except BaseException:
         store.close()
-        raise AuthenticationError(f"User {user!r} is not allowed to sign in to this store.")
-    return _session(store, row), kek
+        raise
+    return session, kek
+
+
+def _keep_public_keys(session: Session, row: User, kek: bytes) -> None:
+    """The user's slot keyed and its public halves in the user's row: a slot of a store
+    made before key pairs gets them at its user's first sign-in (the KEK proves the
+    password), and a row that missed them (a sign-in killed between the slot file and
+    the commit) gets them at the next."""
+    slot = session.store.slots().slots.get(row.name)
+    if slot is not None and slot.public is not None and slot.public == row.public_keys:
+        return
+    with write_transaction(session):
+        public = session.store.keyed_slot(row.name, kek)
+        User.update(public_keys=public).where(User.id == row.id).execute()
+        journal.record(row.name, "user.keys", row.name)
 
 
 def _session(store, user: User | None) -> Session:
