@@ -271,6 +271,19 @@ def _keyed(
     return Slot(params, salt, nonce, sealed, public.raw, master)
 
 
+def _open_private(store_id: str, user: str, slot: Slot, kek: bytes) -> bytes:
+    """A keyed slot's private halves; AuthenticationError if `kek` does not open them."""
+    from cryptography.exceptions import InvalidTag  # see the module's docstring
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    try:
+        return AESGCM(kek).decrypt(
+            slot.nonce, slot.sealed, _sealed_aad(store_id, user, slot.public or b"")
+        )
+    except (InvalidTag, ValueError) as exc:
+        raise AuthenticationError(f"Wrong password for user {user!r}.") from exc
+
+
 def _unwrap_legacy(store_id: str, user: str, slot: Slot, kek: bytes) -> bytes:
     from cryptography.exceptions import InvalidTag  # see the module's docstring
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -403,20 +416,12 @@ class KeySlots:
         """The master key, or AuthenticationError for a wrong password or KEK (a KEK
         remembered in the keyring may be of any length: ValueError). A keyed slot's
         private halves are open only inside this call."""
-        from cryptography.exceptions import InvalidTag  # see the module's docstring
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-        from app.crypto.user_keys import UserKeys, WrapError
+        from app.crypto.user_keys import UserKeys, WrapError  # see the module's docstring
 
         slot = self._slot(user)
         if slot.public is None or slot.master is None:
             return _unwrap_legacy(self.store_id, user, slot, kek)
-        try:
-            private = AESGCM(kek).decrypt(
-                slot.nonce, slot.sealed, _sealed_aad(self.store_id, user, slot.public)
-            )
-        except (InvalidTag, ValueError) as exc:
-            raise AuthenticationError(f"Wrong password for user {user!r}.") from exc
+        private = _open_private(self.store_id, user, slot, kek)
         try:
             return UserKeys(private).unwrap(slot.master, master_purpose(self.store_id, user))
         except WrapError:
@@ -424,6 +429,31 @@ class KeySlots:
                 f"{SLOTS_FILE}: the slot of {user!r} is damaged (its master key does not "
                 "open with its keys)"
             ) from None
+
+    def resealed(
+        self, user: str, kek: bytes, password: str, params: Argon2Params | None = None
+    ) -> tuple[Slot, bytes]:
+        """`user`'s slot, opened by `kek`, sealed under `password` instead (a new salt and
+        KEK; the same key pairs and master-key wrap, and key pairs for a slot of version
+        1), and its KEK. AuthenticationError if `kek` does not open the slot. Argon2id runs
+        here: callers do this before taking the store's write lock."""
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # see the module's docstring
+
+        if not password:
+            raise ValidationError("password", "must not be empty")
+        slot = self._slot(user)
+        params = params or DEFAULT_PARAMS
+        salt = secrets.token_bytes(16)
+        if slot.public is None or slot.master is None:
+            master_key = _unwrap_legacy(self.store_id, user, slot, kek)
+            new_kek = derive_kek(password, salt, params)
+            return _keyed(self.store_id, user, params, salt, new_kek, master_key), new_kek
+        private = _open_private(self.store_id, user, slot, kek)
+        new_kek = derive_kek(password, salt, params)
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        aad = _sealed_aad(self.store_id, user, slot.public)
+        sealed = AESGCM(new_kek).encrypt(nonce, private, aad)
+        return Slot(params, salt, nonce, sealed, slot.public, slot.master), new_kek
 
     def _slot(self, user: str) -> Slot:
         try:

@@ -24,6 +24,7 @@ from sqlcipher3 import dbapi2 as sqlcipher
 import models
 from app.crypto.sealing import Sealer, derive_subkey
 from app.errors import (
+    CertdeskError,
     NewerSchemaError,
     SchemaMigrationError,
     StoreBusyError,
@@ -154,6 +155,10 @@ class Store:
     def keyed_slot(self, user: str, kek: bytes) -> bytes | None:
         """See `keyed_slot`."""
         return keyed_slot(self, user, kek)
+
+    def replace_slot(self, user: str, before: Slot, after: Slot) -> None:
+        """See `replace_slot`."""
+        replace_slot(self, user, before, after)
 
     def close(self) -> None:
         if not self.db.is_closed():
@@ -397,6 +402,20 @@ def keyed_slot(store: Store, user: str, kek: bytes) -> bytes | None:
         slot = slots.slots[user] = upgraded(store.store_id, user, slot, kek)
         slots.save(store.folder)
     return slot.public
+
+
+def replace_slot(store: Store, user: str, before: Slot, after: Slot) -> None:
+    """`user`'s slot, if it is still `before` in the file read afresh, replaced by `after`
+    (a password changed); refused if another change came first. Call inside a write
+    transaction, which holds the lock every writer of the slot file holds."""
+    slots = _current_slots(store)
+    if slots.slots.get(user) != before:
+        raise CertdeskError(
+            f"the key slot of {user!r} changed meanwhile (in another window or command); "
+            "nothing was changed: try again"
+        )
+    slots.slots[user] = after
+    slots.save(store.folder)
 
 
 def add_slot(store: Store, user: str, slot: Slot) -> None:

@@ -149,7 +149,7 @@ def test_first_run_validates_then_creates_the_store(qtbot, store_dir):
     qtbot.keyClicks(dialog.password, "short")
     qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
     assert dialog.password_error.isVisible()
-    assert dialog.password_error.text() == "At least 8 characters."
+    assert dialog.password_error.text() == "At least 12 characters."
     dialog.password.setText(PASSWORD)
     dialog.confirm.setText(PASSWORD + "x")
     dialog.create()

@@ -6,13 +6,15 @@ import base64
 import json
 import os
 
+import keyring
 import pytest
 
-from app import keyslots
+from app import keyslots, remember
 from app.crypto.user_keys import PRIVATE_BYTES, UserKeys, WrapError
-from app.errors import AuthenticationError, StoreDamagedError
-from app.services import audit_log, integrity, users
-from models import User
+from app.errors import AuthenticationError, CertdeskError, StoreDamagedError, ValidationError
+from app.services import audit_log, integrity, logins, users
+from models import AuditEvent, User
+from tests.helpers.keyrings import MemoryKeyring
 from tests.helpers.stores import PASSWORD
 from tests.test_migrations import BOB_PASSWORD, FIXTURE, FIXTURE_PASSWORD, v1_copy
 
@@ -193,3 +195,118 @@ def test_no_secret_of_a_slot_is_in_its_file(session, store_dir):
 def test_signing_in_to_a_copy_leaves_the_fixture_of_version_1(tmp_path):
     users.sign_in(v1_copy(tmp_path), "bob", password=BOB_PASSWORD)[0].close()
     assert _slots(FIXTURE)["version"] == 1
+
+
+# -- changing one's own password ----------------------------------------------------------
+
+NEW = "a new and longer password"
+
+
+def test_a_changed_password_opens_the_same_keys_and_the_old_one_nothing(session, store_dir):
+    users.add_user(session, "bob", BOB, "Signer")
+    session.close()
+    bob, _ = users.sign_in(store_dir, "bob", password=BOB)
+    before = keyslots.KeySlots.load(store_dir).slots
+    try:
+        users.change_password(bob, BOB, NEW)
+        master = bob.store.master_key()
+        last = AuditEvent.select().order_by(AuditEvent.id.desc()).first()
+        assert (last.user, last.action, last.target) == ("bob", "user.password", "bob")
+    finally:
+        bob.close()
+    after = keyslots.KeySlots.load(store_dir).slots
+    assert after["admin"] == before["admin"]  # only one's own slot changes
+    assert (after["bob"].public, after["bob"].master) == (
+        before["bob"].public,
+        before["bob"].master,
+    )
+    assert after["bob"].salt != before["bob"].salt
+    with pytest.raises(AuthenticationError, match="Wrong password"):
+        users.sign_in(store_dir, "bob", password=BOB)
+    again, _ = users.sign_in(store_dir, "bob", password=NEW)
+    try:
+        assert again.store.master_key() == master
+    finally:
+        again.close()
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "says"),
+    [
+        ("not my password", NEW, "current password: is not the password of 'admin'"),
+        (PASSWORD, "short", "password: at least 12 characters"),
+        (PASSWORD, PASSWORD, "new password: is the current one"),
+    ],
+)
+def test_a_refused_password_change_changes_nothing(session, store_dir, current, new, says):
+    before = (store_dir / "keyslots.json").read_bytes()
+    events = AuditEvent.select().count()
+    with pytest.raises(ValidationError, match=says):
+        users.change_password(session, current, new)
+    assert (store_dir / "keyslots.json").read_bytes() == before
+    assert AuditEvent.select().count() == events
+
+
+def test_a_slot_changed_meanwhile_is_not_written_over(session, store_dir):
+    # This window read the slot and sealed its change; another one's change came first.
+    stale = keyslots.KeySlots.load(store_dir)
+    mine, _ = stale.resealed("admin", stale.kek_for("admin", PASSWORD), "a third long password")
+    users.change_password(session, PASSWORD, NEW)
+    with (
+        session.store.db.atomic("IMMEDIATE"),
+        pytest.raises(CertdeskError, match="changed meanwhile"),
+    ):
+        session.store.replace_slot("admin", stale.slots["admin"], mine)
+    users.sign_in(store_dir, "admin", password=NEW)[0].close()
+
+
+def test_a_version_1_slot_resealed_gets_key_pairs(tmp_path):
+    folder = v1_copy(tmp_path)
+    slots = keyslots.KeySlots.load(folder)
+    kek = slots.kek_for("bob", BOB_PASSWORD)
+    slot, new_kek = slots.resealed("bob", kek, NEW)
+    assert slot.keyed
+    slots.slots["bob"] = slot
+    assert slots.unwrap("bob", new_kek) == slots.unwrap(
+        "admin", slots.kek_for("admin", FIXTURE_PASSWORD)
+    )
+
+
+def test_user_passwd_changes_the_password_of_who_signed_in(cli, store_dir, session):
+    users.add_user(session, "bob", BOB, "Signer")
+    session.close()
+    as_bob = {"CERTDESK_USER": "bob", "CERTDESK_PASSWORD": BOB, "CERTDESK_NEW_PASSWORD": NEW}
+    changed = cli("user", "passwd", env_extra=as_bob)
+    assert changed.returncode == 0, changed.stderr
+    assert changed.stdout == "Changed the password of 'bob'.\n"
+    users.sign_in(store_dir, "bob", password=NEW)[0].close()
+    users.sign_in(store_dir, "admin", password=PASSWORD)[0].close()  # untouched
+    refused = cli(
+        "user",
+        "passwd",
+        env_extra=as_bob | {"CERTDESK_PASSWORD": NEW, "CERTDESK_NEW_PASSWORD": "short"},
+    )
+    assert refused.returncode != 0
+    assert refused.stderr.strip().endswith("password: at least 12 characters")
+
+
+def test_a_remembered_login_is_kept_with_the_new_password(session, store_dir):
+    original = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    remember.reset()
+    try:
+        store_id = session.store.store_id
+        remember.remember(
+            store_id, "admin", keyslots.KeySlots.load(store_dir).kek_for("admin", PASSWORD)
+        )
+        logins.keep_remembered(session, users.change_password(session, PASSWORD, NEW))
+        kek = remember.recall(store_id, "admin")
+        assert kek == keyslots.KeySlots.load(store_dir).kek_for("admin", NEW)
+        users.sign_in(store_dir, "admin", kek=kek)[0].close()
+        remember.forget(store_id, "admin")
+        # Not remembered: not remembered after either.
+        logins.keep_remembered(session, users.change_password(session, NEW, PASSWORD + "!"))
+        assert remember.recall(store_id, "admin") is None
+    finally:
+        keyring.set_keyring(original)
+        remember.reset()

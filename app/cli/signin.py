@@ -78,6 +78,19 @@ def open_session(folder: Path) -> Session:
     return users.sign_in(folder, user, password=password)[0]
 
 
+def current_password(user: str) -> str:
+    """The signed-in user's password, asked again for a change of it: CERTDESK_PASSWORD,
+    else typed (a login remembered on this workstation proves no password)."""
+    password = os.environ.get("CERTDESK_PASSWORD")
+    if password is not None:
+        return password
+    if not interactive():
+        raise CertdeskError(
+            f"no current password for {user}: set CERTDESK_PASSWORD or run in a terminal"
+        )
+    return getpass.getpass(f"Current password for {user}: ")
+
+
 def new_password(variable: str, user: str, prompt: str) -> str:
     """A password for a new key slot: from the environment `variable`, else typed twice."""
     password = os.environ.get(variable)

@@ -1,22 +1,23 @@
-"""The store's users: `user add`, `user list`."""
+"""The store's users: `user add`, `user list`, `user passwd`."""
 
 from pathlib import Path
 
 from app.cli.commands import Commands
 from app.cli.output import print_json, printable
 from app.cli.schemas import user_json
-from app.cli.signin import new_password, signed_in
-from app.services import users
+from app.cli.signin import current_password, new_password, signed_in
+from app.services import logins, users
 from app.services.roles import BUILTIN_ROLES, SIGNER
 
 
 def register(commands: Commands) -> None:
-    user = commands.group("user", "add or list users")
+    user = commands.group("user", "add or list users, change your password")
     u = user.add("add", "a new user with a key slot", run_add)
     u.add_argument("name", metavar="NAME")
     u.add_argument("--role", default=SIGNER, choices=list(BUILTIN_ROLES))
     u.add_argument("--user-group", dest="user_groups", action="append", default=[], metavar="UG")
     user.add("list", "the store's users", run_list, json="one JSON array")
+    user.add("passwd", "change your own password", run_passwd)
 
 
 def run_add(args, folder: Path) -> int:
@@ -39,4 +40,15 @@ def run_list(args, folder: Path) -> int:
         groups_text = f"  [{', '.join(r.user_groups)}]" if r.user_groups else ""
         state = "" if r.enabled else "  (disabled)"
         print(printable(f"{r.name}  {r.role}{state}{groups_text}"))
+    return 0
+
+
+def run_passwd(args, folder: Path) -> int:
+    with signed_in(folder) as session:
+        name = session.user_name
+        current = current_password(name)
+        new = new_password("CERTDESK_NEW_PASSWORD", name, f"New password for {name}: ")
+        kek = users.change_password(session, current, new)
+        logins.keep_remembered(session, kek)
+    print(printable(f"Changed the password of {name!r}."))
     return 0

@@ -54,6 +54,14 @@ def sign_in_remembered(folder: Path, user: str, keep: bool = True) -> Session | 
     return session
 
 
+def keep_remembered(session: Session, kek: bytes) -> None:
+    """After the user's password changed (`users.change_password`): a login remembered on
+    this workstation is remembered with the new KEK, since the old one opens nothing now."""
+    store_id, user = session.store.store_id, session.user_name
+    if remember.available() and remember.recall(store_id, user):
+        remember.remember(store_id, user, kek)
+
+
 def sign_in(folder: Path, user: str, password: str, keep: bool | None = None) -> Session:
     """Sign in with the password; `keep` True remembers the login on this workstation,
     False forgets one remembered before, None leaves the keyring alone."""

@@ -27,7 +27,8 @@ SHOWN_TARGETS = 5
 @dataclass(frozen=True)
 class Operation:
     name: str  # e.g. "certificate.disable"
-    permission: str
+    # None: any signed-in user may, on what is their own (their password).
+    permission: str | None
     # The action a refused attempt is recorded as; None for a read, whose refusal is
     # not recorded (reading needs no write, so a refusal never fails on a full disk).
     audit_action: str | None
@@ -38,7 +39,7 @@ OPERATIONS: dict[str, Operation] = {}
 
 def operation(
     name: str,
-    permission: str,
+    permission: str | None,
     target: str | Callable[..., str] | None = None,
     *,
     reads: bool = False,
@@ -59,7 +60,7 @@ def operation(
         @functools.wraps(function)
         def checked(session: Session, *args, **kwargs):
             with using(session.store.db):
-                if permission not in session.permissions:
+                if permission is not None and permission not in session.permissions:
                     if declared.audit_action is None:
                         session.require(permission)
                     bound = signature.bind(session, *args, **kwargs)

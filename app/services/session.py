@@ -26,10 +26,10 @@ class Session:
     def can(self, permission: str) -> bool:
         return permission in self.permissions
 
-    def refusal(self, permission: str) -> str | None:
-        """Why an action needing `permission` is unavailable, or None when it is allowed.
-        The faces show this; the service functions check again regardless."""
-        if permission in self.permissions:
+    def refusal(self, permission: str | None) -> str | None:
+        """Why an action needing `permission` (None: none) is unavailable, or None when it
+        is allowed. The faces show this; the service functions check again regardless."""
+        if permission is None or permission in self.permissions:
             return None
         return f"Your role ({self.role}) may not {PERMISSION_WORDS[permission]}."
 

@@ -51,6 +51,7 @@ _NOTHING_SHOWN = frozenset(
         "store.backup",
         "user.add",
         "user.keys",
+        "user.password",
         "user_group.create",
         "certificate.export",
     }

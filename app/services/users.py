@@ -14,7 +14,8 @@ from app.store import Store, create_store, unlock_store
 from models import Role, RolePermission, User, UserGroup, UserGroupMember
 from models.permissions import ADMINISTRATOR, CERTIFICATES_VIEW, USERS_MANAGE
 
-MIN_PASSWORD_LENGTH = 8
+# For new users and new passwords; a store's existing passwords still open it.
+MIN_PASSWORD_LENGTH = 12
 MAX_USER_NAME = keyslots.MAX_USER_NAME
 MAX_USER_GROUP_NAME = 100
 
@@ -91,6 +92,28 @@ def add_user(
         journal.record(session.user_name, "user.add", name, role=role)
         session.store.add_slot(name, slot)
     session.store.settle_slots()
+
+
+@operation("user.password", None)
+def change_password(session: Session, current: str, new: str) -> bytes:
+    """The signed-in user's own password: their key pairs sealed under `new` (Argon2id, a
+    new salt), `current` proving it is them whoever sits at an open window. Returns the
+    new KEK, for a login remembered on this workstation (`logins.keep_remembered`).
+    Argon2id runs twice before the write lock is taken."""
+    validate_new_password(new)
+    if new == current:
+        raise ValidationError("new password", "is the current one; choose another")
+    name = session.user_name
+    slots = session.store.slots()
+    try:
+        kek = slots.kek_for(name, current)
+        slot, new_kek = slots.resealed(name, kek, new)
+    except AuthenticationError:
+        raise ValidationError("current password", f"is not the password of {name!r}") from None
+    with write_transaction(session):
+        journal.record(name, "user.password", name)
+        session.store.replace_slot(name, slots.slots[name], slot)
+    return new_kek
 
 
 def sign_in(
