@@ -47,6 +47,11 @@ class World:
         self.count += 1
         return f"{kind}-{self.count}"
 
+    def user(self) -> str:
+        name = self.name("user")
+        users.add_user(self.admin, name, PASSWORD, "Signer")
+        return name
+
     def certificate(self) -> str:
         alias = self.name("cert")
         cert, key = self.certs.make_cert(alias)
@@ -158,6 +163,9 @@ CALLS = {
     "request.complete": lambda w, me: (signing_requests.import_issued, w.cert_file()),
     "user.add": lambda w, me: (users.add_user, w.name("user"), PASSWORD, "Signer"),
     "user.list": lambda w, me: (users.list_users,),
+    "user.enable": lambda w, me: (users.enable_user, w.user()),
+    "user.disable": lambda w, me: (users.disable_user, w.user()),
+    "user.role": lambda w, me: (users.set_user_role, w.user(), "Auditor"),
     "user.password": lambda w, me: (users.change_password, PASSWORD, "another long password"),
     "user.names": lambda w, me: (users.user_names,),
     "store.watch": lambda w, me: (store_changes.watch,),

@@ -1,4 +1,5 @@
-"""The store's users: `user add`, `user list`, `user passwd`."""
+"""The store's users: `user add`, `user list`, `user enable`/`disable`, `user role`,
+`user passwd`."""
 
 from pathlib import Path
 
@@ -11,12 +12,19 @@ from app.services.roles import BUILTIN_ROLES, SIGNER
 
 
 def register(commands: Commands) -> None:
-    user = commands.group("user", "add or list users, change your password")
+    user = commands.group("user", "add, list, enable, disable users, their roles, passwords")
     u = user.add("add", "a new user with a key slot", run_add)
     u.add_argument("name", metavar="NAME")
     u.add_argument("--role", default=SIGNER, choices=list(BUILTIN_ROLES))
     u.add_argument("--user-group", dest="user_groups", action="append", default=[], metavar="UG")
     user.add("list", "the store's users", run_list, json="one JSON array")
+    for verb, words in (("enable", "let a user sign in again"), ("disable", "stop their sign-ins")):
+        e = user.add(verb, words, run_enabled)
+        e.add_argument("name", metavar="NAME")
+        e.set_defaults(enable=verb == "enable")
+    r = user.add("role", "give a user another role (from their next sign-in)", run_role)
+    r.add_argument("name", metavar="NAME")
+    r.add_argument("role", metavar="ROLE", choices=list(BUILTIN_ROLES))
     user.add("passwd", "change your own password", run_passwd)
 
 
@@ -51,4 +59,26 @@ def run_passwd(args, folder: Path) -> int:
         kek = users.change_password(session, current, new)
         logins.keep_remembered(session, kek)
     print(printable(f"Changed the password of {name!r}."))
+    return 0
+
+
+def run_enabled(args, folder: Path) -> int:
+    with signed_in(folder) as session:
+        change = users.enable_user if args.enable else users.disable_user
+        changed = change(session, args.name)
+    state = "enabled" if args.enable else "disabled"
+    if changed:
+        print(printable(f"{state.capitalize()} the user {args.name!r}."))
+    else:
+        print(printable(f"The user {args.name!r} is already {state}."))
+    return 0
+
+
+def run_role(args, folder: Path) -> int:
+    with signed_in(folder) as session:
+        changed = users.set_user_role(session, args.name, args.role)
+    if changed:
+        print(printable(f"{args.name!r} is now {args.role}, from their next sign-in."))
+    else:
+        print(printable(f"{args.name!r} is already {args.role}."))
     return 0

@@ -52,6 +52,9 @@ _NOTHING_SHOWN = frozenset(
         "user.add",
         "user.keys",
         "user.password",
+        "user.enable",
+        "user.disable",
+        "user.role",
         "user_group.create",
         "certificate.export",
     }

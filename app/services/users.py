@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app import keyslots
-from app.errors import AuthenticationError, ValidationError
+from app.errors import AuthenticationError, NotFoundError, ValidationError
 from app.services import journal
 from app.services.names import check_name
 from app.services.operations import operation
@@ -92,6 +92,75 @@ def add_user(
         journal.record(session.user_name, "user.add", name, role=role)
         session.store.add_slot(name, slot)
     session.store.settle_slots()
+
+
+def _user(name: str) -> User:
+    row = User.get_or_none(User.name == name)
+    if row is None:
+        raise NotFoundError(f"No user {name!r} in this store.")
+    return row
+
+
+def _keeps_an_administrator(row: User, enabled: bool, role: str) -> None:
+    """Refuse a change that leaves the store without an enabled Administrator: nobody
+    could then manage its users again."""
+    if row.role.name != ADMINISTRATOR or not row.enabled:
+        return
+    if enabled and role == ADMINISTRATOR:
+        return
+    others = (
+        User.select()
+        .join(Role)
+        .where((Role.name == ADMINISTRATOR) & User.enabled & (User.id != row.id))
+    )
+    if not others.exists():
+        raise ValidationError(
+            "user", f"{row.name!r} is the last enabled Administrator; make another one first"
+        )
+
+
+@operation("user.enable", USERS_MANAGE, target="name")
+def enable_user(session: Session, name: str) -> bool:
+    """Let `name` sign in again. Returns whether it changed."""
+    return _set_enabled(session, name, True)
+
+
+@operation("user.disable", USERS_MANAGE, target="name")
+def disable_user(session: Session, name: str) -> bool:
+    """Let `name` sign in no longer (a session open now goes on until it is closed).
+    Refused for the last enabled Administrator. Returns whether it changed. Enforced by
+    Certdesk at sign-in: a disabled user who kept a copy of the folder and their password
+    still opens that copy (the README's threat model says so)."""
+    return _set_enabled(session, name, False)
+
+
+def _set_enabled(session: Session, name: str, enabled: bool) -> bool:
+    with write_transaction(session):
+        row = _user(name)
+        if row.enabled == enabled:
+            return False
+        _keeps_an_administrator(row, enabled, row.role.name)
+        User.update(enabled=enabled).where(User.id == row.id).execute()
+        journal.record(session.user_name, "user.enable" if enabled else "user.disable", name)
+    return True
+
+
+@operation("user.role", USERS_MANAGE, target="name")
+def set_user_role(session: Session, name: str, role: str) -> bool:
+    """`name`'s role, taking effect at their next sign-in. Refused where it would leave no
+    enabled Administrator. Returns whether it changed."""
+    with write_transaction(session):
+        row = _user(name)
+        role_row = Role.get_or_none(Role.name == role)
+        if role_row is None:
+            raise ValidationError("role", f"no role named {role!r}")
+        was = row.role.name
+        if was == role:
+            return False
+        _keeps_an_administrator(row, row.enabled, role)
+        User.update(role=role_row).where(User.id == row.id).execute()
+        journal.record(session.user_name, "user.role", name, role=role, was=was)
+    return True
 
 
 @operation("user.password", None)
