@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QMessageBox, QScrollArea, QToolB
 from app.crypto.pins import pin_matches
 from app.services import certificate_groups, certificate_import, users
 from models import Certificate
-from models.permissions import AUDITOR, SIGNER
+from models.permissions import AUDITOR, CERTIFICATE_MANAGER, SIGNER
 from tests.helpers.gui import cell_center, menu_action, open_menu, settle, wait_rows
 from ui import tasks
 from ui.certificates_model import CertificatesModel as M
@@ -62,8 +62,8 @@ def test_every_general_field_is_saved_and_shown_again(qtbot, window):
     assert not general.pin_box.isVisible()
     qtbot.mouseClick(general.ask_pin, Qt.MouseButton.LeftButton)
     assert general.pin_box.isVisible()
-    qtbot.keyClicks(general.pin, "8642")
-    qtbot.keyClicks(general.pin_confirm, "8642")
+    qtbot.keyClicks(general.pin, "864209")
+    qtbot.keyClicks(general.pin_confirm, "864209")
     assert detail.save_button.isEnabled()
     save(qtbot, detail)
     assert detail.windowTitle() == "Rich Renamed — Certificate"
@@ -71,7 +71,7 @@ def test_every_general_field_is_saved_and_shown_again(qtbot, window):
     stored = Certificate.get(Certificate.alias == "Rich Renamed")
     assert stored.owner.name == "alice" and stored.ask_reason
     assert stored.description == "Signs release builds."
-    assert pin_matches("8642", stored.pin_hash)
+    assert pin_matches("864209", stored.pin_hash)
     assert window.certificates.model.row_at(row_index(window, "Rich Renamed")).has_pin
     detail.close()
     assert not window.certificates.windows
@@ -91,8 +91,8 @@ def test_wrong_pin_confirmation_is_refused_beside_the_field(qtbot, window):
     detail = open_window(qtbot, window, "Rich")
     general = detail.general_tab
     qtbot.mouseClick(general.ask_pin, Qt.MouseButton.LeftButton)
-    qtbot.keyClicks(general.pin, "1357")
-    qtbot.keyClicks(general.pin_confirm, "1358")
+    qtbot.keyClicks(general.pin, "135790")
+    qtbot.keyClicks(general.pin_confirm, "135791")
     qtbot.mouseClick(detail.save_button, Qt.MouseButton.LeftButton)
     assert tasks.idle()  # refused before any task
     assert general.pin_error.isVisible() and "differ" in general.pin_error.text()
@@ -100,11 +100,11 @@ def test_wrong_pin_confirmation_is_refused_beside_the_field(qtbot, window):
     general.pin.setText("12")
     general.pin_confirm.setText("12")
     save(qtbot, detail)
-    assert general.pin_error.text() == "At least 4 characters."
+    assert general.pin_error.text() == "At least 6 characters."
     assert general.isEnabled() and detail.save_button.isEnabled()  # to try again
     general.alias.setText("Legacy Version One")
-    general.pin.setText("1234")
-    general.pin_confirm.setText("1234")
+    general.pin.setText("123456")
+    general.pin_confirm.setText("123456")
     save(qtbot, detail)
     assert general.alias_error.isVisible() and "already in use" in general.alias_error.text()
     assert Certificate.get(Certificate.alias == "Rich").pin_hash is None
@@ -192,6 +192,28 @@ def test_read_only_without_the_edit_permission(qtbot, session, store_dir, tmp_pa
     assert not detail.general_tab.alias.isEnabled() and detail.general_tab.description.isReadOnly()
     assert not detail.save_button.isEnabled()
     assert detail.save_button.toolTip() == "Your role (Auditor) may not edit certificates."
+
+
+def test_owner_reason_and_pin_are_the_policies_permissions(
+    qtbot, session, store_dir, tmp_path, certs
+):
+    certificate_import.import_files(session, [certs.openssl_v1_cert(tmp_path)])
+    users.add_user(session, "manny", "manager password", CERTIFICATE_MANAGER)
+    session.close()
+    manager, _ = users.sign_in(store_dir, "manny", password="manager password")
+    win = MainWindow(manager)
+    qtbot.addWidget(win)
+    win.show()
+    wait_rows(qtbot, win, 1)
+    detail = open_window(qtbot, win, "Legacy Version One")
+    general = detail.general_tab
+    why = "Your role (Certificate Manager) may not manage policies."
+    for widget in (general.owner, general.ask_reason, general.ask_pin):
+        assert not widget.isEnabled() and widget.toolTip() == why
+    assert general.alias.isEnabled() and not general.description.isReadOnly()
+    general.alias.setText("Renamed by the manager")
+    save(qtbot, detail)
+    assert detail.windowTitle() == "Renamed by the manager — Certificate"
 
 
 def test_a_window_saves_to_its_certificate_even_after_a_rename_elsewhere(qtbot, window, session):

@@ -279,7 +279,7 @@ def test_renewal_keeps_the_old_usable_then_hands_everything_over(session, tmp_pa
     old_id = row(session, "Release").id
     certificate_groups.add_to_groups(session, ["Release"], ["Builds", "Prod"])
     changes = GeneralChanges(
-        owner="carol", description="Release builds", ask_reason=True, pin="2468"
+        owner="carol", description="Release builds", ask_reason=True, pin="246813"
     )
     certificate_edits.edit_certificate(session, "Release", changes)
     policy = Policy.create(name="Release signers")

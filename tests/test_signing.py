@@ -111,7 +111,7 @@ def test_cli_sign_verify_count_pin_reason_and_refusal(cli, closed_store, tmp_pat
 
     assert (
         cli(
-            "set", "Release Signing", "--pin-env", "P", "--ask-reason", env_extra={"P": "2468"}
+            "set", "Release Signing", "--pin-env", "P", "--ask-reason", env_extra={"P": "246813"}
         ).returncode
         == 0
     )
@@ -122,10 +122,10 @@ def test_cli_sign_verify_count_pin_reason_and_refusal(cli, closed_store, tmp_pat
                 env_extra={"CERTDESK_PIN": "1111"})  # fmt: skip
     assert wrong.returncode == 1 and "wrong PIN" in one_line_error(wrong)
     no_reason = cli("sign", "Release Signing", str(payload), "--out", out,
-                    env_extra={"CERTDESK_PIN": "2468"})  # fmt: skip
+                    env_extra={"CERTDESK_PIN": "246813"})  # fmt: skip
     assert no_reason.returncode == 1 and "reason" in one_line_error(no_reason)
     ok = cli("sign", "Release Signing", str(payload), "--out", out, "--reason", "release 1.2",
-             env_extra={"CERTDESK_PIN": "2468"})  # fmt: skip
+             env_extra={"CERTDESK_PIN": "246813"})  # fmt: skip
     assert ok.returncode == 0, ok.stderr
     events = json.loads(cli("audit", "--json").stdout)
     signs = [e for e in events if e["action"] == "certificate.sign"]
@@ -133,7 +133,7 @@ def test_cli_sign_verify_count_pin_reason_and_refusal(cli, closed_store, tmp_pat
     # are attempts, refused and recorded.
     assert [e["outcome"] for e in signs] == ["denied", "allowed", "failed", "failed", "allowed"]
     assert signs[-1]["details"]["reason"] == "release 1.2"
-    assert "2468" not in json.dumps(events)
+    assert "246813" not in json.dumps(events)
     assert cli("policy", "list", "--json").stdout.strip() == "[]"
 
 

@@ -66,7 +66,7 @@ def store(session, tmp_path, certs):
     session.store.db.execute_sql("UPDATE policy SET enabled = 0 WHERE name = 'Paused'")
     certificate_edits.edit_certificate(session, "Public Only", GeneralChanges(owner="sam"))
     certificate_edits.edit_certificate(
-        session, "Hotfix", GeneralChanges(pin="2468", ask_reason=True)
+        session, "Hotfix", GeneralChanges(pin="246813", ask_reason=True)
     )
     lifecycle.disable_certificates(session, ["Release"])
     return session

@@ -58,7 +58,11 @@ class CertificateWindow(Dialog):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.resize(800, 640)
 
-        self.general_tab = GeneralTab(allowed(session, certificate_edits.edit_certificate), self)
+        self.general_tab = GeneralTab(
+            allowed(session, certificate_edits.edit_certificate),
+            certificate_edits.access_refusal(session),
+            self,
+        )
         self.associates_tab = AssociatesTab(session, self)
         self.details_tab = DetailsTab(self)
         self.extensions_tab = ExtensionsTab(self)

@@ -9,7 +9,8 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from app.crypto.secret_text import secret_bytes
 from app.errors import ValidationError
 
-MIN_PIN_LENGTH = 4
+# For PINs set from now on; a PIN set before still opens as it is.
+MIN_PIN_LENGTH = 6
 MAX_PIN_LENGTH = 64
 # Lighter than a store password's Argon2id: a PIN is checked on every signing.
 ITERATIONS, LANES, MEMORY_KIB = 2, 1, 19 * 1024

@@ -7,10 +7,10 @@ from app.errors import ValidationError
 from app.services import journal
 from app.services.aliases import available_alias, validate_alias
 from app.services.certificates import CertificateRow, certificate_rows, find
-from app.services.operations import operation
+from app.services.operations import describe, operation
 from app.services.session import Session, write_transaction
 from models import User
-from models.permissions import CERTIFICATES_EDIT
+from models.permissions import CERTIFICATES_EDIT, POLICIES_MANAGE
 
 MAX_DESCRIPTION_LENGTH = 4000
 
@@ -28,6 +28,23 @@ class GeneralChanges:
     clear_pin: bool = False
 
 
+def access_refusal(session: Session) -> str | None:
+    """Why the session may not change a certificate's owner, PIN or reason, or None. These
+    decide who may sign with it and how: changing them is granting, as a policy does, so
+    they need the policies' permission beside the edit's."""
+    return session.refusal(POLICIES_MANAGE)
+
+
+def _changes_access(changes: GeneralChanges) -> bool:
+    return (
+        changes.owner is not None
+        or changes.clear_owner
+        or changes.ask_reason is not None
+        or changes.pin is not None
+        or changes.clear_pin
+    )
+
+
 @operation("certificate.edit", CERTIFICATES_EDIT, target="ref")
 def edit_certificate(session: Session, ref: int | str, changes: GeneralChanges) -> CertificateRow:
     """Apply the changes in one transaction; every field is checked before anything is
@@ -36,6 +53,8 @@ def edit_certificate(session: Session, ref: int | str, changes: GeneralChanges) 
     new_alias = validate_alias(changes.alias) if changes.alias is not None else None
     if changes.description is not None and len(changes.description) > MAX_DESCRIPTION_LENGTH:
         raise ValidationError("description", f"at most {MAX_DESCRIPTION_LENGTH} characters")
+    if _changes_access(changes):
+        session.authorize(POLICIES_MANAGE, "certificate.edit", describe(ref))
     if changes.pin is not None:
         validate_pin(changes.pin)
     with write_transaction(session):

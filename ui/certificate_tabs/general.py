@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.crypto.pins import MIN_PIN_LENGTH
 from app.errors import ValidationError
 from app.services.certificate_edits import GeneralChanges
 from app.services.certificates import CertificateDetail
@@ -23,8 +24,9 @@ NO_OWNER = "(no owner)"
 class GeneralTab(QWidget):
     edited = Signal()  # any field changed: whether there is something to save changed
 
-    def __init__(self, editable: bool, parent=None):
-        """`editable`: whether the registry lets the signed-in user edit certificates."""
+    def __init__(self, editable: bool, access_refusal: str | None = None, parent=None):
+        """`editable`: whether the registry lets the signed-in user edit certificates;
+        `access_refusal`: why they may not change the owner, reason or PIN, if not."""
         super().__init__(parent)
         self.detail: CertificateDetail | None = None
         form = QFormLayout(self)
@@ -47,7 +49,7 @@ class GeneralTab(QWidget):
         self.pin_note.setWordWrap(True)
         self.pin = QLineEdit(self)
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.pin.setPlaceholderText("New PIN (at least 4 characters)")
+        self.pin.setPlaceholderText(f"New PIN (at least {MIN_PIN_LENGTH} characters)")
         self.pin_confirm = QLineEdit(self)
         self.pin_confirm.setEchoMode(QLineEdit.EchoMode.Password)
         self.pin_confirm.setPlaceholderText("The same PIN again")
@@ -70,6 +72,14 @@ class GeneralTab(QWidget):
         form.addRow("", self.ask_reason)
         form.addRow("", self.ask_pin)
         form.addRow("", self.pin_box)
+        if editable and access_refusal is not None:
+            # Said beside the greyed fields, not only in their tooltips.
+            self.access_note = QLabel(
+                f"Owner, reason and PIN decide who may sign. {access_refusal}"
+            )
+            self.access_note.setWordWrap(True)
+            self.access_note.setStyleSheet("color: palette(placeholder-text);")
+            form.addRow("", self.access_note)
 
         self.ask_pin.toggled.connect(self._pin_toggled)
         for signal in (
@@ -82,8 +92,11 @@ class GeneralTab(QWidget):
             self.pin_confirm.textChanged,
         ):
             signal.connect(lambda *_: self.edited.emit())
-        for widget in (self.alias, self.owner, self.ask_reason, self.ask_pin):
-            widget.setEnabled(editable)
+        self.alias.setEnabled(editable)
+        for widget in (self.owner, self.ask_reason, self.ask_pin):
+            widget.setEnabled(editable and access_refusal is None)
+            if editable and access_refusal is not None:
+                widget.setToolTip(access_refusal)
         self.description.setReadOnly(not editable)  # still readable and selectable
 
     def set_owner_names(self, names: list[str]) -> None:
