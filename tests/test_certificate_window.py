@@ -179,16 +179,21 @@ def test_associates_details_and_attributes(qtbot, window):
     assert v1.extensions_tab.extensions.topLevelItem(0).text(0).startswith("No extensions")
 
 
-def test_read_only_without_the_edit_permission(qtbot, session, store_dir, tmp_path, certs):
+def v1_window_as(qtbot, session, store_dir, tmp_path, certs, role: str):
+    """The v1 certificate's window, as a new user of `role` sees it."""
     certificate_import.import_files(session, [certs.openssl_v1_cert(tmp_path)])
-    users.add_user(session, "audrey", "auditor password", AUDITOR)
+    users.add_user(session, "someone", "a good long password", role)
     session.close()
-    auditor, _ = users.sign_in(store_dir, "audrey", password="auditor password")
-    win = MainWindow(auditor)
+    signed_in, _ = users.sign_in(store_dir, "someone", password="a good long password")
+    win = MainWindow(signed_in)
     qtbot.addWidget(win)
     win.show()
     wait_rows(qtbot, win, 1)
-    detail = open_window(qtbot, win, "Legacy Version One")
+    return open_window(qtbot, win, "Legacy Version One")
+
+
+def test_read_only_without_the_edit_permission(qtbot, session, store_dir, tmp_path, certs):
+    detail = v1_window_as(qtbot, session, store_dir, tmp_path, certs, AUDITOR)
     assert not detail.general_tab.alias.isEnabled() and detail.general_tab.description.isReadOnly()
     assert not detail.save_button.isEnabled()
     assert detail.save_button.toolTip() == "Your role (Auditor) may not edit certificates."
@@ -197,15 +202,7 @@ def test_read_only_without_the_edit_permission(qtbot, session, store_dir, tmp_pa
 def test_owner_reason_and_pin_are_the_policies_permissions(
     qtbot, session, store_dir, tmp_path, certs
 ):
-    certificate_import.import_files(session, [certs.openssl_v1_cert(tmp_path)])
-    users.add_user(session, "manny", "manager password", CERTIFICATE_MANAGER)
-    session.close()
-    manager, _ = users.sign_in(store_dir, "manny", password="manager password")
-    win = MainWindow(manager)
-    qtbot.addWidget(win)
-    win.show()
-    wait_rows(qtbot, win, 1)
-    detail = open_window(qtbot, win, "Legacy Version One")
+    detail = v1_window_as(qtbot, session, store_dir, tmp_path, certs, CERTIFICATE_MANAGER)
     general = detail.general_tab
     why = "Your role (Certificate Manager) may not manage policies."
     for widget in (general.owner, general.ask_reason, general.ask_pin):
