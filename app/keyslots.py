@@ -183,7 +183,7 @@ class Slot:
 
     @property
     def keyed(self) -> bool:
-        return self.public is not None
+        return self.public is not None and self.master is not None
 
     def to_json(self) -> dict:
         doc = {
@@ -194,7 +194,7 @@ class Slot:
             "salt": _b64(self.salt),
             "nonce": _b64(self.nonce),
         }
-        if self.public is None or self.master is None:
+        if not self.keyed:
             return doc | {"wrapped": _b64(self.sealed)}
         return doc | {
             "sealed": _b64(self.sealed),
@@ -257,18 +257,31 @@ def upgraded(store_id: str, user: str, slot: Slot, kek: bytes) -> Slot:
 def _keyed(
     store_id: str, user: str, params: Argon2Params, salt: bytes, kek: bytes, master_key: bytes
 ) -> Slot:
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # see the module's docstring
-
-    from app.crypto.user_keys import UserKeys
+    from app.crypto.user_keys import UserKeys  # see the module's docstring
 
     keys = UserKeys.generate()
     public = keys.public()
-    nonce = secrets.token_bytes(NONCE_BYTES)
-    sealed = AESGCM(kek).encrypt(
-        nonce, keys.private_bytes(), _sealed_aad(store_id, user, public.raw)
-    )
     master = public.wrap(master_key, master_purpose(store_id, user))
-    return Slot(params, salt, nonce, sealed, public.raw, master)
+    return _sealed(store_id, user, params, salt, kek, keys.private_bytes(), public.raw, master)
+
+
+def _sealed(
+    store_id: str,
+    user: str,
+    params: Argon2Params,
+    salt: bytes,
+    kek: bytes,
+    private: bytes,
+    public: bytes,
+    master: bytes,
+) -> Slot:
+    """A keyed slot: the private halves sealed under `kek`, beside the public halves and
+    the master key's wrap."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # see the module's docstring
+
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    sealed = AESGCM(kek).encrypt(nonce, private, _sealed_aad(store_id, user, public))
+    return Slot(params, salt, nonce, sealed, public, master)
 
 
 def _open_private(store_id: str, user: str, slot: Slot, kek: bytes) -> bytes:
@@ -419,7 +432,7 @@ class KeySlots:
         from app.crypto.user_keys import UserKeys, WrapError  # see the module's docstring
 
         slot = self._slot(user)
-        if slot.public is None or slot.master is None:
+        if not slot.keyed:
             return _unwrap_legacy(self.store_id, user, slot, kek)
         private = _open_private(self.store_id, user, slot, kek)
         try:
@@ -437,23 +450,21 @@ class KeySlots:
         KEK; the same key pairs and master-key wrap, and key pairs for a slot of version
         1), and its KEK. AuthenticationError if `kek` does not open the slot. Argon2id runs
         here: callers do this before taking the store's write lock."""
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # see the module's docstring
-
         if not password:
             raise ValidationError("password", "must not be empty")
         slot = self._slot(user)
         params = params or DEFAULT_PARAMS
         salt = secrets.token_bytes(16)
-        if slot.public is None or slot.master is None:
+        if not slot.keyed:
             master_key = _unwrap_legacy(self.store_id, user, slot, kek)
             new_kek = derive_kek(password, salt, params)
             return _keyed(self.store_id, user, params, salt, new_kek, master_key), new_kek
         private = _open_private(self.store_id, user, slot, kek)
         new_kek = derive_kek(password, salt, params)
-        nonce = secrets.token_bytes(NONCE_BYTES)
-        aad = _sealed_aad(self.store_id, user, slot.public)
-        sealed = AESGCM(new_kek).encrypt(nonce, private, aad)
-        return Slot(params, salt, nonce, sealed, slot.public, slot.master), new_kek
+        resealed = _sealed(
+            self.store_id, user, params, salt, new_kek, private, slot.public, slot.master
+        )
+        return resealed, new_kek
 
     def _slot(self, user: str) -> Slot:
         try:

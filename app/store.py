@@ -398,7 +398,7 @@ def keyed_slot(store: Store, user: str, kek: bytes) -> bytes | None:
         raise StoreDamagedError(
             f"{store.folder / SLOTS_FILE}: the key-slot file is damaged (no slot for {user!r})"
         )
-    if slot.public is None:
+    if not slot.keyed:
         slot = slots.slots[user] = upgraded(store.store_id, user, slot, kek)
         slots.save(store.folder)
     return slot.public

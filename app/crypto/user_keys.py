@@ -22,8 +22,6 @@ _MLKEM_SEED, _X25519, _ED25519 = 64, 32, 32
 _MLKEM_PUBLIC = 1184
 PRIVATE_BYTES = _MLKEM_SEED + _X25519 + _ED25519
 PUBLIC_BYTES = _MLKEM_PUBLIC + _X25519 + _ED25519
-# A wrap of a 32-byte key: the KEM's encapsulation (1,088 + 32), the key and GCM's tag.
-WRAP_BYTES = 1088 + 32 + 32 + 16
 
 
 class WrapError(Exception):
