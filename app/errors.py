@@ -68,3 +68,13 @@ class PasswordRequiredError(ImportFormatError):
 
 class StoreFullError(CertdeskError):
     """The disk under the store is full: the interrupted transaction was rolled back."""
+
+
+class TamperedError(StoreDamagedError):
+    """The store's files were changed outside Certdesk in a way its keys reveal: a
+    custodian or a certificate of keys that is not the one the user's key slot trusts."""
+
+
+class CustodianRequired(PermissionDenied):
+    """A change that hands a private key to more users, run by someone who cannot open
+    the key: only a key custodian (an Administrator) can."""

@@ -73,6 +73,9 @@ _TOP_FIELDS = {"format", "version", "store_id", "slots"}
 _KDF_FIELDS = {"kdf", "iterations", "lanes", "memory_kib", "salt", "nonce"}
 _LEGACY_FIELDS = _KDF_FIELDS | {"wrapped"}
 _SLOT_FIELDS = _KDF_FIELDS | {"sealed", "public", "master"}
+# The custodian's anchor, in a keyed slot once its user has seen the store's custodian.
+_ANCHORED = frozenset({"custodian"})
+ANCHOR_BYTES = 32
 
 
 @dataclass(frozen=True)
@@ -114,10 +117,12 @@ def _aad(store_id: str, user: str) -> bytes:
     return f"certdesk-keyslot\x00{store_id}\x00{user}".encode()
 
 
-def _sealed_aad(store_id: str, user: str, public: bytes) -> bytes:
-    # Binds the private halves to their store, user and public halves: a slot copied to
-    # another user or store does not open, nor one whose public halves were replaced.
-    return b"certdesk-user-keys\x00" + f"{store_id}\x00{user}\x00".encode() + public
+def _sealed_aad(store_id: str, user: str, public: bytes, anchor: bytes | None) -> bytes:
+    # Binds the private halves to their store, user and public halves, and to the
+    # custodian the user trusts: a slot copied to another user or store does not open,
+    # nor one whose public halves or anchor were replaced or removed.
+    aad = b"certdesk-user-keys\x00" + f"{store_id}\x00{user}\x00".encode() + public
+    return aad if anchor is None else aad + b"\x00custodian\x00" + anchor
 
 
 def master_purpose(store_id: str, user: str) -> bytes:
@@ -171,8 +176,11 @@ def _fields(doc: object, expected: set[str], what: str, optional: frozenset = fr
 @dataclass(frozen=True)
 class Slot:
     """One user's slot. Keyed: `sealed` holds the user's private halves under the KEK,
-    `public` their public halves, `master` the master key wrapped to them. Of version 1
-    (`public` None): `sealed` is the master key itself under the KEK."""
+    `public` their public halves, `master` the master key wrapped to them, `custodian`
+    the SHA-256 of the custodian's public keys the user trusts (None until they have
+    seen one), sealed in with the private halves: someone who can write the database
+    cannot swap the custodian without the user's password. Of version 1 (`public`
+    None): `sealed` is the master key itself under the KEK."""
 
     params: Argon2Params
     salt: bytes
@@ -180,6 +188,7 @@ class Slot:
     sealed: bytes
     public: bytes | None = None
     master: bytes | None = None
+    custodian: bytes | None = None
 
     @property
     def keyed(self) -> bool:
@@ -196,11 +205,14 @@ class Slot:
         }
         if not self.keyed:
             return doc | {"wrapped": _b64(self.sealed)}
-        return doc | {
+        doc |= {
             "sealed": _b64(self.sealed),
             "public": _b64(self.public),
             "master": _b64(self.master),
         }
+        if self.custodian is not None:
+            doc["custodian"] = _b64(self.custodian)
+        return doc
 
     @classmethod
     def from_json(cls, user: object, doc: object) -> "Slot":
@@ -209,7 +221,8 @@ class Slot:
                            f"not {_show(user)}")  # fmt: skip
         where = f"slot {user!r}: "
         legacy = isinstance(doc, dict) and "wrapped" in doc
-        doc = _fields(doc, _LEGACY_FIELDS if legacy else _SLOT_FIELDS, f"slot {user!r}")
+        fields, optional = (_LEGACY_FIELDS, frozenset()) if legacy else (_SLOT_FIELDS, _ANCHORED)
+        doc = _fields(doc, fields, f"slot {user!r}", optional)
         if doc["kdf"] != "argon2id":
             raise _Damaged(f"{where}kdf must be 'argon2id', not {_show(doc['kdf'])}")
         lanes = _whole(doc, "lanes", *LANES, where)
@@ -230,20 +243,31 @@ class Slot:
             sealed=_bytes(doc, "sealed", SEALED_BYTES, SEALED_BYTES, where),
             public=_bytes(doc, "public", PUBLIC_BYTES, PUBLIC_BYTES, where),
             master=_bytes(doc, "master", MASTER_BYTES, MASTER_BYTES, where),
+            custodian=(
+                _bytes(doc, "custodian", ANCHOR_BYTES, ANCHOR_BYTES, where)
+                if "custodian" in doc
+                else None
+            ),
         )
 
 
 def new_slot(
-    store_id: str, user: str, password: str, master_key: bytes, params: Argon2Params | None = None
+    store_id: str,
+    user: str,
+    password: str,
+    master_key: bytes,
+    params: Argon2Params | None = None,
+    custodian: bytes | None = None,
 ) -> tuple[Slot, bytes]:
-    """A slot for `user` with a new pair of key pairs, and its KEK (for "remember me").
-    Argon2id runs here: callers do this before taking the store's write lock."""
+    """A slot for `user` with a new pair of key pairs, trusting the custodian anchored by
+    `custodian`, and its KEK (for "remember me"). Argon2id runs here: callers do this
+    before taking the store's write lock."""
     if not password:
         raise ValidationError("password", "must not be empty")
     params = params or DEFAULT_PARAMS
     salt = secrets.token_bytes(16)
     kek = derive_kek(password, salt, params)
-    return _keyed(store_id, user, params, salt, kek, master_key), kek
+    return _keyed(store_id, user, params, salt, kek, master_key, custodian), kek
 
 
 def upgraded(store_id: str, user: str, slot: Slot, kek: bytes) -> Slot:
@@ -255,14 +279,22 @@ def upgraded(store_id: str, user: str, slot: Slot, kek: bytes) -> Slot:
 
 
 def _keyed(
-    store_id: str, user: str, params: Argon2Params, salt: bytes, kek: bytes, master_key: bytes
+    store_id: str,
+    user: str,
+    params: Argon2Params,
+    salt: bytes,
+    kek: bytes,
+    master_key: bytes,
+    custodian: bytes | None = None,
 ) -> Slot:
     from app.crypto.user_keys import UserKeys  # see the module's docstring
 
     keys = UserKeys.generate()
     public = keys.public()
     master = public.wrap(master_key, master_purpose(store_id, user))
-    return _sealed(store_id, user, params, salt, kek, keys.private_bytes(), public.raw, master)
+    return _sealed(
+        store_id, user, params, salt, kek, keys.private_bytes(), public.raw, master, custodian
+    )
 
 
 def _sealed(
@@ -274,14 +306,16 @@ def _sealed(
     private: bytes,
     public: bytes,
     master: bytes,
+    custodian: bytes | None,
 ) -> Slot:
-    """A keyed slot: the private halves sealed under `kek`, beside the public halves and
-    the master key's wrap."""
+    """A keyed slot: the private halves sealed under `kek`, beside the public halves, the
+    master key's wrap and the custodian's anchor."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # see the module's docstring
 
     nonce = secrets.token_bytes(NONCE_BYTES)
-    sealed = AESGCM(kek).encrypt(nonce, private, _sealed_aad(store_id, user, public))
-    return Slot(params, salt, nonce, sealed, public, master)
+    aad = _sealed_aad(store_id, user, public, custodian)
+    sealed = AESGCM(kek).encrypt(nonce, private, aad)
+    return Slot(params, salt, nonce, sealed, public, master, custodian)
 
 
 def _open_private(store_id: str, user: str, slot: Slot, kek: bytes) -> bytes:
@@ -291,7 +325,7 @@ def _open_private(store_id: str, user: str, slot: Slot, kek: bytes) -> bytes:
 
     try:
         return AESGCM(kek).decrypt(
-            slot.nonce, slot.sealed, _sealed_aad(store_id, user, slot.public or b"")
+            slot.nonce, slot.sealed, _sealed_aad(store_id, user, slot.public or b"", slot.custodian)
         )
     except (InvalidTag, ValueError) as exc:
         raise AuthenticationError(f"Wrong password for user {user!r}.") from exc
@@ -305,6 +339,16 @@ def _unwrap_legacy(store_id: str, user: str, slot: Slot, kek: bytes) -> bytes:
         return AESGCM(kek).decrypt(slot.nonce, slot.sealed, _aad(store_id, user))
     except (InvalidTag, ValueError) as exc:
         raise AuthenticationError(f"Wrong password for user {user!r}.") from exc
+
+
+@dataclass(frozen=True)
+class OpenedSlot:
+    """What a slot opens: the master key, and for a keyed slot its user's private halves
+    (app.crypto.user_keys) and the custodian's anchor they trust."""
+
+    master_key: bytes = field(repr=False)
+    private: bytes | None = field(repr=False)
+    custodian: bytes | None
 
 
 @dataclass
@@ -411,11 +455,18 @@ class KeySlots:
         return sorted(self.slots, key=str.casefold)
 
     def add(
-        self, user: str, password: str, master_key: bytes, params: Argon2Params | None = None
+        self,
+        user: str,
+        password: str,
+        master_key: bytes,
+        params: Argon2Params | None = None,
+        custodian: bytes | None = None,
     ) -> bytes:
-        """A slot for `user`, with new key pairs and the master key wrapped to them; return
-        the KEK (for "remember me")."""
-        self.slots[user], kek = new_slot(self.store_id, user, password, master_key, params)
+        """A slot for `user`, with new key pairs, the master key wrapped to them and the
+        custodian's anchor; return the KEK (for "remember me")."""
+        self.slots[user], kek = new_slot(
+            self.store_id, user, password, master_key, params, custodian
+        )
         return kek
 
     def remove(self, user: str) -> None:
@@ -425,23 +476,41 @@ class KeySlots:
         slot = self._slot(user)
         return derive_kek(password, slot.salt, slot.params)
 
-    def unwrap(self, user: str, kek: bytes) -> bytes:
-        """The master key, or AuthenticationError for a wrong password or KEK (a KEK
-        remembered in the keyring may be of any length: ValueError). A keyed slot's
-        private halves are open only inside this call."""
+    def open(self, user: str, kek: bytes) -> "OpenedSlot":
+        """The master key and the user's private halves, or AuthenticationError for a
+        wrong password or KEK (a KEK remembered in the keyring may be of any length:
+        ValueError)."""
         from app.crypto.user_keys import UserKeys, WrapError  # see the module's docstring
 
         slot = self._slot(user)
         if not slot.keyed:
-            return _unwrap_legacy(self.store_id, user, slot, kek)
+            return OpenedSlot(_unwrap_legacy(self.store_id, user, slot, kek), None, None)
         private = _open_private(self.store_id, user, slot, kek)
         try:
-            return UserKeys(private).unwrap(slot.master, master_purpose(self.store_id, user))
+            master_key = UserKeys(private).unwrap(slot.master, master_purpose(self.store_id, user))
         except WrapError:
             raise StoreDamagedError(
                 f"{SLOTS_FILE}: the slot of {user!r} is damaged (its master key does not "
                 "open with its keys)"
             ) from None
+        return OpenedSlot(master_key, private, slot.custodian)
+
+    def anchored(self, user: str, kek: bytes, custodian: bytes) -> Slot:
+        """`user`'s keyed slot, opened by `kek`, sealed again under the same KEK with
+        `custodian` as the custodian's anchor."""
+        slot = self._slot(user)
+        private = _open_private(self.store_id, user, slot, kek)
+        return _sealed(
+            self.store_id,
+            user,
+            slot.params,
+            slot.salt,
+            kek,
+            private,
+            slot.public,
+            slot.master,
+            custodian,
+        )
 
     def resealed(
         self, user: str, kek: bytes, password: str, params: Argon2Params | None = None
@@ -462,7 +531,15 @@ class KeySlots:
         private = _open_private(self.store_id, user, slot, kek)
         new_kek = derive_kek(password, salt, params)
         resealed = _sealed(
-            self.store_id, user, params, salt, new_kek, private, slot.public, slot.master
+            self.store_id,
+            user,
+            params,
+            salt,
+            new_kek,
+            private,
+            slot.public,
+            slot.master,
+            slot.custodian,
         )
         return resealed, new_kek
 

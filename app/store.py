@@ -35,7 +35,15 @@ from app.errors import (
 )
 from app.files import display_path
 from app.inprogress import Held, remove_abandoned
-from app.keyslots import BACKUP_FILE, SLOTS_FILE, TEMP_PREFIX, KeySlots, Slot, upgraded
+from app.keyslots import (
+    BACKUP_FILE,
+    SLOTS_FILE,
+    TEMP_PREFIX,
+    KeySlots,
+    OpenedSlot,
+    Slot,
+    upgraded,
+)
 from app.sqlite_errors import DAMAGE_ADVICE, store_problem
 from app.store_paths import (
     DB_FILE,
@@ -278,18 +286,23 @@ def _wipe(buffer: bytearray) -> None:
 
 
 def create_store(
-    folder: Path, admin: str, password: str, populate: Callable[[Store, bytes | None], None]
+    folder: Path,
+    admin: str,
+    password: str,
+    populate: Callable[[Store, bytes | None], None],
+    custodian: bytes | None = None,
 ) -> tuple[Store, bytes]:
     """Create the folder's database, let `populate` commit its first rows (the admin's
-    user, with the public keys of their slot), then write the key slots; return the open
-    store and the admin's KEK. Until the slot file is there the folder holds a half-made
-    store, never one without its admin."""
+    user, with the public keys of their slot, which trusts the custodian anchored by
+    `custodian`), then write the key slots; return the open store and the admin's KEK.
+    Until the slot file is there the folder holds a half-made store, never one without
+    its admin."""
     if store_exists(folder):
         raise StoreExistsError(f"{folder}: a store already exists here.")
     with making_store(folder, INIT_MARKER):
         master_key = bytearray(secrets.token_bytes(32))
         slots = KeySlots.new()
-        kek = slots.add(admin, password, bytes(master_key))
+        kek = slots.add(admin, password, bytes(master_key), custodian=custodian)
         store = _open(folder, slots.store_id, master_key, existing=False)
         try:
             os.chmod(folder / DB_FILE, 0o600)
@@ -484,13 +497,14 @@ def _finish_interrupted(folder: Path, db: CipherDatabase) -> None:
 
 def unlock_store(
     folder: Path, user: str, password: str | None = None, kek: bytes | None = None
-) -> tuple[Store, bytes]:
-    """Unwrap the master key with the user's password (or remembered KEK) and open the store."""
+) -> tuple[Store, bytes, OpenedSlot]:
+    """Open the user's slot with their password (or remembered KEK) and the store with its
+    master key; return the store, the KEK and what the slot opened."""
     slots = load_slots(folder)
     if kek is None:
         kek = slots.kek_for(user, password or "")
-    master_key = bytearray(slots.unwrap(user, kek))
-    return _open(folder, slots.store_id, master_key, existing=True), kek
+    opened = slots.open(user, kek)
+    return _open(folder, slots.store_id, bytearray(opened.master_key), existing=True), kek, opened
 
 
 def close_thread_connection() -> None:

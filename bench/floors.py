@@ -37,7 +37,7 @@ EPOCH_US = 1_000_000
 
 
 def open_store(folder: str):
-    store, _ = unlock_store(
+    store, _, _ = unlock_store(
         Path(folder), os.environ["CERTDESK_USER"], password=os.environ["CERTDESK_PASSWORD"]
     )
     return store

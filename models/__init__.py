@@ -11,6 +11,7 @@ from models.certificates import (
     Request,
     RequestGroup,
 )
+from models.custody import Custodian, CustodianWrap, KeyGrant
 from models.policies import (
     Policy,
     PolicyCertificate,
@@ -40,6 +41,9 @@ ALL_MODELS = [
     PolicyCertificateGroup,
     PolicyUser,
     PolicyUserGroup,
+    Custodian,
+    CustodianWrap,
+    KeyGrant,
     AuditEvent,
 ]
 
@@ -51,6 +55,9 @@ __all__ = [
     "CertificateDer",
     "CertificateGroup",
     "CertificateGroupMember",
+    "Custodian",
+    "CustodianWrap",
+    "KeyGrant",
     "Policy",
     "PolicyCertificate",
     "PolicyCertificateGroup",

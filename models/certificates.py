@@ -5,13 +5,17 @@ from models.users import User
 
 
 class PrivateKey(BaseModel):
-    """A private key sealed with AES-256-GCM under a key derived from the store's master key."""
+    """A private key sealed with AES-256-GCM under its own data key, which is wrapped to
+    the custodian here and to each grantee in KeyGrant (models.custody); a key without
+    `custodian_wrap` is still sealed under the sub-key of the master key that stores
+    made before data keys used, until an Administrator's sign-in moves it."""
 
     uid = peewee.CharField(unique=True)  # random; the associated data of the seal
     algorithm = peewee.CharField()  # e.g. "RSA 3072", "EC P-256", "Ed25519"
     spki_sha256 = peewee.CharField(index=True)  # matches certificates and requests to the key
     sealed = peewee.BlobField()  # nonce || ciphertext of the PKCS#8 DER
     created_at = UtcDateTimeField(default=utcnow)
+    custodian_wrap = peewee.BlobField(null=True)
 
 
 class Certificate(BaseModel):

@@ -22,7 +22,7 @@ from playhouse.migrate import SchemaMigrator, make_index_name
 from models.base import BaseModel, database
 from models.permissions import BUILTIN_ROLES
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 class SchemaVersion(BaseModel):
@@ -156,6 +156,33 @@ def _v5_user_public_keys() -> None:
     add_column_if_missing("user", peewee.BlobField(null=True), "public_keys")
 
 
+# The tables of schema 6, as peewee made them from that schema's models.
+_V6_TABLES = (
+    'CREATE TABLE IF NOT EXISTS "custodian" ("id" INTEGER NOT NULL PRIMARY KEY, '
+    '"public_keys" BLOB NOT NULL)',
+    'CREATE TABLE IF NOT EXISTS "custodian_wrap" ("id" INTEGER NOT NULL PRIMARY KEY, '
+    '"user_id" INTEGER NOT NULL, "wrapped" BLOB NOT NULL, FOREIGN KEY ("user_id") '
+    'REFERENCES "user" ("id") ON DELETE CASCADE)',
+    'CREATE UNIQUE INDEX IF NOT EXISTS "custodian_wrap_user_id" ON "custodian_wrap" ("user_id")',
+    'CREATE TABLE IF NOT EXISTS "key_grant" ("id" INTEGER NOT NULL PRIMARY KEY, '
+    '"private_key_id" INTEGER NOT NULL, "user_id" INTEGER NOT NULL, "wrapped" BLOB NOT NULL, '
+    'FOREIGN KEY ("private_key_id") REFERENCES "private_key" ("id") ON DELETE CASCADE, '
+    'FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE)',
+    'CREATE INDEX IF NOT EXISTS "key_grant_user_id" ON "key_grant" ("user_id")',
+    'CREATE UNIQUE INDEX IF NOT EXISTS "key_grant_private_key_id_user_id" '
+    'ON "key_grant" ("private_key_id", "user_id")',
+)
+
+
+def _v6_key_custody() -> None:
+    # The custodian is made, users certified and keys moved to data keys at the next
+    # sign-in of an Administrator (app.services.custody), which needs their keys.
+    add_column_if_missing("user", peewee.BlobField(null=True), "certified")
+    add_column_if_missing("private_key", peewee.BlobField(null=True), "custodian_wrap")
+    for statement in _V6_TABLES:
+        database.execute_sql(statement)
+
+
 class Step(NamedTuple):
     version: int  # the schema version the store has once the step is done
     description: str  # named in the error if the step fails
@@ -168,6 +195,7 @@ MIGRATIONS: list[Step] = [
     Step(3, "let the built-in Signer download certificates", _v3_signer_downloads),
     Step(4, "index certificates in the table's name order", _v4_certificate_name_order_index),
     Step(5, "keep each user's public keys", _v5_user_public_keys),
+    Step(6, "keep the custodian and the wraps of each key", _v6_key_custody),
 ]
 
 

@@ -20,9 +20,17 @@ from models.certificates import (
     CertificateGroupMember,
     PrivateKey,
     Request,
+    RequestGroup,
 )
-from models.policies import Policy, PolicyCertificate, PolicyCertificateGroup
-from models.users import User
+from models.custody import KeyGrant
+from models.policies import (
+    Policy,
+    PolicyCertificate,
+    PolicyCertificateGroup,
+    PolicyUser,
+    PolicyUserGroup,
+)
+from models.users import User, UserGroupMember
 
 # Well under SQLite's limit on bound variables per statement.
 CHUNK = 5000
@@ -594,6 +602,125 @@ def pending_request_for_key(db: peewee.Database, spki_sha256: str) -> int | None
         (spki_sha256, Request.STATUS_PENDING),
     ).fetchone()
     return row[0] if row else None
+
+
+# -- who holds which key (models.custody) ----------------------------------------------
+
+
+def _grantees(db: peewee.Database) -> tuple[str, list]:
+    """A query of (private key id, user id) for every key sealed under its own data key
+    and every user with certified keys who may ever sign with it: a certificate's owner
+    and everyone an enabled Allow policy names (itself or through a user group) for the
+    certificate (itself or through a certificate group); for a pending request's key,
+    the owner it will have, the grantees of the certificate it renews (theirs move to the
+    new one) and those of the groups it will be put in. Schedules and Deny policies are
+    not looked at: time and precedence are Certdesk's own checks, not the keys'."""
+    p = db.param
+    policies, pc, pcg = _name(Policy), _name(PolicyCertificate), _name(PolicyCertificateGroup)
+    pu, pug, ugm = _name(PolicyUser), _name(PolicyUserGroup), _name(UserGroupMember)
+    users = _name(User)
+    sql = f"""
+        WITH allowing("policy_id") AS (
+            SELECT "id" FROM {policies} WHERE "enabled" = {p} AND "effect" = {p}
+        ), named("policy_id", "user_id") AS (
+            SELECT "policy_id", "user_id" FROM {pu}
+            UNION SELECT g."policy_id", m."user_id" FROM {pug} g
+                JOIN {ugm} m ON m."user_group_id" = g."user_group_id"
+        ), allowed("policy_id", "user_id") AS (
+            SELECT n."policy_id", n."user_id" FROM named n
+                JOIN allowing a ON a."policy_id" = n."policy_id"
+        ), certificate_grantees("certificate_id", "user_id") AS (
+            SELECT "id", "owner_id" FROM {CERTIFICATES} WHERE "owner_id" IS NOT NULL
+            UNION SELECT t."certificate_id", a."user_id" FROM {pc} t
+                JOIN allowed a ON a."policy_id" = t."policy_id"
+            UNION SELECT m."certificate_id", a."user_id" FROM {pcg} t
+                JOIN {MEMBERS} m ON m."group_id" = t."group_id"
+                JOIN allowed a ON a."policy_id" = t."policy_id"
+        ), pending("id", "private_key_id", "owner_id", "renews_id") AS (
+            SELECT "id", "private_key_id", "owner_id", "renews_id" FROM {REQUESTS}
+            WHERE "status" = {p} AND "private_key_id" IS NOT NULL
+        ), wanted("private_key_id", "user_id") AS (
+            SELECT c."private_key_id", g."user_id" FROM {CERTIFICATES} c
+                JOIN certificate_grantees g ON g."certificate_id" = c."id"
+                WHERE c."private_key_id" IS NOT NULL
+            UNION SELECT "private_key_id", "owner_id" FROM pending WHERE "owner_id" IS NOT NULL
+            UNION SELECT r."private_key_id", g."user_id" FROM pending r
+                JOIN certificate_grantees g ON g."certificate_id" = r."renews_id"
+            UNION SELECT r."private_key_id", a."user_id" FROM pending r
+                JOIN {_name(RequestGroup)} rg ON rg."request_id" = r."id"
+                JOIN {pcg} t ON t."group_id" = rg."group_id"
+                JOIN allowed a ON a."policy_id" = t."policy_id"
+        ), grantees("private_key_id", "user_id") AS (
+            SELECT w."private_key_id", w."user_id" FROM wanted w
+                JOIN {KEYS} k ON k."id" = w."private_key_id"
+                JOIN {users} u ON u."id" = w."user_id"
+                WHERE k."custodian_wrap" IS NOT NULL AND u."certified" IS NOT NULL
+        )"""
+    return sql, [True, Policy.EFFECT_ALLOW, Request.STATUS_PENDING]
+
+
+def grants_to_remove(db: peewee.Database) -> list[tuple[int, int]]:
+    """The (key id, user id) of the wraps held by users who may no longer sign with it."""
+    sql, params = _grantees(db)
+    grants = _name(KeyGrant)
+    cursor = db.execute_sql(
+        f'{sql} SELECT "private_key_id", "user_id" FROM {grants} '
+        'EXCEPT SELECT "private_key_id", "user_id" FROM grantees',
+        params,
+    )
+    return cursor.fetchall()
+
+
+class MissingGrant(NamedTuple):
+    key_id: int
+    key_uid: str
+    custodian_wrap: bytes
+    alias: str  # of its certificate or request, for a refusal
+    user_id: int
+    user_name: str
+    public_keys: bytes
+    certified: bytes
+
+
+def grants_to_make(db: peewee.Database) -> list[MissingGrant]:
+    """The wraps that grantees lack, with what making them needs."""
+    sql, params = _grantees(db)
+    users, grants = _name(User), _name(KeyGrant)
+    cursor = db.execute_sql(
+        f"""{sql}, missing("private_key_id", "user_id") AS (
+            SELECT "private_key_id", "user_id" FROM grantees
+            EXCEPT SELECT "private_key_id", "user_id" FROM {grants}
+        )
+        SELECT k."id", k."uid", k."custodian_wrap",
+            coalesce((SELECT "alias" FROM {CERTIFICATES} WHERE "private_key_id" = k."id"),
+                     (SELECT "alias" FROM {REQUESTS} WHERE "private_key_id" = k."id"), ''),
+            u."id", u."name", u."public_keys", u."certified"
+        FROM missing m JOIN {KEYS} k ON k."id" = m."private_key_id"
+            JOIN {users} u ON u."id" = m."user_id"
+        ORDER BY k."id", u."id" """,
+        params,
+    )
+    return [MissingGrant(*row) for row in cursor]
+
+
+def remove_grants(db: peewee.Database, pairs: Sequence[tuple[int, int]]) -> None:
+    _many(
+        db,
+        f'DELETE FROM {_name(KeyGrant)} WHERE "private_key_id" = {db.param} '
+        f'AND "user_id" = {db.param}',
+        pairs,
+    )
+
+
+def add_grants(db: peewee.Database, rows: Sequence[tuple[int, int, bytes]]) -> None:
+    """(key id, user id, wrapped) rows."""
+    p = db.param
+    _many(
+        db,
+        f'INSERT INTO {_name(KeyGrant)} ("private_key_id", "user_id", "wrapped") '
+        f"VALUES ({p}, {p}, {p})",
+        rows,
+    )
 
 
 # -- the audit journal ----------------------------------------------------------------

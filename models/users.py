@@ -26,6 +26,9 @@ class User(BaseModel):
     # The public halves of the user's key pairs (app.crypto.user_keys), as their key slot
     # holds them; None until the user of a store made before key pairs signs in.
     public_keys = peewee.BlobField(null=True)
+    # The custodian's signature of the name and public keys (app.crypto.key_wraps): keys
+    # are wrapped only to certified public keys. None until a custodian has certified them.
+    certified = peewee.BlobField(null=True)
 
 
 class UserGroup(BaseModel):

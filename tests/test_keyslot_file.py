@@ -82,7 +82,7 @@ EDITS = {
     "salt not base64": (_set("salt", "not base64!"), "salt is not valid base64"),
     "nonce not ASCII": (_set("nonce", "ñññ"), "nonce is not valid base64"),
     "sealed not base64": (_set("sealed", "AAA"), "sealed is not valid base64"),
-    "both kinds of slot": (_set("wrapped", _b64(48)), "unknown field 'master'"),
+    "both kinds of slot": (_set("wrapped", _b64(48)), "unknown field 'custodian'"),
     "salt of 8 bytes": (_set("salt", _b64(8)), "salt must hold 16 to 64 bytes, not 8"),
     "nonce of 16 bytes": (_set("nonce", _b64(16)), "nonce must hold 12 bytes, not 16"),
     "sealed of 32 bytes": (_set("sealed", _b64(32)), "sealed must hold 144 bytes, not 32"),

@@ -233,13 +233,18 @@ def test_v1_store_passes_check_and_keeps_its_audit_chain(tmp_path):
     assert "The store is intact" in checked.stdout
     audit = certdesk(tmp_path, folder, "audit", "--verify", "--json")
     assert audit.returncode == 0, audit.stderr
-    # The fixture's 12, and the admin's slot given key pairs at the first sign-in.
-    assert "audit chain of 13 event(s) is intact" in audit.stderr
+    # The fixture's 12, and at the admin's first sign-in: their slot given key pairs,
+    # the custodian made and trusted, the fixture's two keys moved to data keys.
+    assert "audit chain of 16 event(s) is intact" in audit.stderr
     events = json.loads(audit.stdout)
     assert events[0]["action"] == "store.create"
-    assert [(e["action"], e["user"]) for e in events if e["action"] == "user.keys"] == [
-        ("user.keys", "admin")
+    assert [(e["action"], e["user"], e["details"]) for e in events[12:]] == [
+        ("user.keys", "admin", {}),
+        ("custodian.create", "admin", {}),
+        ("custodian.trust", "admin", {}),
+        ("key.move", "admin", {"keys": 2}),
     ]
+    assert (folder / "certdesk.db.before-data-keys.bak").exists()
     listed = certdesk(tmp_path, folder, "list", "--json")
     assert listed.returncode == 0, listed.stderr
     assert {row["alias"] for row in json.loads(listed.stdout)} == {"Release Signing", "Build 2030"}

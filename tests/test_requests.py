@@ -17,6 +17,7 @@ from app.services import (
     certificate_import,
     certificates,
     journal,
+    key_grants,
     signing_requests,
     users,
 )
@@ -136,12 +137,12 @@ def test_full_loop_with_openssl_as_ca(cli, closed_store, ca, tmp_path, certs, to
 
 
 def assert_no_plaintext_key(store_dir, cert_path):
-    """The key opens only with the store's sealer, matches the certificate, and its
+    """The key opens with the administrator's keys, matches the certificate, and its
     PKCS#8 bytes appear in no file of the store."""
     session = users.sign_in(store_dir, "admin", password=PASSWORD)[0]
     try:
         (key_row,) = PrivateKey.select()
-        pkcs8 = session.store.sealer.open(key_row.sealed, key_row.uid, key_row.spki_sha256)
+        pkcs8 = key_grants.open_key(session, key_row, key_row.uid)
     finally:
         session.close()
     key = serialization.load_der_private_key(pkcs8, None)

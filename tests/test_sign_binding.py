@@ -8,7 +8,8 @@ import os
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app.crypto.sealing import NONCE_SIZE, derive_subkey
-from models import Certificate, PrivateKey, Request
+from app.services import key_grants
+from models import Certificate, KeyGrant, PrivateKey, Request
 from tests.helpers.cli import one_line_error
 from tests.helpers.stores import raw_store
 
@@ -47,14 +48,14 @@ def _sign_alpha(cli, tmp_path, name: str):
     return cli("sign", "Alpha Signing", str(payload), "--out", str(tmp_path / name)), payload
 
 
-def _assert_refused_as_damage(cli, tmp_path, usage_before: int) -> None:
+def _assert_refused_as_damage(cli, tmp_path, usage_before: int, damage: str = DAMAGE) -> None:
     refused, _ = _sign_alpha(cli, tmp_path, "refused.sig")
-    assert refused.returncode == 1 and one_line_error(refused) == f"certdesk: {DAMAGE}"
+    assert refused.returncode == 1 and one_line_error(refused) == f"certdesk: {damage}"
     assert not (tmp_path / "refused.sig").exists()
     assert json.loads(cli("show", "Alpha Signing", "--json").stdout)["usage_count"] == usage_before
     events = json.loads(cli("audit", "--json").stdout)
     last = [e for e in events if e["action"] == "certificate.sign"][-1]
-    assert (last["outcome"], last["details"]["why"]) == ("failed", DAMAGE)
+    assert (last["outcome"], last["details"]["why"]) == ("failed", damage)
 
 
 def test_a_certificate_or_request_pointed_at_another_key_is_damage(
@@ -84,13 +85,16 @@ def test_a_certificate_or_request_pointed_at_another_key_is_damage(
 
 
 def _legacy_seal(session, row: PrivateKey) -> None:
-    """Seal the key again as Certdesk did before the public key was bound in: AES-GCM
-    with the key's id alone as associated data."""
-    pkcs8 = session.store.sealer.open(row.sealed, row.uid, row.spki_sha256)
+    """Seal the key again as Certdesk did before data keys and before the public key was
+    bound in: AES-GCM under the master key's sub-key, with the key's id alone as
+    associated data."""
+    pkcs8 = key_grants.open_key(session, row, row.uid)
     aead = AESGCM(derive_subkey(session.store.master_key(), "private-keys"))
     nonce = os.urandom(NONCE_SIZE)
     row.sealed = nonce + aead.encrypt(nonce, pkcs8, row.uid.encode())
+    row.custodian_wrap = None
     row.save()
+    KeyGrant.delete().where(KeyGrant.private_key == row.id).execute()
 
 
 def test_keys_sealed_the_old_way_still_sign_and_are_matched(cli, closed_store, tmp_path, certs):
@@ -104,16 +108,19 @@ def test_keys_sealed_the_old_way_still_sign_and_are_matched(cli, closed_store, t
     assert certs.verify_detached(tmp_path / "old.sig", payload)
 
     with raw_store(closed_store):
+        # The Administrator's sign-in sealed them again, under data keys.
+        assert all(row.custodian_wrap is not None for row in PrivateKey.select())
         beta_key = _key_of("Beta Signing")
         _swap_keys("Alpha Signing", "Beta Signing")
-        # An old seal does not vouch for the hash recorded beside it.
+        # The new seal vouches for the hash recorded beside it.
         PrivateKey.update(spki_sha256="ab" * 32).where(PrivateKey.id == beta_key).execute()
     checked = cli("check")
     assert checked.returncode == 1
     lines = checked.stderr.strip().splitlines()
-    assert any(f"private key {beta_key}: its recorded public key hash" in x for x in lines), lines
-    assert any("'Alpha Signing': its private key does not belong" in x for x in lines), lines
-    _assert_refused_as_damage(cli, tmp_path, usage_before=1)
+    assert any(f"private key {beta_key}: does not open" in x for x in lines), lines
+    assert any("'Beta Signing': its private key does not belong" in x for x in lines), lines
+    unopened = "'Alpha Signing': its sealed private key does not open; run `certdesk check`"
+    _assert_refused_as_damage(cli, tmp_path, usage_before=1, damage=unopened)
 
 
 def test_a_new_seal_binds_the_recorded_public_key_hash(session, tmp_path, certs):
@@ -127,5 +134,5 @@ def test_a_new_seal_binds_the_recorded_public_key_hash(session, tmp_path, certs)
     row = PrivateKey.get()
     PrivateKey.update(spki_sha256="cd" * 32).execute()
     assert integrity.check_store(session) == [
-        f"private key {row.id}: does not open (authentication failed)"
+        f"private key {row.id}: does not open (its seal or wrap is damaged)"
     ]

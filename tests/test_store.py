@@ -166,16 +166,22 @@ def test_private_key_is_sealed_and_opens_to_the_same_key(session, tmp_path, cert
     path = certs.write(tmp_path, "k.p12", certs.p12(cert, key, None))
     certificate_import.import_files(session, [path])
     row = PrivateKey.get()
-    pkcs8 = session.store.sealer.open(row.sealed, row.uid, row.spki_sha256)
+    from app.crypto.key_wraps import data_key_purpose
+    from app.crypto.sealing import Sealer, SealError
+
+    # Under its own data key, which only the custodian's wrap (and grantees') opens.
+    purpose = data_key_purpose(session.store.store_id, row.uid, None)
+    sealer = Sealer(session.custodian.unwrap(row.custodian_wrap, purpose))
+    pkcs8 = sealer.open(row.sealed, row.uid, row.spki_sha256)
     from cryptography.hazmat.primitives.serialization import load_der_private_key
 
     assert load_der_private_key(pkcs8, None).private_numbers() == key.private_numbers()
-    from app.crypto.sealing import SealError
-
     with pytest.raises(SealError):  # the id is bound in: a blob moved to another key fails
-        session.store.sealer.open(row.sealed, "another-id", row.spki_sha256)
+        sealer.open(row.sealed, "another-id", row.spki_sha256)
     with pytest.raises(SealError):  # and so is the public key's hash
-        session.store.sealer.open(row.sealed, row.uid, "0" * 64)
+        sealer.open(row.sealed, row.uid, "0" * 64)
+    with pytest.raises(SealError):  # and the master key's sub-key does not open it
+        session.store.sealer.open(row.sealed, row.uid, row.spki_sha256)
 
 
 KILLED_RIGHT_AFTER_INIT = """

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import peewee
 
 from app.errors import NotFoundError, PermissionDenied, StoreExistsError, ValidationError
-from app.services import certificates, journal
+from app.services import certificates, journal, key_grants
 from app.services.certificates import CertificateRow
 from app.services.names import check_name
 from app.services.operations import operation
@@ -152,6 +152,7 @@ def delete_group(session: Session, name: str) -> int:
                 "Administrator role."
             )
         group.delete_instance()
+        key_grants.sync(session)
         journal.record(session.user_name, "group.delete", name, members=members)
     return members
 
@@ -174,6 +175,7 @@ def add_to_groups(session: Session, refs: Sequence[Ref], group_names: Sequence[s
         had = set(statements.memberships(db, [t.id for t in targets]))
         rows = [(g.id, t.id) for t in targets for g in groups if (g.id, t.id) not in had]
         statements.add_memberships(db, rows)
+        key_grants.sync(session)
         names = ", ".join(g.name for g in groups)
         changed = {cid for _, cid in rows}
         journal.record_many(
@@ -234,6 +236,7 @@ def remove_from_groups(
                 leaving_by_group.setdefault(gid, []).append(cid)
         for gid, cids in leaving_by_group.items():
             statements.remove_memberships(db, gid, cids)
+        key_grants.sync(session)
         removed_ids = {cid for cid, _ in removing}
         journal.record_many(
             session.user_name,

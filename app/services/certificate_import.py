@@ -25,7 +25,7 @@ from app.errors import (
     StoreFullError,
 )
 from app.files import FileRefusedError, display_path, read_regular
-from app.services import journal, request_completion
+from app.services import journal, key_grants, request_completion
 from app.services.aliases import AliasBook
 from app.services.certificates import create_certificate
 from app.services.operations import operation
@@ -299,6 +299,7 @@ def _store_files(session: Session, items: list[_ReadFile], steps: _Progress) -> 
     batch = _Batch(session, [item for item in items if item.failed is None])
     results = [_store_file(batch, item, steps) for item in items]
     batch.flush()
+    key_grants.sync(session, batch.fresh)
     return results
 
 
@@ -350,7 +351,7 @@ def _store_parsed(
         if existing is not None:
             result.duplicates.append(existing)
             if key is not None:
-                _add_key(session, _by_sha256(session, facts.sha256), key, name, result)
+                _add_key(batch, _by_sha256(session, facts.sha256), key, name, result)
             continue
         # Issued for a pending request: it gets the request's key, alias and settings.
         if facts.spki_sha256 in batch.requested:
@@ -366,7 +367,8 @@ def _store_parsed(
         chosen = batch.aliases.available(alias) if explicit else None
         chosen = chosen or batch.aliases.unique(alias or facts.common_name or facts.sha256[:16])
         if at_once:
-            create_certificate(session, facts, chosen, seal_key(session, key) if key else None)
+            sealed = seal_key(session, key, batch.fresh) if key else None
+            create_certificate(session, facts, chosen, sealed)
             journal.record(
                 session.user_name, "certificate.import", chosen, file=name, sha256=facts.sha256
             )
@@ -385,7 +387,7 @@ def _store_parsed(
                 "import its certificate first, or in the same command"
             )
         for holder in holders:
-            _add_key(session, holder, key, name, result)
+            _add_key(batch, holder, key, name, result)
 
 
 class _Batch:
@@ -395,6 +397,8 @@ class _Batch:
 
     def __init__(self, session: Session, items: list[_ReadFile]):
         self.session = session
+        # The data keys of the keys sealed in this transaction, for key_grants.sync.
+        self.fresh: dict[int, bytes] = {}
         db = session.store.db
         facts = [f for item in items for f in item.facts]
         # SHA-256 -> alias of the certificates stored, or stored by this batch.
@@ -515,13 +519,14 @@ NEW_CERTIFICATE_COLUMNS = (
 )
 
 
-def _add_key(session: Session, cert: Certificate, key, name: str, result: FileResult) -> None:
+def _add_key(batch: "_Batch", cert: Certificate, key, name: str, result: FileResult) -> None:
     """Give a stored certificate the private key of its public key, unless it has one:
     the same public key means the same private key, so there is nothing to add then."""
     if cert.private_key_id is not None:
         result.keys_known.append(cert.alias)
         return
-    cert.private_key = seal_key(session, key)
+    session = batch.session
+    cert.private_key = seal_key(session, key, batch.fresh)
     cert.save()
     result.keys_linked.append(cert.alias)
     result.keys_sealed += 1

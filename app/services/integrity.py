@@ -9,9 +9,9 @@ from cryptography.hazmat.primitives import serialization
 
 from app.crypto.certinfo import spki_sha256_of_public_key
 from app.crypto.parse import quietly
-from app.crypto.sealing import SealError
-from app.errors import CertdeskError
+from app.errors import CertdeskError, StoreDamagedError
 from app.keyslots import BACKUP_FILE
+from app.services import key_grants
 from app.services.journal import chain_breaks
 from app.services.operations import operation
 from app.services.session import Session
@@ -143,26 +143,27 @@ def _audit_problems() -> list[str]:
 
 
 def _open_keys(session: Session, problems: list[str]) -> dict[int, object]:
-    """The public key of every sealed key that opens, by key id."""
-    sealer = session.store.sealer
+    """The public key of every sealed key that opens, by key id. A key sealed under its
+    own data key is opened only by a custodian or a user it was wrapped to: the others
+    are not the session's to open, and not checked here."""
     public_keys: dict[int, object] = {}
-    for key_id, uid, spki_sha256, sealed in PrivateKey.select(
-        PrivateKey.id, PrivateKey.uid, PrivateKey.spki_sha256, PrivateKey.sealed
-    ).tuples():
+    for key in PrivateKey.select():
+        if not key_grants.can_open(session, key):
+            continue
         try:
-            pkcs8 = sealer.open(sealed, uid, spki_sha256)
+            pkcs8 = key_grants.open_key(session, key, f"private key {key.id}")
             public_key = serialization.load_der_private_key(pkcs8, password=None).public_key()
-        except SealError as exc:
-            problems.append(f"private key {key_id}: does not open ({exc})")
+        except StoreDamagedError:
+            problems.append(f"private key {key.id}: does not open (its seal or wrap is damaged)")
             continue
         except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-            problems.append(f"private key {key_id}: opens to no readable key ({exc})")
+            problems.append(f"private key {key.id}: opens to no readable key ({exc})")
             continue
         # Keys sealed before the hash was bound in could carry another key's hash, and
         # imports and requests find keys by it.
-        if spki_sha256_of_public_key(public_key) != spki_sha256:
-            problems.append(f"private key {key_id}: its recorded public key hash is not its own")
-        public_keys[key_id] = public_key
+        if spki_sha256_of_public_key(public_key) != key.spki_sha256:
+            problems.append(f"private key {key.id}: its recorded public key hash is not its own")
+        public_keys[key.id] = public_key
     return public_keys
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.errors import ValidationError
-from app.services import journal
+from app.services import journal, key_grants
 from app.services.names import check_name
 from app.services.operations import operation
 from app.services.session import Session, write_transaction
@@ -145,6 +145,7 @@ def add_policy(session: Session, spec: PolicySpec) -> PolicyRow:
             PolicyUser.create(policy=policy, user=uid)
         for ugid in user_groups:
             PolicyUserGroup.create(policy=policy, user_group=ugid)
+        key_grants.sync(session)
         journal.record(session.user_name, "policy.add", name, effect=policy.effect)
     return next(p for p in list_policies(session) if p.name == name)
 

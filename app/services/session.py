@@ -1,14 +1,18 @@
 """Who is acting on which open store; every service function takes a Session first."""
 
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.errors import PermissionDenied
 from app.services import journal
 from app.sqlite_errors import database_errors, store_problem
 from app.store import Store
 from models.permissions import PERMISSION_WORDS
+
+if TYPE_CHECKING:  # cryptography loads with the sign-in, not with the login dialog
+    from app.crypto.user_keys import PublicKeys, UserKeys
 
 
 @dataclass
@@ -18,6 +22,12 @@ class Session:
     user_name: str
     role: str
     permissions: frozenset[str]
+    # Open while the session is, to open what is wrapped to them (app.services.custody):
+    # the user's private halves, the custodian's public keys their slot trusts, and the
+    # custodian's private halves when the user holds its wrap.
+    keys: "UserKeys | None" = field(default=None, repr=False)
+    custodian_public: "PublicKeys | None" = field(default=None, repr=False)
+    custodian: "UserKeys | None" = field(default=None, repr=False)
 
     @property
     def folder(self) -> Path:
@@ -48,6 +58,7 @@ class Session:
         self.require(permission)
 
     def close(self) -> None:
+        self.keys = self.custodian = None
         self.store.close()
 
 

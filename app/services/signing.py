@@ -21,9 +21,8 @@ from app.crypto import cms
 from app.crypto.parse import quietly
 from app.crypto.pins import pin_matches
 from app.crypto.purpose import SigningVerdict, signing_verdict
-from app.crypto.sealing import SealError
 from app.errors import CertdeskError, PermissionDenied, StoreDamagedError, ValidationError
-from app.services import journal, policies
+from app.services import journal, key_grants, policies
 from app.services.certificates import find, issuer_certificates
 from app.services.names import check_name
 from app.services.operations import operation
@@ -227,13 +226,9 @@ def _digests(content: BinaryIO, algorithm: hashes.HashAlgorithm) -> tuple[bytes,
 
 def _unsealed_key(session: Session, cert: Certificate, public_key) -> cms.SigningKey:
     sealed = cert.private_key
-    try:
-        pkcs8 = session.store.sealer.open(sealed.sealed, sealed.uid, sealed.spki_sha256)
-    except SealError:
-        raise StoreDamagedError(
-            f"{cert.alias!r}: its sealed private key does not open; run `certdesk check`"
-        ) from None
-    key = serialization.load_der_private_key(pkcs8, password=None)
+    key = serialization.load_der_private_key(
+        key_grants.open_key(session, sealed, cert.alias), password=None
+    )
     # The row's link to its key is not sealed: only the keys themselves prove they pair.
     if key.public_key() != public_key:
         raise _not_its_key(cert)

@@ -20,7 +20,7 @@ from app.crypto.csr import RequestSpec
 from app.crypto.keygen import DEFAULT_KEY_SPEC, KeySpec
 from app.crypto.parse import quietly
 from app.errors import CertdeskError, NotFoundError, ValidationError
-from app.services import certificate_import, certificates, journal, private_keys
+from app.services import certificate_import, certificates, journal, key_grants, private_keys
 from app.services.aliases import available_alias, validate_alias
 from app.services.certificate_groups import find_group, validate_group_name
 from app.services.certificate_import import FileResult
@@ -106,7 +106,8 @@ def _create(
         # Again: another window or process may have taken the alias meanwhile.
         plan = _plan(session, alias, key, spec, groups, owner, renews)
         group_rows = [_group(session, name) for name in plan.groups]
-        sealed = private_keys.seal_key(session, private_key)
+        fresh: dict[int, bytes] = {}
+        sealed = private_keys.seal_key(session, private_key, fresh)
         del private_key
         request = Request.create(
             alias=plan.alias,
@@ -118,6 +119,7 @@ def _create(
         )
         for group in group_rows:
             RequestGroup.create(request=request, group=group)
+        key_grants.sync(session, fresh)
         details = {"request": request.id, "key": key.label, "subject": request.subject}
         if renews is not None:
             details["renews"] = renews

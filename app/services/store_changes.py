@@ -56,6 +56,11 @@ _NOTHING_SHOWN = frozenset(
         "user.disable",
         "user.role",
         "user_group.create",
+        "user.certify",
+        "custodian.create",
+        "custodian.trust",
+        "custodian.wrap",
+        "key.move",
         "certificate.export",
     }
 )

@@ -5,8 +5,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app import keyslots
+from app.crypto.key_wraps import anchor_of
+from app.crypto.user_keys import UserKeys
 from app.errors import AuthenticationError, NotFoundError, ValidationError
-from app.services import journal
+from app.keyslots import OpenedSlot
+from app.services import custody, journal, key_grants
 from app.services.names import check_name
 from app.services.operations import operation
 from app.services.session import Session, write_transaction
@@ -18,6 +21,8 @@ from models.permissions import ADMINISTRATOR, CERTIFICATES_VIEW, USERS_MANAGE
 MIN_PASSWORD_LENGTH = 12
 MAX_USER_NAME = keyslots.MAX_USER_NAME
 MAX_USER_GROUP_NAME = 100
+# The database as it was before an Administrator's sign-in moved its keys to data keys.
+KEYS_MOVED_BACKUP = "certdesk.db.before-data-keys.bak"
 
 
 def validate_user_name(name: str) -> str:
@@ -34,14 +39,22 @@ def initialise_store(folder: Path, admin: str, password: str) -> tuple[Session, 
     admin = validate_user_name(admin)
     validate_new_password(password)
 
-    def first_administrator(store: Store, public_keys: bytes | None) -> None:
-        with write_transaction(_session(store, None)):
-            role = Role.get(Role.name == ADMINISTRATOR)
-            User.create(name=admin, role=role, public_keys=public_keys)
-            journal.record(admin, "store.create", str(folder), role=ADMINISTRATOR)
+    custodian = UserKeys.generate()
 
-    store, kek = create_store(folder, admin, password, first_administrator)
-    return _session(store, User.get(User.name == admin)), kek
+    def first_administrator(store: Store, public_keys: bytes | None) -> None:
+        maker = _session(store, None)
+        with write_transaction(maker):
+            role = Role.get(Role.name == ADMINISTRATOR)
+            row = User.create(name=admin, role=role, public_keys=public_keys)
+            journal.record(admin, "store.create", str(folder), role=ADMINISTRATOR)
+            custody.install(maker, custodian, row)
+
+    anchor = anchor_of(custodian.public())
+    store, kek = create_store(folder, admin, password, first_administrator, custodian=anchor)
+    session = _session(store, User.get(User.name == admin))
+    session.keys = UserKeys(store.slots().open(admin, kek).private)
+    session.custodian_public, session.custodian = custodian.public(), custodian
+    return session, kek
 
 
 @dataclass(frozen=True)
@@ -79,16 +92,25 @@ def add_user(
     if User.select().where(User.name == name).exists():
         raise ValidationError("user name", f"{name!r} already exists")
     groups = [validate_user_group_name(g) for g in dict.fromkeys(user_groups)]
-    slot, _ = keyslots.new_slot(session.store.store_id, name, password, session.store.master_key())
+    custodian = session.custodian_public
+    slot, _ = keyslots.new_slot(
+        session.store.store_id,
+        name,
+        password,
+        session.store.master_key(),
+        custodian=None if custodian is None else anchor_of(custodian),
+    )
     with write_transaction(session):
         if User.select().where(User.name == name).exists():  # added meanwhile
             raise ValidationError("user name", f"{name!r} already exists")
         user = User.create(name=name, role=role_row, public_keys=slot.public)
+        custody.new_user(session, user)
         for group_name in groups:
             group, created = UserGroup.get_or_create(name=group_name)
             if created:
                 journal.record(session.user_name, "user_group.create", group_name)
             UserGroupMember.create(user_group=group, user=user)
+        key_grants.sync(session)
         journal.record(session.user_name, "user.add", name, role=role)
         session.store.add_slot(name, slot)
     session.store.settle_slots()
@@ -158,6 +180,7 @@ def set_user_role(session: Session, name: str, role: str) -> bool:
         if was == role:
             return False
         _keeps_an_administrator(row, row.enabled, role)
+        custody.role_changed(session, row, role)
         User.update(role=role_row).where(User.id == row.id).execute()
         journal.record(session.user_name, "user.role", name, role=role, was=was)
     return True
@@ -189,31 +212,47 @@ def sign_in(
     folder: Path, user: str, password: str | None = None, kek: bytes | None = None
 ) -> tuple[Session, bytes]:
     """Unlock with the password (or a remembered KEK); return the session and the KEK."""
-    store, kek = unlock_store(folder, user, password=password, kek=kek)
+    store, kek, opened = unlock_store(folder, user, password=password, kek=kek)
     try:
         row = User.get_or_none(User.name == user)
         if row is None or not row.enabled:
             raise AuthenticationError(f"User {user!r} is not allowed to sign in to this store.")
         session = _session(store, row)
-        _keep_public_keys(session, row, kek)
+        if _keep_public_keys(session, row, kek, opened):
+            opened = session.store.slots().open(user, kek)
+        custody.take_keys(session, kek, opened)
+        _custodian_duties(session)
     except BaseException:
         store.close()
         raise
     return session, kek
 
 
-def _keep_public_keys(session: Session, row: User, kek: bytes) -> None:
+def _keep_public_keys(session: Session, row: User, kek: bytes, opened: OpenedSlot) -> bool:
     """The user's slot keyed and its public halves in the user's row: a slot of a store
     made before key pairs gets them at its user's first sign-in (the KEK proves the
     password), and a row that missed them (a sign-in killed between the slot file and
-    the commit) gets them at the next."""
+    the commit) gets them at the next. True if the slot changed."""
     slot = session.store.slots().slots.get(row.name)
-    if slot is not None and slot.public is not None and slot.public == row.public_keys:
-        return
+    if opened.private is not None and slot is not None and slot.public == row.public_keys:
+        return False
     with write_transaction(session):
         public = session.store.keyed_slot(row.name, kek)
         User.update(public_keys=public).where(User.id == row.id).execute()
         journal.record(row.name, "user.keys", row.name)
+    return True
+
+
+def _custodian_duties(session: Session) -> None:
+    """A custodian's sign-in does what waited for one (custody.settle) and hands on the
+    keys that grantees lack; the store's database is copied first when keys move."""
+    if not custody.duties(session) and not key_grants.pending(session):
+        return
+    if custody.moves_keys():
+        session.store.copy_database(session.folder / KEYS_MOVED_BACKUP)
+    with write_transaction(session):
+        custody.settle(session)
+        key_grants.sync(session)
 
 
 def _session(store, user: User | None) -> Session:

@@ -1,0 +1,43 @@
+"""What keys are wrapped and signed for, so that no wrap or signature can serve another.
+
+The store's custodian is a key pair like a user's (app.crypto.user_keys). Its private
+halves are wrapped to each Administrator; each private key's own data key is wrapped to
+the custodian and to each user who may sign with it; and the custodian signs each user's
+public keys, so that a key is only ever wrapped to keys it certified. Each wrap's HPKE
+`info` and each signed statement names the store, the purpose and the holder: moved to
+another key, user, purpose or store, a wrap does not open and a signature does not
+verify.
+"""
+
+import hashlib
+import secrets
+
+from app.crypto.user_keys import PublicKeys
+
+DATA_KEY_BYTES = 32
+ANCHOR_BYTES = 32
+
+
+def anchor_of(custodian: PublicKeys) -> bytes:
+    """What a user's key slot keeps of the custodian's public keys: their SHA-256."""
+    return hashlib.sha256(custodian.raw).digest()
+
+
+def new_data_key() -> bytes:
+    return secrets.token_bytes(DATA_KEY_BYTES)
+
+
+def custodian_purpose(store_id: str, user: str) -> bytes:
+    """The custodian's private halves wrapped to Administrator `user`."""
+    return f"certdesk-custodian\x00{store_id}\x00{user}".encode()
+
+
+def data_key_purpose(store_id: str, key_uid: str, holder: str | None) -> bytes:
+    """The data key of private key `key_uid` wrapped to user `holder` (None: the custodian)."""
+    who = "custodian" if holder is None else f"user\x00{holder}"
+    return f"certdesk-data-key\x00{store_id}\x00{key_uid}\x00{who}".encode()
+
+
+def certification(store_id: str, user: str, public: bytes) -> bytes:
+    """What the custodian signs to certify that `public` are `user`'s keys."""
+    return f"certdesk-user-certificate\x00{store_id}\x00{user}\x00".encode() + public

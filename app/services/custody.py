@@ -1,0 +1,248 @@
+"""The store's key custodian: a key pair (app.crypto.user_keys) whose private halves are
+wrapped to each Administrator, to which every data key is wrapped, and which certifies
+each user's public keys (app.crypto.key_wraps).
+
+Someone who can write the database could put a custodian of their own in it, and
+certify keys of their own with it. So each user's key slot keeps an anchor of the
+custodian they trust, sealed under their password with their private halves, and a
+sign-in refuses a store whose custodian is not the anchored one. The custodian is made
+at `init`; in a store made before custodians, at the first sign-in of an Administrator,
+and every other user then takes the custodian they first see on trust (the README says
+what that leaves open).
+
+Whoever holds the custodian's wrap is a custodian for the session (`Session.custodian`).
+At a custodian's sign-in the custodian's duties are done (`settle`): the keys of users
+who have key pairs but no certificate are certified (if their slot holds the same
+keys), Administrators without a wrap of the custodian get one, and keys sealed as
+before data keys are moved to data keys.
+"""
+
+from app.crypto.key_wraps import (
+    anchor_of,
+    certification,
+    custodian_purpose,
+    data_key_purpose,
+    new_data_key,
+)
+from app.crypto.sealing import Sealer, SealError
+from app.crypto.user_keys import PublicKeys, UserKeys, WrapError
+from app.errors import CustodianRequired, StoreDamagedError, TamperedError
+from app.keyslots import OpenedSlot
+from app.services import journal
+from app.services.session import Session, write_transaction
+from models import Custodian, CustodianWrap, PrivateKey, Role, User
+from models.permissions import ADMINISTRATOR
+
+TAMPERED = "the store was changed outside Certdesk; restore a backup, or ask its Administrator"
+
+
+def install(session: Session, custodian: UserKeys, admin: User) -> None:
+    """In the caller's write transaction: `custodian` as the store's, certifying `admin`'s
+    keys and wrapped to them."""
+    Custodian.create(public_keys=custodian.public().raw)
+    session.custodian_public = custodian.public()
+    session.custodian = custodian
+    _certify(session, admin)
+    _wrap_custodian(session, admin)
+
+
+def take_keys(session: Session, kek: bytes, opened: OpenedSlot) -> None:
+    """At sign-in: the user's private halves into the session, the custodian checked
+    against the slot's anchor (taken on trust by a slot without one), and the custodian
+    opened for a user who holds its wrap (made now, if the store has none, for an
+    Administrator). TamperedError when the custodian or the user's certificate is not
+    what the slot trusts."""
+    session.keys = UserKeys(opened.private)
+    me = User.get_by_id(session.user_id)
+    public = _custodian_public()
+    if public is None and opened.custodian is None and session.role == ADMINISTRATOR:
+        public = _found(session, me)
+    if public is None:
+        if opened.custodian is not None:
+            raise TamperedError(f"the store has lost the custodian {me.name!r} trusts: {TAMPERED}")
+        return
+    anchor = anchor_of(public)
+    if opened.custodian is None:
+        _anchor_slot(session, kek, anchor)
+    elif opened.custodian != anchor:
+        raise TamperedError(
+            f"the store's custodian is not the one the key slot of {me.name!r} trusts: {TAMPERED}"
+        )
+    session.custodian_public = public
+    if me.certified is not None:
+        certified_keys(session, me.name, me.public_keys, me.certified)
+    if session.custodian is None:
+        session.custodian = _opened_custodian(session, me, public)
+
+
+def _custodian_public() -> PublicKeys | None:
+    row = Custodian.select().order_by(Custodian.id).first()
+    if row is None:
+        return None
+    try:
+        return PublicKeys(row.public_keys)
+    except ValueError:
+        raise TamperedError(f"the store's custodian is damaged: {TAMPERED}") from None
+
+
+def _found(session: Session, me: User) -> PublicKeys:
+    """The custodian, made now by the first Administrator of an older store to sign in;
+    one another process made meanwhile is taken instead."""
+    with write_transaction(session):
+        public = _custodian_public()
+        if public is None:
+            install(session, UserKeys.generate(), me)
+            journal.record(me.name, "custodian.create", me.name)
+            public = session.custodian_public
+    return public
+
+
+def _anchor_slot(session: Session, kek: bytes, anchor: bytes) -> None:
+    name = session.user_name
+    with write_transaction(session):
+        slots = session.store.slots()
+        before = slots.slots[name]
+        session.store.replace_slot(name, before, slots.anchored(name, kek, anchor))
+        journal.record(name, "custodian.trust", name)
+
+
+def _opened_custodian(session: Session, me: User, public: PublicKeys) -> UserKeys | None:
+    wrap = CustodianWrap.get_or_none(CustodianWrap.user == me.id)
+    if wrap is None or session.keys is None:
+        return None
+    purpose = custodian_purpose(session.store.store_id, me.name)
+    try:
+        custodian = UserKeys(session.keys.unwrap(wrap.wrapped, purpose))
+    except (WrapError, ValueError):
+        why = f"the custodian's wrap to {me.name!r} does not open"
+        raise TamperedError(f"{why}: {TAMPERED}") from None
+    if custodian.public() != public:
+        raise TamperedError(f"the custodian wrapped to {me.name!r} is another: {TAMPERED}")
+    return custodian
+
+
+def certified_keys(session: Session, name: str, public: bytes, certified: bytes) -> PublicKeys:
+    """`name`'s public keys, once the custodian's certificate of them is checked;
+    TamperedError if it is false."""
+    custodian = session.custodian_public
+    statement = certification(session.store.store_id, name, public or b"")
+    if custodian is None or not custodian.verify(certified or b"", statement):
+        raise TamperedError(f"the keys of {name!r} are not the ones the custodian certified: "
+                            f"{TAMPERED}")  # fmt: skip
+    return PublicKeys(public)
+
+
+def _certify(session: Session, row: User) -> None:
+    statement = certification(session.store.store_id, row.name, row.public_keys)
+    row.certified = session.custodian.sign(statement)
+    User.update(certified=row.certified).where(User.id == row.id).execute()
+
+
+def _wrap_custodian(session: Session, row: User) -> None:
+    public = certified_keys(session, row.name, row.public_keys, row.certified)
+    purpose = custodian_purpose(session.store.store_id, row.name)
+    wrapped = public.wrap(session.custodian.private_bytes(), purpose)
+    CustodianWrap.insert(user=row.id, wrapped=wrapped).on_conflict_replace().execute()
+
+
+def new_user(session: Session, row: User) -> None:
+    """In the transaction adding `row`: their keys certified, and the custodian wrapped to
+    them if they are an Administrator (which only a custodian can do)."""
+    if session.custodian is None:
+        if row.role.name == ADMINISTRATOR and session.custodian_public is not None:
+            raise _not_custodian(session, row.name)
+        return
+    _certify(session, row)
+    if row.role.name == ADMINISTRATOR:
+        _wrap_custodian(session, row)
+
+
+def role_changed(session: Session, row: User, role: str) -> None:
+    """In the transaction changing `row`'s role: an Administrator holds the custodian's
+    wrap, and nobody else does."""
+    if role != ADMINISTRATOR:
+        CustodianWrap.delete().where(CustodianWrap.user == row.id).execute()
+        return
+    if session.custodian is None:
+        if session.custodian_public is not None:
+            raise _not_custodian(session, row.name)
+        return
+    if row.certified is None:
+        _certify(session, row)
+    _wrap_custodian(session, row)
+
+
+def _not_custodian(session: Session, name: str) -> CustodianRequired:
+    return CustodianRequired(
+        f"an Administrator holds the custodian key, which only a key custodian can hand on; "
+        f"{session.user_name!r} is not one, so {name!r} cannot be made an Administrator"
+    )
+
+
+def duties(session: Session) -> bool:
+    """Whether a custodian has something to do (`settle`); read without the write lock."""
+    if session.custodian is None:
+        return False
+    return bool(_uncertified(session) or _administrators_without_wrap() or moves_keys())
+
+
+def settle(session: Session) -> None:
+    """In the caller's write transaction, by a custodian: certify the users whose keys
+    have no certificate yet and are those of their key slot, wrap the custodian to every
+    Administrator lacking it, and move keys sealed before data keys to data keys (their
+    grants are made by `key_grants.sync`, which the caller runs next)."""
+    for row in _uncertified(session):
+        _certify(session, row)
+        journal.record(session.user_name, "user.certify", row.name)
+    for row in _administrators_without_wrap():
+        _wrap_custodian(session, row)
+        journal.record(session.user_name, "custodian.wrap", row.name)
+    moved = [_to_data_key(session, key) for key in _legacy_keys()]
+    if moved:
+        journal.record(session.user_name, "key.move", "", keys=len(moved))
+
+
+def _uncertified(session: Session) -> list[User]:
+    slots = session.store.slots().slots
+    rows = User.select().where(User.certified.is_null(), User.public_keys.is_null(False))
+    return [
+        row
+        for row in rows
+        if row.name in slots and slots[row.name].public == bytes(row.public_keys)
+    ]
+
+
+def _administrators_without_wrap() -> list[User]:
+    wrapped = CustodianWrap.select(CustodianWrap.user)
+    return list(
+        User.select()
+        .join(Role)
+        .where(
+            (Role.name == ADMINISTRATOR) & User.certified.is_null(False) & User.id.not_in(wrapped)
+        )
+    )
+
+
+def moves_keys() -> bool:
+    """Whether `settle` will move keys sealed before data keys."""
+    return _legacy_keys().exists()
+
+
+def _legacy_keys():
+    return PrivateKey.select().where(PrivateKey.custodian_wrap.is_null())
+
+
+def _to_data_key(session: Session, key: PrivateKey) -> int:
+    """`key` sealed again under a data key of its own, wrapped to the custodian."""
+    try:
+        pkcs8 = session.store.sealer.open(key.sealed, key.uid, key.spki_sha256)
+    except SealError:
+        raise StoreDamagedError(
+            f"private key {key.uid}: its seal does not open; run `certdesk check`"
+        ) from None
+    data_key = new_data_key()
+    sealed = Sealer(data_key).seal(pkcs8, key.uid, key.spki_sha256)
+    purpose = data_key_purpose(session.store.store_id, key.uid, None)
+    wrap = session.custodian_public.wrap(data_key, purpose)
+    PrivateKey.update(sealed=sealed, custodian_wrap=wrap).where(PrivateKey.id == key.id).execute()
+    return key.id

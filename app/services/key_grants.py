@@ -1,0 +1,109 @@
+"""Each private key's data key wrapped to exactly the users who may sign with it.
+
+Who may is computed by one query for all keys (models.statements `_grantees`): the owner,
+and everyone an enabled Allow policy names, directly or through a user group, for the
+certificate, directly or through a certificate group. Every change of owner, policy,
+membership or user calls `sync` in its own transaction: wraps of users who may no longer
+sign are removed, and wraps are made for those who now may. Making one needs the data
+key: the one just sealed, or the custodian's wrap of it, which only a key custodian (an
+Administrator) opens; anyone else is refused, and the change with it. Keys are wrapped
+only to public keys the custodian certified (app.services.custody).
+"""
+
+from collections.abc import Mapping
+
+from app.crypto.key_wraps import data_key_purpose
+from app.crypto.sealing import Sealer, SealError
+from app.crypto.user_keys import UserKeys, WrapError
+from app.errors import CustodianRequired, PermissionDenied, StoreDamagedError
+from app.services import custody
+from app.services.session import Session
+from models import KeyGrant, PrivateKey, statements
+
+
+def sync(session: Session, fresh: Mapping[int, bytes] | None = None) -> None:
+    """Inside the caller's write transaction: every key's wraps made to be exactly its
+    grantees'. `fresh` holds the data keys sealed in this transaction, by key id."""
+    db = session.store.db
+    statements.remove_grants(db, statements.grants_to_remove(db))
+    missing = statements.grants_to_make(db)
+    if not missing:
+        return
+    store_id = session.store.store_id
+    opened: dict[int, bytes] = dict(fresh or {})
+    rows = []
+    for grant in missing:
+        data_key = opened.get(grant.key_id)
+        if data_key is None:
+            data_key = opened[grant.key_id] = _custodian_opens(session, grant)
+        public = custody.certified_keys(
+            session, grant.user_name, grant.public_keys, grant.certified
+        )
+        purpose = data_key_purpose(store_id, grant.key_uid, grant.user_name)
+        wrapped = public.wrap(data_key, purpose)
+        rows.append((grant.key_id, grant.user_id, wrapped))
+    statements.add_grants(db, rows)
+
+
+def pending(session: Session) -> bool:
+    """Whether `sync` has wraps to remove or make; read without the write lock."""
+    db = session.store.db
+    return bool(statements.grants_to_remove(db) or statements.grants_to_make(db))
+
+
+def _custodian_opens(session: Session, grant: statements.MissingGrant) -> bytes:
+    if session.custodian is None:
+        raise CustodianRequired(
+            f"this would let {grant.user_name!r} sign with {grant.alias!r}, whose key only a "
+            f"key custodian (an Administrator) can hand on; {session.user_name!r} is not one. "
+            "Nothing was changed."
+        )
+    return _unwrapped(session.custodian, session, grant.key_uid, None, grant.custodian_wrap)
+
+
+def can_open(session: Session, key: PrivateKey) -> bool:
+    """Whether the session holds what opens `key` (`open_key`)."""
+    if key.custodian_wrap is None or session.custodian is not None:
+        return True
+    mine = (KeyGrant.private_key == key.id) & (KeyGrant.user == session.user_id)
+    return session.keys is not None and KeyGrant.select().where(mine).exists()
+
+
+def open_key(session: Session, key: PrivateKey, alias: str) -> bytes:
+    """The PKCS#8 bytes of `key`, opened with the signed-in user's wrap of its data key (a
+    custodian's with the custodian's wrap); keys of a store made before data keys with
+    the master key's sub-key, as they were sealed."""
+    try:
+        if key.custodian_wrap is None:
+            return session.store.sealer.open(key.sealed, key.uid, key.spki_sha256)
+        return Sealer(_data_key(session, key, alias)).open(key.sealed, key.uid, key.spki_sha256)
+    except SealError:
+        raise StoreDamagedError(
+            f"{alias!r}: its sealed private key does not open; run `certdesk check`"
+        ) from None
+
+
+def _data_key(session: Session, key: PrivateKey, alias: str) -> bytes:
+    grant = KeyGrant.get_or_none(
+        (KeyGrant.private_key == key.id) & (KeyGrant.user == session.user_id)
+    )
+    if grant is not None and session.keys is not None:
+        return _unwrapped(session.keys, session, key.uid, session.user_name, grant.wrapped)
+    if session.custodian is not None:
+        return _unwrapped(session.custodian, session, key.uid, None, key.custodian_wrap)
+    raise PermissionDenied(
+        f"{session.user_name} holds no wrap of the key of {alias!r}: it has not been handed "
+        "to them. If a policy allows it, an Administrator signing in hands it on."
+    )
+
+
+def _unwrapped(
+    keys: UserKeys, session: Session, key_uid: str, holder: str | None, wrapped: bytes
+) -> bytes:
+    try:
+        return keys.unwrap(wrapped, data_key_purpose(session.store.store_id, key_uid, holder))
+    except WrapError:
+        raise StoreDamagedError(
+            f"the wrap of private key {key_uid} to {holder or 'the custodian'} does not open: "
+            "the store was changed outside Certdesk or is damaged; run `certdesk check`"
+        ) from None

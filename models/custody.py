@@ -1,0 +1,36 @@
+"""Who holds which keys: the store's custodian, its wraps to Administrators, and each
+private key's data key wrapped to the users who may sign with it (app.services.custody,
+app.services.key_grants)."""
+
+import peewee
+
+from models.base import BaseModel
+from models.certificates import PrivateKey
+from models.users import User
+
+
+class Custodian(BaseModel):
+    """The store's one custodian key pair: its public halves (app.crypto.user_keys)."""
+
+    public_keys = peewee.BlobField()
+
+
+class CustodianWrap(BaseModel):
+    """The custodian's private halves wrapped to one Administrator's public keys."""
+
+    user = peewee.ForeignKeyField(User, unique=True, backref="custodian_wraps", on_delete="CASCADE")
+    wrapped = peewee.BlobField()
+
+
+class KeyGrant(BaseModel):
+    """A private key's data key wrapped to one user who may sign with it."""
+
+    # Indexed by the unique pair below, which leads with it.
+    private_key = peewee.ForeignKeyField(
+        PrivateKey, backref="grants", on_delete="CASCADE", index=False
+    )
+    user = peewee.ForeignKeyField(User, backref="key_grants", on_delete="CASCADE")
+    wrapped = peewee.BlobField()
+
+    class Meta:
+        indexes = ((("private_key", "user"), True),)
