@@ -13,6 +13,12 @@ class Custodian(BaseModel):
     """The store's one custodian key pair: its public halves (app.crypto.user_keys)."""
 
     public_keys = peewee.BlobField()
+    # The users of an older store who had no key pairs when the custodian was made, one
+    # name per line, and the custodian's signature of them (app.crypto.key_wraps): only
+    # their keys are certified on first sight, so that blanking a certificate in the
+    # database does not get other keys certified.
+    awaiting = peewee.TextField(default="")
+    awaiting_signature = peewee.BlobField(null=True)
 
 
 class CustodianWrap(BaseModel):

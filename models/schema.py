@@ -159,7 +159,7 @@ def _v5_user_public_keys() -> None:
 # The tables of schema 6, as peewee made them from that schema's models.
 _V6_TABLES = (
     'CREATE TABLE IF NOT EXISTS "custodian" ("id" INTEGER NOT NULL PRIMARY KEY, '
-    '"public_keys" BLOB NOT NULL)',
+    '"public_keys" BLOB NOT NULL, "awaiting" TEXT NOT NULL, "awaiting_signature" BLOB)',
     'CREATE TABLE IF NOT EXISTS "custodian_wrap" ("id" INTEGER NOT NULL PRIMARY KEY, '
     '"user_id" INTEGER NOT NULL, "wrapped" BLOB NOT NULL, FOREIGN KEY ("user_id") '
     'REFERENCES "user" ("id") ON DELETE CASCADE)',

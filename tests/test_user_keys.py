@@ -175,7 +175,8 @@ def test_check_names_a_slot_whose_public_keys_differ_from_the_users(session, sto
     User.update(public_keys=UserKeys.generate().public().raw).where(User.name == "bob").execute()
     problems = integrity.check_store(session)
     assert problems == [
-        "key slots: the public keys of 'bob' differ from those the store keeps for them"
+        "key slots: the public keys of 'bob' differ from those the store keeps for them",
+        "user 'bob': the custodian did not certify the keys kept for them",
     ]
 
 

@@ -38,6 +38,12 @@ def data_key_purpose(store_id: str, key_uid: str, holder: str | None) -> bytes:
     return f"certdesk-data-key\x00{store_id}\x00{key_uid}\x00{who}".encode()
 
 
+def awaiting(store_id: str, users: list[str]) -> bytes:
+    """What the custodian signs to name the users of an older store whose keys it will
+    certify when they first have some (sorted, so that the order does not matter)."""
+    return f"certdesk-awaiting\x00{store_id}\x00".encode() + "\x00".join(sorted(users)).encode()
+
+
 def certification(store_id: str, user: str, public: bytes) -> bytes:
     """What the custodian signs to certify that `public` are `user`'s keys."""
     return f"certdesk-user-certificate\x00{store_id}\x00{user}\x00".encode() + public

@@ -19,6 +19,7 @@ before data keys are moved to data keys.
 
 from app.crypto.key_wraps import (
     anchor_of,
+    awaiting,
     certification,
     custodian_purpose,
     data_key_purpose,
@@ -36,12 +37,15 @@ from models.permissions import ADMINISTRATOR
 TAMPERED = "the store was changed outside Certdesk; restore a backup, or ask its Administrator"
 
 
-def install(session: Session, custodian: UserKeys, admin: User) -> None:
+def install(
+    session: Session, custodian: UserKeys, admin: User, waiting: tuple[str, ...] = ()
+) -> None:
     """In the caller's write transaction: `custodian` as the store's, certifying `admin`'s
-    keys and wrapped to them."""
+    keys and wrapped to them, and awaiting the keys of the users named `waiting`."""
     Custodian.create(public_keys=custodian.public().raw)
     session.custodian_public = custodian.public()
     session.custodian = custodian
+    _sign_awaiting(session, set(waiting))
     _certify(session, admin)
     _wrap_custodian(session, admin)
 
@@ -91,8 +95,12 @@ def _found(session: Session, me: User) -> PublicKeys:
     with write_transaction(session):
         public = _custodian_public()
         if public is None:
-            install(session, UserKeys.generate(), me)
+            keyless = User.select(User.name).where(User.public_keys.is_null())
+            install(session, UserKeys.generate(), me, tuple(row.name for row in keyless))
             journal.record(me.name, "custodian.create", me.name)
+            # The keys the store holds now are taken on trust, once.
+            for row in _matching_slots(session, User.certified.is_null()):
+                _certify(session, row)
             public = session.custodian_public
     return public
 
@@ -124,12 +132,25 @@ def _opened_custodian(session: Session, me: User, public: PublicKeys) -> UserKey
 def certified_keys(session: Session, name: str, public: bytes, certified: bytes) -> PublicKeys:
     """`name`'s public keys, once the custodian's certificate of them is checked;
     TamperedError if it is false."""
+    keys = verified_keys(session, name, public, certified)
+    if keys is None:
+        raise TamperedError(f"the keys of {name!r} are not the ones the custodian certified: "
+                            f"{TAMPERED}")  # fmt: skip
+    return keys
+
+
+def verified_keys(
+    session: Session, name: str, public: bytes | None, certified: bytes | None
+) -> PublicKeys | None:
+    """`name`'s public keys if the custodian certified them, else None."""
     custodian = session.custodian_public
     statement = certification(session.store.store_id, name, public or b"")
     if custodian is None or not custodian.verify(certified or b"", statement):
-        raise TamperedError(f"the keys of {name!r} are not the ones the custodian certified: "
-                            f"{TAMPERED}")  # fmt: skip
-    return PublicKeys(public)
+        return None
+    try:
+        return PublicKeys(bytes(public))
+    except ValueError:
+        return None
 
 
 def _certify(session: Session, row: User) -> None:
@@ -149,8 +170,11 @@ def new_user(session: Session, row: User) -> None:
     """In the transaction adding `row`: their keys certified, and the custodian wrapped to
     them if they are an Administrator (which only a custodian can do)."""
     if session.custodian is None:
-        if row.role.name == ADMINISTRATOR and session.custodian_public is not None:
-            raise _not_custodian(session, row.name)
+        if session.custodian_public is not None:
+            raise CustodianRequired(
+                f"a new user's keys are certified by a key custodian (an Administrator); "
+                f"{session.user_name!r} is not one, so {row.name!r} cannot be added"
+            )
         return
     _certify(session, row)
     if row.role.name == ADMINISTRATOR:
@@ -191,9 +215,12 @@ def settle(session: Session) -> None:
     have no certificate yet and are those of their key slot, wrap the custodian to every
     Administrator lacking it, and move keys sealed before data keys to data keys (their
     grants are made by `key_grants.sync`, which the caller runs next)."""
-    for row in _uncertified(session):
+    certified = _uncertified(session)
+    for row in certified:
         _certify(session, row)
         journal.record(session.user_name, "user.certify", row.name)
+    if certified:
+        _sign_awaiting(session, _awaiting(session) - {row.name for row in certified})
     for row in _administrators_without_wrap():
         _wrap_custodian(session, row)
         journal.record(session.user_name, "custodian.wrap", row.name)
@@ -203,13 +230,37 @@ def settle(session: Session) -> None:
 
 
 def _uncertified(session: Session) -> list[User]:
+    """The users awaited since the custodian was made who now have keys (their slot's)."""
+    waiting = _awaiting(session)
+    if not waiting:
+        return []
+    return _matching_slots(session, User.certified.is_null() & User.name.in_(sorted(waiting)))
+
+
+def _matching_slots(session: Session, where) -> list[User]:
+    """The users `where` picks whose row holds the public keys of their key slot."""
     slots = session.store.slots().slots
-    rows = User.select().where(User.certified.is_null(), User.public_keys.is_null(False))
+    rows = User.select().where(where & User.public_keys.is_null(False))
     return [
         row
         for row in rows
         if row.name in slots and slots[row.name].public == bytes(row.public_keys)
     ]
+
+
+def _awaiting(session: Session) -> set[str]:
+    row = Custodian.select().order_by(Custodian.id).first()
+    names = [name for name in row.awaiting.split("\n") if name]
+    statement = awaiting(session.store.store_id, names)
+    if not session.custodian_public.verify(row.awaiting_signature or b"", statement):
+        raise TamperedError(f"the custodian's list of awaited users is forged: {TAMPERED}")
+    return set(names)
+
+
+def _sign_awaiting(session: Session, names: set[str]) -> None:
+    ordered = sorted(names)
+    signature = session.custodian.sign(awaiting(session.store.store_id, ordered))
+    Custodian.update(awaiting="\n".join(ordered), awaiting_signature=signature).execute()
 
 
 def _administrators_without_wrap() -> list[User]:

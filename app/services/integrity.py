@@ -11,7 +11,7 @@ from app.crypto.certinfo import spki_sha256_of_public_key
 from app.crypto.parse import quietly
 from app.errors import CertdeskError, StoreDamagedError
 from app.keyslots import BACKUP_FILE
-from app.services import key_grants
+from app.services import custody, key_grants
 from app.services.journal import chain_breaks
 from app.services.operations import operation
 from app.services.session import Session
@@ -34,6 +34,7 @@ def check_store(session: Session) -> list[str]:
     for what, step in (
         ("key slots", lambda: _slot_problems(session)),
         ("private keys", lambda: _sealed_key_problems(session)),
+        ("key custody", lambda: _custody_problems(session)),
         ("audit log", _audit_problems),
     ):
         problems.extend(_readable(db, what, step))
@@ -104,6 +105,38 @@ def _slot_problems(session: Session) -> list[str]:
             problems.append(f"key slots: {BACKUP_FILE} is of another store")
     except CertdeskError as exc:
         problems.append(f"key slots: {exc}")
+    return problems
+
+
+def _custody_problems(session: Session) -> list[str]:
+    """The custodian's certificates of users' keys, and every key's wraps against who may
+    sign with it. (Sign-in already refused a custodian other than the one the signed-in
+    user's slot trusts.)"""
+    if session.custodian_public is None:
+        return []
+    problems = []
+    for name, public, certified in (
+        User.select(User.name, User.public_keys, User.certified)
+        .where(User.certified.is_null(False))
+        .tuples()
+    ):
+        if custody.verified_keys(session, name, public, certified) is None:
+            problems.append(f"user {name!r}: the custodian did not certify the keys kept for them")
+    db = session.store.db
+    names = dict(User.select(User.id, User.name).tuples())
+    for key_id, user_id in statements.grants_to_remove(db):
+        who = names.get(user_id, user_id)
+        problems.append(f"private key {key_id}: wrapped to {who!r}, who may not sign with it")
+    for grant in statements.grants_to_make(db):
+        problems.append(
+            f"private key {grant.key_id} ({grant.alias!r}): {grant.user_name!r} may sign with it "
+            "but holds no wrap; an Administrator's sign-in makes it"
+        )
+    if custody.moves_keys():
+        problems.append(
+            "private keys: some are still sealed as before data keys; an Administrator's "
+            "sign-in moves them"
+        )
     return problems
 
 

@@ -7,7 +7,8 @@ membership or user calls `sync` in its own transaction: wraps of users who may n
 sign are removed, and wraps are made for those who now may. Making one needs the data
 key: the one just sealed, or the custodian's wrap of it, which only a key custodian (an
 Administrator) opens; anyone else is refused, and the change with it. Keys are wrapped
-only to public keys the custodian certified (app.services.custody).
+only to public keys the custodian certified (app.services.custody): a user whose keys
+in the database are not the certified ones gets none, whoever changed them.
 """
 
 from collections.abc import Mapping
@@ -36,9 +37,9 @@ def sync(session: Session, fresh: Mapping[int, bytes] | None = None) -> None:
         data_key = opened.get(grant.key_id)
         if data_key is None:
             data_key = opened[grant.key_id] = _custodian_opens(session, grant)
-        public = custody.certified_keys(
-            session, grant.user_name, grant.public_keys, grant.certified
-        )
+        public = custody.verified_keys(session, grant.user_name, grant.public_keys, grant.certified)
+        if public is None:
+            continue  # keys put in the database by someone else: `check` names them
         purpose = data_key_purpose(store_id, grant.key_uid, grant.user_name)
         wrapped = public.wrap(data_key, purpose)
         rows.append((grant.key_id, grant.user_id, wrapped))

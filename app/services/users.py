@@ -7,7 +7,7 @@ from pathlib import Path
 from app import keyslots
 from app.crypto.key_wraps import anchor_of
 from app.crypto.user_keys import UserKeys
-from app.errors import AuthenticationError, NotFoundError, ValidationError
+from app.errors import AuthenticationError, NotFoundError, TamperedError, ValidationError
 from app.keyslots import OpenedSlot
 from app.services import custody, journal, key_grants
 from app.services.names import check_name
@@ -232,9 +232,16 @@ def _keep_public_keys(session: Session, row: User, kek: bytes, opened: OpenedSlo
     """The user's slot keyed and its public halves in the user's row: a slot of a store
     made before key pairs gets them at its user's first sign-in (the KEK proves the
     password), and a row that missed them (a sign-in killed between the slot file and
-    the commit) gets them at the next. True if the slot changed."""
+    the commit) gets them at the next. True if the slot changed. A row that has keys is
+    never changed: a slot with other keys, or of the kind made before key pairs, was
+    put there by someone else (TamperedError)."""
     slot = session.store.slots().slots.get(row.name)
-    if opened.private is not None and slot is not None and slot.public == row.public_keys:
+    if row.public_keys is not None:
+        if opened.private is None or slot is None or slot.public != bytes(row.public_keys):
+            raise TamperedError(
+                f"the key slot of {row.name!r} is not the one the store knows for them: "
+                f"{custody.TAMPERED}"
+            )
         return False
     with write_transaction(session):
         public = session.store.keyed_slot(row.name, kek)

@@ -1,0 +1,346 @@
+"""Keys that open only for the users allowed to use them: the custodian, data keys wrapped
+to exactly each key's grantees, and what a Signer with only his own password and the
+store folder can and cannot get."""
+
+import io
+import os
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlcipher3 import dbapi2 as sqlcipher
+
+from app import keyslots
+from app.crypto.key_wraps import anchor_of, data_key_purpose
+from app.crypto.sealing import Sealer, SealError, derive_subkey
+from app.crypto.user_keys import UserKeys, WrapError
+from app.errors import CustodianRequired, TamperedError
+from app.services import (
+    certificate_edits,
+    certificate_groups,
+    certificate_import,
+    custody,
+    integrity,
+    policies,
+    signing,
+    users,
+)
+from app.services.policies import PolicySpec
+from models import Custodian, CustodianWrap, KeyGrant, PrivateKey, User
+from models.base import using
+from models.permissions import CERTIFICATE_MANAGER, SIGNER
+from tests.helpers.stores import PASSWORD
+from tests.test_migrations import BOB_PASSWORD, FIXTURE_PASSWORD, v1_copy
+
+SIGNER_PASSWORD = "a good long password"
+
+
+def _grants(session) -> set[tuple[str, str]]:
+    """(certificate alias, user name) of every wrap of a data key to a user."""
+    with using(session.store.db):
+        rows = session.store.db.execute_sql(
+            'SELECT c."alias", u."name" FROM "key_grant" g '
+            'JOIN "certificate" c ON c."private_key_id" = g."private_key_id" '
+            'JOIN "user" u ON u."id" = g."user_id"'
+        ).fetchall()
+    return set(rows)
+
+
+def _import_keys(session, tmp_path, certs, *aliases) -> None:
+    paths = []
+    for alias in aliases:
+        cert, key = certs.make_cert(alias, key=certs.rsa_key())
+        paths.append(certs.write(tmp_path, f"{alias}.p12", certs.p12(cert, key, None)))
+    report = certificate_import.import_files(session, paths)
+    assert all(f.error is None for f in report.files)
+
+
+@pytest.fixture
+def granted(session, tmp_path, certs):
+    """K1 allowed to bob by a policy naming him; K2 allowed to the user group "ops"
+    (carol) through the certificate group "release"; K3 allowed to nobody."""
+    users.add_user(session, "bob", SIGNER_PASSWORD, SIGNER)
+    users.add_user(session, "carol", SIGNER_PASSWORD, SIGNER, user_groups=["ops"])
+    _import_keys(session, tmp_path, certs, "K1", "K2", "K3")
+    certificate_groups.add_to_groups(session, ["K2"], ["release"])
+    policies.add_policy(session, PolicySpec("bob signs K1", certificates=("K1",), users=("bob",)))
+    policies.add_policy(
+        session, PolicySpec("ops release", certificate_groups=("release",), user_groups=("ops",))
+    )
+    return session
+
+
+def test_init_makes_a_custodian_anchored_in_the_admins_slot(session, store_dir):
+    with using(session.store.db):
+        (custodian,) = Custodian.select()
+        admin = User.get(User.name == "admin")
+        assert CustodianWrap.select().where(CustodianWrap.user == admin.id).count() == 1
+        assert admin.certified is not None
+    assert session.custodian is not None
+    assert session.custodian.public().raw == bytes(custodian.public_keys)
+    slot = keyslots.KeySlots.load(store_dir).slots["admin"]
+    assert slot.custodian == anchor_of(session.custodian.public())
+
+
+def test_policies_user_groups_and_certificate_groups_give_exactly_their_wraps(granted):
+    session = granted
+    assert _grants(session) == {("K1", "bob"), ("K2", "carol")}
+    # An owner is a grantee too; an owner who is also granted by a policy holds one wrap.
+    certificate_edits.edit_certificate(session, "K3", certificate_edits.GeneralChanges(owner="bob"))
+    assert _grants(session) == {("K1", "bob"), ("K2", "carol"), ("K3", "bob")}
+    # Into the group: carol (through "ops") may now sign K1 too.
+    certificate_groups.add_to_groups(session, ["K1"], ["release"])
+    assert _grants(session) == {("K1", "bob"), ("K1", "carol"), ("K2", "carol"), ("K3", "bob")}
+    # Out of the group (K2 keeps another group, so that the removal is allowed).
+    certificate_groups.add_to_groups(session, ["K2"], ["spare"])
+    certificate_groups.remove_from_groups(session, ["K2"], ["release"])
+    assert _grants(session) == {("K1", "bob"), ("K1", "carol"), ("K3", "bob")}
+    # The owner cleared, the group deleted: their wraps go.
+    certificate_edits.edit_certificate(
+        session, "K3", certificate_edits.GeneralChanges(clear_owner=True)
+    )
+    certificate_groups.delete_group(session, "release")
+    assert _grants(session) == {("K1", "bob")}
+
+
+def test_a_user_added_to_a_granted_user_group_gets_its_wraps(granted):
+    users.add_user(granted, "dave", SIGNER_PASSWORD, SIGNER, user_groups=["ops"])
+    assert ("K2", "dave") in _grants(granted)
+
+
+def test_a_change_that_needs_a_new_wrap_is_refused_to_a_non_custodian(granted, store_dir):
+    manager = _sign_in_as(granted, store_dir, "mia", CERTIFICATE_MANAGER)
+    try:
+        with pytest.raises(CustodianRequired, match="only a key custodian"):
+            certificate_groups.add_to_groups(manager, ["K3"], ["release"])
+        assert ("K3", "carol") not in _grants(manager)
+        members = certificate_groups.list_members(manager, "release")
+        assert [row.alias for row in members] == ["K2"]  # the refused change left nothing
+        # A change that only takes wraps away needs no custodian.
+        certificate_groups.add_to_groups(manager, ["K2"], ["spare"])
+        certificate_groups.remove_from_groups(manager, ["K2"], ["release"])
+        assert ("K2", "carol") not in _grants(manager)
+    finally:
+        manager.close()
+
+
+def _sign_in_as(session, store_dir: Path, name: str, role: str):
+    users.add_user(session, name, SIGNER_PASSWORD, role)
+    session.close()
+    return users.sign_in(store_dir, name, password=SIGNER_PASSWORD)[0]
+
+
+def test_a_grantee_signs_with_their_own_wrap(granted, store_dir, tmp_path, certs):
+    granted.close()
+    bob, _ = users.sign_in(store_dir, "bob", password=SIGNER_PASSWORD)
+    try:
+        assert bob.custodian is None
+        payload = tmp_path / "payload.bin"
+        payload.write_bytes(b"release build 7")
+        signature = signing.sign_data(bob, "K1", io.BytesIO(payload.read_bytes()))
+    finally:
+        bob.close()
+    (tmp_path / "payload.p7s").write_bytes(signature)
+    assert certs.verify_detached(tmp_path / "payload.p7s", payload)
+
+
+def _raw_rows(folder: Path, master_key: bytes, sql: str) -> list[tuple]:
+    """Rows read from the database as anyone holding its key can: sqlcipher3 alone."""
+    key = derive_subkey(master_key, "sqlcipher").hex()
+    with closing(sqlcipher.connect(str(folder / "certdesk.db"))) as db:
+        db.execute(f"PRAGMA key = \"x'{key}'\"")
+        return db.execute(sql).fetchall()
+
+
+def test_a_signer_with_his_password_and_the_folder_opens_only_the_keys_granted_him(
+    granted, store_dir
+):
+    """The attack of issue 12, played with the raw files and the project's own modules."""
+    granted.close()
+    slots = keyslots.KeySlots.load(store_dir)
+    opened = slots.open("bob", slots.kek_for("bob", SIGNER_PASSWORD))
+    master = opened.master_key
+    bob_keys = UserKeys(opened.private)
+    # He reads the metadata: the threat model says so.
+    keys = _raw_rows(
+        store_dir,
+        master,
+        'SELECT c."alias", k."id", k."uid", k."spki_sha256", k."sealed", k."custodian_wrap" '
+        'FROM "private_key" k JOIN "certificate" c ON c."private_key_id" = k."id"',
+    )
+    assert {row[0] for row in keys} == {"K1", "K2", "K3"}
+    wraps = _raw_rows(store_dir, master, 'SELECT "private_key_id", "wrapped" FROM "key_grant"')
+    legacy = Sealer(derive_subkey(master, "private-keys"))
+    opened_keys = {}
+    for alias, key_id, uid, spki, sealed, custodian_wrap in keys:
+        candidates = [data_key_purpose(slots.store_id, uid, "bob")]
+        for wrapped in [custodian_wrap] + [w for k, w in wraps if k == key_id]:
+            for purpose in (*candidates, data_key_purpose(slots.store_id, uid, None)):
+                try:
+                    data_key = bob_keys.unwrap(wrapped, purpose)
+                except WrapError:
+                    continue
+                opened_keys[alias] = Sealer(data_key).open(sealed, uid, spki)
+        with pytest.raises(SealError):  # the master key's sub-key opens no key any more
+            legacy.open(sealed, uid, spki)
+    assert set(opened_keys) == {"K1"}
+    serialization.load_der_private_key(opened_keys["K1"], None)
+
+
+def test_a_custodian_of_his_own_in_the_database_is_refused_at_sign_in(granted, store_dir):
+    """Bob replaces the custodian with one of his own, to certify keys of his own."""
+    granted.close()
+    slots = keyslots.KeySlots.load(store_dir)
+    master = slots.open("bob", slots.kek_for("bob", SIGNER_PASSWORD)).master_key
+    forged = UserKeys.generate().public().raw
+    _raw_write(store_dir, master, 'UPDATE "custodian" SET "public_keys" = ?', (forged,))
+    for name, password in (("bob", SIGNER_PASSWORD), ("admin", PASSWORD)):
+        with pytest.raises(TamperedError, match="custodian is not the one"):
+            users.sign_in(store_dir, name, password=password)
+
+
+def _raw_write(folder: Path, master_key: bytes, sql: str, params: tuple) -> None:
+    key = derive_subkey(master_key, "sqlcipher").hex()
+    with closing(sqlcipher.connect(str(folder / "certdesk.db"), isolation_level=None)) as db:
+        db.execute(f"PRAGMA key = \"x'{key}'\"")
+        db.execute(sql, params)
+
+
+def test_keys_put_in_another_users_row_get_no_wrap(granted, store_dir):
+    """Bob puts his public keys in carol's row: a wrap to carol's row would reach him."""
+    bob_public = granted.store.slots().slots["bob"].public
+    master = granted.store.master_key()
+    granted.close()
+    _raw_write(
+        store_dir,
+        master,
+        'UPDATE "user" SET "public_keys" = ? WHERE "name" = ?',
+        (bob_public, "carol"),
+    )
+    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        # K3 into the group that carol (through "ops") may sign: a wrap to her row is due.
+        certificate_groups.add_to_groups(session, ["K3"], ["release"])
+        assert ("K3", "carol") not in _grants(session)
+        assert "user 'carol': the custodian did not certify the keys kept for them" in (
+            integrity.check_store(session)
+        )
+    finally:
+        session.close()
+    with pytest.raises(TamperedError, match="key slot of 'carol'"):
+        users.sign_in(store_dir, "carol", password=SIGNER_PASSWORD)
+
+
+def test_a_blanked_certificate_and_a_forged_slot_get_no_certificate(granted, store_dir):
+    """Bob blanks carol's certificate and gives her a slot and row of his making, hoping
+    that the next Administrator's sign-in certifies his keys as carol's."""
+    master = granted.store.master_key()
+    store_id = granted.store.store_id
+    granted.close()
+    slots = keyslots.KeySlots.load(store_dir)
+    slots.slots["carol"], _ = keyslots.new_slot(store_id, "carol", "bob's chosen password", master)
+    slots.save(store_dir)
+    _raw_write(
+        store_dir,
+        master,
+        'UPDATE "user" SET "public_keys" = ?, "certified" = NULL WHERE "name" = ?',
+        (slots.slots["carol"].public, "carol"),
+    )
+    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        with using(session.store.db):
+            assert User.get(User.name == "carol").certified is None
+        assert not any(user == "carol" for _, user in _grants(session))
+    finally:
+        session.close()
+
+
+def test_an_older_stores_keys_move_to_data_keys_and_sign_as_before(tmp_path, certs):
+    folder = v1_copy(tmp_path)
+    session, _ = users.sign_in(folder, "admin", password=FIXTURE_PASSWORD)
+    try:
+        with using(session.store.db):
+            assert all(key.custodian_wrap is not None for key in PrivateKey.select())
+        # Owning it hands the admin a wrap of its data key, made with the custodian's.
+        owned = certificate_edits.GeneralChanges(owner="admin")
+        certificate_edits.edit_certificate(session, "Release Signing", owned)
+        assert _grants(session) == {("Release Signing", "admin")}
+        payload = tmp_path / "payload.bin"
+        payload.write_bytes(b"signed after the upgrade")
+        content = io.BytesIO(payload.read_bytes())
+        signature = signing.sign_data(session, "Release Signing", content)
+    finally:
+        session.close()
+    (tmp_path / "payload.p7s").write_bytes(signature)
+    assert certs.verify_detached(tmp_path / "payload.p7s", payload)
+    assert (folder / users.KEYS_MOVED_BACKUP).exists()
+
+
+def test_check_names_a_wrap_missing_or_held_by_someone_who_may_not_sign(granted):
+    assert integrity.check_store(granted) == []
+    with using(granted.store.db):
+        bob = User.get(User.name == "bob")
+        carol = User.get(User.name == "carol")
+        k1 = PrivateKey.get(PrivateKey.id == _key_id(granted, "K1"))
+        (taken,) = KeyGrant.select().where(KeyGrant.user == bob.id)
+        KeyGrant.delete().where(KeyGrant.id == taken.id).execute()
+        KeyGrant.create(private_key=k1.id, user=carol.id, wrapped=taken.wrapped)
+    problems = integrity.check_store(granted)
+    missing = f"private key {k1.id} ('K1'): 'bob' may sign with it but holds no wrap"
+    assert any(p.startswith(missing) for p in problems), problems
+    assert f"private key {k1.id}: wrapped to 'carol', who may not sign with it" in problems
+
+
+def _key_id(session, alias: str) -> int:
+    (row,) = session.store.db.execute_sql(
+        'SELECT "private_key_id" FROM "certificate" WHERE "alias" = ?', (alias,)
+    ).fetchall()
+    return row[0]
+
+
+def test_an_older_stores_users_are_certified_once_they_have_keys(tmp_path):
+    folder = v1_copy(tmp_path)
+    users.sign_in(folder, "admin", password=FIXTURE_PASSWORD)[0].close()
+    bob, _ = users.sign_in(folder, "bob", password=BOB_PASSWORD)  # his keys made now
+    with using(bob.store.db):
+        assert User.get(User.name == "bob").certified is None
+    bob.close()
+    assert keyslots.KeySlots.load(folder).slots["bob"].custodian is not None  # on trust
+    admin, _ = users.sign_in(folder, "admin", password=FIXTURE_PASSWORD)
+    try:
+        with using(admin.store.db):
+            row = User.get(User.name == "bob")
+            assert custody.verified_keys(admin, "bob", row.public_keys, row.certified)
+            assert bytes(Custodian.get().awaiting_signature) and Custodian.get().awaiting == ""
+        assert integrity.check_store(admin) == []
+    finally:
+        admin.close()
+
+
+def test_a_slot_put_in_place_of_a_users_own_is_refused_not_taken(granted, store_dir):
+    """Bob, with the master key, writes a slot for admin under a password he chose: as a
+    slot with other keys, and as one of the kind made before key pairs."""
+    master, store_id = granted.store.master_key(), granted.store.store_id
+    granted.close()
+    chosen = "bob's chosen password"
+    slots = keyslots.KeySlots.load(store_dir)
+    original = slots.slots["admin"]
+    slots.slots["admin"], _ = keyslots.new_slot(store_id, "admin", chosen, master)
+    slots.save(store_dir)
+    with pytest.raises(TamperedError, match="key slot of 'admin' is not the one"):
+        users.sign_in(store_dir, "admin", password=chosen)
+    kek = keyslots.derive_kek(chosen, original.salt, original.params)
+    nonce = os.urandom(keyslots.NONCE_BYTES)
+    wrapped = AESGCM(kek).encrypt(
+        nonce, master, f"certdesk-keyslot\x00{store_id}\x00admin".encode()
+    )
+    slots.slots["admin"] = keyslots.Slot(original.params, original.salt, nonce, wrapped)
+    slots.save(store_dir)
+    with pytest.raises(TamperedError, match="key slot of 'admin' is not the one"):
+        users.sign_in(store_dir, "admin", password=chosen)
+    # Nothing was rewritten to fit the forged slot: the real one opens again.
+    slots.slots["admin"] = original
+    slots.save(store_dir)
+    users.sign_in(store_dir, "admin", password=PASSWORD)[0].close()
