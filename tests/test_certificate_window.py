@@ -205,7 +205,8 @@ def test_owner_reason_and_pin_are_the_policies_permissions(
     detail = v1_window_as(qtbot, session, store_dir, tmp_path, certs, CERTIFICATE_MANAGER)
     general = detail.general_tab
     why = "Your role (Certificate Manager) may not manage policies."
-    for widget in (general.owner, general.ask_reason, general.ask_pin):
+    pin_fields = (general.pin, general.pin_confirm)  # shown once a certificate has a PIN
+    for widget in (general.owner, general.ask_reason, general.ask_pin, *pin_fields):
         assert not widget.isEnabled() and widget.toolTip() == why
     assert general.alias.isEnabled() and not general.description.isReadOnly()
     general.alias.setText("Renamed by the manager")

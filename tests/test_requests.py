@@ -31,7 +31,7 @@ from models import (
     Request,
 )
 from models.base import utcnow
-from models.permissions import AUDITOR
+from models.permissions import AUDITOR, CERTIFICATE_MANAGER
 from tests.helpers import certgen
 from tests.helpers.cli import one_line_error
 from tests.helpers.stores import PASSWORD, sign_in_as
@@ -423,3 +423,17 @@ def test_a_renamed_certificate_keeps_its_one_pending_renewal(session, tmp_path):
     certificate_edits.edit_certificate(session, cert_id, GeneralChanges(alias="Renamed"))
     with pytest.raises(ValidationError, match="already renews"):
         signing_requests.renew(session, "Renamed")
+
+
+def test_choosing_a_requests_owner_needs_the_policies_permission(session, store_dir):
+    """An owner may sign: giving the issued certificate one is granting, as a policy is."""
+    manager = sign_in_as(session, store_dir, "mia", CERTIFICATE_MANAGER)
+    try:
+        with pytest.raises(PermissionDenied, match=r"policies\.manage"):
+            signing_requests.create_request(manager, "Owned", EC, SPEC, owner="mia")
+        signing_requests.create_request(manager, "Unowned", EC, SPEC)
+        assert [r.alias for r in signing_requests.list_requests(manager)] == ["Unowned"]
+        (denied,) = AuditEvent.select().where(AuditEvent.outcome == "denied")
+        assert (denied.action, denied.target) == ("request.create", "Owned")
+    finally:
+        manager.close()

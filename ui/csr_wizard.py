@@ -39,7 +39,13 @@ from app.crypto.csr import RequestSpec
 from app.crypto.keygen import KeySpec
 from app.errors import CertdeskError, NotFoundError, ValidationError
 from app.files import write_new_file
-from app.services import certificate_groups, certificates, signing_requests, users
+from app.services import (
+    certificate_edits,
+    certificate_groups,
+    certificates,
+    signing_requests,
+    users,
+)
 from app.services.aliases import validate_alias
 from app.services.certificates import CertificateRow
 from app.services.session import Session
@@ -68,11 +74,13 @@ FORM_ORDER = (
 
 @dataclass(frozen=True)
 class WizardStart:
-    """What the pages start from: the owners and groups to offer and, when renewing,
-    the certificate with the key type and request it was issued with."""
+    """What the pages start from: the owners and groups to offer (and why the owner may
+    not be chosen, if not) and, when renewing, the certificate with the key type and
+    request it was issued with."""
 
     owners: tuple[str, ...]
     groups: tuple[str, ...]
+    owner_refusal: str | None = None
     renewed: CertificateRow | None = None
     key: KeySpec | None = None
     spec: RequestSpec = field(default_factory=RequestSpec)
@@ -83,12 +91,12 @@ def _read_start(session: Session, renews: int | None) -> WizardStart:
     owners = tuple(users.user_names(session))
     groups = tuple(g.name for g in certificate_groups.list_groups(session))
     if renews is None:
-        return WizardStart(owners, groups)
+        return WizardStart(owners, groups, certificate_edits.access_refusal(session))
     key, spec = signing_requests.renewal_prefill(session, renews)
     rows = certificates.certificate_rows(session, [renews])
     if not rows:  # deleted between the two reads
         raise NotFoundError("That certificate is no longer in the store.")
-    return WizardStart(owners, groups, rows[0], key, spec)
+    return WizardStart(owners, groups, None, rows[0], key, spec)
 
 
 def countries() -> list[tuple[str, str]]:
@@ -453,6 +461,8 @@ class ConfigurationPage(QWizardPage):
         self.groups.clear()
         renewed = start.renewed
         if renewed is None:
+            self.owner.setEnabled(start.owner_refusal is None)
+            self.owner.setToolTip(start.owner_refusal or "")
             for name in start.groups:
                 item = QListWidgetItem(name, self.groups)
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)

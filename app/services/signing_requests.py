@@ -42,6 +42,7 @@ from models.permissions import (
     CERTIFICATES_VIEW,
     GROUPS_ADD_CERTIFICATES,
     GROUPS_MANAGE,
+    POLICIES_MANAGE,
 )
 
 PENDING = Request.STATUS_PENDING
@@ -87,6 +88,8 @@ def create_request(
     refused value raises ValidationError naming its field. Call off the GUI thread."""
     if groups:
         session.authorize(GROUPS_ADD_CERTIFICATES, "request.create", alias)
+    if owner is not None:
+        session.authorize(POLICIES_MANAGE, "request.create", alias)
     return _create(session, alias, key, spec, groups, owner, renews)
 
 

@@ -7,7 +7,15 @@ from pathlib import Path
 from app import keyslots
 from app.crypto.key_wraps import anchor_of
 from app.crypto.user_keys import UserKeys
-from app.errors import AuthenticationError, NotFoundError, TamperedError, ValidationError
+from app.errors import (
+    AuthenticationError,
+    NotFoundError,
+    StoreBusyError,
+    StoreDamagedError,
+    StoreFullError,
+    TamperedError,
+    ValidationError,
+)
 from app.keyslots import OpenedSlot
 from app.services import custody, journal, key_grants
 from app.services.names import check_name
@@ -253,13 +261,18 @@ def _keep_public_keys(session: Session, row: User, kek: bytes, opened: OpenedSlo
 def _custodian_duties(session: Session) -> None:
     """A custodian's sign-in does what waited for one (custody.settle) and hands on the
     keys that grantees lack; the store's database is copied first when keys move."""
-    if not custody.duties(session) and not key_grants.pending(session):
-        return
-    if custody.moves_keys():
-        session.store.copy_database(session.folder / KEYS_MOVED_BACKUP)
-    with write_transaction(session):
-        custody.settle(session)
-        key_grants.sync(session)
+    try:
+        if not custody.duties(session) and not key_grants.pending(session):
+            return
+        if custody.moves_keys():
+            session.store.copy_database(session.folder / KEYS_MOVED_BACKUP)
+        with write_transaction(session):
+            custody.settle(session)
+            key_grants.sync(session)
+    except (StoreBusyError, StoreFullError, StoreDamagedError):
+        # Rolled back, and tried again at the next custodian's sign-in: a busy or full
+        # store, or a damaged wrap (which `check` names), does not keep them out.
+        pass
 
 
 def _session(store, user: User | None) -> Session:

@@ -93,7 +93,7 @@ class GeneralTab(QWidget):
         ):
             signal.connect(lambda *_: self.edited.emit())
         self.alias.setEnabled(editable)
-        for widget in (self.owner, self.ask_reason, self.ask_pin):
+        for widget in (self.owner, self.ask_reason, self.ask_pin, self.pin, self.pin_confirm):
             widget.setEnabled(editable and access_refusal is None)
             if editable and access_refusal is not None:
                 widget.setToolTip(access_refusal)
