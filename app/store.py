@@ -164,9 +164,11 @@ class Store:
         """See `keyed_slot`."""
         return keyed_slot(self, user, kek)
 
-    def replace_slot(self, user: str, before: Slot, after: Slot) -> None:
+    def replace_slot(
+        self, user: str, before: Slot, after: Slot, forget_before: bool = False
+    ) -> None:
         """See `replace_slot`."""
-        replace_slot(self, user, before, after)
+        replace_slot(self, user, before, after, forget_before)
 
     def close(self) -> None:
         if not self.db.is_closed():
@@ -417,10 +419,14 @@ def keyed_slot(store: Store, user: str, kek: bytes) -> bytes | None:
     return slot.public
 
 
-def replace_slot(store: Store, user: str, before: Slot, after: Slot) -> None:
-    """`user`'s slot, if it is still `before` in the file read afresh, replaced by `after`
-    (a password changed); refused if another change came first. Call inside a write
-    transaction, which holds the lock every writer of the slot file holds."""
+def replace_slot(
+    store: Store, user: str, before: Slot, after: Slot, forget_before: bool = False
+) -> None:
+    """`user`'s slot, if it is still `before` in the file read afresh, replaced by `after`;
+    refused if another change came first. `forget_before` (a password changed): the copy
+    kept beside the file is the new one too, so that no copy opens with the old password.
+    Call inside a write transaction, which holds the lock every writer of the slot file
+    holds."""
     slots = _current_slots(store)
     if slots.slots.get(user) != before:
         raise CertdeskError(
@@ -428,6 +434,8 @@ def replace_slot(store: Store, user: str, before: Slot, after: Slot) -> None:
             "nothing was changed: try again"
         )
     slots.slots[user] = after
+    if forget_before:
+        slots.loaded = None
     slots.save(store.folder)
 
 

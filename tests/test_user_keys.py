@@ -281,6 +281,11 @@ def test_user_passwd_changes_the_password_of_who_signed_in(cli, store_dir, sessi
     assert changed.stdout == "Changed the password of 'bob'.\n"
     users.sign_in(store_dir, "bob", password=NEW)[0].close()
     users.sign_in(store_dir, "admin", password=PASSWORD)[0].close()  # untouched
+    # No copy beside the slot file opens with the old password either.
+    for name in (keyslots.SLOTS_FILE, keyslots.BACKUP_FILE):
+        copy = keyslots.KeySlots.load(store_dir, name)
+        with pytest.raises(AuthenticationError):
+            copy.open("bob", copy.kek_for("bob", BOB))
     refused = cli(
         "user",
         "passwd",

@@ -56,10 +56,12 @@ def sign_in_remembered(folder: Path, user: str, keep: bool = True) -> Session | 
 
 def keep_remembered(session: Session, kek: bytes) -> None:
     """After the user's password changed (`users.change_password`): a login remembered on
-    this workstation is remembered with the new KEK, since the old one opens nothing now."""
+    this workstation is remembered with the new KEK, since the old one opens nothing now
+    (or forgotten, if the keyring refuses the new one)."""
     store_id, user = session.store.store_id, session.user_name
-    if remember.available() and remember.recall(store_id, user):
-        remember.remember(store_id, user, kek)
+    remembered = remember.available() and remember.recall(store_id, user)
+    if remembered and not remember.remember(store_id, user, kek):
+        remember.forget(store_id, user)
 
 
 def sign_in(folder: Path, user: str, password: str, keep: bool | None = None) -> Session:

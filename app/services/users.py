@@ -212,7 +212,7 @@ def change_password(session: Session, current: str, new: str) -> bytes:
         raise ValidationError("current password", f"is not the password of {name!r}") from None
     with write_transaction(session):
         journal.record(name, "user.password", name)
-        session.store.replace_slot(name, slots.slots[name], slot)
+        session.store.replace_slot(name, slots.slots[name], slot, forget_before=True)
     return new_kek
 
 
