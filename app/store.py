@@ -170,6 +170,10 @@ class Store:
         """See `replace_slot`."""
         replace_slot(self, user, before, after, forget_before)
 
+    def restore_slot(self, user: str, changed: Slot, before: Slot) -> None:
+        """See `restore_slot`."""
+        restore_slot(self, user, changed, before)
+
     def close(self) -> None:
         if not self.db.is_closed():
             self.db.close()
@@ -437,6 +441,20 @@ def replace_slot(
     if forget_before:
         slots.loaded = None
     slots.save(store.folder)
+
+
+def restore_slot(store: Store, user: str, changed: Slot, before: Slot) -> None:
+    """After a transaction that replaced `user`'s slot by `changed` failed to commit: the
+    slot put back to `before`, if it is still `changed`, under a write lock of its own.
+    Best effort: if the lock or the disk refuses, the slot stays as it was written."""
+    try:
+        with store.db.atomic("IMMEDIATE"):
+            slots = _current_slots(store)
+            if slots.slots.get(user) == changed:
+                slots.slots[user] = before
+                slots.save(store.folder)
+    except (CertdeskError, peewee.DatabaseError):
+        pass
 
 
 def add_slot(store: Store, user: str, slot: Slot) -> None:

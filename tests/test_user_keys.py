@@ -11,7 +11,13 @@ import pytest
 
 from app import keyslots, remember
 from app.crypto.user_keys import PRIVATE_BYTES, UserKeys, WrapError
-from app.errors import AuthenticationError, CertdeskError, StoreDamagedError, ValidationError
+from app.errors import (
+    AuthenticationError,
+    CertdeskError,
+    StoreDamagedError,
+    StoreFullError,
+    ValidationError,
+)
 from app.services import audit_log, integrity, logins, users
 from models import AuditEvent, User
 from tests.helpers.keyrings import MemoryKeyring
@@ -315,3 +321,21 @@ def test_a_remembered_login_is_kept_with_the_new_password(session, store_dir):
     finally:
         keyring.set_keyring(original)
         remember.reset()
+
+
+def test_a_password_change_whose_commit_fails_keeps_the_old_password(
+    session, store_dir, monkeypatch
+):
+    import peewee
+
+    def full(*_args, **_kwargs):
+        raise peewee.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(type(session.store.db), "commit", full)
+    with pytest.raises(StoreFullError):
+        users.change_password(session, PASSWORD, NEW)
+    monkeypatch.undo()
+    slots = keyslots.KeySlots.load(store_dir)
+    slots.open("admin", slots.kek_for("admin", PASSWORD))
+    with pytest.raises(AuthenticationError):
+        slots.open("admin", slots.kek_for("admin", NEW))

@@ -210,9 +210,16 @@ def change_password(session: Session, current: str, new: str) -> bytes:
         slot, new_kek = slots.resealed(name, kek, new)
     except AuthenticationError:
         raise ValidationError("current password", f"is not the password of {name!r}") from None
-    with write_transaction(session):
-        journal.record(name, "user.password", name)
-        session.store.replace_slot(name, slots.slots[name], slot, forget_before=True)
+    before = slots.slots[name]
+    try:
+        with write_transaction(session):
+            journal.record(name, "user.password", name)
+            session.store.replace_slot(name, before, slot, forget_before=True)
+    except BaseException:
+        # The slot file is written before the commit: a commit that failed must not
+        # leave the new password in place with no event saying so.
+        session.store.restore_slot(name, slot, before)
+        raise
     return new_kek
 
 
