@@ -181,6 +181,7 @@ def _v6_key_custody() -> None:
     add_column_if_missing("private_key", peewee.BlobField(null=True), "custodian_wrap")
     for statement in _V6_TABLES:
         database.execute_sql(statement)
+    add_index_if_missing("certificate", ("owner_id", "private_key_id"))
 
 
 class Step(NamedTuple):
