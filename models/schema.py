@@ -178,6 +178,7 @@ def _v6_key_custody() -> None:
     # The custodian is made, users certified and keys moved to data keys at the next
     # sign-in of an Administrator (app.services.custody), which needs their keys.
     add_column_if_missing("user", peewee.BlobField(null=True), "certified")
+    add_column_if_missing("user", peewee.BlobField(null=True), "record_signature")
     add_column_if_missing("private_key", peewee.BlobField(null=True), "custodian_wrap")
     for statement in _V6_TABLES:
         database.execute_sql(statement)

@@ -29,6 +29,9 @@ class User(BaseModel):
     # The custodian's signature of the name and public keys (app.crypto.key_wraps): keys
     # are wrapped only to certified public keys. None until a custodian has certified them.
     certified = peewee.BlobField(null=True)
+    # The custodian's signature of the name, role and enabled state (app.crypto.key_wraps),
+    # checked at the user's sign-in: one UPDATE does not make a Signer an Administrator.
+    record_signature = peewee.BlobField(null=True)
 
 
 class UserGroup(BaseModel):

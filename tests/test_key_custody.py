@@ -344,3 +344,42 @@ def test_a_slot_put_in_place_of_a_users_own_is_refused_not_taken(granted, store_
     slots.slots["admin"] = original
     slots.save(store_dir)
     users.sign_in(store_dir, "admin", password=PASSWORD)[0].close()
+
+
+def test_a_role_or_state_set_by_an_update_is_refused_at_sign_in(granted, store_dir):
+    """Bob makes himself Administrator with one UPDATE, enables a user an Administrator
+    disabled, and gives the Signer role more permissions."""
+    users.add_user(granted, "dora", SIGNER_PASSWORD, SIGNER)
+    users.disable_user(granted, "dora")
+    master = granted.store.master_key()
+    granted.close()
+    admin_role = 'SELECT "id" FROM "role" WHERE "name" = \'Administrator\''
+    edits = {
+        "bob": (
+            f'UPDATE "user" SET "role_id" = ({admin_role}) WHERE "name" = ?',
+            ("bob",),
+            "the role or state of 'bob' is not one an Administrator set",
+        ),
+        "dora": (
+            'UPDATE "user" SET "enabled" = 1 WHERE "name" = ?',
+            ("dora",),
+            "the role or state of 'dora' is not one an Administrator set",
+        ),
+        "carol": (
+            'INSERT INTO "role_permission" ("role_id", "permission") '
+            'SELECT "id", ? FROM "role" WHERE "name" = \'Signer\'',
+            ("users.manage",),
+            "the role 'Signer' is not one Certdesk made",
+        ),
+    }
+    for name, (sql, params, refusal) in edits.items():
+        _raw_write(store_dir, master, sql, params)
+        with pytest.raises(TamperedError, match=refusal):
+            users.sign_in(store_dir, name, password=SIGNER_PASSWORD)
+    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        problems = integrity.check_store(session)
+    finally:
+        session.close()
+    for name in ("bob", "dora"):
+        assert f"user {name!r}: their role or state is not one an Administrator set" in problems

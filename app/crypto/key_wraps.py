@@ -44,6 +44,12 @@ def awaiting(store_id: str, users: list[str]) -> bytes:
     return f"certdesk-awaiting\x00{store_id}\x00".encode() + "\x00".join(sorted(users)).encode()
 
 
+def user_record(store_id: str, user: str, role: str, enabled: bool) -> bytes:
+    """What the custodian signs when it sets a user's role or enabled state."""
+    state = "enabled" if enabled else "disabled"
+    return f"certdesk-user-record\x00{store_id}\x00{user}\x00{role}\x00{state}".encode()
+
+
 def certification(store_id: str, user: str, public: bytes) -> bytes:
     """What the custodian signs to certify that `public` are `user`'s keys."""
     return f"certdesk-user-certificate\x00{store_id}\x00{user}\x00".encode() + public

@@ -24,6 +24,7 @@ from app.crypto.key_wraps import (
     custodian_purpose,
     data_key_purpose,
     new_data_key,
+    user_record,
 )
 from app.crypto.sealing import Sealer, SealError
 from app.crypto.user_keys import PublicKeys, UserKeys, WrapError
@@ -47,6 +48,7 @@ def install(
     session.custodian = custodian
     _sign_awaiting(session, set(waiting))
     _certify(session, admin)
+    _sign_record(session, admin, admin.role.name, admin.enabled)
     _wrap_custodian(session, admin)
 
 
@@ -75,6 +77,10 @@ def take_keys(session: Session, kek: bytes, opened: OpenedSlot) -> None:
     session.custodian_public = public
     if me.certified is not None:
         certified_keys(session, me.name, me.public_keys, me.certified)
+    if not record_holds(session, User.get_by_id(me.id)):
+        raise TamperedError(
+            f"the role or state of {me.name!r} is not one an Administrator set: {TAMPERED}"
+        )
     if session.custodian is None:
         session.custodian = _opened_custodian(session, me, public)
 
@@ -98,9 +104,11 @@ def _found(session: Session, me: User) -> PublicKeys:
             keyless = User.select(User.name).where(User.public_keys.is_null())
             install(session, UserKeys.generate(), me, tuple(row.name for row in keyless))
             journal.record(me.name, "custodian.create", me.name)
-            # The keys the store holds now are taken on trust, once.
+            # The keys, roles and states the store holds now are taken on trust, once.
             for row in _matching_slots(session, User.certified.is_null()):
                 _certify(session, row)
+            for row in User.select().where(User.record_signature.is_null()):
+                _sign_record(session, row, row.role.name, row.enabled)
             public = session.custodian_public
     return public
 
@@ -167,40 +175,58 @@ def _wrap_custodian(session: Session, row: User) -> None:
 
 
 def new_user(session: Session, row: User) -> None:
-    """In the transaction adding `row`: their keys certified, and the custodian wrapped to
-    them if they are an Administrator (which only a custodian can do)."""
-    if session.custodian is None:
-        if session.custodian_public is not None:
-            raise CustodianRequired(
-                f"a new user's keys are certified by a key custodian (an Administrator); "
-                f"{session.user_name!r} is not one, so {row.name!r} cannot be added"
-            )
+    """In the transaction adding `row`: their keys certified, their role signed, and the
+    custodian wrapped to them if they are an Administrator."""
+    if not _as_custodian(session, f"{row.name!r} cannot be added"):
         return
     _certify(session, row)
+    _sign_record(session, row, row.role.name, row.enabled)
     if row.role.name == ADMINISTRATOR:
         _wrap_custodian(session, row)
 
 
 def role_changed(session: Session, row: User, role: str) -> None:
-    """In the transaction changing `row`'s role: an Administrator holds the custodian's
-    wrap, and nobody else does."""
+    """In the transaction changing `row`'s role: the new role signed; an Administrator
+    holds the custodian's wrap (once their keys are certified), and nobody else does."""
+    if not _as_custodian(session, f"the role of {row.name!r} cannot be changed"):
+        return
     if role != ADMINISTRATOR:
         CustodianWrap.delete().where(CustodianWrap.user == row.id).execute()
-        return
-    if session.custodian is None:
-        if session.custodian_public is not None:
-            raise _not_custodian(session, row.name)
-        return
-    if row.certified is None:
-        _certify(session, row)
-    _wrap_custodian(session, row)
+    elif row.certified is not None:
+        _wrap_custodian(session, row)
+    _sign_record(session, row, role, row.enabled)
 
 
-def _not_custodian(session: Session, name: str) -> CustodianRequired:
-    return CustodianRequired(
-        f"an Administrator holds the custodian key, which only a key custodian can hand on; "
-        f"{session.user_name!r} is not one, so {name!r} cannot be made an Administrator"
-    )
+def enabled_changed(session: Session, row: User, enabled: bool) -> None:
+    """In the transaction enabling or disabling `row`: the new state signed."""
+    what = "enabled" if enabled else "disabled"
+    if _as_custodian(session, f"{row.name!r} cannot be {what}"):
+        _sign_record(session, row, row.role.name, enabled)
+
+
+def _as_custodian(session: Session, refused: str) -> bool:
+    """Whether the session signs as the custodian; CustodianRequired when the store has a
+    custodian and the session is not one (False: a store that has none yet)."""
+    if session.custodian is not None:
+        return True
+    if session.custodian_public is not None:
+        raise CustodianRequired(
+            "users' keys, roles and enabled states are signed by a key custodian (an "
+            f"Administrator); {session.user_name!r} is not one, so {refused}"
+        )
+    return False
+
+
+def _sign_record(session: Session, row: User, role: str, enabled: bool) -> None:
+    statement = user_record(session.store.store_id, row.name, role, enabled)
+    signature = session.custodian.sign(statement)
+    User.update(record_signature=signature).where(User.id == row.id).execute()
+
+
+def record_holds(session: Session, row: User) -> bool:
+    """Whether `row`'s role and enabled state are the ones the custodian signed."""
+    statement = user_record(session.store.store_id, row.name, row.role.name, row.enabled)
+    return session.custodian_public.verify(row.record_signature or b"", statement)
 
 
 def duties(session: Session) -> bool:

@@ -16,7 +16,7 @@ from app.services.journal import chain_breaks
 from app.services.operations import operation
 from app.services.session import Session
 from app.sqlite_errors import database_errors
-from models import Certificate, CertificateDer, PrivateKey, Request, User, statements
+from models import Certificate, CertificateDer, PrivateKey, Request, Role, User, statements
 from models.permissions import AUDIT_VIEW
 
 PAGE_NUMBER = re.compile(r"\bpage (\d+)\b")
@@ -122,6 +122,11 @@ def _custody_problems(session: Session) -> list[str]:
     ):
         if custody.verified_keys(session, name, public, certified) is None:
             problems.append(f"user {name!r}: the custodian did not certify the keys kept for them")
+    problems += [
+        f"user {row.name!r}: their role or state is not one an Administrator set"
+        for row in User.select(User, Role).join(Role)
+        if not custody.record_holds(session, row)
+    ]
     db = session.store.db
     names = dict(User.select(User.id, User.name).tuples())
     for key_id, user_id in statements.grants_to_remove(db):

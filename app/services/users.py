@@ -23,7 +23,7 @@ from app.services.operations import operation
 from app.services.session import Session, write_transaction
 from app.store import Store, create_store, unlock_store
 from models import Role, RolePermission, User, UserGroup, UserGroupMember
-from models.permissions import ADMINISTRATOR, CERTIFICATES_VIEW, USERS_MANAGE
+from models.permissions import ADMINISTRATOR, BUILTIN_ROLES, CERTIFICATES_VIEW, USERS_MANAGE
 
 # For new users and new passwords; a store's existing passwords still open it.
 MIN_PASSWORD_LENGTH = 12
@@ -170,6 +170,7 @@ def _set_enabled(session: Session, name: str, enabled: bool) -> bool:
         if row.enabled == enabled:
             return False
         _keeps_an_administrator(row, enabled, row.role.name)
+        custody.enabled_changed(session, row, enabled)
         User.update(enabled=enabled).where(User.id == row.id).execute()
         journal.record(session.user_name, "user.enable" if enabled else "user.disable", name)
     return True
@@ -291,7 +292,12 @@ def _session(store, user: User | None) -> Session:
         .where(RolePermission.role == user.role_id)
         .tuples()
     )
-    return Session(store, user.id, user.name, user.role.name, permissions)
+    role = user.role.name
+    # The built-in roles are the only ones, and their permissions are Certdesk's own:
+    # rows changed in the database grant nothing.
+    if role not in BUILTIN_ROLES or permissions != frozenset(BUILTIN_ROLES[role][1]):
+        raise TamperedError(f"the role {role!r} is not one Certdesk made: {custody.TAMPERED}")
+    return Session(store, user.id, user.name, role, permissions)
 
 
 def validate_user_group_name(name: str) -> str:
