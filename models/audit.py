@@ -14,6 +14,9 @@ class AuditEvent(BaseModel):
     details = peewee.TextField(default="{}")  # JSON
     prev_hash = peewee.CharField()
     hash = peewee.CharField(unique=True)
+    # The Ed25519 signature by `user` of the last event of each append (app.crypto.key_wraps
+    # audit_event); None on the others, which the chain ties to it.
+    signature = peewee.BlobField(null=True)
 
     class Meta:
         # The Audit Log page's filters by user, and by user and action (schema 2).

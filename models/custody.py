@@ -19,6 +19,10 @@ class Custodian(BaseModel):
     # database does not get other keys certified.
     awaiting = peewee.TextField(default="")
     awaiting_signature = peewee.BlobField(null=True)
+    # The first audit event each of whose runs is signed by its user, and the custodian's
+    # signature of it: events before it were written before custody (an older store's).
+    audit_from = peewee.IntegerField(default=1)
+    audit_from_signature = peewee.BlobField(null=True)
 
 
 class CustodianWrap(BaseModel):

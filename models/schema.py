@@ -159,7 +159,8 @@ def _v5_user_public_keys() -> None:
 # The tables of schema 6, as peewee made them from that schema's models.
 _V6_TABLES = (
     'CREATE TABLE IF NOT EXISTS "custodian" ("id" INTEGER NOT NULL PRIMARY KEY, '
-    '"public_keys" BLOB NOT NULL, "awaiting" TEXT NOT NULL, "awaiting_signature" BLOB)',
+    '"public_keys" BLOB NOT NULL, "awaiting" TEXT NOT NULL, "awaiting_signature" BLOB, '
+    '"audit_from" INTEGER NOT NULL, "audit_from_signature" BLOB)',
     'CREATE TABLE IF NOT EXISTS "custodian_wrap" ("id" INTEGER NOT NULL PRIMARY KEY, '
     '"user_id" INTEGER NOT NULL, "wrapped" BLOB NOT NULL, FOREIGN KEY ("user_id") '
     'REFERENCES "user" ("id") ON DELETE CASCADE)',
@@ -180,6 +181,7 @@ def _v6_key_custody() -> None:
     add_column_if_missing("user", peewee.BlobField(null=True), "certified")
     add_column_if_missing("user", peewee.BlobField(null=True), "record_signature")
     add_column_if_missing("private_key", peewee.BlobField(null=True), "custodian_wrap")
+    add_column_if_missing("audit_event", peewee.BlobField(null=True), "signature")
     for statement in _V6_TABLES:
         database.execute_sql(statement)
     add_index_if_missing("certificate", ("owner_id", "private_key_id"))

@@ -768,6 +768,14 @@ def last_audit_event(db: peewee.Database) -> tuple[int, str] | None:
     return db.execute_sql(sql).fetchone()
 
 
+def sign_audit_event(db: peewee.Database, event_hash: str, signature: bytes) -> None:
+    p = db.param
+    db.execute_sql(
+        f'UPDATE {_name(AuditEvent)} SET "signature" = {p} WHERE "hash" = {p}',
+        (signature, event_hash),
+    )
+
+
 def audit_hashes(db: peewee.Database, ids: Sequence[int]) -> dict[int, str]:
     """The hash of each of these events that is in the log."""
     sql = f'SELECT "id", "hash" FROM {_name(AuditEvent)} WHERE "id" IN ({{}})'

@@ -471,7 +471,8 @@ def test_an_audit_detail_that_is_not_utf8_is_stored_escaped(session):
     from app.services import journal
     from app.services.session import write_transaction
 
-    with write_transaction(session):
+    signing = journal.signed_by("admin", session.keys, session.store.store_id)
+    with signing, write_transaction(session):
         journal.record("admin", "certificate.export", "x", file=os.fsdecode(b"/tmp/caf\xe9.cer"))
     (event,) = [e for e in audit_log.list_events(session) if e.action == "certificate.export"]
     assert event.details == {"file": "/tmp/caf\\xe9.cer"}

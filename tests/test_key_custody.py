@@ -2,6 +2,7 @@
 to exactly each key's grantees, and what a Signer with only his own password and the
 store folder can and cannot get."""
 
+import datetime as dt
 import io
 import os
 from contextlib import closing
@@ -18,11 +19,13 @@ from app.crypto.sealing import Sealer, SealError, derive_subkey
 from app.crypto.user_keys import UserKeys, WrapError
 from app.errors import CustodianRequired, TamperedError
 from app.services import (
+    audit_log,
     certificate_edits,
     certificate_groups,
     certificate_import,
     custody,
     integrity,
+    journal,
     policies,
     signing,
     users,
@@ -383,3 +386,67 @@ def test_a_role_or_state_set_by_an_update_is_refused_at_sign_in(granted, store_d
         session.close()
     for name in ("bob", "dora"):
         assert f"user {name!r}: their role or state is not one an Administrator set" in problems
+
+
+def _rechain(folder: Path, master_key: bytes) -> None:
+    """Recompute every event's link and hash, as someone rewriting the log would."""
+    from datetime import datetime
+
+    from app.services.journal import GENESIS, _digest, _head, _tail
+
+    key = derive_subkey(master_key, "sqlcipher").hex()
+    with closing(sqlcipher.connect(str(folder / "certdesk.db"), isolation_level=None)) as db:
+        db.execute(f"PRAGMA key = \"x'{key}'\"")
+        rows = db.execute(
+            'SELECT "id", "time", "user", "action", "target", "outcome", "details" '
+            'FROM "audit_event" ORDER BY "id"'
+        ).fetchall()
+        previous = GENESIS
+        for event_id, micros, user, action, target, outcome, details in rows:
+            time = datetime.fromtimestamp(micros / 1_000_000, tz=dt.UTC)
+            digest = _digest(previous, _head(time, user, action), target, _tail(outcome, details))
+            db.execute(
+                'UPDATE "audit_event" SET "prev_hash" = ?, "hash" = ? WHERE "id" = ?',
+                (previous, digest, event_id),
+            )
+            previous = digest
+
+
+@pytest.mark.parametrize(
+    "rewrite",
+    [
+        pytest.param(
+            'INSERT INTO "audit_event" ("time", "user", "action", "target", "outcome", '
+            '"details", "prev_hash", "hash") SELECT "time", \'admin\', \'user.role\', '
+            "'bob', 'allowed', '{}', '', 'forged' FROM \"audit_event\" ORDER BY \"id\" DESC "
+            "LIMIT 1",
+            id="an event added in admin's name",
+        ),
+        pytest.param(
+            'UPDATE "audit_event" SET "target" = \'someone else\' WHERE "action" = \'policy.add\'',
+            id="an admin's event changed",
+        ),
+        pytest.param(
+            'DELETE FROM "audit_event" WHERE "id" = (SELECT min("id") FROM "audit_event" '
+            "WHERE \"action\" = 'policy.add')",
+            id="an admin's event deleted",
+        ),
+    ],
+)
+def test_a_rewritten_audit_log_is_named_by_verify_even_with_its_chain_rebuilt(
+    granted, store_dir, rewrite
+):
+    assert audit_log.verify_chain(granted) == []
+    master = granted.store.master_key()
+    granted.close()
+    _raw_write(store_dir, master, rewrite, ())
+    _rechain(store_dir, master)
+    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        assert journal.chain_breaks() == []  # the chain alone no longer tells
+        broken = audit_log.verify_chain(session)
+        assert broken, "the rewrite went unnoticed"
+        problems = integrity.check_store(session)
+        assert f"audit event {broken[0]}: no signature of its user covers it" in problems
+    finally:
+        session.close()

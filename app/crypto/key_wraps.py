@@ -44,6 +44,18 @@ def awaiting(store_id: str, users: list[str]) -> bytes:
     return f"certdesk-awaiting\x00{store_id}\x00".encode() + "\x00".join(sorted(users)).encode()
 
 
+def audit_from(store_id: str, first_id: int) -> bytes:
+    """What the custodian signs to say that every audit event from `first_id` on is signed
+    by its user."""
+    return f"certdesk-audit-from\x00{store_id}\x00{first_id}".encode()
+
+
+def audit_event(store_id: str, event_hash: str) -> bytes:
+    """What a user signs for the events of one append: the hash of its last, which the
+    chain ties to every event before it."""
+    return f"certdesk-audit-event\x00{store_id}\x00{event_hash}".encode()
+
+
 def user_record(store_id: str, user: str, role: str, enabled: bool) -> bytes:
     """What the custodian signs when it sets a user's role or enabled state."""
     state = "enabled" if enabled else "disabled"

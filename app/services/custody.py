@@ -19,6 +19,7 @@ before data keys are moved to data keys.
 
 from app.crypto.key_wraps import (
     anchor_of,
+    audit_from,
     awaiting,
     certification,
     custodian_purpose,
@@ -32,7 +33,7 @@ from app.errors import CustodianRequired, StoreDamagedError, TamperedError
 from app.keyslots import OpenedSlot
 from app.services import journal
 from app.services.session import Session, write_transaction
-from models import Custodian, CustodianWrap, PrivateKey, Role, User
+from models import Custodian, CustodianWrap, PrivateKey, Role, User, statements
 from models.permissions import ADMINISTRATOR
 
 TAMPERED = "the store was changed outside Certdesk; restore a backup, or ask its Administrator"
@@ -47,18 +48,21 @@ def install(
     session.custodian_public = custodian.public()
     session.custodian = custodian
     _sign_awaiting(session, set(waiting))
+    last = statements.last_audit_event(session.store.db)
+    first = (last[0] if last else 0) + 1
+    signature = custodian.sign(audit_from(session.store.store_id, first))
+    Custodian.update(audit_from=first, audit_from_signature=signature).execute()
     _certify(session, admin)
     _sign_record(session, admin, admin.role.name, admin.enabled)
     _wrap_custodian(session, admin)
 
 
 def take_keys(session: Session, kek: bytes, opened: OpenedSlot) -> None:
-    """At sign-in: the user's private halves into the session, the custodian checked
+    """At sign-in, the user's private halves in `session.keys`: the custodian checked
     against the slot's anchor (taken on trust by a slot without one), and the custodian
     opened for a user who holds its wrap (made now, if the store has none, for an
     Administrator). TamperedError when the custodian or the user's certificate is not
     what the slot trusts."""
-    session.keys = UserKeys(opened.private)
     me = User.get_by_id(session.user_id)
     public = _custodian_public()
     if public is None and opened.custodian is None and session.role == ADMINISTRATOR:
@@ -159,6 +163,27 @@ def verified_keys(
         return PublicKeys(bytes(public))
     except ValueError:
         return None
+
+
+def audit_breaks(session: Session) -> list[int]:
+    """The audit events no signature of their user covers (journal.signature_breaks),
+    from the first the custodian says is signed (all of them if that is forged)."""
+    if session.custodian_public is None:
+        return []
+    row = Custodian.select().order_by(Custodian.id).first()
+    statement = audit_from(session.store.store_id, row.audit_from)
+    first = row.audit_from
+    if not session.custodian_public.verify(row.audit_from_signature or b"", statement):
+        first = 1
+    users = {u.name: u for u in User.select(User.name, User.public_keys, User.certified)}
+
+    def keys_of(name: str) -> PublicKeys | None:
+        user = users.get(name)
+        if user is None:
+            return None
+        return verified_keys(session, name, user.public_keys, user.certified)
+
+    return journal.signature_breaks(session.store.store_id, first, keys_of)
 
 
 def _certify(session: Session, row: User) -> None:

@@ -35,7 +35,7 @@ def check_store(session: Session) -> list[str]:
         ("key slots", lambda: _slot_problems(session)),
         ("private keys", lambda: _sealed_key_problems(session)),
         ("key custody", lambda: _custody_problems(session)),
-        ("audit log", _audit_problems),
+        ("audit log", lambda: _audit_problems(session)),
     ):
         problems.extend(_readable(db, what, step))
     return problems
@@ -176,8 +176,11 @@ def _sealed_key_problems(session: Session) -> list[str]:
     return problems
 
 
-def _audit_problems() -> list[str]:
-    return [f"audit event {i}: its hash or link does not match" for i in chain_breaks()]
+def _audit_problems(session: Session) -> list[str]:
+    return [f"audit event {i}: its hash or link does not match" for i in chain_breaks()] + [
+        f"audit event {i}: no signature of its user covers it"
+        for i in custody.audit_breaks(session)
+    ]
 
 
 def _open_keys(session: Session, problems: list[str]) -> dict[int, object]:

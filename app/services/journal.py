@@ -1,17 +1,24 @@
 """The hash-chained journal every service writes its audit events to: each event carries
-the hash of the one before it. Reading the log is `audit_log`'s."""
+the hash of the one before it, and the last event of each append is signed by the
+Ed25519 key of the user it names (`signed_by`, set around every operation), so that
+nobody can add, change or remove another user's events without the signatures naming
+the first one broken. Reading the log is `audit_log`'s."""
 
 import hashlib
 import json
 import threading
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from time import monotonic
 from typing import NamedTuple
 
 import peewee
 
+from app.crypto.key_wraps import audit_event
+from app.crypto.user_keys import PublicKeys, UserKeys
 from models import AuditEvent, database, statements
 from models.base import utcnow
 
@@ -45,6 +52,27 @@ def _tail(outcome, details) -> str:
     """The canonical text after the target: the same for every event of one
     `record_many`."""
     return f",{_json(outcome)},{_json(details)}]"
+
+
+class _Signer(NamedTuple):
+    user: str
+    keys: UserKeys
+    store_id: str
+
+
+# Per thread and task: an operation runs on its worker thread, and signs there.
+_signer: ContextVar[_Signer | None] = ContextVar("certdesk_audit_signer", default=None)
+
+
+@contextmanager
+def signed_by(user: str, keys: UserKeys | None, store_id: str) -> Iterator[None]:
+    """Inside the block, the events `user` causes are signed with `keys` (None: unsigned,
+    as before the user has keys)."""
+    token = _signer.set(None if keys is None else _Signer(user, keys, store_id))
+    try:
+        yield
+    finally:
+        _signer.reset(token)
 
 
 def _digest(prev_hash, head: str, target, tail: str) -> str:
@@ -103,6 +131,10 @@ def _append(user: str, action: str, outcome: str, items: list[tuple[str, str]]) 
         events.append((micros, user, action, target, outcome, details_text, prev_hash, digest))
         prev_hash, prev_text = digest, f'"{digest}"'
     statements.append_audit_events(database, events)
+    signer = _signer.get()
+    if signer is not None and signer.user == user:
+        signature = signer.keys.sign(audit_event(signer.store_id, prev_hash))
+        statements.sign_audit_event(database, prev_hash, signature)
     # Ids follow the last one: the write transaction keeps every other writer out.
     first = last_id + 1
     _own.note(database.obj, OwnRun(first, first + len(events) - 1, events[0][-1], prev_hash))
@@ -129,6 +161,39 @@ def chain_breaks() -> list[int]:
             broken.append(event.id)
         prev_hash = event.hash
     return broken
+
+
+def signature_breaks(
+    store_id: str, first_id: int, keys_of: Callable[[str], PublicKeys | None]
+) -> list[int]:
+    """Ids of the events from `first_id` on whose user has certified keys (`keys_of`)
+    and which no signature of that user covers: a signed event whose signature fails, or
+    unsigned events not followed by a signed one of the same user before another user's.
+    Events of users without certified keys are not signed, and not looked at."""
+    broken: list[int] = []
+    waiting: list[int] = []
+    waiting_user = None
+    keys: dict[str, PublicKeys | None] = {}
+    query = AuditEvent.select(AuditEvent.id, AuditEvent.user, AuditEvent.hash, AuditEvent.signature)
+    for event in query.where(AuditEvent.id >= first_id).order_by(AuditEvent.id):
+        if waiting and event.user != waiting_user:
+            broken += waiting
+            waiting = []
+        if event.user not in keys:
+            keys[event.user] = keys_of(event.user)
+        public = keys[event.user]
+        if public is None:
+            continue
+        if event.signature is None:
+            waiting.append(event.id)
+            waiting_user = event.user
+            continue
+        if public.verify(bytes(event.signature), audit_event(store_id, event.hash)):
+            waiting = []
+        else:
+            broken += [*waiting, event.id]
+            waiting = []
+    return sorted(broken + waiting)
 
 
 class OwnRun(NamedTuple):

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
+from app.services import journal
 from app.services.session import Session
 from models.base import using
 
@@ -59,7 +60,8 @@ def operation(
 
         @functools.wraps(function)
         def checked(session: Session, *args, **kwargs):
-            with using(session.store.db):
+            signing = journal.signed_by(session.user_name, session.keys, session.store.store_id)
+            with using(session.store.db), signing:
                 if permission is not None and permission not in session.permissions:
                     if declared.audit_action is None:
                         session.require(permission)

@@ -236,8 +236,10 @@ def sign_in(
         session = _session(store, row)
         if _keep_public_keys(session, row, kek, opened):
             opened = session.store.slots().open(user, kek)
-        custody.take_keys(session, kek, opened)
-        _custodian_duties(session)
+        session.keys = UserKeys(opened.private)
+        with journal.signed_by(user, session.keys, store.store_id):
+            custody.take_keys(session, kek, opened)
+            _custodian_duties(session)
     except BaseException:
         store.close()
         raise
