@@ -5,6 +5,7 @@ store folder can and cannot get."""
 import datetime as dt
 import io
 import os
+import shutil
 from contextlib import closing
 from pathlib import Path
 
@@ -450,3 +451,47 @@ def test_a_rewritten_audit_log_is_named_by_verify_even_with_its_chain_rebuilt(
         assert f"audit event {broken[0]}: no signature of its user covers it" in problems
     finally:
         session.close()
+
+
+def test_deleted_newest_events_and_an_older_database_are_named_at_the_next_sign_in(
+    granted, store_dir, tmp_path
+):
+    older = tmp_path / "older.db"
+    granted.store.checkpoint()
+    shutil.copyfile(store_dir / "certdesk.db", older)
+    users.add_user(granted, "erin", SIGNER_PASSWORD, SIGNER)
+    master = granted.store.master_key()
+    granted.close()  # this workstation has now seen erin's user.add
+    newest = 'DELETE FROM "audit_event" WHERE "id" = (SELECT max("id") FROM "audit_event")'
+    _raw_write(store_dir, master, newest, ())
+    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        (notice,) = session.notices
+        assert notice.startswith("the store is older than the one this workstation last saw")
+        assert audit_log.list_events(session)[-1].action == "store.older"
+    finally:
+        session.close()
+    again, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    assert again.notices == []  # said once; the store's end is what was seen since
+    again.close()
+    for name in ("certdesk.db-wal", "certdesk.db-shm"):
+        (store_dir / name).unlink(missing_ok=True)
+    shutil.copyfile(older, store_dir / "certdesk.db")  # an older copy put in place
+    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        (notice,) = session.notices
+        assert notice.startswith("the store is older than the one this workstation last saw")
+    finally:
+        session.close()
+
+
+def test_the_command_line_says_the_store_is_older(cli, closed_store):
+    assert cli("list").returncode == 0
+    session, _ = users.sign_in(closed_store, "admin", password=PASSWORD)
+    master = session.store.master_key()
+    session.close()
+    newest = 'DELETE FROM "audit_event" WHERE "id" = (SELECT max("id") FROM "audit_event")'
+    _raw_write(closed_store, master, newest, ())
+    listed = cli("list")
+    assert listed.returncode == 0
+    assert "certdesk: warning: the store is older than the one this workstation" in (listed.stderr)

@@ -73,4 +73,6 @@ def run_gui(store: str | None = None) -> int:
 
     window = MainWindow(dialog.session)
     window.show()
+    for notice in dialog.session.notices:  # what the sign-in found (an older store)
+        show_message(window, notice[:1].upper() + notice[1:])
     return app.exec()

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from app.cli.options import is_utf8
-from app.cli.output import print_bulk
+from app.cli.output import print_bulk, problem
 from app.errors import CertdeskError
 from app.files import display_path
 from app.services import logins, store_folders, users
@@ -53,6 +53,14 @@ def create_store(folder: Path, admin: str, password: str) -> None:
 
 
 def open_session(folder: Path) -> Session:
+    """The session (`_signed_in`), its notices said on stderr."""
+    session = _signed_in(folder)
+    for notice in session.notices:
+        problem(f"warning: {notice}")
+    return session
+
+
+def _signed_in(folder: Path) -> Session:
     """CERTDESK_USER + CERTDESK_PASSWORD; else a login remembered in the OS keyring;
     else a prompt on a terminal; else a clear refusal."""
     names = store_folders.store_user_names(folder)

@@ -5,10 +5,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.errors import PermissionDenied
+from app import audit_heads
+from app.errors import CertdeskError, PermissionDenied
 from app.services import journal
 from app.sqlite_errors import database_errors, store_problem
 from app.store import Store
+from models import statements
 from models.permissions import PERMISSION_WORDS
 
 if TYPE_CHECKING:  # cryptography loads with the sign-in, not with the login dialog
@@ -28,6 +30,9 @@ class Session:
     keys: "UserKeys | None" = field(default=None, repr=False)
     custodian_public: "PublicKeys | None" = field(default=None, repr=False)
     custodian: "UserKeys | None" = field(default=None, repr=False)
+    # What the sign-in found that the user must be told, one line each (the faces show
+    # them once the session is open).
+    notices: list[str] = field(default_factory=list)
 
     @property
     def folder(self) -> Path:
@@ -58,7 +63,15 @@ class Session:
         self.require(permission)
 
     def close(self) -> None:
+        """Close the store, keeping its newest audit event as this workstation's last
+        sight of it (app.audit_heads)."""
         self.keys = self.custodian = None
+        try:
+            last = statements.last_audit_event(self.store.db)
+        except (*database_errors(), CertdeskError):
+            last = None  # a damaged or vanished store: nothing to keep
+        if last is not None:
+            audit_heads.saw(self.store.store_id, *last)
         self.store.close()
 
 

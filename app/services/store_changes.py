@@ -61,6 +61,7 @@ _NOTHING_SHOWN = frozenset(
         "custodian.trust",
         "custodian.wrap",
         "key.move",
+        "store.older",
         "certificate.export",
     }
 )

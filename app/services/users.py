@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from app import keyslots
+from app import audit_heads, keyslots
 from app.crypto.key_wraps import anchor_of
 from app.crypto.user_keys import UserKeys
 from app.errors import (
@@ -22,7 +22,7 @@ from app.services.names import check_name
 from app.services.operations import operation
 from app.services.session import Session, write_transaction
 from app.store import Store, create_store, unlock_store
-from models import Role, RolePermission, User, UserGroup, UserGroupMember
+from models import Role, RolePermission, User, UserGroup, UserGroupMember, statements
 from models.permissions import ADMINISTRATOR, BUILTIN_ROLES, CERTIFICATES_VIEW, USERS_MANAGE
 
 # For new users and new passwords; a store's existing passwords still open it.
@@ -240,6 +240,7 @@ def sign_in(
         with journal.signed_by(user, session.keys, store.store_id):
             custody.take_keys(session, kek, opened)
             _custodian_duties(session)
+            _compare_head(session)
     except BaseException:
         store.close()
         raise
@@ -266,6 +267,27 @@ def _keep_public_keys(session: Session, row: User, kek: bytes, opened: OpenedSlo
         User.update(public_keys=public).where(User.id == row.id).execute()
         journal.record(row.name, "user.keys", row.name)
     return True
+
+
+def _compare_head(session: Session) -> None:
+    """The newest audit event this workstation saw of the store must still be in its log:
+    if it is not, the newest events were deleted or an older database put in place. Said
+    to the user (`session.notices`) and recorded, and the store's present end is what
+    this workstation has seen from now on."""
+    db, store_id = session.store.db, session.store.store_id
+    seen = audit_heads.seen(store_id)
+    if seen is None or statements.audit_hashes(db, [seen[0]]).get(seen[0]) == seen[1]:
+        return
+    last = statements.last_audit_event(db)
+    ends = f"it ends at event {last[0]}" if last else "it is empty"
+    session.notices.append(
+        f"the store is older than the one this workstation last saw: its audit log lacks "
+        f"event {seen[0]} ({ends}). Its newest events were deleted, or an older copy of "
+        "its database was put in place."
+    )
+    with write_transaction(session):
+        journal.record(session.user_name, "store.older", "", seen=seen[0], ends=last and last[0])
+    audit_heads.saw(store_id, *statements.last_audit_event(db), newer_only=False)
 
 
 def _custodian_duties(session: Session) -> None:
