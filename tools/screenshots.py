@@ -27,11 +27,17 @@ from app.services import certificate_import, users
 from tests.helpers import certgen
 from ui import palette, tasks
 from ui.application import create_application
-from ui.dialogs import show_failure
+from ui.dialogs import show_failure, show_message
 from ui.first_run import FirstRunDialog
 from ui.login import LoginDialog
 from ui.main_window import MainWindow
 
+# What the sign-in says when the log lacks the newest event this workstation saw.
+OLDER_STORE = (
+    "The store is older than the one this workstation last saw: its audit log lacks event "
+    "1,204 (it ends at event 1,187). Its newest events were deleted, or an older copy of "
+    "its database was put in place."
+)
 TEAMS = ["Build", "Release", "Drivers", "Firmware", "Mobile", "Web", "Installer", "QA"]
 PRODUCTS = ["Desktop", "Agent", "Updater", "Toolkit", "Cloud Connector", "SDK", "Driver Pack"]
 
@@ -185,6 +191,8 @@ def operations(window: MainWindow, out: Path, suffix: str) -> None:
     window.sidebar.setCurrentRow(0)
     failure = show_failure(window, CertdeskError("The store is busy: another Certdesk is writing."))
     grab_open(failure, out / f"failure-box{suffix}.png")
+    older = show_message(window, OLDER_STORE)
+    grab_open(older, out / f"older-store-notice{suffix}.png")
 
 
 def group_dialogs(window: MainWindow, out: Path, suffix: str) -> None:

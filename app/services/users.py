@@ -279,10 +279,10 @@ def _compare_head(session: Session) -> None:
     if seen is None or statements.audit_hashes(db, [seen[0]]).get(seen[0]) == seen[1]:
         return
     last = statements.last_audit_event(db)
-    ends = f"it ends at event {last[0]}" if last else "it is empty"
+    ends = f"it ends at event {last[0]:,}" if last else "it is empty"
     session.notices.append(
         f"the store is older than the one this workstation last saw: its audit log lacks "
-        f"event {seen[0]} ({ends}). Its newest events were deleted, or an older copy of "
+        f"event {seen[0]:,} ({ends}). Its newest events were deleted, or an older copy of "
         "its database was put in place."
     )
     with write_transaction(session):
