@@ -17,7 +17,7 @@ import shutil
 import statistics
 import sys
 import tempfile
-import time
+import timeit
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -30,13 +30,9 @@ from models import statements
 from models.base import using
 
 
-def timed(call, repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def timed(call) -> float:
+    """The median of five runs."""
+    return statistics.median(timeit.repeat(call, number=1, repeat=5))
 
 
 def main() -> int:
