@@ -84,3 +84,9 @@ class BaseModel(peewee.Model):
     class Meta:
         database = database
         legacy_table_names = False
+
+
+def blob(value: object) -> bytes:
+    """A blob column's bytes; b"" for anything else an edited row may hold there (text, a
+    number), which then fails its check like any wrong bytes instead of raising."""
+    return bytes(value) if isinstance(value, bytes | bytearray | memoryview) else b""

@@ -607,7 +607,48 @@ def pending_request_for_key(db: peewee.Database, spki_sha256: str) -> int | None
 # -- who holds which key (models.custody) ----------------------------------------------
 
 
-def _grantees(db: peewee.Database) -> tuple[str, list]:
+class GrantScope(NamedTuple):
+    """The keys or the users a grant change may touch; None: any."""
+
+    keys: Sequence[int] | None = None
+    users: Sequence[int] | None = None
+
+    def where(self, key: str, user: str) -> str:
+        """SQL conditions on the key and user columns named (integers only: inlined)."""
+        parts = ["1 = 1"]
+        for column, ids in ((key, self.keys), (user, self.users)):
+            if ids is not None:
+                listed = ", ".join(str(int(i)) for i in ids) or "NULL"
+                parts.append(f"{column} IN ({listed})")
+        return " AND ".join(parts)
+
+
+def keys_reached(
+    db: peewee.Database, certificate_ids: Sequence[int], group_ids: Sequence[int] = ()
+) -> list[int]:
+    """The private keys whose grantees a change of these certificates (owner, groups,
+    policies) or of these certificate groups (members, policies) may change: theirs, and
+    those of pending requests that renew them or will join the groups."""
+    certs = ", ".join(str(int(i)) for i in certificate_ids) or "NULL"
+    groups = ", ".join(str(int(i)) for i in group_ids) or "NULL"
+    p = db.param
+    sql = f"""
+        SELECT "private_key_id" FROM {CERTIFICATES} WHERE "id" IN ({certs})
+        UNION SELECT c."private_key_id" FROM {MEMBERS} m
+            JOIN {CERTIFICATES} c ON c."id" = m."certificate_id" WHERE m."group_id" IN ({groups})
+        UNION SELECT "private_key_id" FROM {REQUESTS}
+            WHERE "status" = {p} AND "renews_id" IN ({certs})
+        UNION SELECT r."private_key_id" FROM {_name(RequestGroup)} rg
+            JOIN {REQUESTS} r ON r."id" = rg."request_id"
+            WHERE r."status" = {p} AND rg."group_id" IN ({groups})"""
+    rows = db.execute_sql(sql, [Request.STATUS_PENDING, Request.STATUS_PENDING])
+    return sorted(key for (key,) in rows if key is not None)
+
+
+EVERY_GRANT = GrantScope()
+
+
+def _grantees(db: peewee.Database, scope: GrantScope) -> tuple[str, list]:
     """A query of (private key id, user id) for every key sealed under its own data key
     and every user with certified keys who may ever sign with it: a certificate's owner
     and everyone an enabled Allow policy names (itself or through a user group) for the
@@ -623,6 +664,7 @@ def _grantees(db: peewee.Database) -> tuple[str, list]:
     # out to the rows they reach, never a scan of every certificate or key. UNION ALL:
     # the callers see each pair once anyway, and a UNION would sort each part by key,
     # reading the owners through the key's index, a look-up of every keyed certificate.
+    scoped = scope.where('w."private_key_id"', 'w."user_id"')
     sql = f"""
         WITH allowed("policy_id", "user_id") AS (
             SELECT p."id", n."user_id" FROM {policies} p CROSS JOIN {pu} n
@@ -661,19 +703,22 @@ def _grantees(db: peewee.Database) -> tuple[str, list]:
                 CROSS JOIN {KEYS} k ON k."id" = w."private_key_id"
                 CROSS JOIN {users} u ON u."id" = w."user_id"
                 WHERE k."custodian_wrap" IS NOT NULL AND u."certified" IS NOT NULL
+                AND {scoped}
         )"""
     allow = [True, Policy.EFFECT_ALLOW]
     return sql, [*allow, *allow, Request.STATUS_PENDING]
 
 
-def grants_to_remove(db: peewee.Database) -> list[tuple[int, int]]:
+def grants_to_remove(db: peewee.Database, scope: GrantScope = EVERY_GRANT) -> list[tuple[int, int]]:
     """The (key id, user id) of the wraps held by users who may no longer sign with it."""
-    sql, params = _grantees(db)
+    sql, params = _grantees(db, scope)
     grants = _name(KeyGrant)
+    held = scope.where('h."private_key_id"', 'h."user_id"')
     # NOT EXISTS, not EXCEPT: SQLite plans an EXCEPT's parts sorted, which read the
     # owners row by row (bench/grants_bench.py: 0.3 s against 20 ms at 100,000 keys).
     cursor = db.execute_sql(
-        f'{sql} SELECT h."private_key_id", h."user_id" FROM {grants} h WHERE NOT EXISTS ('
+        f'{sql} SELECT h."private_key_id", h."user_id" FROM {grants} h WHERE '
+        f"{held} AND NOT EXISTS ("
         'SELECT 1 FROM grantees g WHERE g."private_key_id" = h."private_key_id" '
         'AND g."user_id" = h."user_id")',
         params,
@@ -692,9 +737,9 @@ class MissingGrant(NamedTuple):
     certified: bytes
 
 
-def grants_to_make(db: peewee.Database) -> list[MissingGrant]:
+def grants_to_make(db: peewee.Database, scope: GrantScope = EVERY_GRANT) -> list[MissingGrant]:
     """The wraps that grantees lack, with what making them needs."""
-    sql, params = _grantees(db)
+    sql, params = _grantees(db, scope)
     users, grants = _name(User), _name(KeyGrant)
     cursor = db.execute_sql(
         f"""{sql}, missing("private_key_id", "user_id") AS (

@@ -242,6 +242,7 @@ def test_a_blanked_certificate_and_a_forged_slot_get_no_certificate(granted, sto
     that the next Administrator's sign-in certifies his keys as carol's."""
     master = granted.store.master_key()
     store_id = granted.store.store_id
+    before = _wraps_of(granted, "carol")
     granted.close()
     slots = keyslots.KeySlots.load(store_dir)
     slots.slots["carol"], _ = keyslots.new_slot(store_id, "carol", "bob's chosen password", master)
@@ -256,9 +257,19 @@ def test_a_blanked_certificate_and_a_forged_slot_get_no_certificate(granted, sto
     try:
         with using(session.store.db):
             assert User.get(User.name == "carol").certified is None
-        assert not any(user == "carol" for _, user in _grants(session))
+        # Nothing new was wrapped to carol's row: her one wrap is still to her own keys.
+        assert _wraps_of(session, "carol") == before
+        users.add_user(session, "fay", SIGNER_PASSWORD, SIGNER, user_groups=["ops"])
+        certificate_groups.add_to_groups(session, ["K3"], ["release"])
+        assert _wraps_of(session, "carol") == before
     finally:
         session.close()
+
+
+def _wraps_of(session, name: str) -> list[bytes]:
+    with using(session.store.db):
+        user = User.get(User.name == name)
+        return [bytes(g.wrapped) for g in KeyGrant.select().where(KeyGrant.user == user.id)]
 
 
 def test_an_older_stores_keys_move_to_data_keys_and_sign_as_before(tmp_path, certs):
@@ -495,3 +506,116 @@ def test_the_command_line_says_the_store_is_older(cli, closed_store):
     listed = cli("list")
     assert listed.returncode == 0
     assert "certdesk: warning: the store is older than the one this workstation" in (listed.stderr)
+
+
+def _as_bob(granted, store_dir):
+    """The master key, as bob's slot opens it (his password only)."""
+    granted.close()
+    slots = keyslots.KeySlots.load(store_dir)
+    return slots, slots.open("bob", slots.kek_for("bob", SIGNER_PASSWORD))
+
+
+ADMIN_ROLE = '(SELECT "id" FROM "role" WHERE "name" = \'Administrator\')'
+SIGNER_ROLE = '(SELECT "id" FROM "role" WHERE "name" = \'Signer\')'
+
+
+def test_an_updated_role_gets_no_custodian_wrap_and_a_kept_wrap_opens_nothing(granted, store_dir):
+    _, opened = _as_bob(granted, store_dir)
+    master = opened.master_key
+    _raw_write(
+        store_dir, master, f'UPDATE "user" SET "role_id" = {ADMIN_ROLE} WHERE "name" = ?', ("bob",)
+    )
+    users.sign_in(store_dir, "admin", password=PASSWORD)[0].close()
+    wrapped_to = 'SELECT count(*) FROM "custodian_wrap" w JOIN "user" u ON u."id" = w."user_id" '
+    assert _raw_rows(store_dir, master, wrapped_to + "WHERE u.\"name\" = 'bob'") == [(0,)]
+    # A wrap copied to bob's name while he is a Signer does not make him a custodian.
+    _raw_write(
+        store_dir,
+        master,
+        f'UPDATE "user" SET "role_id" = {SIGNER_ROLE} WHERE "name" = ?',
+        ("bob",),
+    )
+    _raw_write(
+        store_dir,
+        master,
+        'INSERT INTO "custodian_wrap" ("user_id", "wrapped") SELECT u."id", w."wrapped" '
+        'FROM "user" u, "custodian_wrap" w WHERE u."name" = ?',
+        ("bob",),
+    )
+    bob, _ = users.sign_in(store_dir, "bob", password=SIGNER_PASSWORD)
+    assert bob.custodian is None
+    bob.close()
+    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        problems = integrity.check_store(session)
+    finally:
+        session.close()
+    assert "user 'bob': holds the custodian's wrap without being an Administrator" in problems
+
+
+def test_a_store_that_lost_its_custodian_never_gets_a_new_one(granted, store_dir):
+    """Bob strips the anchor from his own slot, deletes the custodian, and makes himself
+    Administrator, to found a custodian of his own."""
+    slots, opened = _as_bob(granted, store_dir)
+    kek = slots.kek_for("bob", SIGNER_PASSWORD)
+    old = slots.slots["bob"]
+    slots.slots["bob"] = keyslots._sealed(
+        slots.store_id,
+        "bob",
+        old.params,
+        old.salt,
+        kek,
+        opened.private,
+        old.public,
+        old.master,
+        None,
+    )
+    slots.save(store_dir)
+    _raw_write(store_dir, opened.master_key, 'DELETE FROM "custodian"', ())
+    _raw_write(
+        store_dir,
+        opened.master_key,
+        f'UPDATE "user" SET "role_id" = {ADMIN_ROLE} WHERE "name" = ?',
+        ("bob",),
+    )
+    with pytest.raises(TamperedError, match="lost its custodian"):
+        users.sign_in(store_dir, "bob", password=SIGNER_PASSWORD)
+
+
+def test_rows_edited_for_bob_get_him_no_key_at_a_sign_in_or_an_unrelated_change(granted, store_dir):
+    _, opened = _as_bob(granted, store_dir)
+    master = opened.master_key
+    bob_id = '(SELECT "id" FROM "user" WHERE "name" = \'bob\')'
+    _raw_write(
+        store_dir,
+        master,
+        f'UPDATE "certificate" SET "owner_id" = {bob_id} WHERE "alias" = ?',
+        ("K3",),
+    )
+    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        assert ("K3", "bob") not in _grants(session)
+        certificate_groups.add_to_groups(session, ["K1"], ["spare"])  # about K1 alone
+        assert ("K3", "bob") not in _grants(session)
+        # What a change does hand on is in the log.
+        certificate_edits.edit_certificate(
+            session, "K2", certificate_edits.GeneralChanges(owner="bob")
+        )
+        granted_events = [e for e in audit_log.list_events(session) if e.action == "key.grant"]
+        assert [(e.user, e.details["user"]) for e in granted_events][-1] == ("admin", "bob")
+    finally:
+        session.close()
+
+
+def test_an_administrators_blanked_certificate_is_refused_and_named(granted, store_dir):
+    _, opened = _as_bob(granted, store_dir)
+    _raw_write(
+        store_dir,
+        opened.master_key,
+        'UPDATE "user" SET "certified" = NULL WHERE "name" = ?',
+        ("admin",),
+    )
+    with pytest.raises(TamperedError, match="'admin' are not the ones the custodian certified"):
+        users.sign_in(store_dir, "admin", password=PASSWORD)
+    bob, _ = users.sign_in(store_dir, "bob", password=SIGNER_PASSWORD)
+    bob.close()

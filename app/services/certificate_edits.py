@@ -90,6 +90,6 @@ def edit_certificate(session: Session, ref: int | str, changes: GeneralChanges) 
         if changed:
             cert.save()
             if "owner" in changed:
-                key_grants.sync(session)
+                key_grants.sync(session, key_grants.reached(session, [cert.id]))
             journal.record(session.user_name, "certificate.edit", alias, **changed)
     return certificate_rows(session, [cert.id])[0]

@@ -151,8 +151,9 @@ def delete_group(session: Session, name: str) -> int:
                 f"{name!r} is the only group of {shown}{more}; deleting it needs the "
                 "Administrator role."
             )
+        scope = key_grants.reached(session, [], [group.id])
         group.delete_instance()
-        key_grants.sync(session)
+        key_grants.sync(session, scope)
         journal.record(session.user_name, "group.delete", name, members=members)
     return members
 
@@ -175,7 +176,7 @@ def add_to_groups(session: Session, refs: Sequence[Ref], group_names: Sequence[s
         had = set(statements.memberships(db, [t.id for t in targets]))
         rows = [(g.id, t.id) for t in targets for g in groups if (g.id, t.id) not in had]
         statements.add_memberships(db, rows)
-        key_grants.sync(session)
+        key_grants.sync(session, key_grants.reached(session, sorted({cid for _, cid in rows})))
         names = ", ".join(g.name for g in groups)
         changed = {cid for _, cid in rows}
         journal.record_many(
@@ -236,7 +237,7 @@ def remove_from_groups(
                 leaving_by_group.setdefault(gid, []).append(cid)
         for gid, cids in leaving_by_group.items():
             statements.remove_memberships(db, gid, cids)
-        key_grants.sync(session)
+        key_grants.sync(session, key_grants.reached(session, [cid for cid, _ in removing]))
         removed_ids = {cid for cid, _ in removing}
         journal.record_many(
             session.user_name,

@@ -299,7 +299,8 @@ def _store_files(session: Session, items: list[_ReadFile], steps: _Progress) -> 
     batch = _Batch(session, [item for item in items if item.failed is None])
     results = [_store_file(batch, item, steps) for item in items]
     batch.flush()
-    key_grants.sync(session, batch.fresh)
+    touched = statements.keys_reached(session.store.db, batch.completed)
+    key_grants.sync(session, key_grants.keys(*batch.fresh, *touched), batch.fresh)
     return results
 
 
@@ -357,6 +358,9 @@ def _store_parsed(
         if facts.spki_sha256 in batch.requested:
             completion = request_completion.complete_with(session, facts, name)
             if completion is not None:
+                named = [a for a in (completion.alias, completion.superseded) if a]
+                found = statements.id_and_alias_by_column(session.store.db, "alias", named)
+                batch.completed += [cid for cid, _ in found]
                 result.imported.append(completion.alias)
                 result.completions.append(completion)
                 batch.keep(facts.sha256, completion.alias)
@@ -397,8 +401,10 @@ class _Batch:
 
     def __init__(self, session: Session, items: list[_ReadFile]):
         self.session = session
-        # The data keys of the keys sealed in this transaction, for key_grants.sync.
+        # The data keys of the keys sealed in this transaction, and the certificates that
+        # completed a request (their keys' grantees change), for key_grants.sync.
         self.fresh: dict[int, bytes] = {}
+        self.completed: list[int] = []
         db = session.store.db
         facts = [f for item in items for f in item.facts]
         # SHA-256 -> alias of the certificates stored, or stored by this batch.

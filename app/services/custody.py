@@ -34,6 +34,7 @@ from app.keyslots import OpenedSlot
 from app.services import journal
 from app.services.session import Session, write_transaction
 from models import Custodian, CustodianWrap, PrivateKey, Role, User, statements
+from models.base import blob
 from models.permissions import ADMINISTRATOR
 
 TAMPERED = "the store was changed outside Certdesk; restore a backup, or ask its Administrator"
@@ -65,11 +66,11 @@ def take_keys(session: Session, kek: bytes, opened: OpenedSlot) -> None:
     what the slot trusts."""
     me = User.get_by_id(session.user_id)
     public = _custodian_public()
-    if public is None and opened.custodian is None and session.role == ADMINISTRATOR:
+    if public is None and (opened.custodian is not None or _had_custody()):
+        raise TamperedError(f"the store has lost its custodian: {TAMPERED}")
+    if public is None and session.role == ADMINISTRATOR:
         public = _found(session, me)
     if public is None:
-        if opened.custodian is not None:
-            raise TamperedError(f"the store has lost the custodian {me.name!r} trusts: {TAMPERED}")
         return
     anchor = anchor_of(public)
     if opened.custodian is None:
@@ -79,7 +80,7 @@ def take_keys(session: Session, kek: bytes, opened: OpenedSlot) -> None:
             f"the store's custodian is not the one the key slot of {me.name!r} trusts: {TAMPERED}"
         )
     session.custodian_public = public
-    if me.certified is not None:
+    if me.certified is not None or me.name not in _awaiting(session):
         certified_keys(session, me.name, me.public_keys, me.certified)
     if not record_holds(session, User.get_by_id(me.id)):
         raise TamperedError(
@@ -127,12 +128,14 @@ def _anchor_slot(session: Session, kek: bytes, anchor: bytes) -> None:
 
 
 def _opened_custodian(session: Session, me: User, public: PublicKeys) -> UserKeys | None:
+    """The custodian, for an Administrator (whose signed record the sign-in checked)
+    holding its wrap; a wrap left to anyone else opens nothing (`check` names it)."""
     wrap = CustodianWrap.get_or_none(CustodianWrap.user == me.id)
-    if wrap is None or session.keys is None:
+    if wrap is None or session.keys is None or session.role != ADMINISTRATOR:
         return None
     purpose = custodian_purpose(session.store.store_id, me.name)
     try:
-        custodian = UserKeys(session.keys.unwrap(wrap.wrapped, purpose))
+        custodian = UserKeys(session.keys.unwrap(blob(wrap.wrapped), purpose))
     except (WrapError, ValueError):
         why = f"the custodian's wrap to {me.name!r} does not open"
         raise TamperedError(f"{why}: {TAMPERED}") from None
@@ -156,11 +159,11 @@ def verified_keys(
 ) -> PublicKeys | None:
     """`name`'s public keys if the custodian certified them, else None."""
     custodian = session.custodian_public
-    statement = certification(session.store.store_id, name, public or b"")
-    if custodian is None or not custodian.verify(certified or b"", statement):
+    statement = certification(session.store.store_id, name, blob(public))
+    if custodian is None or not custodian.verify(blob(certified), statement):
         return None
     try:
-        return PublicKeys(bytes(public))
+        return PublicKeys(blob(public))
     except ValueError:
         return None
 
@@ -173,14 +176,17 @@ def audit_breaks(session: Session) -> list[int]:
     row = Custodian.select().order_by(Custodian.id).first()
     statement = audit_from(session.store.store_id, row.audit_from)
     first = row.audit_from
-    if not session.custodian_public.verify(row.audit_from_signature or b"", statement):
+    if not session.custodian_public.verify(blob(row.audit_from_signature), statement):
         first = 1
     users = {u.name: u for u in User.select(User.name, User.public_keys, User.certified)}
+    waiting = _awaiting(session)
 
-    def keys_of(name: str) -> PublicKeys | None:
+    def keys_of(name: str) -> PublicKeys | bool | None:
         user = users.get(name)
         if user is None:
             return None
+        if user.certified is None and (user.public_keys is None or name in waiting):
+            return False
         return verified_keys(session, name, user.public_keys, user.certified)
 
     return journal.signature_breaks(session.store.store_id, first, keys_of)
@@ -251,33 +257,36 @@ def _sign_record(session: Session, row: User, role: str, enabled: bool) -> None:
 def record_holds(session: Session, row: User) -> bool:
     """Whether `row`'s role and enabled state are the ones the custodian signed."""
     statement = user_record(session.store.store_id, row.name, row.role.name, row.enabled)
-    return session.custodian_public.verify(row.record_signature or b"", statement)
+    return session.custodian_public.verify(blob(row.record_signature), statement)
 
 
 def duties(session: Session) -> bool:
     """Whether a custodian has something to do (`settle`); read without the write lock."""
     if session.custodian is None:
         return False
-    return bool(_uncertified(session) or _administrators_without_wrap() or moves_keys())
+    return bool(_uncertified(session) or _administrators_without_wrap(session) or moves_keys())
 
 
-def settle(session: Session) -> None:
+def settle(session: Session) -> list[statements.GrantScope]:
     """In the caller's write transaction, by a custodian: certify the users whose keys
     have no certificate yet and are those of their key slot, wrap the custodian to every
-    Administrator lacking it, and move keys sealed before data keys to data keys (their
-    grants are made by `key_grants.sync`, which the caller runs next)."""
+    Administrator lacking it, and move keys sealed before data keys to data keys. Returns
+    what is owed grants now (the users certified, the keys moved), for the caller to
+    run `key_grants.sync` on."""
     certified = _uncertified(session)
     for row in certified:
         _certify(session, row)
         journal.record(session.user_name, "user.certify", row.name)
     if certified:
         _sign_awaiting(session, _awaiting(session) - {row.name for row in certified})
-    for row in _administrators_without_wrap():
+    for row in _administrators_without_wrap(session):
         _wrap_custodian(session, row)
         journal.record(session.user_name, "custodian.wrap", row.name)
     moved = [_to_data_key(session, key) for key in _legacy_keys()]
     if moved:
         journal.record(session.user_name, "key.move", "", keys=len(moved))
+    owed = [statements.GrantScope(users=[row.id for row in certified])] if certified else []
+    return owed + ([statements.GrantScope(keys=moved)] if moved else [])
 
 
 def _uncertified(session: Session) -> list[User]:
@@ -293,9 +302,7 @@ def _matching_slots(session: Session, where) -> list[User]:
     slots = session.store.slots().slots
     rows = User.select().where(where & User.public_keys.is_null(False))
     return [
-        row
-        for row in rows
-        if row.name in slots and slots[row.name].public == bytes(row.public_keys)
+        row for row in rows if row.name in slots and slots[row.name].public == blob(row.public_keys)
     ]
 
 
@@ -303,7 +310,7 @@ def _awaiting(session: Session) -> set[str]:
     row = Custodian.select().order_by(Custodian.id).first()
     names = [name for name in row.awaiting.split("\n") if name]
     statement = awaiting(session.store.store_id, names)
-    if not session.custodian_public.verify(row.awaiting_signature or b"", statement):
+    if not session.custodian_public.verify(blob(row.awaiting_signature), statement):
         raise TamperedError(f"the custodian's list of awaited users is forged: {TAMPERED}")
     return set(names)
 
@@ -314,15 +321,25 @@ def _sign_awaiting(session: Session, names: set[str]) -> None:
     Custodian.update(awaiting="\n".join(ordered), awaiting_signature=signature).execute()
 
 
-def _administrators_without_wrap() -> list[User]:
+def _administrators_without_wrap(session: Session) -> list[User]:
+    """The Administrators, by a record the custodian signed, with certified keys and no
+    wrap of the custodian."""
     wrapped = CustodianWrap.select(CustodianWrap.user)
-    return list(
-        User.select()
+    rows = (
+        User.select(User, Role)
         .join(Role)
         .where(
             (Role.name == ADMINISTRATOR) & User.certified.is_null(False) & User.id.not_in(wrapped)
         )
     )
+    return [row for row in rows if record_holds(session, row)]
+
+
+def _had_custody() -> bool:
+    """Whether the store shows signs of a custodian: certified users or keys wrapped to
+    one. A store that has them and no custodian lost it; it never gets a new one."""
+    certified = User.select().where(User.certified.is_null(False)).exists()
+    return certified or PrivateKey.select().where(PrivateKey.custodian_wrap.is_null(False)).exists()
 
 
 def moves_keys() -> bool:

@@ -16,8 +16,17 @@ from app.services.journal import chain_breaks
 from app.services.operations import operation
 from app.services.session import Session
 from app.sqlite_errors import database_errors
-from models import Certificate, CertificateDer, PrivateKey, Request, Role, User, statements
-from models.permissions import AUDIT_VIEW
+from models import (
+    Certificate,
+    CertificateDer,
+    CustodianWrap,
+    PrivateKey,
+    Request,
+    Role,
+    User,
+    statements,
+)
+from models.permissions import ADMINISTRATOR, AUDIT_VIEW
 
 PAGE_NUMBER = re.compile(r"\bpage (\d+)\b")
 
@@ -122,10 +131,17 @@ def _custody_problems(session: Session) -> list[str]:
     ):
         if custody.verified_keys(session, name, public, certified) is None:
             problems.append(f"user {name!r}: the custodian did not certify the keys kept for them")
+    rows = list(User.select(User, Role).join(Role))
     problems += [
         f"user {row.name!r}: their role or state is not one an Administrator set"
-        for row in User.select(User, Role).join(Role)
+        for row in rows
         if not custody.record_holds(session, row)
+    ]
+    wrapped = {user_id for (user_id,) in CustodianWrap.select(CustodianWrap.user).tuples()}
+    problems += [
+        f"user {row.name!r}: holds the custodian's wrap without being an Administrator"
+        for row in rows
+        if row.id in wrapped and row.role.name != ADMINISTRATOR
     ]
     db = session.store.db
     names = dict(User.select(User.id, User.name).tuples())

@@ -20,7 +20,7 @@ import peewee
 from app.crypto.key_wraps import audit_event
 from app.crypto.user_keys import PublicKeys, UserKeys
 from models import AuditEvent, database, statements
-from models.base import utcnow
+from models.base import blob, utcnow
 
 GENESIS = "0" * 64
 # A run of events noted as written here that never shows up was rolled back; forgotten
@@ -164,12 +164,14 @@ def chain_breaks() -> list[int]:
 
 
 def signature_breaks(
-    store_id: str, first_id: int, keys_of: Callable[[str], PublicKeys | None]
+    store_id: str, first_id: int, keys_of: Callable[[str], PublicKeys | bool | None]
 ) -> list[int]:
-    """Ids of the events from `first_id` on whose user has certified keys (`keys_of`)
-    and which no signature of that user covers: a signed event whose signature fails, or
-    unsigned events not followed by a signed one of the same user before another user's.
-    Events of users without certified keys are not signed, and not looked at."""
+    """Ids of the events from `first_id` on that no signature of their user covers: a
+    signed event whose signature fails, or unsigned events not followed by a signed one
+    of the same user before another user's. `keys_of(name)` is the user's certified
+    keys; False for a user who signs nothing yet (no keys, or keys still awaited), whose
+    events are not looked at; None for a name whose keys cannot be trusted (no such
+    user, or keys without the custodian's certificate), whose every event is broken."""
     broken: list[int] = []
     waiting: list[int] = []
     waiting_user = None
@@ -182,13 +184,16 @@ def signature_breaks(
         if event.user not in keys:
             keys[event.user] = keys_of(event.user)
         public = keys[event.user]
+        if public is False:
+            continue
         if public is None:
+            broken.append(event.id)
             continue
         if event.signature is None:
             waiting.append(event.id)
             waiting_user = event.user
             continue
-        if public.verify(bytes(event.signature), audit_event(store_id, event.hash)):
+        if public.verify(blob(event.signature), audit_event(store_id, event.hash)):
             waiting = []
         else:
             broken += [*waiting, event.id]

@@ -11,23 +11,34 @@ only to public keys the custodian certified (app.services.custody): a user whose
 in the database are not the certified ones gets none, whoever changed them.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from app.crypto.key_wraps import data_key_purpose
 from app.crypto.sealing import Sealer, SealError
 from app.crypto.user_keys import UserKeys, WrapError
 from app.errors import CustodianRequired, PermissionDenied, StoreDamagedError
-from app.services import custody
+from app.services import custody, journal
 from app.services.session import Session
-from models import KeyGrant, PrivateKey, statements
+from models import KeyGrant, PrivateKey, User, statements
+from models.base import blob
 
 
-def sync(session: Session, fresh: Mapping[int, bytes] | None = None) -> None:
-    """Inside the caller's write transaction: every key's wraps made to be exactly its
-    grantees'. `fresh` holds the data keys sealed in this transaction, by key id."""
+def sync(
+    session: Session,
+    scope: statements.GrantScope,
+    fresh: Mapping[int, bytes] | None = None,
+) -> None:
+    """Inside the caller's write transaction: the wraps of the keys or users in `scope`
+    (those the caller's change touched, never the whole store: grantees come from rows
+    anyone with the store key can edit, so a change hands on only what it is about) made
+    to be exactly their grantees'. `fresh` holds the data keys sealed in this
+    transaction, by key id. Each wrap made or removed is an audit event (`key.grant`,
+    `key.revoke`), so that a key handed on is always in the log."""
     db = session.store.db
-    statements.remove_grants(db, statements.grants_to_remove(db))
-    missing = statements.grants_to_make(db)
+    removed = statements.grants_to_remove(db, scope)
+    statements.remove_grants(db, removed)
+    _record(session, "key.revoke", removed)
+    missing = statements.grants_to_make(db, scope)
     if not missing:
         return
     store_id = session.store.store_id
@@ -44,12 +55,26 @@ def sync(session: Session, fresh: Mapping[int, bytes] | None = None) -> None:
         wrapped = public.wrap(data_key, purpose)
         rows.append((grant.key_id, grant.user_id, wrapped))
     statements.add_grants(db, rows)
+    _record(session, "key.grant", [(key_id, user_id) for key_id, user_id, _ in rows])
 
 
-def pending(session: Session) -> bool:
-    """Whether `sync` has wraps to remove or make; read without the write lock."""
-    db = session.store.db
-    return bool(statements.grants_to_remove(db) or statements.grants_to_make(db))
+def keys(*key_ids: int) -> statements.GrantScope:
+    return statements.GrantScope(keys=key_ids)
+
+
+def reached(
+    session: Session, certificate_ids: Sequence[int], group_ids: Sequence[int] = ()
+) -> statements.GrantScope:
+    """The keys a change of these certificates or certificate groups may hand on."""
+    return keys(*statements.keys_reached(session.store.db, certificate_ids, group_ids))
+
+
+def _record(session: Session, action: str, pairs: Sequence[tuple[int, int]]) -> None:
+    if not pairs:
+        return
+    users = dict(User.select(User.id, User.name).tuples())
+    events = [(f"private key {key_id}", {"user": users.get(user_id)}) for key_id, user_id in pairs]
+    journal.record_each(session.user_name, action, events)
 
 
 def _custodian_opens(session: Session, grant: statements.MissingGrant) -> bytes:
@@ -102,7 +127,7 @@ def _unwrapped(
     keys: UserKeys, session: Session, key_uid: str, holder: str | None, wrapped: bytes
 ) -> bytes:
     try:
-        return keys.unwrap(wrapped, data_key_purpose(session.store.store_id, key_uid, holder))
+        return keys.unwrap(blob(wrapped), data_key_purpose(session.store.store_id, key_uid, holder))
     except WrapError:
         raise StoreDamagedError(
             f"the wrap of private key {key_uid} to {holder or 'the custodian'} does not open: "

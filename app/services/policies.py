@@ -145,7 +145,7 @@ def add_policy(session: Session, spec: PolicySpec) -> PolicyRow:
             PolicyUser.create(policy=policy, user=uid)
         for ugid in user_groups:
             PolicyUserGroup.create(policy=policy, user_group=ugid)
-        key_grants.sync(session)
+        key_grants.sync(session, key_grants.reached(session, certs, cert_groups))
         journal.record(session.user_name, "policy.add", name, effect=policy.effect)
     return next(p for p in list_policies(session) if p.name == name)
 

@@ -122,7 +122,7 @@ def _create(
         )
         for group in group_rows:
             RequestGroup.create(request=request, group=group)
-        key_grants.sync(session, fresh)
+        key_grants.sync(session, key_grants.keys(*fresh), fresh)
         details = {"request": request.id, "key": key.label, "subject": request.subject}
         if renews is not None:
             details["renews"] = renews

@@ -61,6 +61,8 @@ _NOTHING_SHOWN = frozenset(
         "custodian.trust",
         "custodian.wrap",
         "key.move",
+        "key.grant",
+        "key.revoke",
         "store.older",
         "certificate.export",
     }

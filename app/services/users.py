@@ -118,7 +118,7 @@ def add_user(
             if created:
                 journal.record(session.user_name, "user_group.create", group_name)
             UserGroupMember.create(user_group=group, user=user)
-        key_grants.sync(session)
+        key_grants.sync(session, statements.GrantScope(users=[user.id]))
         journal.record(session.user_name, "user.add", name, role=role)
         session.store.add_slot(name, slot)
     session.store.settle_slots()
@@ -294,13 +294,17 @@ def _custodian_duties(session: Session) -> None:
     """A custodian's sign-in does what waited for one (custody.settle) and hands on the
     keys that grantees lack; the store's database is copied first when keys move."""
     try:
-        if not custody.duties(session) and not key_grants.pending(session):
+        if not custody.duties(session):
             return
         if custody.moves_keys():
             session.store.copy_database(session.folder / KEYS_MOVED_BACKUP)
         with write_transaction(session):
-            custody.settle(session)
-            key_grants.sync(session)
+            # Only what is owed to the users certified and the keys moved now: no other
+            # grant is made at a sign-in.
+            for scope in custody.settle(session):
+                key_grants.sync(session, scope)
+    except TamperedError as exc:
+        session.notices.append(f"the custodian's duties at sign-in were not done: {exc}")
     except (StoreBusyError, StoreFullError, StoreDamagedError):
         # Rolled back, and tried again at the next custodian's sign-in: a busy or full
         # store, or a damaged wrap (which `check` names), does not keep them out.
