@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from app import store as store_module
 from app.crypto.sealing import derive_subkey
@@ -502,3 +503,14 @@ def test_sign_blames_its_out_file_only_for_the_out_file(
     (line,) = result.stderr.strip().splitlines()
     assert "--out" not in line and "is not a file Certdesk made" in line
     assert not (tmp_path / "p.sig").exists()
+
+
+def test_a_name_attribute_of_the_wrong_string_type_is_a_damaged_certificate(session, certs):
+    """A common name encoded as a BIT STRING: cryptography raises TypeError for it."""
+    der = certs.make_cert("A")[0].public_bytes(serialization.Encoding.DER)
+    common_name = b"\x06\x03\x55\x04\x03\x0c\x01A"
+    assert common_name in der
+    mangled = der.replace(common_name, b"\x06\x03\x55\x04\x03\x03\x01\x00")
+    result = certificate_import.import_bytes(session, "bitstring.cer", mangled)
+    assert result.error is not None and "damaged certificate" in result.error
+    assert certificates.list_certificates(session) == []

@@ -76,11 +76,16 @@ def test_a_certificate_or_request_pointed_at_another_key_is_damage(
     checked = cli("check")
     assert checked.returncode == 1
     lines = checked.stderr.strip().splitlines()
-    assert "Traceback" not in checked.stderr and len(lines) == 4, lines
+    assert "Traceback" not in checked.stderr and len(lines) == 6, lines
     assert "'Alpha Signing': its private key does not belong to its certificate" in lines[0]
     assert "'Beta Signing': its private key does not belong to its certificate" in lines[1]
     assert "'Gamma Signing'" in lines[2] and "does not belong to its request" in lines[2]
-    assert "restore the latest backup" in lines[3]
+    # The owner's wrap stayed with the key, not with the certificate now pointing at it.
+    assert lines[3].endswith(
+        f"private key {alpha_key}: wrapped to 'admin', who may not sign with it"
+    )
+    assert "('Alpha Signing'): 'admin' may sign with it but holds no wrap" in lines[4]
+    assert "restore the latest backup" in lines[5]
     _assert_refused_as_damage(cli, tmp_path, usage_before=1)
 
 

@@ -188,7 +188,7 @@ def _load_der_certificate(der: bytes, where: str) -> x509.Certificate:
         # Force the fields every listing needs, so a damaged one fails here, not later.
         quietly(lambda: (cert.serial_number, cert.not_valid_after_utc, cert.issuer))
         return cert
-    except (ValueError, x509.InvalidVersion) as exc:
+    except (ValueError, TypeError, x509.InvalidVersion) as exc:
         raise ImportFormatError(f"{where}: damaged certificate ({_short(exc)})") from None
 
 
@@ -200,7 +200,7 @@ def _load_pkcs7(der: bytes, where: str) -> list[x509.Certificate]:
             f"{where}: a PKCS#7/CMS message of another kind (encrypted or enveloped data?), "
             "not a certificate bundle"
         ) from None
-    except (ValueError, x509.InvalidVersion) as exc:
+    except (ValueError, TypeError, x509.InvalidVersion) as exc:
         raise ImportFormatError(f"{where}: damaged PKCS#7 ({_short(exc)})") from None
     if not certs:
         raise ImportFormatError(f"{where}: the PKCS#7 holds no certificates")

@@ -151,7 +151,8 @@ def _custody_problems(session: Session) -> list[str]:
     for grant in statements.grants_to_make(db):
         problems.append(
             f"private key {grant.key_id} ({grant.alias!r}): {grant.user_name!r} may sign with it "
-            "but holds no wrap; an Administrator's sign-in makes it"
+            "but holds no wrap (an Administrator's next change of its owner, groups or policies "
+            "makes it)"
         )
     if custody.moves_keys():
         problems.append(
