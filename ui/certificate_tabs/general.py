@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -47,6 +48,7 @@ class GeneralTab(QWidget):
         self.ask_pin = QCheckBox("Always ask for PIN", self)
         self.pin_note = QLabel(self)
         self.pin_note.setWordWrap(True)
+        self.pin_note.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.pin = QLineEdit(self)
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
         self.pin.setPlaceholderText(f"New PIN (at least {MIN_PIN_LENGTH} characters)")
@@ -78,6 +80,11 @@ class GeneralTab(QWidget):
                 f"Owner, reason and PIN decide who may sign. {access_refusal}"
             )
             self.access_note.setWordWrap(True)
+            # Across the field's width, as the PIN note: a word-wrapped label alone in a
+            # form row keeps to its narrow size hint otherwise.
+            self.access_note.setSizePolicy(
+                QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred
+            )
             self.access_note.setStyleSheet("color: palette(placeholder-text);")
             form.addRow("", self.access_note)
 
@@ -93,8 +100,9 @@ class GeneralTab(QWidget):
         ):
             signal.connect(lambda *_: self.edited.emit())
         self.alias.setEnabled(editable)
+        self._may_set_pin = editable and access_refusal is None
         for widget in (self.owner, self.ask_reason, self.ask_pin, self.pin, self.pin_confirm):
-            widget.setEnabled(editable and access_refusal is None)
+            widget.setEnabled(self._may_set_pin)
             if editable and access_refusal is not None:
                 widget.setToolTip(access_refusal)
         self.description.setReadOnly(not editable)  # still readable and selectable
@@ -127,7 +135,12 @@ class GeneralTab(QWidget):
 
     def _pin_toggled(self, checked: bool) -> None:
         self.pin_box.setVisible(checked)
-        if self.detail is not None and self.detail.row.has_pin:
+        # No fields to type into for who may not set a PIN: only what is set.
+        for field in (self.pin, self.pin_confirm):
+            field.setVisible(self._may_set_pin)
+        if not self._may_set_pin:
+            self.pin_note.setText("A PIN is set: signers must type it every time they use the key.")
+        elif self.detail is not None and self.detail.row.has_pin:
             self.pin_note.setText(
                 "A PIN is set. Type a new one to change it, or leave these empty to keep it."
             )
