@@ -45,7 +45,17 @@ DERS = _name(CertificateDer)
 KEYS = _name(PrivateKey)
 MEMBERS = _name(CertificateGroupMember)
 REQUESTS = _name(Request)
-AUDIT_COLUMNS = ("time", "user", "action", "target", "outcome", "details", "prev_hash", "hash")
+AUDIT_COLUMNS = (
+    "time",
+    "user",
+    "action",
+    "target",
+    "outcome",
+    "details",
+    "prev_hash",
+    "hash",
+    "signature",
+)
 
 
 def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
@@ -811,14 +821,6 @@ def last_audit_event(db: peewee.Database) -> tuple[int, str] | None:
     """(id, hash) of the last event, None in an empty log."""
     sql = f'SELECT "id", "hash" FROM {_name(AuditEvent)} ORDER BY "id" DESC LIMIT 1'
     return db.execute_sql(sql).fetchone()
-
-
-def sign_audit_event(db: peewee.Database, event_hash: str, signature: bytes) -> None:
-    p = db.param
-    db.execute_sql(
-        f'UPDATE {_name(AuditEvent)} SET "signature" = {p} WHERE "hash" = {p}',
-        (signature, event_hash),
-    )
 
 
 def audit_hashes(db: peewee.Database, ids: Sequence[int]) -> dict[int, str]:

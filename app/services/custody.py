@@ -10,11 +10,11 @@ at `init`; in a store made before custodians, at the first sign-in of an Adminis
 and every other user then takes the custodian they first see on trust (the README says
 what that leaves open).
 
-Whoever holds the custodian's wrap is a custodian for the session (`Session.custodian`).
-At a custodian's sign-in the custodian's duties are done (`settle`): the keys of users
-who have key pairs but no certificate are certified (if their slot holds the same
-keys), Administrators without a wrap of the custodian get one, and keys sealed as
-before data keys are moved to data keys.
+An Administrator who holds the custodian's wrap is a custodian for the session
+(`Session.custodian`). At a custodian's sign-in the custodian's duties are done
+(`settle`): the awaited users who now have keys are certified (if their slot holds the
+same keys), Administrators by a signed record without a wrap of the custodian get one,
+and keys sealed as before data keys are moved to data keys.
 """
 
 from app.crypto.key_wraps import (
@@ -82,6 +82,7 @@ def take_keys(session: Session, kek: bytes, opened: OpenedSlot) -> None:
     session.custodian_public = public
     if me.certified is not None or me.name not in _awaiting(session):
         certified_keys(session, me.name, me.public_keys, me.certified)
+    # Read again: founding the custodian just signed it.
     if not record_holds(session, User.get_by_id(me.id)):
         raise TamperedError(
             f"the role or state of {me.name!r} is not one an Administrator set: {TAMPERED}"
@@ -90,8 +91,12 @@ def take_keys(session: Session, kek: bytes, opened: OpenedSlot) -> None:
         session.custodian = _opened_custodian(session, me, public)
 
 
+def _custodian() -> Custodian | None:
+    return Custodian.select().order_by(Custodian.id).first()
+
+
 def _custodian_public() -> PublicKeys | None:
-    row = Custodian.select().order_by(Custodian.id).first()
+    row = _custodian()
     if row is None:
         return None
     try:
@@ -173,7 +178,7 @@ def audit_breaks(session: Session) -> list[int]:
     from the first the custodian says is signed (all of them if that is forged)."""
     if session.custodian_public is None:
         return []
-    row = Custodian.select().order_by(Custodian.id).first()
+    row = _custodian()
     statement = audit_from(session.store.store_id, row.audit_from)
     first = row.audit_from
     if not session.custodian_public.verify(blob(row.audit_from_signature), statement):
@@ -307,7 +312,7 @@ def _matching_slots(session: Session, where) -> list[User]:
 
 
 def _awaiting(session: Session) -> set[str]:
-    row = Custodian.select().order_by(Custodian.id).first()
+    row = _custodian()
     names = [name for name in row.awaiting.split("\n") if name]
     statement = awaiting(session.store.store_id, names)
     if not session.custodian_public.verify(blob(row.awaiting_signature), statement):

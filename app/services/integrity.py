@@ -123,15 +123,13 @@ def _custody_problems(session: Session) -> list[str]:
     user's slot trusts.)"""
     if session.custodian_public is None:
         return []
-    problems = []
-    for name, public, certified in (
-        User.select(User.name, User.public_keys, User.certified)
-        .where(User.certified.is_null(False))
-        .tuples()
-    ):
-        if custody.verified_keys(session, name, public, certified) is None:
-            problems.append(f"user {name!r}: the custodian did not certify the keys kept for them")
     rows = list(User.select(User, Role).join(Role))
+    problems = [
+        f"user {row.name!r}: the custodian did not certify the keys kept for them"
+        for row in rows
+        if row.certified is not None
+        and custody.verified_keys(session, row.name, row.public_keys, row.certified) is None
+    ]
     problems += [
         f"user {row.name!r}: their role or state is not one an Administrator set"
         for row in rows
@@ -144,7 +142,7 @@ def _custody_problems(session: Session) -> list[str]:
         if row.id in wrapped and row.role.name != ADMINISTRATOR
     ]
     db = session.store.db
-    names = dict(User.select(User.id, User.name).tuples())
+    names = {row.id: row.name for row in rows}
     for key_id, user_id in statements.grants_to_remove(db):
         who = names.get(user_id, user_id)
         problems.append(f"private key {key_id}: wrapped to {who!r}, who may not sign with it")

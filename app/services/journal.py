@@ -128,16 +128,18 @@ def _append(user: str, action: str, outcome: str, items: list[tuple[str, str]]) 
         if details_text != tail_of:
             tail_of, tail = details_text, _tail(outcome, details_text)
         digest = sha256(f"[{prev_text}{head}{encode_str(target)}{tail}".encode()).hexdigest()
-        events.append((micros, user, action, target, outcome, details_text, prev_hash, digest))
+        events.append(
+            (micros, user, action, target, outcome, details_text, prev_hash, digest, None)
+        )
         prev_hash, prev_text = digest, f'"{digest}"'
-    statements.append_audit_events(database, events)
     signer = _signer.get()
     if signer is not None and signer.user == user:
         signature = signer.keys.sign(audit_event(signer.store_id, prev_hash))
-        statements.sign_audit_event(database, prev_hash, signature)
+        events[-1] = (*events[-1][:-1], signature)
+    statements.append_audit_events(database, events)
     # Ids follow the last one: the write transaction keeps every other writer out.
     first = last_id + 1
-    _own.note(database.obj, OwnRun(first, first + len(events) - 1, events[0][-1], prev_hash))
+    _own.note(database.obj, OwnRun(first, first + len(events) - 1, events[0][7], prev_hash))
 
 
 def _storable(text: str) -> str:
@@ -175,7 +177,7 @@ def signature_breaks(
     broken: list[int] = []
     waiting: list[int] = []
     waiting_user = None
-    keys: dict[str, PublicKeys | None] = {}
+    keys: dict[str, PublicKeys | bool | None] = {}
     query = AuditEvent.select(AuditEvent.id, AuditEvent.user, AuditEvent.hash, AuditEvent.signature)
     for event in query.where(AuditEvent.id >= first_id).order_by(AuditEvent.id):
         if waiting and event.user != waiting_user:

@@ -1,10 +1,11 @@
 """Each private key's data key wrapped to exactly the users who may sign with it.
 
-Who may is computed by one query for all keys (models.statements `_grantees`): the owner,
-and everyone an enabled Allow policy names, directly or through a user group, for the
-certificate, directly or through a certificate group. Every change of owner, policy,
-membership or user calls `sync` in its own transaction: wraps of users who may no longer
-sign are removed, and wraps are made for those who now may. Making one needs the data
+Who may is computed by one query (models.statements `_grantees`), scoped to the keys or
+users a change is about: the owner, and everyone an enabled Allow policy names, directly
+or through a user group, for the certificate, directly or through a certificate group.
+Every change of owner, policy, membership or user calls `sync` in its own transaction:
+wraps of users who may no longer sign are removed, and wraps are made for those who now
+may. Making one needs the data
 key: the one just sealed, or the custodian's wrap of it, which only a key custodian (an
 Administrator) opens; anyone else is refused, and the change with it. Keys are wrapped
 only to public keys the custodian certified (app.services.custody): a user whose keys
@@ -45,12 +46,12 @@ def sync(
     opened: dict[int, bytes] = dict(fresh or {})
     rows = []
     for grant in missing:
-        data_key = opened.get(grant.key_id)
-        if data_key is None:
-            data_key = opened[grant.key_id] = _custodian_opens(session, grant)
         public = custody.verified_keys(session, grant.user_name, grant.public_keys, grant.certified)
         if public is None:
             continue  # keys put in the database by someone else: `check` names them
+        data_key = opened.get(grant.key_id)
+        if data_key is None:
+            data_key = opened[grant.key_id] = _custodian_opens(session, grant)
         purpose = data_key_purpose(store_id, grant.key_uid, grant.user_name)
         wrapped = public.wrap(data_key, purpose)
         rows.append((grant.key_id, grant.user_id, wrapped))
@@ -119,7 +120,8 @@ def _data_key(session: Session, key: PrivateKey, alias: str) -> bytes:
         return _unwrapped(session.custodian, session, key.uid, None, key.custodian_wrap)
     raise PermissionDenied(
         f"{session.user_name} holds no wrap of the key of {alias!r}: it has not been handed "
-        "to them. If a policy allows it, an Administrator signing in hands it on."
+        "to them. If a policy allows it, an Administrator's next change of its owner, "
+        "groups or policies hands it on."
     )
 
 

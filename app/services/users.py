@@ -23,6 +23,7 @@ from app.services.operations import operation
 from app.services.session import Session, write_transaction
 from app.store import Store, create_store, unlock_store
 from models import Role, RolePermission, User, UserGroup, UserGroupMember, statements
+from models.base import blob
 from models.permissions import ADMINISTRATOR, BUILTIN_ROLES, CERTIFICATES_VIEW, USERS_MANAGE
 
 # For new users and new passwords; a store's existing passwords still open it.
@@ -256,7 +257,7 @@ def _keep_public_keys(session: Session, row: User, kek: bytes, opened: OpenedSlo
     put there by someone else (TamperedError)."""
     slot = session.store.slots().slots.get(row.name)
     if row.public_keys is not None:
-        if opened.private is None or slot is None or slot.public != bytes(row.public_keys):
+        if opened.private is None or slot is None or slot.public != blob(row.public_keys):
             raise TamperedError(
                 f"the key slot of {row.name!r} is not the one the store knows for them: "
                 f"{custody.TAMPERED}"
@@ -291,8 +292,8 @@ def _compare_head(session: Session) -> None:
 
 
 def _custodian_duties(session: Session) -> None:
-    """A custodian's sign-in does what waited for one (custody.settle) and hands on the
-    keys that grantees lack; the store's database is copied first when keys move."""
+    """A custodian's sign-in does what waited for one (custody.settle) and makes the
+    grants it owes; the store's database is copied first when keys move."""
     try:
         if not custody.duties(session):
             return
