@@ -55,6 +55,7 @@ from app.store_paths import (
     maker_marker,
     store_exists,
 )
+from models.attestations import attested
 
 BUSY_TIMEOUT_S = 5.0
 # SQLCipher's page; the first one holds the salt, without which no page of the file reads.
@@ -89,6 +90,7 @@ class CipherDatabase(peewee.SqliteDatabase):
             # A wrong key "opens" and fails only at the first query: check now.
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             self._add_conn_hooks(conn)
+            conn.create_function("certdesk_attested", 2, attested)
         except sqlcipher.DatabaseError as exc:
             conn.close()
             raise _translate(exc, self.database) from exc

@@ -1,5 +1,6 @@
 """peewee models of the Certdesk store, the database proxy and the schema migrations."""
 
+from models.attestations import Attestation
 from models.audit import AuditEvent
 from models.base import database
 from models.certificates import (
@@ -44,12 +45,14 @@ ALL_MODELS = [
     Custodian,
     CustodianWrap,
     KeyGrant,
+    Attestation,
     AuditEvent,
 ]
 
 __all__ = [
     "ALL_MODELS",
     "SCHEMA_VERSION",
+    "Attestation",
     "AuditEvent",
     "Certificate",
     "CertificateDer",

@@ -25,6 +25,7 @@ class Certificate(BaseModel):
     description = peewee.TextField(default="")
     enabled = peewee.BooleanField(default=True)
     owner = peewee.ForeignKeyField(User, null=True, backref="owned", on_delete="SET NULL")
+    owner_attestation = peewee.IntegerField(null=True)  # models.attestations
     ask_reason = peewee.BooleanField(default=False)
     pin_hash = peewee.CharField(null=True)
     usage_count = peewee.IntegerField(default=0)
@@ -72,6 +73,7 @@ class CertificateGroup(BaseModel):
 class CertificateGroupMember(BaseModel):
     group = peewee.ForeignKeyField(CertificateGroup, backref="members", on_delete="CASCADE")
     certificate = peewee.ForeignKeyField(Certificate, backref="memberships", on_delete="CASCADE")
+    attestation = peewee.IntegerField(null=True)  # models.attestations
 
     class Meta:
         indexes = ((("group", "certificate"), True),)
@@ -94,6 +96,9 @@ class Request(BaseModel):
         Certificate, null=True, backref="renewals", on_delete="SET NULL"
     )
     owner = peewee.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    # models.attestations: of the owner, and of the certificate it renews.
+    owner_attestation = peewee.IntegerField(null=True)
+    renews_attestation = peewee.IntegerField(null=True)
     # The certificate issued for this request, once imported against it.
     certificate = peewee.ForeignKeyField(
         Certificate, null=True, backref="issued_for", on_delete="SET NULL"
@@ -108,6 +113,7 @@ class RequestGroup(BaseModel):
 
     request = peewee.ForeignKeyField(Request, backref="groups", on_delete="CASCADE")
     group = peewee.ForeignKeyField(CertificateGroup, on_delete="CASCADE")
+    attestation = peewee.IntegerField(null=True)  # models.attestations
 
     class Meta:
         indexes = ((("request", "group"), True),)

@@ -22,11 +22,13 @@ class Policy(BaseModel):
     time_until = peewee.CharField(default="")
     date_from = peewee.DateField(null=True)
     date_until = peewee.DateField(null=True)
+    attestation = peewee.IntegerField(null=True)  # models.attestations
 
 
 class PolicyCertificate(BaseModel):
     policy = peewee.ForeignKeyField(Policy, backref="certificates", on_delete="CASCADE")
     certificate = peewee.ForeignKeyField(Certificate, backref="policy_links", on_delete="CASCADE")
+    attestation = peewee.IntegerField(null=True)  # models.attestations
 
     class Meta:
         indexes = ((("policy", "certificate"), True),)
@@ -35,6 +37,7 @@ class PolicyCertificate(BaseModel):
 class PolicyCertificateGroup(BaseModel):
     policy = peewee.ForeignKeyField(Policy, backref="certificate_groups", on_delete="CASCADE")
     group = peewee.ForeignKeyField(CertificateGroup, backref="policy_links", on_delete="CASCADE")
+    attestation = peewee.IntegerField(null=True)  # models.attestations
 
     class Meta:
         indexes = ((("policy", "group"), True),)
@@ -43,6 +46,7 @@ class PolicyCertificateGroup(BaseModel):
 class PolicyUser(BaseModel):
     policy = peewee.ForeignKeyField(Policy, backref="users", on_delete="CASCADE")
     user = peewee.ForeignKeyField(User, backref="policy_links", on_delete="CASCADE")
+    attestation = peewee.IntegerField(null=True)  # models.attestations
 
     class Meta:
         indexes = ((("policy", "user"), True),)
@@ -51,6 +55,7 @@ class PolicyUser(BaseModel):
 class PolicyUserGroup(BaseModel):
     policy = peewee.ForeignKeyField(Policy, backref="user_groups", on_delete="CASCADE")
     user_group = peewee.ForeignKeyField(UserGroup, backref="policy_links", on_delete="CASCADE")
+    attestation = peewee.IntegerField(null=True)  # models.attestations
 
     class Meta:
         indexes = ((("policy", "user_group"), True),)

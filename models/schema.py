@@ -22,7 +22,7 @@ from playhouse.migrate import SchemaMigrator, make_index_name
 from models.base import BaseModel, database
 from models.permissions import BUILTIN_ROLES
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 class SchemaVersion(BaseModel):
@@ -187,6 +187,36 @@ def _v6_key_custody() -> None:
     add_index_if_missing("certificate", ("owner_id", "private_key_id"))
 
 
+_V7_ATTESTATIONS = (
+    'CREATE TABLE IF NOT EXISTS "attestation" ("id" INTEGER NOT NULL PRIMARY KEY, '
+    '"signer_id" INTEGER NOT NULL, "items" TEXT NOT NULL, "signature" BLOB NOT NULL, '
+    'FOREIGN KEY ("signer_id") REFERENCES "user" ("id") ON DELETE CASCADE)',
+    'CREATE INDEX IF NOT EXISTS "attestation_signer_id" ON "attestation" ("signer_id")',
+)
+# The rows that decide who may sign, each naming the attestation that covers it.
+_V7_ATTESTED = (
+    ("policy", "attestation"),
+    ("policy_certificate", "attestation"),
+    ("policy_certificate_group", "attestation"),
+    ("policy_user", "attestation"),
+    ("policy_user_group", "attestation"),
+    ("certificate_group_member", "attestation"),
+    ("user_group_member", "attestation"),
+    ("request_group", "attestation"),
+    ("certificate", "owner_attestation"),
+    ("request", "owner_attestation"),
+    ("request", "renews_attestation"),
+)
+
+
+def _v7_attestations() -> None:
+    # An older store's rows are attested when its custodian is made (app.services.custody).
+    for statement in _V7_ATTESTATIONS:
+        database.execute_sql(statement)
+    for table, column in _V7_ATTESTED:
+        add_column_if_missing(table, peewee.IntegerField(null=True), column)
+
+
 class Step(NamedTuple):
     version: int  # the schema version the store has once the step is done
     description: str  # named in the error if the step fails
@@ -200,6 +230,7 @@ MIGRATIONS: list[Step] = [
     Step(4, "index certificates in the table's name order", _v4_certificate_name_order_index),
     Step(5, "keep each user's public keys", _v5_user_public_keys),
     Step(6, "keep the custodian and the wraps of each key", _v6_key_custody),
+    Step(7, "sign the rows that decide who may sign", _v7_attestations),
 ]
 
 

@@ -6,11 +6,12 @@ own style (`db.param`), every name quoted, `ON CONFLICT DO NOTHING` rather than 
 
 import sys
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 import peewee
 
+from models import attestations as A
 from models.audit import AuditEvent
 from models.base import BaseModel
 from models.certificates import (
@@ -557,16 +558,19 @@ def memberships(db: peewee.Database, certificate_ids: Sequence[int]) -> list[tup
     return _where_in(db, sql, certificate_ids)
 
 
-def add_memberships(db: peewee.Database, rows: Sequence[tuple[int, int]]) -> None:
+def add_memberships(db: peewee.Database, rows: Sequence[tuple[int, int]]) -> list[int]:
     """(group id, certificate id) pairs, one multi-row INSERT per chunk; a pair already
-    there is left as it is."""
+    there is left as it is. The ids of the rows added."""
     row = f"({db.param}, {db.param})"
+    added = []
     for part in chunks(rows, CHUNK // 2):
-        db.execute_sql(
+        cursor = db.execute_sql(
             f'INSERT INTO {MEMBERS} ("group_id", "certificate_id") VALUES '
-            f"{', '.join([row] * len(part))} ON CONFLICT DO NOTHING",
+            f'{", ".join([row] * len(part))} ON CONFLICT DO NOTHING RETURNING "id"',
             [value for pair in part for value in pair],
         )
+        added.extend(row_id for (row_id,) in cursor)
+    return added
 
 
 def remove_memberships(db: peewee.Database, group_id: int, certificate_ids: Sequence[int]) -> None:
@@ -658,17 +662,179 @@ def keys_reached(
 EVERY_GRANT = GrantScope()
 
 
-def _grantees(db: peewee.Database, scope: GrantScope) -> tuple[str, list]:
+def _attested_rows() -> dict[str, tuple[str, str, str]]:
+    """The rows that decide who may sign, by the names the grant query reads them under:
+    their table, the column naming their attestation, and their item (models.attestations)
+    as SQL reads it from the row, `x`; NULL where the row decides nothing (no owner)."""
+    user = f'(SELECT "name" FROM {_name(User)} WHERE "id" = x."{{}}")'
+    spki = f'(SELECT "spki_sha256" FROM {CERTIFICATES} WHERE "id" = x."{{}}")'
+    key_spki = f'(SELECT "spki_sha256" FROM {KEYS} WHERE "id" = x."private_key_id")'
+    request_spki = (
+        f'(SELECT k."spki_sha256" FROM {REQUESTS} r JOIN {KEYS} k ON k."id" = r."private_key_id" '
+        'WHERE r."id" = x."request_id")'
+    )
+    rows = {
+        "policies": (Policy, "attestation", A.POLICY, 'x."id"', 'x."effect"', 'x."enabled"'),
+        "pc": (
+            PolicyCertificate,
+            "attestation",
+            A.POLICY_CERTIFICATE,
+            'x."policy_id"',
+            spki.format("certificate_id"),
+        ),
+        "pcg": (
+            PolicyCertificateGroup,
+            "attestation",
+            A.POLICY_GROUP,
+            'x."policy_id"',
+            'x."group_id"',
+        ),
+        "pu": (PolicyUser, "attestation", A.POLICY_USER, 'x."policy_id"', user.format("user_id")),
+        "pug": (
+            PolicyUserGroup,
+            "attestation",
+            A.POLICY_USER_GROUP,
+            'x."policy_id"',
+            'x."user_group_id"',
+        ),
+        "ugm": (
+            UserGroupMember,
+            "attestation",
+            A.USER_MEMBER,
+            'x."user_group_id"',
+            user.format("user_id"),
+        ),
+        "members": (
+            CertificateGroupMember,
+            "attestation",
+            A.MEMBER,
+            'x."group_id"',
+            spki.format("certificate_id"),
+        ),
+        "rg": (RequestGroup, "attestation", A.REQUEST_GROUP, request_spki, 'x."group_id"'),
+        "owned": (
+            Certificate,
+            "owner_attestation",
+            A.OWNER,
+            'x."spki_sha256"',
+            user.format("owner_id"),
+        ),
+        "request_owner": (
+            Request,
+            "owner_attestation",
+            A.REQUEST_OWNER,
+            key_spki,
+            user.format("owner_id"),
+        ),
+        "request_renews": (
+            Request,
+            "renews_attestation",
+            A.REQUEST_RENEWS,
+            key_spki,
+            spki.format("renews_id"),
+        ),
+    }
+    return {
+        name: (_name(model), column, A.sql_item(kind, *parts))
+        for name, (model, column, kind, *parts) in rows.items()
+    }
+
+
+ATTESTED = tuple(_attested_rows())
+
+
+def _grant_tables(attested: bool) -> dict[str, str]:
+    """What the grant query reads for each table: the table itself, or (`attested`) only
+    its rows that an attestation covers as they read now (models.attestations), with a
+    request's owner and renewed certificate left out where theirs is not, and a
+    certificate's key only where the key is for its public key."""
+    rows = _attested_rows()
+    tables = {name: table for name, (table, _, _) in rows.items()}
+    tables["keyed"], tables["requests"] = CERTIFICATES, REQUESTS
+    if not attested:
+        return tables
+
+    def holds(name: str) -> str:
+        _, column, item = rows[name]
+        return f'certdesk_attested(x."{column}", {item})'
+
+    for name in ("policies", "pc", "pcg", "pu", "pug", "ugm", "members", "rg"):
+        tables[name] = f"(SELECT x.* FROM {tables[name]} x WHERE {holds(name)})"
+    key_spki = f'(SELECT "spki_sha256" FROM {KEYS} WHERE "id" = x."private_key_id")'
+    for_key = f'(x."private_key_id" IS NULL OR x."spki_sha256" = {key_spki})'
+    tables["owned"] = (
+        f'(SELECT x."id", x."private_key_id", x."owner_id" FROM {CERTIFICATES} x '
+        f"WHERE {holds('owned')} AND {for_key})"
+    )
+    tables["keyed"] = f'(SELECT x."id", x."private_key_id" FROM {CERTIFICATES} x WHERE {for_key})'
+    tables["requests"] = (
+        f'(SELECT x."id", x."private_key_id", x."status", '
+        f'CASE WHEN {holds("request_owner")} THEN x."owner_id" END AS "owner_id", '
+        f'CASE WHEN {holds("request_renews")} THEN x."renews_id" END AS "renews_id" '
+        f"FROM {REQUESTS} x)"
+    )
+    return tables
+
+
+def attestation_items(db: peewee.Database, what: str, ids: Sequence[int]) -> list[tuple[int, str]]:
+    """(row id, item) of the rows of `what` (ATTESTED) with these ids that decide something."""
+    table, _, item = _attested_rows()[what]
+    found = []
+    for part in chunks(ids):
+        cursor = db.execute_sql(
+            f'SELECT x."id", {item} FROM {table} x WHERE x."id" IN ({_marks(db, len(part))})',
+            list(part),
+        )
+        found.extend(row for row in cursor if row[1] is not None)
+    return found
+
+
+def set_attestation(
+    db: peewee.Database, what: str, ids: Sequence[int], attestation_id: int
+) -> None:
+    table, column, _ = _attested_rows()[what]
+    for part in chunks(ids, CHUNK - 1):
+        db.execute_sql(
+            f'UPDATE {table} SET "{column}" = {db.param} WHERE "id" IN ({_marks(db, len(part))})',
+            [attestation_id, *part],
+        )
+
+
+def not_attested(db: peewee.Database, what: str, attested: Callable[[int, str], bool]) -> list[int]:
+    """The ids of the rows of `what` that decide something and that no attestation holds
+    for (`attested`, as for grants_to_make)."""
+    table, column, item = _attested_rows()[what]
+    token = A.checking.set(attested)
+    try:
+        cursor = db.execute_sql(
+            f'SELECT x."id" FROM {table} x WHERE {item} IS NOT NULL '
+            f'AND NOT certdesk_attested(x."{column}", {item})'
+        )
+        return [row_id for (row_id,) in cursor]
+    finally:
+        A.checking.reset(token)
+
+
+def unattested(db: peewee.Database, what: str) -> list[int]:
+    """The ids of the rows of `what` that decide something and name no attestation."""
+    table, column, item = _attested_rows()[what]
+    cursor = db.execute_sql(
+        f'SELECT x."id" FROM {table} x WHERE x."{column}" IS NULL AND {item} IS NOT NULL'
+    )
+    return [row_id for (row_id,) in cursor]
+
+
+def _grantees(db: peewee.Database, scope: GrantScope, attested: bool = False) -> tuple[str, list]:
     """A query of (private key id, user id) for every key sealed under its own data key
     and every user with certified keys who may ever sign with it: a certificate's owner
     and everyone an enabled Allow policy names (itself or through a user group) for the
     certificate (itself or through a certificate group); for a pending request's key,
     the owner it will have, the grantees of the certificate it renews (theirs move to the
     new one) and those of the groups it will be put in. Schedules and Deny policies are
-    not looked at: time and precedence are Certdesk's own checks, not the keys'."""
+    not looked at: time and precedence are Certdesk's own checks, not the keys'.
+    `attested`: only through rows an attestation covers (`_grant_tables`)."""
     p = db.param
-    policies, pc, pcg = _name(Policy), _name(PolicyCertificate), _name(PolicyCertificateGroup)
-    pu, pug, ugm = _name(PolicyUser), _name(PolicyUserGroup), _name(UserGroupMember)
+    t = _grant_tables(attested)
     users = _name(User)
     # CROSS JOIN keeps SQLite's join order as written: from the few allowing policies
     # out to the rows they reach, never a scan of every certificate or key. UNION ALL:
@@ -677,36 +843,36 @@ def _grantees(db: peewee.Database, scope: GrantScope) -> tuple[str, list]:
     scoped = scope.where('w."private_key_id"', 'w."user_id"')
     sql = f"""
         WITH allowed("policy_id", "user_id") AS (
-            SELECT p."id", n."user_id" FROM {policies} p CROSS JOIN {pu} n
+            SELECT p."id", n."user_id" FROM {t["policies"]} p CROSS JOIN {t["pu"]} n
                 ON n."policy_id" = p."id" WHERE p."enabled" = {p} AND p."effect" = {p}
-            UNION ALL SELECT p."id", m."user_id" FROM {policies} p CROSS JOIN {pug} g
+            UNION ALL SELECT p."id", m."user_id" FROM {t["policies"]} p CROSS JOIN {t["pug"]} g
                 ON g."policy_id" = p."id"
-                CROSS JOIN {ugm} m ON m."user_group_id" = g."user_group_id"
+                CROSS JOIN {t["ugm"]} m ON m."user_group_id" = g."user_group_id"
                 WHERE p."enabled" = {p} AND p."effect" = {p}
         ), certificate_users("certificate_id", "user_id") AS (
-            SELECT t."certificate_id", a."user_id" FROM allowed a CROSS JOIN {pc} t
+            SELECT t."certificate_id", a."user_id" FROM allowed a CROSS JOIN {t["pc"]} t
                 ON t."policy_id" = a."policy_id"
-            UNION ALL SELECT m."certificate_id", a."user_id" FROM allowed a CROSS JOIN {pcg} t
-                ON t."policy_id" = a."policy_id"
-                CROSS JOIN {MEMBERS} m ON m."group_id" = t."group_id"
+            UNION ALL SELECT m."certificate_id", a."user_id" FROM allowed a
+                CROSS JOIN {t["pcg"]} t ON t."policy_id" = a."policy_id"
+                CROSS JOIN {t["members"]} m ON m."group_id" = t."group_id"
         ), pending("id", "private_key_id", "owner_id", "renews_id") AS (
-            SELECT "id", "private_key_id", "owner_id", "renews_id" FROM {REQUESTS}
+            SELECT "id", "private_key_id", "owner_id", "renews_id" FROM {t["requests"]}
             WHERE "status" = {p} AND "private_key_id" IS NOT NULL
         ), wanted("private_key_id", "user_id") AS (
-            SELECT "private_key_id", "owner_id" FROM {CERTIFICATES}
+            SELECT "private_key_id", "owner_id" FROM {t["owned"]}
                 WHERE "owner_id" IS NOT NULL AND "private_key_id" IS NOT NULL
             UNION ALL SELECT c."private_key_id", cu."user_id" FROM certificate_users cu
-                CROSS JOIN {CERTIFICATES} c ON c."id" = cu."certificate_id"
+                CROSS JOIN {t["keyed"]} c ON c."id" = cu."certificate_id"
                 WHERE c."private_key_id" IS NOT NULL
             UNION ALL SELECT "private_key_id", "owner_id" FROM pending WHERE "owner_id" IS NOT NULL
             UNION ALL SELECT r."private_key_id", c."owner_id" FROM pending r
-                CROSS JOIN {CERTIFICATES} c ON c."id" = r."renews_id"
+                CROSS JOIN {t["owned"]} c ON c."id" = r."renews_id"
                 WHERE c."owner_id" IS NOT NULL
             UNION ALL SELECT r."private_key_id", cu."user_id" FROM pending r
                 CROSS JOIN certificate_users cu ON cu."certificate_id" = r."renews_id"
             UNION ALL SELECT r."private_key_id", a."user_id" FROM pending r
-                CROSS JOIN {_name(RequestGroup)} rg ON rg."request_id" = r."id"
-                CROSS JOIN {pcg} t ON t."group_id" = rg."group_id"
+                CROSS JOIN {t["rg"]} rg ON rg."request_id" = r."id"
+                CROSS JOIN {t["pcg"]} t ON t."group_id" = rg."group_id"
                 CROSS JOIN allowed a ON a."policy_id" = t."policy_id"
         ), grantees("private_key_id", "user_id") AS (
             SELECT w."private_key_id", w."user_id" FROM wanted w
@@ -739,6 +905,8 @@ def grants_to_remove(db: peewee.Database, scope: GrantScope = EVERY_GRANT) -> li
 class MissingGrant(NamedTuple):
     key_id: int
     key_uid: str
+    spki_sha256: str  # the seal's associated data with the uid
+    sealed: bytes
     custodian_wrap: bytes
     alias: str  # of its certificate or request, for a refusal
     user_id: int
@@ -747,26 +915,35 @@ class MissingGrant(NamedTuple):
     certified: bytes
 
 
-def grants_to_make(db: peewee.Database, scope: GrantScope = EVERY_GRANT) -> list[MissingGrant]:
-    """The wraps that grantees lack, with what making them needs."""
-    sql, params = _grantees(db, scope)
+def grants_to_make(
+    db: peewee.Database,
+    scope: GrantScope = EVERY_GRANT,
+    attested: Callable[[int, str], bool] | None = None,
+) -> list[MissingGrant]:
+    """The wraps that grantees lack, with what making them needs; with `attested` (what
+    checks an item against its attestation), only those that attested rows call for."""
+    sql, params = _grantees(db, scope, attested is not None)
     users, grants = _name(User), _name(KeyGrant)
-    cursor = db.execute_sql(
-        f"""{sql}, missing("private_key_id", "user_id") AS (
-            SELECT DISTINCT g."private_key_id", g."user_id" FROM grantees g
-            WHERE NOT EXISTS (SELECT 1 FROM {grants} h
-                WHERE h."private_key_id" = g."private_key_id" AND h."user_id" = g."user_id")
+    token = A.checking.set(attested)
+    try:
+        cursor = db.execute_sql(
+            f"""{sql}, missing("private_key_id", "user_id") AS (
+                SELECT DISTINCT g."private_key_id", g."user_id" FROM grantees g
+                WHERE NOT EXISTS (SELECT 1 FROM {grants} h
+                    WHERE h."private_key_id" = g."private_key_id" AND h."user_id" = g."user_id")
+            )
+            SELECT k."id", k."uid", k."spki_sha256", k."sealed", k."custodian_wrap",
+                coalesce((SELECT "alias" FROM {CERTIFICATES} WHERE "private_key_id" = k."id"),
+                         (SELECT "alias" FROM {REQUESTS} WHERE "private_key_id" = k."id"), ''),
+                u."id", u."name", u."public_keys", u."certified"
+            FROM missing m JOIN {KEYS} k ON k."id" = m."private_key_id"
+                JOIN {users} u ON u."id" = m."user_id"
+            ORDER BY k."id", u."id" """,
+            params,
         )
-        SELECT k."id", k."uid", k."custodian_wrap",
-            coalesce((SELECT "alias" FROM {CERTIFICATES} WHERE "private_key_id" = k."id"),
-                     (SELECT "alias" FROM {REQUESTS} WHERE "private_key_id" = k."id"), ''),
-            u."id", u."name", u."public_keys", u."certified"
-        FROM missing m JOIN {KEYS} k ON k."id" = m."private_key_id"
-            JOIN {users} u ON u."id" = m."user_id"
-        ORDER BY k."id", u."id" """,
-        params,
-    )
-    return [MissingGrant(*row) for row in cursor]
+        return [MissingGrant(*row) for row in cursor]
+    finally:
+        A.checking.reset(token)
 
 
 def remove_grants(db: peewee.Database, pairs: Sequence[tuple[int, int]]) -> None:

@@ -44,6 +44,7 @@ class UserGroup(BaseModel):
 class UserGroupMember(BaseModel):
     user_group = peewee.ForeignKeyField(UserGroup, backref="members", on_delete="CASCADE")
     user = peewee.ForeignKeyField(User, backref="user_groups", on_delete="CASCADE")
+    attestation = peewee.IntegerField(null=True)  # models.attestations
 
     class Meta:
         indexes = ((("user_group", "user"), True),)

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlcipher3 import dbapi2 as sqlcipher
 
 from app import keyslots
-from app.crypto.key_wraps import anchor_of, data_key_purpose
+from app.crypto.key_wraps import anchor_of, attestation, data_key_purpose
 from app.crypto.sealing import Sealer, SealError, derive_subkey
 from app.crypto.user_keys import UserKeys, WrapError
 from app.errors import CustodianRequired, TamperedError
@@ -55,7 +55,7 @@ def _grants(session) -> set[tuple[str, str]]:
 def _import_keys(session, tmp_path, certs, *aliases) -> None:
     paths = []
     for alias in aliases:
-        cert, key = certs.make_cert(alias, key=certs.rsa_key())
+        cert, key = certs.make_cert(alias)  # a key of its own: rows name keys by their hash
         paths.append(certs.write(tmp_path, f"{alias}.p12", certs.p12(cert, key, None)))
     report = certificate_import.import_files(session, paths)
     assert all(f.error is None for f in report.files)
@@ -619,3 +619,127 @@ def test_an_administrators_blanked_certificate_is_refused_and_named(granted, sto
         users.sign_in(store_dir, "admin", password=PASSWORD)
     bob, _ = users.sign_in(store_dir, "bob", password=SIGNER_PASSWORD)
     bob.close()
+
+
+def _later_change_about(store_dir: Path, *aliases: str) -> set[tuple[str, str]]:
+    """An Administrator's change about these certificates (into a group no policy names),
+    which syncs their wraps from the rows as they are; the wraps held after it. `check`
+    names a row that is not attested."""
+    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        certificate_groups.add_to_groups(session, list(aliases), ["spare"])
+        problems = integrity.check_store(session)
+        assert any("not signed by a user whose role may write them" in p for p in problems)
+        return _grants(session)
+    finally:
+        session.close()
+
+
+BOB = '(SELECT "id" FROM "user" WHERE "name" = \'bob\')'
+K3 = '(SELECT "id" FROM "certificate" WHERE "alias" = \'K3\')'
+BOB_POLICY = '(SELECT "id" FROM "policy" WHERE "name" = \'bob signs K1\')'
+OPS_POLICY = '(SELECT "id" FROM "policy" WHERE "name" = \'ops release\')'
+
+
+@pytest.mark.parametrize(
+    "edits",
+    [
+        # He makes himself K3's owner, reusing the attestation of another owner row.
+        [f'UPDATE "certificate" SET "owner_id" = {BOB} WHERE "alias" = \'K3\''],
+        # He adds K3 to the policy that grants him K1, naming that link's attestation.
+        [
+            'INSERT INTO "policy_certificate" ("policy_id", "certificate_id", "attestation") '
+            f'SELECT {BOB_POLICY}, {K3}, "attestation" FROM "policy_certificate" LIMIT 1'
+        ],
+        # He names himself in the policy of "release", and puts K3 in "release".
+        [
+            'INSERT INTO "policy_user" ("policy_id", "user_id", "attestation") '
+            f'SELECT {OPS_POLICY}, {BOB}, "attestation" FROM "policy_user" LIMIT 1',
+            'INSERT INTO "certificate_group_member" ("group_id", "certificate_id", "attestation") '
+            f'SELECT "group_id", {K3}, "attestation" FROM "certificate_group_member" LIMIT 1',
+        ],
+        # He joins the user group "ops", and rewrites K2's membership to be K3's.
+        [
+            'INSERT INTO "user_group_member" ("user_group_id", "user_id", "attestation") '
+            f'SELECT "user_group_id", {BOB}, "attestation" FROM "user_group_member" LIMIT 1',
+            f'UPDATE "certificate_group_member" SET "certificate_id" = {K3}',
+        ],
+    ],
+    ids=["owner", "policy-certificate", "policy-user+member", "user-member"],
+)
+def test_rows_bob_edits_hand_him_nothing_at_an_administrators_later_change(
+    granted, store_dir, edits
+):
+    """The rows that decide who may sign are signed by their writers (attestations): an
+    Administrator's later change about those certificates wraps no key to bob."""
+    _, opened = _as_bob(granted, store_dir)
+    for sql in edits:
+        _raw_write(store_dir, opened.master_key, sql, ())
+    held = _later_change_about(store_dir, "K2", "K3")
+    assert ("K3", "bob") not in held
+    assert ("K2", "bob") not in held
+
+
+def test_rows_bob_signs_himself_hand_him_nothing(granted, store_dir):
+    """Signed with his own certified key, a row his role could not write holds nothing."""
+    slots, opened = _as_bob(granted, store_dir)
+    (spki,) = _raw_rows(
+        store_dir,
+        opened.master_key,
+        'SELECT "spki_sha256" FROM "certificate" WHERE "alias" = \'K3\'',
+    )[0]
+    items = f"owner\x1f{spki}\x1fbob"
+    signature = UserKeys(opened.private).sign(attestation(slots.store_id, "bob", items))
+    _raw_write(
+        store_dir,
+        opened.master_key,
+        f'INSERT INTO "attestation" ("signer_id", "items", "signature") VALUES ({BOB}, ?, ?)',
+        (items, signature),
+    )
+    _raw_write(
+        store_dir,
+        opened.master_key,
+        f'UPDATE "certificate" SET "owner_id" = {BOB}, "owner_attestation" = '
+        '(SELECT max("id") FROM "attestation") WHERE "alias" = \'K3\'',
+        (),
+    )
+    assert ("K3", "bob") not in _later_change_about(store_dir, "K3")
+
+
+def test_a_key_row_given_a_granted_certificates_public_key_is_refused(granted, store_dir):
+    """Bob moves K3's key under K1 (granted to him) and gives the key K1's public key hash,
+    so that every row reads as K1's: the seal, which binds the hash, does not open."""
+    _, opened = _as_bob(granted, store_dir)
+    ids = dict(
+        _raw_rows(
+            store_dir, opened.master_key, 'SELECT "alias", "private_key_id" FROM "certificate"'
+        )
+    )
+    k1 = '(SELECT "spki_sha256" FROM "certificate" WHERE "alias" = \'K1\')'
+    for sql in (
+        f'UPDATE "private_key" SET "spki_sha256" = {k1} WHERE "id" = {ids["K3"]}',
+        'DELETE FROM "key_grant"',
+        'UPDATE "certificate" SET "private_key_id" = NULL WHERE "alias" IN (\'K1\', \'K3\')',
+        f'UPDATE "certificate" SET "private_key_id" = {ids["K3"]} WHERE "alias" = \'K1\'',
+    ):
+        _raw_write(store_dir, opened.master_key, sql, ())
+    with pytest.raises(TamperedError, match="is not the key of its public key"):
+        _later_change_about(store_dir, "K1")
+
+
+def test_rows_a_certificate_manager_wrote_hand_keys_on_at_an_administrators_change(
+    granted, store_dir
+):
+    """A Certificate Manager puts K3 in a group no policy names (no wrap is due, so no
+    custodian is needed); the policy an Administrator adds later hands K3 on."""
+    manager = _sign_in_as(granted, store_dir, "mia", CERTIFICATE_MANAGER)
+    certificate_groups.add_to_groups(manager, ["K3"], ["night"])
+    manager.close()
+    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        policies.add_policy(
+            session, PolicySpec("bob at night", certificate_groups=("night",), users=("bob",))
+        )
+        assert ("K3", "bob") in _grants(session)
+    finally:
+        session.close()

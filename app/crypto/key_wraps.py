@@ -65,3 +65,9 @@ def user_record(store_id: str, user: str, role: str, enabled: bool) -> bytes:
 def certification(store_id: str, user: str, public: bytes) -> bytes:
     """What the custodian signs to certify that `public` are `user`'s keys."""
     return f"certdesk-user-certificate\x00{store_id}\x00{user}\x00".encode() + public
+
+
+def attestation(store_id: str, signer: str, items: str) -> bytes:
+    """What a user signs for the rows they wrote that decide who may sign
+    (models.attestations): their items, one per line."""
+    return f"certdesk-attestation\x00{store_id}\x00{signer}\x00".encode() + items.encode()

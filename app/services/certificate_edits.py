@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from app.crypto.pins import hash_pin, validate_pin
 from app.errors import ValidationError
-from app.services import journal, key_grants
+from app.services import attestations, journal, key_grants
 from app.services.aliases import available_alias, validate_alias
 from app.services.certificates import CertificateRow, certificate_rows, find
 from app.services.operations import describe, operation
@@ -90,6 +90,7 @@ def edit_certificate(session: Session, ref: int | str, changes: GeneralChanges) 
         if changed:
             cert.save()
             if "owner" in changed:
+                attestations.attest_rows(session, "owned", [cert.id])
                 key_grants.sync(session, key_grants.reached(session, [cert.id]))
             journal.record(session.user_name, "certificate.edit", alias, **changed)
     return certificate_rows(session, [cert.id])[0]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import peewee
 
 from app.errors import NotFoundError, PermissionDenied, StoreExistsError, ValidationError
-from app.services import certificates, journal, key_grants
+from app.services import attestations, certificates, journal, key_grants
 from app.services.certificates import CertificateRow
 from app.services.names import check_name
 from app.services.operations import operation
@@ -175,7 +175,7 @@ def add_to_groups(session: Session, refs: Sequence[Ref], group_names: Sequence[s
             return result
         had = set(statements.memberships(db, [t.id for t in targets]))
         rows = [(g.id, t.id) for t in targets for g in groups if (g.id, t.id) not in had]
-        statements.add_memberships(db, rows)
+        attestations.attest_rows(session, "members", statements.add_memberships(db, rows))
         key_grants.sync(session, key_grants.reached(session, sorted({cid for _, cid in rows})))
         names = ", ".join(g.name for g in groups)
         changed = {cid for _, cid in rows}

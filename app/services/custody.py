@@ -31,7 +31,7 @@ from app.crypto.sealing import Sealer, SealError
 from app.crypto.user_keys import PublicKeys, UserKeys, WrapError
 from app.errors import CustodianRequired, StoreDamagedError, TamperedError
 from app.keyslots import OpenedSlot
-from app.services import journal
+from app.services import attestations, journal
 from app.services.session import Session, write_transaction
 from models import Custodian, CustodianWrap, PrivateKey, Role, User, statements
 from models.base import blob
@@ -114,11 +114,13 @@ def _found(session: Session, me: User) -> PublicKeys:
             keyless = User.select(User.name).where(User.public_keys.is_null())
             install(session, UserKeys.generate(), me, tuple(row.name for row in keyless))
             journal.record(me.name, "custodian.create", me.name)
-            # The keys, roles and states the store holds now are taken on trust, once.
+            # The keys, roles, states and grants the store holds now are taken on trust,
+            # once.
             for row in _matching_slots(session, User.certified.is_null()):
                 _certify(session, row)
             for row in User.select().where(User.record_signature.is_null()):
                 _sign_record(session, row, row.role.name, row.enabled)
+            attestations.attest_all(session)
             public = session.custodian_public
     return public
 

@@ -30,6 +30,21 @@ from models.permissions import ADMINISTRATOR, AUDIT_VIEW
 
 PAGE_NUMBER = re.compile(r"\bpage (\d+)\b")
 
+# The rows that decide who may sign (models.statements ATTESTED), in words.
+ATTESTED_ROWS = {
+    "policies": "policies",
+    "pc": "policies' certificates",
+    "pcg": "policies' certificate groups",
+    "pu": "policies' users",
+    "pug": "policies' user groups",
+    "ugm": "user group members",
+    "members": "certificate group members",
+    "rg": "requests' certificate groups",
+    "owned": "certificate owners",
+    "request_owner": "requests' owners",
+    "request_renews": "requests' renewed certificates",
+}
+
 
 @operation("store.check", AUDIT_VIEW, reads=True)
 def check_store(session: Session) -> list[str]:
@@ -146,12 +161,26 @@ def _custody_problems(session: Session) -> list[str]:
     for key_id, user_id in statements.grants_to_remove(db):
         who = names.get(user_id, user_id)
         problems.append(f"private key {key_id}: wrapped to {who!r}, who may not sign with it")
+    checker = key_grants.Checker(session)
+    owed = {(g.key_id, g.user_id) for g in statements.grants_to_make(db, attested=checker)}
     for grant in statements.grants_to_make(db):
+        why = (
+            "an Administrator's next change of its owner, groups or policies makes it"
+            if (grant.key_id, grant.user_id) in owed
+            else "the rows that say so are not attested, so it is never made"
+        )
         problems.append(
             f"private key {grant.key_id} ({grant.alias!r}): {grant.user_name!r} may sign with it "
-            "but holds no wrap (an Administrator's next change of its owner, groups or policies "
-            "makes it)"
+            f"but holds no wrap ({why})"
         )
+    for what in statements.ATTESTED:
+        ids = statements.not_attested(db, what, checker)
+        if ids:
+            listed = ", ".join(str(i) for i in ids[:10]) + (", …" if len(ids) > 10 else "")
+            problems.append(
+                f"{ATTESTED_ROWS[what]}: {len(ids):,} not signed by a user whose role may write "
+                f"them (ids {listed}); they hand no key on"
+            )
     if custody.moves_keys():
         problems.append(
             "private keys: some are still sealed as before data keys; an Administrator's "

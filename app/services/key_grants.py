@@ -10,18 +10,50 @@ key: the one just sealed, or the custodian's wrap of it, which only a key custod
 Administrator) opens; anyone else is refused, and the change with it. Keys are wrapped
 only to public keys the custodian certified (app.services.custody): a user whose keys
 in the database are not the certified ones gets none, whoever changed them.
+
+And wraps are made only through rows whose attestation (app.services.attestations)
+holds: its signer's keys are the ones the custodian certified, their role is the one an
+Administrator signed, that role is a built-in one that may write rows of the item's
+kind, and the signature covers the item as the row reads now. So a row someone put in
+or changed in the database, even signed with their own key, hands nothing on unless
+their role could have written it through Certdesk. A custom role's permissions are not
+signed yet: its users' attestations hand nothing on.
 """
 
 from collections.abc import Mapping, Sequence
 
-from app.crypto.key_wraps import data_key_purpose
+from app.crypto.key_wraps import attestation, data_key_purpose
 from app.crypto.sealing import Sealer, SealError
 from app.crypto.user_keys import UserKeys, WrapError
-from app.errors import CustodianRequired, PermissionDenied, StoreDamagedError
+from app.errors import CustodianRequired, PermissionDenied, StoreDamagedError, TamperedError
 from app.services import custody, journal
 from app.services.session import Session
-from models import KeyGrant, PrivateKey, User, statements
+from models import Attestation, KeyGrant, PrivateKey, User, statements
+from models import attestations as A
 from models.base import blob
+from models.permissions import (
+    BUILTIN_ROLES,
+    CERTIFICATES_REQUEST,
+    GROUPS_ADD_CERTIFICATES,
+    POLICIES_MANAGE,
+    USERS_MANAGE,
+)
+
+# Who may write each kind of row: a renewal gives the new key its predecessor's owner,
+# policies and groups, which a Certificate Manager's request may do.
+ATTESTED_BY: dict[str, frozenset[str]] = {
+    A.OWNER: frozenset({POLICIES_MANAGE, CERTIFICATES_REQUEST}),
+    A.POLICY: frozenset({POLICIES_MANAGE}),
+    A.POLICY_USER: frozenset({POLICIES_MANAGE}),
+    A.POLICY_USER_GROUP: frozenset({POLICIES_MANAGE}),
+    A.POLICY_CERTIFICATE: frozenset({POLICIES_MANAGE, CERTIFICATES_REQUEST}),
+    A.POLICY_GROUP: frozenset({POLICIES_MANAGE}),
+    A.MEMBER: frozenset({GROUPS_ADD_CERTIFICATES, CERTIFICATES_REQUEST}),
+    A.USER_MEMBER: frozenset({USERS_MANAGE}),
+    A.REQUEST_OWNER: frozenset({POLICIES_MANAGE, CERTIFICATES_REQUEST}),
+    A.REQUEST_RENEWS: frozenset({CERTIFICATES_REQUEST}),
+    A.REQUEST_GROUP: frozenset({CERTIFICATES_REQUEST}),
+}
 
 
 def sync(
@@ -40,6 +72,12 @@ def sync(
     statements.remove_grants(db, removed)
     _record(session, "key.revoke", removed)
     missing = statements.grants_to_make(db, scope)
+    if missing:
+        # Again, through attested rows only: anyone can put rows in the database.
+        scope = statements.GrantScope(
+            keys=sorted({g.key_id for g in missing}), users=sorted({g.user_id for g in missing})
+        )
+        missing = statements.grants_to_make(db, scope, Checker(session))
     if not missing:
         return
     store_id = session.store.store_id
@@ -52,11 +90,23 @@ def sync(
         data_key = opened.get(grant.key_id)
         if data_key is None:
             data_key = opened[grant.key_id] = _custodian_opens(session, grant)
+            _check_public_key(grant, data_key)
         purpose = data_key_purpose(store_id, grant.key_uid, grant.user_name)
         wrapped = public.wrap(data_key, purpose)
         rows.append((grant.key_id, grant.user_id, wrapped))
     statements.add_grants(db, rows)
     _record(session, "key.grant", [(key_id, user_id) for key_id, user_id, _ in rows])
+
+
+def _check_public_key(grant: statements.MissingGrant, data_key: bytes) -> None:
+    """The rows that hand the key on name it by its public key's hash, which the seal
+    binds to it: a key row given another's hash does not open."""
+    try:
+        Sealer(data_key).open(grant.sealed, grant.key_uid, grant.spki_sha256)
+    except SealError:
+        raise TamperedError(
+            f"private key {grant.key_uid} is not the key of its public key: {custody.TAMPERED}"
+        ) from None
 
 
 def keys(*key_ids: int) -> statements.GrantScope:
@@ -135,3 +185,40 @@ def _unwrapped(
             f"the wrap of private key {key_uid} to {holder or 'the custodian'} does not open: "
             "the store was changed outside Certdesk or is damaged; run `certdesk check`"
         ) from None
+
+
+class Checker:
+    """Whether an attestation holds for an item (models.attestations `checking`); each
+    attestation is read and verified once."""
+
+    def __init__(self, session: Session):
+        self._session = session
+        self._read: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+
+    def __call__(self, attestation_id: int, item: str) -> bool:
+        if attestation_id not in self._read:
+            self._read[attestation_id] = self._verified(attestation_id)
+        items, permissions = self._read[attestation_id]
+        kind = item.partition(A.SEP)[0]
+        return item in items and bool(ATTESTED_BY.get(kind, frozenset()) & permissions)
+
+    def _verified(self, attestation_id: int) -> tuple[frozenset[str], frozenset[str]]:
+        """The items of the attestation and what its signer's role may write; nothing
+        when the attestation or its signer does not hold."""
+        nothing: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+        row = Attestation.get_or_none(Attestation.id == attestation_id)
+        signer = None if row is None else User.get_or_none(User.id == row.signer_id)
+        if signer is None or not isinstance(row.items, str):
+            return nothing
+        session = self._session
+        keys = custody.verified_keys(session, signer.name, signer.public_keys, signer.certified)
+        if keys is None or not custody.record_holds(session, signer):
+            return nothing
+        statement = attestation(session.store.store_id, signer.name, row.items)
+        if not keys.verify(blob(row.signature), statement):
+            return nothing
+        role = BUILTIN_ROLES.get(signer.role.name)
+        permissions = (
+            frozenset(role[1]) if role is not None and signer.role.builtin else frozenset()
+        )
+        return frozenset(row.items.split("\n")), permissions

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.errors import ValidationError
-from app.services import journal, key_grants
+from app.services import attestations, journal, key_grants
 from app.services.names import check_name
 from app.services.operations import operation
 from app.services.session import Session, write_transaction
@@ -137,14 +137,15 @@ def add_policy(session: Session, spec: PolicySpec) -> PolicyRow:
             date_from=spec.date_from,
             date_until=spec.date_until,
         )
-        for cid in certs:
-            PolicyCertificate.create(policy=policy, certificate=cid)
-        for gid in cert_groups:
-            PolicyCertificateGroup.create(policy=policy, group=gid)
-        for uid in users:
-            PolicyUser.create(policy=policy, user=uid)
-        for ugid in user_groups:
-            PolicyUserGroup.create(policy=policy, user_group=ugid)
+        attestations.attest_rows(session, "policies", [policy.id])
+        links = {
+            "pc": [PolicyCertificate.create(policy=policy, certificate=cid) for cid in certs],
+            "pcg": [PolicyCertificateGroup.create(policy=policy, group=gid) for gid in cert_groups],
+            "pu": [PolicyUser.create(policy=policy, user=uid) for uid in users],
+            "pug": [PolicyUserGroup.create(policy=policy, user_group=ug) for ug in user_groups],
+        }
+        for what, rows in links.items():
+            attestations.attest_rows(session, what, [row.id for row in rows])
         key_grants.sync(session, key_grants.reached(session, certs, cert_groups))
         journal.record(session.user_name, "policy.add", name, effect=policy.effect)
     return next(p for p in list_policies(session) if p.name == name)

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from app.crypto.certinfo import CertificateFacts
-from app.services import certificates, journal
+from app.services import attestations, certificates, journal
 from app.services.aliases import alias_taken, unique_alias
 from app.services.session import Session
 from models import (
@@ -60,6 +60,7 @@ def complete_with(session: Session, facts: CertificateFacts, file: str) -> Compl
         .where(RequestGroup.request == request.id)
         .tuples()
     }
+    members: list[int] = []
     if old is not None:
         cert.owner = old.owner_id if old.owner_id is not None else request.owner_id
         # A disabled certificate's successor starts disabled too: renewing must not
@@ -71,12 +72,8 @@ def complete_with(session: Session, facts: CertificateFacts, file: str) -> Compl
         cert.save()
         # Groups and policies grant use: they move. Owner, reason and PIN stay on the old
         # certificate too, so that re-enabling it never makes it easier to use.
-        CertificateGroupMember.update(certificate=cert.id).where(
-            CertificateGroupMember.certificate == old.id
-        ).execute()
-        PolicyCertificate.update(certificate=cert.id).where(
-            PolicyCertificate.certificate == old.id
-        ).execute()
+        members = _move(CertificateGroupMember, old.id, cert.id)
+        attestations.attest_rows(session, "pc", _move(PolicyCertificate, old.id, cert.id))
         group_ids -= {
             gid
             for (gid,) in CertificateGroupMember.select(CertificateGroupMember.group)
@@ -87,7 +84,9 @@ def complete_with(session: Session, facts: CertificateFacts, file: str) -> Compl
         cert.owner = request.owner_id
         cert.save()
     for gid in sorted(group_ids):
-        CertificateGroupMember.create(group=gid, certificate=cert.id)
+        members.append(CertificateGroupMember.create(group=gid, certificate=cert.id).id)
+    attestations.attest_rows(session, "members", members)
+    attestations.attest_rows(session, "owned", [cert.id])
     request.status, request.completed_at, request.certificate = (
         Request.STATUS_COMPLETED,
         utcnow(),
@@ -114,6 +113,14 @@ def complete_with(session: Session, facts: CertificateFacts, file: str) -> Compl
             user, "certificate.superseded", superseded, renamed_from=alias, renewed_by=facts.sha256
         )
     return Completion(request.alias, alias, superseded)
+
+
+def _move(model, old_id: int, new_id: int) -> list[int]:
+    """The ids of the group memberships or policy links of certificate `old_id`, moved to
+    `new_id`."""
+    ids = [row.id for row in model.select(model.id).where(model.certificate == old_id)]
+    model.update(certificate=new_id).where(model.id.in_(ids)).execute()
+    return ids
 
 
 def _superseded_alias(session: Session, alias: str) -> str:

@@ -20,7 +20,14 @@ from app.crypto.csr import RequestSpec
 from app.crypto.keygen import DEFAULT_KEY_SPEC, KeySpec
 from app.crypto.parse import quietly
 from app.errors import CertdeskError, NotFoundError, ValidationError
-from app.services import certificate_import, certificates, journal, key_grants, private_keys
+from app.services import (
+    attestations,
+    certificate_import,
+    certificates,
+    journal,
+    key_grants,
+    private_keys,
+)
 from app.services.aliases import available_alias, validate_alias
 from app.services.certificate_groups import find_group, validate_group_name
 from app.services.certificate_import import FileResult
@@ -120,8 +127,10 @@ def _create(
             renews=plan.renews_id,
             owner=plan.owner_id,
         )
-        for group in group_rows:
-            RequestGroup.create(request=request, group=group)
+        attestations.attest_rows(session, "request_owner", [request.id])
+        attestations.attest_rows(session, "request_renews", [request.id])
+        groups = [RequestGroup.create(request=request, group=group) for group in group_rows]
+        attestations.attest_rows(session, "rg", [row.id for row in groups])
         key_grants.sync(session, key_grants.keys(*fresh), fresh)
         details = {"request": request.id, "key": key.label, "subject": request.subject}
         if renews is not None:

@@ -17,7 +17,7 @@ from app.errors import (
     ValidationError,
 )
 from app.keyslots import OpenedSlot
-from app.services import custody, journal, key_grants
+from app.services import attestations, custody, journal, key_grants
 from app.services.names import check_name
 from app.services.operations import operation
 from app.services.session import Session, write_transaction
@@ -118,7 +118,8 @@ def add_user(
             group, created = UserGroup.get_or_create(name=group_name)
             if created:
                 journal.record(session.user_name, "user_group.create", group_name)
-            UserGroupMember.create(user_group=group, user=user)
+            member = UserGroupMember.create(user_group=group, user=user)
+            attestations.attest_rows(session, "ugm", [member.id])
         key_grants.sync(session, statements.GrantScope(users=[user.id]))
         journal.record(session.user_name, "user.add", name, role=role)
         session.store.add_slot(name, slot)

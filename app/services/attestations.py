@@ -1,0 +1,40 @@
+"""Attestations (models.attestations): each change of an owner, a policy, a group
+membership or a request signs the rows it writes with its user's key; a key is handed
+on only through rows whose attestation holds (app.services.key_grants `Checker`)."""
+
+from collections.abc import Iterable, Sequence
+
+from app.crypto.key_wraps import attestation
+from app.services.session import Session
+from models import Attestation, statements
+
+ATTESTED_ITEMS = 10_000
+
+
+def _attest(session: Session, items: Iterable[str]) -> int | None:
+    """The id of an attestation of `items` by the signed-in user, for the rows that read
+    them to name; None for a user of a store made before key pairs who has none yet."""
+    if session.keys is None:
+        return None
+    text = "\n".join(sorted(set(items)))
+    signature = session.keys.sign(attestation(session.store.store_id, session.user_name, text))
+    return Attestation.create(signer=session.user_id, items=text, signature=signature).id
+
+
+def attest_rows(session: Session, what: str, ids: Sequence[int]) -> None:
+    """In the caller's transaction: the rows of `what` (models.statements ATTESTED) with
+    these ids, just written by the signed-in user, attested as they read now."""
+    db = session.store.db
+    # An attestation per ATTESTED_ITEMS rows: each is read whole when checked.
+    for part in statements.chunks(statements.attestation_items(db, what, ids), ATTESTED_ITEMS):
+        attestation_id = _attest(session, (item for _, item in part))
+        if attestation_id is not None:
+            statements.set_attestation(db, what, [row_id for row_id, _ in part], attestation_id)
+
+
+def attest_all(session: Session) -> None:
+    """In the caller's transaction, as an older store's custodian is made: every row that
+    decides who may sign attested as it is, taken on trust once like the users' keys."""
+    db = session.store.db
+    for what in statements.ATTESTED:
+        attest_rows(session, what, statements.unattested(db, what))
