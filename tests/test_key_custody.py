@@ -16,6 +16,7 @@ from sqlcipher3 import dbapi2 as sqlcipher
 
 from app import keyslots
 from app.crypto.key_wraps import anchor_of, attestation, data_key_purpose
+from app.crypto.keygen import KeySpec
 from app.crypto.sealing import Sealer, SealError, derive_subkey
 from app.crypto.user_keys import UserKeys, WrapError
 from app.errors import CustodianRequired, TamperedError
@@ -29,12 +30,14 @@ from app.services import (
     journal,
     policies,
     signing,
+    signing_requests,
     users,
 )
 from app.services.policies import PolicySpec
 from models import Custodian, CustodianWrap, KeyGrant, PrivateKey, User
 from models.base import using
 from models.permissions import CERTIFICATE_MANAGER, SIGNER
+from tests.helpers import certgen as certs
 from tests.helpers.stores import PASSWORD
 from tests.test_migrations import BOB_PASSWORD, FIXTURE_PASSWORD, v1_copy
 
@@ -741,5 +744,29 @@ def test_rows_a_certificate_manager_wrote_hand_keys_on_at_an_administrators_chan
             session, PolicySpec("bob at night", certificate_groups=("night",), users=("bob",))
         )
         assert ("K3", "bob") in _grants(session)
+    finally:
+        session.close()
+
+
+def test_a_renewal_by_a_certificate_manager_carries_its_grants_to_later_grantees(
+    granted, store_dir, tmp_path
+):
+    """Mia renews K2 (in "release", which "ops" may sign): the renewed key's grants and
+    group, moved by her, are attested by her, so a user who joins "ops" later gets it."""
+    manager = _sign_in_as(granted, store_dir, "mia", CERTIFICATE_MANAGER)
+    try:
+        info = signing_requests.renew(manager, "K2", KeySpec("ECDSA", curve="P-256"))
+        issued = tmp_path / "issued.pem"
+        issued.write_bytes(certs.issue_for_request(info.csr_pem, 30))
+        (result,) = certificate_import.import_files(manager, [issued]).files
+        assert result.error is None
+        assert ("K2", "carol") in _grants(manager)  # the renewed one's, made at the request
+    finally:
+        manager.close()
+    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        users.add_user(session, "dave", SIGNER_PASSWORD, SIGNER, user_groups=["ops"])
+        assert ("K2", "dave") in _grants(session)
+        assert not [p for p in integrity.check_store(session) if "not signed" in p]
     finally:
         session.close()
