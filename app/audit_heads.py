@@ -1,11 +1,12 @@
-"""The newest audit event this workstation has seen of each store, kept in its own state
-folder (not the store's): a store whose log lacks it, because its newest events were
-deleted or an older copy of its database was put in place, is named at the next
-sign-in here (app.services.users).
+"""The newest audit event and roster (models.custody) this workstation has seen of each
+store, kept in its own state folder (not the store's): a store whose log lacks the
+event, or whose roster is older, because its newest events were deleted, an older copy
+of its database was put in place or older users' records were put back, is named at
+the next sign-in here (app.services.users).
 
-One small JSON file, `{store_id: {"id": N, "hash": "…"}}`, read only as a regular file
-and with a bound, written atomically. Losing it loses only what it would have caught: a
-file that cannot be read or written is taken as empty, never as an error.
+One small JSON file, `{store_id: {"id": N, "hash": "…", "roster": N}}`, read only as a
+regular file and with a bound, written atomically. Losing it loses only what it would
+have caught: a file that cannot be read or written is taken as empty, never an error.
 """
 
 import contextlib
@@ -45,14 +46,25 @@ def seen(store_id: str) -> tuple[int, str] | None:
     return event_id, event_hash
 
 
-def saw(store_id: str, event_id: int, event_hash: str, newer_only: bool = True) -> None:
-    """Keep (id, hash) as the newest event of the store seen here; `newer_only`: unless
-    a newer one is kept already (another window of the same store)."""
+def roster_seen(store_id: str) -> int:
+    """The serial of the newest roster of the store this workstation saw (0: none)."""
+    head = _heads().get(store_id)
+    serial = head.get("roster") if isinstance(head, dict) else None
+    return serial if type(serial) is int else 0
+
+
+def saw(
+    store_id: str, event_id: int, event_hash: str, roster: int = 0, newer_only: bool = True
+) -> None:
+    """Keep (id, hash) as the newest event of the store seen here, and `roster` as its
+    newest roster's serial; `newer_only`: unless newer ones are kept already (another
+    window of the same store)."""
     heads = _heads()
     known = seen(store_id)
+    roster = max(roster, roster_seen(store_id)) if newer_only else roster
     if newer_only and known is not None and known[0] > event_id:
-        return
-    heads[store_id] = {"id": event_id, "hash": event_hash}
+        event_id, event_hash = known
+    heads[store_id] = {"id": event_id, "hash": event_hash, "roster": roster}
     path = _path()
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

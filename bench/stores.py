@@ -173,6 +173,7 @@ class Inserter:
             "description": "",
             "enabled": 0 if rng.random() < 0.02 else 1,
             "owner_id": self.owner if rng.random() < 0.1 else None,
+            "owner_attestation": None,
             "ask_reason": 1 if rng.random() < 0.1 else 0,
             "pin_hash": "bench-not-a-real-hash" if rng.random() < 0.05 else None,
             "usage_count": rng.randint(1, 5000) if used else 0,

@@ -215,6 +215,9 @@ def _v7_attestations() -> None:
         database.execute_sql(statement)
     for table, column in _V7_ATTESTED:
         add_column_if_missing(table, peewee.IntegerField(null=True), column)
+    add_column_if_missing("custodian", peewee.TextField(default=""), "roster")
+    add_column_if_missing("custodian", peewee.IntegerField(default=0), "roster_serial")
+    add_column_if_missing("custodian", peewee.BlobField(null=True), "roster_signature")
 
 
 class Step(NamedTuple):
@@ -230,7 +233,7 @@ MIGRATIONS: list[Step] = [
     Step(4, "index certificates in the table's name order", _v4_certificate_name_order_index),
     Step(5, "keep each user's public keys", _v5_user_public_keys),
     Step(6, "keep the custodian and the wraps of each key", _v6_key_custody),
-    Step(7, "sign the rows that decide who may sign", _v7_attestations),
+    Step(7, "sign the rows that decide who may sign, and the roster", _v7_attestations),
 ]
 
 

@@ -23,7 +23,7 @@ from models.certificates import (
     Request,
     RequestGroup,
 )
-from models.custody import KeyGrant
+from models.custody import Custodian, KeyGrant
 from models.policies import (
     Policy,
     PolicyCertificate,
@@ -825,14 +825,16 @@ def unattested(db: peewee.Database, what: str) -> list[int]:
 
 
 def _grantees(db: peewee.Database, scope: GrantScope, attested: bool = False) -> tuple[str, list]:
-    """A query of (private key id, user id) for every key sealed under its own data key
-    and every user with certified keys who may ever sign with it: a certificate's owner
+    """A query of (private key id, user id) for every key and every user with certified
+    keys who may ever sign with it: a certificate's owner
     and everyone an enabled Allow policy names (itself or through a user group) for the
     certificate (itself or through a certificate group); for a pending request's key,
     the owner it will have, the grantees of the certificate it renews (theirs move to the
     new one) and those of the groups it will be put in. Schedules and Deny policies are
     not looked at: time and precedence are Certdesk's own checks, not the keys'.
-    `attested`: only through rows an attestation covers (`_grant_tables`)."""
+    `attested`: only through rows an attestation covers (`_grant_tables`). Keys not yet
+    under data keys are among them (no wrap of theirs is held; grants_to_make leaves them
+    out): asking each key's row would read a page per key, its seal and wrap fill one."""
     p = db.param
     t = _grant_tables(attested)
     users = _name(User)
@@ -876,10 +878,8 @@ def _grantees(db: peewee.Database, scope: GrantScope, attested: bool = False) ->
                 CROSS JOIN allowed a ON a."policy_id" = t."policy_id"
         ), grantees("private_key_id", "user_id") AS (
             SELECT w."private_key_id", w."user_id" FROM wanted w
-                CROSS JOIN {KEYS} k ON k."id" = w."private_key_id"
                 CROSS JOIN {users} u ON u."id" = w."user_id"
-                WHERE k."custodian_wrap" IS NOT NULL AND u."certified" IS NOT NULL
-                AND {scoped}
+                WHERE u."certified" IS NOT NULL AND {scoped}
         )"""
     allow = [True, Policy.EFFECT_ALLOW]
     return sql, [*allow, *allow, Request.STATUS_PENDING]
@@ -920,8 +920,9 @@ def grants_to_make(
     scope: GrantScope = EVERY_GRANT,
     attested: Callable[[int, str], bool] | None = None,
 ) -> list[MissingGrant]:
-    """The wraps that grantees lack, with what making them needs; with `attested` (what
-    checks an item against its attestation), only those that attested rows call for."""
+    """The wraps that grantees lack for keys under data keys, with what making them needs;
+    with `attested` (what checks an item against its attestation), only those that
+    attested rows call for."""
     sql, params = _grantees(db, scope, attested is not None)
     users, grants = _name(User), _name(KeyGrant)
     token = A.checking.set(attested)
@@ -936,8 +937,9 @@ def grants_to_make(
                 coalesce((SELECT "alias" FROM {CERTIFICATES} WHERE "private_key_id" = k."id"),
                          (SELECT "alias" FROM {REQUESTS} WHERE "private_key_id" = k."id"), ''),
                 u."id", u."name", u."public_keys", u."certified"
-            FROM missing m JOIN {KEYS} k ON k."id" = m."private_key_id"
-                JOIN {users} u ON u."id" = m."user_id"
+            FROM missing m CROSS JOIN {KEYS} k ON k."id" = m."private_key_id"
+                CROSS JOIN {users} u ON u."id" = m."user_id"
+            WHERE k."custodian_wrap" IS NOT NULL
             ORDER BY k."id", u."id" """,
             params,
         )
@@ -998,6 +1000,12 @@ def last_audit_event(db: peewee.Database) -> tuple[int, str] | None:
     """(id, hash) of the last event, None in an empty log."""
     sql = f'SELECT "id", "hash" FROM {_name(AuditEvent)} ORDER BY "id" DESC LIMIT 1'
     return db.execute_sql(sql).fetchone()
+
+
+def roster_serial(db: peewee.Database) -> int | None:
+    """The serial of the custodian's roster (models.custody), None in a store without."""
+    row = db.execute_sql(f'SELECT max("roster_serial") FROM {_name(Custodian)}').fetchone()
+    return row[0]
 
 
 def audit_hashes(db: peewee.Database, ids: Sequence[int]) -> dict[int, str]:

@@ -36,7 +36,7 @@ from app.services import (
 from app.services.policies import PolicySpec
 from models import Custodian, CustodianWrap, KeyGrant, PrivateKey, User
 from models.base import using
-from models.permissions import CERTIFICATE_MANAGER, SIGNER
+from models.permissions import ADMINISTRATOR, CERTIFICATE_MANAGER, SIGNER
 from tests.helpers import certgen as certs
 from tests.helpers.stores import PASSWORD
 from tests.test_migrations import BOB_PASSWORD, FIXTURE_PASSWORD, v1_copy
@@ -770,3 +770,70 @@ def test_a_renewal_by_a_certificate_manager_carries_its_grants_to_later_grantees
         assert not [p for p in integrity.check_store(session) if "not signed" in p]
     finally:
         session.close()
+
+
+def _record_of(store_dir: Path, master: bytes, name: str) -> tuple:
+    return _raw_rows(
+        store_dir,
+        master,
+        f'SELECT "role_id", "enabled", "record_signature" FROM "user" WHERE "name" = \'{name}\'',
+    )[0]
+
+
+def _put_back(store_dir: Path, master: bytes, name: str, record: tuple) -> None:
+    _raw_write(
+        store_dir,
+        master,
+        'UPDATE "user" SET "role_id" = ?, "enabled" = ?, "record_signature" = ? WHERE "name" = ?',
+        (*record, name),
+    )
+
+
+def test_an_older_record_put_back_is_refused_and_gets_no_custodian(granted, store_dir):
+    """Dora, disabled, and alice, no longer an Administrator, put back the records the
+    custodian signed before: the roster says otherwise."""
+    users.add_user(granted, "dora", SIGNER_PASSWORD, SIGNER)
+    users.add_user(granted, "alice", SIGNER_PASSWORD, ADMINISTRATOR)
+    master = granted.store.master_key()
+    before = {name: _record_of(store_dir, master, name) for name in ("dora", "alice")}
+    users.disable_user(granted, "dora")
+    users.set_user_role(granted, "alice", SIGNER)
+    granted.close()
+    for name, record in before.items():
+        _put_back(store_dir, master, name, record)
+        with pytest.raises(TamperedError, match=f"the role or state of {name!r} is not one"):
+            users.sign_in(store_dir, name, password=SIGNER_PASSWORD)
+    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)  # no one else's lockout
+    try:
+        problems = integrity.check_store(session)
+    finally:
+        session.close()
+    for name in before:
+        assert f"user {name!r}: their role or state is not one an Administrator set" in problems
+    wrapped = 'SELECT count(*) FROM "custodian_wrap" w JOIN "user" u ON u."id" = w."user_id" '
+    assert _raw_rows(store_dir, master, wrapped + "WHERE u.\"name\" = 'alice'") == [(0,)]
+
+
+def test_the_whole_roster_put_back_is_named_at_the_next_sign_in(granted, store_dir):
+    users.add_user(granted, "dora", SIGNER_PASSWORD, SIGNER)
+    master = granted.store.master_key()
+    record = _record_of(store_dir, master, "dora")
+    (roster,) = _raw_rows(
+        store_dir, master, 'SELECT "roster", "roster_serial", "roster_signature" FROM "custodian"'
+    )
+    users.disable_user(granted, "dora")
+    granted.close()  # this workstation keeps the roster it saw
+    _put_back(store_dir, master, "dora", record)
+    _raw_write(
+        store_dir,
+        master,
+        'UPDATE "custodian" SET "roster" = ?, "roster_serial" = ?, "roster_signature" = ?',
+        roster,
+    )
+    dora, _ = users.sign_in(store_dir, "dora", password=SIGNER_PASSWORD)
+    try:
+        (notice,) = dora.notices
+    finally:
+        dora.close()
+    assert notice.startswith("the store is older than the one this workstation last saw: its")
+    assert "users' roles and states are those of change" in notice

@@ -62,6 +62,12 @@ def user_record(store_id: str, user: str, role: str, enabled: bool) -> bytes:
     return f"certdesk-user-record\x00{store_id}\x00{user}\x00{role}\x00{state}".encode()
 
 
+def roster(store_id: str, serial: int, records: str) -> bytes:
+    """What the custodian signs for every user's name, role and enabled state, one
+    record a line, as of change `serial`."""
+    return f"certdesk-roster\x00{store_id}\x00{serial}\x00".encode() + records.encode()
+
+
 def certification(store_id: str, user: str, public: bytes) -> bytes:
     """What the custodian signs to certify that `public` are `user`'s keys."""
     return f"certdesk-user-certificate\x00{store_id}\x00{user}\x00".encode() + public

@@ -25,6 +25,7 @@ from app.crypto.key_wraps import (
     custodian_purpose,
     data_key_purpose,
     new_data_key,
+    roster,
     user_record,
 )
 from app.crypto.sealing import Sealer, SealError
@@ -256,15 +257,44 @@ def _as_custodian(session: Session, refused: str) -> bool:
 
 
 def _sign_record(session: Session, row: User, role: str, enabled: bool) -> None:
+    """`row`'s record signed with `role` and `enabled` (about to be written), and the
+    roster with it."""
     statement = user_record(session.store.store_id, row.name, role, enabled)
     signature = session.custodian.sign(statement)
     User.update(record_signature=signature).where(User.id == row.id).execute()
+    serial = _custodian().roster_serial + 1
+    records = _roster_records({row.id: (role, enabled)})
+    signature = session.custodian.sign(roster(session.store.store_id, serial, records))
+    Custodian.update(roster=records, roster_serial=serial, roster_signature=signature).execute()
+
+
+def _roster_records(changing: dict[int, tuple[str, bool]]) -> str:
+    """Every user's name, role and enabled state, a line each, sorted; `changing`: the
+    role and state of users about to be written."""
+    rows = User.select(User.id, User.name, Role.name, User.enabled).join(Role).tuples()
+    lines = []
+    for user_id, name, role, enabled in rows:
+        role, enabled = changing.get(user_id, (role, enabled))
+        lines.append(_roster_line(name, role, enabled))
+    return "\n".join(sorted(lines))
+
+
+def _roster_line(name: str, role: str, enabled: bool) -> str:
+    return f"{name}\x1f{role}\x1f{int(enabled)}"
 
 
 def record_holds(session: Session, row: User) -> bool:
-    """Whether `row`'s role and enabled state are the ones the custodian signed."""
+    """Whether `row`'s role and enabled state are the ones the custodian signed, in its
+    record and in the roster (where an older record put back is not)."""
     statement = user_record(session.store.store_id, row.name, row.role.name, row.enabled)
-    return session.custodian_public.verify(blob(row.record_signature), statement)
+    if not session.custodian_public.verify(blob(row.record_signature), statement):
+        return False
+    custodian = _custodian()
+    records = custodian.roster if isinstance(custodian.roster, str) else ""
+    statement = roster(session.store.store_id, custodian.roster_serial, records)
+    if not session.custodian_public.verify(blob(custodian.roster_signature), statement):
+        return False
+    return _roster_line(row.name, row.role.name, row.enabled) in records.split("\n")
 
 
 def duties(session: Session) -> bool:

@@ -68,10 +68,11 @@ class Session:
         self.keys = self.custodian = None
         try:
             last = statements.last_audit_event(self.store.db)
+            roster = statements.roster_serial(self.store.db) or 0
         except (*database_errors(), CertdeskError):
             last = None  # a damaged or vanished store: nothing to keep
         if last is not None:
-            audit_heads.saw(self.store.store_id, *last)
+            audit_heads.saw(self.store.store_id, *last, roster=roster)
         self.store.close()
 
 

@@ -278,18 +278,33 @@ def _compare_head(session: Session) -> None:
     this workstation has seen from now on."""
     db, store_id = session.store.db, session.store.store_id
     seen = audit_heads.seen(store_id)
-    if seen is None or statements.audit_hashes(db, [seen[0]]).get(seen[0]) == seen[1]:
-        return
+    roster, seen_roster = statements.roster_serial(db) or 0, audit_heads.roster_seen(store_id)
     last = statements.last_audit_event(db)
     ends = f"it ends at event {last[0]:,}" if last else "it is empty"
-    session.notices.append(
-        f"the store is older than the one this workstation last saw: its audit log lacks "
-        f"event {seen[0]:,} ({ends}). Its newest events were deleted, or an older copy of "
-        "its database was put in place."
-    )
+    if seen is not None and statements.audit_hashes(db, [seen[0]]).get(seen[0]) != seen[1]:
+        why = (
+            f"its audit log lacks event {seen[0]:,} ({ends}). Its newest events were "
+            "deleted, or an older copy of its database was put in place."
+        )
+    elif roster < seen_roster:
+        why = (
+            f"its users' roles and states are those of change {roster:,}, and this "
+            f"workstation saw change {seen_roster:,}: older records were put back."
+        )
+    else:
+        return
+    session.notices.append(f"the store is older than the one this workstation last saw: {why}")
     with write_transaction(session):
-        journal.record(session.user_name, "store.older", "", seen=seen[0], ends=last and last[0])
-    audit_heads.saw(store_id, *statements.last_audit_event(db), newer_only=False)
+        journal.record(
+            session.user_name,
+            "store.older",
+            "",
+            seen=seen and seen[0],
+            ends=last and last[0],
+            roster=roster,
+            seen_roster=seen_roster,
+        )
+    audit_heads.saw(store_id, *statements.last_audit_event(db), roster=roster, newer_only=False)
 
 
 def _custodian_duties(session: Session) -> None:
