@@ -72,7 +72,7 @@ def main() -> int:
                 )
                 attestations.attest_rows(session, "owned", ids)
                 missing = statements.grants_to_make(db)
-                statements.add_grants(db, [(g.key_id, g.user_id, b"stand-in") for g in missing])
+                statements.add_grants(db, [(g.key_id, g.user_id, WRAP, False) for g in missing])
             with using(db):
                 owners = 'SELECT "owner_id" FROM "certificate" WHERE "owner_id" IS NOT NULL'
                 floor = timed(lambda: db.execute_sql(owners).fetchall())

@@ -16,6 +16,10 @@ class PrivateKey(BaseModel):
     sealed = peewee.BlobField()  # nonce || ciphertext of the PKCS#8 DER
     created_at = UtcDateTimeField(default=utcnow)
     custodian_wrap = peewee.BlobField(null=True)
+    # The public key and salt of its certificate's PIN (app.crypto.pin_keys), to which
+    # its grantees' wraps are sealed too; None for a key without a PIN.
+    pin_public = peewee.BlobField(null=True)
+    pin_salt = peewee.BlobField(null=True)
 
 
 class Certificate(BaseModel):

@@ -49,6 +49,7 @@ class KeyGrant(BaseModel):
     )
     user = peewee.ForeignKeyField(User, backref="key_grants", on_delete="CASCADE")
     wrapped = peewee.BlobField()
+    pin_sealed = peewee.BooleanField(default=False)  # sealed to the key's PIN too
 
     class Meta:
         indexes = ((("private_key", "user"), True),)

@@ -216,6 +216,9 @@ def _v7_attestations() -> None:
     for table, column in _V7_ATTESTED:
         add_column_if_missing(table, peewee.IntegerField(null=True), column)
     add_column_if_missing("custodian", peewee.TextField(default=""), "roster")
+    add_column_if_missing("private_key", peewee.BlobField(null=True), "pin_public")
+    add_column_if_missing("private_key", peewee.BlobField(null=True), "pin_salt")
+    add_column_if_missing("key_grant", peewee.BooleanField(default=False), "pin_sealed")
     add_column_if_missing("custodian", peewee.IntegerField(default=0), "roster_serial")
     add_column_if_missing("custodian", peewee.BlobField(null=True), "roster_signature")
 
@@ -233,7 +236,7 @@ MIGRATIONS: list[Step] = [
     Step(4, "index certificates in the table's name order", _v4_certificate_name_order_index),
     Step(5, "keep each user's public keys", _v5_user_public_keys),
     Step(6, "keep the custodian and the wraps of each key", _v6_key_custody),
-    Step(7, "sign the rows that decide who may sign, and the roster", _v7_attestations),
+    Step(7, "sign who may sign and the roster; seal keys to their PINs", _v7_attestations),
 ]
 
 

@@ -908,6 +908,7 @@ class MissingGrant(NamedTuple):
     spki_sha256: str  # the seal's associated data with the uid
     sealed: bytes
     custodian_wrap: bytes
+    pin_public: bytes | None  # of the key's PIN, which its wraps are sealed to too
     alias: str  # of its certificate or request, for a refusal
     user_id: int
     user_name: str
@@ -934,6 +935,7 @@ def grants_to_make(
                     WHERE h."private_key_id" = g."private_key_id" AND h."user_id" = g."user_id")
             )
             SELECT k."id", k."uid", k."spki_sha256", k."sealed", k."custodian_wrap",
+                k."pin_public",
                 coalesce((SELECT "alias" FROM {CERTIFICATES} WHERE "private_key_id" = k."id"),
                          (SELECT "alias" FROM {REQUESTS} WHERE "private_key_id" = k."id"), ''),
                 u."id", u."name", u."public_keys", u."certified"
@@ -948,6 +950,27 @@ def grants_to_make(
         A.checking.reset(token)
 
 
+def pins_not_sealing(db: peewee.Database) -> list[str]:
+    """The aliases of the certificates with a PIN whose key (under a data key) is not
+    sealed to one."""
+    cursor = db.execute_sql(
+        f'SELECT c."alias" FROM {CERTIFICATES} c JOIN {KEYS} k ON k."id" = c."private_key_id" '
+        'WHERE c."pin_hash" IS NOT NULL AND k."pin_public" IS NULL '
+        'AND k."custodian_wrap" IS NOT NULL ORDER BY c."alias"'
+    )
+    return [alias for (alias,) in cursor]
+
+
+def grants_without_pin(db: peewee.Database) -> list[tuple[int, int]]:
+    """(key id, user id) of the wraps not sealed to their key's PIN."""
+    cursor = db.execute_sql(
+        f'SELECT g."private_key_id", g."user_id" FROM {_name(KeyGrant)} g '
+        f'JOIN {KEYS} k ON k."id" = g."private_key_id" '
+        'WHERE k."pin_public" IS NOT NULL AND NOT g."pin_sealed"'
+    )
+    return cursor.fetchall()
+
+
 def remove_grants(db: peewee.Database, pairs: Sequence[tuple[int, int]]) -> None:
     _many(
         db,
@@ -957,13 +980,13 @@ def remove_grants(db: peewee.Database, pairs: Sequence[tuple[int, int]]) -> None
     )
 
 
-def add_grants(db: peewee.Database, rows: Sequence[tuple[int, int, bytes]]) -> None:
-    """(key id, user id, wrapped) rows."""
+def add_grants(db: peewee.Database, rows: Sequence[tuple[int, int, bytes, bool]]) -> None:
+    """(key id, user id, wrapped, sealed to the key's PIN too) rows."""
     p = db.param
     _many(
         db,
-        f'INSERT INTO {_name(KeyGrant)} ("private_key_id", "user_id", "wrapped") '
-        f"VALUES ({p}, {p}, {p})",
+        f'INSERT INTO {_name(KeyGrant)} ("private_key_id", "user_id", "wrapped", "pin_sealed") '
+        f"VALUES ({p}, {p}, {p}, {p})",
         rows,
     )
 

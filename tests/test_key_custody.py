@@ -15,11 +15,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlcipher3 import dbapi2 as sqlcipher
 
 from app import keyslots
-from app.crypto.key_wraps import anchor_of, attestation, data_key_purpose
+from app.crypto.key_wraps import anchor_of, attestation, data_key_purpose, pin_purpose
 from app.crypto.keygen import KeySpec
+from app.crypto.pin_keys import PinKey
 from app.crypto.sealing import Sealer, SealError, derive_subkey
 from app.crypto.user_keys import UserKeys, WrapError
-from app.errors import CustodianRequired, TamperedError
+from app.errors import CustodianRequired, StoreDamagedError, TamperedError, ValidationError
 from app.services import (
     audit_log,
     certificate_edits,
@@ -837,3 +838,124 @@ def test_the_whole_roster_put_back_is_named_at_the_next_sign_in(granted, store_d
         dora.close()
     assert notice.startswith("the store is older than the one this workstation last saw: its")
     assert "users' roles and states are those of change" in notice
+
+
+PIN = "739104"
+
+
+def _bob_opens(store_dir: Path, alias: str, pin: str | None) -> bytes | None:
+    """K's PKCS#8 as bob opens it with his own code: his wrap, then (given) the PIN's key."""
+    slots = keyslots.KeySlots.load(store_dir)
+    opened = slots.open("bob", slots.kek_for("bob", SIGNER_PASSWORD))
+    ((uid, spki, sealed, salt, wrapped),) = _raw_rows(
+        store_dir,
+        opened.master_key,
+        'SELECT k."uid", k."spki_sha256", k."sealed", k."pin_salt", g."wrapped" '
+        'FROM "private_key" k JOIN "certificate" c ON c."private_key_id" = k."id" '
+        'JOIN "key_grant" g ON g."private_key_id" = k."id" '
+        f'WHERE c."alias" = \'{alias}\' AND g."user_id" = {BOB}',
+    )
+    if pin is not None:
+        wrapped = PinKey(pin, salt).unwrap(wrapped, pin_purpose(slots.store_id, uid, "bob"))
+    try:
+        data_key = UserKeys(opened.private).unwrap(
+            wrapped, data_key_purpose(slots.store_id, uid, "bob")
+        )
+    except WrapError:
+        return None
+    return Sealer(data_key).open(sealed, uid, spki)
+
+
+def test_a_grantee_without_the_pin_cannot_open_the_key(granted, store_dir, tmp_path, certs):
+    """K1's PIN seals bob's wrap too: with his password alone he cannot open K1; with the
+    PIN he can, and Certdesk signs with it."""
+    certificate_edits.edit_certificate(granted, "K1", certificate_edits.GeneralChanges(pin=PIN))
+    granted.close()
+    assert _bob_opens(store_dir, "K1", None) is None
+    with pytest.raises(WrapError):
+        _bob_opens(store_dir, "K1", "000000")
+    serialization.load_der_private_key(_bob_opens(store_dir, "K1", PIN), None)
+    bob, _ = users.sign_in(store_dir, "bob", password=SIGNER_PASSWORD)
+    try:
+        payload = tmp_path / "payload.bin"
+        payload.write_bytes(b"release build 8")
+        signature = signing.sign_data(bob, "K1", io.BytesIO(payload.read_bytes()), pin=PIN)
+    finally:
+        bob.close()
+    (tmp_path / "payload.p7s").write_bytes(signature)
+    assert certs.verify_detached(tmp_path / "payload.p7s", payload)
+    # Cleared, the PIN no longer seals it.
+    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        changes = certificate_edits.GeneralChanges(clear_pin=True)
+        certificate_edits.edit_certificate(session, "K1", changes)
+    finally:
+        session.close()
+    serialization.load_der_private_key(_bob_opens(store_dir, "K1", None), None)
+
+
+@pytest.mark.parametrize("pin_public", ["forged", "cleared"])
+def test_a_pin_key_bob_replaces_gets_him_no_wrap_without_the_pin(granted, store_dir, pin_public):
+    """Bob puts a PIN key of his own (or none) on K1's key and deletes his wrap, for the
+    next change to wrap K1 to him under it: the custodian's wrap names the real one."""
+    certificate_edits.edit_certificate(granted, "K1", certificate_edits.GeneralChanges(pin=PIN))
+    _, opened = _as_bob(granted, store_dir)
+    salt = os.urandom(16)
+    forged = PinKey("111111", salt).public() if pin_public == "forged" else None
+    k1_key = '(SELECT "private_key_id" FROM "certificate" WHERE "alias" = \'K1\')'
+    _raw_write(
+        store_dir,
+        opened.master_key,
+        f'UPDATE "private_key" SET "pin_public" = ?, "pin_salt" = ? WHERE "id" = {k1_key}',
+        (forged, salt if forged else None),
+    )
+    _raw_write(store_dir, opened.master_key, f'DELETE FROM "key_grant" WHERE "user_id" = {BOB}', ())
+    with pytest.raises(StoreDamagedError, match="to the custodian does not open"):
+        _later_change_about(store_dir, "K1")
+
+
+def test_a_renewal_takes_its_certificates_pin(granted, store_dir, tmp_path):
+    certificate_edits.edit_certificate(granted, "K2", certificate_edits.GeneralChanges(pin=PIN))
+    manager = _sign_in_as(granted, store_dir, "mia", CERTIFICATE_MANAGER)
+    try:
+        info = signing_requests.renew(manager, "K2", KeySpec("ECDSA", curve="P-256"))
+        issued = tmp_path / "issued.pem"
+        issued.write_bytes(certs.issue_for_request(info.csr_pem, 30))
+        (result,) = certificate_import.import_files(manager, [issued]).files
+        assert result.error is None
+        rows = manager.store.db.execute_sql(
+            'SELECT u."name", g."pin_sealed", k."pin_public" IS NOT NULL FROM "key_grant" g '
+            'JOIN "user" u ON u."id" = g."user_id" JOIN "private_key" k ON k."id" = '
+            'g."private_key_id" JOIN "certificate" c ON c."private_key_id" = k."id" '
+            "WHERE c.\"alias\" = 'K2'"
+        ).fetchall()
+    finally:
+        manager.close()
+    assert rows == [("carol", 1, 1)]
+    carol, _ = users.sign_in(store_dir, "carol", password=SIGNER_PASSWORD)
+    try:
+        with pytest.raises(ValidationError, match="asks for its PIN"):
+            signing.sign_data(carol, "K2", io.BytesIO(b"build 9"))
+        assert signing.sign_data(carol, "K2", io.BytesIO(b"build 9"), pin=PIN)
+    finally:
+        carol.close()
+
+
+def test_check_names_a_wrap_that_lost_its_pin_and_a_pin_that_seals_nothing(granted, store_dir):
+    certificate_edits.edit_certificate(granted, "K1", certificate_edits.GeneralChanges(pin=PIN))
+    _, opened = _as_bob(granted, store_dir)
+    for sql in (
+        'UPDATE "key_grant" SET "pin_sealed" = 0',
+        'UPDATE "certificate" SET "pin_hash" = (SELECT "pin_hash" FROM "certificate" '
+        "WHERE \"alias\" = 'K1') WHERE \"alias\" = 'K3'",
+    ):
+        _raw_write(store_dir, opened.master_key, sql, ())
+    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        problems = integrity.check_store(session)
+    finally:
+        session.close()
+    assert any(p.endswith("wrapped to 'bob' without its PIN") for p in problems)
+    assert any(
+        p.startswith("certificate 'K3': its PIN is Certdesk's check alone") for p in problems
+    )

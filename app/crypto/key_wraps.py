@@ -32,10 +32,22 @@ def custodian_purpose(store_id: str, user: str) -> bytes:
     return f"certdesk-custodian\x00{store_id}\x00{user}".encode()
 
 
-def data_key_purpose(store_id: str, key_uid: str, holder: str | None) -> bytes:
-    """The data key of private key `key_uid` wrapped to user `holder` (None: the custodian)."""
+def data_key_purpose(
+    store_id: str, key_uid: str, holder: str | None, pin_public: bytes | None = None
+) -> bytes:
+    """The data key of private key `key_uid` wrapped to user `holder` (None: the
+    custodian). The custodian's wrap of a key with a PIN names the PIN's public key
+    (app.crypto.pin_keys): one given another PIN's, or none, does not open."""
     who = "custodian" if holder is None else f"user\x00{holder}"
-    return f"certdesk-data-key\x00{store_id}\x00{key_uid}\x00{who}".encode()
+    purpose = f"certdesk-data-key\x00{store_id}\x00{key_uid}\x00{who}"
+    if holder is None and pin_public is not None:
+        purpose += f"\x00pin\x00{hashlib.sha256(pin_public).hexdigest()}"
+    return purpose.encode()
+
+
+def pin_purpose(store_id: str, key_uid: str, holder: str) -> bytes:
+    """User `holder`'s wrap of the data key of `key_uid` sealed to its PIN's public key."""
+    return f"certdesk-pin\x00{store_id}\x00{key_uid}\x00{holder}".encode()
 
 
 def awaiting(store_id: str, users: list[str]) -> bytes:

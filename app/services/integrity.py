@@ -181,6 +181,15 @@ def _custody_problems(session: Session) -> list[str]:
                 f"{ATTESTED_ROWS[what]}: {len(ids):,} not signed by a user whose role may write "
                 f"them (ids {listed}); they hand no key on"
             )
+    problems += [
+        f"certificate {alias!r}: its PIN is Certdesk's check alone, not a factor of its key's "
+        "wraps (it was set before PINs sealed them): set it again"
+        for alias in statements.pins_not_sealing(db)
+    ]
+    problems += [
+        f"private key {key_id}: wrapped to {names.get(user_id, user_id)!r} without its PIN"
+        for key_id, user_id in statements.grants_without_pin(db)
+    ]
     if custody.moves_keys():
         problems.append(
             "private keys: some are still sealed as before data keys; an Administrator's "

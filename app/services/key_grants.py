@@ -22,10 +22,17 @@ signed yet: its users' attestations hand nothing on.
 
 from collections.abc import Mapping, Sequence
 
-from app.crypto.key_wraps import attestation, data_key_purpose
+from app.crypto.key_wraps import attestation, data_key_purpose, pin_purpose
+from app.crypto.pin_keys import PinKey, new_salt, pin_wrap
 from app.crypto.sealing import Sealer, SealError
 from app.crypto.user_keys import UserKeys, WrapError
-from app.errors import CustodianRequired, PermissionDenied, StoreDamagedError, TamperedError
+from app.errors import (
+    CustodianRequired,
+    PermissionDenied,
+    StoreDamagedError,
+    TamperedError,
+    ValidationError,
+)
 from app.services import custody, journal
 from app.services.session import Session
 from models import Attestation, KeyGrant, PrivateKey, User, statements
@@ -93,9 +100,37 @@ def sync(
             _check_public_key(grant, data_key)
         purpose = data_key_purpose(store_id, grant.key_uid, grant.user_name)
         wrapped = public.wrap(data_key, purpose)
-        rows.append((grant.key_id, grant.user_id, wrapped))
+        if grant.pin_public is not None:
+            purpose = pin_purpose(store_id, grant.key_uid, grant.user_name)
+            wrapped = pin_wrap(blob(grant.pin_public), wrapped, purpose)
+        rows.append((grant.key_id, grant.user_id, wrapped, grant.pin_public is not None))
     statements.add_grants(db, rows)
-    _record(session, "key.grant", [(key_id, user_id) for key_id, user_id, _ in rows])
+    _record(session, "key.grant", [(row[0], row[1]) for row in rows])
+
+
+def set_pin(session: Session, key: PrivateKey, pin: str | None) -> None:
+    """In the caller's transaction: `key` sealed to the PIN `pin` (None: to none). Its
+    custodian's wrap names the PIN's public key, and every grantee's wrap is made again,
+    sealed to it: this needs the data key, which only a key custodian opens. A key of a
+    store made before data keys has no wraps: its PIN stays Certdesk's check alone."""
+    if key.custodian_wrap is None:
+        return
+    if session.custodian is None:
+        raise CustodianRequired(
+            "a PIN seals every wrap of its certificate's key, which only a key custodian (an "
+            f"Administrator) can make again; {session.user_name!r} is not one. Nothing was "
+            "changed."
+        )
+    data_key = _custodian_unwraps(session, key)
+    salt = None if pin is None else new_salt()
+    public = None if pin is None else PinKey(pin, salt).public()
+    purpose = data_key_purpose(session.store.store_id, key.uid, None, public)
+    wrap = session.custodian_public.wrap(data_key, purpose)
+    PrivateKey.update(custodian_wrap=wrap, pin_public=public, pin_salt=salt).where(
+        PrivateKey.id == key.id
+    ).execute()
+    KeyGrant.delete().where(KeyGrant.private_key == key.id).execute()
+    sync(session, keys(key.id), {key.id: data_key})
 
 
 def _check_public_key(grant: statements.MissingGrant, data_key: bytes) -> None:
@@ -135,39 +170,63 @@ def _custodian_opens(session: Session, grant: statements.MissingGrant) -> bytes:
             f"key custodian (an Administrator) can hand on; {session.user_name!r} is not one. "
             "Nothing was changed."
         )
-    return _unwrapped(session.custodian, session, grant.key_uid, None, grant.custodian_wrap)
+    return _unwrapped(
+        session.custodian,
+        session,
+        grant.key_uid,
+        None,
+        grant.custodian_wrap,
+        None if grant.pin_public is None else blob(grant.pin_public),
+    )
+
+
+def _custodian_unwraps(session: Session, key: PrivateKey) -> bytes:
+    pin_public = None if key.pin_public is None else blob(key.pin_public)
+    return _unwrapped(session.custodian, session, key.uid, None, key.custodian_wrap, pin_public)
 
 
 def can_open(session: Session, key: PrivateKey) -> bool:
-    """Whether the session holds what opens `key` (`open_key`)."""
+    """Whether the session holds what opens `key` without its PIN (`open_key`)."""
     if key.custodian_wrap is None or session.custodian is not None:
         return True
-    mine = (KeyGrant.private_key == key.id) & (KeyGrant.user == session.user_id)
+    mine = (
+        (KeyGrant.private_key == key.id)
+        & (KeyGrant.user == session.user_id)
+        & ~(KeyGrant.pin_sealed)
+    )
     return session.keys is not None and KeyGrant.select().where(mine).exists()
 
 
-def open_key(session: Session, key: PrivateKey, alias: str) -> bytes:
-    """The PKCS#8 bytes of `key`, opened with the signed-in user's wrap of its data key (a
-    custodian's with the custodian's wrap); keys of a store made before data keys with
-    the master key's sub-key, as they were sealed."""
+def open_key(session: Session, key: PrivateKey, alias: str, pin: str | None = None) -> bytes:
+    """The PKCS#8 bytes of `key`, opened with the signed-in user's wrap of its data key
+    (and `pin`, when the wrap is sealed to its PIN too), or a custodian's with the
+    custodian's wrap; keys of a store made before data keys with the master key's
+    sub-key, as they were sealed."""
     try:
         if key.custodian_wrap is None:
             return session.store.sealer.open(key.sealed, key.uid, key.spki_sha256)
-        return Sealer(_data_key(session, key, alias)).open(key.sealed, key.uid, key.spki_sha256)
+        data_key = _data_key(session, key, alias, pin)
+        return Sealer(data_key).open(key.sealed, key.uid, key.spki_sha256)
     except SealError:
         raise StoreDamagedError(
             f"{alias!r}: its sealed private key does not open; run `certdesk check`"
         ) from None
 
 
-def _data_key(session: Session, key: PrivateKey, alias: str) -> bytes:
+def _data_key(session: Session, key: PrivateKey, alias: str, pin: str | None) -> bytes:
     grant = KeyGrant.get_or_none(
         (KeyGrant.private_key == key.id) & (KeyGrant.user == session.user_id)
     )
-    if grant is not None and session.keys is not None:
-        return _unwrapped(session.keys, session, key.uid, session.user_name, grant.wrapped)
+    usable = grant is not None and session.keys is not None
+    if usable and grant.pin_sealed and pin is None and session.custodian is None:
+        raise ValidationError("pin", "this certificate asks for its PIN")
+    if usable and (pin is not None or not grant.pin_sealed):
+        wrapped = blob(grant.wrapped)
+        if grant.pin_sealed:
+            wrapped = _pin_opened(session, key, pin, wrapped, alias)
+        return _unwrapped(session.keys, session, key.uid, session.user_name, wrapped)
     if session.custodian is not None:
-        return _unwrapped(session.custodian, session, key.uid, None, key.custodian_wrap)
+        return _custodian_unwraps(session, key)
     raise PermissionDenied(
         f"{session.user_name} holds no wrap of the key of {alias!r}: it has not been handed "
         "to them. If a policy allows it, an Administrator's next change of its owner, "
@@ -175,11 +234,31 @@ def _data_key(session: Session, key: PrivateKey, alias: str) -> bytes:
     )
 
 
-def _unwrapped(
-    keys: UserKeys, session: Session, key_uid: str, holder: str | None, wrapped: bytes
-) -> bytes:
+def _pin_opened(session: Session, key: PrivateKey, pin: str, wrapped: bytes, alias: str) -> bytes:
+    """The user's wrap, opened with the key of `pin` (which Certdesk checked already)."""
     try:
-        return keys.unwrap(blob(wrapped), data_key_purpose(session.store.store_id, key_uid, holder))
+        pin_key = PinKey(pin, blob(key.pin_salt))
+        return pin_key.unwrap(
+            wrapped, pin_purpose(session.store.store_id, key.uid, session.user_name)
+        )
+    except (WrapError, ValueError, TypeError):
+        raise StoreDamagedError(
+            f"{alias!r}: the wrap of its key to {session.user_name} does not open with its "
+            "PIN: the store was changed outside Certdesk or is damaged; run `certdesk check`"
+        ) from None
+
+
+def _unwrapped(
+    keys: UserKeys,
+    session: Session,
+    key_uid: str,
+    holder: str | None,
+    wrapped: bytes,
+    pin_public: bytes | None = None,
+) -> bytes:
+    purpose = data_key_purpose(session.store.store_id, key_uid, holder, pin_public)
+    try:
+        return keys.unwrap(blob(wrapped), purpose)
     except WrapError:
         raise StoreDamagedError(
             f"the wrap of private key {key_uid} to {holder or 'the custodian'} does not open: "

@@ -126,7 +126,7 @@ def sign_data(
             journal.record(session.user_name, "certificate.sign", cert.alias, outcome, why=str(exc))
         raise
     try:
-        signature, sha256 = _signature(session, cert, certificate, content, now)
+        signature, sha256 = _signature(session, cert, certificate, content, now, pin)
     except CertdeskError as exc:
         with write_transaction(session):
             journal.record(
@@ -194,7 +194,12 @@ def _parsed(cert: Certificate) -> x509.Certificate:
 
 
 def _signature(
-    session: Session, cert: Certificate, certificate: x509.Certificate, content: BinaryIO, now
+    session: Session,
+    cert: Certificate,
+    certificate: x509.Certificate,
+    content: BinaryIO,
+    now,
+    pin: str | None,
 ) -> tuple[bytes, str]:
     """The signature and the content's SHA-256 (for the audit trail)."""
     try:
@@ -203,7 +208,7 @@ def _signature(
         raise _not_its_key(cert) from None
     algorithm = cms.digest_for(public_key)
     message_digest, sha256 = _digests(content, algorithm)
-    key = _unsealed_key(session, cert, public_key)
+    key = _unsealed_key(session, cert, public_key, pin)
     chain = issuer_certificates(cert, certificate)
     signature = cms.detached_signature(certificate, key, algorithm, message_digest, now, chain)
     return signature, sha256
@@ -224,10 +229,12 @@ def _digests(content: BinaryIO, algorithm: hashes.HashAlgorithm) -> tuple[bytes,
     return digest, (digest if sha256 is None else sha256.finalize()).hex()
 
 
-def _unsealed_key(session: Session, cert: Certificate, public_key) -> cms.SigningKey:
+def _unsealed_key(
+    session: Session, cert: Certificate, public_key, pin: str | None
+) -> cms.SigningKey:
     sealed = cert.private_key
     key = serialization.load_der_private_key(
-        key_grants.open_key(session, sealed, cert.alias), password=None
+        key_grants.open_key(session, sealed, cert.alias, pin), password=None
     )
     # The row's link to its key is not sealed: only the keys themselves prove they pair.
     if key.public_key() != public_key:

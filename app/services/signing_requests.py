@@ -117,7 +117,9 @@ def _create(
         plan = _plan(session, alias, key, spec, groups, owner, renews)
         group_rows = [_group(session, name) for name in plan.groups]
         fresh: dict[int, bytes] = {}
-        sealed = private_keys.seal_key(session, private_key, fresh)
+        renewed = Certificate.get_or_none(Certificate.id == plan.renews_id)
+        pin_of = None if renewed is None else renewed.private_key
+        sealed = private_keys.seal_key(session, private_key, fresh, pin_of)
         del private_key
         request = Request.create(
             alias=plan.alias,
