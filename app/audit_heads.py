@@ -1,26 +1,71 @@
-"""The newest audit event and roster (models.custody) this workstation has seen of each
-store, kept in its own state folder (not the store's): a store whose log lacks the
-event, or whose roster is older, because its newest events were deleted, an older copy
-of its database was put in place or older users' records were put back, is named at
-the next sign-in here (app.services.users).
+"""The newest audit event and roster (models.custody) seen of a store, kept where the
+database cannot take them back with it: in each workstation's own state folder, and in
+`audit-head.json` in the store folder, signed by the user whose session wrote it. A
+store whose log lacks the event, or whose roster is older, because its newest events
+were deleted, an older copy of its database was put in place or older users' records
+were put back, is named at the next sign-in (app.services.users): on a workstation that
+saw the newer one, and on any workstation when only the database was put back.
 
-One small JSON file, `{store_id: {"id": N, "hash": "…", "roster": N}}`, read only as a
-regular file and with a bound, written atomically. Losing it loses only what it would
-have caught: a file that cannot be read or written is taken as empty, never an error.
+The workstation's file is `{store_id: {"id": N, "hash": "…", "roster": N}}`, read only as
+a regular file and with a bound, written atomically; losing it loses only what it would
+have caught. The folder's (app.locked_json) holds one head and its signature; anyone
+with the folder can put back an older one with the database, which only the
+workstations' heads then catch.
 """
 
+import base64
+import binascii
 import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import platformdirs
 
+from app import locked_json
 from app.files import FileRefusedError, read_regular
 
 FILE = "audit-heads.json"
+FOLDER_FILE = "audit-head.json"
 MAX_FILE_BYTES = 1024 * 1024
+
+
+class Head(NamedTuple):
+    event_id: int
+    event_hash: str
+    roster: int  # the roster's serial (0: none)
+
+    def newer(self, other: "Head | None") -> "Head":
+        """The newer event and roster of the two."""
+        if other is None:
+            return self
+        event = self if self.event_id >= other.event_id else other
+        return Head(event.event_id, event.event_hash, max(self.roster, other.roster))
+
+
+class SignedHead(NamedTuple):
+    head: Head
+    signer: str
+    signature: bytes
+
+
+def _head(value: object) -> Head | None:
+    if not isinstance(value, dict):
+        return None
+    event_id, event_hash, roster = value.get("id"), value.get("hash"), value.get("roster", 0)
+    if type(event_id) is not int or not isinstance(event_hash, str) or type(roster) is not int:
+        return None
+    return Head(event_id, event_hash, roster)
+
+
+def _fields(head: Head) -> dict:
+    return {"id": head.event_id, "hash": head.event_hash, "roster": head.roster}
+
+
+# -- this workstation's ------------------------------------------------------------------
 
 
 def _path() -> Path:
@@ -35,36 +80,18 @@ def _heads() -> dict:
     return heads if isinstance(heads, dict) else {}
 
 
-def seen(store_id: str) -> tuple[int, str] | None:
-    """(id, hash) of the newest event of the store this workstation saw, if any."""
-    head = _heads().get(store_id)
-    if not isinstance(head, dict):
-        return None
-    event_id, event_hash = head.get("id"), head.get("hash")
-    if type(event_id) is not int or not isinstance(event_hash, str):
-        return None
-    return event_id, event_hash
+def seen(store_id: str) -> Head | None:
+    """The newest head of the store this workstation saw, if any."""
+    return _head(_heads().get(store_id))
 
 
-def roster_seen(store_id: str) -> int:
-    """The serial of the newest roster of the store this workstation saw (0: none)."""
-    head = _heads().get(store_id)
-    serial = head.get("roster") if isinstance(head, dict) else None
-    return serial if type(serial) is int else 0
-
-
-def saw(
-    store_id: str, event_id: int, event_hash: str, roster: int = 0, newer_only: bool = True
-) -> None:
-    """Keep (id, hash) as the newest event of the store seen here, and `roster` as its
-    newest roster's serial; `newer_only`: unless newer ones are kept already (another
-    window of the same store)."""
+def saw(store_id: str, head: Head, newer_only: bool = True) -> None:
+    """Keep `head` as the newest seen here; `newer_only`: with what is newer of the one
+    kept already (another window of the same store)."""
     heads = _heads()
-    known = seen(store_id)
-    roster = max(roster, roster_seen(store_id)) if newer_only else roster
-    if newer_only and known is not None and known[0] > event_id:
-        event_id, event_hash = known
-    heads[store_id] = {"id": event_id, "hash": event_hash, "roster": roster}
+    if newer_only:
+        head = head.newer(seen(store_id))
+    heads[store_id] = _fields(head)
     path = _path()
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -76,3 +103,38 @@ def saw(
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+# -- the store folder's ------------------------------------------------------------------
+
+
+def in_folder(folder: Path) -> SignedHead | None:
+    """The head kept in the store folder, as written (its signature not checked)."""
+    value = locked_json.read(folder / FOLDER_FILE)
+    head, signer, signature = _head(value), value.get("by"), value.get("signature")
+    if head is None or not isinstance(signer, str) or not isinstance(signature, str):
+        return None
+    try:
+        return SignedHead(head, signer, base64.b64decode(signature, validate=True))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def keep_in_folder(
+    folder: Path,
+    head: Head,
+    signer: str,
+    sign: Callable[[Head], bytes],
+    newer_only: bool = True,
+) -> None:
+    """Keep `head` in the store folder, signed by `signer` (`sign`); `newer_only`: unless
+    the one there names a newer event (it is never signed again by another)."""
+
+    def change(value: dict) -> None:
+        kept = _head(value)
+        if newer_only and kept is not None and kept.event_id > head.event_id:
+            return
+        value.clear()
+        value.update(_fields(head), by=signer, signature=base64.b64encode(sign(head)).decode())
+
+    locked_json.update(folder / FOLDER_FILE, change)

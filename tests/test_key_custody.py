@@ -4,6 +4,7 @@ store folder can and cannot get."""
 
 import datetime as dt
 import io
+import json
 import os
 import shutil
 from contextlib import closing
@@ -14,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlcipher3 import dbapi2 as sqlcipher
 
-from app import keyslots
+from app import audit_heads, keyslots
 from app.crypto.key_wraps import anchor_of, attestation, data_key_purpose, pin_purpose
 from app.crypto.keygen import KeySpec
 from app.crypto.pin_keys import PinKey
@@ -959,3 +960,41 @@ def test_check_names_a_wrap_that_lost_its_pin_and_a_pin_that_seals_nothing(grant
     assert any(
         p.startswith("certificate 'K3': its PIN is Certdesk's check alone") for p in problems
     )
+
+
+def test_an_older_database_put_back_is_named_on_a_workstation_that_never_saw_it(
+    granted, store_dir, tmp_path, monkeypatch
+):
+    """The store folder keeps the newest head a session saw, signed by its user: only the
+    database put back, any workstation names it."""
+    older = tmp_path / "older.db"
+    granted.store.checkpoint()
+    shutil.copyfile(store_dir / "certdesk.db", older)
+    users.add_user(granted, "erin", SIGNER_PASSWORD, SIGNER)
+    granted.close()
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "another-workstation"))
+    for name in ("certdesk.db-wal", "certdesk.db-shm"):
+        (store_dir / name).unlink(missing_ok=True)
+    shutil.copyfile(older, store_dir / "certdesk.db")
+    bob, _ = users.sign_in(store_dir, "bob", password=SIGNER_PASSWORD)
+    try:
+        (notice,) = bob.notices
+    finally:
+        bob.close()
+    assert notice.startswith(
+        "the store is older than the one its folder's audit head says 'admin' saw: its audit "
+        "log lacks event"
+    )
+
+
+def test_a_folder_head_no_user_signed_is_not_taken(granted, store_dir, tmp_path, monkeypatch):
+    granted.close()
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "another-workstation"))
+    head = json.loads((store_dir / audit_heads.FOLDER_FILE).read_text())
+    head["id"] += 1000  # an event the store never had, under admin's old signature
+    (store_dir / audit_heads.FOLDER_FILE).write_text(json.dumps(head))
+    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        assert session.notices == []
+    finally:
+        session.close()

@@ -68,6 +68,12 @@ def audit_event(store_id: str, event_hash: str) -> bytes:
     return f"certdesk-audit-event\x00{store_id}\x00{event_hash}".encode()
 
 
+def audit_head(store_id: str, event_id: int, event_hash: str, roster: int) -> bytes:
+    """What a user signs for the newest audit event and roster their session saw, kept
+    in the store folder (app.audit_heads)."""
+    return f"certdesk-audit-head\x00{store_id}\x00{event_id}\x00{event_hash}\x00{roster}".encode()
+
+
 def user_record(store_id: str, user: str, role: str, enabled: bool) -> bytes:
     """What the custodian signs when it sets a user's role or enabled state."""
     state = "enabled" if enabled else "disabled"

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app import audit_heads
+from app.crypto.key_wraps import audit_head
 from app.errors import CertdeskError, PermissionDenied
 from app.services import journal
 from app.sqlite_errors import database_errors, store_problem
@@ -65,15 +66,30 @@ class Session:
     def close(self) -> None:
         """Close the store, keeping its newest audit event as this workstation's last
         sight of it (app.audit_heads)."""
-        self.keys = self.custodian = None
+        keys, self.keys, self.custodian = self.keys, None, None
         try:
             last = statements.last_audit_event(self.store.db)
             roster = statements.roster_serial(self.store.db) or 0
         except (*database_errors(), CertdeskError):
             last = None  # a damaged or vanished store: nothing to keep
         if last is not None:
-            audit_heads.saw(self.store.store_id, *last, roster=roster)
+            keep_head(self, keys, audit_heads.Head(*last, roster))
         self.store.close()
+
+
+def keep_head(session: Session, keys, head: "audit_heads.Head", newer_only: bool = True) -> None:
+    """`head` as the newest this workstation saw of the store, and (signed with `keys`,
+    the user's, when they have some) as the newest kept in the store folder."""
+    store_id = session.store.store_id
+    audit_heads.saw(store_id, head, newer_only)
+    if keys is not None:
+        audit_heads.keep_in_folder(
+            session.folder,
+            head,
+            session.user_name,
+            lambda h: keys.sign(audit_head(store_id, h.event_id, h.event_hash, h.roster)),
+            newer_only,
+        )
 
 
 @contextmanager

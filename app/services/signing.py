@@ -17,6 +17,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from app import attempts
 from app.crypto import cms
 from app.crypto.parse import quietly
 from app.crypto.pins import pin_matches
@@ -179,14 +180,26 @@ def _check(
         raise PermissionDenied(
             f"{session.user_name} may not sign with {cert.alias!r}: {decision.why}."
         )
-    if cert.pin_hash is not None and (pin is None or not pin_matches(pin, cert.pin_hash)):
-        raise ValidationError("pin", "wrong PIN" if pin else "this certificate asks for its PIN")
+    if cert.pin_hash is not None:
+        _check_pin(session, cert, pin)
     if cert.ask_reason and not reason:
         raise ValidationError("reason", "this certificate asks for a reason for each signature")
     if reason:
         # Held to the rule of names, as typed: the reason is read in audit lines.
         check_name("reason", reason, MAX_REASON)
     return certificate
+
+
+def _check_pin(session: Session, cert: Certificate, pin: str | None) -> None:
+    """Wrong PINs in a row for a certificate make each next try wait longer (app.attempts);
+    each is in the audit log as a refused signature."""
+    if pin is None:
+        raise ValidationError("pin", "this certificate asks for its PIN")
+    attempts.wait(session.folder, attempts.PIN, cert.sha256)
+    if not pin_matches(pin, cert.pin_hash):
+        attempts.failed(session.folder, attempts.PIN, cert.sha256)
+        raise ValidationError("pin", "wrong PIN")
+    attempts.succeeded(session.folder, attempts.PIN, cert.sha256)
 
 
 def _parsed(cert: Certificate) -> x509.Certificate:

@@ -1,11 +1,12 @@
 """Creating a store with its administrator, and signing in."""
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from app import audit_heads, keyslots
-from app.crypto.key_wraps import anchor_of
+from app import attempts, audit_heads, keyslots
+from app.crypto.key_wraps import anchor_of, audit_head
 from app.crypto.user_keys import UserKeys
 from app.errors import (
     AuthenticationError,
@@ -20,7 +21,7 @@ from app.keyslots import OpenedSlot
 from app.services import attestations, custody, journal, key_grants
 from app.services.names import check_name
 from app.services.operations import operation
-from app.services.session import Session, write_transaction
+from app.services.session import Session, keep_head, write_transaction
 from app.store import Store, create_store, unlock_store
 from models import Role, RolePermission, User, UserGroup, UserGroupMember, statements
 from models.base import blob
@@ -229,8 +230,16 @@ def change_password(session: Session, current: str, new: str) -> bytes:
 def sign_in(
     folder: Path, user: str, password: str | None = None, kek: bytes | None = None
 ) -> tuple[Session, bytes]:
-    """Unlock with the password (or a remembered KEK); return the session and the KEK."""
-    store, kek, opened = unlock_store(folder, user, password=password, kek=kek)
+    """Unlock with the password (or a remembered KEK); return the session and the KEK.
+    Failures are counted (app.attempts): after a few in a row, each attempt for the user
+    waits longer first."""
+    attempts.wait(folder, attempts.SIGN_IN, user)
+    try:
+        store, kek, opened = unlock_store(folder, user, password=password, kek=kek)
+    except AuthenticationError:
+        attempts.failed(folder, attempts.SIGN_IN, user)
+        raise
+    attempts.succeeded(folder, attempts.SIGN_IN, user)
     try:
         row = User.get_or_none(User.name == user)
         if row is None or not row.enabled:
@@ -243,6 +252,7 @@ def sign_in(
             custody.take_keys(session, kek, opened)
             _custodian_duties(session)
             _compare_head(session)
+            _report_failed_sign_ins(session)
     except BaseException:
         store.close()
         raise
@@ -271,40 +281,81 @@ def _keep_public_keys(session: Session, row: User, kek: bytes, opened: OpenedSlo
     return True
 
 
+def _report_failed_sign_ins(session: Session) -> None:
+    """At an Administrator's sign-in: the failed sign-ins counted since the last report
+    (app.attempts), into the audit log, one event per user."""
+    if session.role != ADMINISTRATOR:
+        return
+    counts = attempts.unreported(session.folder)
+    if not counts:
+        return
+    with write_transaction(session):
+        events = [
+            (name, {"failures": count, "last": dt.datetime.fromtimestamp(last, dt.UTC).isoformat()})
+            for name, (count, last) in sorted(counts.items())
+        ]
+        journal.record_each(session.user_name, "user.sign_in_failed", events, outcome="failed")
+    attempts.reported(session.folder, counts)
+
+
 def _compare_head(session: Session) -> None:
-    """The newest audit event this workstation saw of the store must still be in its log:
-    if it is not, the newest events were deleted or an older database put in place. Said
-    to the user (`session.notices`) and recorded, and the store's present end is what
-    this workstation has seen from now on."""
+    """The newest audit event and roster this workstation saw of the store, and those
+    kept (signed) in the store folder, must still be there: if the event is not, its
+    newest events were deleted or an older database put in place; if the roster is
+    older, older records were put back. Said to the user (`session.notices`) and
+    recorded, and the store's present end is what is seen from now on."""
     db, store_id = session.store.db, session.store.store_id
-    seen = audit_heads.seen(store_id)
-    roster, seen_roster = statements.roster_serial(db) or 0, audit_heads.roster_seen(store_id)
     last = statements.last_audit_event(db)
-    ends = f"it ends at event {last[0]:,}" if last else "it is empty"
-    if seen is not None and statements.audit_hashes(db, [seen[0]]).get(seen[0]) != seen[1]:
-        why = (
-            f"its audit log lacks event {seen[0]:,} ({ends}). Its newest events were "
+    now = audit_heads.Head(*(last or (0, "")), statements.roster_serial(db) or 0)
+    kept = audit_heads.in_folder(session.folder)
+    heads = {
+        "the one this workstation last saw": audit_heads.seen(store_id),
+        f"the one its folder's audit head says {kept and kept.signer!r} saw": (
+            kept.head if _signed(session, kept) else None
+        ),
+    }
+    found = ((than, _older(db, head, now)) for than, head in heads.items() if head)
+    than, why = next(((than, why) for than, why in found if why), (None, None))
+    if why is None:
+        return
+    session.notices.append(f"the store is older than {than}: {why}")
+    with write_transaction(session):
+        journal.record(session.user_name, "store.older", "", ends=now.event_id, roster=now.roster)
+    keep_head(
+        session,
+        session.keys,
+        audit_heads.Head(*statements.last_audit_event(db), now.roster),
+        newer_only=False,
+    )
+
+
+def _older(db, head: audit_heads.Head, now: audit_heads.Head) -> str | None:
+    """Why the store is older than `head`, if it is."""
+    if statements.audit_hashes(db, [head.event_id]).get(head.event_id) != head.event_hash:
+        ends = f"it ends at event {now.event_id:,}" if now.event_id else "it is empty"
+        return (
+            f"its audit log lacks event {head.event_id:,} ({ends}). Its newest events were "
             "deleted, or an older copy of its database was put in place."
         )
-    elif roster < seen_roster:
-        why = (
-            f"its users' roles and states are those of change {roster:,}, and this "
-            f"workstation saw change {seen_roster:,}: older records were put back."
+    if now.roster < head.roster:
+        return (
+            f"its users' roles and states are those of change {now.roster:,}, and it was "
+            f"seen at change {head.roster:,}: older records were put back."
         )
-    else:
-        return
-    session.notices.append(f"the store is older than the one this workstation last saw: {why}")
-    with write_transaction(session):
-        journal.record(
-            session.user_name,
-            "store.older",
-            "",
-            seen=seen and seen[0],
-            ends=last and last[0],
-            roster=roster,
-            seen_roster=seen_roster,
-        )
-    audit_heads.saw(store_id, *statements.last_audit_event(db), roster=roster, newer_only=False)
+    return None
+
+
+def _signed(session: Session, kept: audit_heads.SignedHead | None) -> bool:
+    """Whether the head kept in the folder is signed by a user whose keys and record hold."""
+    if kept is None or session.custodian_public is None:
+        return False
+    row = User.get_or_none(User.name == kept.signer)
+    if row is None or not custody.record_holds(session, row):
+        return False
+    keys = custody.verified_keys(session, row.name, row.public_keys, row.certified)
+    head = kept.head
+    statement = audit_head(session.store.store_id, head.event_id, head.event_hash, head.roster)
+    return keys is not None and keys.verify(kept.signature, statement)
 
 
 def _custodian_duties(session: Session) -> None:

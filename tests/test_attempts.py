@@ -1,0 +1,109 @@
+"""Failed sign-ins and wrong PINs: counted across processes beside the key slots, each
+one more making the next try wait longer, and the failed sign-ins written into the audit
+log at an Administrator's next sign-in."""
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import attempts
+from app.errors import AuthenticationError, ValidationError
+from app.services import audit_log, certificate_edits, certificate_import, signing, users
+from models.permissions import SIGNER
+from tests.helpers.stores import PASSWORD
+
+SIGNER_PASSWORD = "a good long password"
+
+
+@pytest.fixture
+def pauses(monkeypatch):
+    waited: list[float] = []
+    monkeypatch.setattr(attempts.time, "sleep", waited.append)
+    return waited
+
+
+def test_each_failure_after_the_first_few_makes_the_next_sign_in_wait_longer(
+    session, store_dir, pauses
+):
+    users.add_user(session, "bob", SIGNER_PASSWORD, SIGNER)
+    session.close()
+    for _ in range(6):
+        with pytest.raises(AuthenticationError):
+            users.sign_in(store_dir, "bob", password="not his password at all")
+    assert pauses == [1.0, 2.0, 4.0]
+    bob, _ = users.sign_in(store_dir, "bob", password=SIGNER_PASSWORD)  # waits 8 s first
+    bob.close()
+    assert pauses[-1] == 8.0
+    users.sign_in(store_dir, "bob", password=SIGNER_PASSWORD)[0].close()
+    assert len(pauses) == 4  # the right password ended the run of failures
+    assert [attempts.pause_for(n) for n in (0, 3, 7, 20)] == [0.0, 1.0, 16.0, 30.0]
+
+
+def test_an_administrators_next_sign_in_writes_the_failures_into_the_log(
+    session, store_dir, pauses
+):
+    users.add_user(session, "bob", SIGNER_PASSWORD, SIGNER)
+    session.close()
+    for name in ("bob", "bob", "mallory"):
+        with pytest.raises(AuthenticationError):
+            users.sign_in(store_dir, name, password="a guess of some length")
+    users.sign_in(store_dir, "bob", password=SIGNER_PASSWORD)[0].close()  # not an admin
+    for _ in range(2):
+        admin, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+        try:
+            events = [e for e in audit_log.list_events(admin) if e.action == "user.sign_in_failed"]
+        finally:
+            admin.close()
+        assert sorted((e.target, e.outcome, e.details["failures"]) for e in events) == [
+            ("bob", "failed", 2),
+            ("mallory", "failed", 1),
+        ]  # once: the second sign-in finds nothing new to report
+
+
+def test_wrong_pins_in_a_row_make_the_next_signature_wait(session, tmp_path, certs, pauses):
+    cert, key = certs.make_cert("Build")
+    path = certs.write(tmp_path, "build.p12", certs.p12(cert, key, None))
+    assert certificate_import.import_files(session, [path]).files[0].error is None
+    certificate_edits.edit_certificate(
+        session, "Build", certificate_edits.GeneralChanges(owner="admin", pin="739104")
+    )
+    for _ in range(5):
+        with pytest.raises(ValidationError, match="wrong PIN"):
+            signing.sign_data(session, "Build", io.BytesIO(b"x"), pin="000000")
+    assert pauses == [1.0, 2.0]
+    assert signing.sign_data(session, "Build", io.BytesIO(b"x"), pin="739104")
+    assert pauses == [1.0, 2.0, 4.0]
+
+
+COUNT = """
+import sys
+from pathlib import Path
+from app import attempts
+for _ in range(25):
+    attempts.failed(Path(sys.argv[1]), attempts.SIGN_IN, "bob")
+"""
+
+
+def test_failures_are_counted_across_processes(tmp_path):
+    runs = [
+        subprocess.Popen([sys.executable, "-c", COUNT, str(tmp_path)], cwd=str(_root()))
+        for _ in range(6)
+    ]
+    assert [run.wait(timeout=60) for run in runs] == [0] * 6
+    assert attempts.unreported(tmp_path)["bob"][0] == 150
+
+
+def test_a_counter_file_that_is_not_a_file_counts_nothing_and_blocks_nothing(session, store_dir):
+    session.close()
+    (store_dir / attempts.FILE).mkdir()
+    with pytest.raises(AuthenticationError):
+        users.sign_in(store_dir, "admin", password="a guess of some length")
+    assert attempts.unreported(store_dir) == {}
+    users.sign_in(store_dir, "admin", password=PASSWORD)[0].close()
+
+
+def _root() -> Path:
+    return Path(__file__).resolve().parents[1]
