@@ -89,9 +89,13 @@ def reported(folder: Path, counts: dict[str, tuple[int, int]]) -> None:
     _update(folder, subtract)
 
 
+# Counts and Unix times beyond this (the year 2242) are someone's edit: taken as none.
+MAX_VALUE = 2**33
+
+
 def _count(entry: object, key: str) -> int:
     value = entry.get(key) if isinstance(entry, dict) else None
-    return value if type(value) is int and value >= 0 else 0
+    return value if type(value) is int and 0 <= value < MAX_VALUE else 0
 
 
 def _read(folder: Path) -> dict:

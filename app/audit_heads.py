@@ -31,6 +31,7 @@ from app.files import FileRefusedError, read_regular
 FILE = "audit-heads.json"
 FOLDER_FILE = "audit-head.json"
 MAX_FILE_BYTES = 1024 * 1024
+MAX_INTEGER = 2**63
 
 
 class Head(NamedTuple):
@@ -58,6 +59,8 @@ def _head(value: object) -> Head | None:
     event_id, event_hash, roster = value.get("id"), value.get("hash"), value.get("roster", 0)
     if type(event_id) is not int or not isinstance(event_hash, str) or type(roster) is not int:
         return None
+    if not (0 <= event_id < MAX_INTEGER and 0 <= roster < MAX_INTEGER):
+        return None  # not a row id SQLite could hold
     return Head(event_id, event_hash, roster)
 
 

@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import stat
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ except ImportError:  # Windows: two processes writing at once may lose one's cha
     fcntl = None
 
 MAX_FILE_BYTES = 256 * 1024
+LOCK_WAIT_S = 2.0
 _FLAGS = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -46,6 +48,23 @@ def _parsed(fd: int) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+def _lock(fd: int, path: Path) -> None:
+    """An exclusive lock, waited for LOCK_WAIT_S at most: a process that holds it for
+    longer (anyone's, on a shared folder) makes the file count as unreadable, never
+    hangs a sign-in."""
+    if fcntl is None:
+        return
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise OSError(f"{path} is locked by another process") from None
+            time.sleep(0.02)
+
+
 @contextlib.contextmanager
 def _locked(path: Path, create: bool) -> Iterator[int]:
     """The file open and locked; OSError if it is not a regular file."""
@@ -53,8 +72,7 @@ def _locked(path: Path, create: bool) -> Iterator[int]:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(f"{path} is not a regular file")
-        if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        _lock(fd, path)
         yield fd
     finally:
         os.close(fd)

@@ -38,6 +38,9 @@ class Attestation(BaseModel):
     signer = peewee.ForeignKeyField(User, backref="attestations", on_delete="CASCADE")
     items = peewee.TextField()  # sorted, one per line
     signature = peewee.BlobField()
+    # A revocation: its items, as rows just removed read, hold no more in any attestation
+    # made before it (app.services.attestations `revoke_rows`).
+    revokes = peewee.BooleanField(default=False)
 
 
 def sql_item(kind: str, *expressions: str) -> str:

@@ -190,6 +190,7 @@ def _v6_key_custody() -> None:
 _V7_ATTESTATIONS = (
     'CREATE TABLE IF NOT EXISTS "attestation" ("id" INTEGER NOT NULL PRIMARY KEY, '
     '"signer_id" INTEGER NOT NULL, "items" TEXT NOT NULL, "signature" BLOB NOT NULL, '
+    '"revokes" INTEGER NOT NULL, '
     'FOREIGN KEY ("signer_id") REFERENCES "user" ("id") ON DELETE CASCADE)',
     'CREATE INDEX IF NOT EXISTS "attestation_signer_id" ON "attestation" ("signer_id")',
 )

@@ -573,6 +573,16 @@ def add_memberships(db: peewee.Database, rows: Sequence[tuple[int, int]]) -> lis
     return added
 
 
+def membership_ids(db: peewee.Database, group_id: int, certificate_ids: Sequence[int]) -> list[int]:
+    """The ids of the memberships of these certificates in one group."""
+    sql = f'SELECT "id" FROM {MEMBERS} WHERE "group_id" = {db.param} AND "certificate_id" IN ({{}})'
+    found = []
+    for part in chunks(certificate_ids, CHUNK - 1):
+        cursor = db.execute_sql(sql.format(_marks(db, len(part))), [group_id, *part])
+        found.extend(row_id for (row_id,) in cursor)
+    return found
+
+
 def remove_memberships(db: peewee.Database, group_id: int, certificate_ids: Sequence[int]) -> None:
     """Take these certificates out of one group, one DELETE per chunk."""
     sql = f'DELETE FROM {MEMBERS} WHERE "group_id" = {db.param} AND "certificate_id" IN ({{}})'
@@ -774,6 +784,23 @@ def _grant_tables(attested: bool) -> dict[str, str]:
         f"FROM {REQUESTS} x)"
     )
     return tables
+
+
+def attested_renewal_keys(
+    db: peewee.Database, certificate_id: int, attested: Callable[[int, str], bool]
+) -> list[int]:
+    """The keys of the pending requests that renew the certificate, by attested rows."""
+    requests = _grant_tables(True)["requests"]
+    token = A.checking.set(attested)
+    try:
+        cursor = db.execute_sql(
+            f'SELECT "private_key_id" FROM {requests} WHERE "renews_id" = {db.param} '
+            f'AND "status" = {db.param} AND "private_key_id" IS NOT NULL',
+            (certificate_id, Request.STATUS_PENDING),
+        )
+        return [key_id for (key_id,) in cursor]
+    finally:
+        A.checking.reset(token)
 
 
 def attestation_items(db: peewee.Database, what: str, ids: Sequence[int]) -> list[tuple[int, str]]:
@@ -1027,8 +1054,9 @@ def last_audit_event(db: peewee.Database) -> tuple[int, str] | None:
 
 def roster_serial(db: peewee.Database) -> int | None:
     """The serial of the custodian's roster (models.custody), None in a store without."""
-    row = db.execute_sql(f'SELECT max("roster_serial") FROM {_name(Custodian)}').fetchone()
-    return row[0]
+    sql = f'SELECT "roster_serial" FROM {_name(Custodian)} ORDER BY "id" LIMIT 1'
+    row = db.execute_sql(sql).fetchone()
+    return row[0] if row else None
 
 
 def audit_hashes(db: peewee.Database, ids: Sequence[int]) -> dict[int, str]:

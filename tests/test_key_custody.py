@@ -698,7 +698,8 @@ def test_rows_bob_signs_himself_hand_him_nothing(granted, store_dir):
     _raw_write(
         store_dir,
         opened.master_key,
-        f'INSERT INTO "attestation" ("signer_id", "items", "signature") VALUES ({BOB}, ?, ?)',
+        'INSERT INTO "attestation" ("signer_id", "items", "signature", "revokes") '
+        f"VALUES ({BOB}, ?, ?, 0)",
         (items, signature),
     )
     _raw_write(
@@ -996,5 +997,54 @@ def test_a_folder_head_no_user_signed_is_not_taken(granted, store_dir, tmp_path,
     session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
     try:
         assert session.notices == []
+    finally:
+        session.close()
+
+
+def test_a_membership_an_administrator_removed_and_bob_put_back_hands_nothing_on(
+    granted, store_dir
+):
+    """K1 in "release" (which "ops" may sign), then out again; bob, who joins "ops"
+    later, puts the removed row back with its old attestation: it was revoked."""
+    certificate_groups.add_to_groups(granted, ["K1"], ["release", "spare"])
+    master = granted.store.master_key()
+    (removed,) = _raw_rows(
+        store_dir,
+        master,
+        'SELECT m."group_id", m."certificate_id", m."attestation" FROM '
+        '"certificate_group_member" m JOIN "certificate" c ON c."id" = m."certificate_id" '
+        'JOIN "certificate_group" g ON g."id" = m."group_id" '
+        "WHERE c.\"alias\" = 'K1' AND g.\"name\" = 'release'",
+    )
+    certificate_groups.remove_from_groups(granted, ["K1"], ["release"])
+    session = granted
+    users.add_user(session, "dave", SIGNER_PASSWORD, SIGNER, user_groups=["ops"])
+    session.close()
+    insert = (
+        'INSERT INTO "certificate_group_member" ("group_id", "certificate_id", "attestation") '
+        "VALUES (?, ?, ?)"
+    )
+    _raw_write(store_dir, master, insert, removed)
+    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        users.add_user(session, "erin", SIGNER_PASSWORD, SIGNER, user_groups=["ops"])
+        assert ("K1", "erin") not in _grants(session)
+        certificate_groups.add_to_groups(session, ["K1"], ["night"])  # a change about K1
+        assert ("K1", "dave") not in _grants(session)
+    finally:
+        session.close()
+
+
+def test_a_revocation_taken_out_of_the_database_is_named_as_tampering(granted, store_dir):
+    certificate_groups.add_to_groups(granted, ["K1"], ["release", "spare"])
+    certificate_groups.remove_from_groups(granted, ["K1"], ["release"])
+    master = granted.store.master_key()
+    granted.close()
+    _raw_write(store_dir, master, 'DELETE FROM "attestation" WHERE "revokes"', ())
+    session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        with pytest.raises(TamperedError, match="which takes rows back, is gone or changed"):
+            users.add_user(session, "dave", SIGNER_PASSWORD, SIGNER, user_groups=["ops"])
+        assert any("which takes rows back, is gone" in p for p in integrity.check_store(session))
     finally:
         session.close()

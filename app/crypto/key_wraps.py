@@ -91,7 +91,9 @@ def certification(store_id: str, user: str, public: bytes) -> bytes:
     return f"certdesk-user-certificate\x00{store_id}\x00{user}\x00".encode() + public
 
 
-def attestation(store_id: str, signer: str, items: str) -> bytes:
+def attestation(store_id: str, signer: str, items: str, revokes: bool = False) -> bytes:
     """What a user signs for the rows they wrote that decide who may sign
-    (models.attestations): their items, one per line."""
-    return f"certdesk-attestation\x00{store_id}\x00{signer}\x00".encode() + items.encode()
+    (models.attestations): their items, one per line; or (`revokes`) for the rows they
+    removed."""
+    kind = "certdesk-revocation" if revokes else "certdesk-attestation"
+    return f"{kind}\x00{store_id}\x00{signer}\x00".encode() + items.encode()

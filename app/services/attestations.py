@@ -2,23 +2,30 @@
 membership or a request signs the rows it writes with its user's key; a key is handed
 on only through rows whose attestation holds (app.services.key_grants `Checker`)."""
 
+import hashlib
 from collections.abc import Iterable, Sequence
 
 from app.crypto.key_wraps import attestation
+from app.services import journal
 from app.services.session import Session
 from models import Attestation, statements
 
 ATTESTED_ITEMS = 10_000
 
 
-def _attest(session: Session, items: Iterable[str]) -> int | None:
+def _attest(session: Session, items: Iterable[str], revokes: bool = False) -> int | None:
     """The id of an attestation of `items` by the signed-in user, for the rows that read
-    them to name; None for a user of a store made before key pairs who has none yet."""
+    them to name (or, `revokes`, of the rows just removed); None for a user of a store
+    made before key pairs who has none yet."""
     if session.keys is None:
         return None
     text = "\n".join(sorted(set(items)))
-    signature = session.keys.sign(attestation(session.store.store_id, session.user_name, text))
-    return Attestation.create(signer=session.user_id, items=text, signature=signature).id
+    statement = attestation(session.store.store_id, session.user_name, text, revokes)
+    signature = session.keys.sign(statement)
+    row = Attestation.create(
+        signer=session.user_id, items=text, signature=signature, revokes=revokes
+    )
+    return row.id
 
 
 def attest_rows(session: Session, what: str, ids: Sequence[int]) -> None:
@@ -30,6 +37,27 @@ def attest_rows(session: Session, what: str, ids: Sequence[int]) -> None:
         attestation_id = _attest(session, (item for _, item in part))
         if attestation_id is not None:
             statements.set_attestation(db, what, [row_id for row_id, _ in part], attestation_id)
+
+
+def revoke_rows(session: Session, what: str, ids: Sequence[int]) -> None:
+    """In the caller's transaction, before the rows of `what` with these ids are removed
+    or changed: their items, as they read now, revoked, so that the rows put back with
+    their old attestation hand nothing on. Each revocation is an audit event
+    (`rows.revoke`, naming it and the hash of its items), which `key_grants.Checker`
+    finds again: a revocation removed from the database is tampering."""
+    db = session.store.db
+    for part in statements.chunks(statements.attestation_items(db, what, ids), ATTESTED_ITEMS):
+        items = [item for _, item in part]
+        revocation = _attest(session, items, revokes=True)
+        if revocation is not None:
+            text = "\n".join(sorted(set(items)))
+            journal.record(
+                session.user_name,
+                "rows.revoke",
+                f"attestation {revocation}",
+                items=len(set(items)),
+                sha256=hashlib.sha256(text.encode()).hexdigest(),
+            )
 
 
 def attest_all(session: Session) -> None:

@@ -9,7 +9,7 @@ from app.services.aliases import available_alias, validate_alias
 from app.services.certificates import CertificateRow, certificate_rows, find
 from app.services.operations import describe, operation
 from app.services.session import Session, write_transaction
-from models import Certificate, PrivateKey, Request, User
+from models import Certificate, PrivateKey, User, statements
 from models.permissions import CERTIFICATES_EDIT, POLICIES_MANAGE
 
 MAX_DESCRIPTION_LENGTH = 4000
@@ -88,25 +88,23 @@ def edit_certificate(session: Session, ref: int | str, changes: GeneralChanges) 
             cert.pin_hash = None
             changed["pin"] = "cleared"
         if changed:
+            if "owner" in changed:
+                attestations.revoke_rows(session, "owned", [cert.id])  # as the row reads now
             cert.save()
             if "owner" in changed:
                 attestations.attest_rows(session, "owned", [cert.id])
                 key_grants.sync(session, key_grants.reached(session, [cert.id]))
             if "pin" in changed:
-                for key in _keys_of(cert):
+                for key in _keys_of(session, cert):
                     key_grants.set_pin(session, key, changes.pin)
             journal.record(session.user_name, "certificate.edit", alias, **changed)
     return certificate_rows(session, [cert.id])[0]
 
 
-def _keys_of(cert: Certificate) -> list[PrivateKey]:
-    """The key of `cert` and those of the pending requests that renew it: a renewal takes
-    its certificate's PIN."""
-    renewing = Request.select(Request.private_key).where(
-        (Request.renews == cert.id) & (Request.status == Request.STATUS_PENDING)
-    )
-    return list(
-        PrivateKey.select().where(
-            (PrivateKey.id == cert.private_key_id) | PrivateKey.id.in_(renewing)
-        )
-    )
+def _keys_of(session: Session, cert: Certificate) -> list[PrivateKey]:
+    """The key of `cert` and those of the pending requests that renew it, by attested
+    rows (a request put in the database names any key): a renewal takes its PIN."""
+    checker = key_grants.Checker(session)
+    renewing = statements.attested_renewal_keys(session.store.db, cert.id, checker)
+    wanted = [cert.private_key_id, *renewing]
+    return list(PrivateKey.select().where(PrivateKey.id.in_(wanted)))

@@ -12,7 +12,7 @@ from app.services.names import check_name
 from app.services.operations import operation
 from app.services.session import Session, write_transaction
 from app.services.targets import BulkResult, Ref, resolve
-from models import CertificateGroup, CertificateGroupMember, statements
+from models import CertificateGroup, CertificateGroupMember, PolicyCertificateGroup, statements
 from models.permissions import (
     ADMINISTRATOR,
     CERTIFICATES_VIEW,
@@ -152,6 +152,9 @@ def delete_group(session: Session, name: str) -> int:
                 "Administrator role."
             )
         scope = key_grants.reached(session, [], [group.id])
+        for what, model in (("members", CertificateGroupMember), ("pcg", PolicyCertificateGroup)):
+            rows = model.select(model.id).where(model.group == group.id)
+            attestations.revoke_rows(session, what, [row.id for row in rows])
         group.delete_instance()
         key_grants.sync(session, scope)
         journal.record(session.user_name, "group.delete", name, members=members)
@@ -236,6 +239,8 @@ def remove_from_groups(
             for gid in leaving:
                 leaving_by_group.setdefault(gid, []).append(cid)
         for gid, cids in leaving_by_group.items():
+            ids = statements.membership_ids(db, gid, cids)
+            attestations.revoke_rows(session, "members", ids)
             statements.remove_memberships(db, gid, cids)
         key_grants.sync(session, key_grants.reached(session, [cid for cid, _ in removing]))
         removed_ids = {cid for cid, _ in removing}

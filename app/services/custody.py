@@ -55,7 +55,7 @@ def install(
     signature = custodian.sign(audit_from(session.store.store_id, first))
     Custodian.update(audit_from=first, audit_from_signature=signature).execute()
     _certify(session, admin)
-    _sign_record(session, admin, admin.role.name, admin.enabled)
+    _sign_record(session, admin, admin.role.name, admin.enabled, first=True)
     _wrap_custodian(session, admin)
 
 
@@ -97,6 +97,8 @@ def _custodian() -> Custodian | None:
 
 
 def _custodian_public() -> PublicKeys | None:
+    if Custodian.select().count() > 1:  # which one the roster and wraps are read from
+        raise TamperedError(f"the store has more than one custodian: {TAMPERED}")
     row = _custodian()
     if row is None:
         return None
@@ -256,27 +258,36 @@ def _as_custodian(session: Session, refused: str) -> bool:
     return False
 
 
-def _sign_record(session: Session, row: User, role: str, enabled: bool) -> None:
+def _sign_record(
+    session: Session, row: User, role: str, enabled: bool, first: bool = False
+) -> None:
     """`row`'s record signed with `role` and `enabled` (about to be written), and the
-    roster with it."""
+    roster with it (`first`: the roster of a custodian just made)."""
     statement = user_record(session.store.store_id, row.name, role, enabled)
     signature = session.custodian.sign(statement)
     User.update(record_signature=signature).where(User.id == row.id).execute()
-    serial = _custodian().roster_serial + 1
-    records = _roster_records({row.id: (role, enabled)})
+    custodian = _custodian()
+    if first:  # the custodian just made: the store's users as they are, at `init` or upgrade
+        users = User.select(User.name, Role.name, User.enabled).join(Role).tuples()
+        lines = {name: _roster_line(name, *state) for name, *state in users}
+    else:
+        lines = _signed_roster(session, custodian)
+    lines[row.name] = _roster_line(row.name, role, enabled)
+    records = "\n".join(sorted(lines.values()))
+    serial = custodian.roster_serial + 1
     signature = session.custodian.sign(roster(session.store.store_id, serial, records))
     Custodian.update(roster=records, roster_serial=serial, roster_signature=signature).execute()
 
 
-def _roster_records(changing: dict[int, tuple[str, bool]]) -> str:
-    """Every user's name, role and enabled state, a line each, sorted; `changing`: the
-    role and state of users about to be written."""
-    rows = User.select(User.id, User.name, Role.name, User.enabled).join(Role).tuples()
-    lines = []
-    for user_id, name, role, enabled in rows:
-        role, enabled = changing.get(user_id, (role, enabled))
-        lines.append(_roster_line(name, role, enabled))
-    return "\n".join(sorted(lines))
+def _signed_roster(session: Session, custodian: Custodian) -> dict[str, str]:
+    """The roster's lines by user name, as the custodian last signed them (never the
+    users' rows as they read: one changed outside Certdesk would be signed then);
+    TamperedError if the roster is not the one it signed."""
+    records = custodian.roster if isinstance(custodian.roster, str) else ""
+    statement = roster(session.store.store_id, custodian.roster_serial, records)
+    if not session.custodian_public.verify(blob(custodian.roster_signature), statement):
+        raise TamperedError(f"the roster of users is not the one the custodian signed: {TAMPERED}")
+    return {line.partition("\x1f")[0]: line for line in records.split("\n") if line}
 
 
 def _roster_line(name: str, role: str, enabled: bool) -> str:

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import serialization
 
 from app.crypto.certinfo import spki_sha256_of_public_key
 from app.crypto.parse import quietly
-from app.errors import CertdeskError, StoreDamagedError
+from app.errors import CertdeskError, StoreDamagedError, TamperedError
 from app.keyslots import BACKUP_FILE
 from app.services import custody, key_grants
 from app.services.journal import chain_breaks
@@ -161,7 +161,10 @@ def _custody_problems(session: Session) -> list[str]:
     for key_id, user_id in statements.grants_to_remove(db):
         who = names.get(user_id, user_id)
         problems.append(f"private key {key_id}: wrapped to {who!r}, who may not sign with it")
-    checker = key_grants.Checker(session)
+    try:
+        checker = key_grants.Checker(session)
+    except TamperedError as exc:
+        return [*problems, f"key custody: {exc}"]
     owed = {(g.key_id, g.user_id) for g in statements.grants_to_make(db, attested=checker)}
     for grant in statements.grants_to_make(db):
         why = (

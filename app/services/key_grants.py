@@ -20,6 +20,8 @@ their role could have written it through Certdesk. A custom role's permissions a
 signed yet: its users' attestations hand nothing on.
 """
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 
 from app.crypto.key_wraps import attestation, data_key_purpose, pin_purpose
@@ -35,7 +37,7 @@ from app.errors import (
 )
 from app.services import custody, journal
 from app.services.session import Session
-from models import Attestation, KeyGrant, PrivateKey, User, statements
+from models import Attestation, AuditEvent, KeyGrant, PrivateKey, User, statements
 from models import attestations as A
 from models.base import blob
 from models.permissions import (
@@ -89,6 +91,7 @@ def sync(
         return
     store_id = session.store.store_id
     opened: dict[int, bytes] = dict(fresh or {})
+    checked: set[int] = set()
     rows = []
     for grant in missing:
         public = custody.verified_keys(session, grant.user_name, grant.public_keys, grant.certified)
@@ -97,7 +100,9 @@ def sync(
         data_key = opened.get(grant.key_id)
         if data_key is None:
             data_key = opened[grant.key_id] = _custodian_opens(session, grant)
+        if grant.key_id not in checked:
             _check_public_key(grant, data_key)
+            checked.add(grant.key_id)
         purpose = data_key_purpose(store_id, grant.key_uid, grant.user_name)
         wrapped = public.wrap(data_key, purpose)
         if grant.pin_public is not None:
@@ -267,37 +272,79 @@ def _unwrapped(
 
 
 class Checker:
-    """Whether an attestation holds for an item (models.attestations `checking`); each
-    attestation is read and verified once."""
+    """Whether an attestation holds for an item (models.attestations `checking`): it
+    lists the item, its signer may write rows of that kind, and no revocation made after
+    it lists the item (attestations.revoke_rows). Each attestation is read and verified
+    once; the revocations, all at once first, each against its audit event: one removed
+    from the database is tampering (TamperedError, before any query runs)."""
 
     def __init__(self, session: Session):
         self._session = session
         self._read: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+        self._revoked = self._revocations()
 
     def __call__(self, attestation_id: int, item: str) -> bool:
         if attestation_id not in self._read:
             self._read[attestation_id] = self._verified(attestation_id)
         items, permissions = self._read[attestation_id]
         kind = item.partition(A.SEP)[0]
-        return item in items and bool(ATTESTED_BY.get(kind, frozenset()) & permissions)
+        permitted = bool(ATTESTED_BY.get(kind, frozenset()) & permissions)
+        return item in items and permitted and self._revoked.get(item, 0) < attestation_id
+
+    def _revocations(self) -> dict[str, int]:
+        """Each item revoked, and the newest revocation of it."""
+        revoked: dict[str, int] = {}
+        found = {}
+        for row in Attestation.select().where(Attestation.revokes):
+            text = self._signed_text(row, revokes=True)
+            if text is not None:
+                found[row.id] = hashlib.sha256(text.encode()).hexdigest()
+                for item in text.split("\n"):
+                    revoked[item] = max(revoked.get(item, 0), row.id)
+        events = AuditEvent.select(AuditEvent.target, AuditEvent.details).where(
+            AuditEvent.action == "rows.revoke"
+        )
+        for target, details in events.tuples():
+            number = str(target).removeprefix("attestation ")
+            revocation = int(number) if number.isdigit() else 0
+            if found.get(revocation) != _details(details).get("sha256"):
+                raise TamperedError(
+                    f"the {target} the audit log names, which takes rows back, is gone or "
+                    f"changed: {custody.TAMPERED}"
+                )
+        return revoked
+
+    def _signed_text(self, row: Attestation, revokes: bool) -> str | None:
+        """The items of `row` if its signer's keys and record hold and signed them."""
+        signer = User.get_or_none(User.id == row.signer_id)
+        if signer is None or not isinstance(row.items, str):
+            return None
+        session = self._session
+        keys = custody.verified_keys(session, signer.name, signer.public_keys, signer.certified)
+        if keys is None or not custody.record_holds(session, signer):
+            return None
+        statement = attestation(session.store.store_id, signer.name, row.items, revokes)
+        return row.items if keys.verify(blob(row.signature), statement) else None
 
     def _verified(self, attestation_id: int) -> tuple[frozenset[str], frozenset[str]]:
         """The items of the attestation and what its signer's role may write; nothing
         when the attestation or its signer does not hold."""
         nothing: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
         row = Attestation.get_or_none(Attestation.id == attestation_id)
-        signer = None if row is None else User.get_or_none(User.id == row.signer_id)
-        if signer is None or not isinstance(row.items, str):
+        text = None if row is None or row.revokes else self._signed_text(row, revokes=False)
+        if text is None:
             return nothing
-        session = self._session
-        keys = custody.verified_keys(session, signer.name, signer.public_keys, signer.certified)
-        if keys is None or not custody.record_holds(session, signer):
-            return nothing
-        statement = attestation(session.store.store_id, signer.name, row.items)
-        if not keys.verify(blob(row.signature), statement):
-            return nothing
+        signer = User.get_by_id(row.signer_id)
         role = BUILTIN_ROLES.get(signer.role.name)
         permissions = (
             frozenset(role[1]) if role is not None and signer.role.builtin else frozenset()
         )
-        return frozenset(row.items.split("\n")), permissions
+        return frozenset(text.split("\n")), permissions
+
+
+def _details(text: object) -> dict:
+    try:
+        details = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return {}
+    return details if isinstance(details, dict) else {}

@@ -63,6 +63,7 @@ _NOTHING_SHOWN = frozenset(
         "key.move",
         "key.grant",
         "key.revoke",
+        "rows.revoke",
         "store.older",
         "certificate.export",
     }
