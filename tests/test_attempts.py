@@ -3,13 +3,15 @@ one more making the next try wait longer, and the failed sign-ins written into t
 log at an Administrator's next sign-in."""
 
 import io
+import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
-from app import attempts
+from app import attempts, audit_heads
 from app.errors import AuthenticationError, ValidationError
 from app.services import audit_log, certificate_edits, certificate_import, signing, users
 from models.permissions import SIGNER
@@ -81,7 +83,7 @@ def test_wrong_pins_in_a_row_make_the_next_signature_wait(session, tmp_path, cer
 COUNT = """
 import sys
 from pathlib import Path
-from app import attempts
+from app import attempts, audit_heads
 for _ in range(25):
     attempts.failed(Path(sys.argv[1]), attempts.SIGN_IN, "bob")
 """
@@ -103,6 +105,55 @@ def test_a_counter_file_that_is_not_a_file_counts_nothing_and_blocks_nothing(ses
         users.sign_in(store_dir, "admin", password="a guess of some length")
     assert attempts.unreported(store_dir) == {}
     users.sign_in(store_dir, "admin", password=PASSWORD)[0].close()
+
+
+def test_counts_and_times_beyond_any_date_are_taken_as_none(session, store_dir, pauses):
+    """Anyone with the folder can edit the file: an Administrator's sign-in still works."""
+    session.close()
+    for value in (10**12, 10**20, -1, 2.5, "1"):
+        entry = {"failed": value, "unreported": 1, "last": value}
+        (store_dir / attempts.FILE).write_text(json.dumps({"sign-in": {"nobody": entry}}))
+        users.sign_in(store_dir, "admin", password=PASSWORD)[0].close()
+    assert pauses == []
+
+
+HOLD_LOCKS = """
+import fcntl, os, sys
+fds = [os.open(path, os.O_RDWR | os.O_CREAT, 0o600) for path in sys.argv[1:]]
+for fd in fds:
+    fcntl.flock(fd, fcntl.LOCK_EX)
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock")
+def test_a_lock_another_process_keeps_never_hangs_a_sign_in(session, store_dir):
+    """Any process of the workstation's, or of a machine sharing the folder, can lock the
+    counter file and the folder's audit head and keep them: a sign-in waits a little."""
+    session.close()
+    files = [str(store_dir / attempts.FILE), str(store_dir / audit_heads.FOLDER_FILE)]
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCKS, *files],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    outcome: list[object] = []
+
+    def sign_in() -> None:
+        users.sign_in(store_dir, "admin", password=PASSWORD)[0].close()
+        outcome.append("signed in")
+
+    try:
+        assert holder.stdout.readline() == "held\n"
+        thread = threading.Thread(target=sign_in, daemon=True)
+        thread.start()
+        thread.join(timeout=60)
+        assert outcome == ["signed in"]
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
 
 
 def _root() -> Path:

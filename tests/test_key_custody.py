@@ -2,6 +2,7 @@
 to exactly each key's grantees, and what a Signer with only his own password and the
 store folder can and cannot get."""
 
+import base64
 import datetime as dt
 import io
 import json
@@ -16,7 +17,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlcipher3 import dbapi2 as sqlcipher
 
 from app import audit_heads, keyslots
-from app.crypto.key_wraps import anchor_of, attestation, data_key_purpose, pin_purpose
+from app.crypto.key_wraps import (
+    anchor_of,
+    attestation,
+    audit_head,
+    data_key_purpose,
+    pin_purpose,
+)
 from app.crypto.keygen import KeySpec
 from app.crypto.pin_keys import PinKey
 from app.crypto.sealing import Sealer, SealError, derive_subkey
@@ -1046,5 +1053,194 @@ def test_a_revocation_taken_out_of_the_database_is_named_as_tampering(granted, s
         with pytest.raises(TamperedError, match="which takes rows back, is gone or changed"):
             users.add_user(session, "dave", SIGNER_PASSWORD, SIGNER, user_groups=["ops"])
         assert any("which takes rows back, is gone" in p for p in integrity.check_store(session))
+    finally:
+        session.close()
+
+
+def _admin_session(store_dir: Path):
+    return users.sign_in(store_dir, "admin", password=PASSWORD)[0]
+
+
+PLANTED_RENEWAL = (
+    'INSERT INTO "request" ("alias", "subject", "csr_pem", "private_key_id", "renews_id", '
+    "\"status\", \"created_at\") VALUES ('x', 'x', 'x', ?, ?, 'pending', "
+    "'2026-01-01 00:00:00')"
+)
+
+
+def _key_and_certificate(store_dir: Path, master: bytes, alias: str) -> tuple[int, int]:
+    return _raw_rows(
+        store_dir,
+        master,
+        'SELECT k."id", c."id" FROM "private_key" k JOIN "certificate" c '
+        f'ON c."private_key_id" = k."id" WHERE c."alias" = \'{alias}\'',
+    )[0]
+
+
+def test_a_renewal_bob_plants_does_not_take_the_pin_off_his_wrap(granted, store_dir):
+    """Bob plants a pending "renewal" of K2 whose key is K1: the PIN change of K2 that
+    follows leaves K1's PIN, which bob does not know, on his wrap."""
+    edit = certificate_edits.edit_certificate
+    edit(granted, "K1", certificate_edits.GeneralChanges(pin=PIN))
+    edit(granted, "K2", certificate_edits.GeneralChanges(pin="carols-pin-1234"))
+    master = granted.store.master_key()
+    granted.close()
+    k1, _ = _key_and_certificate(store_dir, master, "K1")
+    _, k2_certificate = _key_and_certificate(store_dir, master, "K2")
+    _raw_write(store_dir, master, PLANTED_RENEWAL, (k1, k2_certificate))
+    session = _admin_session(store_dir)
+    try:
+        edit(session, "K2", certificate_edits.GeneralChanges(clear_pin=True))
+    finally:
+        session.close()
+    assert _bob_opens(store_dir, "K1", None) is None
+    serialization.load_der_private_key(_bob_opens(store_dir, "K1", PIN), None)
+
+
+def test_a_key_row_given_a_granted_certificates_public_key_is_refused_when_it_is_resealed(
+    granted, store_dir
+):
+    """K3 (granted to nobody) given K1's public-key hash and a copy of K1's attested
+    policy link: the PIN an Administrator sets on K3 re-seals its key, and the new seal is
+    checked against the certificate's public key before it is wrapped to anyone."""
+    master = granted.store.master_key()
+    granted.close()
+    k1, c1 = _key_and_certificate(store_dir, master, "K1")
+    k3, c3 = _key_and_certificate(store_dir, master, "K3")
+    (spki1,) = _raw_rows(
+        store_dir, master, f'SELECT "spki_sha256" FROM "private_key" WHERE "id" = {k1}'
+    )[0]
+    _raw_write(
+        store_dir, master, 'UPDATE "private_key" SET "spki_sha256" = ? WHERE "id" = ?', (spki1, k3)
+    )
+    _raw_write(
+        store_dir, master, 'UPDATE "certificate" SET "spki_sha256" = ? WHERE "id" = ?', (spki1, c3)
+    )
+    _raw_write(
+        store_dir,
+        master,
+        'INSERT INTO "policy_certificate" ("policy_id", "certificate_id", "attestation") '
+        'SELECT "policy_id", ?, "attestation" FROM "policy_certificate" WHERE "certificate_id" = ?',
+        (c3, c1),
+    )
+    session = _admin_session(store_dir)
+    try:
+        with pytest.raises(TamperedError, match="is not the key of its public key"):
+            certificate_edits.edit_certificate(
+                session, "K3", certificate_edits.GeneralChanges(pin=PIN)
+            )
+        assert ("K3", "bob") not in _grants(session)
+    finally:
+        session.close()
+
+
+def test_a_folder_head_beyond_any_event_is_refused_not_an_error(
+    granted, store_dir, tmp_path, monkeypatch
+):
+    """Bob signs a folder head naming event 2**64 with his own certified key: every
+    workstation's sign-in still works, and the head is not taken."""
+    slots, opened = _as_bob(granted, store_dir)
+    head = audit_head(slots.store_id, 2**64, "0" * 64, 0)
+    signature = UserKeys(opened.private).sign(head)
+    (store_dir / audit_heads.FOLDER_FILE).write_text(
+        json.dumps(
+            {
+                "id": 2**64,
+                "hash": "0" * 64,
+                "roster": 0,
+                "by": "bob",
+                "signature": base64.b64encode(signature).decode(),
+            }
+        )
+    )
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "another-workstation"))
+    for name, password in (("admin", PASSWORD), ("carol", SIGNER_PASSWORD)):
+        session, _ = users.sign_in(store_dir, name, password=password)
+        try:
+            assert session.notices == []
+        finally:
+            session.close()
+
+
+def test_a_second_custodian_row_with_an_older_roster_is_tampering(granted, store_dir):
+    """Disabled, bob puts back the roster he copied before, in a custodian row of its
+    own that sorts first, and his older record."""
+    master = granted.store.master_key()
+    columns = (
+        '"public_keys", "awaiting", "awaiting_signature", "audit_from", '
+        '"audit_from_signature", "roster", "roster_serial", "roster_signature"'
+    )
+    (kept,) = _raw_rows(store_dir, master, f'SELECT {columns} FROM "custodian"')
+    record = _record_of(store_dir, master, "bob")
+    users.disable_user(granted, "bob")
+    granted.close()
+    insert = f'INSERT INTO "custodian" ("id", {columns}) VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?)'
+    _raw_write(store_dir, master, insert, kept)
+    _put_back(store_dir, master, "bob", record)
+    with pytest.raises(TamperedError, match="more than one custodian"):
+        users.sign_in(store_dir, "bob", password=SIGNER_PASSWORD)
+
+
+@pytest.mark.parametrize("change", ["disabled", "no longer an Administrator"])
+def test_an_older_record_stays_refused_after_an_administrator_changes_another_user(
+    granted, store_dir, change
+):
+    """The roster each user change signs is the one the custodian signed before, with
+    that user's line changed: never the rows as the database holds them."""
+    if change == "disabled":
+        users.add_user(granted, "dora", SIGNER_PASSWORD, SIGNER)
+    else:
+        users.add_user(granted, "dora", SIGNER_PASSWORD, ADMINISTRATOR)
+    master = granted.store.master_key()
+    record = _record_of(store_dir, master, "dora")
+    if change == "disabled":
+        users.disable_user(granted, "dora")
+    else:
+        users.set_user_role(granted, "dora", SIGNER)
+    granted.close()
+    _put_back(store_dir, master, "dora", record)
+    session = _admin_session(store_dir)
+    try:
+        users.add_user(session, "dave", SIGNER_PASSWORD, SIGNER)
+    finally:
+        session.close()
+    _admin_session(store_dir).close()  # the next custodian sign-in makes the wraps owed
+    with pytest.raises(TamperedError, match="the role or state of 'dora' is not one"):
+        users.sign_in(store_dir, "dora", password=SIGNER_PASSWORD)
+    wrapped = 'SELECT count(*) FROM "custodian_wrap" w JOIN "user" u ON u."id" = w."user_id" '
+    assert _raw_rows(store_dir, master, wrapped + "WHERE u.\"name\" = 'dora'") == [(0,)]
+
+
+def test_a_deleted_groups_policy_link_put_back_reaches_no_new_group_of_the_same_id(
+    granted, store_dir
+):
+    """SQLite gives a new group the id of the one deleted before it: the link of a policy
+    to the deleted group, put back with its attestation, was revoked with the group."""
+    certificate_groups.add_to_groups(granted, ["K1"], ["tools"])
+    spec = PolicySpec("bob signs tools", certificate_groups=("tools",), users=("bob",))
+    policies.add_policy(granted, spec)
+    master = granted.store.master_key()
+    (removed,) = _raw_rows(
+        store_dir,
+        master,
+        'SELECT l."policy_id", l."group_id", l."attestation" FROM "policy_certificate_group" l '
+        'JOIN "certificate_group" g ON g."id" = l."group_id" WHERE g."name" = \'tools\'',
+    )
+    certificate_groups.delete_group(granted, "tools")
+    certificate_groups.create_group(granted, "secret")
+    granted.close()
+    (new_id,) = _raw_rows(
+        store_dir, master, 'SELECT "id" FROM "certificate_group" WHERE "name" = \'secret\''
+    )[0]
+    assert new_id == removed[1]
+    insert = (
+        'INSERT INTO "policy_certificate_group" ("policy_id", "group_id", "attestation") '
+        "VALUES (?, ?, ?)"
+    )
+    _raw_write(store_dir, master, insert, removed)
+    session = _admin_session(store_dir)
+    try:
+        certificate_groups.add_to_groups(session, ["K3"], ["secret"])
+        assert ("K3", "bob") not in _grants(session)
     finally:
         session.close()
