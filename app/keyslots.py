@@ -28,7 +28,7 @@ import os
 import re
 import secrets
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from app.crypto.secret_text import secret_bytes
@@ -73,8 +73,9 @@ _TOP_FIELDS = {"format", "version", "store_id", "slots"}
 _KDF_FIELDS = {"kdf", "iterations", "lanes", "memory_kib", "salt", "nonce"}
 _LEGACY_FIELDS = _KDF_FIELDS | {"wrapped"}
 _SLOT_FIELDS = _KDF_FIELDS | {"sealed", "public", "master"}
-# The custodian's anchor, in a keyed slot once its user has seen the store's custodian.
-_ANCHORED = frozenset({"custodian"})
+# The custodian's anchor, in a keyed slot once its user has seen the store's custodian;
+# the next master key, while the store's key is being changed (`rotating`).
+_OPTIONAL = frozenset({"custodian", "next"})
 ANCHOR_BYTES = 32
 
 
@@ -179,8 +180,9 @@ class Slot:
     `public` their public halves, `master` the master key wrapped to them, `custodian`
     the SHA-256 of the custodian's public keys the user trusts (None until they have
     seen one), sealed in with the private halves: someone who can write the database
-    cannot swap the custodian without the user's password. Of version 1 (`public`
-    None): `sealed` is the master key itself under the KEK."""
+    cannot swap the custodian without the user's password; `next` the next master key
+    wrapped to them while the store's key changes. Of version 1 (`public` None):
+    `sealed` is the master key itself under the KEK."""
 
     params: Argon2Params
     salt: bytes
@@ -189,6 +191,7 @@ class Slot:
     public: bytes | None = None
     master: bytes | None = None
     custodian: bytes | None = None
+    next: bytes | None = None
 
     @property
     def keyed(self) -> bool:
@@ -212,6 +215,8 @@ class Slot:
         }
         if self.custodian is not None:
             doc["custodian"] = _b64(self.custodian)
+        if self.next is not None:
+            doc["next"] = _b64(self.next)
         return doc
 
     @classmethod
@@ -221,7 +226,7 @@ class Slot:
                            f"not {_show(user)}")  # fmt: skip
         where = f"slot {user!r}: "
         legacy = isinstance(doc, dict) and "wrapped" in doc
-        fields, optional = (_LEGACY_FIELDS, frozenset()) if legacy else (_SLOT_FIELDS, _ANCHORED)
+        fields, optional = (_LEGACY_FIELDS, frozenset()) if legacy else (_SLOT_FIELDS, _OPTIONAL)
         doc = _fields(doc, fields, f"slot {user!r}", optional)
         if doc["kdf"] != "argon2id":
             raise _Damaged(f"{where}kdf must be 'argon2id', not {_show(doc['kdf'])}")
@@ -248,6 +253,7 @@ class Slot:
                 if "custodian" in doc
                 else None
             ),
+            next=_bytes(doc, "next", MASTER_BYTES, MASTER_BYTES, where) if "next" in doc else None,
         )
 
 
@@ -344,11 +350,13 @@ def _unwrap_legacy(store_id: str, user: str, slot: Slot, kek: bytes) -> bytes:
 @dataclass(frozen=True)
 class OpenedSlot:
     """What a slot opens: the master key, and for a keyed slot its user's private halves
-    (app.crypto.user_keys) and the custodian's anchor they trust."""
+    (app.crypto.user_keys), the custodian's anchor they trust and the next master key
+    (while the store's key changes)."""
 
     master_key: bytes = field(repr=False)
     private: bytes | None = field(repr=False)
     custodian: bytes | None
+    next_master_key: bytes | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -486,14 +494,46 @@ class KeySlots:
         if not slot.keyed:
             return OpenedSlot(_unwrap_legacy(self.store_id, user, slot, kek), None, None)
         private = _open_private(self.store_id, user, slot, kek)
+        keys = UserKeys(private)
+        purpose = master_purpose(self.store_id, user)
         try:
-            master_key = UserKeys(private).unwrap(slot.master, master_purpose(self.store_id, user))
+            master_key = keys.unwrap(slot.master, purpose)
+            next_key = None if slot.next is None else keys.unwrap(slot.next, purpose)
         except WrapError:
             raise StoreDamagedError(
                 f"{SLOTS_FILE}: the slot of {user!r} is damaged (its master key does not "
                 "open with its keys)"
             ) from None
-        return OpenedSlot(master_key, private, slot.custodian)
+        return OpenedSlot(master_key, private, slot.custodian, next_key)
+
+    def rotating(self, next_master_key: bytes, recipients: dict[str, bytes]) -> "KeySlots":
+        """The slots of `recipients` (user name: the public keys their slot must hold,
+        the ones the custodian certified), each with `next_master_key` wrapped to them
+        beside the master key; every other slot left out. The caller changes the
+        database's key next, then keeps `rotated`."""
+        from app.crypto.user_keys import PublicKeys  # see the module's docstring
+
+        slots = {}
+        for user, public in recipients.items():
+            slot = self._slot(user)
+            if slot.public != public:
+                raise StoreDamagedError(
+                    f"{SLOTS_FILE}: the slot of {user!r} holds other keys than the ones the "
+                    "custodian certified; the store's key was not changed"
+                )
+            wrapped = PublicKeys(public).wrap(next_master_key, master_purpose(self.store_id, user))
+            slots[user] = replace(slot, next=wrapped)
+        return KeySlots(self.store_id, slots, loaded=self.loaded)
+
+    def rotated(self) -> "KeySlots":
+        """Each slot's next master key as its master key (slots without one left out: they
+        had no part in the change)."""
+        slots = {
+            user: replace(slot, master=slot.next, next=None)
+            for user, slot in self.slots.items()
+            if slot.next is not None
+        }
+        return KeySlots(self.store_id, slots, loaded=self.loaded)
 
     def anchored(self, user: str, kek: bytes, custodian: bytes) -> Slot:
         """`user`'s keyed slot, opened by `kek`, sealed again under the same KEK with

@@ -176,6 +176,10 @@ class Store:
         """See `restore_slot`."""
         restore_slot(self, user, changed, before)
 
+    def rotate_master_key(self, recipients: dict[str, bytes], change: Callable[[], None]) -> None:
+        """See `rotate_master_key`."""
+        rotate_master_key(self, recipients, change)
+
     def close(self) -> None:
         if not self.db.is_closed():
             self.db.close()
@@ -464,6 +468,12 @@ def add_slot(store: Store, user: str, slot: Slot) -> None:
     the write transaction that creates the user, after the user's row, before the commit,
     and `settle_slots` after it (see users.add_user)."""
     slots = _current_slots(store)
+    if any(other.next is not None for other in slots.slots.values()):
+        # A slot without the next key would open nothing once the change is finished.
+        raise StoreBusyError(
+            f"{display_path(store.folder)}: a change of the store's key has not finished; "
+            "close every other Certdesk that has the store open and sign in again first"
+        )
     _settle(slots)
     slots.slots[user] = slot
     slots.pending = user
@@ -527,12 +537,136 @@ def unlock_store(
     folder: Path, user: str, password: str | None = None, kek: bytes | None = None
 ) -> tuple[Store, bytes, OpenedSlot]:
     """Open the user's slot with their password (or remembered KEK) and the store with its
-    master key; return the store, the KEK and what the slot opened."""
+    master key; return the store, the KEK and what the slot opened. A change of the
+    store's key that was cut short is finished here (`rotate_master_key`)."""
     slots = load_slots(folder)
     if kek is None:
         kek = slots.kek_for(user, password or "")
     opened = slots.open(user, kek)
-    return _open(folder, slots.store_id, bytearray(opened.master_key), existing=True), kek, opened
+    master_key = opened.master_key
+    if opened.next_master_key is not None and not _key_opens(folder, master_key):
+        master_key = opened.next_master_key  # the database has the next key already
+    store = _open(folder, slots.store_id, bytearray(master_key), existing=True)
+    if opened.next_master_key is not None:
+        _finish_rotation(store, opened.next_master_key)
+    return store, kek, opened
+
+
+def _key_opens(folder: Path, master_key: bytes) -> bool:
+    """Whether the database reads with this master key. Tried with the older key first:
+    a change of key that was cut short left a journal that only the older key rolls
+    back."""
+    key = derive_subkey(master_key, "sqlcipher").hex()
+    db = sqlcipher.connect(str(folder / DB_FILE), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    try:
+        db.execute("PRAGMA cipher_log_level = NONE")
+        db.execute(f"PRAGMA key = \"x'{key}'\"")
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return True
+    except sqlcipher.DatabaseError as exc:
+        if "not a database" in str(exc):
+            return False
+        raise _translate(exc, str(folder / DB_FILE)) from exc
+    finally:
+        db.close()
+
+
+def _finish_rotation(store: Store, next_key: bytes) -> None:
+    """A change of the store's key that committed and was cut short: the database
+    rekeyed to the next key if it is not yet (only while no other connection has it
+    open) and the slots' next keys made their master keys. Left for a later opening if
+    another connection has the store open or the disk is full."""
+    try:
+        with _alone(store):
+            if store.master_key() != next_key:
+                _rekey(store, next_key)
+            _keep_rotated(store)
+    except (StoreBusyError, StoreFullError):
+        pass
+
+
+def rotate_master_key(
+    store: Store, recipients: dict[str, bytes], change: Callable[[], None]
+) -> None:
+    """A new master key for the store: `change` run and committed in one write
+    transaction with the slot file holding the new key wrapped to each of `recipients`
+    (user name: their certified public keys) beside the older one, every other slot
+    left out; then the database rekeyed (SQLCipher `PRAGMA rekey`) and the new key made
+    the slots' master key. A slot left out, or kept from before, opens nothing of the
+    store from then on. Cut short anywhere, the store opens with one key or the other,
+    and the next opening finishes the change (`unlock_store`)."""
+    new_key = bytearray(secrets.token_bytes(32))
+    try:
+        with _alone(store):
+            written = False
+            try:
+                with store.db.atomic("IMMEDIATE"):
+                    change()
+                    before = _current_slots(store)
+                    slots = before.rotating(bytes(new_key), recipients)
+                    slots.loaded = None  # the copy beside the file holds no slot left out
+                    slots.save(store.folder)
+                    written = True
+            except BaseException:
+                if written:  # and not committed
+                    before.loaded = None
+                    with suppress(CertdeskError, OSError):
+                        before.save(store.folder)
+                raise
+            _rekey(store, bytes(new_key))
+            _keep_rotated(store)
+    finally:
+        _wipe(new_key)
+
+
+@contextmanager
+def _alone(store: Store) -> Iterator[None]:
+    """The database held by this connection alone, in rollback-journal mode: a rekey
+    under another connection's feet would leave it reading pages it cannot decrypt.
+    SQLite refuses to leave WAL mode while another connection has the file open, so
+    that is the test: StoreBusyError, nothing changed. The exclusive lock the first
+    write takes is kept until the block ends."""
+    db = store.db
+    store.checkpoint()
+    try:
+        db.execute_sql("PRAGMA locking_mode = EXCLUSIVE")
+        mode = db.execute_sql("PRAGMA journal_mode = DELETE").fetchone()[0]
+    except peewee.OperationalError as exc:
+        if not isinstance(store_problem(exc), StoreBusyError):
+            raise _translate(exc, str(store.folder / DB_FILE)) from exc
+        mode = None
+    try:
+        if mode != "delete":
+            raise StoreBusyError(
+                f"{display_path(store.folder)}: another Certdesk (a window, a command or "
+                "another workstation) has the store open; the store's key changes only "
+                "while no other has it open. Close them and try again."
+            )
+        yield
+    finally:
+        with suppress(peewee.DatabaseError):
+            db.execute_sql("PRAGMA locking_mode = NORMAL")
+            db.execute_sql("PRAGMA journal_mode = WAL")
+
+
+def _rekey(store: Store, master_key: bytes) -> None:
+    """The database encrypted under `master_key`'s sub-key, and the open store using it."""
+    key = derive_subkey(master_key, "sqlcipher")
+    try:
+        store.db.execute_sql(f"PRAGMA rekey = \"x'{key.hex()}'\"")
+    except peewee.DatabaseError as exc:
+        raise _translate(exc, str(store.folder / DB_FILE)) from exc
+    store.db._key_hex = key.hex()
+    store.sealer = Sealer(derive_subkey(master_key, "private-keys"))
+    store._master_key[:] = master_key
+
+
+def _keep_rotated(store: Store) -> None:
+    """The slot file with each next key as its master key, and no copy beside it that
+    opens with the older key."""
+    rotated = _current_slots(store).rotated()
+    rotated.loaded = None
+    rotated.save(store.folder)
 
 
 def close_thread_connection() -> None:

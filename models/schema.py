@@ -222,6 +222,7 @@ def _v7_attestations() -> None:
     add_column_if_missing("key_grant", peewee.BooleanField(default=False), "pin_sealed")
     add_column_if_missing("custodian", peewee.IntegerField(default=0), "roster_serial")
     add_column_if_missing("custodian", peewee.BlobField(null=True), "roster_signature")
+    add_column_if_missing("user", peewee.BooleanField(default=False), "deleted")
 
 
 class Step(NamedTuple):
@@ -237,7 +238,7 @@ MIGRATIONS: list[Step] = [
     Step(4, "index certificates in the table's name order", _v4_certificate_name_order_index),
     Step(5, "keep each user's public keys", _v5_user_public_keys),
     Step(6, "keep the custodian and the wraps of each key", _v6_key_custody),
-    Step(7, "sign who may sign and the roster; seal keys to their PINs", _v7_attestations),
+    Step(7, "sign who may sign, the roster, PINs; keep deleted users", _v7_attestations),
 ]
 
 

@@ -32,6 +32,9 @@ class User(BaseModel):
     # The custodian's signature of the name, role and enabled state (app.crypto.key_wraps),
     # checked at the user's sign-in: one UPDATE does not make a Signer an Administrator.
     record_signature = peewee.BlobField(null=True)
+    # A deleted user stays, disabled and without a key slot, for the signatures they made
+    # (audit events, attested rows) to be verified; the custodian's roster says so.
+    deleted = peewee.BooleanField(default=False)
 
 
 class UserGroup(BaseModel):

@@ -13,7 +13,7 @@ from PySide6.QtCore import QCoreApplication, QSettings
 from app import keyslots, remember
 from tests.helpers import certgen
 from tests.helpers.cli import cli_env, run_in_process, run_process
-from tests.helpers.stores import PASSWORD, make_store
+from tests.helpers.stores import PASSWORD, SIGNER_PASSWORD, import_keys, make_store
 from ui import tasks
 
 
@@ -94,3 +94,22 @@ def cli_process(tmp_path, store_dir):
     """`certdesk ARGS...` as a real `python -m app` process, with the same environment
     as `cli`: for what only a process shows."""
     return _runner(run_process, tmp_path, store_dir)
+
+
+@pytest.fixture
+def granted(session, tmp_path, certs):
+    """K1 allowed to bob by a policy naming him; K2 allowed to the user group "ops"
+    (carol) through the certificate group "release"; K3 allowed to nobody."""
+    from app.services import certificate_groups, policies, users
+    from app.services.policies import PolicySpec
+    from models.permissions import SIGNER
+
+    users.add_user(session, "bob", SIGNER_PASSWORD, SIGNER)
+    users.add_user(session, "carol", SIGNER_PASSWORD, SIGNER, user_groups=["ops"])
+    import_keys(session, tmp_path, certs, "K1", "K2", "K3")
+    certificate_groups.add_to_groups(session, ["K2"], ["release"])
+    policies.add_policy(session, PolicySpec("bob signs K1", certificates=("K1",), users=("bob",)))
+    policies.add_policy(
+        session, PolicySpec("ops release", certificate_groups=("release",), user_groups=("ops",))
+    )
+    return session

@@ -15,9 +15,7 @@ from app import attempts, audit_heads
 from app.errors import AuthenticationError, ValidationError
 from app.services import audit_log, certificate_edits, certificate_import, signing, users
 from models.permissions import SIGNER
-from tests.helpers.stores import PASSWORD
-
-SIGNER_PASSWORD = "a good long password"
+from tests.helpers.stores import PASSWORD, SIGNER_PASSWORD
 
 
 @pytest.fixture

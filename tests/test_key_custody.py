@@ -47,10 +47,8 @@ from models import Custodian, CustodianWrap, KeyGrant, PrivateKey, User
 from models.base import using
 from models.permissions import ADMINISTRATOR, CERTIFICATE_MANAGER, SIGNER
 from tests.helpers import certgen as certs
-from tests.helpers.stores import PASSWORD
+from tests.helpers.stores import PASSWORD, SIGNER_PASSWORD
 from tests.test_migrations import BOB_PASSWORD, FIXTURE_PASSWORD, v1_copy
-
-SIGNER_PASSWORD = "a good long password"
 
 
 def _grants(session) -> set[tuple[str, str]]:
@@ -62,30 +60,6 @@ def _grants(session) -> set[tuple[str, str]]:
             'JOIN "user" u ON u."id" = g."user_id"'
         ).fetchall()
     return set(rows)
-
-
-def _import_keys(session, tmp_path, certs, *aliases) -> None:
-    paths = []
-    for alias in aliases:
-        cert, key = certs.make_cert(alias)  # a key of its own: rows name keys by their hash
-        paths.append(certs.write(tmp_path, f"{alias}.p12", certs.p12(cert, key, None)))
-    report = certificate_import.import_files(session, paths)
-    assert all(f.error is None for f in report.files)
-
-
-@pytest.fixture
-def granted(session, tmp_path, certs):
-    """K1 allowed to bob by a policy naming him; K2 allowed to the user group "ops"
-    (carol) through the certificate group "release"; K3 allowed to nobody."""
-    users.add_user(session, "bob", SIGNER_PASSWORD, SIGNER)
-    users.add_user(session, "carol", SIGNER_PASSWORD, SIGNER, user_groups=["ops"])
-    _import_keys(session, tmp_path, certs, "K1", "K2", "K3")
-    certificate_groups.add_to_groups(session, ["K2"], ["release"])
-    policies.add_policy(session, PolicySpec("bob signs K1", certificates=("K1",), users=("bob",)))
-    policies.add_policy(
-        session, PolicySpec("ops release", certificate_groups=("release",), user_groups=("ops",))
-    )
-    return session
 
 
 def test_init_makes_a_custodian_anchored_in_the_admins_slot(session, store_dir):

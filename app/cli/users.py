@@ -1,10 +1,10 @@
-"""The store's users: `user add`, `user list`, `user enable`/`disable`, `user role`,
-`user passwd`."""
+"""The store's users: `user add`, `user list`, `user enable`/`disable`, `user delete`,
+`user role`, `user passwd`."""
 
 from pathlib import Path
 
 from app.cli.commands import Commands
-from app.cli.output import print_json, printable
+from app.cli.output import print_json, printable, problem
 from app.cli.schemas import user_json
 from app.cli.signin import current_password, new_password, signed_in
 from app.services import logins, users
@@ -22,6 +22,9 @@ def register(commands: Commands) -> None:
         e = user.add(verb, words, run_enabled)
         e.add_argument("name", metavar="NAME")
         e.set_defaults(enable=verb == "enable")
+    d = user.add("delete", "delete users: their slots and wraps; the store key changes", run_delete)
+    d.add_argument("names", metavar="NAME", nargs="+")
+    d.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
     r = user.add("role", "give a user another role (from their next sign-in)", run_role)
     r.add_argument("name", metavar="NAME")
     r.add_argument("role", metavar="ROLE", choices=list(BUILTIN_ROLES))
@@ -71,6 +74,25 @@ def run_enabled(args, folder: Path) -> int:
         print(printable(f"{state.capitalize()} the user {args.name!r}."))
     else:
         print(printable(f"The user {args.name!r} is already {state}."))
+    return 0
+
+
+def run_delete(args, folder: Path) -> int:
+    if not args.yes:
+        problem(
+            "delete removes the users' key slots and every key wrapped to them, and cannot "
+            "be undone; add --yes to confirm"
+        )
+        return 2
+    with signed_in(folder) as session:
+        users.delete_users(session, args.names)
+    names = ", ".join(repr(name) for name in dict.fromkeys(args.names))
+    print(
+        printable(
+            f"Deleted {names}. The store's key changed: a copy of their key slot opens "
+            "nothing of it now. Renew the certificates whose keys they could sign with."
+        )
+    )
     return 0
 
 

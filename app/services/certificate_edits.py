@@ -69,7 +69,7 @@ def edit_certificate(session: Session, ref: int | str, changes: GeneralChanges) 
             cert.owner = None
             changed["owner"] = None
         elif changes.owner is not None:
-            owner = User.get_or_none(User.name == changes.owner)
+            owner = User.get_or_none((User.name == changes.owner) & ~User.deleted)
             if owner is None:
                 raise ValidationError("owner", f"no user named {changes.owner!r}")
             if owner.id != cert.owner_id:

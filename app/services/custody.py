@@ -258,21 +258,45 @@ def _as_custodian(session: Session, refused: str) -> bool:
     return False
 
 
+def user_deleted(session: Session, row: User) -> None:
+    """In the transaction deleting `row`: their record signed as disabled, the roster
+    saying they were deleted, and their wrap of the custodian gone."""
+    _as_custodian(session, f"{row.name!r} cannot be deleted")
+    CustodianWrap.delete().where(CustodianWrap.user == row.id).execute()
+    _sign_record(session, row, row.role.name, False, deleted=True)
+
+
+def deleted_names(session: Session) -> set[str]:
+    """The users the custodian's roster says were deleted: no key is wrapped to them,
+    whatever rows name them."""
+    custodian = _custodian()
+    if custodian is None or session.custodian_public is None:
+        return set()
+    lines = _signed_roster(session, custodian)
+    return {name for name, line in lines.items() if line.rpartition("\x1f")[2] == _DELETED}
+
+
 def _sign_record(
-    session: Session, row: User, role: str, enabled: bool, first: bool = False
+    session: Session,
+    row: User,
+    role: str,
+    enabled: bool,
+    first: bool = False,
+    deleted: bool = False,
 ) -> None:
     """`row`'s record signed with `role` and `enabled` (about to be written), and the
-    roster with it (`first`: the roster of a custodian just made)."""
+    roster with it (`first`: the roster of a custodian just made; `deleted`: the line
+    of a user deleted)."""
     statement = user_record(session.store.store_id, row.name, role, enabled)
     signature = session.custodian.sign(statement)
     User.update(record_signature=signature).where(User.id == row.id).execute()
     custodian = _custodian()
     if first:  # the custodian just made: the store's users as they are, at `init` or upgrade
-        users = User.select(User.name, Role.name, User.enabled).join(Role).tuples()
+        users = User.select(User.name, Role.name, User.enabled, User.deleted).join(Role).tuples()
         lines = {name: _roster_line(name, *state) for name, *state in users}
     else:
         lines = _signed_roster(session, custodian)
-    lines[row.name] = _roster_line(row.name, role, enabled)
+    lines[row.name] = _roster_line(row.name, role, enabled, deleted)
     records = "\n".join(sorted(lines.values()))
     serial = custodian.roster_serial + 1
     signature = session.custodian.sign(roster(session.store.store_id, serial, records))
@@ -290,8 +314,11 @@ def _signed_roster(session: Session, custodian: Custodian) -> dict[str, str]:
     return {line.partition("\x1f")[0]: line for line in records.split("\n") if line}
 
 
-def _roster_line(name: str, role: str, enabled: bool) -> str:
-    return f"{name}\x1f{role}\x1f{int(enabled)}"
+_DELETED = "deleted"  # a roster line's state, for a user deleted
+
+
+def _roster_line(name: str, role: str, enabled: bool, deleted: bool = False) -> str:
+    return f"{name}\x1f{role}\x1f{_DELETED if deleted else int(enabled)}"
 
 
 def record_holds(session: Session, row: User) -> bool:
@@ -305,7 +332,8 @@ def record_holds(session: Session, row: User) -> bool:
     statement = roster(session.store.store_id, custodian.roster_serial, records)
     if not session.custodian_public.verify(blob(custodian.roster_signature), statement):
         return False
-    return _roster_line(row.name, row.role.name, row.enabled) in records.split("\n")
+    line = _roster_line(row.name, row.role.name, row.enabled, row.deleted)
+    return line in records.split("\n")
 
 
 def duties(session: Session) -> bool:

@@ -113,10 +113,16 @@ def _slot_problems(session: Session) -> list[str]:
         slots = session.store.slots().slots
     except CertdeskError as exc:
         return [f"key slots: {exc}"]
-    public_keys = dict(User.select(User.name, User.public_keys).tuples())
+    public_keys = dict(User.select(User.name, User.public_keys).where(~User.deleted).tuples())
+    deleted = {name for (name,) in User.select(User.name).where(User.deleted).tuples()}
     known, slotted = set(public_keys), set(slots)
     problems = [f"key slots: no slot for the user {n!r}" for n in sorted(known - slotted)]
-    problems += [f"key slots: a slot for no user, {n!r}" for n in sorted(slotted - known)]
+    problems += [
+        f"key slots: a slot for the deleted user {n!r}"
+        if n in deleted
+        else f"key slots: a slot for no user, {n!r}"
+        for n in sorted(slotted - known)
+    ]
     # A row without them is a user who has not signed in since key pairs came.
     problems += [
         f"key slots: the public keys of {n!r} differ from those the store keeps for them"

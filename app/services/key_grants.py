@@ -92,8 +92,11 @@ def sync(
     store_id = session.store.store_id
     opened: dict[int, bytes] = dict(fresh or {})
     checked: set[int] = set()
+    deleted = custody.deleted_names(session)
     rows = []
     for grant in missing:
+        if grant.user_name in deleted:
+            continue  # their rows were revoked; one put back by someone else: `check`
         public = custody.verified_keys(session, grant.user_name, grant.public_keys, grant.certified)
         if public is None:
             continue  # keys put in the database by someone else: `check` names them
@@ -111,6 +114,15 @@ def sync(
         rows.append((grant.key_id, grant.user_id, wrapped, grant.pin_public is not None))
     statements.add_grants(db, rows)
     _record(session, "key.grant", [(row[0], row[1]) for row in rows])
+
+
+def remove_all(session: Session, user_ids: Sequence[int]) -> None:
+    """In the caller's transaction: every wrap these users hold removed, each a
+    `key.revoke` event."""
+    held = KeyGrant.select(KeyGrant.private_key, KeyGrant.user).where(KeyGrant.user.in_(user_ids))
+    pairs = list(held.tuples())
+    statements.remove_grants(session.store.db, pairs)
+    _record(session, "key.revoke", pairs)
 
 
 def set_pin(session: Session, key: PrivateKey, pin: str | None) -> None:

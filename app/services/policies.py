@@ -125,7 +125,7 @@ def add_policy(session: Session, spec: PolicySpec) -> PolicyRow:
         cert_groups = _ids(
             CertificateGroup, CertificateGroup.name, spec.certificate_groups, "certificate group"
         )
-        users = _ids(User, User.name, spec.users, "user")
+        users = _ids(User, User.name, spec.users, "user", ~User.deleted)
         user_groups = _ids(UserGroup, UserGroup.name, spec.user_groups, "user group")
         policy = Policy.create(
             name=name,
@@ -151,11 +151,12 @@ def add_policy(session: Session, spec: PolicySpec) -> PolicyRow:
     return next(p for p in list_policies(session) if p.name == name)
 
 
-def _ids(model, column, names: Sequence[str], noun: str) -> list[int]:
-    """The ids of the named rows; a name of none is refused in the field of `noun`s."""
+def _ids(model, column, names: Sequence[str], noun: str, live=True) -> list[int]:
+    """The ids of the named rows that are `live`; a name of none is refused in the field
+    of `noun`s."""
     ids = []
     for wanted in dict.fromkeys(names):
-        row = model.get_or_none(column == wanted)
+        row = model.get_or_none((column == wanted) & live)
         if row is None:
             raise ValidationError(f"{noun}s", f"no {noun} named {wanted!r}")
         ids.append(row.id)

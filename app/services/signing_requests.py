@@ -189,7 +189,7 @@ def _plan(
         names.append(group.name if group else name)
     owner_id = None
     if owner is not None and owner.strip():
-        user = User.get_or_none(User.name == owner.strip())
+        user = User.get_or_none((User.name == owner.strip()) & ~User.deleted)
         if user is None:
             raise ValidationError("owner", f"no user named {owner.strip()!r}")
         owner_id = user.id

@@ -38,6 +38,7 @@ _ALL_CERTIFICATES = frozenset(
         "group.edit",
         "group.delete",
         "policy.add",
+        "user.delete",  # their certificates lose their owner
     }
 )
 # A group's member count changes too with an import that completes a request.
@@ -64,6 +65,7 @@ _NOTHING_SHOWN = frozenset(
         "key.grant",
         "key.revoke",
         "rows.revoke",
+        "store.rekey",
         "store.older",
         "certificate.export",
     }

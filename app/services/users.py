@@ -10,6 +10,7 @@ from app.crypto.key_wraps import anchor_of, audit_head
 from app.crypto.user_keys import UserKeys
 from app.errors import (
     AuthenticationError,
+    CustodianRequired,
     NotFoundError,
     StoreBusyError,
     StoreDamagedError,
@@ -22,8 +23,19 @@ from app.services import attestations, custody, journal, key_grants
 from app.services.names import check_name
 from app.services.operations import operation
 from app.services.session import Session, keep_head, write_transaction
+from app.sqlite_errors import database_errors, store_problem
 from app.store import Store, create_store, unlock_store
-from models import Role, RolePermission, User, UserGroup, UserGroupMember, statements
+from models import (
+    Certificate,
+    PolicyUser,
+    Request,
+    Role,
+    RolePermission,
+    User,
+    UserGroup,
+    UserGroupMember,
+    statements,
+)
 from models.base import blob
 from models.permissions import ADMINISTRATOR, BUILTIN_ROLES, CERTIFICATES_VIEW, USERS_MANAGE
 
@@ -99,8 +111,7 @@ def add_user(
     role_row = Role.get_or_none(Role.name == role)
     if role_row is None:
         raise ValidationError("role", f"no role named {role!r}")
-    if User.select().where(User.name == name).exists():
-        raise ValidationError("user name", f"{name!r} already exists")
+    _name_is_free(name)
     groups = [validate_user_group_name(g) for g in dict.fromkeys(user_groups)]
     custodian = session.custodian_public
     slot, _ = keyslots.new_slot(
@@ -111,8 +122,7 @@ def add_user(
         custodian=None if custodian is None else anchor_of(custodian),
     )
     with write_transaction(session):
-        if User.select().where(User.name == name).exists():  # added meanwhile
-            raise ValidationError("user name", f"{name!r} already exists")
+        _name_is_free(name)  # added meanwhile?
         user = User.create(name=name, role=role_row, public_keys=slot.public)
         custody.new_user(session, user)
         for group_name in groups:
@@ -127,8 +137,19 @@ def add_user(
     session.store.settle_slots()
 
 
-def _user(name: str) -> User:
+def _name_is_free(name: str) -> None:
     row = User.get_or_none(User.name == name)
+    if row is not None and row.deleted:
+        raise ValidationError(
+            "user name",
+            f"{name!r} was a user, deleted; the audit log keeps their name: choose another",
+        )
+    if row is not None:
+        raise ValidationError("user name", f"{name!r} already exists")
+
+
+def _user(name: str) -> User:
+    row = User.get_or_none((User.name == name) & ~User.deleted)
     if row is None:
         raise NotFoundError(f"No user {name!r} in this store.")
     return row
@@ -196,6 +217,88 @@ def set_user_role(session: Session, name: str, role: str) -> bool:
         User.update(role=role_row).where(User.id == row.id).execute()
         journal.record(session.user_name, "user.role", name, role=role, was=was)
     return True
+
+
+@operation("user.delete", USERS_MANAGE, target=lambda a: ", ".join(a["names"]))
+def delete_users(session: Session, names: Sequence[str]) -> None:
+    """Delete the users named: their key slots, their wraps of keys and of the custodian,
+    the policy links, group memberships, ownerships and requests that name them (each
+    revoked, so that none put back hands a key on), and then the store's master key
+    changed (`store.rotate_master_key`), so that a copy of a deleted user's slot opens
+    nothing of the store from then on. Each stays a disabled row that the roster says
+    was deleted, so that the signatures they made can still be checked. Refused for
+    oneself and for the last enabled Administrators; needs a key custodian, and the
+    store open in this session alone."""
+    rows = [_user(name) for name in dict.fromkeys(names)]
+    if not rows:
+        raise ValidationError("user", "name at least one user to delete")
+    if any(row.id == session.user_id for row in rows):
+        raise ValidationError("user", f"{session.user_name!r} cannot delete themselves")
+    ids = [row.id for row in rows]
+    live = User.select().where(User.id.not_in(ids) & ~User.deleted)
+    others = live.join(Role).where((Role.name == ADMINISTRATOR) & User.enabled)
+    if not others.exists():
+        raise ValidationError(
+            "user", "the store would have no enabled Administrator left; make another one first"
+        )
+    if session.custodian is None:
+        raise CustodianRequired(
+            "deleting a user changes the store's key and removes wraps, which only a key "
+            f"custodian (an Administrator) can do; {session.user_name!r} is not one. "
+            "Nothing was changed."
+        )
+    recipients = _key_holders(session, live)
+
+    def delete() -> None:
+        for row in rows:
+            _remove_links(session, row)
+            custody.user_deleted(session, row)
+            User.update(enabled=False, deleted=True).where(User.id == row.id).execute()
+        key_grants.remove_all(session, ids)
+        for row in rows:
+            journal.record(session.user_name, "user.delete", row.name)
+        journal.record(session.user_name, "store.rekey", str(session.folder))
+
+    try:
+        session.store.rotate_master_key(recipients, delete)
+    except database_errors() as exc:
+        raise store_problem(exc, session.folder) or exc from exc
+
+
+def _key_holders(session: Session, live) -> dict[str, bytes]:
+    """The slot each user who stays gets the store's next key in: their certified keys.
+    A slot of version 1 opens with its user's password alone, to which no new key can be
+    wrapped: refused until that user has signed in once."""
+    holders = {}
+    for row in live:
+        keys = custody.verified_keys(session, row.name, row.public_keys, row.certified)
+        if keys is None:
+            raise ValidationError(
+                "user",
+                f"{row.name!r} has not signed in since key pairs came, and the store's key "
+                "cannot change without them: have them sign in once (or delete them too). "
+                "Nothing was changed.",
+            )
+        holders[row.name] = keys.raw
+    return holders
+
+
+def _remove_links(session: Session, row: User) -> None:
+    """The rows that name `row` as a grantee, revoked and removed."""
+    memberships = [m.id for m in UserGroupMember.select().where(UserGroupMember.user == row.id)]
+    attestations.revoke_rows(session, "ugm", memberships)
+    UserGroupMember.delete().where(UserGroupMember.id.in_(memberships)).execute()
+    links = [link.id for link in PolicyUser.select().where(PolicyUser.user == row.id)]
+    attestations.revoke_rows(session, "pu", links)
+    PolicyUser.delete().where(PolicyUser.id.in_(links)).execute()
+    owned = [c.id for c in Certificate.select(Certificate.id).where(Certificate.owner == row.id)]
+    attestations.revoke_rows(session, "owned", owned)
+    Certificate.update(owner=None, owner_attestation=None).where(
+        Certificate.id.in_(owned)
+    ).execute()
+    requested = [r.id for r in Request.select(Request.id).where(Request.owner == row.id)]
+    attestations.revoke_rows(session, "request_owner", requested)
+    Request.update(owner=None, owner_attestation=None).where(Request.id.in_(requested)).execute()
 
 
 @operation("user.password", None)
@@ -411,7 +514,7 @@ def list_users(session: Session) -> list[UserRow]:
         UserRow(
             user.name, user.role.name, user.enabled, tuple(sorted(memberships.get(user.id, [])))
         )
-        for user in User.select(User, Role).join(Role)
+        for user in User.select(User, Role).join(Role).where(~User.deleted)
     ]
     return sorted(rows, key=lambda r: r.name.casefold())
 
@@ -419,5 +522,5 @@ def list_users(session: Session) -> list[UserRow]:
 @operation("user.names", CERTIFICATES_VIEW, reads=True)
 def user_names(session: Session) -> list[str]:
     """Every user of the store, for owner pickers."""
-    names = [name for (name,) in User.select(User.name).tuples()]
+    names = [name for (name,) in User.select(User.name).where(~User.deleted).tuples()]
     return sorted(names, key=str.casefold)

@@ -6,6 +6,8 @@ from pathlib import Path
 from app.services import certificate_import, certificates, users
 
 PASSWORD = "correct horse battery"
+# The other users' password, at the length new passwords need.
+SIGNER_PASSWORD = "a good long password"
 
 # Holds the store's write lock until it reads a line: a second process that writes.
 HOLD_LOCK = """
@@ -42,7 +44,18 @@ def import_some(session, tmp_path, certs, names) -> dict[str, int]:
     return {r.alias: r.id for r in certificates.list_certificates(session)}
 
 
+def import_keys(session, tmp_path, certs, *aliases) -> None:
+    """Certificates with private keys, each a key of its own (rows name keys by their
+    public key's hash)."""
+    paths = []
+    for alias in aliases:
+        cert, key = certs.make_cert(alias)
+        paths.append(certs.write(tmp_path, f"{alias}.p12", certs.p12(cert, key, None)))
+    report = certificate_import.import_files(session, paths)
+    assert all(f.error is None for f in report.files)
+
+
 def sign_in_as(session, store_dir, name, role):
-    users.add_user(session, name, "a good long password", role)
+    users.add_user(session, name, SIGNER_PASSWORD, role)
     session.close()
-    return users.sign_in(store_dir, name, password="a good long password")[0]
+    return users.sign_in(store_dir, name, password=SIGNER_PASSWORD)[0]

@@ -1,0 +1,236 @@
+"""`user delete`: the user's slot and wraps go, the rows naming them are revoked, and the
+store's master key changes, so that a copy of their old slot opens nothing of it."""
+
+import io
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlcipher3 import dbapi2 as sqlcipher
+
+from app import keyslots
+from app.crypto.sealing import derive_subkey
+from app.errors import AuthenticationError, NotFoundError, StoreBusyError, ValidationError
+from app.services import audit_log, certificate_edits, integrity, policies, signing, users
+from app.services.policies import PolicySpec
+from models.permissions import ADMINISTRATOR, SIGNER
+from tests.helpers.stores import PASSWORD, SIGNER_PASSWORD
+from tests.test_key_custody import _grants
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _opens(folder: Path, slot_file: Path, name: str, password: str) -> bool:
+    """Whether `name`'s slot in `slot_file` opens the database of `folder` (sqlcipher3
+    alone, as anyone holding that slot and password can try)."""
+    slots = keyslots.KeySlots.load(slot_file.parent, slot_file.name)
+    master = slots.open(name, slots.kek_for(name, password)).master_key
+    key = derive_subkey(master, "sqlcipher").hex()
+    db = sqlcipher.connect(str(folder / "certdesk.db"))
+    try:
+        db.execute("PRAGMA cipher_log_level = NONE")
+        db.execute(f"PRAGMA key = \"x'{key}'\"")
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return True
+    except sqlcipher.DatabaseError:
+        return False
+    finally:
+        db.close()
+
+
+def test_a_deleted_users_old_slot_opens_the_database_no_longer(granted, store_dir, tmp_path):
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    shutil.copy(store_dir / "keyslots.json", kept / "keyslots.json")
+    assert _opens(store_dir, kept / "keyslots.json", "bob", SIGNER_PASSWORD)
+    users.delete_users(granted, ["bob"])
+    assert ("K1", "bob") not in _grants(granted)
+    granted.close()
+    assert not _opens(store_dir, kept / "keyslots.json", "bob", SIGNER_PASSWORD)
+    assert not _opens(store_dir, kept / "keyslots.json", "carol", SIGNER_PASSWORD)
+    for name in ("keyslots.json", "keyslots.json.bak"):
+        assert "bob" not in keyslots.KeySlots.load(store_dir, name).slots
+    assert _opens(store_dir, store_dir / "keyslots.json", "carol", SIGNER_PASSWORD)
+    with pytest.raises(AuthenticationError, match="No user 'bob'"):
+        users.sign_in(store_dir, "bob", password=SIGNER_PASSWORD)
+
+
+def test_after_a_delete_the_others_sign_in_and_sign_as_before(granted, store_dir, tmp_path, certs):
+    users.delete_users(granted, ["bob"])
+    assert [row.name for row in users.list_users(granted)] == ["admin", "carol"]
+    policy = {p.name: p for p in policies.list_policies(granted)}["bob signs K1"]
+    assert policy.users == ()
+    granted.close()
+    carol, _ = users.sign_in(store_dir, "carol", password=SIGNER_PASSWORD)
+    try:
+        payload = tmp_path / "payload.bin"
+        payload.write_bytes(b"release build 9")
+        signature = signing.sign_data(carol, "K2", io.BytesIO(payload.read_bytes()))
+    finally:
+        carol.close()
+    (tmp_path / "payload.p7s").write_bytes(signature)
+    assert certs.verify_detached(tmp_path / "payload.p7s", payload)
+    admin, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        assert integrity.check_store(admin) == []
+        assert audit_log.verify_chain(admin) == []
+        actions = [e.action for e in audit_log.list_events(admin)]
+    finally:
+        admin.close()
+    assert {"user.delete", "store.rekey", "key.revoke", "rows.revoke"} <= set(actions)
+
+
+def test_a_deleted_owner_and_member_hands_nothing_on_and_their_name_stays_taken(granted):
+    certificate_edits.edit_certificate(
+        granted, "K3", certificate_edits.GeneralChanges(owner="carol")
+    )
+    users.delete_users(granted, ["carol"])
+    assert _grants(granted) == {("K1", "bob")}
+    with pytest.raises(ValidationError, match="'carol' was a user, deleted"):
+        users.add_user(granted, "carol", SIGNER_PASSWORD, SIGNER)
+    with pytest.raises(ValidationError, match="no user named 'carol'"):
+        certificate_edits.edit_certificate(
+            granted, "K3", certificate_edits.GeneralChanges(owner="carol")
+        )
+    users.add_user(granted, "dave", SIGNER_PASSWORD, SIGNER, user_groups=["ops"])
+    assert ("K2", "dave") in _grants(granted)
+
+
+def test_a_deleted_administrators_policies_still_grant(granted, store_dir):
+    users.add_user(granted, "alice", SIGNER_PASSWORD, ADMINISTRATOR)
+    granted.close()
+    alice, _ = users.sign_in(store_dir, "alice", password=SIGNER_PASSWORD)
+    try:
+        spec = PolicySpec("carol signs K3", certificates=("K3",), users=("carol",))
+        policies.add_policy(alice, spec)
+    finally:
+        alice.close()
+    admin, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        users.delete_users(admin, ["alice"])
+        users.add_user(admin, "dave", SIGNER_PASSWORD, SIGNER)  # a change that syncs wraps
+        assert ("K3", "carol") in _grants(admin)
+        assert integrity.check_store(admin) == []
+    finally:
+        admin.close()
+
+
+def test_delete_is_refused_for_oneself_and_while_another_session_has_the_store_open(
+    granted, store_dir
+):
+    with pytest.raises(ValidationError, match="'admin' cannot delete themselves"):
+        users.delete_users(granted, ["admin"])
+    with pytest.raises(NotFoundError, match="No user 'nobody'"):
+        users.delete_users(granted, ["bob", "nobody"])
+    carol, _ = users.sign_in(store_dir, "carol", password=SIGNER_PASSWORD)
+    try:
+        before = (store_dir / "keyslots.json").read_bytes()
+        with pytest.raises(StoreBusyError, match=r"another Certdesk .* has the store open"):
+            users.delete_users(granted, ["bob"])
+        assert (store_dir / "keyslots.json").read_bytes() == before
+        assert [r.name for r in users.list_users(carol)] == ["admin", "bob", "carol"]
+    finally:
+        carol.close()
+    users.delete_users(granted, ["bob"])  # once carol's session is closed
+    assert [r.name for r in users.list_users(granted)] == ["admin", "carol"]
+
+
+DELETE = """
+import os
+import sys
+from pathlib import Path
+from app import keyslots
+keyslots.DEFAULT_PARAMS = keyslots.Argon2Params(1, 1, 1024)
+from app import store
+from app.services import users
+if sys.argv[3] == "after-rekey":  # dies as a kill between the rekey and the slot file
+    store._keep_rotated = lambda _: os._exit(9)
+session, _ = users.sign_in(Path(sys.argv[1]), "admin", password=sys.argv[2])
+print("signed in", flush=True)
+users.delete_users(session, ["bob"])
+session.close()
+"""
+
+
+FILLER_ROWS = 10000
+
+
+def _store_with_pages(store_dir: Path) -> None:
+    """A table of filler pages (20 MB) beside the store's own: the rekey takes long
+    enough that a kill lands in the middle of it."""
+    session, _ = users.initialise_store(store_dir, "admin", PASSWORD)
+    try:
+        users.add_user(session, "bob", SIGNER_PASSWORD, SIGNER)
+        users.add_user(session, "carol", SIGNER_PASSWORD, SIGNER)
+        db = session.store.db
+        db.execute_sql('CREATE TABLE "filler" ("x" BLOB)')
+        db.execute_sql(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+            'INSERT INTO "filler" SELECT randomblob(2000) FROM n',
+            (FILLER_ROWS,),
+        )
+    finally:
+        session.close()
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.3, "after-rekey"])
+def test_a_delete_killed_at_any_point_leaves_a_store_every_user_opens(store_dir, tmp_path, delay):
+    """kill -9 while the slot file and the database change key: the store opens with
+    one key or the other for each user who stays, and the rows are all there."""
+    _store_with_pages(store_dir)
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    shutil.copy(store_dir / "keyslots.json", kept / "keyslots.json")
+    run = subprocess.Popen(
+        [sys.executable, "-c", DELETE, str(store_dir), PASSWORD, str(delay)],
+        cwd=str(ROOT),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert run.stdout.readline() == "signed in\n"
+    if delay == "after-rekey":
+        assert run.wait(timeout=60) == 9
+        assert keyslots.KeySlots.load(store_dir).slots["admin"].next is not None
+    else:
+        time.sleep(delay)
+        run.send_signal(signal.SIGKILL)
+        run.wait(timeout=30)
+    for name, password in (("admin", PASSWORD), ("carol", SIGNER_PASSWORD)):
+        session, _ = users.sign_in(store_dir, name, password=password)
+        try:
+            (count,) = session.store.db.execute_sql('SELECT count(*) FROM "filler"').fetchone()
+            assert count == FILLER_ROWS
+        finally:
+            session.close()
+    admin, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        assert integrity.check_store(admin) == []
+        names = [r.name for r in users.list_users(admin)]
+        if "bob" in names:  # killed before the commit: nothing changed, and it can be done
+            users.delete_users(admin, ["bob"])
+    finally:
+        admin.close()
+    slots = keyslots.KeySlots.load(store_dir)
+    assert sorted(slots.slots) == ["admin", "carol"]
+    assert all(slot.next is None for slot in slots.slots.values())
+    assert not _opens(store_dir, kept / "keyslots.json", "bob", SIGNER_PASSWORD)
+
+
+def test_the_command_line_deletes_only_when_confirmed(cli, closed_store):
+    added = cli("user", "add", "bob", env_extra={"CERTDESK_NEW_PASSWORD": SIGNER_PASSWORD})
+    assert added.returncode == 0, added.stderr
+    unconfirmed = cli("user", "delete", "bob")
+    assert unconfirmed.returncode == 2
+    assert "add --yes to confirm" in unconfirmed.stderr
+    assert "bob" in cli("user", "list").stdout
+    deleted = cli("user", "delete", "bob", "--yes")
+    assert deleted.returncode == 0, deleted.stderr
+    assert deleted.stdout.startswith("Deleted 'bob'. The store's key changed")
+    assert "bob" not in cli("user", "list").stdout
+    again = cli("user", "delete", "bob", "--yes")
+    assert again.returncode == 1
+    assert again.stderr.strip() == "certdesk: No user 'bob' in this store."
