@@ -506,16 +506,21 @@ class KeySlots:
             ) from None
         return OpenedSlot(master_key, private, slot.custodian, next_key)
 
-    def rotating(self, next_master_key: bytes, recipients: dict[str, bytes]) -> "KeySlots":
+    def rotating(
+        self,
+        next_master_key: bytes,
+        recipients: dict[str, bytes],
+        replaced: dict[str, Slot] | None = None,
+    ) -> "KeySlots":
         """The slots of `recipients` (user name: the public keys their slot must hold,
         the ones the custodian certified), each with `next_master_key` wrapped to them
-        beside the master key; every other slot left out. The caller changes the
-        database's key next, then keeps `rotated`."""
+        beside the master key, the `replaced` ones first replaced; every other slot left
+        out. The caller changes the database's key next, then keeps `rotated`."""
         from app.crypto.user_keys import PublicKeys  # see the module's docstring
 
         slots = {}
         for user, public in recipients.items():
-            slot = self._slot(user)
+            slot = (replaced or {}).get(user) or self._slot(user)
             if slot.public != public:
                 raise StoreDamagedError(
                     f"{SLOTS_FILE}: the slot of {user!r} holds other keys than the ones the "

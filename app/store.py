@@ -176,9 +176,14 @@ class Store:
         """See `restore_slot`."""
         restore_slot(self, user, changed, before)
 
-    def rotate_master_key(self, recipients: dict[str, bytes], change: Callable[[], None]) -> None:
+    def rotate_master_key(
+        self,
+        recipients: dict[str, bytes],
+        change: Callable[[], None],
+        replaced: dict[str, Slot] | None = None,
+    ) -> None:
         """See `rotate_master_key`."""
-        rotate_master_key(self, recipients, change)
+        rotate_master_key(self, recipients, change, replaced)
 
     def close(self) -> None:
         if not self.db.is_closed():
@@ -586,15 +591,19 @@ def _finish_rotation(store: Store, next_key: bytes) -> None:
 
 
 def rotate_master_key(
-    store: Store, recipients: dict[str, bytes], change: Callable[[], None]
+    store: Store,
+    recipients: dict[str, bytes],
+    change: Callable[[], None],
+    replaced: dict[str, Slot] | None = None,
 ) -> None:
     """A new master key for the store: `change` run and committed in one write
     transaction with the slot file holding the new key wrapped to each of `recipients`
-    (user name: their certified public keys) beside the older one, every other slot
-    left out; then the database rekeyed (SQLCipher `PRAGMA rekey`) and the new key made
-    the slots' master key. A slot left out, or kept from before, opens nothing of the
-    store from then on. Cut short anywhere, the store opens with one key or the other,
-    and the next opening finishes the change (`unlock_store`)."""
+    (user name: their certified public keys) beside the older one, the `replaced` slots
+    in place of theirs and every other slot left out; then the database rekeyed
+    (SQLCipher `PRAGMA rekey`) and the new key made the slots' master key. A slot left
+    out, or kept from before, opens nothing of the store from then on. Cut short
+    anywhere, the store opens with one key or the other, and the next opening finishes
+    the change (`unlock_store`)."""
     new_key = bytearray(secrets.token_bytes(32))
     try:
         with _alone(store):
@@ -603,7 +612,7 @@ def rotate_master_key(
                 with store.db.atomic("IMMEDIATE"):
                     change()
                     before = _current_slots(store)
-                    slots = before.rotating(bytes(new_key), recipients)
+                    slots = before.rotating(bytes(new_key), recipients, replaced)
                     slots.loaded = None  # the copy beside the file holds no slot left out
                     slots.save(store.folder)
                     written = True

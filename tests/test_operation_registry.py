@@ -167,6 +167,7 @@ CALLS = {
     "user.disable": lambda w, me: (users.disable_user, w.user()),
     "user.role": lambda w, me: (users.set_user_role, w.user(), "Auditor"),
     "user.delete": lambda w, me: (users.delete_users, [w.user()]),
+    "user.reset_password": lambda w, me: (users.reset_password, w.user(), "a new long password"),
     "user.password": lambda w, me: (users.change_password, PASSWORD, "another long password"),
     "user.names": lambda w, me: (users.user_names,),
     "store.watch": lambda w, me: (store_changes.watch,),
@@ -178,6 +179,7 @@ CALLS = {
 EXPECTED_AFTER_ALLOWED = {
     "request.complete": "matches no pending request",
     "user.delete": "has the store open",  # the world's Administrator, in another session
+    "user.reset_password": "has the store open",
 }
 
 

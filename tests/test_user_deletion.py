@@ -19,7 +19,7 @@ from app.services import audit_log, certificate_edits, integrity, policies, sign
 from app.services.policies import PolicySpec
 from models.permissions import ADMINISTRATOR, SIGNER
 from tests.helpers.stores import PASSWORD, SIGNER_PASSWORD
-from tests.test_key_custody import _grants
+from tests.test_key_custody import PIN, _grants
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -234,3 +234,85 @@ def test_the_command_line_deletes_only_when_confirmed(cli, closed_store):
     again = cli("user", "delete", "bob", "--yes")
     assert again.returncode == 1
     assert again.stderr.strip() == "certdesk: No user 'bob' in this store."
+
+
+NEW_PASSWORD = "a new and long password"
+
+
+def test_a_reset_password_gives_new_keys_and_the_old_slot_opens_nothing(
+    granted, store_dir, tmp_path, certs
+):
+    """Bob's audit signatures and his wraps (K1's sealed to its PIN too) carry over to
+    his new keys; his old slot, with his old password, opens nothing of the store."""
+    certificate_edits.edit_certificate(granted, "K1", certificate_edits.GeneralChanges(pin=PIN))
+    granted.close()
+    bob, _ = users.sign_in(store_dir, "bob", password=SIGNER_PASSWORD)
+    try:
+        signing.sign_data(bob, "K1", io.BytesIO(b"before"), pin=PIN)  # an event he signs
+    finally:
+        bob.close()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    shutil.copy(store_dir / "keyslots.json", kept / "keyslots.json")
+    admin, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        with pytest.raises(ValidationError, match="change your own with passwd"):
+            users.reset_password(admin, "admin", NEW_PASSWORD)
+        users.reset_password(admin, "bob", NEW_PASSWORD)
+        assert ("K1", "bob") in _grants(admin)
+        assert audit_log.verify_chain(admin) == []
+        assert integrity.check_store(admin) == []
+    finally:
+        admin.close()
+    assert not _opens(store_dir, kept / "keyslots.json", "bob", SIGNER_PASSWORD)
+    with pytest.raises(AuthenticationError, match="Wrong password"):
+        users.sign_in(store_dir, "bob", password=SIGNER_PASSWORD)
+    bob, _ = users.sign_in(store_dir, "bob", password=NEW_PASSWORD)
+    try:
+        payload = tmp_path / "payload.bin"
+        payload.write_bytes(b"release build 10")
+        with pytest.raises(ValidationError, match="wrong PIN"):
+            signing.sign_data(bob, "K1", io.BytesIO(b"x"), pin="000000")
+        signature = signing.sign_data(bob, "K1", io.BytesIO(payload.read_bytes()), pin=PIN)
+    finally:
+        bob.close()
+    (tmp_path / "payload.p7s").write_bytes(signature)
+    assert certs.verify_detached(tmp_path / "payload.p7s", payload)
+
+
+def test_the_rows_an_administrator_attested_still_hand_keys_on_after_their_reset(
+    granted, store_dir
+):
+    users.add_user(granted, "alice", SIGNER_PASSWORD, ADMINISTRATOR)
+    granted.close()
+    alice, _ = users.sign_in(store_dir, "alice", password=SIGNER_PASSWORD)
+    try:
+        spec = PolicySpec("carol signs K3", certificates=("K3",), users=("carol",))
+        policies.add_policy(alice, spec)
+    finally:
+        alice.close()
+    admin, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        users.reset_password(admin, "alice", NEW_PASSWORD)
+        users.add_user(admin, "dave", SIGNER_PASSWORD, SIGNER)
+        assert ("K3", "carol") in _grants(admin)
+        assert integrity.check_store(admin) == []
+    finally:
+        admin.close()
+    alice, _ = users.sign_in(store_dir, "alice", password=NEW_PASSWORD)
+    try:
+        assert alice.custodian is not None  # her new keys hold the custodian's wrap
+    finally:
+        alice.close()
+
+
+def test_the_command_line_resets_a_password(cli, closed_store):
+    env = {"CERTDESK_NEW_PASSWORD": SIGNER_PASSWORD}
+    assert cli("user", "add", "bob", env_extra=env).returncode == 0
+    reset = cli("user", "reset-password", "bob", env_extra={"CERTDESK_NEW_PASSWORD": NEW_PASSWORD})
+    assert reset.returncode == 0, reset.stderr
+    assert reset.stdout.startswith("Set a new password for 'bob', with new keys")
+    as_bob = {"CERTDESK_USER": "bob", "CERTDESK_PASSWORD": NEW_PASSWORD}
+    assert cli("list", env_extra=as_bob).returncode == 0
+    short = cli("user", "reset-password", "bob", env_extra={"CERTDESK_NEW_PASSWORD": "short"})
+    assert short.returncode != 0 and "at least 12 characters" in short.stderr

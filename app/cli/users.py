@@ -1,5 +1,5 @@
 """The store's users: `user add`, `user list`, `user enable`/`disable`, `user delete`,
-`user role`, `user passwd`."""
+`user role`, `user passwd`, `user reset-password`."""
 
 from pathlib import Path
 
@@ -29,6 +29,8 @@ def register(commands: Commands) -> None:
     r.add_argument("name", metavar="NAME")
     r.add_argument("role", metavar="ROLE", choices=list(BUILTIN_ROLES))
     user.add("passwd", "change your own password", run_passwd)
+    reset = user.add("reset-password", "set another user's password: new keys", run_reset)
+    reset.add_argument("name", metavar="NAME")
 
 
 def run_add(args, folder: Path) -> int:
@@ -62,6 +64,21 @@ def run_passwd(args, folder: Path) -> int:
         kek = users.change_password(session, current, new)
         logins.keep_remembered(session, kek)
     print(printable(f"Changed the password of {name!r}."))
+    return 0
+
+
+def run_reset(args, folder: Path) -> int:
+    password = new_password(
+        "CERTDESK_NEW_PASSWORD", args.name, f"New password for {args.name}: "
+    )
+    with signed_in(folder) as session:
+        users.reset_password(session, args.name, password)
+    print(
+        printable(
+            f"Set a new password for {args.name!r}, with new keys; the store's key changed, "
+            "so their old password opens nothing of it now."
+        )
+    )
     return 0
 
 

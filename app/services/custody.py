@@ -19,6 +19,8 @@ and keys sealed as before data keys are moved to data keys.
 
 from app.crypto.key_wraps import (
     anchor_of,
+    attestation,
+    audit_event,
     audit_from,
     awaiting,
     certification,
@@ -34,7 +36,16 @@ from app.errors import CustodianRequired, StoreDamagedError, TamperedError
 from app.keyslots import OpenedSlot
 from app.services import attestations, journal
 from app.services.session import Session, write_transaction
-from models import Custodian, CustodianWrap, PrivateKey, Role, User, statements
+from models import (
+    Attestation,
+    AuditEvent,
+    Custodian,
+    CustodianWrap,
+    PrivateKey,
+    Role,
+    User,
+    statements,
+)
 from models.base import blob
 from models.permissions import ADMINISTRATOR
 
@@ -243,6 +254,37 @@ def enabled_changed(session: Session, row: User, enabled: bool) -> None:
     what = "enabled" if enabled else "disabled"
     if _as_custodian(session, f"{row.name!r} cannot be {what}"):
         _sign_record(session, row, row.role.name, enabled)
+
+
+def keys_replaced(session: Session, row: User, new: UserKeys) -> None:
+    """In the transaction giving `row` the new key pairs `new` (a password reset): the
+    new public keys certified, the custodian wrapped to them for an Administrator, and
+    what `row` signed with their old keys that still verifies (audit events, attested
+    rows) signed again with the new key; what did not verify stays as it was."""
+    store_id = session.store.store_id
+    old = verified_keys(session, row.name, row.public_keys, row.certified)
+    if old is not None:
+        events = AuditEvent.select(AuditEvent.id, AuditEvent.hash, AuditEvent.signature).where(
+            (AuditEvent.user == row.name) & AuditEvent.signature.is_null(False)
+        )
+        for event in events:
+            statement = audit_event(store_id, event.hash)
+            if old.verify(blob(event.signature), statement):
+                AuditEvent.update(signature=new.sign(statement)).where(
+                    AuditEvent.id == event.id
+                ).execute()
+        for signed in Attestation.select().where(Attestation.signer == row.id):
+            statement = attestation(store_id, row.name, signed.items, signed.revokes)
+            if isinstance(signed.items, str) and old.verify(blob(signed.signature), statement):
+                Attestation.update(signature=new.sign(statement)).where(
+                    Attestation.id == signed.id
+                ).execute()
+    row.public_keys = new.public().raw
+    User.update(public_keys=row.public_keys).where(User.id == row.id).execute()
+    _certify(session, row)
+    CustodianWrap.delete().where(CustodianWrap.user == row.id).execute()
+    if row.role.name == ADMINISTRATOR and record_holds(session, row):
+        _wrap_custodian(session, row)
 
 
 def _as_custodian(session: Session, refused: str) -> bool:

@@ -53,6 +53,7 @@ _NOTHING_SHOWN = frozenset(
         "user.add",
         "user.keys",
         "user.password",
+        "user.reset_password",
         "user.enable",
         "user.disable",
         "user.role",

@@ -259,10 +259,53 @@ def delete_users(session: Session, names: Sequence[str]) -> None:
             journal.record(session.user_name, "user.delete", row.name)
         journal.record(session.user_name, "store.rekey", str(session.folder))
 
+    _rotate(session, recipients, delete)
+
+
+def _rotate(session: Session, recipients: dict[str, bytes], change, replaced=None) -> None:
     try:
-        session.store.rotate_master_key(recipients, delete)
+        session.store.rotate_master_key(recipients, change, replaced)
     except database_errors() as exc:
         raise store_problem(exc, session.folder) or exc from exc
+
+
+@operation("user.reset_password", USERS_MANAGE, target="name")
+def reset_password(session: Session, name: str, password: str) -> None:
+    """An Administrator sets `name`'s password, without the old one: their private halves
+    are sealed under a password nobody else knows, so they get new key pairs, certified
+    at once. Everything their old keys opened or signed is carried over by the
+    custodian: their wraps made again to the new keys, and their audit signatures and
+    attested rows checked and signed again with the new key (those that no longer
+    verified stay broken). The store's master key changes as at a delete, so that the
+    old slot, and the old password with it, opens nothing of the store."""
+    validate_new_password(password)
+    row = _user(name)
+    if row.id == session.user_id:
+        raise ValidationError("user", "reset another user's password; change your own with passwd")
+    if session.custodian is None:
+        raise CustodianRequired(
+            "a new password gives the user new keys, to which only a key custodian (an "
+            f"Administrator) can wrap their keys again; {session.user_name!r} is not one. "
+            "Nothing was changed."
+        )
+    store = session.store
+    anchor = anchor_of(session.custodian_public)
+    slot, kek = keyslots.new_slot(
+        store.store_id, name, password, store.master_key(), custodian=anchor
+    )
+    fresh = keyslots.KeySlots(store.store_id, {name: slot}).open(name, kek)
+    new_keys = UserKeys(fresh.private)
+    live = User.select().where((User.id != row.id) & ~User.deleted)
+    recipients = _key_holders(session, live) | {name: slot.public}
+
+    def reset() -> None:
+        custody.keys_replaced(session, row, new_keys)
+        key_grants.remove_all(session, [row.id])
+        key_grants.sync(session, statements.GrantScope(users=[row.id]))
+        journal.record(session.user_name, "user.reset_password", name)
+        journal.record(session.user_name, "store.rekey", str(session.folder))
+
+    _rotate(session, recipients, reset, {name: slot})
 
 
 def _key_holders(session: Session, live) -> dict[str, bytes]:
