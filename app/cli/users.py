@@ -68,9 +68,7 @@ def run_passwd(args, folder: Path) -> int:
 
 
 def run_reset(args, folder: Path) -> int:
-    password = new_password(
-        "CERTDESK_NEW_PASSWORD", args.name, f"New password for {args.name}: "
-    )
+    password = new_password("CERTDESK_NEW_PASSWORD", args.name, f"New password for {args.name}: ")
     with signed_in(folder) as session:
         users.reset_password(session, args.name, password)
     print(

@@ -6,9 +6,11 @@ import hashlib
 from collections.abc import Iterable, Sequence
 
 from app.crypto.key_wraps import attestation
+from app.crypto.user_keys import PublicKeys
 from app.services import journal
 from app.services.session import Session
 from models import Attestation, statements
+from models.base import blob
 
 ATTESTED_ITEMS = 10_000
 
@@ -26,6 +28,23 @@ def _attest(session: Session, items: Iterable[str], revokes: bool = False) -> in
         signer=session.user_id, items=text, signature=signature, revokes=revokes
     )
     return row.id
+
+
+def take_over(session: Session, signer_id: int, signer: str, keys: PublicKeys) -> None:
+    """In the caller's transaction, before `signer`'s role changes: what they attested
+    that still verifies with their `keys` signed again by the signed-in Administrator,
+    so that the rows they wrote in their former role go on handing keys on (the
+    `Checker` reads a signer's role as it is now)."""
+    store_id = session.store.store_id
+    for row in Attestation.select().where(Attestation.signer == signer_id):
+        if not isinstance(row.items, str):
+            continue
+        statement = attestation(store_id, signer, row.items, row.revokes)
+        if keys.verify(blob(row.signature), statement):
+            ours = attestation(store_id, session.user_name, row.items, row.revokes)
+            Attestation.update(signer=session.user_id, signature=session.keys.sign(ours)).where(
+                Attestation.id == row.id
+            ).execute()
 
 
 def attest_rows(session: Session, what: str, ids: Sequence[int]) -> None:

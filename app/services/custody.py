@@ -242,6 +242,9 @@ def role_changed(session: Session, row: User, role: str) -> None:
     holds the custodian's wrap (once their keys are certified), and nobody else does."""
     if not _as_custodian(session, f"the role of {row.name!r} cannot be changed"):
         return
+    keys = verified_keys(session, row.name, row.public_keys, row.certified)
+    if keys is not None and record_holds(session, row):
+        attestations.take_over(session, row.id, row.name, keys)
     if role != ADMINISTRATOR:
         CustodianWrap.delete().where(CustodianWrap.user == row.id).execute()
     elif row.certified is not None:

@@ -1,5 +1,7 @@
-"""`user delete`: the user's slot and wraps go, the rows naming them are revoked, and the
-store's master key changes, so that a copy of their old slot opens nothing of it."""
+"""Revoking users. `user delete`: the slot and wraps go, the rows naming them are
+revoked, and the store's master key changes, so that a copy of the old slot opens
+nothing of it. `user reset-password`: new keys, to which everything carries over, and
+the same change of key. A demoted Administrator's rows keep handing keys on."""
 
 import io
 import shutil
@@ -316,3 +318,25 @@ def test_the_command_line_resets_a_password(cli, closed_store):
     assert cli("list", env_extra=as_bob).returncode == 0
     short = cli("user", "reset-password", "bob", env_extra={"CERTDESK_NEW_PASSWORD": "short"})
     assert short.returncode != 0 and "at least 12 characters" in short.stderr
+
+
+def test_the_rows_a_demoted_administrator_wrote_still_hand_keys_on(granted, store_dir):
+    users.add_user(granted, "alice", SIGNER_PASSWORD, ADMINISTRATOR)
+    granted.close()
+    alice, _ = users.sign_in(store_dir, "alice", password=SIGNER_PASSWORD)
+    try:
+        spec = PolicySpec("carol signs K3", certificates=("K3",), users=("carol",))
+        policies.add_policy(alice, spec)
+    finally:
+        alice.close()
+    admin, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        users.set_user_role(admin, "alice", SIGNER)
+        users.add_user(admin, "dave", SIGNER_PASSWORD, SIGNER, user_groups=["ops"])
+        certificate_edits.edit_certificate(
+            admin, "K3", certificate_edits.GeneralChanges(owner="dave")
+        )
+        assert {("K3", "carol"), ("K3", "dave")} <= _grants(admin)
+        assert integrity.check_store(admin) == []
+    finally:
+        admin.close()
