@@ -852,8 +852,8 @@ def unattested(db: peewee.Database, what: str) -> list[int]:
 
 
 def _grantees(db: peewee.Database, scope: GrantScope, attested: bool = False) -> tuple[str, list]:
-    """A query of (private key id, user id) for every key and every user with certified
-    keys who may ever sign with it: a certificate's owner
+    """A query of (private key id, user id) for every key and every enabled user with
+    certified keys who may ever sign with it: a certificate's owner
     and everyone an enabled Allow policy names (itself or through a user group) for the
     certificate (itself or through a certificate group); for a pending request's key,
     the owner it will have, the grantees of the certificate it renews (theirs move to the
@@ -906,7 +906,8 @@ def _grantees(db: peewee.Database, scope: GrantScope, attested: bool = False) ->
         ), grantees("private_key_id", "user_id") AS (
             SELECT w."private_key_id", w."user_id" FROM wanted w
                 CROSS JOIN {users} u ON u."id" = w."user_id"
-                WHERE u."certified" IS NOT NULL AND {scoped}
+                WHERE u."certified" IS NOT NULL AND u."enabled" AND NOT u."deleted"
+                AND {scoped}
         )"""
     allow = [True, Policy.EFFECT_ALLOW]
     return sql, [*allow, *allow, Request.STATUS_PENDING]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app import attempts, audit_heads
+from app import attempts, audit_heads, locked_json
 from app.errors import AuthenticationError, ValidationError
 from app.services import audit_log, certificate_edits, certificate_import, signing, users
 from models.permissions import SIGNER
@@ -81,7 +81,7 @@ def test_wrong_pins_in_a_row_make_the_next_signature_wait(session, tmp_path, cer
 COUNT = """
 import sys
 from pathlib import Path
-from app import attempts, audit_heads
+from app import attempts, audit_heads, locked_json
 for _ in range(25):
     attempts.failed(Path(sys.argv[1]), attempts.SIGN_IN, "bob")
 """
@@ -126,9 +126,10 @@ sys.stdin.read()
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="flock")
-def test_a_lock_another_process_keeps_never_hangs_a_sign_in(session, store_dir):
+def test_a_lock_another_process_keeps_never_hangs_a_sign_in(session, store_dir, monkeypatch):
     """Any process of the workstation's, or of a machine sharing the folder, can lock the
     counter file and the folder's audit head and keep them: a sign-in waits a little."""
+    monkeypatch.setattr(locked_json, "LOCK_WAIT_S", 0.2)  # 2 s per file otherwise
     session.close()
     files = [str(store_dir / attempts.FILE), str(store_dir / audit_heads.FOLDER_FILE)]
     holder = subprocess.Popen(

@@ -536,7 +536,9 @@ def test_an_updated_role_gets_no_custodian_wrap_and_a_kept_wrap_opens_nothing(gr
         problems = integrity.check_store(session)
     finally:
         session.close()
-    assert "user 'bob': holds the custodian's wrap without being an Administrator" in problems
+    assert (
+        "user 'bob': holds the custodian's wrap without being an enabled Administrator" in problems
+    )
 
 
 def test_a_store_that_lost_its_custodian_never_gets_a_new_one(granted, store_dir):

@@ -253,10 +253,16 @@ def role_changed(session: Session, row: User, role: str) -> None:
 
 
 def enabled_changed(session: Session, row: User, enabled: bool) -> None:
-    """In the transaction enabling or disabling `row`: the new state signed."""
+    """In the transaction enabling or disabling `row`: the new state signed, and for an
+    Administrator the custodian's wrap taken away or made again."""
     what = "enabled" if enabled else "disabled"
-    if _as_custodian(session, f"{row.name!r} cannot be {what}"):
-        _sign_record(session, row, row.role.name, enabled)
+    if not _as_custodian(session, f"{row.name!r} cannot be {what}"):
+        return
+    if not enabled:
+        CustodianWrap.delete().where(CustodianWrap.user == row.id).execute()
+    elif row.role.name == ADMINISTRATOR and row.certified is not None:
+        _wrap_custodian(session, row)
+    _sign_record(session, row, row.role.name, enabled)
 
 
 def keys_replaced(session: Session, row: User, new: UserKeys) -> None:
@@ -311,14 +317,14 @@ def user_deleted(session: Session, row: User) -> None:
     _sign_record(session, row, row.role.name, False, deleted=True)
 
 
-def deleted_names(session: Session) -> set[str]:
-    """The users the custodian's roster says were deleted: no key is wrapped to them,
-    whatever rows name them."""
+def revoked_names(session: Session) -> set[str]:
+    """The users the custodian's roster says are disabled or deleted: no key is wrapped
+    to them, whatever their rows or the rows naming them say."""
     custodian = _custodian()
     if custodian is None or session.custodian_public is None:
         return set()
     lines = _signed_roster(session, custodian)
-    return {name for name, line in lines.items() if line.rpartition("\x1f")[2] == _DELETED}
+    return {name for name, line in lines.items() if line.rpartition("\x1f")[2] != "1"}
 
 
 def _sign_record(
@@ -443,14 +449,17 @@ def _sign_awaiting(session: Session, names: set[str]) -> None:
 
 
 def _administrators_without_wrap(session: Session) -> list[User]:
-    """The Administrators, by a record the custodian signed, with certified keys and no
-    wrap of the custodian."""
+    """The enabled Administrators, by a record the custodian signed, with certified keys
+    and no wrap of the custodian."""
     wrapped = CustodianWrap.select(CustodianWrap.user)
     rows = (
         User.select(User, Role)
         .join(Role)
         .where(
-            (Role.name == ADMINISTRATOR) & User.certified.is_null(False) & User.id.not_in(wrapped)
+            (Role.name == ADMINISTRATOR)
+            & User.enabled
+            & User.certified.is_null(False)
+            & User.id.not_in(wrapped)
         )
     )
     return [row for row in rows if record_holds(session, row)]

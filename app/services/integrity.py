@@ -158,9 +158,9 @@ def _custody_problems(session: Session) -> list[str]:
     ]
     wrapped = {user_id for (user_id,) in CustodianWrap.select(CustodianWrap.user).tuples()}
     problems += [
-        f"user {row.name!r}: holds the custodian's wrap without being an Administrator"
+        f"user {row.name!r}: holds the custodian's wrap without being an enabled Administrator"
         for row in rows
-        if row.id in wrapped and row.role.name != ADMINISTRATOR
+        if row.id in wrapped and (row.role.name != ADMINISTRATOR or not row.enabled)
     ]
     db = session.store.db
     names = {row.id: row.name for row in rows}

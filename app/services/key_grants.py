@@ -92,11 +92,11 @@ def sync(
     store_id = session.store.store_id
     opened: dict[int, bytes] = dict(fresh or {})
     checked: set[int] = set()
-    deleted = custody.deleted_names(session)
+    revoked = custody.revoked_names(session)
     rows = []
     for grant in missing:
-        if grant.user_name in deleted:
-            continue  # their rows were revoked; one put back by someone else: `check`
+        if grant.user_name in revoked:
+            continue  # disabled or deleted whatever their row says: `check` names it
         public = custody.verified_keys(session, grant.user_name, grant.public_keys, grant.certified)
         if public is None:
             continue  # keys put in the database by someone else: `check` names them

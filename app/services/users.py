@@ -181,10 +181,11 @@ def enable_user(session: Session, name: str) -> bool:
 
 @operation("user.disable", USERS_MANAGE, target="name")
 def disable_user(session: Session, name: str) -> bool:
-    """Let `name` sign in no longer (a session open now goes on until it is closed).
-    Refused for the last enabled Administrator. Returns whether it changed. Enforced by
-    Certdesk at sign-in: a disabled user who kept a copy of the folder and their password
-    still opens that copy (the README's threat model says so)."""
+    """Let `name` sign in no longer (a session open now goes on until it is closed), and
+    take every wrap they hold away (`enable_user` makes them again). Refused for the
+    last enabled Administrator. Returns whether it changed. The store's key stays: a
+    disabled user still reads the database with their own code, and a copy of the
+    folder they kept opens as it was (the README's threat model says so)."""
     return _set_enabled(session, name, False)
 
 
@@ -197,6 +198,8 @@ def _set_enabled(session: Session, name: str, enabled: bool) -> bool:
         custody.enabled_changed(session, row, enabled)
         User.update(enabled=enabled).where(User.id == row.id).execute()
         journal.record(session.user_name, "user.enable" if enabled else "user.disable", name)
+        # A disabled user holds no wrap: their own code opens no key either.
+        key_grants.sync(session, statements.GrantScope(users=[row.id]))
     return True
 
 
