@@ -22,6 +22,7 @@ from app.services import (
     signing,
     signing_requests,
     store_changes,
+    user_groups,
     users,
 )
 from app.services.certificate_edits import GeneralChanges
@@ -64,6 +65,13 @@ class World:
         # In two groups: leaving one of them never strands it in none.
         certificate_groups.add_to_groups(self.admin, [alias], [group, self.name("group")])
         return [alias], [group]
+
+    def policy(self, enabled: bool = True) -> str:
+        spec = PolicySpec(self.name("policy"), certificates=(self.certificate(),), users=("admin",))
+        name = policies.add_policy(self.admin, spec).name
+        if not enabled:
+            policies.disable_policy(self.admin, name)
+        return name
 
     def group(self) -> str:
         return certificate_groups.create_group(self.admin, self.name("group")).name
@@ -166,6 +174,10 @@ CALLS = {
     "user.enable": lambda w, me: (users.enable_user, w.user()),
     "user.disable": lambda w, me: (users.disable_user, w.user()),
     "user.role": lambda w, me: (users.set_user_role, w.user(), "Auditor"),
+    "policy.enable": lambda w, me: (policies.enable_policy, w.policy(enabled=False)),
+    "policy.disable": lambda w, me: (policies.disable_policy, w.policy()),
+    "policy.delete": lambda w, me: (policies.delete_policy, w.policy()),
+    "user_group.members": lambda w, me: (user_groups.change_members, w.name("ug"), [w.user()]),
     "user.delete": lambda w, me: (users.delete_users, [w.user()]),
     "user.reset_password": lambda w, me: (users.reset_password, w.user(), "a new long password"),
     "user.password": lambda w, me: (users.change_password, PASSWORD, "another long password"),

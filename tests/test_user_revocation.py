@@ -24,6 +24,7 @@ from app.services import (
     integrity,
     policies,
     signing,
+    user_groups,
     users,
 )
 from app.services.policies import PolicySpec
@@ -378,3 +379,67 @@ def test_a_disabled_user_holds_no_wrap_and_gets_none_by_enabling_their_row(grant
     finally:
         admin.close()
     assert _raw_rows(store_dir, master, wrapped + "WHERE u.\"name\" = 'alice'") == [(1,)]
+
+
+def test_a_policy_and_a_user_group_grant_and_take_back_exactly_their_wraps(granted):
+    assert _grants(granted) == {("K1", "bob"), ("K2", "carol")}
+    users.add_user(granted, "dave", SIGNER_PASSWORD, SIGNER)
+    assert user_groups.change_members(granted, "ops", add=["dave"]) == (1, 0)
+    assert _grants(granted) == {("K1", "bob"), ("K2", "carol"), ("K2", "dave")}
+    assert user_groups.change_members(granted, "ops", remove=["carol"]) == (0, 1)
+    assert _grants(granted) == {("K1", "bob"), ("K2", "dave")}
+    assert policies.disable_policy(granted, "ops release")
+    assert _grants(granted) == {("K1", "bob")}
+    assert not policies.disable_policy(granted, "ops release")
+    assert policies.enable_policy(granted, "ops release")
+    assert _grants(granted) == {("K1", "bob"), ("K2", "dave")}
+    policies.delete_policy(granted, "bob signs K1")
+    assert _grants(granted) == {("K2", "dave")}
+    assert integrity.check_store(granted) == []
+
+
+def test_a_deleted_policy_and_a_removed_membership_put_back_hand_nothing_on(granted, store_dir):
+    master = granted.store.master_key()
+    policy_rows = {
+        table: _raw_rows(store_dir, master, f'SELECT * FROM "{table}"')
+        for table in ("policy", "policy_certificate", "policy_user")
+    }
+    membership = _raw_rows(store_dir, master, 'SELECT * FROM "user_group_member"')
+    policies.delete_policy(granted, "bob signs K1")
+    user_groups.change_members(granted, "ops", remove=["carol"])
+    assert _grants(granted) == set()
+    granted.close()
+    for table, rows in [*policy_rows.items(), ("user_group_member", membership)]:
+        for row in rows:
+            marks = ", ".join("?" * len(row))
+            _raw_write(store_dir, master, f'INSERT OR IGNORE INTO "{table}" VALUES ({marks})', row)
+    admin, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        certificate_groups.add_to_groups(admin, ["K1", "K2"], ["night"])  # about K1 and K2
+        users.add_user(admin, "dave", SIGNER_PASSWORD, SIGNER, user_groups=["ops"])
+        assert _grants(admin) == {("K2", "dave")}
+    finally:
+        admin.close()
+
+
+def test_the_command_line_disables_and_deletes_policies_and_changes_members(cli, closed_store):
+    env = {"CERTDESK_NEW_PASSWORD": SIGNER_PASSWORD}
+    assert cli("user", "add", "bob", env_extra=env).returncode == 0
+    members = cli("user-group", "members", "ops", "--add", "bob")
+    assert (members.returncode, members.stdout) == (0, "User group 'ops': 1 put in, 0 taken out.\n")
+    missing = cli("user-group", "members", "nobody-group", "--remove", "bob")
+    assert missing.returncode == 1
+    assert missing.stderr == "certdesk: No user group 'nobody-group' in this store.\n"
+    session, _ = users.sign_in(closed_store, "admin", password=PASSWORD)
+    try:
+        certificate_groups.create_group(session, "release")
+    finally:
+        session.close()
+    added = cli("policy", "add", "ops", "--cert-group", "release", "--user-group", "ops")
+    assert added.returncode == 0, added.stderr
+    assert cli("policy", "disable", "ops").stdout == "Disabled the policy 'ops'.\n"
+    assert cli("policy", "disable", "ops").stdout == "The policy 'ops' is already disabled.\n"
+    assert cli("policy", "enable", "ops").stdout == "Enabled the policy 'ops'.\n"
+    assert cli("policy", "delete", "ops").stdout == "Deleted the policy 'ops'.\n"
+    gone = cli("policy", "delete", "ops")
+    assert (gone.returncode, gone.stderr) == (1, "certdesk: No policy 'ops' in this store.\n")

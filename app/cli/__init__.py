@@ -21,6 +21,17 @@ from app.services.store_folders import resolve_store_dir
 from app.sqlite_errors import store_problem
 
 
+class _CommandsFormatter(argparse.HelpFormatter):
+    """argparse leaves the commands' indent out of the width it gives their names, so a
+    long one (user-group) would push its words onto the next line."""
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        for sub in getattr(action, "_get_subactions", list)():
+            width = len(self._format_action_invocation(sub)) + 2 * self._indent_increment
+            self._action_max_length = max(self._action_max_length, width + self._current_indent)
+
+
 def build_parser() -> argparse.ArgumentParser:
     # Here, not at the top: `certdesk` alone opens the console without the command
     # modules and the services they import (see `parse`).
@@ -30,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     groups_in_order = (store, certificates, groups, requests, signing, policies, users, audit)
     parser = argparse.ArgumentParser(
         prog="certdesk",
+        formatter_class=_CommandsFormatter,
         description="Signing certificates and their private keys in an encrypted store. "
         "Without a command, opens the console.",
     )

@@ -1,4 +1,5 @@
-"""Who may sign with what, and when: `policy add`, `policy list`."""
+"""Who may sign with what, and when: `policy add`, `policy list`, `policy enable`,
+`policy disable`, `policy delete`."""
 
 import argparse
 from datetime import date, datetime
@@ -44,6 +45,14 @@ def register(commands: Commands) -> None:
     q.add_argument("--from", dest="date_from", type=_date, metavar="DATE", help="YYYY-MM-DD")
     q.add_argument("--until", dest="date_until", type=_date, metavar="DATE", help="YYYY-MM-DD")
     policy.add("list", "the policies, by priority", run_list, json="one JSON array")
+    for verb, words in (
+        ("enable", "let a policy decide again"),
+        ("disable", "stop a policy deciding; its wraps go"),
+        ("delete", "delete a policy; its wraps go"),
+    ):
+        change = policy.add(verb, words, run_change)
+        change.add_argument("name", metavar="NAME")
+        change.set_defaults(verb=verb)
 
 
 def _date(text: str) -> date:
@@ -70,6 +79,22 @@ def run_add(args, folder: Path) -> int:
     with signed_in(folder) as session, fields_as_flags(FLAGS):
         row = policies.add_policy(session, spec)
     print(f"Added the policy {row.name!r} ({row.effect}, priority {row.priority}).")
+    return 0
+
+
+def run_change(args, folder: Path) -> int:
+    with signed_in(folder) as session:
+        if args.verb == "delete":
+            policies.delete_policy(session, args.name)
+            print(printable(f"Deleted the policy {args.name!r}."))
+            return 0
+        change = policies.enable_policy if args.verb == "enable" else policies.disable_policy
+        changed = change(session, args.name)
+    state = f"{args.verb}d"
+    if changed:
+        print(printable(f"{state.capitalize()} the policy {args.name!r}."))
+    else:
+        print(printable(f"The policy {args.name!r} is already {state}."))
     return 0
 
 

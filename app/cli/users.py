@@ -7,7 +7,7 @@ from app.cli.commands import Commands
 from app.cli.output import print_json, printable, problem
 from app.cli.schemas import user_json
 from app.cli.signin import current_password, new_password, signed_in
-from app.services import logins, users
+from app.services import logins, user_groups, users
 from app.services.roles import BUILTIN_ROLES, SIGNER
 
 
@@ -31,6 +31,11 @@ def register(commands: Commands) -> None:
     user.add("passwd", "change your own password", run_passwd)
     reset = user.add("reset-password", "set another user's password: new keys", run_reset)
     reset.add_argument("name", metavar="NAME")
+    user_group = commands.group("user-group", "the members of user groups")
+    m = user_group.add("members", "put users in a user group, or take them out", run_members)
+    m.add_argument("name", metavar="UG")
+    m.add_argument("--add", nargs="+", default=[], metavar="USER")
+    m.add_argument("--remove", nargs="+", default=[], metavar="USER")
 
 
 def run_add(args, folder: Path) -> int:
@@ -77,6 +82,13 @@ def run_reset(args, folder: Path) -> int:
             "so their old password opens nothing of it now."
         )
     )
+    return 0
+
+
+def run_members(args, folder: Path) -> int:
+    with signed_in(folder) as session:
+        added, removed = user_groups.change_members(session, args.name, args.add, args.remove)
+    print(printable(f"User group {args.name!r}: {added} put in, {removed} taken out."))
     return 0
 
 

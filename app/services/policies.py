@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.errors import ValidationError
+from app.errors import NotFoundError, ValidationError
 from app.services import attestations, journal, key_grants
 from app.services.names import check_name
 from app.services.operations import operation
@@ -149,6 +149,74 @@ def add_policy(session: Session, spec: PolicySpec) -> PolicyRow:
         key_grants.sync(session, key_grants.reached(session, certs, cert_groups))
         journal.record(session.user_name, "policy.add", name, effect=policy.effect)
     return next(p for p in list_policies(session) if p.name == name)
+
+
+@operation("policy.enable", POLICIES_MANAGE, target="name")
+def enable_policy(session: Session, name: str) -> bool:
+    """Let the policy `name` decide again; its Allow hands its keys on again (which needs
+    a key custodian). Returns whether it changed."""
+    return _set_enabled(session, name, True)
+
+
+@operation("policy.disable", POLICIES_MANAGE, target="name")
+def disable_policy(session: Session, name: str) -> bool:
+    """Stop the policy `name` deciding; the wraps only its Allow gave go. Returns whether
+    it changed."""
+    return _set_enabled(session, name, False)
+
+
+def _set_enabled(session: Session, name: str, enabled: bool) -> bool:
+    with write_transaction(session):
+        policy = _policy(name)
+        if policy.enabled == enabled:
+            return False
+        attestations.revoke_rows(session, "policies", [policy.id])  # as it reads now
+        Policy.update(enabled=enabled).where(Policy.id == policy.id).execute()
+        attestations.attest_rows(session, "policies", [policy.id])
+        key_grants.sync(session, _reached(session, policy))
+        journal.record(session.user_name, "policy.enable" if enabled else "policy.disable", name)
+    return True
+
+
+@operation("policy.delete", POLICIES_MANAGE, target="name")
+def delete_policy(session: Session, name: str) -> None:
+    """Delete the policy `name` and what it names; the wraps only it gave go. Its rows
+    are revoked first, so that none put back in the database hands a key on."""
+    with write_transaction(session):
+        policy = _policy(name)
+        scope = _reached(session, policy)
+        attestations.revoke_rows(session, "policies", [policy.id])
+        for what, link in (
+            ("pc", PolicyCertificate),
+            ("pcg", PolicyCertificateGroup),
+            ("pu", PolicyUser),
+            ("pug", PolicyUserGroup),
+        ):
+            ids = [row.id for row in link.select(link.id).where(link.policy == policy.id)]
+            attestations.revoke_rows(session, what, ids)
+        policy.delete_instance(recursive=True)
+        key_grants.sync(session, scope)
+        journal.record(session.user_name, "policy.delete", name, effect=policy.effect)
+
+
+def _policy(name: str) -> Policy:
+    policy = Policy.get_or_none(Policy.name == name)
+    if policy is None:
+        raise NotFoundError(f"No policy {name!r} in this store.")
+    return policy
+
+
+def _reached(session: Session, policy: Policy):
+    """The keys whose grantees `policy` may decide: those of what it names."""
+    certificates = [
+        row.certificate_id
+        for row in PolicyCertificate.select().where(PolicyCertificate.policy == policy.id)
+    ]
+    groups = [
+        row.group_id
+        for row in PolicyCertificateGroup.select().where(PolicyCertificateGroup.policy == policy.id)
+    ]
+    return key_grants.reached(session, certificates, groups)
 
 
 def _ids(model, column, names: Sequence[str], noun: str, live=True) -> list[int]:

@@ -39,6 +39,9 @@ _ALL_CERTIFICATES = frozenset(
         "group.delete",
         "policy.add",
         "user.delete",  # their certificates lose their owner
+        "policy.enable",
+        "policy.disable",
+        "policy.delete",
     }
 )
 # A group's member count changes too with an import that completes a request.
@@ -58,6 +61,7 @@ _NOTHING_SHOWN = frozenset(
         "user.disable",
         "user.role",
         "user_group.create",
+        "user_group.members",
         "user.certify",
         "custodian.create",
         "custodian.trust",
