@@ -492,6 +492,13 @@ def test_the_command_line_says_the_store_is_older(cli, closed_store):
     listed = cli("list")
     assert listed.returncode == 0
     assert "certdesk: warning: the store is older than the one this workstation" in (listed.stderr)
+    assert "older" not in cli("list").stderr  # said once, and recorded
+    _raw_write(closed_store, master, newest, ())
+    checked = cli("check")
+    assert checked.returncode == 1
+    assert "audit head: the store is older than the one this workstation" in (
+        checked.stdout + checked.stderr
+    )
 
 
 def _as_bob(granted, store_dir):
@@ -980,8 +987,13 @@ def test_a_folder_head_no_user_signed_is_not_taken(granted, store_dir, tmp_path,
     session, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
     try:
         assert session.notices == []
+        problems = integrity.check_store(session)
     finally:
         session.close()
+    assert problems == [
+        "audit-head.json: not signed by a user of the store, so no sign-in takes it; the "
+        "next session to close writes it again"
+    ]
 
 
 def test_a_membership_an_administrator_removed_and_bob_put_back_hands_nothing_on(

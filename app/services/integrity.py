@@ -11,7 +11,7 @@ from app.crypto.certinfo import spki_sha256_of_public_key
 from app.crypto.parse import quietly
 from app.errors import CertdeskError, StoreDamagedError, TamperedError
 from app.keyslots import BACKUP_FILE
-from app.services import custody, key_grants
+from app.services import custody, key_grants, users
 from app.services.journal import chain_breaks
 from app.services.operations import operation
 from app.services.session import Session
@@ -60,6 +60,7 @@ def check_store(session: Session) -> list[str]:
         ("private keys", lambda: _sealed_key_problems(session)),
         ("key custody", lambda: _custody_problems(session)),
         ("audit log", lambda: _audit_problems(session)),
+        ("audit head", lambda: users.head_problems(session)),
     ):
         problems.extend(_readable(db, what, step))
     return problems

@@ -45,6 +45,7 @@ MAX_USER_NAME = keyslots.MAX_USER_NAME
 MAX_USER_GROUP_NAME = 100
 # The database as it was before an Administrator's sign-in moved its keys to data keys.
 KEYS_MOVED_BACKUP = "certdesk.db.before-data-keys.bak"
+OLDER = "the store is older than"  # how a notice of `_compare_head` begins
 
 
 def validate_user_name(name: str) -> str:
@@ -270,6 +271,8 @@ def _rotate(session: Session, recipients: dict[str, bytes], change, replaced=Non
         session.store.rotate_master_key(recipients, change, replaced)
     except database_errors() as exc:
         raise store_problem(exc, session.folder) or exc from exc
+    # The folder's head now: one signed with keys just replaced would no longer be taken.
+    keep_head(session, session.keys, _head_now(session.store.db))
 
 
 @operation("user.reset_password", USERS_MANAGE, target="name")
@@ -454,8 +457,7 @@ def _compare_head(session: Session) -> None:
     older, older records were put back. Said to the user (`session.notices`) and
     recorded, and the store's present end is what is seen from now on."""
     db, store_id = session.store.db, session.store.store_id
-    last = statements.last_audit_event(db)
-    now = audit_heads.Head(*(last or (0, "")), statements.roster_serial(db) or 0)
+    now = _head_now(db)
     kept = audit_heads.in_folder(session.folder)
     heads = {
         "the one this workstation last saw": audit_heads.seen(store_id),
@@ -467,15 +469,36 @@ def _compare_head(session: Session) -> None:
     than, why = next(((than, why) for than, why in found if why), (None, None))
     if why is None:
         return
-    session.notices.append(f"the store is older than {than}: {why}")
+    session.notices.append(f"{OLDER} {than}: {why}")
     with write_transaction(session):
         journal.record(session.user_name, "store.older", "", ends=now.event_id, roster=now.roster)
-    keep_head(
-        session,
-        session.keys,
-        audit_heads.Head(*statements.last_audit_event(db), now.roster),
-        newer_only=False,
-    )
+    keep_head(session, session.keys, _head_now(db), newer_only=False)
+
+
+def _head_now(db) -> audit_heads.Head:
+    """The store's present end: its newest audit event and roster change."""
+    last = statements.last_audit_event(db)
+    return audit_heads.Head(*(last or (0, "")), statements.roster_serial(db) or 0)
+
+
+def head_problems(session: Session) -> list[str]:
+    """For `check`: the store older than a head this sign-in compared it with, and the
+    head in the store folder if no user of the store signed it or the log lacks its
+    event."""
+    problems = [f"audit head: {notice}" for notice in session.notices if notice.startswith(OLDER)]
+    path = session.folder / audit_heads.FOLDER_FILE
+    if not path.exists() or session.custodian_public is None:
+        return problems
+    kept = audit_heads.in_folder(session.folder)
+    if not _signed(session, kept):
+        return [
+            *problems,
+            f"{audit_heads.FOLDER_FILE}: not signed by a user of the store, so no sign-in "
+            "takes it; the next session to close writes it again",
+        ]
+    db = session.store.db
+    why = _older(db, kept.head, _head_now(db))
+    return problems + ([f"{audit_heads.FOLDER_FILE}: {why}"] if why else [])
 
 
 def _older(db, head: audit_heads.Head, now: audit_heads.Head) -> str | None:
