@@ -741,6 +741,15 @@ def test_rows_a_certificate_manager_wrote_hand_keys_on_at_an_administrators_chan
         session.close()
 
 
+def _renew(session, alias: str, tmp_path: Path) -> None:
+    """Renews `alias` with a new key and imports the certificate issued for it."""
+    info = signing_requests.renew(session, alias, KeySpec("ECDSA", curve="P-256"))
+    issued = tmp_path / "issued.pem"
+    issued.write_bytes(certs.issue_for_request(info.csr_pem, 30))
+    (result,) = certificate_import.import_files(session, [issued]).files
+    assert result.error is None
+
+
 def test_a_renewal_by_a_certificate_manager_carries_its_grants_to_later_grantees(
     granted, store_dir, tmp_path
 ):
@@ -748,11 +757,7 @@ def test_a_renewal_by_a_certificate_manager_carries_its_grants_to_later_grantees
     group, moved by her, are attested by her, so a user who joins "ops" later gets it."""
     manager = _sign_in_as(granted, store_dir, "mia", CERTIFICATE_MANAGER)
     try:
-        info = signing_requests.renew(manager, "K2", KeySpec("ECDSA", curve="P-256"))
-        issued = tmp_path / "issued.pem"
-        issued.write_bytes(certs.issue_for_request(info.csr_pem, 30))
-        (result,) = certificate_import.import_files(manager, [issued]).files
-        assert result.error is None
+        _renew(manager, "K2", tmp_path)
         assert ("K2", "carol") in _grants(manager)  # the renewed one's, made at the request
     finally:
         manager.close()
@@ -910,11 +915,7 @@ def test_a_renewal_takes_its_certificates_pin(granted, store_dir, tmp_path):
     certificate_edits.edit_certificate(granted, "K2", certificate_edits.GeneralChanges(pin=PIN))
     manager = _sign_in_as(granted, store_dir, "mia", CERTIFICATE_MANAGER)
     try:
-        info = signing_requests.renew(manager, "K2", KeySpec("ECDSA", curve="P-256"))
-        issued = tmp_path / "issued.pem"
-        issued.write_bytes(certs.issue_for_request(info.csr_pem, 30))
-        (result,) = certificate_import.import_files(manager, [issued]).files
-        assert result.error is None
+        _renew(manager, "K2", tmp_path)
         rows = manager.store.db.execute_sql(
             'SELECT u."name", g."pin_sealed", k."pin_public" IS NOT NULL FROM "key_grant" g '
             'JOIN "user" u ON u."id" = g."user_id" JOIN "private_key" k ON k."id" = '

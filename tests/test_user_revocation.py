@@ -111,7 +111,9 @@ def test_a_deleted_owner_and_member_hands_nothing_on_and_their_name_stays_taken(
     assert ("K2", "dave") in _grants(granted)
 
 
-def test_a_deleted_administrators_policies_still_grant(granted, store_dir):
+def _policy_by_administrator_alice(granted, store_dir):
+    """Alice, another Administrator, writes a policy letting carol sign K3; back is the
+    first Administrator's session."""
     users.add_user(granted, "alice", SIGNER_PASSWORD, ADMINISTRATOR)
     granted.close()
     alice, _ = users.sign_in(store_dir, "alice", password=SIGNER_PASSWORD)
@@ -120,7 +122,11 @@ def test_a_deleted_administrators_policies_still_grant(granted, store_dir):
         policies.add_policy(alice, spec)
     finally:
         alice.close()
-    admin, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    return users.sign_in(store_dir, "admin", password=PASSWORD)[0]
+
+
+def test_a_deleted_administrators_policies_still_grant(granted, store_dir):
+    admin = _policy_by_administrator_alice(granted, store_dir)
     try:
         users.delete_users(admin, ["alice"])
         users.add_user(admin, "dave", SIGNER_PASSWORD, SIGNER)  # a change that syncs wraps
@@ -330,15 +336,7 @@ def test_the_command_line_resets_a_password(cli, closed_store):
 
 
 def test_the_rows_a_demoted_administrator_wrote_still_hand_keys_on(granted, store_dir):
-    users.add_user(granted, "alice", SIGNER_PASSWORD, ADMINISTRATOR)
-    granted.close()
-    alice, _ = users.sign_in(store_dir, "alice", password=SIGNER_PASSWORD)
-    try:
-        spec = PolicySpec("carol signs K3", certificates=("K3",), users=("carol",))
-        policies.add_policy(alice, spec)
-    finally:
-        alice.close()
-    admin, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    admin = _policy_by_administrator_alice(granted, store_dir)
     try:
         users.set_user_role(admin, "alice", SIGNER)
         users.add_user(admin, "dave", SIGNER_PASSWORD, SIGNER, user_groups=["ops"])
