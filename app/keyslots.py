@@ -30,6 +30,7 @@ import secrets
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.crypto.secret_text import secret_bytes
 from app.errors import (
@@ -41,6 +42,9 @@ from app.errors import (
     ValidationError,
 )
 from app.files import FileRefusedError, display_path, read_regular
+
+if TYPE_CHECKING:
+    from app.crypto.user_keys import UserKeys
 
 SLOTS_FILE = "keyslots.json"
 BACKUP_FILE = "keyslots.json.bak"
@@ -67,6 +71,7 @@ WRAPPED_BYTES = 48  # a version-1 slot's: the 32-byte master key and the 16-byte
 SEALED_BYTES = 128 + 16  # the private halves and the GCM tag
 PUBLIC_BYTES = 1184 + 32 + 32
 MASTER_BYTES = 1088 + 32 + 32 + 16
+SIGNATURE_BYTES = 64  # Ed25519's
 MAX_USER_NAME = 64
 _STORE_ID = re.compile(r"[0-9a-f]{32}")
 _TOP_FIELDS = {"format", "version", "store_id", "slots"}
@@ -366,6 +371,9 @@ class KeySlots:
     # The user whose `user add` wrote this file and had not committed yet: if the database
     # never got them, their slot is an interrupted add's and is dropped (store.py).
     pending: str | None = None
+    # While the store's key is being changed: the custodian's signature of the change
+    # from the master key to the slots' next one (app.crypto.key_wraps.next_key).
+    rotation: bytes | None = None
     # The file as `load` read it (already checked): what `save` keeps as the .bak.
     loaded: bytes | None = field(default=None, repr=False, compare=False)
 
@@ -396,7 +404,7 @@ class KeySlots:
         except (UnicodeDecodeError, ValueError, RecursionError):
             raise _damaged(path, "not JSON", hint) from None
         try:
-            doc = _fields(doc, _TOP_FIELDS, "the file", frozenset({"pending"}))
+            doc = _fields(doc, _TOP_FIELDS, "the file", frozenset({"pending", "rotation"}))
             if doc["format"] != FORMAT:
                 raise _Damaged(f"format must be {FORMAT!r}, not {_show(doc['format'])}")
             version = doc["version"]
@@ -418,9 +426,12 @@ class KeySlots:
             pending = doc.get("pending")
             if pending is not None and pending not in slots:
                 raise _Damaged(f"pending must name one of the slots, not {_show(pending)}")
+            rotation = None
+            if "rotation" in doc:
+                rotation = _bytes(doc, "rotation", SIGNATURE_BYTES, SIGNATURE_BYTES, "")
         except _Damaged as exc:
             raise _damaged(path, str(exc), hint) from None
-        return cls(store_id=store_id, slots=slots, pending=pending)
+        return cls(store_id=store_id, slots=slots, pending=pending, rotation=rotation)
 
     def dump(self) -> bytes:
         doc = {
@@ -431,6 +442,8 @@ class KeySlots:
         }
         if self.pending is not None:
             doc["pending"] = self.pending
+        if self.rotation is not None:
+            doc["rotation"] = _b64(self.rotation)
         return json.dumps(doc, indent=2, sort_keys=True).encode("utf-8")
 
     def save(self, folder: Path) -> None:
@@ -510,12 +523,14 @@ class KeySlots:
         self,
         next_master_key: bytes,
         recipients: dict[str, bytes],
+        signature: bytes,
         replaced: dict[str, Slot] | None = None,
     ) -> "KeySlots":
         """The slots of `recipients` (user name: the public keys their slot must hold,
         the ones the custodian certified), each with `next_master_key` wrapped to them
         beside the master key, the `replaced` ones first replaced; every other slot left
-        out. The caller changes the database's key next, then keeps `rotated`."""
+        out; `signature` the custodian's of the change. The caller changes the
+        database's key next, then keeps `rotated`."""
         from app.crypto.user_keys import PublicKeys  # see the module's docstring
 
         slots = {}
@@ -528,7 +543,25 @@ class KeySlots:
                 )
             wrapped = PublicKeys(public).wrap(next_master_key, master_purpose(self.store_id, user))
             slots[user] = replace(slot, next=wrapped)
-        return KeySlots(self.store_id, slots, loaded=self.loaded)
+        return KeySlots(self.store_id, slots, rotation=signature, loaded=self.loaded)
+
+    def with_next_key(
+        self, user: str, slot: Slot, holder: str, keys: "UserKeys | None"
+    ) -> Slot | None:
+        """`user`'s new `slot` with the next master key of `holder`'s slot (opened by
+        `keys`, their UserKeys) wrapped to it, so that it still opens the store once the
+        change of key under way is finished; None if `holder` cannot open one."""
+        from app.crypto.user_keys import PublicKeys, WrapError  # see the module's docstring
+
+        mine = self.slots.get(holder)
+        if mine is None or mine.next is None or keys is None:
+            return None
+        try:
+            next_key = keys.unwrap(mine.next, master_purpose(self.store_id, holder))
+        except WrapError:
+            return None
+        wrapped = PublicKeys(slot.public).wrap(next_key, master_purpose(self.store_id, user))
+        return replace(slot, next=wrapped)
 
     def rotated(self) -> "KeySlots":
         """Each slot's next master key as its master key (slots without one left out: they
@@ -540,12 +573,18 @@ class KeySlots:
         }
         return KeySlots(self.store_id, slots, loaded=self.loaded)
 
+    def without_next(self) -> "KeySlots":
+        """Every slot without its next master key: a change of the store's key no
+        custodian signed, not taken."""
+        slots = {user: replace(slot, next=None) for user, slot in self.slots.items()}
+        return KeySlots(self.store_id, slots, self.pending, loaded=self.loaded)
+
     def anchored(self, user: str, kek: bytes, custodian: bytes) -> Slot:
         """`user`'s keyed slot, opened by `kek`, sealed again under the same KEK with
         `custodian` as the custodian's anchor."""
         slot = self._slot(user)
         private = _open_private(self.store_id, user, slot, kek)
-        return _sealed(
+        anchored = _sealed(
             self.store_id,
             user,
             slot.params,
@@ -556,6 +595,7 @@ class KeySlots:
             slot.master,
             custodian,
         )
+        return replace(anchored, next=slot.next)  # a change of the store's key under way
 
     def resealed(
         self, user: str, kek: bytes, password: str, params: Argon2Params | None = None
@@ -586,7 +626,7 @@ class KeySlots:
             slot.master,
             slot.custodian,
         )
-        return resealed, new_kek
+        return replace(resealed, next=slot.next), new_kek
 
     def _slot(self, user: str) -> Slot:
         try:

@@ -12,6 +12,7 @@ file says that the folder holds a half-made store, which the next init or restor
 
 import os
 import secrets
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -22,7 +23,9 @@ import peewee
 from sqlcipher3 import dbapi2 as sqlcipher
 
 import models
+from app.crypto.key_wraps import next_key
 from app.crypto.sealing import Sealer, derive_subkey
+from app.crypto.user_keys import UserKeys
 from app.errors import (
     CertdeskError,
     NewerSchemaError,
@@ -154,9 +157,9 @@ class Store:
             return None
         return KeySlots.load(self.folder, BACKUP_FILE)
 
-    def add_slot(self, user: str, slot: Slot) -> None:
+    def add_slot(self, user: str, slot: Slot, holder: str, keys: UserKeys | None) -> None:
         """See `add_slot`."""
-        add_slot(self, user, slot)
+        add_slot(self, user, slot, holder, keys)
 
     def settle_slots(self) -> None:
         """See `settle_slots`."""
@@ -180,10 +183,19 @@ class Store:
         self,
         recipients: dict[str, bytes],
         change: Callable[[], None],
+        sign: Callable[[bytes], bytes],
         replaced: dict[str, Slot] | None = None,
-    ) -> None:
+    ) -> str | None:
         """See `rotate_master_key`."""
-        rotate_master_key(self, recipients, change, replaced)
+        return rotate_master_key(self, recipients, change, sign, replaced)
+
+    def finish_key_change(self, next_key: bytes) -> str | None:
+        """See `finish_key_change`."""
+        return finish_key_change(self, next_key)
+
+    def drop_key_change(self) -> None:
+        """See `drop_key_change`."""
+        drop_key_change(self)
 
     def close(self) -> None:
         if not self.db.is_closed():
@@ -468,17 +480,21 @@ def restore_slot(store: Store, user: str, changed: Slot, before: Slot) -> None:
         pass
 
 
-def add_slot(store: Store, user: str, slot: Slot) -> None:
+def add_slot(store: Store, user: str, slot: Slot, holder: str, keys: UserKeys | None) -> None:
     """Write `user`'s slot into the slot file, read afresh, marked pending. Call inside
     the write transaction that creates the user, after the user's row, before the commit,
-    and `settle_slots` after it (see users.add_user)."""
+    and `settle_slots` after it (see users.add_user). While a change of the store's key
+    waits, the slot gets the next key too, from `holder`'s slot (opened by `keys`)."""
     slots = _current_slots(store)
     if any(other.next is not None for other in slots.slots.values()):
         # A slot without the next key would open nothing once the change is finished.
-        raise StoreBusyError(
-            f"{display_path(store.folder)}: a change of the store's key has not finished; "
-            "close every other Certdesk that has the store open and sign in again first"
-        )
+        slot = slots.with_next_key(user, slot, holder, keys)
+        if slot is None:
+            raise StoreBusyError(
+                f"{display_path(store.folder)}: a change of the store's key has not "
+                "finished; close every other Certdesk that has the store open and sign in "
+                "again first"
+            )
     _settle(slots)
     slots.slots[user] = slot
     slots.pending = user
@@ -542,8 +558,9 @@ def unlock_store(
     folder: Path, user: str, password: str | None = None, kek: bytes | None = None
 ) -> tuple[Store, bytes, OpenedSlot]:
     """Open the user's slot with their password (or remembered KEK) and the store with its
-    master key; return the store, the KEK and what the slot opened. A change of the
-    store's key that was cut short is finished here (`rotate_master_key`)."""
+    master key; return the store, the KEK and what the slot opened. A store whose key was
+    changed to the slot's next key and not yet to its slots opens with the next key: the
+    caller checks that the custodian signed that change (`rotate_master_key`)."""
     slots = load_slots(folder)
     if kek is None:
         kek = slots.kek_for(user, password or "")
@@ -552,8 +569,6 @@ def unlock_store(
     if opened.next_master_key is not None and not _key_opens(folder, master_key):
         master_key = opened.next_master_key  # the database has the next key already
     store = _open(folder, slots.store_id, bytearray(master_key), existing=True)
-    if opened.next_master_key is not None:
-        _finish_rotation(store, opened.next_master_key)
     return store, kek, opened
 
 
@@ -576,54 +591,90 @@ def _key_opens(folder: Path, master_key: bytes) -> bool:
         db.close()
 
 
-def _finish_rotation(store: Store, next_key: bytes) -> None:
-    """A change of the store's key that committed and was cut short: the database
-    rekeyed to the next key if it is not yet (only while no other connection has it
-    open) and the slots' next keys made their master keys. Left for a later opening if
-    another connection has the store open or the disk is full."""
+def finish_key_change(store: Store, next_key: bytes) -> str | None:
+    """A change of the store's key that committed: the database rekeyed to `next_key` if
+    it is not yet, and the slots' next keys made their master keys. Returns why it has to
+    wait for a later opening (another connection has the store open, or the disk has no
+    room for the rekey's journal), or None once it is done."""
+    if store.master_key() != next_key and (short := _short_of_room(store)):
+        return short
     try:
         with _alone(store):
             if store.master_key() != next_key:
                 _rekey(store, next_key)
             _keep_rotated(store)
-    except (StoreBusyError, StoreFullError):
-        pass
+    except StoreBusyError:
+        return BUSY
+    except StoreFullError as exc:
+        return str(exc)
+    return None
+
+
+def drop_key_change(store: Store) -> None:
+    """Every slot's next key taken out: a change of the store's key that no custodian
+    signed, or one signed for another key than the database's."""
+    with store.db.atomic("IMMEDIATE"):
+        _current_slots(store).without_next().save(store.folder)
+
+
+BUSY = (
+    "another Certdesk (a window, a command or another workstation) has the store open, "
+    "and its key changes only while no other has it open"
+)
+
+
+def _short_of_room(store: Store) -> str | None:
+    """Why the disk cannot take the rekey's journal, which holds every page of the
+    database: a rekey that runs out of room leaves pages under either key, and the
+    database opens with neither."""
+    size = (store.folder / DB_FILE).stat().st_size
+    needed = size + max(size // 10, 16 * 1024 * 1024)
+    free = shutil.disk_usage(store.folder).free
+    if free >= needed:
+        return None
+    return (
+        f"the disk has {free / 2**20:,.1f} MiB free, and changing the store's key needs "
+        f"about {needed / 2**20:,.0f} MiB"
+    )
 
 
 def rotate_master_key(
     store: Store,
     recipients: dict[str, bytes],
     change: Callable[[], None],
+    sign: Callable[[bytes], bytes],
     replaced: dict[str, Slot] | None = None,
-) -> None:
+) -> str | None:
     """A new master key for the store: `change` run and committed in one write
     transaction with the slot file holding the new key wrapped to each of `recipients`
-    (user name: their certified public keys) beside the older one, the `replaced` slots
-    in place of theirs and every other slot left out; then the database rekeyed
-    (SQLCipher `PRAGMA rekey`) and the new key made the slots' master key. A slot left
-    out, or kept from before, opens nothing of the store from then on. Cut short
-    anywhere, the store opens with one key or the other, and the next opening finishes
-    the change (`unlock_store`)."""
+    (user name: their certified public keys) beside the older one, signed (`sign`, the
+    custodian's key) as the change from this key to that one, the `replaced` slots in
+    place of theirs and every other slot left out; then `finish_key_change`, whose
+    reason to wait, if any, is returned. A slot left out, or kept from before, opens
+    nothing of the store once the change is finished. Cut short anywhere, the store
+    opens with one key or the other, and the next opening finishes the change. Refused,
+    with nothing changed, while the disk has no room for the rekey."""
+    if short := _short_of_room(store):
+        raise StoreFullError(f"{display_path(store.folder)}: {short}. Nothing was changed.")
     new_key = bytearray(secrets.token_bytes(32))
     try:
-        with _alone(store):
-            written = False
-            try:
-                with store.db.atomic("IMMEDIATE"):
-                    change()
-                    before = _current_slots(store)
-                    slots = before.rotating(bytes(new_key), recipients, replaced)
-                    slots.loaded = None  # the copy beside the file holds no slot left out
-                    slots.save(store.folder)
-                    written = True
-            except BaseException:
-                if written:  # and not committed
-                    before.loaded = None
-                    with suppress(CertdeskError, OSError):
-                        before.save(store.folder)
-                raise
-            _rekey(store, bytes(new_key))
-            _keep_rotated(store)
+        written = False
+        try:
+            with store.db.atomic("IMMEDIATE"):
+                change()
+                before = _current_slots(store)
+                signature = sign(next_key(store.store_id, store.master_key(), bytes(new_key)))
+                slots = before.rotating(bytes(new_key), recipients, signature, replaced)
+                slots.loaded = None  # the copy beside the file holds no slot left out
+                slots.save(store.folder)
+                written = True
+        except BaseException:
+            if written:  # and not committed
+                before.loaded = None
+                with suppress(CertdeskError, OSError):
+                    before.save(store.folder)
+            raise
+        return finish_key_change(store, bytes(new_key))
     finally:
         _wipe(new_key)
 

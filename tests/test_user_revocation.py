@@ -16,7 +16,7 @@ from sqlcipher3 import dbapi2 as sqlcipher
 
 from app import keyslots
 from app.crypto.sealing import derive_subkey
-from app.errors import AuthenticationError, NotFoundError, StoreBusyError, ValidationError
+from app.errors import AuthenticationError, NotFoundError, ValidationError
 from app.services import (
     audit_log,
     certificate_edits,
@@ -136,24 +136,50 @@ def test_a_deleted_administrators_policies_still_grant(granted, store_dir):
         admin.close()
 
 
-def test_delete_is_refused_for_oneself_and_while_another_session_has_the_store_open(
-    granted, store_dir
-):
+def test_delete_is_refused_for_oneself_and_for_a_user_the_store_lacks(granted):
     with pytest.raises(ValidationError, match="'admin' cannot delete themselves"):
         users.delete_users(granted, ["admin"])
     with pytest.raises(NotFoundError, match="No user 'nobody'"):
         users.delete_users(granted, ["bob", "nobody"])
+    assert [r.name for r in users.list_users(granted)] == ["admin", "bob", "carol"]
+
+
+def test_a_delete_while_another_session_has_the_store_open_changes_its_key_later(
+    granted, store_dir, tmp_path
+):
+    """Bob (or anyone) holding the store open cannot keep his delete from happening: his
+    slot and wraps go at once, and the store's key changes at the first sign-in that
+    finds the store alone; until then each sign-in and `check` says that it waits."""
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    shutil.copy(store_dir / "keyslots.json", kept / "keyslots.json")
     carol, _ = users.sign_in(store_dir, "carol", password=SIGNER_PASSWORD)
     try:
-        before = (store_dir / "keyslots.json").read_bytes()
-        with pytest.raises(StoreBusyError, match=r"another Certdesk .* has the store open"):
-            users.delete_users(granted, ["bob"])
-        assert (store_dir / "keyslots.json").read_bytes() == before
-        assert [r.name for r in users.list_users(carol)] == ["admin", "bob", "carol"]
+        waits = users.delete_users(granted, ["bob"])
+        assert waits is not None and "another Certdesk" in waits
+        assert [r.name for r in users.list_users(carol)] == ["admin", "carol"]
+        assert ("K1", "bob") not in _grants(granted)
+        assert "bob" not in keyslots.KeySlots.load(store_dir).slots
+        (problem,) = integrity.check_store(granted)
+        assert problem.startswith("store key: the store's key has not changed since it was to")
+        granted.close()
+        assert _opens(store_dir, kept / "keyslots.json", "bob", SIGNER_PASSWORD)
+        again, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+        try:
+            (notice,) = again.notices
+            assert "has not changed" in notice and "another Certdesk" in notice
+        finally:
+            again.close()
     finally:
         carol.close()
-    users.delete_users(granted, ["bob"])  # once carol's session is closed
-    assert [r.name for r in users.list_users(granted)] == ["admin", "carol"]
+    admin, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        assert admin.notices == []
+        assert integrity.check_store(admin) == []
+    finally:
+        admin.close()
+    assert not _opens(store_dir, kept / "keyslots.json", "bob", SIGNER_PASSWORD)
+    assert _opens(store_dir, store_dir / "keyslots.json", "carol", SIGNER_PASSWORD)
 
 
 DELETE = """
@@ -246,7 +272,9 @@ def test_the_command_line_deletes_only_when_confirmed(cli, closed_store):
     assert "bob" in cli("user", "list").stdout
     deleted = cli("user", "delete", "bob", "--yes")
     assert deleted.returncode == 0, deleted.stderr
-    assert deleted.stdout.startswith("Deleted 'bob'. The store's key changed")
+    assert deleted.stdout.startswith(
+        "Deleted 'bob', with every key wrapped to them; the store's key changed"
+    )
     assert "bob" not in cli("user", "list").stdout
     again = cli("user", "delete", "bob", "--yes")
     assert again.returncode == 1

@@ -75,14 +75,20 @@ def run_passwd(args, folder: Path) -> int:
 def run_reset(args, folder: Path) -> int:
     password = new_password("CERTDESK_NEW_PASSWORD", args.name, f"New password for {args.name}: ")
     with signed_in(folder) as session:
-        users.reset_password(session, args.name, password)
-    print(
-        printable(
-            f"Set a new password for {args.name!r}, with new keys; the store's key changed, "
-            "so their old password opens nothing of it now."
-        )
-    )
+        waits = users.reset_password(session, args.name, password)
+    done = f"Set a new password for {args.name!r}, with new keys"
+    print(printable(f"{done}; {_key_changed('their old password', waits)}"))
     return 0
+
+
+def _key_changed(old: str, waits: str | None) -> str:
+    """What a delete or a password reset did to the store's key."""
+    if waits is None:
+        return f"the store's key changed, so {old} opens nothing of it now."
+    return (
+        f"the store's key changes at the next sign-in that finds the store alone ({waits}); "
+        f"until then {old} still opens it."
+    )
 
 
 def run_members(args, folder: Path) -> int:
@@ -112,12 +118,13 @@ def run_delete(args, folder: Path) -> int:
         )
         return 2
     with signed_in(folder) as session:
-        users.delete_users(session, args.names)
+        waits = users.delete_users(session, args.names)
     names = ", ".join(repr(name) for name in dict.fromkeys(args.names))
+    changed = _key_changed("a copy of their key slot", waits)
     print(
         printable(
-            f"Deleted {names}. The store's key changed: a copy of their key slot opens "
-            "nothing of it now. Renew the certificates whose keys they could sign with."
+            f"Deleted {names}, with every key wrapped to them; {changed} Renew the "
+            "certificates whose keys they could sign with."
         )
     )
     return 0

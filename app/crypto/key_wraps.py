@@ -12,6 +12,7 @@ verify.
 import hashlib
 import secrets
 
+from app.crypto.sealing import derive_subkey
 from app.crypto.user_keys import PublicKeys
 
 DATA_KEY_BYTES = 32
@@ -84,6 +85,19 @@ def roster(store_id: str, serial: int, records: str) -> bytes:
     """What the custodian signs for every user's name, role and enabled state, one
     record a line, as of change `serial`."""
     return f"certdesk-roster\x00{store_id}\x00{serial}\x00".encode() + records.encode()
+
+
+def key_name(master_key: bytes) -> str:
+    """A name of the store's master key that gives nothing of it away (a sub-key of it)."""
+    return derive_subkey(master_key, "key-change").hex()
+
+
+def next_key(store_id: str, master_key: bytes, next_master_key: bytes) -> bytes:
+    """What the custodian signs to change the store's key from `master_key` to
+    `next_master_key`, each named by `key_name`: one signed change is taken only from
+    the key it was made for, never again later."""
+    names = f"{key_name(master_key)}\x00{key_name(next_master_key)}"
+    return f"certdesk-next-key\x00{store_id}\x00{names}".encode()
 
 
 def certification(store_id: str, user: str, public: bytes) -> bytes:

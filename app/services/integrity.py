@@ -61,6 +61,7 @@ def check_store(session: Session) -> list[str]:
         ("key custody", lambda: _custody_problems(session)),
         ("audit log", lambda: _audit_problems(session)),
         ("audit head", lambda: users.head_problems(session)),
+        ("store key", lambda: users.key_change_problems(session)),
     ):
         problems.extend(_readable(db, what, step))
     return problems

@@ -104,6 +104,15 @@ def record_each(
     )
 
 
+def details_of(text: object) -> dict:
+    """An event's details as stored, or nothing if they are not a JSON object."""
+    try:
+        details = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return {}
+    return details if isinstance(details, dict) else {}
+
+
 def _details_text(details: dict) -> str:
     details = {k: _storable(v) if isinstance(v, str) else v for k, v in details.items()}
     return json.dumps(details, sort_keys=True, ensure_ascii=False, default=str)

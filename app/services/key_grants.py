@@ -21,7 +21,6 @@ signed yet: its users' attestations hand nothing on.
 """
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 
 from app.crypto.key_wraps import attestation, data_key_purpose, pin_purpose
@@ -319,7 +318,7 @@ class Checker:
         for target, details in events.tuples():
             number = str(target).removeprefix("attestation ")
             revocation = int(number) if number.isdigit() else 0
-            if found.get(revocation) != _details(details).get("sha256"):
+            if found.get(revocation) != journal.details_of(details).get("sha256"):
                 raise TamperedError(
                     f"the {target} the audit log names, which takes rows back, is gone or "
                     f"changed: {custody.TAMPERED}"
@@ -352,11 +351,3 @@ class Checker:
             frozenset(role[1]) if role is not None and signer.role.builtin else frozenset()
         )
         return frozenset(text.split("\n")), permissions
-
-
-def _details(text: object) -> dict:
-    try:
-        details = json.loads(text) if isinstance(text, str) else None
-    except ValueError:
-        return {}
-    return details if isinstance(details, dict) else {}

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app import attempts, audit_heads, keyslots
-from app.crypto.key_wraps import anchor_of, audit_head
+from app.crypto.key_wraps import anchor_of, audit_head, key_name, next_key
 from app.crypto.user_keys import UserKeys
 from app.errors import (
     AuthenticationError,
+    CertdeskError,
     CustodianRequired,
     NotFoundError,
     StoreBusyError,
@@ -26,6 +27,7 @@ from app.services.session import Session, keep_head, write_transaction
 from app.sqlite_errors import database_errors, store_problem
 from app.store import Store, create_store, unlock_store
 from models import (
+    AuditEvent,
     Certificate,
     PolicyUser,
     Request,
@@ -46,6 +48,8 @@ MAX_USER_GROUP_NAME = 100
 # The database as it was before an Administrator's sign-in moved its keys to data keys.
 KEYS_MOVED_BACKUP = "certdesk.db.before-data-keys.bak"
 OLDER = "the store is older than"  # how a notice of `_compare_head` begins
+KEY_CHANGE = "store.rekey"
+UNSIGNED_KEY_CHANGE = f"{keyslots.SLOTS_FILE} held a change of the store's key"
 
 
 def validate_user_name(name: str) -> str:
@@ -134,7 +138,7 @@ def add_user(
             attestations.attest_rows(session, "ugm", [member.id])
         key_grants.sync(session, statements.GrantScope(users=[user.id]))
         journal.record(session.user_name, "user.add", name, role=role)
-        session.store.add_slot(name, slot)
+        session.store.add_slot(name, slot, session.user_name, session.keys)
     session.store.settle_slots()
 
 
@@ -224,15 +228,15 @@ def set_user_role(session: Session, name: str, role: str) -> bool:
 
 
 @operation("user.delete", USERS_MANAGE, target=lambda a: ", ".join(a["names"]))
-def delete_users(session: Session, names: Sequence[str]) -> None:
+def delete_users(session: Session, names: Sequence[str]) -> str | None:
     """Delete the users named: their key slots, their wraps of keys and of the custodian,
     the policy links, group memberships, ownerships and requests that name them (each
     revoked, so that none put back hands a key on), and then the store's master key
     changed (`store.rotate_master_key`), so that a copy of a deleted user's slot opens
     nothing of the store from then on. Each stays a disabled row that the roster says
     was deleted, so that the signatures they made can still be checked. Refused for
-    oneself and for the last enabled Administrators; needs a key custodian, and the
-    store open in this session alone."""
+    oneself and for the last enabled Administrators; needs a key custodian. Returns why
+    the database keeps its key until a later sign-in finds the store alone, if it does."""
     rows = [_user(name) for name in dict.fromkeys(names)]
     if not rows:
         raise ValidationError("user", "name at least one user to delete")
@@ -261,29 +265,42 @@ def delete_users(session: Session, names: Sequence[str]) -> None:
         key_grants.remove_all(session, ids)
         for row in rows:
             journal.record(session.user_name, "user.delete", row.name)
-        journal.record(session.user_name, "store.rekey", str(session.folder))
+        _record_key_change(session)
 
-    _rotate(session, recipients, delete)
+    return _rotate(session, recipients, delete)
 
 
-def _rotate(session: Session, recipients: dict[str, bytes], change, replaced=None) -> None:
+def _record_key_change(session: Session) -> None:
+    """The audit event of a change of the store's key, naming the key it changes from:
+    while the database still has that key, the change is owed (`_settle_key_change`)."""
+    from_key = key_name(session.store.master_key())
+    journal.record(session.user_name, KEY_CHANGE, str(session.folder), from_key=from_key)
+
+
+def _rotate(session: Session, recipients: dict[str, bytes], change, replaced=None) -> str | None:
+    """`store.rotate_master_key`, signed by the session's custodian; returns why the
+    database keeps its key until a later sign-in, if it does."""
     try:
-        session.store.rotate_master_key(recipients, change, replaced)
+        waits = session.store.rotate_master_key(
+            recipients, change, session.custodian.sign, replaced
+        )
     except database_errors() as exc:
         raise store_problem(exc, session.folder) or exc from exc
     # The folder's head now: one signed with keys just replaced would no longer be taken.
     keep_head(session, session.keys, _head_now(session.store.db))
+    return waits
 
 
 @operation("user.reset_password", USERS_MANAGE, target="name")
-def reset_password(session: Session, name: str, password: str) -> None:
+def reset_password(session: Session, name: str, password: str) -> str | None:
     """An Administrator sets `name`'s password, without the old one: their private halves
     are sealed under a password nobody else knows, so they get new key pairs, certified
     at once. Everything their old keys opened or signed is carried over by the
     custodian: their wraps made again to the new keys, and their audit signatures and
     attested rows checked and signed again with the new key (those that no longer
     verified stay broken). The store's master key changes as at a delete, so that the
-    old slot, and the old password with it, opens nothing of the store."""
+    old slot, and the old password with it, opens nothing of the store (returns why that
+    waits, as `delete_users` does)."""
     validate_new_password(password)
     row = _user(name)
     if row.id == session.user_id:
@@ -309,9 +326,9 @@ def reset_password(session: Session, name: str, password: str) -> None:
         key_grants.remove_all(session, [row.id])
         key_grants.sync(session, statements.GrantScope(users=[row.id]))
         journal.record(session.user_name, "user.reset_password", name)
-        journal.record(session.user_name, "store.rekey", str(session.folder))
+        _record_key_change(session)
 
-    _rotate(session, recipients, reset, {name: slot})
+    return _rotate(session, recipients, reset, {name: slot})
 
 
 def _key_holders(session: Session, live) -> dict[str, bytes]:
@@ -402,6 +419,7 @@ def sign_in(
         session.keys = UserKeys(opened.private)
         with journal.signed_by(user, session.keys, store.store_id):
             custody.take_keys(session, kek, opened)
+            _settle_key_change(session, opened)
             _custodian_duties(session)
             _compare_head(session)
             _report_failed_sign_ins(session)
@@ -431,6 +449,87 @@ def _keep_public_keys(session: Session, row: User, kek: bytes, opened: OpenedSlo
         User.update(public_keys=public).where(User.id == row.id).execute()
         journal.record(row.name, "user.keys", row.name)
     return True
+
+
+def _settle_key_change(session: Session, opened: OpenedSlot) -> None:
+    """At sign-in: a change of the store's key that committed is finished if the
+    custodian signed it, from the key the slot holds to its next one. A change no
+    custodian signed is not taken (tampering, if the database has that key already). A
+    database that still has a key it was owed away from (the change waits for the store
+    to be alone, or its next key was taken out) gets a new key from a custodian's
+    sign-in. What still waits is said in the session's notices."""
+    store = session.store
+    waits = None
+    if opened.next_master_key is not None:
+        statement = next_key(store.store_id, opened.master_key, opened.next_master_key)
+        signature = store.slots().rotation
+        public = session.custodian_public
+        if public is not None and signature is not None and public.verify(signature, statement):
+            waits = store.finish_key_change(opened.next_master_key)
+        elif store.master_key() == opened.next_master_key:
+            raise TamperedError(
+                f"the store's key was changed by someone who is not its custodian: "
+                f"{custody.TAMPERED}"
+            )
+        else:
+            store.drop_key_change()
+            session.notices.append(
+                f"{UNSIGNED_KEY_CHANGE} that no custodian signed; it was not taken, and "
+                "is taken out"
+            )
+            with write_transaction(session):
+                journal.record(session.user_name, "store.rekey", "", outcome="denied")
+    owed = _key_change_owed(session)
+    if owed is None:
+        return
+    if waits is None and store.slots().rotation is None and session.custodian is not None:
+        live = User.select().where(~User.deleted)
+
+        def change() -> None:
+            _record_key_change(session)
+
+        try:
+            waits = _rotate(session, _key_holders(session, live), change)
+        except CertdeskError as exc:
+            waits = str(exc)
+        if waits is None:
+            return
+    why = waits or "an Administrator's next sign-in changes it"
+    session.notices.append(f"{KEY_CHANGE_OWED} (audit event {owed:,}): {why}")
+
+
+KEY_CHANGE_OWED = "the store's key has not changed since it was to change"
+
+
+def _key_change_owed(session: Session) -> int | None:
+    """The audit event of the newest change of the store's key, if the database still
+    has the key it changed from: until it has another, a copy of a slot that change
+    took away still opens it."""
+    event = (
+        AuditEvent.select(AuditEvent.id, AuditEvent.details)
+        .where((AuditEvent.action == KEY_CHANGE) & (AuditEvent.outcome == "allowed"))
+        .order_by(AuditEvent.id.desc())
+        .first()
+    )
+    if event is None:
+        return None
+    details = journal.details_of(event.details)
+    if details.get("from_key") != key_name(session.store.master_key()):
+        return None
+    return event.id
+
+
+def key_change_problems(session: Session) -> list[str]:
+    """For `check`: a change of the store's key that waits, and one that no custodian
+    signed, which this sign-in took out."""
+    problems = [
+        f"store key: {notice}"
+        for notice in session.notices
+        if notice.startswith((UNSIGNED_KEY_CHANGE, KEY_CHANGE_OWED))
+    ]
+    if not problems and (owed := _key_change_owed(session)) is not None:
+        problems.append(f"store key: {KEY_CHANGE_OWED} (audit event {owed:,})")
+    return problems
 
 
 def _report_failed_sign_ins(session: Session) -> None:

@@ -1,0 +1,198 @@
+"""A change of the store's key is taken only as the custodian signed it: from the key the
+database has to the next key the slots hold. A next key planted in the slot file, a
+signed change put back later, or a database rekeyed by someone else is not taken; a
+change that waits is said at each sign-in and by `check`, and one whose next key was
+taken out is made again by an Administrator's sign-in. A disk without room for the
+rekey refuses the change before anything changes."""
+
+import base64
+import json
+import secrets
+import shutil
+from collections import namedtuple
+from pathlib import Path
+
+import pytest
+
+from app import keyslots, store
+from app.crypto.sealing import derive_subkey
+from app.crypto.user_keys import PublicKeys
+from app.errors import StoreFullError, TamperedError
+from app.services import audit_log, integrity, users
+from tests.helpers.stores import PASSWORD, SIGNER_PASSWORD
+from tests.test_key_custody import _raw_rows
+from tests.test_user_revocation import _opens
+
+
+def _plant_next(store_dir: Path, key: bytes, only: str | None = None) -> None:
+    """What anyone who may write the folder can do: `key` wrapped, as a next master key,
+    to the public keys each slot shows (or only to `only`'s)."""
+    path = store_dir / "keyslots.json"
+    doc = json.loads(path.read_text())
+    for user, slot in doc["slots"].items():
+        if only in (None, user):
+            public = PublicKeys(base64.b64decode(slot["public"]))
+            wrap = public.wrap(key, keyslots.master_purpose(doc["store_id"], user))
+            slot["next"] = base64.b64encode(wrap).decode()
+    path.write_text(json.dumps(doc))
+
+
+def _database_opens_with(store_dir: Path, key: bytes) -> bool:
+    try:
+        _raw_rows(store_dir, key, "SELECT count(*) FROM sqlite_master")
+    except Exception:
+        return False
+    return True
+
+
+def _sign_in(store_dir: Path, name: str = "admin", password: str = PASSWORD):
+    return users.sign_in(store_dir, name, password=password)[0]
+
+
+def test_a_next_key_planted_in_the_slot_file_is_not_taken(granted, store_dir, tmp_path):
+    """After bob's delete, someone with the folder and no password wraps a key of theirs
+    to every slot: the next sign-in, anyone's, takes it out and says so."""
+    users.delete_users(granted, ["bob"])
+    granted.close()
+    planted = secrets.token_bytes(32)
+    _plant_next(store_dir, planted)
+    carol = _sign_in(store_dir, "carol", SIGNER_PASSWORD)
+    try:
+        (notice,) = carol.notices
+        assert notice.startswith("keyslots.json held a change of the store's key that no")
+    finally:
+        carol.close()
+    assert not _database_opens_with(store_dir, planted)
+    slots = keyslots.KeySlots.load(store_dir)
+    assert sorted(slots.slots) == ["admin", "carol"]
+    assert all(slot.next is None for slot in slots.slots.values())
+    admin = _sign_in(store_dir)
+    try:
+        assert admin.notices == []
+        events = [e for e in audit_log.list_events(admin) if e.action == "store.rekey"]
+        assert [(e.user, e.outcome) for e in events] == [("admin", "allowed"), ("carol", "denied")]
+        assert integrity.check_store(admin) == []
+    finally:
+        admin.close()
+
+
+def test_a_next_key_planted_in_one_slot_drops_no_other(granted, store_dir):
+    granted.close()
+    _plant_next(store_dir, secrets.token_bytes(32), only="admin")
+    _sign_in(store_dir).close()
+    assert sorted(keyslots.KeySlots.load(store_dir).slots) == ["admin", "bob", "carol"]
+    _sign_in(store_dir, "bob", SIGNER_PASSWORD).close()
+
+
+def test_a_signed_change_put_back_after_a_later_one_is_not_taken(granted, store_dir, tmp_path):
+    """The slot file of a change that waited (signed from the key of then to the next)
+    put back once the store has moved on: its next key, which bob had, is not taken."""
+    carol = _sign_in(store_dir, "carol", SIGNER_PASSWORD)
+    try:
+        assert users.delete_users(granted, ["bob"]) is not None  # waits for carol
+        waiting = (store_dir / "keyslots.json").read_bytes()
+        granted.close()
+    finally:
+        carol.close()
+    admin = _sign_in(store_dir)  # finishes it
+    try:
+        users.add_user(admin, "dave", SIGNER_PASSWORD, "Signer")
+        users.delete_users(admin, ["dave"])
+        now = admin.store.master_key()
+    finally:
+        admin.close()
+    old = json.loads(waiting)
+    doc = json.loads((store_dir / "keyslots.json").read_text())
+    for user, slot in doc["slots"].items():
+        slot["next"] = old["slots"][user]["next"]
+    doc["rotation"] = old["rotation"]
+    (store_dir / "keyslots.json").write_text(json.dumps(doc))
+    admin = _sign_in(store_dir)
+    try:
+        (notice,) = admin.notices
+        assert "no custodian signed" in notice
+        assert _database_opens_with(store_dir, now)
+    finally:
+        admin.close()
+
+
+def test_a_database_rekeyed_by_someone_who_is_not_custodian_is_refused(granted, store_dir):
+    """Carol, who has the store's key, rekeys the database to a key of hers and wraps it
+    to every slot: refused as tampering, never made everyone's key."""
+    master = granted.store.master_key()
+    granted.close()
+    hers = secrets.token_bytes(32)
+    key = derive_subkey(hers, "sqlcipher").hex()
+    _raw_rows(store_dir, master, f"PRAGMA rekey = \"x'{key}'\"")
+    _plant_next(store_dir, hers)
+    with pytest.raises(TamperedError, match="changed by someone who is not its custodian"):
+        _sign_in(store_dir)
+    slots = keyslots.KeySlots.load(store_dir)
+    assert all(slot.next is not None for slot in slots.slots.values())  # left as found
+
+
+def test_a_change_whose_next_key_was_taken_out_is_made_again(granted, store_dir, tmp_path):
+    """Bob, deleted while carol held the store open, still knows its key: he takes the
+    waiting next key out of the slot file. A Signer's sign-in says the change is owed;
+    the next Administrator's makes it with a new key."""
+    kept = tmp_path / "kept.json"
+    shutil.copy(store_dir / "keyslots.json", kept)
+    carol = _sign_in(store_dir, "carol", SIGNER_PASSWORD)
+    try:
+        users.delete_users(granted, ["bob"])
+        granted.close()
+    finally:
+        carol.close()
+    path = store_dir / "keyslots.json"
+    doc = json.loads(path.read_text())
+    for slot in doc["slots"].values():
+        del slot["next"]
+    del doc["rotation"]
+    path.write_text(json.dumps(doc))
+    carol = _sign_in(store_dir, "carol", SIGNER_PASSWORD)
+    try:
+        (notice,) = carol.notices
+        assert "has not changed" in notice and "an Administrator's next sign-in" in notice
+    finally:
+        carol.close()
+    assert _opens(store_dir, kept, "bob", SIGNER_PASSWORD)
+    admin = _sign_in(store_dir)
+    try:
+        assert admin.notices == []
+        assert integrity.check_store(admin) == []
+    finally:
+        admin.close()
+    assert not _opens(store_dir, kept, "bob", SIGNER_PASSWORD)
+    _sign_in(store_dir, "carol", SIGNER_PASSWORD).close()
+
+
+Usage = namedtuple("Usage", "total used free")
+
+
+def test_a_disk_without_room_for_the_rekey_refuses_the_delete(granted, store_dir, monkeypatch):
+    """A rekey that runs out of room leaves pages under either key: a delete is refused
+    first, with nothing changed, when the disk cannot take the rekey's journal."""
+    size = (store_dir / "certdesk.db").stat().st_size
+    monkeypatch.setattr(store.shutil, "disk_usage", lambda _: Usage(size * 4, size * 4, size))
+    slot_file = (store_dir / "keyslots.json").read_bytes()
+    with pytest.raises(StoreFullError, match=r"the disk has .* MiB free.*Nothing was changed"):
+        users.delete_users(granted, ["bob"])
+    assert (store_dir / "keyslots.json").read_bytes() == slot_file
+    assert [r.name for r in users.list_users(granted)] == ["admin", "bob", "carol"]
+
+
+def test_a_user_added_while_the_change_waits_opens_the_store_after_it(granted, store_dir):
+    carol = _sign_in(store_dir, "carol", SIGNER_PASSWORD)
+    try:
+        assert users.delete_users(granted, ["bob"]) is not None
+        users.add_user(granted, "dave", SIGNER_PASSWORD, "Signer")
+        granted.close()
+    finally:
+        carol.close()
+    _sign_in(store_dir).close()  # finishes the change
+    assert all(slot.next is None for slot in keyslots.KeySlots.load(store_dir).slots.values())
+    dave = _sign_in(store_dir, "dave", SIGNER_PASSWORD)
+    try:
+        assert [r.name for r in users.list_users(dave)] == ["admin", "carol", "dave"]
+    finally:
+        dave.close()
