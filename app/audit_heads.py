@@ -6,11 +6,13 @@ were deleted, an older copy of its database was put in place or older users' rec
 were put back, is named at the next sign-in (app.services.users): on a workstation that
 saw the newer one, and on any workstation when only the database was put back.
 
-The workstation's file is `{store_id: {"id": N, "hash": "…", "roster": N}}`, read only as
-a regular file and with a bound, written atomically; losing it loses only what it would
-have caught. The folder's (app.locked_json) holds one head and its signature; anyone
-with the folder can put back an older one with the database, which only the
-workstations' heads then catch.
+The workstation's file is `{store_id: {"id": N, "hash": "…", "roster": N, …}}`, read only
+as a regular file and with a bound, written atomically; losing it loses only what it
+would have caught. It also keeps the newest roster seen, whole and signed
+(`saw_roster`), so that a custodian's sign-in puts back the records an older roster
+would bring back (a revoked user enabled again) as the newer one says. The folder's
+(app.locked_json) holds one head and its signature; anyone with the folder can put back
+an older one with the database, which only the workstations' heads then catch.
 """
 
 import base64
@@ -30,7 +32,7 @@ from app.files import FileRefusedError, read_regular
 
 FILE = "audit-heads.json"
 FOLDER_FILE = "audit-head.json"
-MAX_FILE_BYTES = 1024 * 1024
+MAX_FILE_BYTES = 16 * 1024 * 1024  # the rosters of the stores seen, a line per user
 MAX_INTEGER = 2**63
 
 
@@ -94,7 +96,13 @@ def saw(store_id: str, head: Head, newer_only: bool = True) -> None:
     heads = _heads()
     if newer_only:
         head = head.newer(seen(store_id))
-    heads[store_id] = _fields(head)
+    kept = heads.get(store_id)
+    roster = {k: kept[k] for k in _ROSTER_FIELDS if k in kept} if isinstance(kept, dict) else {}
+    heads[store_id] = _fields(head) | roster
+    _write(heads)
+
+
+def _write(heads: dict) -> None:
     path = _path()
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -106,6 +114,46 @@ def saw(store_id: str, head: Head, newer_only: bool = True) -> None:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+class Roster(NamedTuple):
+    """The custodian's roster of every user's role and state (models.custody), signed."""
+
+    serial: int
+    records: str
+    signature: bytes
+
+
+_ROSTER_FIELDS = ("roster_serial", "roster_records", "roster_signature")
+
+
+def newest_roster(store_id: str) -> Roster | None:
+    """The newest roster of the store this workstation saw (its signature not checked)."""
+    kept = _heads().get(store_id)
+    if not isinstance(kept, dict):
+        return None
+    serial, records, signature = (kept.get(k) for k in _ROSTER_FIELDS)
+    if type(serial) is not int or not isinstance(records, str) or not isinstance(signature, str):
+        return None
+    try:
+        return Roster(serial, records, base64.b64decode(signature, validate=True))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def saw_roster(store_id: str, roster: Roster) -> None:
+    """Keep `roster` (one the custodian signed) as the newest seen here, unless the one
+    kept has a newer serial. Never taken back with the head: a roster put back, or an
+    older database restored, does not bring back the users it revoked."""
+    kept = newest_roster(store_id)
+    if kept is not None and kept.serial >= roster.serial:
+        return
+    heads = _heads()
+    entry = heads.get(store_id) if isinstance(heads.get(store_id), dict) else {}
+    signature = base64.b64encode(roster.signature).decode()
+    fields = dict(zip(_ROSTER_FIELDS, (roster.serial, roster.records, signature), strict=True))
+    heads[store_id] = {**entry, **fields}
+    _write(heads)
 
 
 # -- the store folder's ------------------------------------------------------------------

@@ -1060,6 +1060,18 @@ def roster_serial(db: peewee.Database) -> int | None:
     return row[0] if row else None
 
 
+def signed_roster(db: peewee.Database) -> tuple[int, str, bytes] | None:
+    """The custodian's roster (models.custody) as stored: serial, records, signature."""
+    sql = (
+        f'SELECT "roster_serial", "roster", "roster_signature" FROM {_name(Custodian)} '
+        'ORDER BY "id" LIMIT 1'
+    )
+    row = db.execute_sql(sql).fetchone()
+    if row is None or not isinstance(row[1], str) or row[2] is None:
+        return None
+    return row[0], row[1], bytes(row[2])
+
+
 def audit_hashes(db: peewee.Database, ids: Sequence[int]) -> dict[int, str]:
     """The hash of each of these events that is in the log."""
     sql = f'SELECT "id", "hash" FROM {_name(AuditEvent)} WHERE "id" IN ({{}})'

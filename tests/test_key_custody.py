@@ -28,7 +28,13 @@ from app.crypto.keygen import KeySpec
 from app.crypto.pin_keys import PinKey
 from app.crypto.sealing import Sealer, SealError, derive_subkey
 from app.crypto.user_keys import UserKeys, WrapError
-from app.errors import CustodianRequired, StoreDamagedError, TamperedError, ValidationError
+from app.errors import (
+    AuthenticationError,
+    CustodianRequired,
+    StoreDamagedError,
+    TamperedError,
+    ValidationError,
+)
 from app.services import (
     audit_log,
     certificate_edits,
@@ -812,8 +818,13 @@ def test_an_older_record_put_back_is_refused_and_gets_no_custodian(granted, stor
     assert _raw_rows(store_dir, master, wrapped + "WHERE u.\"name\" = 'alice'") == [(0,)]
 
 
-def test_the_whole_roster_put_back_is_named_at_the_next_sign_in(granted, store_dir):
+def test_the_whole_roster_put_back_is_named_and_undone_by_an_administrator(granted, store_dir):
+    """Dora, disabled, puts back her older record and the older roster that says she is
+    enabled: on a workstation that saw the newer roster she is refused, others are told
+    the store is older, and the next Administrator's sign-in puts the newer records back,
+    so that no later change wraps a key to her again."""
     users.add_user(granted, "dora", SIGNER_PASSWORD, SIGNER)
+    policies.add_policy(granted, PolicySpec("dora signs K3", certificates=("K3",), users=("dora",)))
     master = granted.store.master_key()
     record = _record_of(store_dir, master, "dora")
     (roster,) = _raw_rows(
@@ -828,13 +839,27 @@ def test_the_whole_roster_put_back_is_named_at_the_next_sign_in(granted, store_d
         'UPDATE "custodian" SET "roster" = ?, "roster_serial" = ?, "roster_signature" = ?',
         roster,
     )
-    dora, _ = users.sign_in(store_dir, "dora", password=SIGNER_PASSWORD)
+    with pytest.raises(TamperedError, match="'dora' is older than the one this workstation"):
+        users.sign_in(store_dir, "dora", password=SIGNER_PASSWORD)
+    bob, _ = users.sign_in(store_dir, "bob", password=SIGNER_PASSWORD)
     try:
-        (notice,) = dora.notices
+        (notice,) = bob.notices
     finally:
-        dora.close()
+        bob.close()
     assert notice.startswith("the store is older than the one this workstation last saw: its")
     assert "users' roles and states are those of change" in notice
+    admin, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        (notice,) = admin.notices
+        assert notice.endswith("were put back as it saw them: 'dora'")
+        policies.add_policy(admin, PolicySpec("bob too", certificates=("K3",), users=("bob",)))
+        assert ("K3", "dora") not in _grants(admin)
+        assert [r.enabled for r in users.list_users(admin) if r.name == "dora"] == [False]
+        assert integrity.check_store(admin) == []
+    finally:
+        admin.close()
+    with pytest.raises(AuthenticationError, match="'dora' is not allowed to sign in"):
+        users.sign_in(store_dir, "dora", password=SIGNER_PASSWORD)
 
 
 PIN = "739104"

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,8 @@ from sqlcipher3 import dbapi2 as sqlcipher
 
 from app import keyslots
 from app.crypto.sealing import derive_subkey
-from app.errors import AuthenticationError, NotFoundError, ValidationError
+from app.crypto.user_keys import PublicKeys
+from app.errors import AuthenticationError, NotFoundError, TamperedError, ValidationError
 from app.services import (
     audit_log,
     certificate_edits,
@@ -469,3 +471,49 @@ def test_the_command_line_disables_and_deletes_policies_and_changes_members(cli,
     assert cli("policy", "delete", "ops").stdout == "Deleted the policy 'ops'.\n"
     gone = cli("policy", "delete", "ops")
     assert (gone.returncode, gone.stderr) == (1, "certdesk: No policy 'ops' in this store.\n")
+
+
+def test_a_deleted_user_brought_back_by_an_insider_is_deleted_again(granted, store_dir):
+    """Carol, who has the store's key, brings bob back after his delete: his row not
+    deleted, his older record and the older roster put back, and his old slot given the
+    store's key. On a workstation that saw the newer roster bob is refused, and the next
+    Administrator's sign-in deletes him again."""
+    master = granted.store.master_key()
+    old_slot = granted.store.slots().slots["bob"]
+    (record,) = _raw_rows(
+        store_dir, master, 'SELECT "record_signature" FROM "user" WHERE "name" = \'bob\''
+    )
+    (roster,) = _raw_rows(
+        store_dir, master, 'SELECT "roster", "roster_serial", "roster_signature" FROM "custodian"'
+    )
+    users.delete_users(granted, ["bob"])
+    master = granted.store.master_key()
+    granted.close()
+    _raw_write(
+        store_dir,
+        master,
+        'UPDATE "user" SET "deleted" = 0, "enabled" = 1, "record_signature" = ? '
+        "WHERE \"name\" = 'bob'",
+        record,
+    )
+    _raw_write(
+        store_dir,
+        master,
+        'UPDATE "custodian" SET "roster" = ?, "roster_serial" = ?, "roster_signature" = ?',
+        roster,
+    )
+    slots = keyslots.KeySlots.load(store_dir)
+    wrap = PublicKeys(old_slot.public).wrap(master, keyslots.master_purpose(slots.store_id, "bob"))
+    slots.slots["bob"] = replace(old_slot, master=wrap)
+    slots.save(store_dir)
+    with pytest.raises(TamperedError, match="'bob' is older than the one this workstation"):
+        users.sign_in(store_dir, "bob", password=SIGNER_PASSWORD)
+    admin, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        assert admin.notices[0].endswith("were put back as it saw them: 'bob'")
+        assert [r.name for r in users.list_users(admin)] == ["admin", "carol"]
+        assert integrity.check_store(admin) == ["key slots: a slot for the deleted user 'bob'"]
+    finally:
+        admin.close()
+    with pytest.raises(AuthenticationError, match="'bob' is not allowed to sign in"):
+        users.sign_in(store_dir, "bob", password=SIGNER_PASSWORD)

@@ -368,6 +368,45 @@ def _signed_roster(session: Session, custodian: Custodian) -> dict[str, str]:
 _DELETED = "deleted"  # a roster line's state, for a user deleted
 
 
+def roster_lines(records: str) -> dict[str, tuple[str, bool, bool]]:
+    """A roster's users by name: (role, enabled, deleted) of each."""
+    lines = {}
+    for line in records.split("\n"):
+        name, _, rest = line.partition("\x1f")
+        role, _, state = rest.partition("\x1f")
+        if name:
+            lines[name] = (role, state == "1", state == _DELETED)
+    return lines
+
+
+def newer_roster(session: Session, kept) -> dict[str, tuple[str, bool, bool]]:
+    """The users whose record in `kept` (an app.audit_heads.Roster this workstation saw)
+    differs from the store's, where `kept` is newer than the store's roster and the
+    custodian signed it: by name, the (role, enabled, deleted) it says. Empty otherwise."""
+    custodian = _custodian()
+    public = session.custodian_public
+    if custodian is None or public is None or kept.serial <= custodian.roster_serial:
+        return {}
+    if not public.verify(kept.signature, roster(session.store.store_id, kept.serial, kept.records)):
+        return {}
+    now = roster_lines("\n".join(_signed_roster(session, custodian).values()))
+    return {
+        name: record
+        for name, record in roster_lines(kept.records).items()
+        if name in now and now[name] != record
+    }
+
+
+def roster_from(session: Session, serial: int) -> None:
+    """In the caller's write transaction: the store's roster signed again at `serial`, so
+    that the records signed next are newer than a roster of that serial."""
+    _as_custodian(session, "the roster cannot be signed again")
+    custodian = _custodian()
+    records = "\n".join(sorted(_signed_roster(session, custodian).values()))
+    signature = session.custodian.sign(roster(session.store.store_id, serial, records))
+    Custodian.update(roster=records, roster_serial=serial, roster_signature=signature).execute()
+
+
 def _roster_line(name: str, role: str, enabled: bool, deleted: bool = False) -> str:
     return f"{name}\x1f{role}\x1f{_DELETED if deleted else int(enabled)}"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app import audit_heads
-from app.crypto.key_wraps import audit_head
+from app.crypto.key_wraps import audit_head, roster
 from app.errors import CertdeskError, PermissionDenied
 from app.services import journal
 from app.sqlite_errors import database_errors, store_problem
@@ -69,11 +69,11 @@ class Session:
         keys, self.keys, self.custodian = self.keys, None, None
         try:
             last = statements.last_audit_event(self.store.db)
-            roster = statements.roster_serial(self.store.db) or 0
+            serial = statements.roster_serial(self.store.db) or 0
         except (*database_errors(), CertdeskError):
             last = None  # a damaged or vanished store: nothing to keep
         if last is not None:
-            keep_head(self, keys, audit_heads.Head(*last, roster))
+            keep_head(self, keys, audit_heads.Head(*last, serial))
         self.store.close()
 
 
@@ -82,6 +82,7 @@ def keep_head(session: Session, keys, head: "audit_heads.Head", newer_only: bool
     the user's, when they have some) as the newest kept in the store folder."""
     store_id = session.store.store_id
     audit_heads.saw(store_id, head, newer_only)
+    _keep_roster(session)
     if keys is not None:
         audit_heads.keep_in_folder(
             session.folder,
@@ -90,6 +91,21 @@ def keep_head(session: Session, keys, head: "audit_heads.Head", newer_only: bool
             lambda h: keys.sign(audit_head(store_id, h.event_id, h.event_hash, h.roster)),
             newer_only,
         )
+
+
+def _keep_roster(session: Session) -> None:
+    """The store's roster, if the custodian the session trusts signed it, as the newest
+    this workstation saw (app.audit_heads.saw_roster)."""
+    public = session.custodian_public
+    try:
+        found = statements.signed_roster(session.store.db) if public is not None else None
+    except database_errors():
+        found = None  # a damaged store: nothing to keep
+    if found is None:
+        return
+    kept = audit_heads.Roster(*found)
+    if public.verify(kept.signature, roster(session.store.store_id, kept.serial, kept.records)):
+        audit_heads.saw_roster(session.store.store_id, kept)
 
 
 @contextmanager

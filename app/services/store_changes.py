@@ -39,6 +39,7 @@ _ALL_CERTIFICATES = frozenset(
         "group.delete",
         "policy.add",
         "user.delete",  # their certificates lose their owner
+        "user.records_restored",  # as user.delete, for a user deleted again
         "policy.enable",
         "policy.disable",
         "policy.delete",

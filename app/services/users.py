@@ -419,6 +419,7 @@ def sign_in(
         session.keys = UserKeys(opened.private)
         with journal.signed_by(user, session.keys, store.store_id):
             custody.take_keys(session, kek, opened)
+            _newer_records(session)
             _settle_key_change(session, opened)
             _custodian_duties(session)
             _compare_head(session)
@@ -449,6 +450,56 @@ def _keep_public_keys(session: Session, row: User, kek: bytes, opened: OpenedSlo
         User.update(public_keys=public).where(User.id == row.id).execute()
         journal.record(row.name, "user.keys", row.name)
     return True
+
+
+def _newer_records(session: Session) -> None:
+    """At sign-in, where the store's roster is older than the newest this workstation saw
+    (users' records or a database put back): the user signing in is refused if the
+    newer roster says otherwise of them, and a custodian's sign-in puts the others'
+    records back as it says. So a user it disabled, deleted or gave another role is so
+    again, and holds none of the wraps that took away, before any grant is made."""
+    kept = audit_heads.newest_roster(session.store.store_id)
+    differ = {} if kept is None else custody.newer_roster(session, kept)
+    if not differ:
+        return
+    if session.user_name in differ:
+        raise TamperedError(
+            f"the record of {session.user_name!r} is older than the one this workstation "
+            f"last saw: {custody.TAMPERED}"
+        )
+    if session.custodian is None:
+        return  # `_compare_head` says the store is older
+    names = sorted(differ)
+    with write_transaction(session):
+        custody.roster_from(session, kept.serial)
+        for name in names:
+            _put_back_record(session, User.get(User.name == name), *differ[name])
+        journal.record(session.user_name, "user.records_restored", ", ".join(names))
+    session.notices.append(
+        f"users' records older than the ones this workstation last saw were put back "
+        f"as it saw them: {', '.join(map(repr, names))}"
+    )
+
+
+def _put_back_record(session: Session, row: User, role: str, enabled: bool, deleted: bool) -> None:
+    """In the caller's write transaction: `row`'s role and state as a newer roster says
+    (deleted again, with everything a delete takes away), its wraps made to match."""
+    if deleted:
+        if not row.deleted:
+            _remove_links(session, row)
+            custody.user_deleted(session, row)
+            User.update(enabled=False, deleted=True).where(User.id == row.id).execute()
+            key_grants.remove_all(session, [row.id])
+        return
+    role_row = Role.get_or_none(Role.name == role)
+    if role_row is not None and role != row.role.name:
+        custody.role_changed(session, row, role)
+        User.update(role=role_row).where(User.id == row.id).execute()
+        row = User.get_by_id(row.id)
+    if enabled != row.enabled:
+        custody.enabled_changed(session, row, enabled)
+        User.update(enabled=enabled).where(User.id == row.id).execute()
+    key_grants.sync(session, statements.GrantScope(users=[row.id]))
 
 
 def _settle_key_change(session: Session, opened: OpenedSlot) -> None:
