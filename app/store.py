@@ -568,7 +568,17 @@ def unlock_store(
     master_key = opened.master_key
     if opened.next_master_key is not None and not _key_opens(folder, master_key):
         master_key = opened.next_master_key  # the database has the next key already
-    store = _open(folder, slots.store_id, bytearray(master_key), existing=True)
+    try:
+        store = _open(folder, slots.store_id, bytearray(master_key), existing=True)
+    except StoreDamagedError as exc:
+        if "not a database" not in str(exc):
+            raise
+        raise StoreDamagedError(
+            f"{display_path(folder / DB_FILE)}: the key slot of {user!r} does not open the "
+            "database. Either the slot file is older than the database (the store's key "
+            "changed when a user was deleted or given a new password), or the database is "
+            f"damaged: {DAMAGE_ADVICE}."
+        ) from None
     return store, kek, opened
 
 

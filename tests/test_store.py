@@ -114,7 +114,9 @@ def test_database_with_a_wrong_key_is_reported_not_crashed(tmp_path, store_dir, 
     shutil.copy(other / DB_FILE, store_dir / DB_FILE)
     for suffix in ("-wal", "-shm"):
         (store_dir / f"{DB_FILE}{suffix}").unlink(missing_ok=True)
-    with pytest.raises(StoreDamagedError, match="the store is damaged"):
+    with pytest.raises(
+        StoreDamagedError, match=r"does not open the database\. .*the database is damaged"
+    ):
         users.sign_in(store_dir, "admin", password=PASSWORD)
 
 

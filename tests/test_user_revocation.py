@@ -18,7 +18,13 @@ from sqlcipher3 import dbapi2 as sqlcipher
 from app import keyslots
 from app.crypto.sealing import derive_subkey
 from app.crypto.user_keys import PublicKeys
-from app.errors import AuthenticationError, NotFoundError, TamperedError, ValidationError
+from app.errors import (
+    AuthenticationError,
+    NotFoundError,
+    StoreDamagedError,
+    TamperedError,
+    ValidationError,
+)
 from app.services import (
     audit_log,
     certificate_edits,
@@ -516,4 +522,15 @@ def test_a_deleted_user_brought_back_by_an_insider_is_deleted_again(granted, sto
     finally:
         admin.close()
     with pytest.raises(AuthenticationError, match="'bob' is not allowed to sign in"):
+        users.sign_in(store_dir, "bob", password=SIGNER_PASSWORD)
+
+
+def test_an_older_slot_file_put_back_is_said_to_be_older_than_the_database(
+    granted, store_dir, tmp_path
+):
+    kept = (store_dir / "keyslots.json").read_bytes()
+    users.delete_users(granted, ["bob"])
+    granted.close()
+    (store_dir / "keyslots.json").write_bytes(kept)
+    with pytest.raises(StoreDamagedError, match="the slot file is older than the database"):
         users.sign_in(store_dir, "bob", password=SIGNER_PASSWORD)
