@@ -521,16 +521,17 @@ class KeySlots:
 
     def rotating(
         self,
+        master_key: bytes,
         next_master_key: bytes,
         recipients: dict[str, bytes],
         signature: bytes,
         replaced: dict[str, Slot] | None = None,
     ) -> "KeySlots":
         """The slots of `recipients` (user name: the public keys their slot must hold,
-        the ones the custodian certified), each with `next_master_key` wrapped to them
-        beside the master key, the `replaced` ones first replaced; every other slot left
-        out; `signature` the custodian's of the change. The caller changes the
-        database's key next, then keeps `rotated`."""
+        the ones the custodian certified), the `replaced` ones first replaced, each with
+        `master_key` (the database's key now) and `next_master_key` wrapped to them, and
+        `signature` the custodian's of the change; every other slot left out. The
+        caller changes the database's key next, then keeps `rotated`."""
         from app.crypto.user_keys import PublicKeys  # see the module's docstring
 
         slots = {}
@@ -541,8 +542,12 @@ class KeySlots:
                     f"{SLOTS_FILE}: the slot of {user!r} holds other keys than the ones the "
                     "custodian certified; the store's key was not changed"
                 )
-            wrapped = PublicKeys(public).wrap(next_master_key, master_purpose(self.store_id, user))
-            slots[user] = replace(slot, next=wrapped)
+            holder, purpose = PublicKeys(public), master_purpose(self.store_id, user)
+            slots[user] = replace(
+                slot,
+                master=holder.wrap(master_key, purpose),
+                next=holder.wrap(next_master_key, purpose),
+            )
         return KeySlots(self.store_id, slots, rotation=signature, loaded=self.loaded)
 
     def with_next_key(
@@ -565,13 +570,16 @@ class KeySlots:
 
     def rotated(self) -> "KeySlots":
         """Each slot's next master key as its master key (slots without one left out: they
-        had no part in the change)."""
+        had no part in the change); the slots as they are if none has one."""
+        if all(slot.next is None for slot in self.slots.values()):
+            return self
         slots = {
             user: replace(slot, master=slot.next, next=None)
             for user, slot in self.slots.items()
             if slot.next is not None
         }
-        return KeySlots(self.store_id, slots, loaded=self.loaded)
+        pending = self.pending if self.pending in slots else None
+        return KeySlots(self.store_id, slots, pending, loaded=self.loaded)
 
     def without_next(self) -> "KeySlots":
         """Every slot without its next master key: a change of the store's key no

@@ -181,7 +181,7 @@ class Store:
 
     def rotate_master_key(
         self,
-        recipients: dict[str, bytes],
+        recipients: Callable[[], dict[str, bytes]],
         change: Callable[[], None],
         sign: Callable[[bytes], bytes],
         replaced: dict[str, Slot] | None = None,
@@ -196,6 +196,10 @@ class Store:
     def drop_key_change(self) -> None:
         """See `drop_key_change`."""
         drop_key_change(self)
+
+    def undo_key_change(self) -> None:
+        """See `undo_key_change`."""
+        undo_key_change(self)
 
     def close(self) -> None:
         if not self.db.is_closed():
@@ -604,19 +608,22 @@ def _key_opens(folder: Path, master_key: bytes) -> bool:
 def finish_key_change(store: Store, next_key: bytes) -> str | None:
     """A change of the store's key that committed: the database rekeyed to `next_key` if
     it is not yet, and the slots' next keys made their master keys. Returns why it has to
-    wait for a later opening (another connection has the store open, or the disk has no
-    room for the rekey's journal), or None once it is done."""
-    if store.master_key() != next_key and (short := _short_of_room(store)):
-        return short
+    wait for a later opening (another connection has the store open, the disk has no
+    room for the rekey's journal, the slot file cannot be written), or None once done."""
     try:
+        if store.master_key() == next_key:  # rekeyed already: only the slot file is left
+            with store.db.atomic("IMMEDIATE"):
+                _keep_rotated(store)
+            return None
+        if short := _short_of_room(store):
+            return short
         with _alone(store):
-            if store.master_key() != next_key:
-                _rekey(store, next_key)
+            _rekey(store, next_key)
             _keep_rotated(store)
-    except StoreBusyError:
-        return BUSY
-    except StoreFullError as exc:
+    except CertdeskError as exc:
         return str(exc)
+    except peewee.DatabaseError as exc:
+        return str(_translate(exc, str(store.folder / DB_FILE)))
     return None
 
 
@@ -625,6 +632,19 @@ def drop_key_change(store: Store) -> None:
     signed, or one signed for another key than the database's."""
     with store.db.atomic("IMMEDIATE"):
         _current_slots(store).without_next().save(store.folder)
+
+
+def undo_key_change(store: Store) -> None:
+    """A change of the store's key whose slot file was written and whose transaction
+    never committed (a kill between the two): the slot file as it was before it, which
+    the copy beside it keeps until the change is finished."""
+    with store.db.atomic("IMMEDIATE"):
+        before = store.previous_slots()
+        if before is None or before.rotation is not None:
+            _current_slots(store).without_next().save(store.folder)
+            return
+        before.loaded = None
+        before.save(store.folder)
 
 
 BUSY = (
@@ -650,20 +670,22 @@ def _short_of_room(store: Store) -> str | None:
 
 def rotate_master_key(
     store: Store,
-    recipients: dict[str, bytes],
+    recipients: Callable[[], dict[str, bytes]],
     change: Callable[[], None],
     sign: Callable[[bytes], bytes],
     replaced: dict[str, Slot] | None = None,
 ) -> str | None:
     """A new master key for the store: `change` run and committed in one write
-    transaction with the slot file holding the new key wrapped to each of `recipients`
-    (user name: their certified public keys) beside the older one, signed (`sign`, the
-    custodian's key) as the change from this key to that one, the `replaced` slots in
-    place of theirs and every other slot left out; then `finish_key_change`, whose
-    reason to wait, if any, is returned. A slot left out, or kept from before, opens
-    nothing of the store once the change is finished. Cut short anywhere, the store
-    opens with one key or the other, and the next opening finishes the change. Refused,
-    with nothing changed, while the disk has no room for the rekey."""
+    transaction with the slot file holding, for each of `recipients()` (user name: their
+    certified public keys, read after `change` in the same transaction, so that a user
+    added meanwhile is one), the present key and the new one wrapped to them, the
+    custodian's signature (`sign`) of the change from one to the other, the `replaced`
+    slots in place of theirs and every other slot left out; then `finish_key_change`,
+    whose reason to wait, if any, is returned. A slot left out, or kept from before,
+    opens nothing of the store once the change is finished. Cut short anywhere, the
+    store opens with one key or the other: the next sign-in finishes a change that
+    committed and undoes one that did not (app.services.users). Refused, with nothing
+    changed, while the disk has no room for the rekey."""
     if short := _short_of_room(store):
         raise StoreFullError(f"{display_path(store.folder)}: {short}. Nothing was changed.")
     new_key = bytearray(secrets.token_bytes(32))
@@ -673,9 +695,11 @@ def rotate_master_key(
             with store.db.atomic("IMMEDIATE"):
                 change()
                 before = _current_slots(store)
-                signature = sign(next_key(store.store_id, store.master_key(), bytes(new_key)))
-                slots = before.rotating(bytes(new_key), recipients, signature, replaced)
-                slots.loaded = None  # the copy beside the file holds no slot left out
+                master = store.master_key()
+                signature = sign(next_key(store.store_id, master, bytes(new_key)))
+                slots = before.rotating(master, bytes(new_key), recipients(), signature, replaced)
+                # The copy beside the file stays the one before the change until it is
+                # finished (`undo_key_change`): it opens only the key the database has now.
                 slots.save(store.folder)
                 written = True
         except BaseException:
@@ -707,11 +731,7 @@ def _alone(store: Store) -> Iterator[None]:
         mode = None
     try:
         if mode != "delete":
-            raise StoreBusyError(
-                f"{display_path(store.folder)}: another Certdesk (a window, a command or "
-                "another workstation) has the store open; the store's key changes only "
-                "while no other has it open. Close them and try again."
-            )
+            raise StoreBusyError(BUSY)
         yield
     finally:
         with suppress(peewee.DatabaseError):

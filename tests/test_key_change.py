@@ -152,7 +152,7 @@ def test_a_change_whose_next_key_was_taken_out_is_made_again(granted, store_dir,
     carol = _sign_in(store_dir, "carol", SIGNER_PASSWORD)
     try:
         (notice,) = carol.notices
-        assert "has not changed" in notice and "an Administrator's next sign-in" in notice
+        assert "is not finished" in notice and "an Administrator's next sign-in" in notice
     finally:
         carol.close()
     assert _opens(store_dir, kept, "bob", SIGNER_PASSWORD)
@@ -196,3 +196,38 @@ def test_a_user_added_while_the_change_waits_opens_the_store_after_it(granted, s
         assert [r.name for r in users.list_users(dave)] == ["admin", "carol", "dave"]
     finally:
         dave.close()
+
+
+def test_a_change_made_while_the_last_one_is_half_done_leaves_every_slot_opening(
+    granted, store_dir, monkeypatch
+):
+    """Bob's delete rekeys the database, and its slot file cannot be written; carol holds
+    the store open, so dave's delete waits for its own rekey. Each slot's master key is
+    the one the database has, so everyone still signs in, and the next sign-in alone
+    finishes it."""
+    keep_rotated = store._keep_rotated
+
+    def no_room(_):
+        raise StoreFullError("keyslots.json: cannot write the key-slot file (the disk is full)")
+
+    monkeypatch.setattr(store, "_keep_rotated", no_room)
+    assert "the disk is full" in users.delete_users(granted, ["bob"])
+    carol = _sign_in(store_dir, "carol", SIGNER_PASSWORD)
+    try:
+        (notice,) = carol.notices
+        assert notice.startswith("the change of the store's key is not finished: keyslots.json")
+        monkeypatch.setattr(store, "_keep_rotated", keep_rotated)
+        users.add_user(granted, "dave", SIGNER_PASSWORD, "Signer")
+        assert "another Certdesk" in users.delete_users(granted, ["dave"])
+        granted.close()
+    finally:
+        carol.close()
+    for name, password in (("carol", SIGNER_PASSWORD), ("admin", PASSWORD)):
+        session = _sign_in(store_dir, name, password)
+        try:
+            assert session.notices == []
+        finally:
+            session.close()
+    slots = keyslots.KeySlots.load(store_dir)
+    assert sorted(slots.slots) == ["admin", "carol"]
+    assert all(slot.next is None for slot in slots.slots.values())

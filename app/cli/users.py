@@ -85,10 +85,7 @@ def _key_changed(old: str, waits: str | None) -> str:
     """What a delete or a password reset did to the store's key."""
     if waits is None:
         return f"the store's key changed, so {old} opens nothing of it now."
-    return (
-        f"the store's key changes at the next sign-in that finds the store alone ({waits}); "
-        f"until then {old} still opens it."
-    )
+    return f"the store's key changes at a later sign-in ({waits}); until then {old} still opens it."
 
 
 def run_members(args, folder: Path) -> int:

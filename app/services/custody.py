@@ -312,7 +312,8 @@ def _as_custodian(session: Session, refused: str) -> bool:
 def user_deleted(session: Session, row: User) -> None:
     """In the transaction deleting `row`: their record signed as disabled, the roster
     saying they were deleted, and their wrap of the custodian gone."""
-    _as_custodian(session, f"{row.name!r} cannot be deleted")
+    if not _as_custodian(session, f"{row.name!r} cannot be deleted"):
+        return
     CustodianWrap.delete().where(CustodianWrap.user == row.id).execute()
     _sign_record(session, row, row.role.name, False, deleted=True)
 
@@ -400,7 +401,8 @@ def newer_roster(session: Session, kept) -> dict[str, tuple[str, bool, bool]]:
 def roster_from(session: Session, serial: int) -> None:
     """In the caller's write transaction: the store's roster signed again at `serial`, so
     that the records signed next are newer than a roster of that serial."""
-    _as_custodian(session, "the roster cannot be signed again")
+    if not _as_custodian(session, "the roster cannot be signed again"):
+        return
     custodian = _custodian()
     records = "\n".join(sorted(_signed_roster(session, custodian).values()))
     signature = session.custodian.sign(roster(session.store.store_id, serial, records))

@@ -77,20 +77,30 @@ class Session:
         self.store.close()
 
 
-def keep_head(session: Session, keys, head: "audit_heads.Head", newer_only: bool = True) -> None:
+def keep_head(
+    session: Session, keys: "UserKeys | None", head: "audit_heads.Head", newer_only: bool = True
+) -> None:
     """`head` as the newest this workstation saw of the store, and (signed with `keys`,
     the user's, when they have some) as the newest kept in the store folder."""
-    store_id = session.store.store_id
-    audit_heads.saw(store_id, head, newer_only)
+    audit_heads.saw(session.store.store_id, head, newer_only)
     _keep_roster(session)
-    if keys is not None:
-        audit_heads.keep_in_folder(
-            session.folder,
-            head,
-            session.user_name,
-            lambda h: keys.sign(audit_head(store_id, h.event_id, h.event_hash, h.roster)),
-            newer_only,
-        )
+    keep_folder_head(session, keys, head, newer_only)
+
+
+def keep_folder_head(
+    session: Session, keys: "UserKeys | None", head: "audit_heads.Head", newer_only: bool = True
+) -> None:
+    """`head`, signed with `keys`, as the newest kept in the store folder."""
+    if keys is None:
+        return
+    store_id = session.store.store_id
+    audit_heads.keep_in_folder(
+        session.folder,
+        head,
+        session.user_name,
+        lambda h: keys.sign(audit_head(store_id, h.event_id, h.event_hash, h.roster)),
+        newer_only,
+    )
 
 
 def _keep_roster(session: Session) -> None:

@@ -1,13 +1,15 @@
 """Creating a store with its administrator, and signing in."""
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import peewee
+
 from app import attempts, audit_heads, keyslots
 from app.crypto.key_wraps import anchor_of, audit_head, key_name, next_key
-from app.crypto.user_keys import UserKeys
+from app.crypto.user_keys import UserKeys, WrapError
 from app.errors import (
     AuthenticationError,
     CertdeskError,
@@ -23,7 +25,7 @@ from app.keyslots import OpenedSlot
 from app.services import attestations, custody, journal, key_grants
 from app.services.names import check_name
 from app.services.operations import operation
-from app.services.session import Session, keep_head, write_transaction
+from app.services.session import Session, keep_folder_head, keep_head, write_transaction
 from app.sqlite_errors import database_errors, store_problem
 from app.store import Store, create_store, unlock_store
 from models import (
@@ -50,6 +52,7 @@ KEYS_MOVED_BACKUP = "certdesk.db.before-data-keys.bak"
 OLDER = "the store is older than"  # how a notice of `_compare_head` begins
 KEY_CHANGE = "store.rekey"
 UNSIGNED_KEY_CHANGE = f"{keyslots.SLOTS_FILE} held a change of the store's key"
+UNSIGNED_HEAD = f"{audit_heads.FOLDER_FILE} was not signed by an enabled user of the store"
 
 
 def validate_user_name(name: str) -> str:
@@ -235,51 +238,87 @@ def delete_users(session: Session, names: Sequence[str]) -> str | None:
     changed (`store.rotate_master_key`), so that a copy of a deleted user's slot opens
     nothing of the store from then on. Each stays a disabled row that the roster says
     was deleted, so that the signatures they made can still be checked. Refused for
-    oneself and for the last enabled Administrators; needs a key custodian. Returns why
-    the database keeps its key until a later sign-in finds the store alone, if it does."""
-    rows = [_user(name) for name in dict.fromkeys(names)]
-    if not rows:
+    oneself and where no enabled Administrator would be left; needs a key custodian.
+    Returns why the database keeps its key until a later sign-in, if it does."""
+    names = list(dict.fromkeys(names))
+    if not names:
         raise ValidationError("user", "name at least one user to delete")
-    if any(row.id == session.user_id for row in rows):
-        raise ValidationError("user", f"{session.user_name!r} cannot delete themselves")
-    ids = [row.id for row in rows]
-    live = User.select().where(User.id.not_in(ids) & ~User.deleted)
-    others = live.join(Role).where((Role.name == ADMINISTRATOR) & User.enabled)
-    if not others.exists():
-        raise ValidationError(
-            "user", "the store would have no enabled Administrator left; make another one first"
-        )
+    _deletable(session, names)
     if session.custodian is None:
         raise CustodianRequired(
             "deleting a user changes the store's key and removes wraps, which only a key "
             f"custodian (an Administrator) can do; {session.user_name!r} is not one. "
             "Nothing was changed."
         )
-    recipients = _key_holders(session, live)
 
     def delete() -> None:
+        rows = _deletable(session, names)  # again, in the transaction: as they are now
         for row in rows:
-            _remove_links(session, row)
-            custody.user_deleted(session, row)
-            User.update(enabled=False, deleted=True).where(User.id == row.id).execute()
-        key_grants.remove_all(session, ids)
+            _delete_row(session, row)
         for row in rows:
             journal.record(session.user_name, "user.delete", row.name)
         _record_key_change(session)
 
-    return _rotate(session, recipients, delete)
+    return _rotate(session, lambda: _key_holders(session, _live()), delete)
+
+
+def _deletable(session: Session, names: list[str]) -> list[User]:
+    """The users named, if deleting them leaves an enabled Administrator other than
+    them and does not delete the one deleting."""
+    rows = [_user(name) for name in names]
+    if any(row.id == session.user_id for row in rows):
+        raise ValidationError("user", f"{session.user_name!r} cannot delete themselves")
+    others = (
+        _live()
+        .where(User.id.not_in([row.id for row in rows]))
+        .join(Role)
+        .where((Role.name == ADMINISTRATOR) & User.enabled)
+    )
+    if not others.exists():
+        raise ValidationError(
+            "user", "the store would have no enabled Administrator left; make another one first"
+        )
+    return rows
+
+
+def _live():
+    """The users not deleted, as a query read when it is iterated."""
+    return User.select().where(~User.deleted)
+
+
+def _delete_row(session: Session, row: User) -> None:
+    """In the caller's write transaction: `row` deleted, with the rows naming them
+    revoked and removed, their record signed as deleted and every wrap they hold gone.
+    Their slot goes with the change of key that follows."""
+    _remove_links(session, row)
+    custody.user_deleted(session, row)
+    User.update(enabled=False, deleted=True).where(User.id == row.id).execute()
+    key_grants.remove_all(session, [row.id])
 
 
 def _record_key_change(session: Session) -> None:
     """The audit event of a change of the store's key, naming the key it changes from:
-    while the database still has that key, the change is owed (`_settle_key_change`)."""
+    while the database still has that key, the change is owed (`_key_change_owed`)."""
     from_key = key_name(session.store.master_key())
     journal.record(session.user_name, KEY_CHANGE, str(session.folder), from_key=from_key)
 
 
-def _rotate(session: Session, recipients: dict[str, bytes], change, replaced=None) -> str | None:
+def _rotate(
+    session: Session,
+    recipients: Callable[[], dict[str, bytes]],
+    change: Callable[[], None],
+    replaced: dict[str, keyslots.Slot] | None = None,
+) -> str | None:
     """`store.rotate_master_key`, signed by the session's custodian; returns why the
-    database keeps its key until a later sign-in, if it does."""
+    database keeps its key until a later sign-in, if it does. Refused while keys sealed
+    before data keys wait to move: they are sealed under the store's present key."""
+    if custody.moves_keys():
+        raise ValidationError(
+            "store",
+            "some private keys are still sealed as before data keys came, under the "
+            "store's present key; an Administrator's sign-in moves them (run any command), "
+            "then try again. Nothing was changed.",
+        )
     try:
         waits = session.store.rotate_master_key(
             recipients, change, session.custodian.sign, replaced
@@ -302,9 +341,7 @@ def reset_password(session: Session, name: str, password: str) -> str | None:
     old slot, and the old password with it, opens nothing of the store (returns why that
     waits, as `delete_users` does)."""
     validate_new_password(password)
-    row = _user(name)
-    if row.id == session.user_id:
-        raise ValidationError("user", "reset another user's password; change your own with passwd")
+    _resettable(session, name)
     if session.custodian is None:
         raise CustodianRequired(
             "a new password gives the user new keys, to which only a key custodian (an "
@@ -318,20 +355,30 @@ def reset_password(session: Session, name: str, password: str) -> str | None:
     )
     fresh = keyslots.KeySlots(store.store_id, {name: slot}).open(name, kek)
     new_keys = UserKeys(fresh.private)
-    live = User.select().where((User.id != row.id) & ~User.deleted)
-    recipients = _key_holders(session, live) | {name: slot.public}
 
     def reset() -> None:
+        row = _resettable(session, name)  # again, in the transaction: as it is now
         custody.keys_replaced(session, row, new_keys)
         key_grants.remove_all(session, [row.id])
         key_grants.sync(session, statements.GrantScope(users=[row.id]))
         journal.record(session.user_name, "user.reset_password", name)
         _record_key_change(session)
 
+    def recipients() -> dict[str, bytes]:
+        others = _live().where(User.name != name)
+        return _key_holders(session, others) | {name: slot.public}
+
     return _rotate(session, recipients, reset, {name: slot})
 
 
-def _key_holders(session: Session, live) -> dict[str, bytes]:
+def _resettable(session: Session, name: str) -> User:
+    row = _user(name)
+    if row.id == session.user_id:
+        raise ValidationError("user", "reset another user's password; change your own with passwd")
+    return row
+
+
+def _key_holders(session: Session, live: Iterable[User]) -> dict[str, bytes]:
     """The slot each user who stays gets the store's next key in: their certified keys.
     A slot of version 1 opens with its user's password alone, to which no new key can be
     wrapped: refused until that user has signed in once."""
@@ -419,9 +466,10 @@ def sign_in(
         session.keys = UserKeys(opened.private)
         with journal.signed_by(user, session.keys, store.store_id):
             custody.take_keys(session, kek, opened)
-            _newer_records(session)
             _settle_key_change(session, opened)
+            _newer_records(session)
             _custodian_duties(session)
+            _owed_key_change(session)
             _compare_head(session)
             _report_failed_sign_ins(session)
     except BaseException:
@@ -472,25 +520,24 @@ def _newer_records(session: Session) -> None:
     names = sorted(differ)
     with write_transaction(session):
         custody.roster_from(session, kept.serial)
-        for name in names:
-            _put_back_record(session, User.get(User.name == name), *differ[name])
+        deleted = [_put_back_record(session, User.get(User.name == n), *differ[n]) for n in names]
         journal.record(session.user_name, "user.records_restored", ", ".join(names))
+        if any(deleted):  # their slots go with a change of key (`_owed_key_change`)
+            _record_key_change(session)
     session.notices.append(
         f"users' records older than the ones this workstation last saw were put back "
         f"as it saw them: {', '.join(map(repr, names))}"
     )
 
 
-def _put_back_record(session: Session, row: User, role: str, enabled: bool, deleted: bool) -> None:
-    """In the caller's write transaction: `row`'s role and state as a newer roster says
-    (deleted again, with everything a delete takes away), its wraps made to match."""
+def _put_back_record(session: Session, row: User, role: str, enabled: bool, deleted: bool) -> bool:
+    """In the caller's write transaction: `row`'s role and state as a newer roster says,
+    its wraps made to match. Returns whether it deleted them again (as `delete_users`
+    does, the change of key left to the caller)."""
     if deleted:
         if not row.deleted:
-            _remove_links(session, row)
-            custody.user_deleted(session, row)
-            User.update(enabled=False, deleted=True).where(User.id == row.id).execute()
-            key_grants.remove_all(session, [row.id])
-        return
+            _delete_row(session, row)
+        return not row.deleted
     role_row = Role.get_or_none(Role.name == role)
     if role_row is not None and role != row.role.name:
         custody.role_changed(session, row, role)
@@ -500,56 +547,81 @@ def _put_back_record(session: Session, row: User, role: str, enabled: bool, dele
         custody.enabled_changed(session, row, enabled)
         User.update(enabled=enabled).where(User.id == row.id).execute()
     key_grants.sync(session, statements.GrantScope(users=[row.id]))
+    return False
 
 
 def _settle_key_change(session: Session, opened: OpenedSlot) -> None:
-    """At sign-in: a change of the store's key that committed is finished if the
-    custodian signed it, from the key the slot holds to its next one. A change no
-    custodian signed is not taken (tampering, if the database has that key already). A
-    database that still has a key it was owed away from (the change waits for the store
-    to be alone, or its next key was taken out) gets a new key from a custodian's
-    sign-in. What still waits is said in the session's notices."""
-    store = session.store
-    waits = None
-    if opened.next_master_key is not None:
-        statement = next_key(store.store_id, opened.master_key, opened.next_master_key)
-        signature = store.slots().rotation
-        public = session.custodian_public
-        if public is not None and signature is not None and public.verify(signature, statement):
-            waits = store.finish_key_change(opened.next_master_key)
-        elif store.master_key() == opened.next_master_key:
-            raise TamperedError(
-                f"the store's key was changed by someone who is not its custodian: "
-                f"{custody.TAMPERED}"
-            )
-        else:
-            store.drop_key_change()
-            session.notices.append(
-                f"{UNSIGNED_KEY_CHANGE} that no custodian signed; it was not taken, and "
-                "is taken out"
-            )
-            with write_transaction(session):
-                journal.record(session.user_name, "store.rekey", "", outcome="denied")
-    owed = _key_change_owed(session)
-    if owed is None:
+    """At sign-in, before anything is written: a change of the store's key found in the
+    slot file. Finished if the custodian signed it, from the key the slot holds to its
+    next one, and it committed (the database has the next key already, or the change is
+    owed); undone if it never committed. One no custodian signed is taken out, or
+    refused as tampering if the database has that key already. What waits is said in
+    the session's notices."""
+    if opened.next_master_key is None:
         return
-    if waits is None and store.slots().rotation is None and session.custodian is not None:
-        live = User.select().where(~User.deleted)
+    store = session.store
+    slots = store.slots()
+    if _finished_meanwhile(session, slots):
+        return
+    statement = next_key(store.store_id, opened.master_key, opened.next_master_key)
+    public = session.custodian_public
+    signature = slots.rotation
+    signed = public is not None and signature is not None and public.verify(signature, statement)
+    rekeyed = store.master_key() == opened.next_master_key
+    if signed and (rekeyed or _key_change_owed(session) is not None):
+        if waits := store.finish_key_change(opened.next_master_key):
+            session.notices.append(f"{KEY_CHANGE_WAITS}: {waits}")
+    elif signed:
+        store.undo_key_change()
+    elif rekeyed:
+        raise TamperedError(
+            f"the store's key was changed by someone who is not its custodian: {custody.TAMPERED}"
+        )
+    else:
+        store.drop_key_change()
+        session.notices.append(
+            f"{UNSIGNED_KEY_CHANGE} that no custodian signed; it was not taken, and is taken out"
+        )
+        with write_transaction(session):
+            journal.record(session.user_name, KEY_CHANGE, "", outcome="denied")
+
+
+def _finished_meanwhile(session: Session, slots: keyslots.KeySlots) -> bool:
+    """Whether another process finished the change while this sign-in ran Argon2id: the
+    user's slot, read again, has no next key, and its master key is the database's."""
+    mine = slots.slots.get(session.user_name)
+    if mine is None or mine.next is not None or session.keys is None:
+        return False
+    purpose = keyslots.master_purpose(slots.store_id, session.user_name)
+    try:
+        return session.keys.unwrap(mine.master, purpose) == session.store.master_key()
+    except WrapError:
+        return False
+
+
+def _owed_key_change(session: Session) -> None:
+    """At sign-in, after the records and duties: a database that still has a key a
+    change was owed away from, with no change of it waiting in the slot file (its next
+    key was taken out), gets a new key from a custodian's sign-in; others are told."""
+    owed = _key_change_owed(session)
+    if owed is None or session.store.slots().rotation is not None:
+        return  # `_settle_key_change` said why a waiting change waits
+    why = "an Administrator's next sign-in makes it"
+    if session.custodian is not None:
 
         def change() -> None:
             _record_key_change(session)
 
         try:
-            waits = _rotate(session, _key_holders(session, live), change)
+            why = _rotate(session, lambda: _key_holders(session, _live()), change)
         except CertdeskError as exc:
-            waits = str(exc)
-        if waits is None:
+            why = str(exc)
+        if why is None:
             return
-    why = waits or "an Administrator's next sign-in changes it"
-    session.notices.append(f"{KEY_CHANGE_OWED} (audit event {owed:,}): {why}")
+    session.notices.append(f"{KEY_CHANGE_WAITS} (audit event {owed:,}): {why}")
 
 
-KEY_CHANGE_OWED = "the store's key has not changed since it was to change"
+KEY_CHANGE_WAITS = "the change of the store's key is not finished"
 
 
 def _key_change_owed(session: Session) -> int | None:
@@ -576,10 +648,10 @@ def key_change_problems(session: Session) -> list[str]:
     problems = [
         f"store key: {notice}"
         for notice in session.notices
-        if notice.startswith((UNSIGNED_KEY_CHANGE, KEY_CHANGE_OWED))
+        if notice.startswith((UNSIGNED_KEY_CHANGE, KEY_CHANGE_WAITS))
     ]
     if not problems and (owed := _key_change_owed(session)) is not None:
-        problems.append(f"store key: {KEY_CHANGE_OWED} (audit event {owed:,})")
+        problems.append(f"store key: {KEY_CHANGE_WAITS} (audit event {owed:,})")
     return problems
 
 
@@ -609,6 +681,10 @@ def _compare_head(session: Session) -> None:
     db, store_id = session.store.db, session.store.store_id
     now = _head_now(db)
     kept = audit_heads.in_folder(session.folder)
+    if (session.folder / audit_heads.FOLDER_FILE).exists() and not _signed(session, kept):
+        # Not one a user of the store signed: it would keep every later head out.
+        keep_folder_head(session, session.keys, now, newer_only=False)
+        session.notices.append(f"{UNSIGNED_HEAD}; it is written again")
     heads = {
         "the one this workstation last saw": audit_heads.seen(store_id),
         f"the one its folder's audit head says {kept and kept.signer!r} saw": (
@@ -625,7 +701,7 @@ def _compare_head(session: Session) -> None:
     keep_head(session, session.keys, _head_now(db), newer_only=False)
 
 
-def _head_now(db) -> audit_heads.Head:
+def _head_now(db: peewee.Database) -> audit_heads.Head:
     """The store's present end: its newest audit event and roster change."""
     last = statements.last_audit_event(db)
     return audit_heads.Head(*(last or (0, "")), statements.roster_serial(db) or 0)
@@ -635,23 +711,23 @@ def head_problems(session: Session) -> list[str]:
     """For `check`: the store older than a head this sign-in compared it with, and the
     head in the store folder if no user of the store signed it or the log lacks its
     event."""
-    problems = [f"audit head: {notice}" for notice in session.notices if notice.startswith(OLDER)]
+    problems = [
+        f"audit head: {notice}"
+        for notice in session.notices
+        if notice.startswith((OLDER, UNSIGNED_HEAD))
+    ]
     path = session.folder / audit_heads.FOLDER_FILE
     if not path.exists() or session.custodian_public is None:
         return problems
     kept = audit_heads.in_folder(session.folder)
     if not _signed(session, kept):
-        return [
-            *problems,
-            f"{audit_heads.FOLDER_FILE}: not signed by a user of the store, so no sign-in "
-            "takes it; the next session to close writes it again",
-        ]
+        return [*problems, f"audit head: {UNSIGNED_HEAD}, so no sign-in takes it"]
     db = session.store.db
     why = _older(db, kept.head, _head_now(db))
     return problems + ([f"{audit_heads.FOLDER_FILE}: {why}"] if why else [])
 
 
-def _older(db, head: audit_heads.Head, now: audit_heads.Head) -> str | None:
+def _older(db: peewee.Database, head: audit_heads.Head, now: audit_heads.Head) -> str | None:
     """Why the store is older than `head`, if it is."""
     if statements.audit_hashes(db, [head.event_id]).get(head.event_id) != head.event_hash:
         ends = f"it ends at event {now.event_id:,}" if now.event_id else "it is empty"
@@ -668,11 +744,12 @@ def _older(db, head: audit_heads.Head, now: audit_heads.Head) -> str | None:
 
 
 def _signed(session: Session, kept: audit_heads.SignedHead | None) -> bool:
-    """Whether the head kept in the folder is signed by a user whose keys and record hold."""
+    """Whether the head kept in the folder is signed by an enabled user whose keys and
+    record hold."""
     if kept is None or session.custodian_public is None:
         return False
     row = User.get_or_none(User.name == kept.signer)
-    if row is None or not custody.record_holds(session, row):
+    if row is None or not row.enabled or row.deleted or not custody.record_holds(session, row):
         return False
     keys = custody.verified_keys(session, row.name, row.public_keys, row.certified)
     head = kept.head
