@@ -63,10 +63,14 @@ def audit_from(store_id: str, first_id: int) -> bytes:
     return f"certdesk-audit-from\x00{store_id}\x00{first_id}".encode()
 
 
-def audit_event(store_id: str, event_hash: str) -> bytes:
-    """What a user signs for the events of one append: the hash of its last, which the
-    chain ties to every event before it."""
-    return f"certdesk-audit-event\x00{store_id}\x00{event_hash}".encode()
+def audit_event(store_id: str, event_hash: str, first_hash: str | None = None) -> bytes:
+    """What a user signs for the events of one append: the hashes of its first and its
+    last, so that the signature covers those events and no event put before them. Without
+    `first_hash`, what Certdesk signed before (the last's alone, which the chain ties to
+    every event before it)."""
+    if first_hash is None:
+        return f"certdesk-audit-event\x00{store_id}\x00{event_hash}".encode()
+    return f"certdesk-audit-append\x00{store_id}\x00{first_hash}\x00{event_hash}".encode()
 
 
 def audit_head(store_id: str, event_id: int, event_hash: str, roster: int) -> bytes:

@@ -20,7 +20,6 @@ and keys sealed as before data keys are moved to data keys.
 from app.crypto.key_wraps import (
     anchor_of,
     attestation,
-    audit_event,
     audit_from,
     awaiting,
     certification,
@@ -189,6 +188,23 @@ def verified_keys(
         return None
 
 
+def audit_event_holds(session: Session, event_id: int) -> bool:
+    """Whether event `event_id` is signed as an append of its own by its user, with keys
+    the custodian certified."""
+    event = AuditEvent.get_or_none(AuditEvent.id == event_id)
+    if event is None or event.signature is None:
+        return False
+    user = User.get_or_none(User.name == event.user)
+    keys = (
+        None
+        if user is None
+        else verified_keys(session, user.name, user.public_keys, user.certified)
+    )
+    return keys is not None and journal.signs_alone(
+        session.store.store_id, keys, blob(event.signature), event.hash
+    )
+
+
 def audit_breaks(session: Session) -> list[int]:
     """The audit events no signature of their user covers (journal.signature_breaks),
     from the first the custodian says is signed (all of them if that is forged)."""
@@ -273,15 +289,10 @@ def keys_replaced(session: Session, row: User, new: UserKeys) -> None:
     store_id = session.store.store_id
     old = verified_keys(session, row.name, row.public_keys, row.certified)
     if old is not None:
-        events = AuditEvent.select(AuditEvent.id, AuditEvent.hash, AuditEvent.signature).where(
-            (AuditEvent.user == row.name) & AuditEvent.signature.is_null(False)
-        )
-        for event in events:
-            statement = audit_event(store_id, event.hash)
-            if old.verify(blob(event.signature), statement):
-                AuditEvent.update(signature=new.sign(statement)).where(
-                    AuditEvent.id == event.id
-                ).execute()
+        for event_id, statement in list(journal.signed_by_keys(store_id, row.name, old)):
+            AuditEvent.update(signature=new.sign(statement)).where(
+                AuditEvent.id == event_id
+            ).execute()
         for signed in Attestation.select().where(Attestation.signer == row.id):
             statement = attestation(store_id, row.name, signed.items, signed.revokes)
             if isinstance(signed.items, str) and old.verify(blob(signed.signature), statement):

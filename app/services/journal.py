@@ -143,7 +143,7 @@ def _append(user: str, action: str, outcome: str, items: list[tuple[str, str]]) 
         prev_hash, prev_text = digest, f'"{digest}"'
     signer = _signer.get()
     if signer is not None and signer.user == user:
-        signature = signer.keys.sign(audit_event(signer.store_id, prev_hash))
+        signature = signer.keys.sign(audit_event(signer.store_id, prev_hash, events[0][7]))
         events[-1] = (*events[-1][:-1], signature)
     statements.append_audit_events(database, events)
     # Ids follow the last one: the write transaction keeps every other writer out.
@@ -184,13 +184,13 @@ def signature_breaks(
     events are not looked at; None for a name whose keys cannot be trusted (no such
     user, or keys without the custodian's certificate), whose every event is broken."""
     broken: list[int] = []
-    waiting: list[int] = []
+    waiting: list[tuple[int, str]] = []  # unsigned events of one user, waiting for theirs
     waiting_user = None
     keys: dict[str, PublicKeys | bool | None] = {}
     query = AuditEvent.select(AuditEvent.id, AuditEvent.user, AuditEvent.hash, AuditEvent.signature)
     for event in query.where(AuditEvent.id >= first_id).order_by(AuditEvent.id):
         if waiting and event.user != waiting_user:
-            broken += waiting
+            broken += [event_id for event_id, _ in waiting]
             waiting = []
         if event.user not in keys:
             keys[event.user] = keys_of(event.user)
@@ -201,15 +201,66 @@ def signature_breaks(
             broken.append(event.id)
             continue
         if event.signature is None:
-            waiting.append(event.id)
             waiting_user = event.user
+            waiting.append((event.id, event.hash))
             continue
-        if public.verify(blob(event.signature), audit_event(store_id, event.hash)):
-            waiting = []
+        broken += _uncovered(store_id, public, blob(event.signature), event.id, event.hash, waiting)
+        waiting = []
+    return sorted(broken + [event_id for event_id, _ in waiting])
+
+
+def _uncovered(
+    store_id: str,
+    keys: PublicKeys,
+    signature: bytes,
+    event_id: int,
+    event_hash: str,
+    waiting: list[tuple[int, str]],
+) -> list[int]:
+    """Of a signed event and the unsigned events of its user right before it, those its
+    signature does not cover: the ones before the first event of the append it names,
+    all of them if it signs none."""
+    signed = _signed_from(store_id, keys, signature, event_hash, [h for _, h in waiting])
+    if signed is None:
+        return [*(event_id for event_id, _ in waiting), event_id]
+    return [event_id for event_id, _ in waiting[: signed[0]]]
+
+
+def _signed_from(
+    store_id: str, keys: PublicKeys, signature: bytes, event_hash: str, before: list[str]
+) -> tuple[int, bytes] | None:
+    """Where the append that `signature` signs begins, among the unsigned events
+    `before` (their hashes) and the signed event: the index of its first, and the
+    statement signed. A signature made before appends were named by their first event
+    covers them all (index 0). None if `keys` signed none of them."""
+    for start, first_hash in enumerate([*before, event_hash]):
+        statement = audit_event(store_id, event_hash, first_hash)
+        if keys.verify(signature, statement):
+            return start, statement
+    statement = audit_event(store_id, event_hash)
+    return (0, statement) if keys.verify(signature, statement) else None
+
+
+def signs_alone(store_id: str, keys: PublicKeys, signature: bytes, event_hash: str) -> bool:
+    """Whether `signature` is `keys`' of the event `event_hash` as an append of its own."""
+    return _signed_from(store_id, keys, signature, event_hash, []) is not None
+
+
+def signed_by_keys(store_id: str, user: str, keys: PublicKeys) -> Iterator[tuple[int, bytes]]:
+    """Each signed event of `user` whose signature `keys` made, with the statement it
+    signs (to be signed again with other keys)."""
+    before: list[str] = []
+    query = AuditEvent.select(AuditEvent.id, AuditEvent.user, AuditEvent.hash, AuditEvent.signature)
+    for event in query.order_by(AuditEvent.id):
+        if event.user != user:
+            before = []
+        elif event.signature is None:
+            before.append(event.hash)
         else:
-            broken += [*waiting, event.id]
-            waiting = []
-    return sorted(broken + waiting)
+            signed = _signed_from(store_id, keys, blob(event.signature), event.hash, before)
+            if signed is not None:
+                yield event.id, signed[1]
+            before = []
 
 
 class OwnRun(NamedTuple):

@@ -380,10 +380,14 @@ def _resettable(session: Session, name: str) -> User:
 
 def _key_holders(session: Session, live: Iterable[User]) -> dict[str, bytes]:
     """The slot each user who stays gets the store's next key in: their certified keys.
-    A slot of version 1 opens with its user's password alone, to which no new key can be
-    wrapped: refused until that user has signed in once."""
+    A user whose record the custodian's roster does not hold (a deleted user's row
+    brought back in the database) gets none. A slot of version 1 opens with its user's
+    password alone, to which no new key can be wrapped: refused until that user has
+    signed in once."""
     holders = {}
     for row in live:
+        if row.public_keys is not None and not custody.record_holds(session, row):
+            continue
         keys = custody.verified_keys(session, row.name, row.public_keys, row.certified)
         if keys is None:
             raise ValidationError(
@@ -496,7 +500,9 @@ def _keep_public_keys(session: Session, row: User, kek: bytes, opened: OpenedSlo
     with write_transaction(session):
         public = session.store.keyed_slot(row.name, kek)
         User.update(public_keys=public).where(User.id == row.id).execute()
-        journal.record(row.name, "user.keys", row.name)
+        keys = UserKeys(session.store.slots().open(row.name, kek).private)
+        with journal.signed_by(row.name, keys, session.store.store_id):
+            journal.record(row.name, "user.keys", row.name)
     return True
 
 
@@ -604,8 +610,9 @@ def _owed_key_change(session: Session) -> None:
     change was owed away from, with no change of it waiting in the slot file (its next
     key was taken out), gets a new key from a custodian's sign-in; others are told."""
     owed = _key_change_owed(session)
-    if owed is None or session.store.slots().rotation is not None:
-        return  # `_settle_key_change` said why a waiting change waits
+    mine = session.store.slots().slots.get(session.user_name)
+    if owed is None or (mine is not None and mine.next is not None):
+        return  # `_settle_key_change` said why the change waiting in the slot file waits
     why = "an Administrator's next sign-in makes it"
     if session.custodian is not None:
 
@@ -625,21 +632,26 @@ KEY_CHANGE_WAITS = "the change of the store's key is not finished"
 
 
 def _key_change_owed(session: Session) -> int | None:
-    """The audit event of the newest change of the store's key, if the database still
-    has the key it changed from: until it has another, a copy of a slot that change
-    took away still opens it."""
-    event = (
-        AuditEvent.select(AuditEvent.id, AuditEvent.details)
-        .where((AuditEvent.action == KEY_CHANGE) & (AuditEvent.outcome == "allowed"))
+    """The audit event of a change of the store's key that names the key the database
+    still has as the one it changes from, signed by its user: until the database has
+    another, a copy of a slot that change took away still opens it. Any such event
+    counts, not only the newest, so an event added after it cannot make it forgotten."""
+    name = key_name(session.store.master_key())
+    events = (
+        AuditEvent.select(AuditEvent.id, AuditEvent.user, AuditEvent.details)
+        .where(
+            (AuditEvent.action == KEY_CHANGE)
+            & (AuditEvent.outcome == "allowed")
+            & AuditEvent.details.contains(name)
+        )
         .order_by(AuditEvent.id.desc())
-        .first()
     )
-    if event is None:
-        return None
-    details = journal.details_of(event.details)
-    if details.get("from_key") != key_name(session.store.master_key()):
-        return None
-    return event.id
+    for event in events:
+        if journal.details_of(event.details).get("from_key") != name:
+            continue
+        if custody.audit_event_holds(session, event.id):
+            return event.id
+    return None
 
 
 def key_change_problems(session: Session) -> list[str]:
