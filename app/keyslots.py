@@ -23,6 +23,7 @@ login dialog reads the file for its list of users, and shows before cryptography
 import base64
 import binascii
 import errno
+import hashlib
 import json
 import os
 import re
@@ -524,14 +525,13 @@ class KeySlots:
         master_key: bytes,
         next_master_key: bytes,
         recipients: dict[str, bytes],
-        signature: bytes,
         replaced: dict[str, Slot] | None = None,
     ) -> "KeySlots":
         """The slots of `recipients` (user name: the public keys their slot must hold,
         the ones the custodian certified), the `replaced` ones first replaced, each with
-        `master_key` (the database's key now) and `next_master_key` wrapped to them, and
-        `signature` the custodian's of the change; every other slot left out. The
-        caller changes the database's key next, then keeps `rotated`."""
+        `master_key` (the database's key now) and `next_master_key` wrapped to them;
+        every other slot left out. The caller sets `rotation` to the custodian's
+        signature of the change, changes the database's key, then keeps `rotated`."""
         from app.crypto.user_keys import PublicKeys  # see the module's docstring
 
         slots = {}
@@ -548,25 +548,39 @@ class KeySlots:
                 master=holder.wrap(master_key, purpose),
                 next=holder.wrap(next_master_key, purpose),
             )
-        return KeySlots(self.store_id, slots, rotation=signature, loaded=self.loaded)
+        return KeySlots(self.store_id, slots, loaded=self.loaded)
 
-    def with_next_key(
-        self, user: str, slot: Slot, holder: str, keys: "UserKeys | None"
-    ) -> Slot | None:
-        """`user`'s new `slot` with the next master key of `holder`'s slot (opened by
-        `keys`, their UserKeys) wrapped to it, so that it still opens the store once the
-        change of key under way is finished; None if `holder` cannot open one."""
-        from app.crypto.user_keys import PublicKeys, WrapError  # see the module's docstring
+    def change_held(self, holder: str, keys: "UserKeys") -> tuple[bytes, bytes] | None:
+        """The master key and the next one in `holder`'s slot, opened by `keys` (their
+        UserKeys): the change of key under way, as they hold it."""
+        from app.crypto.user_keys import WrapError  # see the module's docstring
 
         mine = self.slots.get(holder)
-        if mine is None or mine.next is None or keys is None:
+        if mine is None or mine.next is None:
             return None
+        purpose = master_purpose(self.store_id, holder)
         try:
-            next_key = keys.unwrap(mine.next, master_purpose(self.store_id, holder))
+            return keys.unwrap(mine.master, purpose), keys.unwrap(mine.next, purpose)
         except WrapError:
             return None
-        wrapped = PublicKeys(slot.public).wrap(next_key, master_purpose(self.store_id, user))
+
+    def with_next_key(self, user: str, slot: Slot, next_master_key: bytes) -> Slot:
+        """`user`'s new `slot` with `next_master_key` wrapped to it, so that it still opens
+        the store once the change of key under way is finished."""
+        from app.crypto.user_keys import PublicKeys  # see the module's docstring
+
+        wrapped = PublicKeys(slot.public).wrap(next_master_key, master_purpose(self.store_id, user))
         return replace(slot, next=wrapped)
+
+    def next_wraps(self) -> bytes:
+        """What the custodian's signature of a change of key covers of the slots: each
+        slot's next master key as wrapped (SHA-256 of them, by user), so that a next key
+        taken out or replaced in one slot makes the change one nobody signed."""
+        digest = hashlib.sha256()
+        for user in sorted(self.slots):
+            if (wrapped := self.slots[user].next) is not None:
+                digest.update(f"{len(user)}:{user}".encode() + len(wrapped).to_bytes(4) + wrapped)
+        return digest.digest()
 
     def rotated(self) -> "KeySlots":
         """Each slot's next master key as its master key (slots without one left out: they

@@ -157,9 +157,16 @@ class Store:
             return None
         return KeySlots.load(self.folder, BACKUP_FILE)
 
-    def add_slot(self, user: str, slot: Slot, holder: str, keys: UserKeys | None) -> None:
+    def add_slot(
+        self,
+        user: str,
+        slot: Slot,
+        holder: str,
+        keys: UserKeys | None,
+        custodian: UserKeys | None,
+    ) -> None:
         """See `add_slot`."""
-        add_slot(self, user, slot, holder, keys)
+        add_slot(self, user, slot, holder, keys, custodian)
 
     def settle_slots(self) -> None:
         """See `settle_slots`."""
@@ -484,23 +491,45 @@ def restore_slot(store: Store, user: str, changed: Slot, before: Slot) -> None:
         pass
 
 
-def add_slot(store: Store, user: str, slot: Slot, holder: str, keys: UserKeys | None) -> None:
+def add_slot(
+    store: Store,
+    user: str,
+    slot: Slot,
+    holder: str,
+    keys: UserKeys | None,
+    custodian: UserKeys | None,
+) -> None:
     """Write `user`'s slot into the slot file, read afresh, marked pending. Call inside
     the write transaction that creates the user, after the user's row, before the commit,
     and `settle_slots` after it (see users.add_user). While a change of the store's key
-    waits, the slot gets the next key too, from `holder`'s slot (opened by `keys`)."""
+    waits, the slot gets the next key too, from `holder`'s slot (opened by `keys`), and
+    the `custodian` signs the change again with it, once it has checked the change."""
     slots = _current_slots(store)
     if any(other.next is not None for other in slots.slots.values()):
         # A slot without the next key would open nothing once the change is finished.
-        slot = slots.with_next_key(user, slot, holder, keys)
-        if slot is None:
+        held = None if keys is None else slots.change_held(holder, keys)
+        master, next_master = held or (b"", b"")
+        signed = (
+            custodian is not None
+            and held is not None
+            and slots.rotation is not None
+            and custodian.public().verify(
+                slots.rotation, next_key(store.store_id, master, next_master, slots.next_wraps())
+            )
+        )
+        if not signed:
             raise StoreBusyError(
                 f"{display_path(store.folder)}: a change of the store's key has not "
                 "finished; close every other Certdesk that has the store open and sign in "
                 "again first"
             )
-    _settle(slots)
-    slots.slots[user] = slot
+        _settle(slots)
+        slots.slots[user] = slots.with_next_key(user, slot, next_master)
+        wraps = slots.next_wraps()
+        slots.rotation = custodian.sign(next_key(store.store_id, master, next_master, wraps))
+    else:
+        _settle(slots)
+        slots.slots[user] = slot
     slots.pending = user
     slots.save(store.folder)
 
@@ -696,8 +725,9 @@ def rotate_master_key(
                 change()
                 before = _current_slots(store)
                 master = store.master_key()
-                signature = sign(next_key(store.store_id, master, bytes(new_key)))
-                slots = before.rotating(master, bytes(new_key), recipients(), signature, replaced)
+                slots = before.rotating(master, bytes(new_key), recipients(), replaced)
+                change_of_key = next_key(store.store_id, master, bytes(new_key), slots.next_wraps())
+                slots.rotation = sign(change_of_key)
                 # The copy beside the file stays the one before the change until it is
                 # finished (`undo_key_change`): it opens only the key the database has now.
                 slots.save(store.folder)

@@ -16,11 +16,12 @@ import pytest
 
 from app import keyslots, store
 from app.crypto.sealing import derive_subkey
-from app.crypto.user_keys import PublicKeys
+from app.crypto.user_keys import PublicKeys, UserKeys
 from app.errors import StoreFullError, TamperedError
-from app.services import audit_log, integrity, users
+from app.services import audit_log, integrity, journal, users
+from models.base import using
 from tests.helpers.stores import PASSWORD, SIGNER_PASSWORD
-from tests.test_key_custody import _raw_rows
+from tests.test_key_custody import _raw_rows, _raw_write
 from tests.test_user_revocation import _opens
 
 
@@ -158,7 +159,10 @@ def test_a_change_whose_next_key_was_taken_out_is_made_again(granted, store_dir,
     assert _opens(store_dir, kept, "bob", SIGNER_PASSWORD)
     admin = _sign_in(store_dir)
     try:
-        assert admin.notices == []
+        (notice,) = admin.notices
+        assert notice.endswith(
+            "had lost its next key from the slot file; it was made again, with a new key"
+        )
         assert integrity.check_store(admin) == []
     finally:
         admin.close()
@@ -231,3 +235,122 @@ def test_a_change_made_while_the_last_one_is_half_done_leaves_every_slot_opening
     slots = keyslots.KeySlots.load(store_dir)
     assert sorted(slots.slots) == ["admin", "carol"]
     assert all(slot.next is None for slot in slots.slots.values())
+
+
+def _waiting_delete_of_bob(granted, store_dir: Path, tmp_path: Path) -> tuple[bytes, UserKeys]:
+    """Bob deleted while carol holds the store open: the change of key waits. Returns
+    the key the database still has and bob's own keys, both of which he keeps."""
+    kept = tmp_path / "bobs-copy"
+    kept.mkdir()
+    shutil.copy(store_dir / "keyslots.json", kept / "keyslots.json")
+    slots = keyslots.KeySlots.load(kept)
+    bob = UserKeys(slots.open("bob", slots.kek_for("bob", SIGNER_PASSWORD)).private)
+    carol = _sign_in(store_dir, "carol", SIGNER_PASSWORD)
+    try:
+        assert users.delete_users(granted, ["bob"]) is not None
+        master = granted.store.master_key()
+        granted.close()
+    finally:
+        carol.close()
+    return master, bob
+
+
+def _take_next_keys_out(store_dir: Path, only: str | None = None) -> None:
+    path = store_dir / "keyslots.json"
+    doc = json.loads(path.read_text())
+    for user, slot in doc["slots"].items():
+        if only in (None, user):
+            slot.pop("next", None)
+    path.write_text(json.dumps(doc))
+
+
+def test_an_event_bob_adds_after_the_change_does_not_make_it_forgotten(
+    granted, store_dir, tmp_path
+):
+    """Bob, deleted, still knows the database's key while the change waits: he appends a
+    store.rekey event of his own naming another key and takes the next keys out. The
+    change is still owed, the next Administrator's sign-in makes it, and his event is
+    named: nobody acts once deleted."""
+    master, bob = _waiting_delete_of_bob(granted, store_dir, tmp_path)
+    store_id = keyslots.KeySlots.load(store_dir).store_id
+    raw = store._open(store_dir, store_id, bytearray(master), existing=True)
+    try:
+        with using(raw.db), raw.db.atomic("IMMEDIATE"), journal.signed_by("bob", bob, store_id):
+            journal.record("bob", "store.rekey", "", from_key="0" * 64)
+    finally:
+        raw.close()
+    _take_next_keys_out(store_dir)
+    admin = _sign_in(store_dir)
+    try:
+        (notice,) = admin.notices
+        assert "it was made again, with a new key" in notice
+        (problem,) = integrity.check_store(admin)
+        assert problem.startswith("audit event ") and "no signature of its user covers" in problem
+    finally:
+        admin.close()
+    assert not _database_opens_with(store_dir, master)
+
+
+def test_a_next_key_taken_out_of_one_slot_locks_nobody_out(granted, store_dir, tmp_path):
+    """While the change waits, someone with the folder takes the next key out of the
+    Administrator's slot only: carol's sign-in must not finish it without them. The
+    change is one nobody signed as it is now; the Administrator's sign-in makes it
+    anew."""
+    master, _ = _waiting_delete_of_bob(granted, store_dir, tmp_path)
+    _take_next_keys_out(store_dir, only="admin")
+    carol = _sign_in(store_dir, "carol", SIGNER_PASSWORD)
+    try:
+        unsigned, waits = carol.notices
+        assert "no custodian signed" in unsigned
+        assert "is not finished" in waits and "an Administrator's next sign-in" in waits
+    finally:
+        carol.close()
+    admin = _sign_in(store_dir)
+    try:
+        assert "made again, with a new key" in admin.notices[0]
+        assert integrity.check_store(admin) == []
+    finally:
+        admin.close()
+    assert not _database_opens_with(store_dir, master)
+    _sign_in(store_dir, "carol", SIGNER_PASSWORD).close()
+
+
+def test_a_deleted_users_row_set_back_gets_no_next_key(granted, store_dir, tmp_path):
+    """Bob sets his row back to not deleted and puts his old slot back, while the change
+    waits; the Administrator's new change leaves his slot out all the same."""
+    old_slot = json.loads((store_dir / "keyslots.json").read_text())["slots"]["bob"]
+    master, _ = _waiting_delete_of_bob(granted, store_dir, tmp_path)
+    _raw_write(store_dir, master, 'UPDATE "user" SET "deleted" = 0 WHERE "name" = ?', ("bob",))
+    path = store_dir / "keyslots.json"
+    doc = json.loads(path.read_text())
+    doc.pop("rotation")
+    for slot in doc["slots"].values():
+        slot.pop("next")
+    doc["slots"]["bob"] = old_slot
+    path.write_text(json.dumps(doc))
+    _sign_in(store_dir).close()
+    assert sorted(keyslots.KeySlots.load(store_dir).slots) == ["admin", "carol"]
+    assert not _database_opens_with(store_dir, master)
+
+
+def test_an_event_put_in_an_administrators_name_is_not_covered_by_their_next(granted, store_dir):
+    """Carol appends an unsigned event in admin's name: admin's next signed append does not
+    cover it, and `check` names it."""
+    master = granted.store.master_key()
+    granted.close()
+    store_id = keyslots.KeySlots.load(store_dir).store_id
+    raw = store._open(store_dir, store_id, bytearray(master), existing=True)
+    try:
+        with using(raw.db), raw.db.atomic("IMMEDIATE"):
+            journal.record("admin", "user.role", "carol", role="Administrator", was="Signer")
+    finally:
+        raw.close()
+    admin = _sign_in(store_dir)
+    try:
+        users.add_user(admin, "dave", SIGNER_PASSWORD, "Signer")  # admin's next append
+        planted = [e for e in audit_log.list_events(admin) if e.action == "user.role"]
+        assert len(planted) == 1
+        (problem,) = integrity.check_store(admin)
+        assert "no signature of its user covers it" in problem
+    finally:
+        admin.close()

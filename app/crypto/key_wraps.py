@@ -96,11 +96,12 @@ def key_name(master_key: bytes) -> str:
     return derive_subkey(master_key, "key-change").hex()
 
 
-def next_key(store_id: str, master_key: bytes, next_master_key: bytes) -> bytes:
+def next_key(store_id: str, master_key: bytes, next_master_key: bytes, wraps: bytes) -> bytes:
     """What the custodian signs to change the store's key from `master_key` to
-    `next_master_key`, each named by `key_name`: one signed change is taken only from
-    the key it was made for, never again later."""
-    names = f"{key_name(master_key)}\x00{key_name(next_master_key)}"
+    `next_master_key`, each named by `key_name`, with `wraps` (app.keyslots
+    `KeySlots.next_wraps`): one signed change is taken only from the key it was made
+    for, never again later, and only with the next key wrapped to each slot as it was."""
+    names = f"{key_name(master_key)}\x00{key_name(next_master_key)}\x00{wraps.hex()}"
     return f"certdesk-next-key\x00{store_id}\x00{names}".encode()
 
 

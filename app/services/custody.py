@@ -226,7 +226,32 @@ def audit_breaks(session: Session) -> list[int]:
             return False
         return verified_keys(session, name, user.public_keys, user.certified)
 
-    return journal.signature_breaks(session.store.store_id, first, keys_of)
+    breaks = journal.signature_breaks(session.store.store_id, first, keys_of)
+    return sorted(set(breaks) | set(_after_deletion(session)))
+
+
+def _after_deletion(session: Session) -> list[int]:
+    """The events of deleted users after the signed event of their deletion: nobody acts
+    in Certdesk once deleted, so these were added by their own code."""
+    deletions = (
+        AuditEvent.select(AuditEvent.id, AuditEvent.target)
+        .join(User, on=(User.name == AuditEvent.target))
+        .where(
+            (AuditEvent.action == "user.delete") & (AuditEvent.outcome == "allowed") & User.deleted
+        )
+        .order_by(AuditEvent.id)
+    )
+    deleted_at: dict[str, int] = {}
+    for event in deletions:
+        if event.target not in deleted_at and audit_event_holds(session, event.id):
+            deleted_at[event.target] = event.id
+    found = []
+    for name, event_id in deleted_at.items():
+        later = AuditEvent.select(AuditEvent.id).where(
+            (AuditEvent.user == name) & (AuditEvent.id > event_id)
+        )
+        found += [event.id for event in later]
+    return found
 
 
 def _certify(session: Session, row: User) -> None:

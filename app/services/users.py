@@ -141,7 +141,7 @@ def add_user(
             attestations.attest_rows(session, "ugm", [member.id])
         key_grants.sync(session, statements.GrantScope(users=[user.id]))
         journal.record(session.user_name, "user.add", name, role=role)
-        session.store.add_slot(name, slot, session.user_name, session.keys)
+        session.store.add_slot(name, slot, session.user_name, session.keys, session.custodian)
     session.store.settle_slots()
 
 
@@ -569,7 +569,9 @@ def _settle_key_change(session: Session, opened: OpenedSlot) -> None:
     slots = store.slots()
     if _finished_meanwhile(session, slots):
         return
-    statement = next_key(store.store_id, opened.master_key, opened.next_master_key)
+    statement = next_key(
+        store.store_id, opened.master_key, opened.next_master_key, slots.next_wraps()
+    )
     public = session.custodian_public
     signature = slots.rotation
     signed = public is not None and signature is not None and public.verify(signature, statement)
@@ -624,6 +626,10 @@ def _owed_key_change(session: Session) -> None:
         except CertdeskError as exc:
             why = str(exc)
         if why is None:
+            session.notices.append(
+                f"the change of the store's key of audit event {owed:,} had lost its next "
+                "key from the slot file; it was made again, with a new key"
+            )
             return
     session.notices.append(f"{KEY_CHANGE_WAITS} (audit event {owed:,}): {why}")
 
