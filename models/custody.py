@@ -23,11 +23,11 @@ class Custodian(BaseModel):
     # signature of it: events before it were written before custody (an older store's).
     audit_from = peewee.IntegerField(default=1)
     audit_from_signature = peewee.BlobField(null=True)
-    # The roster: every user's name, role and enabled state as last set, a line each,
-    # under a serial that grows with each change, signed by the custodian
-    # (app.crypto.key_wraps). One user's older record put back no longer matches it; the
-    # whole roster put back has an older serial, which each workstation that saw a newer
-    # one names (app.audit_heads).
+    # The roster: every user's name, role, enabled state and record version as last set,
+    # a line each (models.roster), under a serial that grows with each change, signed by
+    # the custodian (app.crypto.key_wraps). One user's older record put back no longer
+    # matches it; the whole roster put back has an older serial and older versions, which
+    # each workstation that saw newer ones names and undoes (app.audit_heads).
     roster = peewee.TextField(default="")
     roster_serial = peewee.IntegerField(default=0)
     roster_signature = peewee.BlobField(null=True)

@@ -1265,3 +1265,54 @@ def test_a_deleted_groups_policy_link_put_back_reaches_no_new_group_of_the_same_
         assert ("K3", "bob") not in _grants(session)
     finally:
         session.close()
+
+
+def test_an_older_record_signed_again_on_a_workstation_that_never_saw_the_newer_is_undone(
+    granted, store_dir, tmp_path, monkeypatch
+):
+    """Dora puts back her older record and roster after admin disabled her on W1, and
+    takes the folder's head away. Alice, another Administrator, on W2 (which never saw
+    the newer roster) changes another user: the older record is signed again, at a
+    higher serial. W1 still knows dora's newer record by its version: she is refused
+    there, and admin's sign-in there disables her again."""
+    w1, w2 = tmp_path / "w1", tmp_path / "w2"
+    monkeypatch.setenv("XDG_STATE_HOME", str(w1))
+    users.add_user(granted, "dora", SIGNER_PASSWORD, SIGNER)
+    users.add_user(granted, "alice", SIGNER_PASSWORD, ADMINISTRATOR)
+    master = granted.store.master_key()
+    record = _record_of(store_dir, master, "dora")
+    (roster,) = _raw_rows(
+        store_dir, master, 'SELECT "roster", "roster_serial", "roster_signature" FROM "custodian"'
+    )
+    granted.close()
+    monkeypatch.setenv("XDG_STATE_HOME", str(w2))
+    users.sign_in(store_dir, "alice", password=SIGNER_PASSWORD)[0].close()  # W2 sees it
+    monkeypatch.setenv("XDG_STATE_HOME", str(w1))
+    admin, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    users.disable_user(admin, "dora")
+    admin.close()
+    _put_back(store_dir, master, "dora", record)
+    _raw_write(
+        store_dir,
+        master,
+        'UPDATE "custodian" SET "roster" = ?, "roster_serial" = ?, "roster_signature" = ?',
+        roster,
+    )
+    (store_dir / audit_heads.FOLDER_FILE).unlink()
+    monkeypatch.setenv("XDG_STATE_HOME", str(w2))
+    alice, _ = users.sign_in(store_dir, "alice", password=SIGNER_PASSWORD)
+    try:
+        users.set_user_role(alice, "bob", CERTIFICATE_MANAGER)  # signs the roster again
+    finally:
+        alice.close()
+    monkeypatch.setenv("XDG_STATE_HOME", str(w1))
+    with pytest.raises(TamperedError, match="'dora' is older than the one this workstation"):
+        users.sign_in(store_dir, "dora", password=SIGNER_PASSWORD)
+    admin, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        assert any(n.endswith("were put back as it saw them: 'dora'") for n in admin.notices)
+        assert [r.enabled for r in users.list_users(admin) if r.name == "dora"] == [False]
+    finally:
+        admin.close()
+    with pytest.raises(AuthenticationError, match="'dora' is not allowed to sign in"):
+        users.sign_in(store_dir, "dora", password=SIGNER_PASSWORD)

@@ -45,8 +45,10 @@ from models import (
     User,
     statements,
 )
+from models import roster as rosters
 from models.base import blob
 from models.permissions import ADMINISTRATOR
+from models.roster import RosterRecord
 
 TAMPERED = "the store was changed outside Certdesk; restore a backup, or ask its Administrator"
 
@@ -361,7 +363,7 @@ def revoked_names(session: Session) -> set[str]:
     if custodian is None or session.custodian_public is None:
         return set()
     lines = _signed_roster(session, custodian)
-    return {name for name, line in lines.items() if line.rpartition("\x1f")[2] != "1"}
+    return {name for name, record in lines.items() if not record.enabled or record.deleted}
 
 
 def _sign_record(
@@ -381,12 +383,18 @@ def _sign_record(
     custodian = _custodian()
     if first:  # the custodian just made: the store's users as they are, at `init` or upgrade
         users = User.select(User.name, Role.name, User.enabled, User.deleted).join(Role).tuples()
-        lines = {name: _roster_line(name, *state) for name, *state in users}
+        lines = {name: RosterRecord(*state, version=1) for name, *state in users}
     else:
         lines = _signed_roster(session, custodian)
-    lines[row.name] = _roster_line(row.name, role, enabled, deleted)
-    records = "\n".join(sorted(lines.values()))
-    serial = custodian.roster_serial + 1
+    before = lines.get(row.name)
+    version = (0 if before is None else before.version) + 1
+    lines[row.name] = RosterRecord(role, enabled, deleted, version)
+    _keep_roster(session, lines, custodian.roster_serial + 1)
+
+
+def _keep_roster(session: Session, lines: dict[str, RosterRecord], serial: int) -> None:
+    """The roster of `lines`, signed by the session's custodian at `serial`."""
+    records = rosters.text(lines)
     signature = session.custodian.sign(roster(session.store.store_id, serial, records))
     Custodian.update(roster=records, roster_serial=serial, roster_signature=signature).execute()
 
@@ -399,54 +407,31 @@ def _signed_roster(session: Session, custodian: Custodian) -> dict[str, str]:
     statement = roster(session.store.store_id, custodian.roster_serial, records)
     if not session.custodian_public.verify(blob(custodian.roster_signature), statement):
         raise TamperedError(f"the roster of users is not the one the custodian signed: {TAMPERED}")
-    return {line.partition("\x1f")[0]: line for line in records.split("\n") if line}
+    return rosters.parse(records)
 
 
-_DELETED = "deleted"  # a roster line's state, for a user deleted
-
-
-def roster_lines(records: str) -> dict[str, tuple[str, bool, bool]]:
-    """A roster's users by name: (role, enabled, deleted) of each."""
-    lines = {}
-    for line in records.split("\n"):
-        name, _, rest = line.partition("\x1f")
-        role, _, state = rest.partition("\x1f")
-        if name:
-            lines[name] = (role, state == "1", state == _DELETED)
-    return lines
-
-
-def newer_roster(session: Session, kept) -> dict[str, tuple[str, bool, bool]]:
-    """The users whose record in `kept` (an app.audit_heads.Roster this workstation saw)
-    differs from the store's, where `kept` is newer than the store's roster and the
-    custodian signed it: by name, the (role, enabled, deleted) it says. Empty otherwise."""
+def newer_roster(session: Session, kept) -> dict[str, RosterRecord]:
+    """The users whose record in `kept` (an app.audit_heads.Roster this workstation saw,
+    that the custodian signed) is newer than the store's and says otherwise
+    (models.roster.newer_in). By name, the record `kept` says."""
     custodian = _custodian()
     public = session.custodian_public
-    if custodian is None or public is None or kept.serial <= custodian.roster_serial:
+    if custodian is None or public is None:
         return {}
     if not public.verify(kept.signature, roster(session.store.store_id, kept.serial, kept.records)):
         return {}
-    now = roster_lines("\n".join(_signed_roster(session, custodian).values()))
-    return {
-        name: record
-        for name, record in roster_lines(kept.records).items()
-        if name in now and now[name] != record
-    }
+    now = rosters.text(_signed_roster(session, custodian))
+    return rosters.newer_in(kept.records, now, kept.serial > custodian.roster_serial)
 
 
 def roster_from(session: Session, serial: int) -> None:
-    """In the caller's write transaction: the store's roster signed again at `serial`, so
-    that the records signed next are newer than a roster of that serial."""
+    """In the caller's write transaction: the store's roster signed again at `serial` at
+    least, so that the records signed next are newer than a roster of that serial."""
     if not _as_custodian(session, "the roster cannot be signed again"):
         return
     custodian = _custodian()
-    records = "\n".join(sorted(_signed_roster(session, custodian).values()))
-    signature = session.custodian.sign(roster(session.store.store_id, serial, records))
-    Custodian.update(roster=records, roster_serial=serial, roster_signature=signature).execute()
-
-
-def _roster_line(name: str, role: str, enabled: bool, deleted: bool = False) -> str:
-    return f"{name}\x1f{role}\x1f{_DELETED if deleted else int(enabled)}"
+    lines = _signed_roster(session, custodian)
+    _keep_roster(session, lines, max(serial, custodian.roster_serial))
 
 
 def record_holds(session: Session, row: User) -> bool:
@@ -460,8 +445,10 @@ def record_holds(session: Session, row: User) -> bool:
     statement = roster(session.store.store_id, custodian.roster_serial, records)
     if not session.custodian_public.verify(blob(custodian.roster_signature), statement):
         return False
-    line = _roster_line(row.name, row.role.name, row.enabled, row.deleted)
-    return line in records.split("\n")
+    record = rosters.parse(records).get(row.name)
+    return record is not None and record.same_state(
+        RosterRecord(row.role.name, row.enabled, row.deleted)
+    )
 
 
 def duties(session: Session) -> bool:

@@ -11,6 +11,7 @@ from app.errors import CertdeskError, PermissionDenied
 from app.services import journal
 from app.sqlite_errors import database_errors, store_problem
 from app.store import Store
+from models import roster as rosters
 from models import statements
 from models.permissions import PERMISSION_WORDS
 
@@ -113,9 +114,14 @@ def _keep_roster(session: Session) -> None:
         found = None  # a damaged store: nothing to keep
     if found is None:
         return
-    kept = audit_heads.Roster(*found)
-    if public.verify(kept.signature, roster(session.store.store_id, kept.serial, kept.records)):
-        audit_heads.saw_roster(session.store.store_id, kept)
+    store_id = session.store.store_id
+    seen = audit_heads.Roster(*found)
+    if not public.verify(seen.signature, roster(store_id, seen.serial, seen.records)):
+        return
+    kept = audit_heads.newest_roster(store_id)
+    if kept is not None and rosters.newer_in(kept.records, seen.records, kept.serial > seen.serial):
+        return  # it would forget a user's newer record: kept until the store has it again
+    audit_heads.saw_roster(store_id, seen)
 
 
 @contextmanager

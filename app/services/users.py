@@ -42,6 +42,7 @@ from models import (
 )
 from models.base import blob
 from models.permissions import ADMINISTRATOR, BUILTIN_ROLES, CERTIFICATES_VIEW, USERS_MANAGE
+from models.roster import RosterRecord
 
 # For new users and new passwords; a store's existing passwords still open it.
 MIN_PASSWORD_LENGTH = 12
@@ -526,7 +527,7 @@ def _newer_records(session: Session) -> None:
     names = sorted(differ)
     with write_transaction(session):
         custody.roster_from(session, kept.serial)
-        deleted = [_put_back_record(session, User.get(User.name == n), *differ[n]) for n in names]
+        deleted = [_put_back_record(session, User.get(User.name == n), differ[n]) for n in names]
         journal.record(session.user_name, "user.records_restored", ", ".join(names))
         if any(deleted):  # their slots go with a change of key (`_owed_key_change`)
             _record_key_change(session)
@@ -536,22 +537,22 @@ def _newer_records(session: Session) -> None:
     )
 
 
-def _put_back_record(session: Session, row: User, role: str, enabled: bool, deleted: bool) -> bool:
-    """In the caller's write transaction: `row`'s role and state as a newer roster says,
-    its wraps made to match. Returns whether it deleted them again (as `delete_users`
-    does, the change of key left to the caller)."""
-    if deleted:
+def _put_back_record(session: Session, row: User, record: RosterRecord) -> bool:
+    """In the caller's write transaction: `row`'s role and state as a newer roster's
+    `record` says, its wraps made to match. Returns whether it deleted them again (as
+    `delete_users` does, the change of key left to the caller)."""
+    if record.deleted:
         if not row.deleted:
             _delete_row(session, row)
         return not row.deleted
-    role_row = Role.get_or_none(Role.name == role)
-    if role_row is not None and role != row.role.name:
-        custody.role_changed(session, row, role)
+    role_row = Role.get_or_none(Role.name == record.role)
+    if role_row is not None and record.role != row.role.name:
+        custody.role_changed(session, row, record.role)
         User.update(role=role_row).where(User.id == row.id).execute()
         row = User.get_by_id(row.id)
-    if enabled != row.enabled:
-        custody.enabled_changed(session, row, enabled)
-        User.update(enabled=enabled).where(User.id == row.id).execute()
+    if record.enabled != row.enabled:
+        custody.enabled_changed(session, row, record.enabled)
+        User.update(enabled=record.enabled).where(User.id == row.id).execute()
     key_grants.sync(session, statements.GrantScope(users=[row.id]))
     return False
 
