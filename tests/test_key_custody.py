@@ -784,6 +784,17 @@ def _record_of(store_dir: Path, master: bytes, name: str) -> tuple:
     )[0]
 
 
+def _roster_of(store_dir: Path, master: bytes) -> tuple:
+    """The custodian's roster as it is now, as anyone with the store's key reads it."""
+    sql = 'SELECT "roster", "roster_serial", "roster_signature" FROM "custodian"'
+    return _raw_rows(store_dir, master, sql)[0]
+
+
+def _put_back_roster(store_dir: Path, master: bytes, roster: tuple) -> None:
+    sql = 'UPDATE "custodian" SET "roster" = ?, "roster_serial" = ?, "roster_signature" = ?'
+    _raw_write(store_dir, master, sql, roster)
+
+
 def _put_back(store_dir: Path, master: bytes, name: str, record: tuple) -> None:
     _raw_write(
         store_dir,
@@ -827,18 +838,11 @@ def test_the_whole_roster_put_back_is_named_and_undone_by_an_administrator(grant
     policies.add_policy(granted, PolicySpec("dora signs K3", certificates=("K3",), users=("dora",)))
     master = granted.store.master_key()
     record = _record_of(store_dir, master, "dora")
-    (roster,) = _raw_rows(
-        store_dir, master, 'SELECT "roster", "roster_serial", "roster_signature" FROM "custodian"'
-    )
+    roster = _roster_of(store_dir, master)
     users.disable_user(granted, "dora")
     granted.close()  # this workstation keeps the roster it saw
     _put_back(store_dir, master, "dora", record)
-    _raw_write(
-        store_dir,
-        master,
-        'UPDATE "custodian" SET "roster" = ?, "roster_serial" = ?, "roster_signature" = ?',
-        roster,
-    )
+    _put_back_roster(store_dir, master, roster)
     with pytest.raises(TamperedError, match="'dora' is older than the one this workstation"):
         users.sign_in(store_dir, "dora", password=SIGNER_PASSWORD)
     bob, _ = users.sign_in(store_dir, "bob", password=SIGNER_PASSWORD)
@@ -1281,9 +1285,7 @@ def test_an_older_record_signed_again_on_a_workstation_that_never_saw_the_newer_
     users.add_user(granted, "alice", SIGNER_PASSWORD, ADMINISTRATOR)
     master = granted.store.master_key()
     record = _record_of(store_dir, master, "dora")
-    (roster,) = _raw_rows(
-        store_dir, master, 'SELECT "roster", "roster_serial", "roster_signature" FROM "custodian"'
-    )
+    roster = _roster_of(store_dir, master)
     granted.close()
     monkeypatch.setenv("XDG_STATE_HOME", str(w2))
     users.sign_in(store_dir, "alice", password=SIGNER_PASSWORD)[0].close()  # W2 sees it
@@ -1292,12 +1294,7 @@ def test_an_older_record_signed_again_on_a_workstation_that_never_saw_the_newer_
     users.disable_user(admin, "dora")
     admin.close()
     _put_back(store_dir, master, "dora", record)
-    _raw_write(
-        store_dir,
-        master,
-        'UPDATE "custodian" SET "roster" = ?, "roster_serial" = ?, "roster_signature" = ?',
-        roster,
-    )
+    _put_back_roster(store_dir, master, roster)
     (store_dir / audit_heads.FOLDER_FILE).unlink()
     monkeypatch.setenv("XDG_STATE_HOME", str(w2))
     alice, _ = users.sign_in(store_dir, "alice", password=SIGNER_PASSWORD)

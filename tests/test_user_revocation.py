@@ -38,7 +38,14 @@ from app.services import (
 from app.services.policies import PolicySpec
 from models.permissions import ADMINISTRATOR, SIGNER
 from tests.helpers.stores import PASSWORD, SIGNER_PASSWORD
-from tests.test_key_custody import PIN, _grants, _raw_rows, _raw_write
+from tests.test_key_custody import (
+    PIN,
+    _grants,
+    _put_back_roster,
+    _raw_rows,
+    _raw_write,
+    _roster_of,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -343,15 +350,7 @@ def test_a_reset_password_gives_new_keys_and_the_old_slot_opens_nothing(
 def test_the_rows_an_administrator_attested_still_hand_keys_on_after_their_reset(
     granted, store_dir
 ):
-    users.add_user(granted, "alice", SIGNER_PASSWORD, ADMINISTRATOR)
-    granted.close()
-    alice, _ = users.sign_in(store_dir, "alice", password=SIGNER_PASSWORD)
-    try:
-        spec = PolicySpec("carol signs K3", certificates=("K3",), users=("carol",))
-        policies.add_policy(alice, spec)
-    finally:
-        alice.close()
-    admin, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    admin = _policy_by_administrator_alice(granted, store_dir)
     try:
         users.reset_password(admin, "alice", NEW_PASSWORD)
         users.add_user(admin, "dave", SIGNER_PASSWORD, SIGNER)
@@ -496,9 +495,7 @@ def test_a_deleted_user_brought_back_by_an_insider_is_deleted_again(granted, sto
     (record,) = _raw_rows(
         store_dir, master, 'SELECT "record_signature" FROM "user" WHERE "name" = \'bob\''
     )
-    (roster,) = _raw_rows(
-        store_dir, master, 'SELECT "roster", "roster_serial", "roster_signature" FROM "custodian"'
-    )
+    roster = _roster_of(store_dir, master)
     users.delete_users(granted, ["bob"])
     master = granted.store.master_key()
     granted.close()
@@ -509,12 +506,7 @@ def test_a_deleted_user_brought_back_by_an_insider_is_deleted_again(granted, sto
         "WHERE \"name\" = 'bob'",
         record,
     )
-    _raw_write(
-        store_dir,
-        master,
-        'UPDATE "custodian" SET "roster" = ?, "roster_serial" = ?, "roster_signature" = ?',
-        roster,
-    )
+    _put_back_roster(store_dir, master, roster)
     slots = keyslots.KeySlots.load(store_dir)
     wrap = PublicKeys(old_slot.public).wrap(master, keyslots.master_purpose(slots.store_id, "bob"))
     slots.slots["bob"] = replace(old_slot, master=wrap)
