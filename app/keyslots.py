@@ -375,6 +375,9 @@ class KeySlots:
     # While the store's key is being changed: the custodian's signature of the change
     # from the master key to the slots' next one (app.crypto.key_wraps.next_key).
     rotation: bytes | None = None
+    # While the `pending` add waits to commit during such a change: the signature from
+    # before the add, which holds again if the add is dropped (store._settle).
+    pending_rotation: bytes | None = None
     # The file as `load` read it (already checked): what `save` keeps as the .bak.
     loaded: bytes | None = field(default=None, repr=False, compare=False)
 
@@ -405,7 +408,8 @@ class KeySlots:
         except (UnicodeDecodeError, ValueError, RecursionError):
             raise _damaged(path, "not JSON", hint) from None
         try:
-            doc = _fields(doc, _TOP_FIELDS, "the file", frozenset({"pending", "rotation"}))
+            optional = frozenset({"pending", "rotation", "pending_rotation"})
+            doc = _fields(doc, _TOP_FIELDS, "the file", optional)
             if doc["format"] != FORMAT:
                 raise _Damaged(f"format must be {FORMAT!r}, not {_show(doc['format'])}")
             version = doc["version"]
@@ -427,12 +431,13 @@ class KeySlots:
             pending = doc.get("pending")
             if pending is not None and pending not in slots:
                 raise _Damaged(f"pending must name one of the slots, not {_show(pending)}")
-            rotation = None
-            if "rotation" in doc:
-                rotation = _bytes(doc, "rotation", SIGNATURE_BYTES, SIGNATURE_BYTES, "")
+            rotation, pending_rotation = (
+                _bytes(doc, key, SIGNATURE_BYTES, SIGNATURE_BYTES, "") if key in doc else None
+                for key in ("rotation", "pending_rotation")
+            )
         except _Damaged as exc:
             raise _damaged(path, str(exc), hint) from None
-        return cls(store_id=store_id, slots=slots, pending=pending, rotation=rotation)
+        return cls(store_id, slots, pending, rotation, pending_rotation)
 
     def dump(self) -> bytes:
         doc = {
@@ -445,6 +450,8 @@ class KeySlots:
             doc["pending"] = self.pending
         if self.rotation is not None:
             doc["rotation"] = _b64(self.rotation)
+        if self.pending_rotation is not None:
+            doc["pending_rotation"] = _b64(self.pending_rotation)
         return json.dumps(doc, indent=2, sort_keys=True).encode("utf-8")
 
     def save(self, folder: Path) -> None:

@@ -520,12 +520,14 @@ def add_slot(
         if not signed:
             raise StoreBusyError(
                 f"{display_path(store.folder)}: a change of the store's key has not "
-                "finished; close every other Certdesk that has the store open and sign in "
-                "again first"
+                "finished, and a user added meanwhile needs its next key from a key "
+                "custodian (an Administrator) whose slot holds it; sign in again, or close "
+                "every other Certdesk that has the store open, first"
             )
         _settle(slots)
         slots.slots[user] = slots.with_next_key(user, slot, next_master)
         wraps = slots.next_wraps()
+        slots.pending_rotation = slots.rotation
         slots.rotation = custodian.sign(next_key(store.store_id, master, next_master, wraps))
     else:
         _settle(slots)
@@ -557,7 +559,9 @@ def _settle(slots: KeySlots) -> bool:
         return False
     if not models.User.select().where(models.User.name == slots.pending).exists():
         slots.remove(slots.pending)
-    slots.pending = None
+        if slots.pending_rotation is not None:  # the change's signature before the add
+            slots.rotation = slots.pending_rotation
+    slots.pending, slots.pending_rotation = None, None
     return True
 
 

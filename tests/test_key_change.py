@@ -285,7 +285,10 @@ def test_an_event_bob_adds_after_the_change_does_not_make_it_forgotten(
         (notice,) = admin.notices
         assert "it was made again, with a new key" in notice
         (problem,) = integrity.check_store(admin)
-        assert problem.startswith("audit event ") and "no signature of its user covers" in problem
+        assert (
+            problem.startswith("audit event ")
+            and "written by a user after their deletion" in problem
+        )
     finally:
         admin.close()
     assert not _database_opens_with(store_dir, master)
@@ -354,3 +357,34 @@ def test_an_event_put_in_an_administrators_name_is_not_covered_by_their_next(gra
         assert "no signature of its user covers it" in problem
     finally:
         admin.close()
+
+
+def test_an_add_cut_short_while_the_change_waits_leaves_it_signed(granted, store_dir, monkeypatch):
+    """Dave's add writes his slot, with the next key and the change signed again, and
+    never commits: the next sign-in drops his slot and takes the change as signed before
+    it, and finishes it."""
+    carol = _sign_in(store_dir, "carol", SIGNER_PASSWORD)
+    try:
+        assert users.delete_users(granted, ["bob"]) is not None
+        add_slot = granted.store.add_slot
+
+        def cut_short(*args):
+            add_slot(*args)
+            raise OSError("killed")
+
+        monkeypatch.setattr(granted.store, "add_slot", cut_short)
+        with pytest.raises(OSError, match="killed"):
+            users.add_user(granted, "dave", SIGNER_PASSWORD, "Signer")
+        assert "dave" in keyslots.KeySlots.load(store_dir).slots
+        granted.close()
+    finally:
+        carol.close()
+    admin = _sign_in(store_dir)
+    try:
+        assert admin.notices == []
+        assert integrity.check_store(admin) == []
+    finally:
+        admin.close()
+    slots = keyslots.KeySlots.load(store_dir)
+    assert sorted(slots.slots) == ["admin", "carol"]
+    assert all(slot.next is None for slot in slots.slots.values())

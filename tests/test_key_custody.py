@@ -1313,3 +1313,38 @@ def test_an_older_record_signed_again_on_a_workstation_that_never_saw_the_newer_
         admin.close()
     with pytest.raises(AuthenticationError, match="'dora' is not allowed to sign in"):
         users.sign_in(store_dir, "dora", password=SIGNER_PASSWORD)
+
+
+def test_a_record_put_back_stays_newer_than_one_a_stale_workstation_kept(
+    granted, store_dir, tmp_path, monkeypatch
+):
+    """W_D last saw carol enabled after two changes; W_C saw her disabled after a third.
+    An old database (carol at her first record) is put back: W_C's Administrator puts
+    her back as disabled, newer than anything W_D kept, so W_D's Administrator does not
+    enable her again."""
+    w_d, w_c = tmp_path / "w_d", tmp_path / "w_c"
+    granted.close()
+    old = tmp_path / "old.db"
+    shutil.copy(store_dir / "certdesk.db", old)
+    monkeypatch.setenv("XDG_STATE_HOME", str(w_d))
+    admin, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    users.disable_user(admin, "carol")
+    users.enable_user(admin, "carol")
+    admin.close()
+    monkeypatch.setenv("XDG_STATE_HOME", str(w_c))
+    admin, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    users.disable_user(admin, "carol")
+    admin.close()
+    for name in ("certdesk.db-wal", "certdesk.db-shm", audit_heads.FOLDER_FILE):
+        (store_dir / name).unlink(missing_ok=True)
+    shutil.copy(old, store_dir / "certdesk.db")
+    admin, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    assert any(n.endswith("were put back as it saw them: 'carol'") for n in admin.notices)
+    admin.close()
+    monkeypatch.setenv("XDG_STATE_HOME", str(w_d))
+    admin, _ = users.sign_in(store_dir, "admin", password=PASSWORD)
+    try:
+        assert not any("were put back" in n for n in admin.notices)
+        assert [r.enabled for r in users.list_users(admin) if r.name == "carol"] == [False]
+    finally:
+        admin.close()

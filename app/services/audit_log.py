@@ -33,6 +33,8 @@ def list_events(session: "Session") -> list[AuditEntry]:
 
 @operation("audit.verify", AUDIT_VIEW, reads=True)
 def verify_chain(session: "Session") -> list[int]:
-    """The ids of the events whose hash or link does not match, or that no signature of
-    their user covers; empty when the log is intact."""
-    return sorted(set(chain_breaks()) | set(custody.audit_breaks(session)))
+    """The ids of the events whose hash or link does not match, that no signature of
+    their user covers, or that a user wrote after their deletion; empty when the log is
+    intact."""
+    breaks = chain_breaks() + custody.audit_breaks(session) + custody.after_deletion(session)
+    return sorted(set(breaks))

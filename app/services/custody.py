@@ -17,6 +17,8 @@ same keys), Administrators by a signed record without a wrap of the custodian ge
 and keys sealed as before data keys are moved to data keys.
 """
 
+from dataclasses import replace
+
 from app.crypto.key_wraps import (
     anchor_of,
     attestation,
@@ -228,13 +230,13 @@ def audit_breaks(session: Session) -> list[int]:
             return False
         return verified_keys(session, name, user.public_keys, user.certified)
 
-    breaks = journal.signature_breaks(session.store.store_id, first, keys_of)
-    return sorted(set(breaks) | set(_after_deletion(session)))
+    return journal.signature_breaks(session.store.store_id, first, keys_of)
 
 
-def _after_deletion(session: Session) -> list[int]:
-    """The events of deleted users after the signed event of their deletion: nobody acts
-    in Certdesk once deleted, so these were added by their own code."""
+def after_deletion(session: Session) -> list[int]:
+    """The events of deleted users after the signed event of their deletion: added by
+    their own code, or by a session of theirs still open when they were deleted. (Each
+    `user.delete` event is an append of its own, which `audit_event_holds` checks.)"""
     deletions = (
         AuditEvent.select(AuditEvent.id, AuditEvent.target)
         .join(User, on=(User.name == AuditEvent.target))
@@ -424,13 +426,17 @@ def newer_roster(session: Session, kept) -> dict[str, RosterRecord]:
     return rosters.newer_in(kept.records, now, kept.serial > custodian.roster_serial)
 
 
-def roster_from(session: Session, serial: int) -> None:
+def roster_from(session: Session, serial: int, versions: dict[str, int]) -> None:
     """In the caller's write transaction: the store's roster signed again at `serial` at
-    least, so that the records signed next are newer than a roster of that serial."""
+    least, and each user named in `versions` at that version at least, so that the
+    records signed next are newer than those of a roster of that serial and versions."""
     if not _as_custodian(session, "the roster cannot be signed again"):
         return
     custodian = _custodian()
     lines = _signed_roster(session, custodian)
+    for name, version in versions.items():
+        if (record := lines.get(name)) is not None and record.version < version:
+            lines[name] = replace(record, version=version)
     _keep_roster(session, lines, max(serial, custodian.roster_serial))
 
 

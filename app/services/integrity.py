@@ -241,10 +241,17 @@ def _sealed_key_problems(session: Session) -> list[str]:
 
 
 def _audit_problems(session: Session) -> list[str]:
-    return [f"audit event {i}: its hash or link does not match" for i in chain_breaks()] + [
-        f"audit event {i}: no signature of its user covers it"
-        for i in custody.audit_breaks(session)
-    ]
+    return (
+        [f"audit event {i}: its hash or link does not match" for i in chain_breaks()]
+        + [
+            f"audit event {i}: no signature of its user covers it"
+            for i in custody.audit_breaks(session)
+        ]
+        + [
+            f"audit event {i}: written by a user after their deletion"
+            for i in custody.after_deletion(session)
+        ]
+    )
 
 
 def _open_keys(session: Session, problems: list[str]) -> dict[int, object]:

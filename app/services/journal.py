@@ -179,7 +179,8 @@ def signature_breaks(
 ) -> list[int]:
     """Ids of the events from `first_id` on that no signature of their user covers: a
     signed event whose signature fails, or unsigned events not followed by a signed one
-    of the same user before another user's. `keys_of(name)` is the user's certified
+    of the same user before another user's, or before the first event that signature
+    names. `keys_of(name)` is the user's certified
     keys; False for a user who signs nothing yet (no keys, or keys still awaited), whose
     events are not looked at; None for a name whose keys cannot be trusted (no such
     user, or keys without the custodian's certificate), whose every event is broken."""
@@ -233,12 +234,17 @@ def _signed_from(
     `before` (their hashes) and the signed event: the index of its first, and the
     statement signed. A signature made before appends were named by their first event
     covers them all (index 0). None if `keys` signed none of them."""
-    for start, first_hash in enumerate([*before, event_hash]):
+    starts = [*before, event_hash]
+    # The likely ones first, one verification each: the whole run (an append of today),
+    # the signature of before (which covers it too), the signed event alone; then the
+    # starts between, which only events put before an append make.
+    tries = [(0, starts[0]), (0, None), (len(before), event_hash)]
+    tries += [(start, starts[start]) for start in range(1, len(before))]
+    for start, first_hash in tries:
         statement = audit_event(store_id, event_hash, first_hash)
         if keys.verify(signature, statement):
             return start, statement
-    statement = audit_event(store_id, event_hash)
-    return (0, statement) if keys.verify(signature, statement) else None
+    return None
 
 
 def signs_alone(store_id: str, keys: PublicKeys, signature: bytes, event_hash: str) -> bool:
@@ -250,17 +256,20 @@ def signed_by_keys(store_id: str, user: str, keys: PublicKeys) -> Iterator[tuple
     """Each signed event of `user` whose signature `keys` made, with the statement it
     signs (to be signed again with other keys)."""
     before: list[str] = []
-    query = AuditEvent.select(AuditEvent.id, AuditEvent.user, AuditEvent.hash, AuditEvent.signature)
-    for event in query.order_by(AuditEvent.id):
-        if event.user != user:
+    previous = None
+    query = AuditEvent.select(AuditEvent.id, AuditEvent.hash, AuditEvent.signature)
+    events = query.where(AuditEvent.user == user).order_by(AuditEvent.id).tuples()
+    for event_id, event_hash, signature in events:
+        if previous is None or event_id != previous + 1:  # another user's events between
             before = []
-        elif event.signature is None:
-            before.append(event.hash)
-        else:
-            signed = _signed_from(store_id, keys, blob(event.signature), event.hash, before)
-            if signed is not None:
-                yield event.id, signed[1]
-            before = []
+        previous = event_id
+        if signature is None:
+            before.append(event_hash)
+            continue
+        signed = _signed_from(store_id, keys, blob(signature), event_hash, before)
+        if signed is not None:
+            yield event_id, signed[1]
+        before = []
 
 
 class OwnRun(NamedTuple):

@@ -526,7 +526,7 @@ def _newer_records(session: Session) -> None:
         return  # `_compare_head` says the store is older
     names = sorted(differ)
     with write_transaction(session):
-        custody.roster_from(session, kept.serial)
+        custody.roster_from(session, kept.serial, {n: r.version for n, r in differ.items()})
         deleted = [_put_back_record(session, User.get(User.name == n), differ[n]) for n in names]
         journal.record(session.user_name, "user.records_restored", ", ".join(names))
         if any(deleted):  # their slots go with a change of key (`_owed_key_change`)
