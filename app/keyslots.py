@@ -45,7 +45,9 @@ from app.errors import (
 from app.files import FileRefusedError, display_path, read_regular
 
 if TYPE_CHECKING:
-    from app.crypto.user_keys import UserKeys
+    from collections.abc import Callable
+
+    from app.crypto.user_keys import PublicKeys, UserKeys
 
 SLOTS_FILE = "keyslots.json"
 BACKUP_FILE = "keyslots.json.bak"
@@ -578,6 +580,27 @@ class KeySlots:
 
         wrapped = PublicKeys(slot.public).wrap(next_master_key, master_purpose(self.store_id, user))
         return replace(slot, next=wrapped)
+
+    def sign_change(
+        self, sign: "Callable[[bytes], bytes]", master_key: bytes, next_master_key: bytes
+    ) -> None:
+        """`rotation` made the signature (`sign`, the custodian's) of the change from
+        `master_key` to `next_master_key`, with the slots' next keys as they are now."""
+        self.rotation = sign(self._change(master_key, next_master_key))
+
+    def change_signed(
+        self, custodian: "PublicKeys | None", master_key: bytes, next_master_key: bytes
+    ) -> bool:
+        """Whether `rotation` is the `custodian`'s signature of the change from
+        `master_key` to `next_master_key`, with the slots' next keys as they are now."""
+        if custodian is None or self.rotation is None:
+            return False
+        return custodian.verify(self.rotation, self._change(master_key, next_master_key))
+
+    def _change(self, master_key: bytes, next_master_key: bytes) -> bytes:
+        from app.crypto.key_wraps import next_key  # see the module's docstring
+
+        return next_key(self.store_id, master_key, next_master_key, self.next_wraps())
 
     def next_wraps(self) -> bytes:
         """What the custodian's signature of a change of key covers of the slots: each

@@ -23,7 +23,6 @@ import peewee
 from sqlcipher3 import dbapi2 as sqlcipher
 
 import models
-from app.crypto.key_wraps import next_key
 from app.crypto.sealing import Sealer, derive_subkey
 from app.crypto.user_keys import UserKeys
 from app.errors import (
@@ -509,15 +508,8 @@ def add_slot(
         # A slot without the next key would open nothing once the change is finished.
         held = None if keys is None else slots.change_held(holder, keys)
         master, next_master = held or (b"", b"")
-        signed = (
-            custodian is not None
-            and held is not None
-            and slots.rotation is not None
-            and custodian.public().verify(
-                slots.rotation, next_key(store.store_id, master, next_master, slots.next_wraps())
-            )
-        )
-        if not signed:
+        public = None if custodian is None else custodian.public()
+        if held is None or not slots.change_signed(public, master, next_master):
             raise StoreBusyError(
                 f"{display_path(store.folder)}: a change of the store's key has not "
                 "finished, and a user added meanwhile needs its next key from a key "
@@ -526,9 +518,8 @@ def add_slot(
             )
         _settle(slots)
         slots.slots[user] = slots.with_next_key(user, slot, next_master)
-        wraps = slots.next_wraps()
         slots.pending_rotation = slots.rotation
-        slots.rotation = custodian.sign(next_key(store.store_id, master, next_master, wraps))
+        slots.sign_change(custodian.sign, master, next_master)
     else:
         _settle(slots)
         slots.slots[user] = slot
@@ -730,8 +721,7 @@ def rotate_master_key(
                 before = _current_slots(store)
                 master = store.master_key()
                 slots = before.rotating(master, bytes(new_key), recipients(), replaced)
-                change_of_key = next_key(store.store_id, master, bytes(new_key), slots.next_wraps())
-                slots.rotation = sign(change_of_key)
+                slots.sign_change(sign, master, bytes(new_key))
                 # The copy beside the file stays the one before the change until it is
                 # finished (`undo_key_change`): it opens only the key the database has now.
                 slots.save(store.folder)

@@ -11,7 +11,7 @@ from app.crypto.certinfo import spki_sha256_of_public_key
 from app.crypto.parse import quietly
 from app.errors import CertdeskError, StoreDamagedError, TamperedError
 from app.keyslots import BACKUP_FILE
-from app.services import custody, key_grants, users
+from app.services import custody, key_change, key_grants, users
 from app.services.journal import chain_breaks
 from app.services.operations import operation
 from app.services.session import Session
@@ -61,7 +61,7 @@ def check_store(session: Session) -> list[str]:
         ("key custody", lambda: _custody_problems(session)),
         ("audit log", lambda: _audit_problems(session)),
         ("audit head", lambda: users.head_problems(session)),
-        ("store key", lambda: users.key_change_problems(session)),
+        ("store key", lambda: key_change.problems(session)),
     ):
         problems.extend(_readable(db, what, step))
     return problems

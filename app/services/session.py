@@ -16,6 +16,8 @@ from models import statements
 from models.permissions import PERMISSION_WORDS
 
 if TYPE_CHECKING:  # cryptography loads with the sign-in, not with the login dialog
+    import peewee
+
     from app.crypto.user_keys import PublicKeys, UserKeys
 
 
@@ -69,13 +71,18 @@ class Session:
         sight of it (app.audit_heads)."""
         keys, self.keys, self.custodian = self.keys, None, None
         try:
-            last = statements.last_audit_event(self.store.db)
-            serial = statements.roster_serial(self.store.db) or 0
+            head = head_now(self.store.db)
         except (*database_errors(), CertdeskError):
-            last = None  # a damaged or vanished store: nothing to keep
-        if last is not None:
-            keep_head(self, keys, audit_heads.Head(*last, serial))
+            head = None  # a damaged or vanished store: nothing to keep
+        if head is not None and head.event_id:
+            keep_head(self, keys, head)
         self.store.close()
+
+
+def head_now(db: "peewee.Database") -> "audit_heads.Head":
+    """The store's present end: its newest audit event and roster change."""
+    last = statements.last_audit_event(db)
+    return audit_heads.Head(*(last or (0, "")), statements.roster_serial(db) or 0)
 
 
 def keep_head(

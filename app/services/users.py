@@ -1,18 +1,17 @@
 """Creating a store with its administrator, and signing in."""
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import peewee
 
 from app import attempts, audit_heads, keyslots
-from app.crypto.key_wraps import anchor_of, audit_head, key_name, next_key
-from app.crypto.user_keys import UserKeys, WrapError
+from app.crypto.key_wraps import anchor_of, audit_head
+from app.crypto.user_keys import UserKeys
 from app.errors import (
     AuthenticationError,
-    CertdeskError,
     CustodianRequired,
     NotFoundError,
     StoreBusyError,
@@ -22,14 +21,18 @@ from app.errors import (
     ValidationError,
 )
 from app.keyslots import OpenedSlot
-from app.services import attestations, custody, journal, key_grants
+from app.services import attestations, custody, journal, key_change, key_grants
 from app.services.names import check_name
 from app.services.operations import operation
-from app.services.session import Session, keep_folder_head, keep_head, write_transaction
-from app.sqlite_errors import database_errors, store_problem
+from app.services.session import (
+    Session,
+    head_now,
+    keep_folder_head,
+    keep_head,
+    write_transaction,
+)
 from app.store import Store, create_store, unlock_store
 from models import (
-    AuditEvent,
     Certificate,
     PolicyUser,
     Request,
@@ -51,8 +54,6 @@ MAX_USER_GROUP_NAME = 100
 # The database as it was before an Administrator's sign-in moved its keys to data keys.
 KEYS_MOVED_BACKUP = "certdesk.db.before-data-keys.bak"
 OLDER = "the store is older than"  # how a notice of `_compare_head` begins
-KEY_CHANGE = "store.rekey"
-UNSIGNED_KEY_CHANGE = f"{keyslots.SLOTS_FILE} held a change of the store's key"
 UNSIGNED_HEAD = f"{audit_heads.FOLDER_FILE} was not signed by an enabled user of the store"
 
 
@@ -258,9 +259,11 @@ def delete_users(session: Session, names: Sequence[str]) -> str | None:
             _delete_row(session, row)
         for row in rows:
             journal.record(session.user_name, "user.delete", row.name)
-        _record_key_change(session)
+        key_change.record(session)
 
-    return _rotate(session, lambda: _key_holders(session, _live()), delete)
+    return key_change.rotate(
+        session, lambda: key_change.key_holders(session, key_change.live()), delete
+    )
 
 
 def _deletable(session: Session, names: list[str]) -> list[User]:
@@ -270,7 +273,7 @@ def _deletable(session: Session, names: list[str]) -> list[User]:
     if any(row.id == session.user_id for row in rows):
         raise ValidationError("user", f"{session.user_name!r} cannot delete themselves")
     others = (
-        _live()
+        key_change.live()
         .where(User.id.not_in([row.id for row in rows]))
         .join(Role)
         .where((Role.name == ADMINISTRATOR) & User.enabled)
@@ -282,11 +285,6 @@ def _deletable(session: Session, names: list[str]) -> list[User]:
     return rows
 
 
-def _live():
-    """The users not deleted, as a query read when it is iterated."""
-    return User.select().where(~User.deleted)
-
-
 def _delete_row(session: Session, row: User) -> None:
     """In the caller's write transaction: `row` deleted, with the rows naming them
     revoked and removed, their record signed as deleted and every wrap they hold gone.
@@ -295,40 +293,6 @@ def _delete_row(session: Session, row: User) -> None:
     custody.user_deleted(session, row)
     User.update(enabled=False, deleted=True).where(User.id == row.id).execute()
     key_grants.remove_all(session, [row.id])
-
-
-def _record_key_change(session: Session) -> None:
-    """The audit event of a change of the store's key, naming the key it changes from:
-    while the database still has that key, the change is owed (`_key_change_owed`)."""
-    from_key = key_name(session.store.master_key())
-    journal.record(session.user_name, KEY_CHANGE, str(session.folder), from_key=from_key)
-
-
-def _rotate(
-    session: Session,
-    recipients: Callable[[], dict[str, bytes]],
-    change: Callable[[], None],
-    replaced: dict[str, keyslots.Slot] | None = None,
-) -> str | None:
-    """`store.rotate_master_key`, signed by the session's custodian; returns why the
-    database keeps its key until a later sign-in, if it does. Refused while keys sealed
-    before data keys wait to move: they are sealed under the store's present key."""
-    if custody.moves_keys():
-        raise ValidationError(
-            "store",
-            "some private keys are still sealed as before data keys came, under the "
-            "store's present key; an Administrator's sign-in moves them (run any command), "
-            "then try again. Nothing was changed.",
-        )
-    try:
-        waits = session.store.rotate_master_key(
-            recipients, change, session.custodian.sign, replaced
-        )
-    except database_errors() as exc:
-        raise store_problem(exc, session.folder) or exc from exc
-    # The folder's head now: one signed with keys just replaced would no longer be taken.
-    keep_head(session, session.keys, _head_now(session.store.db))
-    return waits
 
 
 @operation("user.reset_password", USERS_MANAGE, target="name")
@@ -363,13 +327,13 @@ def reset_password(session: Session, name: str, password: str) -> str | None:
         key_grants.remove_all(session, [row.id])
         key_grants.sync(session, statements.GrantScope(users=[row.id]))
         journal.record(session.user_name, "user.reset_password", name)
-        _record_key_change(session)
+        key_change.record(session)
 
     def recipients() -> dict[str, bytes]:
-        others = _live().where(User.name != name)
-        return _key_holders(session, others) | {name: slot.public}
+        others = key_change.live().where(User.name != name)
+        return key_change.key_holders(session, others) | {name: slot.public}
 
-    return _rotate(session, recipients, reset, {name: slot})
+    return key_change.rotate(session, recipients, reset, {name: slot})
 
 
 def _resettable(session: Session, name: str) -> User:
@@ -377,28 +341,6 @@ def _resettable(session: Session, name: str) -> User:
     if row.id == session.user_id:
         raise ValidationError("user", "reset another user's password; change your own with passwd")
     return row
-
-
-def _key_holders(session: Session, live: Iterable[User]) -> dict[str, bytes]:
-    """The slot each user who stays gets the store's next key in: their certified keys.
-    A user whose record the custodian's roster does not hold (a deleted user's row
-    brought back in the database) gets none. A slot of version 1 opens with its user's
-    password alone, to which no new key can be wrapped: refused until that user has
-    signed in once."""
-    holders = {}
-    for row in live:
-        if row.public_keys is not None and not custody.record_holds(session, row):
-            continue
-        keys = custody.verified_keys(session, row.name, row.public_keys, row.certified)
-        if keys is None:
-            raise ValidationError(
-                "user",
-                f"{row.name!r} has not signed in since key pairs came, and the store's key "
-                "cannot change without them: have them sign in once (or delete them too). "
-                "Nothing was changed.",
-            )
-        holders[row.name] = keys.raw
-    return holders
 
 
 def _remove_links(session: Session, row: User) -> None:
@@ -471,10 +413,10 @@ def sign_in(
         session.keys = UserKeys(opened.private)
         with journal.signed_by(user, session.keys, store.store_id):
             custody.take_keys(session, kek, opened)
-            _settle_key_change(session, opened)
+            key_change.settle(session, opened)
             _newer_records(session)
             _custodian_duties(session)
-            _owed_key_change(session)
+            key_change.make_owed(session)
             _compare_head(session)
             _report_failed_sign_ins(session)
     except BaseException:
@@ -529,8 +471,8 @@ def _newer_records(session: Session) -> None:
         custody.roster_from(session, kept.serial, {n: r.version for n, r in differ.items()})
         deleted = [_put_back_record(session, User.get(User.name == n), differ[n]) for n in names]
         journal.record(session.user_name, "user.records_restored", ", ".join(names))
-        if any(deleted):  # their slots go with a change of key (`_owed_key_change`)
-            _record_key_change(session)
+        if any(deleted):  # their slots go with a change of key (`key_change.make_owed`)
+            key_change.record(session)
     session.notices.append(
         f"users' records older than the ones this workstation last saw were put back "
         f"as it saw them: {', '.join(map(repr, names))}"
@@ -557,123 +499,6 @@ def _put_back_record(session: Session, row: User, record: RosterRecord) -> bool:
     return False
 
 
-def _settle_key_change(session: Session, opened: OpenedSlot) -> None:
-    """At sign-in, before anything is written: a change of the store's key found in the
-    slot file. Finished if the custodian signed it, from the key the slot holds to its
-    next one, and it committed (the database has the next key already, or the change is
-    owed); undone if it never committed. One no custodian signed is taken out, or
-    refused as tampering if the database has that key already. What waits is said in
-    the session's notices."""
-    if opened.next_master_key is None:
-        return
-    store = session.store
-    slots = store.slots()
-    if _finished_meanwhile(session, slots):
-        return
-    statement = next_key(
-        store.store_id, opened.master_key, opened.next_master_key, slots.next_wraps()
-    )
-    public = session.custodian_public
-    signature = slots.rotation
-    signed = public is not None and signature is not None and public.verify(signature, statement)
-    rekeyed = store.master_key() == opened.next_master_key
-    if signed and (rekeyed or _key_change_owed(session) is not None):
-        if waits := store.finish_key_change(opened.next_master_key):
-            session.notices.append(f"{KEY_CHANGE_WAITS}: {waits}")
-    elif signed:
-        store.undo_key_change()
-    elif rekeyed:
-        raise TamperedError(
-            f"the store's key was changed by someone who is not its custodian: {custody.TAMPERED}"
-        )
-    else:
-        store.drop_key_change()
-        session.notices.append(
-            f"{UNSIGNED_KEY_CHANGE} that no custodian signed; it was not taken, and is taken out"
-        )
-        with write_transaction(session):
-            journal.record(session.user_name, KEY_CHANGE, "", outcome="denied")
-
-
-def _finished_meanwhile(session: Session, slots: keyslots.KeySlots) -> bool:
-    """Whether another process finished the change while this sign-in ran Argon2id: the
-    user's slot, read again, has no next key, and its master key is the database's."""
-    mine = slots.slots.get(session.user_name)
-    if mine is None or mine.next is not None or session.keys is None:
-        return False
-    purpose = keyslots.master_purpose(slots.store_id, session.user_name)
-    try:
-        return session.keys.unwrap(mine.master, purpose) == session.store.master_key()
-    except WrapError:
-        return False
-
-
-def _owed_key_change(session: Session) -> None:
-    """At sign-in, after the records and duties: a database that still has a key a
-    change was owed away from, with no change of it waiting in the slot file (its next
-    key was taken out), gets a new key from a custodian's sign-in; others are told."""
-    owed = _key_change_owed(session)
-    mine = session.store.slots().slots.get(session.user_name)
-    if owed is None or (mine is not None and mine.next is not None):
-        return  # `_settle_key_change` said why the change waiting in the slot file waits
-    why = "an Administrator's next sign-in makes it"
-    if session.custodian is not None:
-
-        def change() -> None:
-            _record_key_change(session)
-
-        try:
-            why = _rotate(session, lambda: _key_holders(session, _live()), change)
-        except CertdeskError as exc:
-            why = str(exc)
-        if why is None:
-            session.notices.append(
-                f"the change of the store's key of audit event {owed:,} had lost its next "
-                "key from the slot file; it was made again, with a new key"
-            )
-            return
-    session.notices.append(f"{KEY_CHANGE_WAITS} (audit event {owed:,}): {why}")
-
-
-KEY_CHANGE_WAITS = "the change of the store's key is not finished"
-
-
-def _key_change_owed(session: Session) -> int | None:
-    """The audit event of a change of the store's key that names the key the database
-    still has as the one it changes from, signed by its user: until the database has
-    another, a copy of a slot that change took away still opens it. Any such event
-    counts, not only the newest, so an event added after it cannot make it forgotten."""
-    name = key_name(session.store.master_key())
-    events = (
-        AuditEvent.select(AuditEvent.id, AuditEvent.user, AuditEvent.details)
-        .where(
-            (AuditEvent.action == KEY_CHANGE)
-            & (AuditEvent.outcome == "allowed")
-            & AuditEvent.details.contains(name)
-        )
-        .order_by(AuditEvent.id.desc())
-    )
-    for event in events:
-        if journal.details_of(event.details).get("from_key") != name:
-            continue
-        if custody.audit_event_holds(session, event.id):
-            return event.id
-    return None
-
-
-def key_change_problems(session: Session) -> list[str]:
-    """For `check`: a change of the store's key that waits, and one that no custodian
-    signed, which this sign-in took out."""
-    problems = [
-        f"store key: {notice}"
-        for notice in session.notices
-        if notice.startswith((UNSIGNED_KEY_CHANGE, KEY_CHANGE_WAITS))
-    ]
-    if not problems and (owed := _key_change_owed(session)) is not None:
-        problems.append(f"store key: {KEY_CHANGE_WAITS} (audit event {owed:,})")
-    return problems
-
-
 def _report_failed_sign_ins(session: Session) -> None:
     """At an Administrator's sign-in: the failed sign-ins counted since the last report
     (app.attempts), into the audit log, one event per user."""
@@ -698,7 +523,7 @@ def _compare_head(session: Session) -> None:
     older, older records were put back. Said to the user (`session.notices`) and
     recorded, and the store's present end is what is seen from now on."""
     db, store_id = session.store.db, session.store.store_id
-    now = _head_now(db)
+    now = head_now(db)
     kept = audit_heads.in_folder(session.folder)
     if (session.folder / audit_heads.FOLDER_FILE).exists() and not _signed(session, kept):
         # Not one a user of the store signed: it would keep every later head out.
@@ -717,13 +542,7 @@ def _compare_head(session: Session) -> None:
     session.notices.append(f"{OLDER} {than}: {why}")
     with write_transaction(session):
         journal.record(session.user_name, "store.older", "", ends=now.event_id, roster=now.roster)
-    keep_head(session, session.keys, _head_now(db), newer_only=False)
-
-
-def _head_now(db: peewee.Database) -> audit_heads.Head:
-    """The store's present end: its newest audit event and roster change."""
-    last = statements.last_audit_event(db)
-    return audit_heads.Head(*(last or (0, "")), statements.roster_serial(db) or 0)
+    keep_head(session, session.keys, head_now(db), newer_only=False)
 
 
 def head_problems(session: Session) -> list[str]:
@@ -742,7 +561,7 @@ def head_problems(session: Session) -> list[str]:
     if not _signed(session, kept):
         return [*problems, f"audit head: {UNSIGNED_HEAD}, so no sign-in takes it"]
     db = session.store.db
-    why = _older(db, kept.head, _head_now(db))
+    why = _older(db, kept.head, head_now(db))
     return problems + ([f"{audit_heads.FOLDER_FILE}: {why}"] if why else [])
 
 
