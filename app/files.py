@@ -147,6 +147,17 @@ def write_new_file(path: str | os.PathLike, data: bytes, mode: int = 0o644) -> P
     return Path(path)
 
 
+def free_name(path: str | os.PathLike) -> Path:
+    """`path`, or, when that file exists, the first free "name (2).cer", "name (3).cer"…
+    (a new file never replaces one: propose one that it can write)."""
+    path = Path(path)
+    candidate, number = path, 1
+    while (candidate.exists() or candidate.is_symlink()) and number < 1000:
+        number += 1
+        candidate = path.with_name(f"{path.stem} ({number}){path.suffix}")
+    return candidate
+
+
 def check_new_file(path: str | os.PathLike) -> Path:
     """Refuse an output path that `new_file` would refuse, before slow work is done for
     nothing (a key generated, a store copied)."""

@@ -61,6 +61,7 @@ def test_menu_disables_then_enables(qtbot, window, how):
         "Properties…",
         "Disable",
         "Download (.cer)…",
+        "Sign File…",
         "CSR / Renew…",
         "Add to Groups…",
         "Remove from Groups…",

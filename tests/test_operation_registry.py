@@ -151,6 +151,7 @@ CALLS = {
     "policy.list": lambda w, me: (policies.list_policies,),
     "certificate.needs_pin": lambda w, me: (signing.needs_pin, w.certificate()),
     "certificate.signable": lambda w, me: (signing.signable_certificates,),
+    "certificate.signing_choice": lambda w, me: (signing.signing_choice, w.certificate()),
     "certificate.signing_purpose": lambda w, me: (signing.signing_purpose, w.certificate()),
     "certificate.sign": lambda w, me: (
         signing.sign_data,

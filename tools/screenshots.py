@@ -503,6 +503,9 @@ def signer_pages(folder: Path, out: Path, suffix: str, size: tuple[int, int]) ->
     users.add_user(admin, "nina", password, SIGNER)
     for alias in ("Release Code Signing 2025", "Release Code Signing 2026"):
         certificate_edits.edit_certificate(admin, alias, GeneralChanges(owner="sam"))
+    certificate_edits.edit_certificate(
+        admin, "Release Code Signing 2026", GeneralChanges(pin="246813", ask_reason=True)
+    )
     admin.close()
     window = signed_in_window(folder, "sam", password, size)
     window.grab().save(str(out / f"signer-certificates{suffix}.png"))
@@ -519,12 +522,58 @@ def signer_pages(folder: Path, out: Path, suffix: str, size: tuple[int, int]) ->
     window.open_page("Signing")
     settle()  # the page reads when it is first shown
     window.grab().save(str(out / f"signing-view{suffix}.png"))
+    sign_dialogs(window, folder, out, suffix)
     window.close()
     window = signed_in_window(folder, "nina", password, size)
     window.open_page("Signing")
     settle()
     window.grab().save(str(out / f"signing-view-empty{suffix}.png"))
     window.close()
+
+
+def sign_dialogs(window: MainWindow, folder: Path, out: Path, suffix: str) -> None:
+    """Sign File… asking for the reason and the PIN, refusing a wrong PIN, signing a
+    large file, and on a certificate that nothing lets the user sign with."""
+    from ui.sign_dialog import open_sign_dialog
+
+    content = folder.parent / "files" / "Installer-4.2.msi"
+    content.write_bytes(bytes(4096))
+    page = window.page_by_title["Signing"]
+    page.select(
+        page.model.key_of(
+            next(
+                page.model.row_at(i)
+                for i in range(page.model.rowCount())
+                if page.model.row_at(i).alias == "Release Code Signing 2026"
+            )
+        )
+    )
+    dialog = page.sign_selected()
+    settle()
+    dialog.set_file(content)
+    dialog.reason.setText("Release 4.2 for the update channel")
+    dialog.pin.setText("000000")
+    QCoreApplication.processEvents()
+    dialog.grab().save(str(out / f"sign-dialog{suffix}.png"))
+    dialog.sign()
+    settle()
+    dialog.grab().save(str(out / f"sign-dialog-wrong-pin{suffix}.png"))
+    dialog._busy(True)
+    dialog._progressed(1_400_000_000, 3_900_000_000, "")
+    QCoreApplication.processEvents()
+    dialog.grab().save(str(out / f"sign-dialog-busy{suffix}.png"))
+    dialog._busy(False)
+    dialog.reject()
+    other = next(r for r in rows_named(window, ("Example Release Signing",)))
+    grab_open(
+        settled(open_sign_dialog(window.session, window, other.id)),
+        out / f"sign-dialog-not-allowed{suffix}.png",
+    )
+
+
+def settled(widget):
+    settle()
+    return widget
 
 
 def desktop_fonts(folder: Path, out: Path, suffix: str, size: tuple[int, int]) -> None:

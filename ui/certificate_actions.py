@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
 from app.errors import CertdeskError
 from app.memory import collections_paused
-from app.services import certificate_groups, certificates, lifecycle, signing_requests
+from app.services import certificate_groups, certificates, lifecycle, signing, signing_requests
 from app.services.certificates import CertificateRow
 from app.services.operations import refusal
 from app.services.session import Session
@@ -27,7 +27,14 @@ from ui.group_dialog import GroupPicker, groups_to_add, groups_to_remove
 from ui.icons import icon
 from ui.save_dialog import save_new_file
 from ui.tasks import Task
-from ui.wording import ADD_TO_GROUPS, REMOVE_FROM_GROUPS, capped, failures_text, plural
+from ui.wording import (
+    ADD_TO_GROUPS,
+    NO_KEY,
+    REMOVE_FROM_GROUPS,
+    capped,
+    failures_text,
+    plural,
+)
 
 SAVE_FILTERS = {
     "DER certificate (*.cer)": "der",
@@ -46,6 +53,7 @@ class CertificateActions(QObject):
     message = Signal(str)  # for the status bar
     openRequested = Signal(int)  # a certificate id: show its window
     renewRequested = Signal(int)  # a certificate id: open the CSR wizard in renew mode
+    signRequested = Signal(int)  # a certificate id: Sign File… with it
 
     def __init__(self, session: Session, model: CertificatesModel, owner: QWidget):
         super().__init__(owner)
@@ -144,6 +152,12 @@ class CertificateActions(QObject):
         download = menu.addAction(icon("download"), "Download (.cer)…")
         download.triggered.connect(lambda: self.download(row))
         self._gate(download, certificates.export_certificate)
+        sign = menu.addAction(icon("signature"), "Sign File…")
+        sign.triggered.connect(lambda: self.signRequested.emit(row.id))
+        self._gate(sign, signing.sign_data)
+        if not row.has_private_key and sign.isEnabled():
+            sign.setEnabled(False)
+            sign.setToolTip(NO_KEY)
         renew = menu.addAction(icon("renew"), "CSR / Renew…")
         renew.triggered.connect(lambda: self.renewRequested.emit(row.id))
         self._gate(renew, signing_requests.renew)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import NotFoundError, ValidationError
-from app.services import certificate_edits, certificates, users
+from app.services import certificate_edits, certificates, signing, users
 from app.services.certificate_edits import GeneralChanges
 from app.services.certificates import CertificateDetail
 from app.services.operations import allowed, refusal
@@ -26,8 +26,10 @@ from ui.certificate_tabs import AssociatesTab, DetailsTab, ExtensionsTab, Genera
 from ui.certificate_tabs.common import selectable
 from ui.dialogs import Dialog, show_failure
 from ui.icons import icon
+from ui.sign_dialog import SignFileDialog, open_sign_dialog
 from ui.store_events import ALL, events
 from ui.tasks import Task
+from ui.wording import NO_KEY
 
 
 def _read_certificate(session: Session, certificate_id: int) -> tuple[CertificateDetail, list[str]]:
@@ -84,6 +86,14 @@ class CertificateWindow(Dialog):
         reason = refusal(session, certificate_edits.edit_certificate)
         if reason:
             self.save_button.setToolTip(reason)
+        self.sign_button = self.buttons.addButton(
+            "Sign File…", QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.sign_button.setIcon(icon("signature"))
+        self.sign_button.clicked.connect(self.sign_file)
+        self.sign_button.setEnabled(False)  # until the certificate is read
+        self._sign_refusal = refusal(session, signing.sign_data)
+        self.sign_dialog: SignFileDialog | None = None
 
         self.title = QLabel("Reading the certificate…", self)
         self.title.setTextFormat(Qt.TextFormat.RichText)
@@ -172,6 +182,15 @@ class CertificateWindow(Dialog):
         for tab in (self.general_tab, self.associates_tab, self.details_tab, self.extensions_tab):
             tab.show_detail(detail)
         self._update_save()
+        why_not = self._sign_refusal or (None if row.has_private_key else NO_KEY)
+        self.sign_button.setEnabled(why_not is None)
+        self.sign_button.setToolTip(why_not or "Sign a file with this certificate")
+
+    def sign_file(self) -> SignFileDialog | None:
+        if self.detail is None or not self.sign_button.isEnabled():
+            return None
+        self.sign_dialog = open_sign_dialog(self._session, self, self.detail.row.id)
+        return self.sign_dialog
 
     # -- saving -------------------------------------------------------------------
 

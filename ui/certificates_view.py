@@ -30,6 +30,7 @@ from ui.icons import icon
 from ui.import_flow import FILE_FILTER, ImportFlow
 from ui.list_page import SEARCH_DELAY_MS, SearchBox, counts_text, page_toolbar
 from ui.rows_model import RowsPart, joined
+from ui.sign_dialog import SignFileDialog, open_sign_dialog
 from ui.store_events import ALL, events
 from ui.store_watch import kept_place
 from ui.tasks import Task
@@ -109,7 +110,9 @@ class CertificatesView(QWidget):
         self.actions.renewRequested.connect(
             lambda certificate_id: self.pageRequested.emit("Requests", "renew", certificate_id)
         )
+        self.actions.signRequested.connect(self.sign_with)
         self.windows: dict[int, CertificateWindow] = {}
+        self.sign_dialog: SignFileDialog | None = None  # the last one opened
         self.selection_bar = self._selection_bar()
         self.model.checkedChanged.connect(self._show_checked)
 
@@ -226,6 +229,10 @@ class CertificatesView(QWidget):
         window.raise_()
         window.activateWindow()
         return window
+
+    def sign_with(self, certificate_id: int) -> SignFileDialog:
+        self.sign_dialog = open_sign_dialog(self._session, self, certificate_id)
+        return self.sign_dialog
 
     def _open_row(self, visible_row: int) -> None:
         self.open_certificate(self.model.row_at(visible_row).id)

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
+from app.services import signing
+from app.services.operations import refusal
 from app.services.session import Session
 from ui import import_flow
 from ui.certificates_view import CertificatesView
@@ -22,6 +24,7 @@ from ui.dialogs import fit_to_screen
 from ui.groups_view import GroupsView
 from ui.icons import icon
 from ui.requests_view import RequestsView
+from ui.sign_dialog import SignFileDialog, open_sign_dialog
 from ui.signing_view import SigningView
 from ui.store_events import events
 from ui.store_watch import StoreWatch
@@ -35,6 +38,7 @@ class MainWindow(QMainWindow):
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
         self.session = session
+        self.sign_dialog: SignFileDialog | None = None
         self.setWindowTitle("Certdesk")
         self.setWindowIcon(icon("app"))
         self.sidebar = QListWidget(self)
@@ -110,6 +114,13 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.certificates.import_action)
+        self.sign_action = QAction(icon("signature"), "&Sign File…", self)
+        self.sign_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
+        self.sign_action.triggered.connect(self.sign_file)
+        why_not = refusal(self.session, signing.sign_data)
+        self.sign_action.setEnabled(why_not is None)
+        self.sign_action.setToolTip(why_not or "Sign a file with a certificate you may use")
+        file_menu.addAction(self.sign_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -121,6 +132,12 @@ class MainWindow(QMainWindow):
         about = QAction("&About Certdesk", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
+
+    def sign_file(self) -> SignFileDialog | None:
+        if not self.sign_action.isEnabled():
+            return None
+        self.sign_dialog = open_sign_dialog(self.session, self)
+        return self.sign_dialog
 
     def _about(self) -> QMessageBox:
         """Opened, not exec()'d (QMessageBox.about would run its own event loop)."""

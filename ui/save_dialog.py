@@ -6,7 +6,7 @@ from typing import TypeVar
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from app.files import FileRefusedError
+from app.files import FileRefusedError, free_name
 from ui.file_dialogs import remember_folder, start_folder
 
 T = TypeVar("T")
@@ -26,7 +26,7 @@ def save_new_file(
     read-only…) is said in one line and the dialog opens again on it. None when the
     user cancels."""
     chosen = ""
-    proposed = free_name(start_folder(purpose) / name)
+    proposed = str(free_name(start_folder(purpose) / name))
     while True:
         path, chosen = QFileDialog.getSaveFileName(
             parent,
@@ -42,17 +42,7 @@ def save_new_file(
             written = write(Path(path), chosen)
         except FileRefusedError as exc:
             QMessageBox.warning(parent, "Certdesk", str(exc))
-            proposed = free_name(Path(path))
+            proposed = str(free_name(path))
             continue
         remember_folder(purpose, path)
         return written
-
-
-def free_name(path: Path) -> str:
-    """`path`, or, when that file exists, the first free "name (2).cer", "name (3).cer"…
-    (saving never replaces a file: propose one that it can write)."""
-    candidate, number = path, 1
-    while candidate.exists() and number < 1000:
-        number += 1
-        candidate = path.with_name(f"{path.stem} ({number}){path.suffix}")
-    return str(candidate)

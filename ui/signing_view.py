@@ -1,7 +1,7 @@
 """The Signing page: the certificates the signed-in user may sign with, the policy that
 allows each, what a signature with it asks for, and why it cannot sign when the
-certificate itself stops it. Signing is `certdesk sign` for now; this page shows what
-it would allow."""
+certificate itself stops it; Sign File… (Enter, a double-click) signs with the one
+selected."""
 
 from PySide6.QtCore import Qt
 
@@ -12,6 +12,7 @@ from app.services.signing import SigningChoice
 from ui.icons import icon
 from ui.list_page import ListPage, PageAction
 from ui.rows_model import Column, RowsModel
+from ui.sign_dialog import SignFileDialog, open_sign_dialog
 
 EMPTY_HINT = (
     "No certificates to sign with. An administrator gives you certificates to sign with "
@@ -82,6 +83,7 @@ class SigningView(ListPage):
         self._refused = refusal(session, signing.signable_certificates)
         if self._refused:
             self.empty_hint = self._refused
+        self.sign_dialog: SignFileDialog | None = None
         super().__init__(session, RowsModel(COLUMNS), parent)
         for column, width in ((0, 260), (1, 160), (2, 76), (3, 76), (4, 96)):
             self.table.setColumnWidth(column, width)
@@ -99,15 +101,30 @@ class SigningView(ListPage):
     def page_actions(self) -> list[PageAction]:
         return [
             PageAction(
+                "sign_action",
+                "signature",
+                "Sign File…",
+                self.sign_selected,
+                signing.sign_data,
+                needs_selection=True,
+                default=True,
+            ),
+            PageAction(
                 "properties_action",
                 "certificate",
                 "Properties…",
                 self.open_selected,
                 certificates.get_certificate,
                 needs_selection=True,
-                default=True,
-            )
+            ),
         ]
+
+    def sign_selected(self) -> SignFileDialog | None:
+        choice = self.selected()
+        if choice is None:
+            return None
+        self.sign_dialog = open_sign_dialog(self._session, self, choice.id)
+        return self.sign_dialog
 
     def open_selected(self) -> None:
         """The certificate's window, opened by the Certificates page (one per certificate)."""

@@ -309,7 +309,7 @@ class _BusyIndicator(QObject):
         window.setProperty("certdeskBusy", count + 1)
         if count == 0:
             window.setCursor(Qt.CursorShape.BusyCursor)
-        bar = _status_bar(self._widget)
+        bar = status_bar_of(self._widget)
         if bar is not None and self._text:
             bar.showMessage(self._text)
 
@@ -322,7 +322,7 @@ class _BusyIndicator(QObject):
         window.setProperty("certdeskBusy", count)
         if count == 0:
             window.unsetCursor()
-        bar = _status_bar(self._widget)
+        bar = status_bar_of(self._widget)
         if bar is not None and self._text and bar.currentMessage() == self._text:
             bar.clearMessage()
 
@@ -334,7 +334,7 @@ def _widget_of(owner: QObject) -> QWidget | None:
     return owner
 
 
-def _status_bar(widget: QWidget) -> QStatusBar | None:
+def status_bar_of(widget: QWidget) -> QStatusBar | None:
     """The status bar of the main window `widget` is in or was opened from."""
     while widget is not None:
         window = widget.window()

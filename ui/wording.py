@@ -10,6 +10,7 @@ if TYPE_CHECKING:  # for the annotation only: the login dialog shows before the 
 
 # The group actions, worded alike in the selection bar, the row menu and the certificate
 # window.
+NO_KEY = "The store holds no private key for this certificate: nothing can sign with it."
 ADD_TO_GROUPS = "Add to Groups…"
 REMOVE_FROM_GROUPS = "Remove from Groups…"
 MAX_LISTED_FAILURES = 12  # in a bulk action's failure box, then "…and N more."

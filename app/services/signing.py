@@ -8,7 +8,10 @@ chunks, and the key unsealed, matched against the certificate and used for the s
 """
 
 import datetime as dt
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 import peewee
@@ -23,6 +26,7 @@ from app.crypto.parse import quietly
 from app.crypto.pins import pin_matches
 from app.crypto.purpose import SigningVerdict, signing_verdict
 from app.errors import CertdeskError, PermissionDenied, StoreDamagedError, ValidationError
+from app.files import free_name, new_file, open_regular
 from app.services import journal, key_grants, policies
 from app.services.certificates import find, issuer_certificates
 from app.services.names import check_name
@@ -34,6 +38,8 @@ from models.permissions import CERTIFICATES_VIEW, SIGN
 
 MAX_REASON = 500
 CHUNK_SIZE = 1024 * 1024  # what is held of the content at a time
+SIGNATURE_SUFFIX = ".p7s"
+NOT_ALLOWED = "Not allowed"
 
 
 @dataclass(frozen=True)
@@ -42,11 +48,12 @@ class SigningChoice:
 
     id: int
     alias: str
-    policy: str  # the policy that allows it; "" when the user owns it
+    # The policy that allows it; "" when the user owns it, None when neither allows it.
+    policy: str | None
     needs_pin: bool
     asks_reason: bool
     not_after: dt.datetime
-    blocked: str  # "" when it signs; else what stops everyone, in short ("Disabled")
+    blocked: str  # "" when it signs; else what stops it, in short ("Disabled")
     why_not: str  # and in a sentence ("It is disabled: nobody can sign with it.")
 
 
@@ -84,25 +91,43 @@ def signable_certificates(session: Session, now: dt.datetime | None = None) -> l
         .join(PrivateKey, peewee.JOIN.LEFT_OUTER)
         .where(Certificate.id.in_(policies.certificates_for(user)))
     )
-    choices = []
-    for cert in query:
-        decision = policies.decide(user, cert, now)
-        if not decision.allowed:
-            continue
-        obstacle = _obstacle(cert, now)
-        choices.append(
-            SigningChoice(
-                id=cert.id,
-                alias=cert.alias,
-                policy=decision.policy,
-                needs_pin=cert.pin_hash is not None,
-                asks_reason=cert.ask_reason,
-                not_after=cert.not_after,
-                blocked="" if obstacle is None else obstacle.short,
-                why_not="" if obstacle is None else f"It {obstacle.words}.",
-            )
-        )
+    decided = ((cert, policies.decide(user, cert, now)) for cert in query)
+    choices = [_choice(cert, decision, now) for cert, decision in decided if decision.allowed]
     return sorted(choices, key=lambda c: c.alias.casefold())
+
+
+@operation("certificate.signing_choice", SIGN, reads=True)
+def signing_choice(
+    session: Session, ref: int | str, now: dt.datetime | None = None
+) -> SigningChoice:
+    """What a signature with this certificate asks of the signed-in user, and what stops
+    it now: the certificate itself, or the owner rule and the policies (`policy` None)."""
+    now = now or utcnow()
+    cert = find(ref)
+    user = User.get_or_none(User.id == session.user_id)
+    if user is None:
+        raise PermissionDenied(f"{session.user_name} is no longer a user of this store.")
+    return _choice(cert, policies.decide(user, cert, now), now)
+
+
+def _choice(cert: Certificate, decision: policies.Decision, now: dt.datetime) -> SigningChoice:
+    obstacle = _obstacle(cert, now)
+    if obstacle is not None:
+        blocked, why_not = obstacle.short, f"It {obstacle.words}."
+    elif not decision.allowed:
+        blocked, why_not = NOT_ALLOWED, f"You may not sign with it: {decision.why}."
+    else:
+        blocked = why_not = ""
+    return SigningChoice(
+        id=cert.id,
+        alias=cert.alias,
+        policy=decision.policy if decision.allowed else None,
+        needs_pin=cert.pin_hash is not None,
+        asks_reason=cert.ask_reason,
+        not_after=cert.not_after,
+        blocked=blocked,
+        why_not=why_not,
+    )
 
 
 @operation("certificate.sign", SIGN, target="ref")
@@ -142,6 +167,52 @@ def sign_data(
             session.user_name, "certificate.sign", cert.alias, sha256=sha256, reason=reason or None
         )
     return signature
+
+
+@dataclass(frozen=True)
+class SignedFile:
+    content: Path
+    signature: Path
+
+
+def signature_path(content: str | Path) -> Path:
+    """Where `sign_file` puts the signature of `content`: `<file>.p7s` beside it, or the
+    first free `<file> (2).p7s`, … (a signature never replaces a file)."""
+    return free_name(Path(f"{content}{SIGNATURE_SUFFIX}"))
+
+
+def sign_file(
+    session: Session,
+    ref: int | str,
+    content: str | Path,
+    reason: str | None = None,
+    pin: str | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> SignedFile:
+    """`sign_data` of the regular file `content`, its signature written to the new file
+    `signature_path(content)`; `progress(bytes read, size, "")` as the file is read. A
+    refused or failed signature leaves no file."""
+    with open_regular(content) as handle:
+        reader = _Progress(handle, progress) if progress is not None else handle
+        out = signature_path(content)
+        with new_file(out) as written:
+            written.write(sign_data(session, ref, reader, reason, pin))
+    return SignedFile(Path(content), out)
+
+
+class _Progress:
+    """A file read through, telling how far: a large file's signature shows it moving."""
+
+    def __init__(self, handle: BinaryIO, progress: Callable[[int, int, str], None]):
+        self._handle, self._progress = handle, progress
+        self._size = os.fstat(handle.fileno()).st_size
+        self._done = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._handle.read(size)
+        self._done += len(data)
+        self._progress(self._done, self._size, "")
+        return data
 
 
 def _obstacle(cert: Certificate, now: dt.datetime) -> Obstacle | None:
