@@ -343,7 +343,8 @@ def test_escape_in_the_table_clears_the_checks(qtbot, window):
 def test_every_page_shows_its_actions_as_the_same_flat_tool_bar_buttons(qtbot, window):
     styles = set()
     for page in window.page_by_title.values():
-        bars = page.findChildren(QToolBar)
+        # A page's filter bar is a tool bar of fields, for its » in a narrow window.
+        bars = [b for b in page.findChildren(QToolBar) if b.objectName() != "filterBar"]
         assert bars, page.title
         for bar in bars:
             styles.add((bar.toolButtonStyle(), bar.iconSize().width()))

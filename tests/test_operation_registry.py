@@ -95,6 +95,10 @@ class World:
 CALLS = {
     "audit.list": lambda w, me: (audit_log.list_events,),
     "audit.verify": lambda w, me: (audit_log.verify_chain,),
+    "audit.newest": lambda w, me: (audit_log.newest_events, audit_log.AuditFilter(), 10),
+    "audit.facets": lambda w, me: (audit_log.facets,),
+    "audit.count": lambda w, me: (audit_log.count_events,),
+    "audit.export": lambda w, me: (audit_log.export_csv, w.tmp_path / f"{w.name('a')}.csv"),
     "store.backup": lambda w, me: (backup.backup_store, w.tmp_path / f"{w.name('b')}.zip"),
     "store.check": lambda w, me: (integrity.check_store,),
     "certificate.edit": lambda w, me: (

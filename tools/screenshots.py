@@ -576,6 +576,42 @@ def settled(widget):
     return widget
 
 
+def audit_pages(folder: Path, work: Path, out: Path, suffix: str, size: tuple[int, int]) -> None:
+    """The Audit Log page: the whole log verified, filtered to refusals, and a copy of
+    the store whose log was edited behind Certdesk's back, its first broken event
+    selected."""
+    import shutil
+
+    import models
+
+    window = signed_in_window(folder, "admin", "correct horse battery", size)
+    page = window.open_page("Audit Log")
+    settle()
+    page.verify()
+    settle()
+    window.grab().save(str(out / f"audit-log{suffix}.png"))
+    page.outcome_filter.setCurrentIndex(page.outcome_filter.findData("failed"))
+    page.time_filter.setCurrentIndex(page.time_filter.findData("custom"))
+    settle()
+    window.grab().save(str(out / f"audit-log-filtered{suffix}.png"))
+    window.close()
+    copy = work / "edited-store"
+    shutil.copytree(folder, copy)
+    session, _ = users.sign_in(copy, "admin", password="correct horse battery")
+    with models.base.using(session.store.db):
+        models.AuditEvent.update(target="Nothing to see").where(
+            models.AuditEvent.id == 12
+        ).execute()
+    session.close()
+    window = signed_in_window(copy, "admin", "correct horse battery", size)
+    page = window.open_page("Audit Log")
+    settle()
+    page.verify()
+    settle()
+    window.grab().save(str(out / f"audit-log-broken{suffix}.png"))
+    window.close()
+
+
 def desktop_fonts(folder: Path, out: Path, suffix: str, size: tuple[int, int]) -> None:
     """The Certificates page with a desktop's larger font (GTK's Sans 10, and 11): the
     default columns still fit, with Name given the rest."""
@@ -679,6 +715,7 @@ def main() -> int:
     import_feedback(window, work, args.out, suffix)
     window.close()
     signer_pages(folder, args.out, suffix, (width, height))
+    audit_pages(folder, work, args.out, suffix, (width, height))
     desktop_fonts(folder, args.out, suffix, (width, height))
     print(f"screenshots in {args.out}")
     return 0

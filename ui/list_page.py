@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from app.services.operations import refusal
 from app.services.session import Session
 from ui.icons import icon
-from ui.rows_model import RowsModel
+from ui.rows_model import RowsModel, RowsPart
 from ui.store_events import events
 from ui.tasks import Task
 
@@ -200,6 +200,9 @@ class ListPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 0)
         layout.addLayout(top)
+        bar = self.filter_bar()
+        if bar is not None:
+            layout.addWidget(bar)
         layout.addWidget(self.table, 1)
         self._show_state()
         self._stale = False  # a store event came while the page was hidden
@@ -213,6 +216,11 @@ class ListPage(QWidget):
 
     def page_actions(self) -> Sequence[PageAction]:
         return ()
+
+    def filter_bar(self) -> QWidget | None:
+        """What the page narrows its rows by before they are read (the Audit Log's user,
+        action, outcome and time), placed under the tool bar; None for none."""
+        return None
 
     def shutdown(self) -> None:
         """The window is closing: stop long work (the window then waits for the workers,
@@ -244,12 +252,17 @@ class ListPage(QWidget):
         self._generation += 1
         generation = self._generation
         return (
-            Task(self, self.load, self._session)
+            Task(self, self._read, self._session)
             .on_done(lambda rows: self._show(rows) if generation == self._generation else None)
             .start()
         )
 
-    def _show(self, rows: Sequence) -> None:
+    def _read(self, session: Session):
+        """Off the GUI thread: the rows, with what the model keeps of them (their search
+        text, RowsModel.part), so that showing 100,000 of them does not stall the window."""
+        return self.model.part(self.load(session))
+
+    def _show(self, rows: RowsPart) -> None:
         keep = self._select_next
         if keep is None:
             selected = self.selected()

@@ -19,6 +19,7 @@ from app.services import signing
 from app.services.operations import refusal
 from app.services.session import Session
 from ui import import_flow
+from ui.audit_view import AuditView
 from ui.certificates_view import CertificatesView
 from ui.dialogs import fit_to_screen
 from ui.groups_view import GroupsView
@@ -31,7 +32,7 @@ from ui.store_watch import StoreWatch
 from ui.tasks import wait_for_tasks
 
 # The pages, in the sidebar's order; each declares its title and icon.
-PAGES = (CertificatesView, GroupsView, RequestsView, SigningView)
+PAGES = (CertificatesView, GroupsView, RequestsView, SigningView, AuditView)
 
 
 class MainWindow(QMainWindow):

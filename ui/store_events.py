@@ -22,6 +22,9 @@ class StoreEvents(QObject):
     certificates_enabled = Signal(object, bool)
     groups_changed = Signal()  # groups created, renamed, deleted or their members
     requests_changed = Signal()  # signing requests created, cancelled or completed
+    # The journal grew (ui.store_watch looks every few seconds): by anything, a refusal
+    # too, by this window or another.
+    audit_changed = Signal()
 
     def announce(
         self,

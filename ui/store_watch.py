@@ -22,7 +22,7 @@ from app.services.operations import allowed
 from app.services.session import Session
 from ui.dialogs import show_failure
 from ui.rows_model import RowsModel, runs
-from ui.store_events import ALL
+from ui.store_events import ALL, events
 from ui.tasks import Task
 
 POLL_MS = 2000
@@ -70,7 +70,10 @@ class StoreWatch(QObject):
         )
 
     def _looked(self, changes: store_changes.Changes) -> None:
+        grew = changes.last_event != self.last_event
         self.last_event = changes.last_event
+        if grew:
+            events.audit_changed.emit()
 
     def _failed(self, error: BaseException) -> None:
         if isinstance(error, StoreBusyError):

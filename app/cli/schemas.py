@@ -169,6 +169,7 @@ def policy_json(row: PolicyRow) -> dict:
 def audit_event_json(event: AuditEntry) -> dict:
     """One event of `audit --json`."""
     return {
+        "id": event.id,
         "time": iso(event.time),
         "user": event.user,
         "action": event.action,
