@@ -285,7 +285,7 @@ def test_an_empty_groups_page_shows_its_hint_alone_and_says_each_thing_once(qtbo
     settle(qtbot)
     members = page.members
     qtbot.waitUntil(lambda: members.height() > 200)  # its share of the splitter again
-    assert members.group is None and members.table.empty_hint == NO_GROUP_CHOSEN
+    assert members.key is None and members.table.empty_hint == NO_GROUP_CHOSEN
     assert members.heading.text() == MEMBERS_HEADING != NO_GROUP_CHOSEN
 
 

@@ -39,6 +39,8 @@ def test_groups_and_requests_are_pages_of_the_template():
         "Certificate Groups",
         "Requests",
         "Signing",
+        "Users",
+        "User Groups",
         "Audit Log",
     ]
 

@@ -17,6 +17,7 @@ from app.services import (
     certificate_import,
     certificates,
     integrity,
+    key_change,
     lifecycle,
     policies,
     signing,
@@ -83,6 +84,11 @@ class World:
         alias = self.name("file")
         cert, _ = self.certs.make_cert(alias)
         return self.certs.write(self.tmp_path, f"{alias}.pem", self.certs.pem(cert))
+
+    def user_group(self) -> str:
+        name = self.name("ug")
+        user_groups.change_members(self.admin, name, [self.user()])
+        return name
 
     def owned_certificate(self, owner: str) -> str:
         alias = self.certificate()
@@ -188,6 +194,13 @@ CALLS = {
     "user.password": lambda w, me: (users.change_password, PASSWORD, "another long password"),
     "user.names": lambda w, me: (users.user_names,),
     "store.watch": lambda w, me: (store_changes.watch,),
+    "store.finish_key_change": lambda w, me: (key_change.finish_waiting,),
+    "user.signable": lambda w, me: (signing.signable_by, w.user()),
+    "user_group.list": lambda w, me: (user_groups.list_user_groups,),
+    "user_group.create": lambda w, me: (user_groups.create_user_group, w.name("ug")),
+    "user_group.edit": lambda w, me: (user_groups.edit_user_group, w.user_group(), w.name("ug")),
+    "user_group.delete": lambda w, me: (user_groups.delete_user_group, w.user_group()),
+    "user_group.list_members": lambda w, me: (user_groups.list_members, w.user_group()),
     "store.changes": lambda w, me: (store_changes.changes_since, 0),
 }
 

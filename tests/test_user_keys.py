@@ -240,9 +240,9 @@ def test_a_changed_password_opens_the_same_keys_and_the_old_one_nothing(session,
 @pytest.mark.parametrize(
     ("current", "new", "says"),
     [
-        ("not my password", NEW, "current password: is not the password of 'admin'"),
+        ("not my password", NEW, "current password: wrong password for 'admin'"),
         (PASSWORD, "short", "password: at least 12 characters"),
-        (PASSWORD, PASSWORD, "new password: is the current one"),
+        (PASSWORD, PASSWORD, "new password: the same as the current one"),
     ],
 )
 def test_a_refused_password_change_changes_nothing(session, store_dir, current, new, says):

@@ -576,6 +576,46 @@ def settled(widget):
     return widget
 
 
+def users_pages(folder: Path, out: Path, suffix: str, size: tuple[int, int]) -> None:
+    """The Users page with what the selected user may sign, and its dialogs: New User
+    (passwords that differ), Change Role, Reset Password, the delete confirmation, and
+    the File menu's Change My Password."""
+    window = signed_in_window(folder, "admin", "correct horse battery", size)
+    page = window.open_page("Users")
+    settle()
+    page.select("sam")
+    QCoreApplication.processEvents()  # the list below follows the selection
+    settle()
+    window.grab().save(str(out / f"users-view{suffix}.png"))
+    dialog = page.new_user()
+    settle()
+    dialog.name.setText("dora")
+    dialog.display_name.setText("Dora Marquez")
+    dialog.new_groups.setText("Release Engineers, Firmware")
+    dialog.password.setText("a good long password")
+    dialog.confirmation.setText("a good long passw")
+    dialog.update_ok()
+    QCoreApplication.processEvents()
+    grab_open(dialog, out / f"new-user-dialog{suffix}.png")
+    grab_open(page.change_role(), out / f"role-dialog{suffix}.png")
+    grab_open(page.reset_password(), out / f"reset-password-dialog{suffix}.png")
+    grab_open(page.delete_selected(), out / f"user-delete-confirmation{suffix}.png")
+    grab_open(window.change_password(), out / f"change-password-dialog{suffix}.png")
+    groups = window.open_page("User Groups")
+    settle()
+    groups.select("Release Engineers")
+    QCoreApplication.processEvents()
+    settle()
+    window.grab().save(str(out / f"user-groups-view{suffix}.png"))
+    picker = groups.add_members()
+    settle()
+    picker.set_checked("nina")
+    grab_open(picker, out / f"add-members-dialog{suffix}.png")
+    grab_open(groups.edit_selected(), out / f"user-group-edit-dialog{suffix}.png")
+    grab_open(groups.delete_selected(), out / f"user-group-delete-confirmation{suffix}.png")
+    window.close()
+
+
 def audit_pages(folder: Path, work: Path, out: Path, suffix: str, size: tuple[int, int]) -> None:
     """The Audit Log page: the whole log verified, filtered to refusals, and a copy of
     the store whose log was edited behind Certdesk's back, its first broken event
@@ -715,6 +755,7 @@ def main() -> int:
     import_feedback(window, work, args.out, suffix)
     window.close()
     signer_pages(folder, args.out, suffix, (width, height))
+    users_pages(folder, args.out, suffix, (width, height))
     audit_pages(folder, work, args.out, suffix, (width, height))
     desktop_fonts(folder, args.out, suffix, (width, height))
     print(f"screenshots in {args.out}")

@@ -54,9 +54,9 @@ def fit_height(dialog: Dialog) -> None:
 
 
 class GroupPicker(Dialog):
-    """Certificate groups to check, shown once `show_groups` has them; with `creating`,
-    a field to name a new group (disabled, with `create_refusal`, for a role that may
-    not create one)."""
+    """Certificate groups to check (or the `items` named: users), shown once
+    `show_groups` has them; with `creating`, a field to name a new group (disabled,
+    with `create_refusal`, for a role that may not create one)."""
 
     def __init__(
         self,
@@ -66,12 +66,14 @@ class GroupPicker(Dialog):
         ok_text: str,
         creating: bool = False,
         create_refusal: str | None = None,
+        items: tuple[str, str] = ("group", "certificate groups"),
     ):
         super().__init__(parent)
         self.setWindowTitle(title)
         fit_title(self, 380)
         self.loaded = False
-        self._why_not = "Check at least one group."
+        self._items = items
+        self._why_not = f"Check at least one {items[0]}."
 
         layout = QVBoxLayout(self)
         self.prompt = QLabel(prompt, self)
@@ -82,7 +84,7 @@ class GroupPicker(Dialog):
         self.list.setMinimumHeight(200)
         self.list.itemChanged.connect(self._update_ok)
         # What takes the list's place while it is read, or when there is nothing to list.
-        self.status = hint_label("Reading the certificate groups…", self)
+        self.status = hint_label(f"Reading the {items[1]}…", self)
         self.stack = QStackedLayout()
         self.stack.addWidget(self.status)
         self.stack.addWidget(self.list)
@@ -155,13 +157,13 @@ class GroupPicker(Dialog):
                 self.list.takeItem(self.list.row(typed))
             self._add_item(name, detail, checked=typed is not None)
         self.status.setText(empty_text)
-        self._why_not = "Check at least one group." if groups else empty_text
+        self._why_not = f"Check at least one {self._items[0]}." if groups else empty_text
         self._show_list()
 
     def show_failure(self, error: BaseException) -> None:
         self.loaded = True
         self.status.setText(failure_text(error))
-        self._why_not = "The certificate groups could not be read."
+        self._why_not = f"The {self._items[1]} could not be read."
         self._show_list()
 
     def _show_list(self) -> None:
@@ -271,12 +273,19 @@ Submit = Callable[[str, str, Callable[[object], None], Callable[[BaseException],
 
 
 class GroupEditDialog(Dialog):
-    """Name a new group or edit one: its name and description. A refusal (a name taken,
-    a character not allowed) is shown beside its field and the dialog stays open with
-    what was typed."""
+    """Name a new group or edit one (a certificate group, or a user group): its name and
+    description. A refusal (a name taken, a character not allowed) is shown beside its
+    field and the dialog stays open with what was typed."""
 
     def __init__(
-        self, parent, title: str, ok_text: str, submit: Submit, name: str = "", description=""
+        self,
+        parent,
+        title: str,
+        ok_text: str,
+        submit: Submit,
+        name: str = "",
+        description="",
+        example: str = "e.g. Production",
     ):
         super().__init__(parent)
         self.setWindowTitle(title)
@@ -286,7 +295,7 @@ class GroupEditDialog(Dialog):
 
         self.name = QLineEdit(name, self)
         self.name.setMaxLength(MAX_GROUP_NAME)
-        self.name.setPlaceholderText("e.g. Production")
+        self.name.setPlaceholderText(example)
         self.description = QLineEdit(description, self)
         self.description.setMaxLength(MAX_GROUP_DESCRIPTION)
         self.description.setPlaceholderText("What the group is for (optional)")

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLineEdit,
     QMenu,
+    QSplitter,
     QTableView,
     QToolBar,
     QVBoxLayout,
@@ -133,6 +134,9 @@ class PageAction:
     needs_selection: bool = False
     shortcut: str | QKeySequence.StandardKey = ""
     default: bool = False  # what a double-click or Enter on a row does
+    # Why the selected row refuses it ("That is you"), in words for the tooltip; None
+    # when it does not. The operation checks again when it runs.
+    row_refusal: Callable[[object], str | None] | None = None
 
 
 class ListPage(QWidget):
@@ -146,6 +150,7 @@ class ListPage(QWidget):
     empty_hint = ""
     search_hint = "Filter"
     reload_on: tuple[str, ...] = ()
+    detail_reload_on: tuple[str, ...] = ()  # the store events its detail list reads again on
     sort = (0, Qt.SortOrder.AscendingOrder)  # the column and order a page opens with
     reads_when_shown = False
 
@@ -204,6 +209,9 @@ class ListPage(QWidget):
         if bar is not None:
             layout.addWidget(bar)
         layout.addWidget(self.table, 1)
+        self.detail = self.detail_list()
+        if self.detail is not None:
+            self._place_detail(layout)
         self._show_state()
         self._stale = False  # a store event came while the page was hidden
         for name in self.reload_on:
@@ -217,6 +225,11 @@ class ListPage(QWidget):
     def page_actions(self) -> Sequence[PageAction]:
         return ()
 
+    def detail_list(self):
+        """A ui.detail_list.DetailList of the selected row's own rows (a group's
+        certificates), shown under the table; None for none."""
+        return None
+
     def filter_bar(self) -> QWidget | None:
         """What the page narrows its rows by before they are read (the Audit Log's user,
         action, outcome and time), placed under the tool bar; None for none."""
@@ -228,6 +241,49 @@ class ListPage(QWidget):
 
     def handle(self, what: str, argument: object) -> None:
         """Another page asked for something of this one (through the main window)."""
+
+    # -- the detail list ----------------------------------------------------------------
+
+    def _place_detail(self, layout: QVBoxLayout) -> None:
+        """The list above, its selected row's rows below, in a splitter that takes the
+        table's place. A reload resets the list and selects the same row again at once:
+        the detail follows the selection once it has settled, so it is not read twice."""
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.setChildrenCollapsible(False)
+        layout.insertWidget(layout.indexOf(self.table), self.splitter, 1)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setSizes([1, 1])  # halves, whatever the page's height
+        self._follow = QTimer(self, singleShot=True, interval=0)
+        self._follow.timeout.connect(self._follow_selection)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._follow.start())
+        self.countsChanged.connect(self._show_detail)
+        for name in self.detail_reload_on:
+            getattr(events, name).connect(self.detail.refresh)
+
+    def _follow_selection(self) -> None:
+        selected = self.selected()
+        key = None if selected is None else self.model.key_of(selected)
+        if key != self.detail.key:
+            self.detail.show_for(key, selected)
+        else:
+            self.detail.set_row(selected)  # the same row, read again: its words may change
+
+    def _show_detail(self, *_counts) -> None:
+        """With no rows at all there is nothing to detail: the list's hint ("No
+        certificate groups yet") has the page to itself."""
+        self.detail.setVisible(self.model.total_count() > 0)
+
+    def focus_detail(self) -> None:
+        """The detail of the selected row takes the focus (its first row current)."""
+        selected = self.selected()
+        if selected is None or self.detail is None:
+            return
+        self._follow.stop()
+        key = self.model.key_of(selected)
+        if key != self.detail.key:
+            self.detail.show_for(key, selected)
+        self.detail.take_focus()
 
     # -- loading ----------------------------------------------------------------------
 
@@ -326,11 +382,13 @@ class ListPage(QWidget):
         return counts_text(self.model.rowCount(), self.model.total_count(), self.noun)
 
     def _update_actions(self, *_args) -> None:
-        chosen = self.selected() is not None
+        selected = self.selected()
         for spec in self._actions:
             action = getattr(self, spec.name)
             reason = self._refusals[spec.name]
-            action.setEnabled(reason is None and (chosen or not spec.needs_selection))
+            if reason is None and selected is not None and spec.row_refusal is not None:
+                reason = spec.row_refusal(selected)
+            action.setEnabled(reason is None and (selected is not None or not spec.needs_selection))
             action.setToolTip(reason or spec.text.rstrip("…"))
 
     def _run_default(self) -> None:

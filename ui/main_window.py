@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
-from app.services import signing
+from app.services import logins, signing
 from app.services.operations import refusal
 from app.services.session import Session
 from ui import import_flow
@@ -29,10 +29,21 @@ from ui.sign_dialog import SignFileDialog, open_sign_dialog
 from ui.signing_view import SigningView
 from ui.store_events import events
 from ui.store_watch import StoreWatch
-from ui.tasks import wait_for_tasks
+from ui.tasks import Task, wait_for_tasks
+from ui.user_dialogs import ChangePasswordDialog
+from ui.user_groups_view import UserGroupsView
+from ui.users_view import UsersView
 
 # The pages, in the sidebar's order; each declares its title and icon.
-PAGES = (CertificatesView, GroupsView, RequestsView, SigningView, AuditView)
+PAGES = (
+    CertificatesView,
+    GroupsView,
+    RequestsView,
+    SigningView,
+    UsersView,
+    UserGroupsView,
+    AuditView,
+)
 
 
 class MainWindow(QMainWindow):
@@ -123,6 +134,10 @@ class MainWindow(QMainWindow):
         self.sign_action.setToolTip(why_not or "Sign a file with a certificate you may use")
         file_menu.addAction(self.sign_action)
         file_menu.addSeparator()
+        password = QAction(icon("password"), "Change My &Password…", self)
+        password.triggered.connect(self.change_password)
+        file_menu.addAction(password)
+        file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -139,6 +154,26 @@ class MainWindow(QMainWindow):
             return None
         self.sign_dialog = open_sign_dialog(self.session, self)
         return self.sign_dialog
+
+    def change_password(self) -> ChangePasswordDialog:
+        def submit(current, new, on_done, on_error) -> None:
+            (
+                Task(self, logins.change_password, self.session, current, new)
+                .writes()
+                .busy(self, "Changing your password…")
+                .on_done(on_done)
+                .on_error(on_error)
+                .start()
+            )
+
+        dialog = ChangePasswordDialog(self, submit, self.session.user_name)
+        dialog.accepted.connect(
+            lambda: self._show_message(f"Changed the password of {self.session.user_name}.")
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.password_dialog = dialog
+        return dialog
 
     def _about(self) -> QMessageBox:
         """Opened, not exec()'d (QMessageBox.about would run its own event loop)."""

@@ -22,6 +22,9 @@ class StoreEvents(QObject):
     certificates_enabled = Signal(object, bool)
     groups_changed = Signal()  # groups created, renamed, deleted or their members
     requests_changed = Signal()  # signing requests created, cancelled or completed
+    # Who may do or sign what: users, user groups, roles or policies added, changed or
+    # removed.
+    access_changed = Signal()
     # The journal grew (ui.store_watch looks every few seconds): by anything, a refusal
     # too, by this window or another.
     audit_changed = Signal()
@@ -32,6 +35,7 @@ class StoreEvents(QObject):
         groups: bool = False,
         requests: bool = False,
         enabled: bool | None = None,
+        access: bool = False,
     ) -> None:
         """Emit what changed; an empty tuple of ids (the default) says nothing. `enabled`
         says the certificates' change was only their enabled flag, now this value."""
@@ -46,6 +50,8 @@ class StoreEvents(QObject):
             self.groups_changed.emit()
         if requests:
             self.requests_changed.emit()
+        if access:
+            self.access_changed.emit()
 
     def forget(self, receiver: QObject) -> None:
         """Stop telling `receiver` anything: a page whose session is closing must not

@@ -62,6 +62,7 @@ class StoreWatch(QObject):
                 certificates=lambda c: ALL if c.certificates is None else c.certificates,
                 groups=lambda c: c.groups,
                 requests=lambda c: c.requests,
+                access=lambda c: c.access,
             )
             .on_done(self._looked)
             .on_error(self._failed)

@@ -133,6 +133,7 @@ class _Relay(QObject):
 _readers = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="certdesk-read")
 _writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="certdesk-write")
 _pending: set[Future] = set()
+_reading: set[Future] = set()  # of them, those on the readers' pool
 _relays: set[_Relay] = set()
 
 
@@ -210,7 +211,13 @@ class Task:
         return self
 
     def changes(
-        self, *, certificates=(), groups=False, requests=False, enabled: bool | None = None
+        self,
+        *,
+        certificates=(),
+        groups=False,
+        requests=False,
+        enabled: bool | None = None,
+        access=False,
     ) -> "Task":
         """What a success changed, announced through ui.store_events before on_done.
         Each is a value (ids, store_events.ALL, True) or a function of the result;
@@ -220,6 +227,7 @@ class Task:
             "groups": groups,
             "requests": requests,
             "enabled": enabled,
+            "access": access,
         }
         return self
 
@@ -253,6 +261,9 @@ class Task:
         self._args, self._kwargs = (), {}  # the job holds them now, until it runs
         _pending.add(future)
         future.add_done_callback(_pending.discard)
+        if not self._writes:
+            _reading.add(future)
+            future.add_done_callback(_reading.discard)
         return self
 
     # -- delivery (GUI thread) ---------------------------------------------------
@@ -342,6 +353,12 @@ def status_bar_of(widget: QWidget) -> QStatusBar | None:
             return window.statusBar()
         widget = window.parentWidget()
     return None
+
+
+def reading() -> bool:
+    """Whether a read runs or waits on the readers' pool (each holds a connection to the
+    store while it runs)."""
+    return bool(_reading)
 
 
 def idle() -> bool:

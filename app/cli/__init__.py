@@ -35,10 +35,30 @@ class _CommandsFormatter(argparse.HelpFormatter):
 def build_parser() -> argparse.ArgumentParser:
     # Here, not at the top: `certdesk` alone opens the console without the command
     # modules and the services they import (see `parse`).
-    from app.cli import audit, certificates, groups, policies, requests, signing, store, users
+    from app.cli import (
+        audit,
+        certificates,
+        groups,
+        policies,
+        requests,
+        signing,
+        store,
+        user_groups,
+        users,
+    )
 
     # In the order `certdesk --help` lists their commands.
-    groups_in_order = (store, certificates, groups, requests, signing, policies, users, audit)
+    groups_in_order = (
+        store,
+        certificates,
+        groups,
+        requests,
+        signing,
+        policies,
+        users,
+        user_groups,
+        audit,
+    )
     parser = argparse.ArgumentParser(
         prog="certdesk",
         formatter_class=_CommandsFormatter,

@@ -10,7 +10,9 @@ from app.crypto.purpose import SigningVerdict
 from app.services.audit_log import AuditEntry
 from app.services.certificates import CertificateDetail, CertificateRow
 from app.services.policies import PolicyRow
+from app.services.signing import SigningChoice
 from app.services.signing_requests import RequestInfo
+from app.services.user_groups import UserGroupRow
 from app.services.users import UserRow
 
 
@@ -142,9 +144,34 @@ def user_json(row: UserRow) -> dict:
     """One user of `user list --json`."""
     return {
         "name": row.name,
+        "display_name": row.display_name,
         "role": row.role,
         "enabled": row.enabled,
         "user_groups": list(row.user_groups),
+        "owned_certificates": row.owned,
+        "created": iso(row.created_at),
+    }
+
+
+def user_group_json(row: UserGroupRow) -> dict:
+    """One user group of `user-group list --json`."""
+    return {
+        "name": row.name,
+        "description": row.description,
+        "members": list(row.members),
+        "policies": list(row.policies),
+    }
+
+
+def signing_choice_json(choice: SigningChoice) -> dict:
+    """A certificate a user may sign with (`user show --json`'s `may_sign`)."""
+    return {
+        "alias": choice.alias,
+        "allowed_by": "owner" if choice.policy == "" else "policy",
+        "policy": choice.policy or None,
+        "asks_pin": choice.needs_pin,
+        "asks_reason": choice.asks_reason,
+        "blocked": choice.blocked or None,
     }
 
 

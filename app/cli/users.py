@@ -1,13 +1,14 @@
-"""The store's users: `user add`, `user list`, `user enable`/`disable`, `user delete`,
-`user role`, `user passwd`, `user reset-password`."""
+"""The store's users: `user add`, `user list`, `user show`, `user enable`/`disable`,
+`user delete`, `user role`, `user passwd`, `user reset-password`."""
 
 from pathlib import Path
 
 from app.cli.commands import Commands
 from app.cli.output import print_json, printable, problem
-from app.cli.schemas import user_json
+from app.cli.schemas import signing_choice_json, user_json
 from app.cli.signin import current_password, new_password, signed_in
-from app.services import logins, user_groups, users
+from app.errors import NotFoundError
+from app.services import logins, signing, users
 from app.services.roles import BUILTIN_ROLES, SIGNER
 
 
@@ -17,7 +18,10 @@ def register(commands: Commands) -> None:
     u.add_argument("name", metavar="NAME")
     u.add_argument("--role", default=SIGNER, choices=list(BUILTIN_ROLES))
     u.add_argument("--user-group", dest="user_groups", action="append", default=[], metavar="UG")
+    u.add_argument("--display-name", default="", metavar="TEXT", help="the person's name")
     user.add("list", "the store's users", run_list, json="one JSON array")
+    s = user.add("show", "a user, and what they may sign now", run_show, json="one JSON object")
+    s.add_argument("name", metavar="NAME")
     for verb, words in (("enable", "let a user sign in again"), ("disable", "stop their sign-ins")):
         e = user.add(verb, words, run_enabled)
         e.add_argument("name", metavar="NAME")
@@ -31,11 +35,6 @@ def register(commands: Commands) -> None:
     user.add("passwd", "change your own password", run_passwd)
     reset = user.add("reset-password", "set another user's password: new keys", run_reset)
     reset.add_argument("name", metavar="NAME")
-    user_group = commands.group("user-group", "the members of user groups")
-    m = user_group.add("members", "put users in a user group, or take them out", run_members)
-    m.add_argument("name", metavar="UG")
-    m.add_argument("--add", nargs="+", default=[], metavar="USER")
-    m.add_argument("--remove", nargs="+", default=[], metavar="USER")
 
 
 def run_add(args, folder: Path) -> int:
@@ -43,7 +42,7 @@ def run_add(args, folder: Path) -> int:
         "CERTDESK_NEW_PASSWORD", args.name, f"Password for the new user {args.name}: "
     )
     with signed_in(folder) as session:
-        users.add_user(session, args.name, password, args.role, args.user_groups)
+        users.add_user(session, args.name, password, args.role, args.user_groups, args.display_name)
     print(f"Added the user {args.name!r} ({args.role}).")
     return 0
 
@@ -61,13 +60,34 @@ def run_list(args, folder: Path) -> int:
     return 0
 
 
+def run_show(args, folder: Path) -> int:
+    with signed_in(folder) as session:
+        row = next((r for r in users.list_users(session) if r.name == args.name), None)
+        if row is None:
+            raise NotFoundError(f"No user {args.name!r} in this store.")
+        may_sign = signing.signable_by(session, args.name)
+    if args.json:
+        print_json(user_json(row) | {"may_sign": [signing_choice_json(c) for c in may_sign]})
+        return 0
+    shown = f"{row.name} ({row.display_name})" if row.display_name else row.name
+    state = "enabled" if row.enabled else "disabled"
+    print(printable(f"{shown}  {row.role}, {state}"))
+    print(printable(f"User groups: {', '.join(row.user_groups) or 'none'}"))
+    print(f"Owns: {row.owned} certificate(s)")
+    print("May sign with:" if may_sign else "May sign with: nothing now")
+    for c in may_sign:
+        by = f"the policy {c.policy!r}" if c.policy else "owner"
+        stop = f"  ({c.blocked})" if c.blocked else ""
+        print(printable(f"  {c.alias}  by {by}{stop}"))
+    return 0
+
+
 def run_passwd(args, folder: Path) -> int:
     with signed_in(folder) as session:
         name = session.user_name
         current = current_password(name)
         new = new_password("CERTDESK_NEW_PASSWORD", name, f"New password for {name}: ")
-        kek = users.change_password(session, current, new)
-        logins.keep_remembered(session, kek)
+        logins.change_password(session, current, new)
     print(printable(f"Changed the password of {name!r}."))
     return 0
 
@@ -77,21 +97,7 @@ def run_reset(args, folder: Path) -> int:
     with signed_in(folder) as session:
         waits = users.reset_password(session, args.name, password)
     done = f"Set a new password for {args.name!r}, with new keys"
-    print(printable(f"{done}; {_key_changed('their old password', waits)}"))
-    return 0
-
-
-def _key_changed(old: str, waits: str | None) -> str:
-    """What a delete or a password reset did to the store's key."""
-    if waits is None:
-        return f"the store's key changed, so {old} opens nothing of it now."
-    return f"the store's key changes at a later sign-in ({waits}); until then {old} still opens it."
-
-
-def run_members(args, folder: Path) -> int:
-    with signed_in(folder) as session:
-        added, removed = user_groups.change_members(session, args.name, args.add, args.remove)
-    print(printable(f"User group {args.name!r}: {added} put in, {removed} taken out."))
+    print(printable(f"{done}; {users.key_change_words('their old password', waits)}"))
     return 0
 
 
@@ -117,7 +123,7 @@ def run_delete(args, folder: Path) -> int:
     with signed_in(folder) as session:
         waits = users.delete_users(session, args.names)
     names = ", ".join(repr(name) for name in dict.fromkeys(args.names))
-    changed = _key_changed("a copy of their key slot", waits)
+    changed = users.key_change_words("a copy of their key slot", waits)
     print(
         printable(
             f"Deleted {names}, with every key wrapped to them; {changed} Renew the "

@@ -13,6 +13,7 @@ from app.crypto.user_keys import WrapError
 from app.errors import CertdeskError, TamperedError, ValidationError
 from app.keyslots import OpenedSlot
 from app.services import custody, journal
+from app.services.operations import operation
 from app.services.session import Session, head_now, keep_head, write_transaction
 from app.sqlite_errors import database_errors, store_problem
 from models import AuditEvent, User
@@ -115,6 +116,25 @@ def settle(session: Session, opened: OpenedSlot) -> None:
         )
         with write_transaction(session):
             journal.record(session.user_name, KEY_CHANGE, "", outcome="denied")
+
+
+@operation("store.finish_key_change", None)
+def finish_waiting(session: Session) -> str | None:
+    """A change of the store's key that had to wait (a delete or a password reset made
+    while other connections had the store open, the console's own readers among them),
+    finished now if the store is alone and the custodian signed it, as a sign-in would.
+    Returns why it still waits; None when it is finished or none waits."""
+    store = session.store
+    slots = store.slots()
+    held = None if session.keys is None else slots.change_held(session.user_name, session.keys)
+    if held is None:
+        return None
+    master, next_key = held
+    if not slots.change_signed(session.custodian_public, master, next_key):
+        return None  # the next sign-in takes out, or refuses, what no custodian signed
+    if store.master_key() != master and store.master_key() != next_key:
+        return None
+    return store.finish_key_change(next_key)
 
 
 def _finished_meanwhile(session: Session, slots: keyslots.KeySlots) -> bool:

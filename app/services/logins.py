@@ -54,6 +54,18 @@ def sign_in_remembered(folder: Path, user: str, keep: bool = True) -> Session | 
     return session
 
 
+def change_password(session: Session, current: str, new: str) -> None:
+    """`users.change_password`, and a login remembered on this workstation kept with the
+    new password (`keep_remembered`): what `user passwd` and Change My Password… do."""
+    from app.services import users  # see the module's docstring
+
+    kek = users.change_password(session, current, new)
+    try:
+        keep_remembered(session, kek)
+    finally:
+        del kek
+
+
 def keep_remembered(session: Session, kek: bytes) -> None:
     """After the user's password changed (`users.change_password`): a login remembered on
     this workstation is remembered with the new KEK, since the old one opens nothing now

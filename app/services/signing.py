@@ -25,7 +25,13 @@ from app.crypto import cms
 from app.crypto.parse import quietly
 from app.crypto.pins import pin_matches
 from app.crypto.purpose import SigningVerdict, signing_verdict
-from app.errors import CertdeskError, PermissionDenied, StoreDamagedError, ValidationError
+from app.errors import (
+    CertdeskError,
+    NotFoundError,
+    PermissionDenied,
+    StoreDamagedError,
+    ValidationError,
+)
 from app.files import free_name, new_file, open_regular
 from app.services import journal, key_grants, policies
 from app.services.certificates import find, issuer_certificates
@@ -82,10 +88,21 @@ def signable_certificates(session: Session, now: dt.datetime | None = None) -> l
     """The certificates the owner rule or a policy lets the signed-in user sign with now
     (`policies.decide`, as `sign_data` asks it), by alias; each says what keeps everyone
     from signing with it when the certificate itself does (disabled, no key, ...)."""
-    now = now or utcnow()
     user = User.get_or_none(User.id == session.user_id)
+    return [] if user is None else _signable(user, now or utcnow())
+
+
+@operation("user.signable", CERTIFICATES_VIEW, reads=True)
+def signable_by(session: Session, name: str, now: dt.datetime | None = None) -> list[SigningChoice]:
+    """What `signable_certificates` lists for the user `name`: what may this user sign,
+    and which policy (or ownership) decides it."""
+    user = User.get_or_none((User.name == name) & ~User.deleted)
     if user is None:
-        return []
+        raise NotFoundError(f"No user {name!r} in this store.")
+    return _signable(user, now or utcnow())
+
+
+def _signable(user: User, now: dt.datetime) -> list[SigningChoice]:
     query = (
         Certificate.select(Certificate, PrivateKey)
         .join(PrivateKey, peewee.JOIN.LEFT_OUTER)

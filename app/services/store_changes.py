@@ -50,6 +50,8 @@ _GROUPS = frozenset(
     {"group.create", "group.edit", "group.delete", "certificate.delete", "certificate.import"}
 )
 _REQUESTS = frozenset({"request.create", "request.cancel", "request.complete"})
+# Who may do or sign what (the Users and User Groups pages, and the Signing page).
+_ACCESS_PREFIXES = ("user.", "user_group.", "role.", "policy.")
 _NOTHING_SHOWN = frozenset(
     {
         "store.create",
@@ -63,6 +65,8 @@ _NOTHING_SHOWN = frozenset(
         "user.role",
         "user_group.create",
         "user_group.members",
+        "user_group.edit",
+        "user_group.delete",
         "user.certify",
         "custodian.create",
         "custodian.trust",
@@ -88,6 +92,7 @@ class Changes:
     certificates: tuple[int, ...] | None = ()
     groups: bool = False
     requests: bool = False
+    access: bool = False
 
 
 @operation("store.watch", CERTIFICATES_VIEW, reads=True)
@@ -116,7 +121,7 @@ def changes_since(session: Session, after: int) -> Changes:
             found = dict(statements.id_and_alias_by_column(db, "alias", sorted(changed.aliases)))
             # An alias that reads back no more was renamed or deleted since: reload them all.
             certificates = None if len(found) < len(changed.aliases) else tuple(sorted(found))
-    return Changes(last, certificates, changed.groups, changed.requests)
+    return Changes(last, certificates, changed.groups, changed.requests, changed.access)
 
 
 def _others(db, after: int, last: int) -> list[tuple]:
@@ -147,11 +152,14 @@ class _Changed:
 
     def __init__(self) -> None:
         self.aliases: set[str] = set()
-        self.every = self.groups = self.requests = False
+        self.every = self.groups = self.requests = self.access = False
 
     def add(self, action: str, target: str, outcome: str, details: str) -> None:
-        if outcome != "allowed" or action in _NOTHING_SHOWN:
+        if outcome != "allowed":
             return  # a refusal or a failure changed nothing
+        self.access |= action.startswith(_ACCESS_PREFIXES) or action not in KNOWN_ACTIONS
+        if action in _NOTHING_SHOWN:
+            return
         known = action in KNOWN_ACTIONS
         if action in _CERTIFICATE_ROWS or action in _MEMBERSHIPS:
             self.aliases.add(_alias_now(action, target, details))

@@ -51,6 +51,7 @@ from models.roster import RosterRecord
 MIN_PASSWORD_LENGTH = 12
 MAX_USER_NAME = keyslots.MAX_USER_NAME
 MAX_USER_GROUP_NAME = 100
+MAX_DISPLAY_NAME = 200
 # The database as it was before an Administrator's sign-in moved its keys to data keys.
 KEYS_MOVED_BACKUP = "certdesk.db.before-data-keys.bak"
 OLDER = "the store is older than"  # how a notice of `_compare_head` begins
@@ -59,6 +60,11 @@ UNSIGNED_HEAD = f"{audit_heads.FOLDER_FILE} was not signed by an enabled user of
 
 def validate_user_name(name: str) -> str:
     return check_name("user name", name, MAX_USER_NAME)
+
+
+def validate_display_name(text: str) -> str:
+    """A person's name as shown beside the user name: optional, one line."""
+    return check_name("display name", text, MAX_DISPLAY_NAME) if text.strip() else ""
 
 
 def validate_new_password(password: str) -> None:
@@ -95,11 +101,19 @@ class UserRow:
     role: str
     enabled: bool
     user_groups: tuple[str, ...]
+    display_name: str = ""
+    owned: int = 0  # the certificates they own
+    created_at: dt.datetime | None = None
 
 
 @operation("user.add", USERS_MANAGE, target="name")
 def add_user(
-    session: Session, name: str, password: str, role: str, user_groups: Sequence[str] = ()
+    session: Session,
+    name: str,
+    password: str,
+    role: str,
+    user_groups: Sequence[str] = (),
+    display_name: str = "",
 ) -> None:
     """A new local user with a key slot of their own, in the user groups named (created
     when missing).
@@ -117,6 +131,7 @@ def add_user(
     the slot file names exactly the database's users; a slot of no user that is not
     pending did not come from Certdesk, and `check` reports it instead."""
     name = validate_user_name(name)
+    display_name = validate_display_name(display_name)
     validate_new_password(password)
     role_row = Role.get_or_none(Role.name == role)
     if role_row is None:
@@ -133,7 +148,9 @@ def add_user(
     )
     with write_transaction(session):
         _name_is_free(name)  # added meanwhile?
-        user = User.create(name=name, role=role_row, public_keys=slot.public)
+        user = User.create(
+            name=name, display_name=display_name, role=role_row, public_keys=slot.public
+        )
         custody.new_user(session, user)
         for group_name in groups:
             group, created = UserGroup.get_or_create(name=group_name)
@@ -266,6 +283,14 @@ def delete_users(session: Session, names: Sequence[str]) -> str | None:
     )
 
 
+def key_change_words(old: str, waits: str | None) -> str:
+    """What a delete or a password reset did to the store's key, after a semicolon:
+    `old` is what no longer opens it ("their old password")."""
+    if waits is None:
+        return f"the store's key changed, so {old} opens nothing of it now."
+    return f"the store's key changes at a later sign-in ({waits}); until then {old} still opens it."
+
+
 def _deletable(session: Session, names: list[str]) -> list[User]:
     """The users named, if deleting them leaves an enabled Administrator other than
     them and does not delete the one deleting."""
@@ -369,14 +394,14 @@ def change_password(session: Session, current: str, new: str) -> bytes:
     Argon2id runs twice before the write lock is taken."""
     validate_new_password(new)
     if new == current:
-        raise ValidationError("new password", "is the current one; choose another")
+        raise ValidationError("new password", "the same as the current one; choose another")
     name = session.user_name
     slots = session.store.slots()
     try:
         kek = slots.kek_for(name, current)
         slot, new_kek = slots.resealed(name, kek, new)
     except AuthenticationError:
-        raise ValidationError("current password", f"is not the password of {name!r}") from None
+        raise ValidationError("current password", f"wrong password for {name!r}") from None
     before = slots.slots[name]
     try:
         with write_transaction(session):
@@ -644,9 +669,21 @@ def list_users(session: Session) -> list[UserRow]:
         UserGroupMember.select(UserGroupMember.user, UserGroup.name).join(UserGroup).tuples()
     ):
         memberships.setdefault(user_id, []).append(group)
+    owned = dict(
+        Certificate.select(Certificate.owner, peewee.fn.COUNT(Certificate.id))
+        .where(Certificate.owner.is_null(False))
+        .group_by(Certificate.owner)
+        .tuples()
+    )
     rows = [
         UserRow(
-            user.name, user.role.name, user.enabled, tuple(sorted(memberships.get(user.id, [])))
+            user.name,
+            user.role.name,
+            user.enabled,
+            tuple(sorted(memberships.get(user.id, []), key=str.casefold)),
+            user.display_name,
+            owned.get(user.id, 0),
+            user.created_at,
         )
         for user in User.select(User, Role).join(Role).where(~User.deleted)
     ]
