@@ -2,6 +2,7 @@
 the operation's permission, and a refused change leaves a "denied" audit event. The permission
 lists of the roles are the single source of truth for the code and this test."""
 
+import dataclasses
 import io
 
 import pytest
@@ -188,6 +189,14 @@ CALLS = {
     "policy.enable": lambda w, me: (policies.enable_policy, w.policy(enabled=False)),
     "policy.disable": lambda w, me: (policies.disable_policy, w.policy()),
     "policy.delete": lambda w, me: (policies.delete_policy, w.policy()),
+    "policy.show": lambda w, me: (policies.show_policy, w.policy()),
+    "policy.edit": lambda w, me: (
+        policies.edit_policy,
+        (name := w.policy()),
+        dataclasses.replace(policies.show_policy(w.admin, name).spec(), priority=7),
+    ),
+    "policy.names": lambda w, me: (policies.nameable, "certificates", "cert"),
+    "certificate.who_can_sign": lambda w, me: (policies.who_can_sign, w.certificate()),
     "user_group.members": lambda w, me: (user_groups.change_members, w.name("ug"), [w.user()]),
     "user.delete": lambda w, me: (users.delete_users, [w.user()]),
     "user.reset_password": lambda w, me: (users.reset_password, w.user(), "a new long password"),

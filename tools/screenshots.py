@@ -616,6 +616,29 @@ def users_pages(folder: Path, out: Path, suffix: str, size: tuple[int, int]) -> 
     window.close()
 
 
+def policy_pages(folder: Path, out: Path, suffix: str, size: tuple[int, int]) -> None:
+    """The Policies page, the policy editor's four tabs (a night window over midnight),
+    and the delete confirmation."""
+    window = signed_in_window(folder, "admin", "correct horse battery", size)
+    page = window.open_page("Policies")
+    settle()
+    page.select("Release builds")
+    window.grab().save(str(out / f"policies-view{suffix}.png"))
+    editor = page.edit_selected()
+    settle()
+    editor.description.setText("Release engineers sign production builds at night")
+    editor.scheduled.setChecked(True)
+    editor.time_from.setTime(editor.time_from.time().fromString("22:00", "HH:mm"))
+    editor.time_until.setTime(editor.time_until.time().fromString("06:00", "HH:mm"))
+    for index, name in enumerate(("general", "what", "who", "when")):
+        editor.tabs.setCurrentIndex(index)
+        QCoreApplication.processEvents()
+        editor.grab().save(str(out / f"policy-editor-{name}{suffix}.png"))
+    editor.reject()
+    grab_open(page.delete_selected(), out / f"policy-delete-confirmation{suffix}.png")
+    window.close()
+
+
 def audit_pages(folder: Path, work: Path, out: Path, suffix: str, size: tuple[int, int]) -> None:
     """The Audit Log page: the whole log verified, filtered to refusals, and a copy of
     the store whose log was edited behind Certdesk's back, its first broken event
@@ -756,6 +779,7 @@ def main() -> int:
     window.close()
     signer_pages(folder, args.out, suffix, (width, height))
     users_pages(folder, args.out, suffix, (width, height))
+    policy_pages(folder, args.out, suffix, (width, height))
     audit_pages(folder, work, args.out, suffix, (width, height))
     desktop_fonts(folder, args.out, suffix, (width, height))
     print(f"screenshots in {args.out}")

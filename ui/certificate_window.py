@@ -17,12 +17,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import NotFoundError, ValidationError
-from app.services import certificate_edits, certificates, signing, users
+from app.services import certificate_edits, certificates, policies, signing, users
 from app.services.certificate_edits import GeneralChanges
 from app.services.certificates import CertificateDetail
 from app.services.operations import allowed, refusal
+from app.services.policies import Signer
 from app.services.session import Session
-from ui.certificate_tabs import AssociatesTab, DetailsTab, ExtensionsTab, GeneralTab
+from ui.certificate_tabs import AssociatesTab, DetailsTab, ExtensionsTab, GeneralTab, SignersTab
 from ui.certificate_tabs.common import selectable
 from ui.dialogs import Dialog, show_failure
 from ui.icons import icon
@@ -32,8 +33,14 @@ from ui.tasks import Task
 from ui.wording import NO_KEY
 
 
-def _read_certificate(session: Session, certificate_id: int) -> tuple[CertificateDetail, list[str]]:
-    return certificates.get_certificate(session, certificate_id), users.user_names(session)
+def _read_certificate(
+    session: Session, certificate_id: int
+) -> tuple[CertificateDetail, list[str], list[Signer]]:
+    return (
+        certificates.get_certificate(session, certificate_id),
+        users.user_names(session),
+        policies.who_can_sign(session, certificate_id),
+    )
 
 
 def _save_certificate(
@@ -47,6 +54,7 @@ class CertificateWindow(Dialog):
     saved = Signal(object)  # the CertificateRow after a save
     loaded = Signal()  # the certificate is read and shown
     groupRequested = Signal(str)  # open the Certificate Groups view on this group
+    policyRequested = Signal(str)  # open the Policies page on this policy
 
     def __init__(self, session: Session, certificate_id: int, parent=None):
         super().__init__(parent)
@@ -66,16 +74,19 @@ class CertificateWindow(Dialog):
             self,
         )
         self.associates_tab = AssociatesTab(session, self)
+        self.signers_tab = SignersTab(self)
         self.details_tab = DetailsTab(self)
         self.extensions_tab = ExtensionsTab(self)
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.general_tab, "General")
         self.tabs.addTab(self.associates_tab, "Associates")
+        self.tabs.addTab(self.signers_tab, "Who Can Sign")
         self.tabs.addTab(self.details_tab, "Details")
         self.tabs.addTab(self.extensions_tab, "X.509 Attributes")
         self.tabs.setEnabled(False)  # until the certificate is read
         self.general_tab.edited.connect(self._update_save)
         self.associates_tab.groupRequested.connect(self.groupRequested)
+        self.associates_tab.policyRequested.connect(self.policyRequested)
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close, self
@@ -125,6 +136,7 @@ class CertificateWindow(Dialog):
         # A change to this certificate made elsewhere (its Associates tab, the table, a
         # group renamed) is shown here too.
         events.certificates_changed.connect(self._store_changed)
+        events.access_changed.connect(self._access_changed)
 
     # -- reading ------------------------------------------------------------------
 
@@ -137,9 +149,10 @@ class CertificateWindow(Dialog):
             .start()
         )
 
-    def _loaded(self, result: tuple[CertificateDetail, list[str]]) -> None:
-        detail, owners = result
+    def _loaded(self, result: tuple[CertificateDetail, list[str], list[Signer]]) -> None:
+        detail, owners, signers = result
         self.general_tab.set_owner_names(owners)
+        self.signers_tab.show_signers(signers)
         self._show(detail)
         self.tabs.setEnabled(True)
         focus = self.focusWidget()
@@ -147,6 +160,10 @@ class CertificateWindow(Dialog):
             # Focus went to Close while the tabs were disabled; Enter would close.
             self.tabs.setFocus()
         self.loaded.emit()
+
+    def _access_changed(self) -> None:
+        """Who may sign changed: the Who Can Sign tab and the associates are read again."""
+        self._store_changed(ALL)
 
     def _store_changed(self, ids) -> None:
         if ids is not ALL and self._certificate_id not in ids:
@@ -158,9 +175,10 @@ class CertificateWindow(Dialog):
             .start()
         )
 
-    def _reread(self, result: tuple[CertificateDetail, list[str]]) -> None:
+    def _reread(self, result: tuple[CertificateDetail, list[str], list[Signer]]) -> None:
         """What was typed on the General tab and not saved stays; the rest is shown anew."""
-        detail, _owners = result
+        detail, _owners, signers = result
+        self.signers_tab.show_signers(signers)
         if self._saving or self.has_unsaved_changes():
             self.associates_tab.show_detail(detail)
         else:

@@ -223,6 +223,9 @@ class CertificatesView(QWidget):
             window.groupRequested.connect(
                 lambda name: self.pageRequested.emit("Certificate Groups", "show", name)
             )
+            window.policyRequested.connect(
+                lambda name: self.pageRequested.emit("Policies", "show", name)
+            )
             window.finished.connect(lambda *_: self.windows.pop(certificate_id, None))
             self.windows[certificate_id] = window
         window.show()

@@ -24,6 +24,7 @@ from ui.certificates_view import CertificatesView
 from ui.dialogs import fit_to_screen
 from ui.groups_view import GroupsView
 from ui.icons import icon
+from ui.policies_view import PoliciesView
 from ui.requests_view import RequestsView
 from ui.sign_dialog import SignFileDialog, open_sign_dialog
 from ui.signing_view import SigningView
@@ -42,6 +43,7 @@ PAGES = (
     SigningView,
     UsersView,
     UserGroupsView,
+    PoliciesView,
     AuditView,
 )
 

@@ -324,7 +324,8 @@ class UsersView(ListPage):
         change announced), this thread's connection is closed and the change finished on
         the writer, alone: as the next sign-in would, but now."""
         if tasks.reading() and tries > 0:
-            QTimer.singleShot(200, lambda: self._finish_key_change(done, tries - 1))
+            # With the page as context: a page closed meanwhile is not called.
+            QTimer.singleShot(200, self, lambda: self._finish_key_change(done, tries - 1))
             return
         close_thread_connection()
 

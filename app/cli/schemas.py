@@ -9,7 +9,7 @@ from json.encoder import encode_basestring
 from app.crypto.purpose import SigningVerdict
 from app.services.audit_log import AuditEntry
 from app.services.certificates import CertificateDetail, CertificateRow
-from app.services.policies import PolicyRow
+from app.services.policies import PolicyRow, Signer
 from app.services.signing import SigningChoice
 from app.services.signing_requests import RequestInfo
 from app.services.user_groups import UserGroupRow
@@ -190,6 +190,19 @@ def policy_json(row: PolicyRow) -> dict:
         "hours": row.hours,
         "from": row.date_from.isoformat() if row.date_from else None,
         "until": row.date_until.isoformat() if row.date_until else None,
+        "description": row.description,
+    }
+
+
+def who_json(signer: Signer) -> dict:
+    """One user of `who-can-sign --json`."""
+    return {
+        "user": signer.user,
+        "display_name": signer.display_name,
+        "allowed": signer.allowed,
+        "decided_by": "policy" if signer.policy else "owner",
+        "policy": signer.policy or None,
+        "why": signer.why,
     }
 
 

@@ -29,6 +29,7 @@ from models import (
     Certificate,
     CertificateDer,
     CertificateGroupMember,
+    Policy,
     PolicyCertificate,
     PolicyCertificateGroup,
     PolicyUser,
@@ -149,6 +150,8 @@ class CertificateDetail:
     # Aliases of the issuers found in the store, nearest first; ends early when an
     # issuer is missing. A self-signed certificate has none.
     chain: tuple[str, ...]
+    # Of the policies naming it (row.policies), those that deny rather than allow.
+    denying_policies: tuple[str, ...] = ()
 
 
 def create_certificate(session: Session, facts, alias: str, key: PrivateKey | None) -> Certificate:
@@ -387,8 +390,12 @@ def get_certificate(session: Session, ref: int | str) -> CertificateDetail:
     der = CertificateDer.get_by_id(cert.id).der
     parsed = quietly(x509.load_der_x509_certificate, der)
     users, user_groups = _associates(cert.id)
+    row = _row(session, cert.id)
+    denying = Policy.select(Policy.name).where(
+        Policy.name.in_(list(row.policies)) & (Policy.effect == Policy.EFFECT_DENY)
+    )
     return CertificateDetail(
-        row=_row(session, cert.id),
+        row=row,
         description=cert.description,
         associated_users=users,
         associated_user_groups=user_groups,
@@ -396,6 +403,7 @@ def get_certificate(session: Session, ref: int | str) -> CertificateDetail:
         pem=encodings.certificate_bytes(der, "pem").decode("ascii"),
         details=certificate_details(parsed),
         chain=_chain(cert, parsed),
+        denying_policies=tuple(sorted(name for (name,) in denying.tuples())),
     )
 
 

@@ -12,8 +12,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import peewee
+
 from app.errors import NotFoundError, ValidationError
 from app.services import attestations, journal, key_grants
+from app.services.certificates import find
 from app.services.names import check_name
 from app.services.operations import operation
 from app.services.session import Session, write_transaction
@@ -30,11 +33,13 @@ from models import (
     UserGroup,
     UserGroupMember,
 )
+from models.base import utcnow
 from models.permissions import CERTIFICATES_VIEW, POLICIES_MANAGE
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_PRIORITY = 1_000_000
 MAX_POLICY_NAME = 100
+MAX_DESCRIPTION = 1000
 TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 
 
@@ -48,9 +53,11 @@ class PolicySpec:
     deny: bool = False
     priority: int = 100
     days: str = ""  # "mon-fri" or "mon,wed,fri"
-    hours: str = ""  # "08:00-18:00", UTC
+    hours: str = ""  # "08:00-18:00", UTC; "22:00-06:00" spans midnight
     date_from: dt.date | None = None
     date_until: dt.date | None = None
+    description: str = ""
+    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,40 @@ class PolicyRow:
     hours: str
     date_from: dt.date | None
     date_until: dt.date | None
+    description: str = ""
+
+    @property
+    def deny(self) -> bool:
+        return self.effect == Policy.EFFECT_DENY
+
+    def spec(self) -> PolicySpec:
+        """The policy as `add_policy` and `edit_policy` take it."""
+        return PolicySpec(
+            name=self.name,
+            description=self.description,
+            enabled=self.enabled,
+            certificates=self.certificates,
+            certificate_groups=self.certificate_groups,
+            users=self.users,
+            user_groups=self.user_groups,
+            deny=self.deny,
+            priority=self.priority,
+            days=self.weekdays,
+            hours=self.hours,
+            date_from=self.date_from,
+            date_until=self.date_until,
+        )
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A user `who_can_sign` found a decision for: allowed, or denied by a policy."""
+
+    user: str
+    display_name: str
+    allowed: bool
+    policy: str  # the policy that decides; "" for the owner rule
+    why: str
 
 
 @dataclass(frozen=True)
@@ -100,14 +141,30 @@ def parse_hours(text: str) -> tuple[str, str]:
     start, sep, end = text.partition("-")
     if not sep or not TIME.fullmatch(start.strip()) or not TIME.fullmatch(end.strip()):
         raise ValidationError("hours", f"{text!r}: use HH:MM-HH:MM (UTC), e.g. 08:00-18:00")
-    if start.strip() >= end.strip():
-        raise ValidationError("hours", f"{text!r}: the start must come before the end")
+    if start.strip() == end.strip():
+        raise ValidationError("hours", f"{text!r}: the start and the end are the same time")
+    # A start after the end spans midnight: 22:00-06:00 runs from 22:00 to 06:00 the next
+    # morning (its weekdays are the days it starts on).
     return start.strip(), end.strip()
 
 
-@operation("policy.add", POLICIES_MANAGE, target=lambda a: a["spec"].name)
-def add_policy(session: Session, spec: PolicySpec) -> PolicyRow:
+@dataclass(frozen=True)
+class _Fields:
+    """A PolicySpec checked, with the ids of what and whom it names."""
+
+    name: str
+    columns: dict
+    links: dict[str, list[int]]  # "pc", "pcg", "pu", "pug": the ids each names
+
+
+def _checked(spec: PolicySpec) -> tuple[str, dict]:
+    """The name and the Policy columns of `spec`, refused field by field."""
     name = check_name("policy name", spec.name, MAX_POLICY_NAME)
+    description = (
+        check_name("description", spec.description, MAX_DESCRIPTION)
+        if spec.description.strip()
+        else ""
+    )
     weekdays = parse_days(spec.days)
     time_from, time_until = parse_hours(spec.hours)
     if spec.date_from and spec.date_until and spec.date_from > spec.date_until:
@@ -118,37 +175,134 @@ def add_policy(session: Session, spec: PolicySpec) -> PolicyRow:
         raise ValidationError("certificates", "name at least one certificate or certificate group")
     if not spec.users and not spec.user_groups:
         raise ValidationError("users", "name at least one user or user group")
+    return name, {
+        "name": name,
+        "description": description,
+        "effect": Policy.EFFECT_DENY if spec.deny else Policy.EFFECT_ALLOW,
+        "priority": spec.priority,
+        "enabled": spec.enabled,
+        "weekdays": weekdays,
+        "time_from": time_from,
+        "time_until": time_until,
+        "date_from": spec.date_from,
+        "date_until": spec.date_until,
+    }
+
+
+def _fields(spec: PolicySpec) -> _Fields:
+    """In the transaction: `spec` checked, and what it names found (a name of none is
+    refused in its field)."""
+    name, columns = _checked(spec)
+    return _Fields(
+        name,
+        columns,
+        {
+            "pc": _ids(Certificate, Certificate.alias, spec.certificates, "certificate"),
+            "pcg": _ids(
+                CertificateGroup,
+                CertificateGroup.name,
+                spec.certificate_groups,
+                "certificate group",
+            ),
+            "pu": _ids(User, User.name, spec.users, "user", ~User.deleted),
+            "pug": _ids(UserGroup, UserGroup.name, spec.user_groups, "user group"),
+        },
+    )
+
+
+# Each kind of link: its model, and the column naming what it links the policy to.
+LINKS = {
+    "pc": (PolicyCertificate, "certificate"),
+    "pcg": (PolicyCertificateGroup, "group"),
+    "pu": (PolicyUser, "user"),
+    "pug": (PolicyUserGroup, "user_group"),
+}
+
+
+@operation("policy.add", POLICIES_MANAGE, target=lambda a: a["spec"].name)
+def add_policy(session: Session, spec: PolicySpec) -> PolicyRow:
+    _checked(spec)  # refused before the write lock is taken
     with write_transaction(session):
-        if Policy.select().where(Policy.name == name).exists():
-            raise ValidationError("policy name", f"a policy named {name!r} exists")
-        certs = _ids(Certificate, Certificate.alias, spec.certificates, "certificate")
-        cert_groups = _ids(
-            CertificateGroup, CertificateGroup.name, spec.certificate_groups, "certificate group"
-        )
-        users = _ids(User, User.name, spec.users, "user", ~User.deleted)
-        user_groups = _ids(UserGroup, UserGroup.name, spec.user_groups, "user group")
-        policy = Policy.create(
-            name=name,
-            effect=Policy.EFFECT_DENY if spec.deny else Policy.EFFECT_ALLOW,
-            priority=spec.priority,
-            weekdays=weekdays,
-            time_from=time_from,
-            time_until=time_until,
-            date_from=spec.date_from,
-            date_until=spec.date_until,
-        )
+        fields = _fields(spec)
+        if Policy.select().where(Policy.name == fields.name).exists():
+            raise ValidationError("policy name", f"a policy named {fields.name!r} exists")
+        policy = Policy.create(**fields.columns)
         attestations.attest_rows(session, "policies", [policy.id])
-        links = {
-            "pc": [PolicyCertificate.create(policy=policy, certificate=cid) for cid in certs],
-            "pcg": [PolicyCertificateGroup.create(policy=policy, group=gid) for gid in cert_groups],
-            "pu": [PolicyUser.create(policy=policy, user=uid) for uid in users],
-            "pug": [PolicyUserGroup.create(policy=policy, user_group=ug) for ug in user_groups],
-        }
-        for what, rows in links.items():
-            attestations.attest_rows(session, what, [row.id for row in rows])
-        key_grants.sync(session, key_grants.reached(session, certs, cert_groups))
-        journal.record(session.user_name, "policy.add", name, effect=policy.effect)
-    return next(p for p in list_policies(session) if p.name == name)
+        _link(session, policy, fields.links)
+        key_grants.sync(
+            session, key_grants.reached(session, fields.links["pc"], fields.links["pcg"])
+        )
+        journal.record(session.user_name, "policy.add", fields.name, effect=policy.effect)
+    return show_policy(session, fields.name)
+
+
+@operation("policy.edit", POLICIES_MANAGE, target="name")
+def edit_policy(session: Session, name: str, spec: PolicySpec) -> PolicyRow:
+    """The policy `name` made as `spec` says, renamed too if `spec.name` differs. Every
+    row that changes is revoked as it read before (a row put back then hands nothing
+    on) and attested as it reads after; the wraps follow, for what it named before and
+    names now, in the same transaction."""
+    _checked(spec)
+    with write_transaction(session):
+        policy = _policy(name)
+        before = _reached(session, policy)
+        fields = _fields(spec)
+        if (
+            fields.name != policy.name
+            and Policy.select().where(Policy.name == fields.name).exists()
+        ):
+            raise ValidationError("policy name", f"a policy named {fields.name!r} exists")
+        changed = [k for k, v in fields.columns.items() if getattr(policy, k) != v]
+        attestations.revoke_rows(session, "policies", [policy.id])  # as it reads now
+        Policy.update(**fields.columns).where(Policy.id == policy.id).execute()
+        attestations.attest_rows(session, "policies", [policy.id])
+        for what, (link, column) in LINKS.items():
+            held = {
+                getattr(row, f"{column}_id"): row.id
+                for row in link.select().where(link.policy == policy.id)
+            }
+            wanted = fields.links[what]
+            keep = set(wanted)
+            gone = [row_id for target, row_id in held.items() if target not in keep]
+            attestations.revoke_rows(session, what, gone)
+            link.delete().where(link.id.in_(gone)).execute()
+            new = [target for target in wanted if target not in held]
+            _link(session, policy, {what: new})
+            changed += [what] if gone or new else []
+        key_grants.sync(session, before)
+        key_grants.sync(
+            session, key_grants.reached(session, fields.links["pc"], fields.links["pcg"])
+        )
+        parts = dict.fromkeys(_CHANGE_WORDS.get(c, c) for c in changed if c != "name")
+        words = {"changed": ",".join(parts)}
+        if fields.name != name:
+            words["renamed"] = fields.name
+        journal.record(session.user_name, "policy.edit", name, **words)
+    return show_policy(session, fields.name)
+
+
+_CHANGE_WORDS = {
+    "pc": "certificates",
+    "pcg": "certificate_groups",
+    "pu": "users",
+    "pug": "user_groups",
+    "weekdays": "days",
+    "time_from": "hours",
+    "time_until": "hours",
+}
+
+
+def _link(session: Session, policy: Policy, links: dict[str, list[int]]) -> None:
+    """The links of `policy` to these ids made, and attested by the signed-in user."""
+    for what, ids in links.items():
+        link, column = LINKS[what]
+        rows = [link.create(policy=policy, **{column: target}) for target in ids]
+        attestations.attest_rows(session, what, [row.id for row in rows])
+
+
+@operation("policy.show", CERTIFICATES_VIEW, reads=True)
+def show_policy(session: Session, name: str) -> PolicyRow:
+    return _row(_policy(name))
 
 
 @operation("policy.enable", POLICIES_MANAGE, target="name")
@@ -233,27 +387,71 @@ def _ids(model, column, names: Sequence[str], noun: str, live=True) -> list[int]
 
 @operation("policy.list", CERTIFICATES_VIEW, reads=True)
 def list_policies(session: Session) -> list[PolicyRow]:
-    rows = []
-    for p in Policy.select().order_by(Policy.priority, Policy.name):
-        rows.append(
-            PolicyRow(
-                name=p.name,
-                effect=p.effect,
-                priority=p.priority,
-                enabled=p.enabled,
-                certificates=_names(PolicyCertificate, Certificate, Certificate.alias, p),
-                certificate_groups=_names(
-                    PolicyCertificateGroup, CertificateGroup, CertificateGroup.name, p
-                ),
-                users=_names(PolicyUser, User, User.name, p),
-                user_groups=_names(PolicyUserGroup, UserGroup, UserGroup.name, p),
-                weekdays=p.weekdays,
-                hours=f"{p.time_from}-{p.time_until}" if p.time_from else "",
-                date_from=p.date_from,
-                date_until=p.date_until,
+    return [_row(p) for p in Policy.select().order_by(Policy.priority, Policy.name)]
+
+
+def _row(p: Policy) -> PolicyRow:
+    return PolicyRow(
+        name=p.name,
+        effect=p.effect,
+        priority=p.priority,
+        enabled=p.enabled,
+        certificates=_names(PolicyCertificate, Certificate, Certificate.alias, p),
+        certificate_groups=_names(
+            PolicyCertificateGroup, CertificateGroup, CertificateGroup.name, p
+        ),
+        users=_names(PolicyUser, User, User.name, p),
+        user_groups=_names(PolicyUserGroup, UserGroup, UserGroup.name, p),
+        weekdays=p.weekdays,
+        hours=f"{p.time_from}-{p.time_until}" if p.time_from else "",
+        date_from=p.date_from,
+        date_until=p.date_until,
+        description=p.description,
+    )
+
+
+# What a policy names, by kind: the table and its name column (users: the live ones).
+NAMED = {
+    "certificates": (Certificate, Certificate.alias),
+    "certificate_groups": (CertificateGroup, CertificateGroup.name),
+    "users": (User, User.name),
+    "user_groups": (UserGroup, UserGroup.name),
+}
+
+
+@operation("policy.names", CERTIFICATES_VIEW, reads=True)
+def nameable(session: Session, kind: str, text: str = "", limit: int = 500) -> list[str]:
+    """The names a policy may name of `kind` (NAMED) that hold `text` (any case), in
+    order, at most `limit`: what the policy editor offers, from a store of a million
+    certificates as from one of ten."""
+    model, column = NAMED[kind]
+    query = model.select(column)
+    if model is User:
+        query = query.where(~User.deleted)
+    if text.strip():
+        query = query.where(peewee.fn.instr(peewee.fn.lower(column), text.strip().lower()) > 0)
+    rows = query.order_by(column.collate("NOCASE")).limit(limit).tuples()
+    return [name for (name,) in rows]
+
+
+@operation("certificate.who_can_sign", CERTIFICATES_VIEW, reads=True)
+def who_can_sign(session: Session, ref: int | str, now: dt.datetime | None = None) -> list[Signer]:
+    """Each user the owner rule or a policy decides for on the certificate `ref` now: who
+    may sign with it and by what, and who a Deny stops; users no policy names are left
+    out. (What stops everyone, a disabled certificate or none of its key, is the
+    certificate's own: `signing.signing_choice` says it.)"""
+    now = now or utcnow()
+    cert = find(ref)
+    signers = []
+    for user in User.select().where(~User.deleted & User.enabled):
+        decision = decide(user, cert, now)
+        if decision.allowed or decision.policy:
+            signers.append(
+                Signer(
+                    user.name, user.display_name, decision.allowed, decision.policy, decision.why
+                )
             )
-        )
-    return rows
+    return sorted(signers, key=lambda s: (not s.allowed, s.user.casefold()))
 
 
 def _names(link, target, column, policy: Policy) -> tuple[str, ...]:
@@ -332,10 +530,21 @@ def certificates_for(user: User):
 
 
 def _in_schedule(policy: Policy, now: dt.datetime) -> bool:
-    if policy.weekdays and WEEKDAYS[now.weekday()] not in policy.weekdays.split(","):
+    """Whether `now` (UTC) is in the policy's schedule. A window of hours that spans
+    midnight (22:00-06:00) belongs to the day it starts on: its weekdays and dates are
+    those of its start, so Friday's 22:00-06:00 reaches into Saturday morning."""
+    day = now
+    if policy.time_from:
+        clock = f"{now:%H:%M}"
+        if policy.time_from < policy.time_until:
+            if not policy.time_from <= clock < policy.time_until:
+                return False
+        elif clock < policy.time_until:
+            day = now - dt.timedelta(days=1)  # the early hours of a window begun yesterday
+        elif clock < policy.time_from:
+            return False
+    if policy.weekdays and WEEKDAYS[day.weekday()] not in policy.weekdays.split(","):
         return False
-    if policy.time_from and not policy.time_from <= f"{now:%H:%M}" < policy.time_until:
+    if policy.date_from and day.date() < policy.date_from:
         return False
-    if policy.date_from and now.date() < policy.date_from:
-        return False
-    return not (policy.date_until and now.date() > policy.date_until)
+    return not (policy.date_until and day.date() > policy.date_until)

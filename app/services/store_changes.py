@@ -38,6 +38,7 @@ _ALL_CERTIFICATES = frozenset(
         "group.edit",
         "group.delete",
         "policy.add",
+        "policy.edit",
         "user.delete",  # their certificates lose their owner
         "user.records_restored",  # as user.delete, for a user deleted again
         "policy.enable",

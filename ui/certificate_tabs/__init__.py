@@ -7,5 +7,6 @@ from ui.certificate_tabs.associates import AssociatesTab
 from ui.certificate_tabs.details import DetailsTab
 from ui.certificate_tabs.extensions import ExtensionsTab
 from ui.certificate_tabs.general import GeneralTab
+from ui.certificate_tabs.signers import SignersTab
 
-__all__ = ["AssociatesTab", "DetailsTab", "ExtensionsTab", "GeneralTab"]
+__all__ = ["AssociatesTab", "DetailsTab", "ExtensionsTab", "GeneralTab", "SignersTab"]

@@ -24,13 +24,16 @@ from ui.icons import icon
 from ui.tasks import Task
 from ui.wording import ADD_TO_GROUPS, failures_text
 
-LATER = "Policies get their own view in a later version."
-THROUGH_POLICY = "Reaches this certificate through a policy. " + LATER
+OPEN_POLICY = "Open in Policies"
+THROUGH_POLICY = (
+    "Reaches this certificate through a policy: the Who Can Sign tab says whether it may sign now."
+)
 CHOOSE_GROUP = "Select the group to take this certificate out of."
 
 
 class AssociatesTab(QWidget):
     groupRequested = Signal(str)  # open the Certificate Groups view on this group
+    policyRequested = Signal(str)  # open the Policies page on this policy
 
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
@@ -44,6 +47,7 @@ class AssociatesTab(QWidget):
         self.user_list, _ = self._box(grid, 1, 0, "Associated Users")
         self.user_group_list, _ = self._box(grid, 1, 1, "Associated User Groups")
         self.group_list.itemActivated.connect(self._group_activated)
+        self.policy_list.itemActivated.connect(self._policy_activated)
         self.group_list.currentItemChanged.connect(self._update_buttons)
 
         self.add_button = QPushButton(icon("group-add"), ADD_TO_GROUPS, self)
@@ -72,10 +76,22 @@ class AssociatesTab(QWidget):
         self._detail = detail
         row = detail.row
         _fill(self.group_list, row.groups, "group", "Open in Certificate Groups")
-        _fill(self.policy_list, row.policies, "policy", LATER)
+        _fill(self.policy_list, row.policies, "policy", OPEN_POLICY)
+        for i in range(self.policy_list.count()):
+            item = self.policy_list.item(i)
+            name = item.data(Qt.ItemDataRole.UserRole)
+            if name:  # each says whether it allows or denies
+                deny = name in detail.denying_policies
+                item.setText(f"{name} — {'Deny' if deny else 'Allow'}")
+                item.setIcon(icon("expired" if deny else "enabled"))
         _fill(self.user_list, detail.associated_users, "owner", THROUGH_POLICY)
         _fill(self.user_group_list, detail.associated_user_groups, "owner", THROUGH_POLICY)
         self._update_buttons()
+
+    def _policy_activated(self, item: QListWidgetItem) -> None:
+        name = item.data(Qt.ItemDataRole.UserRole)
+        if name:
+            self.policyRequested.emit(name)
 
     def _group_activated(self, item: QListWidgetItem) -> None:
         name = item.data(Qt.ItemDataRole.UserRole)
