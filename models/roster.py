@@ -1,11 +1,33 @@
 """The roster's text (models.custody `Custodian.roster`): one line a user, with their
 role, their state and the version of their record, which grows with each change of it,
-so that an older record is known as such whatever the roster's serial."""
+so that an older record is known as such whatever the roster's serial.
+
+A custom role has a line too, under `role_line(name)` (a name no user can have: names
+hold no control character), whose role field is its permissions, comma-separated: so a
+role's permissions are the custodian's, versioned as the users' records are, and a role
+put back as it was before an edit is known as older."""
 
 from dataclasses import dataclass
 
 SEP = "\x1f"
-DELETED = "deleted"  # a line's state, for a user deleted
+DELETED = "deleted"  # a line's state, for a user (or a custom role) deleted
+ROLE = "\x1e"  # what a custom role's line name begins with
+
+
+def role_line(name: str) -> str:
+    return ROLE + name
+
+
+def is_role_line(name: str) -> bool:
+    return name.startswith(ROLE)
+
+
+def permissions_text(permissions) -> str:
+    return ",".join(sorted(permissions))
+
+
+def permissions_of(record: "RosterRecord") -> frozenset[str]:
+    return frozenset(p for p in record.role.split(",") if p)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 import pytest
 
 from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtWidgets import QApplication
 
 from app import keyslots, remember
 from tests.helpers import certgen
@@ -42,6 +43,10 @@ def isolated(tmp_path, monkeypatch):
     remember.reset()
     yield
     remember.reset()
+    app = QApplication.instance()
+    for widget in app.topLevelWidgets() if isinstance(app, QApplication) else ():
+        if widget.isModal() and widget.isVisible():
+            widget.hide()  # a dialog a test left open is not the next test's modal one
     # No worker may outlive its test (they hold the store open).
     assert tasks.wait_for_tasks(10), "a background task outlived its test by 10 s"
 

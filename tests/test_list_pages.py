@@ -41,6 +41,7 @@ def test_groups_and_requests_are_pages_of_the_template():
         "Signing",
         "Users",
         "User Groups",
+        "Roles",
         "Policies",
         "Audit Log",
     ]

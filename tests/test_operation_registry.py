@@ -21,6 +21,7 @@ from app.services import (
     key_change,
     lifecycle,
     policies,
+    roles,
     signing,
     signing_requests,
     store_changes,
@@ -85,6 +86,11 @@ class World:
         alias = self.name("file")
         cert, _ = self.certs.make_cert(alias)
         return self.certs.write(self.tmp_path, f"{alias}.pem", self.certs.pem(cert))
+
+    def role(self) -> str:
+        name = self.name("role")
+        roles.add_role(self.admin, name, ["certificates.view"])
+        return name
 
     def user_group(self) -> str:
         name = self.name("ug")
@@ -204,6 +210,10 @@ CALLS = {
     "user.names": lambda w, me: (users.user_names,),
     "store.watch": lambda w, me: (store_changes.watch,),
     "store.finish_key_change": lambda w, me: (key_change.finish_waiting,),
+    "role.list": lambda w, me: (roles.list_roles,),
+    "role.add": lambda w, me: (roles.add_role, w.name("role"), ["sign"]),
+    "role.edit": lambda w, me: (roles.edit_role, w.role(), ["sign", "audit.view"]),
+    "role.delete": lambda w, me: (roles.delete_role, w.role()),
     "user.signable": lambda w, me: (signing.signable_by, w.user()),
     "user_group.list": lambda w, me: (user_groups.list_user_groups,),
     "user_group.create": lambda w, me: (user_groups.create_user_group, w.name("ug")),

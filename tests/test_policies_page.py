@@ -232,3 +232,4 @@ def test_a_refusal_is_said_on_its_tab(qtbot, window):
     settle(qtbot)
     assert editor.isVisible() and editor.tabs.currentIndex() == 2
     assert editor.errors[2].text() == "Users: no user named “ghost”."
+    editor.reject()  # no modal dialog outlives its test

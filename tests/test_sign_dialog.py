@@ -123,6 +123,7 @@ def test_a_certificate_nobody_allows_says_why_in_the_dialog(qtbot, session, tmp_
     assert dialog.chosen().alias == "Theirs"
     assert dialog.note.text() == "You may not sign with it: no policy allows it at this time."
     assert dialog.certificate.itemText(0) == "Theirs — Not allowed"
+    dialog.reject()  # no modal dialog outlives its test
 
 
 def test_a_role_without_signing_is_offered_no_signature(qtbot, session, tmp_path, certs):

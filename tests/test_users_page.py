@@ -99,6 +99,7 @@ def test_a_refused_name_is_said_under_its_field(qtbot, window):
     assert dialog.isVisible() and dialog.errors[dialog.name].isVisible()
     assert "sam" in dialog.errors[dialog.name].text()
     assert dialog.password.text() == "a good long password"  # what was typed stays
+    dialog.reject()  # no modal dialog outlives its test
 
 
 def test_what_a_user_may_sign_and_the_policy_that_decides(qtbot, window):

@@ -639,6 +639,26 @@ def policy_pages(folder: Path, out: Path, suffix: str, size: tuple[int, int]) ->
     window.close()
 
 
+def roles_page(folder: Path, out: Path, suffix: str, size: tuple[int, int]) -> None:
+    """The Roles page with a custom role beside the built-in ones, and New Role."""
+    from app.services import roles
+
+    admin, _ = users.sign_in(folder, "admin", password="correct horse battery")
+    roles.add_role(admin, "Release Signer", ["certificates.view", "sign", "audit.view"],
+                   "Signs releases and reads the audit log")  # fmt: skip
+    admin.close()
+    window = signed_in_window(folder, "admin", "correct horse battery", size)
+    page = window.open_page("Roles")
+    settle()
+    page.select_role("Release Signer")
+    window.grab().save(str(out / f"roles-view{suffix}.png"))
+    dialog = page.new_role()
+    dialog.name.setText("Build Robot")
+    QCoreApplication.processEvents()
+    grab_open(dialog, out / f"new-role-dialog{suffix}.png")
+    window.close()
+
+
 def audit_pages(folder: Path, work: Path, out: Path, suffix: str, size: tuple[int, int]) -> None:
     """The Audit Log page: the whole log verified, filtered to refusals, and a copy of
     the store whose log was edited behind Certdesk's back, its first broken event
@@ -780,6 +800,7 @@ def main() -> int:
     signer_pages(folder, args.out, suffix, (width, height))
     users_pages(folder, args.out, suffix, (width, height))
     policy_pages(folder, args.out, suffix, (width, height))
+    roles_page(folder, args.out, suffix, (width, height))
     audit_pages(folder, work, args.out, suffix, (width, height))
     desktop_fonts(folder, args.out, suffix, (width, height))
     print(f"screenshots in {args.out}")

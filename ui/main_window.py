@@ -26,6 +26,7 @@ from ui.groups_view import GroupsView
 from ui.icons import icon
 from ui.policies_view import PoliciesView
 from ui.requests_view import RequestsView
+from ui.roles_view import RolesView
 from ui.sign_dialog import SignFileDialog, open_sign_dialog
 from ui.signing_view import SigningView
 from ui.store_events import events
@@ -43,6 +44,7 @@ PAGES = (
     SigningView,
     UsersView,
     UserGroupsView,
+    RolesView,
     PoliciesView,
     AuditView,
 )

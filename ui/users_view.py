@@ -77,7 +77,7 @@ class UsersModel(RowsModel):
         return row.name
 
 
-def _roles() -> list[tuple[str, str]]:
+def _builtin_roles() -> list[tuple[str, str]]:
     return [(name, words) for name, (words, _permissions) in roles.BUILTIN_ROLES.items()]
 
 
@@ -94,12 +94,21 @@ class UsersView(ListPage):
     def __init__(self, session: Session, parent=None):
         self.dialog: FormDialog | None = None  # the last one opened
         self.confirmation: QMessageBox | None = None
+        self.roles = _builtin_roles()  # and the custom ones, once read
         super().__init__(session, UsersModel(COLUMNS), parent)
         for column, width in ((0, 120), (1, 150), (2, 130), (3, 76), (4, 170), (5, 56)):
             self.table.setColumnWidth(column, width)
 
     def load(self, session: Session) -> list[UserRow]:
         return users.list_users(session)
+
+    def reload(self, *changed) -> Task:
+        """The users, and the roles the dialogs offer (custom ones come and go)."""
+        Task(self, roles.list_roles, self._session).on_done(self._show_roles).start()
+        return super().reload(*changed)
+
+    def _show_roles(self, rows) -> None:
+        self.roles = [(r.name, r.description or _permission_words(r)) for r in rows]
 
     def detail_list(self) -> DetailList:
         may_sign = DetailList(
@@ -202,7 +211,7 @@ class UsersView(ListPage):
                 done=f"Added the user “{' '.join(name.split())}” ({role}).",
             )
 
-        dialog = NewUserDialog(self, submit, _roles(), roles.SIGNER)
+        dialog = NewUserDialog(self, submit, self.roles, roles.SIGNER)
         Task(dialog, user_groups.list_user_groups, self._session).on_done(
             lambda rows: dialog.show_groups([r.name for r in rows])
         ).start()
@@ -223,7 +232,7 @@ class UsersView(ListPage):
                 done=f"“{user.name}” is now {role}, from their next sign-in.",
             )
 
-        return self._open(RoleDialog(self, submit, user.name, _roles(), user.role))
+        return self._open(RoleDialog(self, submit, user.name, self.roles, user.role))
 
     def reset_password(self) -> ResetPasswordDialog | None:
         user = self.selected()
@@ -336,6 +345,12 @@ class UsersView(ListPage):
                 show_message(self, text)
 
         self.write(key_change.finish_waiting, on_done=finished)
+
+
+def _permission_words(role) -> str:
+    """A custom role without a description, said by what it may do."""
+    words = [roles.PERMISSION_WORDS[p] for p in sorted(role.permissions)]
+    return f"May {', '.join(words)}."
 
 
 def _signs_nothing(user: UserRow) -> str:

@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         groups,
         policies,
         requests,
+        roles,
         signing,
         store,
         user_groups,
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         policies,
         users,
         user_groups,
+        roles,
         audit,
     )
     parser = argparse.ArgumentParser(

@@ -10,6 +10,7 @@ from app.crypto.purpose import SigningVerdict
 from app.services.audit_log import AuditEntry
 from app.services.certificates import CertificateDetail, CertificateRow
 from app.services.policies import PolicyRow, Signer
+from app.services.roles import RoleRow
 from app.services.signing import SigningChoice
 from app.services.signing_requests import RequestInfo
 from app.services.user_groups import UserGroupRow
@@ -150,6 +151,17 @@ def user_json(row: UserRow) -> dict:
         "user_groups": list(row.user_groups),
         "owned_certificates": row.owned,
         "created": iso(row.created_at),
+    }
+
+
+def role_json(row: RoleRow) -> dict:
+    """One role of `role list --json`."""
+    return {
+        "name": row.name,
+        "description": row.description,
+        "builtin": row.builtin,
+        "permissions": sorted(row.permissions),
+        "users": row.users,
     }
 
 

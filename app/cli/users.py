@@ -9,14 +9,16 @@ from app.cli.schemas import signing_choice_json, user_json
 from app.cli.signin import current_password, new_password, signed_in
 from app.errors import NotFoundError
 from app.services import logins, signing, users
-from app.services.roles import BUILTIN_ROLES, SIGNER
+from app.services.roles import SIGNER
 
 
 def register(commands: Commands) -> None:
     user = commands.group("user", "add, list, enable, disable users, their roles, passwords")
     u = user.add("add", "a new user with a key slot", run_add)
     u.add_argument("name", metavar="NAME")
-    u.add_argument("--role", default=SIGNER, choices=list(BUILTIN_ROLES))
+    u.add_argument(
+        "--role", default=SIGNER, help="a built-in role (default Signer) or a custom one"
+    )
     u.add_argument("--user-group", dest="user_groups", action="append", default=[], metavar="UG")
     u.add_argument("--display-name", default="", metavar="TEXT", help="the person's name")
     user.add("list", "the store's users", run_list, json="one JSON array")
@@ -31,7 +33,7 @@ def register(commands: Commands) -> None:
     d.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
     r = user.add("role", "give a user another role (from their next sign-in)", run_role)
     r.add_argument("name", metavar="NAME")
-    r.add_argument("role", metavar="ROLE", choices=list(BUILTIN_ROLES))
+    r.add_argument("role", metavar="ROLE")
     user.add("passwd", "change your own password", run_passwd)
     reset = user.add("reset-password", "set another user's password: new keys", run_reset)
     reset.add_argument("name", metavar="NAME")

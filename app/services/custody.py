@@ -44,12 +44,13 @@ from models import (
     CustodianWrap,
     PrivateKey,
     Role,
+    RolePermission,
     User,
     statements,
 )
 from models import roster as rosters
 from models.base import blob
-from models.permissions import ADMINISTRATOR
+from models.permissions import ADMINISTRATOR, BUILTIN_ROLES
 from models.roster import RosterRecord
 
 TAMPERED = "the store was changed outside Certdesk; restore a backup, or ask its Administrator"
@@ -102,6 +103,7 @@ def take_keys(session: Session, kek: bytes, opened: OpenedSlot) -> None:
         raise TamperedError(
             f"the role or state of {me.name!r} is not one an Administrator set: {TAMPERED}"
         )
+
     if session.custodian is None:
         session.custodian = _opened_custodian(session, me, public)
 
@@ -438,6 +440,57 @@ def roster_from(session: Session, serial: int, versions: dict[str, int]) -> None
         if (record := lines.get(name)) is not None and record.version < version:
             lines[name] = replace(record, version=version)
     _keep_roster(session, lines, max(serial, custodian.roster_serial))
+
+
+def sign_role(session: Session, name: str, permissions: frozenset[str] | None) -> None:
+    """In the transaction adding, editing (`permissions`) or deleting (None) the custom
+    role `name`: its line in the roster signed, a version newer (models.roster)."""
+    if not _as_custodian(session, f"the role {name!r} cannot be changed"):
+        raise CustodianRequired(
+            "custom roles are signed by the store's key custodian, and this store has none yet"
+        )
+    custodian = _custodian()
+    lines = _signed_roster(session, custodian)
+    key = rosters.role_line(name)
+    before = lines.get(key)
+    version = (0 if before is None else before.version) + 1
+    text = rosters.permissions_text(permissions or ())
+    lines[key] = RosterRecord(text, True, permissions is None, version)
+    _keep_roster(session, lines, custodian.roster_serial + 1)
+
+
+def role_permissions(session: Session, name: str) -> frozenset[str] | None:
+    """The permissions of the custom role `name` as the custodian signed them in the
+    roster; None when it signed none (or the store has no custodian)."""
+    custodian = _custodian()
+    if custodian is None or session.custodian_public is None:
+        return None
+    record = _signed_roster(session, custodian).get(rosters.role_line(name))
+    return None if record is None or record.deleted else rosters.permissions_of(record)
+
+
+def check_role(session: Session, role: Role) -> None:
+    """At sign-in, after `take_keys`: TamperedError unless the signed-in user's role has
+    the permissions Certdesk (built-in) or the custodian (custom) gave it."""
+    if not role_holds(session, role):
+        raise TamperedError(
+            f"the permissions of the role {role.name!r} are not the ones an Administrator "
+            f"gave it: {TAMPERED}"
+        )
+
+
+def role_holds(session: Session, role: Role) -> bool:
+    """Whether the role's permissions in the database are Certdesk's own (a built-in
+    role) or the custodian's (a custom role, in its roster)."""
+    held = frozenset(
+        p
+        for (p,) in RolePermission.select(RolePermission.permission)
+        .where(RolePermission.role == role.id)
+        .tuples()
+    )
+    if role.builtin:
+        return role.name in BUILTIN_ROLES and held == frozenset(BUILTIN_ROLES[role.name][1])
+    return held == role_permissions(session, role.name)
 
 
 def record_holds(session: Session, row: User) -> bool:

@@ -158,6 +158,11 @@ def _custody_problems(session: Session) -> list[str]:
         for row in rows
         if not custody.record_holds(session, row)
     ]
+    problems += [
+        f"role {role.name!r}: its permissions are not the ones an Administrator gave it"
+        for role in Role.select()
+        if not custody.role_holds(session, role)
+    ]
     wrapped = {user_id for (user_id,) in CustodianWrap.select(CustodianWrap.user).tuples()}
     problems += [
         f"user {row.name!r}: holds the custodian's wrap without being an enabled Administrator"

@@ -36,7 +36,7 @@ from app.errors import (
 )
 from app.services import custody, journal
 from app.services.session import Session
-from models import Attestation, AuditEvent, KeyGrant, PrivateKey, User, statements
+from models import Attestation, AuditEvent, KeyGrant, PrivateKey, Role, User, statements
 from models import attestations as A
 from models.base import blob
 from models.permissions import (
@@ -292,6 +292,7 @@ class Checker:
     def __init__(self, session: Session):
         self._session = session
         self._read: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+        self._custom_roles: dict[str, frozenset[str]] = {}  # read from the roster once
         self._revoked = self._revocations()
 
     def __call__(self, attestation_id: int, item: str) -> bool:
@@ -346,8 +347,15 @@ class Checker:
         if text is None:
             return nothing
         signer = User.get_by_id(row.signer_id)
-        role = BUILTIN_ROLES.get(signer.role.name)
-        permissions = (
-            frozenset(role[1]) if role is not None and signer.role.builtin else frozenset()
-        )
-        return frozenset(text.split("\n")), permissions
+        return frozenset(text.split("\n")), self._permissions(signer.role)
+
+    def _permissions(self, role: Role) -> frozenset[str]:
+        """What a signer's role may write: a built-in role's permissions are Certdesk's,
+        a custom role's the custodian's (its line in the roster)."""
+        if role.builtin:
+            builtin = BUILTIN_ROLES.get(role.name)
+            return frozenset(builtin[1]) if builtin is not None else frozenset()
+        if role.name not in self._custom_roles:
+            signed = custody.role_permissions(self._session, role.name)
+            self._custom_roles[role.name] = signed or frozenset()
+        return self._custom_roles[role.name]

@@ -43,6 +43,7 @@ from models import (
     UserGroupMember,
     statements,
 )
+from models import roster as rosters
 from models.base import blob
 from models.permissions import ADMINISTRATOR, BUILTIN_ROLES, CERTIFICATES_VIEW, USERS_MANAGE
 from models.roster import RosterRecord
@@ -438,6 +439,7 @@ def sign_in(
         session.keys = UserKeys(opened.private)
         with journal.signed_by(user, session.keys, store.store_id):
             custody.take_keys(session, kek, opened)
+            custody.check_role(session, row.role)
             key_change.settle(session, opened)
             _newer_records(session)
             _custodian_duties(session)
@@ -484,17 +486,24 @@ def _newer_records(session: Session) -> None:
     differ = {} if kept is None else custody.newer_roster(session, kept)
     if not differ:
         return
-    if session.user_name in differ:
-        raise TamperedError(
-            f"the record of {session.user_name!r} is older than the one this workstation "
-            f"last saw: {custody.TAMPERED}"
-        )
+    for line, whose in (
+        (session.user_name, f"the record of {session.user_name!r}"),
+        (rosters.role_line(session.role), f"the role {session.role!r}"),
+    ):
+        if line in differ:
+            raise TamperedError(
+                f"{whose} is older than the one this workstation last saw: {custody.TAMPERED}"
+            )
     if session.custodian is None:
         return  # `_compare_head` says the store is older
-    names = sorted(differ)
+    names = sorted(n for n in differ if not rosters.is_role_line(n))
+    roles = sorted(n for n in differ if rosters.is_role_line(n))
     with write_transaction(session):
         custody.roster_from(session, kept.serial, {n: r.version for n, r in differ.items()})
+        for line in roles:
+            _put_back_role(session, line[len(rosters.ROLE) :], differ[line])
         deleted = [_put_back_record(session, User.get(User.name == n), differ[n]) for n in names]
+        names += [f"role {line[len(rosters.ROLE) :]}" for line in roles]
         journal.record(session.user_name, "user.records_restored", ", ".join(names))
         if any(deleted):  # their slots go with a change of key (`key_change.make_owed`)
             key_change.record(session)
@@ -502,6 +511,22 @@ def _newer_records(session: Session) -> None:
         f"users' records older than the ones this workstation last saw were put back "
         f"as it saw them: {', '.join(map(repr, names))}"
     )
+
+
+def _put_back_role(session: Session, name: str, record: RosterRecord) -> None:
+    """In the caller's write transaction: the custom role `name` with the permissions a
+    newer roster's `record` gives it, signed again (a role deleted since keeps its rows
+    only while users have it: none may sign in with it)."""
+    role = Role.get_or_none(Role.name == name)
+    if role is None or role.builtin:
+        return
+    permissions = None if record.deleted else rosters.permissions_of(record)
+    RolePermission.delete().where(RolePermission.role == role.id).execute()
+    if permissions:
+        fields = [RolePermission.role, RolePermission.permission]
+        rows = [(role.id, p) for p in sorted(permissions)]
+        RolePermission.insert_many(rows, fields=fields).execute()
+    custody.sign_role(session, name, permissions)
 
 
 def _put_back_record(session: Session, row: User, record: RosterRecord) -> bool:
@@ -651,9 +676,11 @@ def _session(store, user: User | None) -> Session:
         .tuples()
     )
     role = user.role.name
-    # The built-in roles are the only ones, and their permissions are Certdesk's own:
-    # rows changed in the database grant nothing.
-    if role not in BUILTIN_ROLES or permissions != frozenset(BUILTIN_ROLES[role][1]):
+    # A built-in role's permissions are Certdesk's own: rows changed in the database
+    # grant nothing. A custom role's are the custodian's, checked once it is known
+    # (`custody.check_role`, at sign-in).
+    builtin = user.role.builtin and role in BUILTIN_ROLES
+    if builtin and permissions != frozenset(BUILTIN_ROLES[role][1]):
         raise TamperedError(f"the role {role!r} is not one Certdesk made: {custody.TAMPERED}")
     return Session(store, user.id, user.name, role, permissions)
 
