@@ -35,6 +35,7 @@ def window(qtbot, session, tmp_path, certs):
 def test_groups_and_requests_are_pages_of_the_template():
     assert issubclass(GroupsView, ListPage) and issubclass(RequestsView, ListPage)
     assert [page.title for page in PAGES] == [
+        "Dashboard",
         "Certificates",
         "Certificate Groups",
         "Requests",

@@ -659,6 +659,40 @@ def roles_page(folder: Path, out: Path, suffix: str, size: tuple[int, int]) -> N
     window.close()
 
 
+def dashboard_pages(folder: Path, work: Path, out: Path, suffix: str, size) -> None:
+    """The Dashboard (the landing page) with the expiry banner, after a few signatures;
+    Settings; the Store menu's Check and restore offer; and the sign-in after Lock."""
+    from app.services import certificate_edits, signing
+    from app.services.certificate_edits import GeneralChanges
+    from ui.application import Console
+
+    admin, _ = users.sign_in(folder, "admin", password="correct horse battery")
+    content = work / "files" / "release-notes.txt"
+    content.write_text("4.2")
+    for alias, times in (("Release Code Signing 2027", 7), ("Release Code Signing 2029", 3)):
+        certificate_edits.edit_certificate(admin, alias, GeneralChanges(owner="admin"))
+        for _ in range(times):
+            signing.sign_file(admin, alias, content).signature.unlink()
+    admin.close()
+    window = signed_in_window(folder, "admin", "correct horse battery", size)
+    window.open_page("Dashboard")
+    settle()
+    window.grab().save(str(out / f"dashboard{suffix}.png"))
+    grab_open(window.open_settings(), out / f"settings-dialog{suffix}.png")
+    window.store_actions.check()
+    settle()
+    grab_open(window.store_actions.box, out / f"check-store-report{suffix}.png")
+    window.store_actions._offer_to_open(work / "restored-store")
+    grab_open(window.store_actions.box, out / f"restore-offer{suffix}.png")
+    window.close()
+    console = Console(QApplication.instance())
+    login = console.sign_in(folder, "admin", "locked")
+    QCoreApplication.processEvents()
+    login.grab().save(str(out / f"login-locked{suffix}.png"))
+    login.hide()
+    login.deleteLater()
+
+
 def audit_pages(folder: Path, work: Path, out: Path, suffix: str, size: tuple[int, int]) -> None:
     """The Audit Log page: the whole log verified, filtered to refusals, and a copy of
     the store whose log was edited behind Certdesk's back, its first broken event
@@ -801,6 +835,7 @@ def main() -> int:
     users_pages(folder, args.out, suffix, (width, height))
     policy_pages(folder, args.out, suffix, (width, height))
     roles_page(folder, args.out, suffix, (width, height))
+    dashboard_pages(folder, work, args.out, suffix, (width, height))
     audit_pages(folder, work, args.out, suffix, (width, height))
     desktop_fonts(folder, args.out, suffix, (width, height))
     print(f"screenshots in {args.out}")

@@ -5,6 +5,7 @@ import os
 import sys
 import traceback
 
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QApplication, QDialog
 
 from app import memory
@@ -60,19 +61,58 @@ def _show_uncaught(kind, error, trace) -> None:
     show_message(QApplication.activeWindow(), text)  # opened: no event loop in the hook
 
 
+AGAIN = {
+    "locked": "Certdesk is locked: its keys left memory. Sign in again to go on.",
+    "idle": "Certdesk locked itself after a time without input (Settings…). Sign in again "
+    "to go on.",
+    "switch": "Sign in as another user.",
+    "restored": "The restored store: sign in with a password it holds.",
+}
+
+
+class Console(QObject):
+    """The GUI's sessions, one after another: a sign-in, then the main window; Lock,
+    Switch User and an idle time close the window (and with it the session) and ask for
+    a sign-in again. Closing the window otherwise, or a sign-in, quits."""
+
+    def __init__(self, app: QApplication):
+        super().__init__()
+        self._app = app
+        app.setQuitOnLastWindowClosed(False)  # between a window and the next sign-in
+        self.dialog: QDialog | None = None
+        self.window = None
+
+    def sign_in(self, folder, user: str = "", why: str = "") -> QDialog:
+        dialog = (
+            LoginDialog(folder, user=user, note=AGAIN[why]) if why else open_session_dialog(folder)
+        )
+        dialog.accepted.connect(lambda: self._open(dialog.session))
+        dialog.rejected.connect(self._app.quit)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        self.dialog = dialog
+        return dialog
+
+    def _open(self, session) -> None:
+        if session is None:
+            self._app.quit()
+            return
+        # Only now: the main window brings every page, and with them most of the
+        # services and cryptography, which the login dialog would otherwise wait for.
+        from ui.main_window import MainWindow
+
+        window = MainWindow(session)
+        window.signInRequested.connect(self.sign_in)
+        window.closed.connect(lambda: None if window.signing_in_again else self._app.quit())
+        window.show()
+        self.window = window
+        for notice in session.notices:  # what the sign-in found (an older store)
+            show_message(window, notice[:1].upper() + notice[1:])
+
+
 def run_gui(store: str | None = None) -> int:
     app = create_application()
     sys.excepthook = _show_uncaught
-    folder = resolve_store_dir(store)
-    dialog = open_session_dialog(folder)
-    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.session is None:
-        return 0
-    # Only now: the main window brings every page, and with them most of the services
-    # and cryptography, which the login dialog would otherwise wait for.
-    from ui.main_window import MainWindow
-
-    window = MainWindow(dialog.session)
-    window.show()
-    for notice in dialog.session.notices:  # what the sign-in found (an older store)
-        show_message(window, notice[:1].upper() + notice[1:])
+    console = Console(app)
+    console.sign_in(resolve_store_dir(store))
     return app.exec()

@@ -21,6 +21,9 @@ FILTER_ALL = "all"
 FILTER_EXPIRING = "expiring"
 FILTER_EXPIRED = "expired"
 FILTER_HIDE_EXPIRED = "hide-expired"
+FILTER_DISABLED = "disabled"
+# Ending within a number of days (the dashboard's figures): "expiring-60".
+FILTER_EXPIRING_WITHIN = "expiring-"
 
 # Translucent tints read on light and dark palettes alike.
 EXPIRED_TINT = QColor(210, 60, 60, 48)
@@ -85,6 +88,8 @@ class CertificatesModel(RowsModel):
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._set_now()
         self._expiry = FILTER_ALL
+        # Rows ending this soon are tinted and "expiring" (the console's settings).
+        self.warning_days = EXPIRING_DAYS
         super().__init__(self._columns(), parent)
         self._sort_column = self.COL_NAME
         assert tuple(c.title for c in self.columns) == self.HEADERS
@@ -245,7 +250,7 @@ class CertificatesModel(RowsModel):
             return EXPIRED
         if self._now_us < row.valid_from_us:
             return NOT_YET_VALID
-        return EXPIRING if left < _EXPIRING_US else VALID
+        return EXPIRING if left < self.warning_days * _DAY_US else VALID
 
     # -- the page's names for the shared operations ----------------------------------
 
@@ -267,10 +272,23 @@ class CertificatesModel(RowsModel):
         self._expiry = expiry
         self._refilter(query, self._expiry_test(expiry))
 
+    def set_warning_days(self, days: int) -> None:
+        """The warning period: the rows' tints and the Expiring filter follow at once."""
+        if days == self.warning_days:
+            return
+        self.warning_days = days
+        self._refilter(self._query, self._expiry_test(self._expiry))
+        if self.rowCount():  # the tints and the Valid To column of the rows still shown
+            last = self.index(self.rowCount() - 1, self.columnCount() - 1)
+            self.dataChanged.emit(self.index(0, 0), last)
+
     def _expiry_test(self, expiry: str) -> Callable[[CertificateRow], bool] | None:
         self._set_now()
         now_us = self._now_us
-        return _EXPIRY_TESTS[expiry](now_us, now_us + EXPIRING_DAYS * _DAY_US)
+        days = self.warning_days
+        if expiry.startswith(FILTER_EXPIRING_WITHIN):
+            days, expiry = int(expiry[len(FILTER_EXPIRING_WITHIN) :]), FILTER_EXPIRING
+        return _EXPIRY_TESTS[expiry](now_us, now_us + days * _DAY_US)
 
     # -- the Valid To column -----------------------------------------------------------
 
@@ -314,6 +332,7 @@ _EXPIRY_TESTS = {
     FILTER_EXPIRING: lambda now, soon: lambda r: r.valid_from_us <= now <= r.valid_to_us < soon,
     FILTER_EXPIRED: lambda now, soon: lambda r: r.valid_to_us < now,
     FILTER_HIDE_EXPIRED: lambda now, soon: lambda r: r.valid_to_us >= now,
+    FILTER_DISABLED: lambda now, soon: lambda r: not r.enabled,
 }
 
 
@@ -335,7 +354,6 @@ _THUMBPRINT = itemgetter(SHA256_IN_SEARCH_TEXT)
 _THUMBPRINT_START = itemgetter(slice(SHA256_IN_SEARCH_TEXT.start, SHA256_IN_SEARCH_TEXT.start + 13))
 _SEARCH_TEXT = attrgetter("search_text")
 _DAY_US = 86_400_000_000
-_EXPIRING_US = EXPIRING_DAYS * _DAY_US
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # of the stored microseconds
 
 

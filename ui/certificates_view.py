@@ -22,6 +22,7 @@ from app.services import certificate_import, certificates
 from app.services.operations import refusal
 from app.services.session import Session
 from ui import certificates_model as cm
+from ui import settings
 from ui.certificate_actions import CertificateActions
 from ui.certificate_window import CertificateWindow
 from ui.certificates_table import CertificatesTable
@@ -51,9 +52,12 @@ PART_ROWS = 5000
 CHECK_AFTER_MS = 200
 FILTERS = (
     ("All certificates", cm.FILTER_ALL),
-    (f"Expiring within {cm.EXPIRING_DAYS} days", cm.FILTER_EXPIRING),
+    ("Expiring within {days} days", cm.FILTER_EXPIRING),  # the warning period's
+    ("Expiring within 60 days", f"{cm.FILTER_EXPIRING_WITHIN}60"),
+    ("Expiring within 90 days", f"{cm.FILTER_EXPIRING_WITHIN}90"),
     ("Expired", cm.FILTER_EXPIRED),
     ("Hide expired", cm.FILTER_HIDE_EXPIRED),
+    ("Disabled", cm.FILTER_DISABLED),
 )
 
 
@@ -138,7 +142,9 @@ class CertificatesView(QWidget):
 
         self.expiry = QComboBox(self)
         for label, key in FILTERS:
-            self.expiry.addItem(label, key)
+            self.expiry.addItem(label.format(days=settings.warning_days()), key)
+        self.model.warning_days = settings.warning_days()
+        settings.settings_events.changed.connect(self._settings_changed)
 
         self._filter_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._filter_timer.timeout.connect(self._apply_filter)
@@ -416,6 +422,17 @@ class CertificatesView(QWidget):
             self.choose_files()
         elif what == "open":
             self.open_certificate(argument)
+        elif what == "filter":  # a figure of the dashboard: the rows it counts
+            self.search.clear()
+            self.expiry.setCurrentIndex(max(self.expiry.findData(argument), 0))
+            self._apply_filter()
+
+    def _settings_changed(self) -> None:
+        days = settings.warning_days()
+        index = self.expiry.findData(cm.FILTER_EXPIRING)
+        self.expiry.setItemText(index, FILTERS[index][0].format(days=days))
+        self.model.set_warning_days(days)
+        self._update_hint()
 
     def counts_text(self) -> str:
         if self._streaming:  # most rows wait out of view until all are in

@@ -51,9 +51,10 @@ def heading(parent: QWidget, text: str) -> QWidget:
 class LoginDialog(QDialog):
     """User list, password, and "remember me" when a real OS keyring is there."""
 
-    def __init__(self, folder: Path, parent=None):
+    def __init__(self, folder: Path, parent=None, user: str = "", note: str = ""):
         super().__init__(parent)
         self.folder = folder
+        self._offered = user  # the user to offer first (the one who locked)
         self.session: Session | None = None
         self._task = None
         self._probe = None
@@ -63,7 +64,7 @@ class LoginDialog(QDialog):
         self.setWindowIcon(icon("app"))
         self.setMinimumWidth(440)
 
-        intro = QLabel(f"Store: {folder}", self)
+        intro = QLabel(f"{note}\n\nStore: {folder}" if note else f"Store: {folder}", self)
         intro.setWordWrap(True)
         intro.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.user = QComboBox(self)
@@ -114,7 +115,7 @@ class LoginDialog(QDialog):
             self.unlock_button.setEnabled(False)
             return
         self.user.addItems(names)
-        last = QSettings().value("login/last_user")
+        last = self._offered or QSettings().value("login/last_user")
         if last in names:
             self.user.setCurrentText(last)
         self.password.setFocus()

@@ -1,6 +1,6 @@
 """The main window: a sidebar beside the pages, a status bar with the store and the user."""
 
-from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -11,24 +11,31 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSizePolicy,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
 from app import __version__
-from app.services import logins, signing
+from app.services import dashboard, logins, signing
 from app.services.operations import refusal
 from app.services.session import Session
 from ui import import_flow
 from ui.audit_view import AuditView
+from ui.banner import ExpiryBanner
+from ui.certificates_model import FILTER_EXPIRING
 from ui.certificates_view import CertificatesView
+from ui.dashboard_view import DashboardView
 from ui.dialogs import fit_to_screen
 from ui.groups_view import GroupsView
 from ui.icons import icon
+from ui.idle import IdleLock
 from ui.policies_view import PoliciesView
 from ui.requests_view import RequestsView
 from ui.roles_view import RolesView
+from ui.settings import SettingsDialog, settings_events, warning_days
 from ui.sign_dialog import SignFileDialog, open_sign_dialog
 from ui.signing_view import SigningView
+from ui.store_actions import StoreActions
 from ui.store_events import events
 from ui.store_watch import StoreWatch
 from ui.tasks import Task, wait_for_tasks
@@ -38,6 +45,7 @@ from ui.users_view import UsersView
 
 # The pages, in the sidebar's order; each declares its title and icon.
 PAGES = (
+    DashboardView,
     CertificatesView,
     GroupsView,
     RequestsView,
@@ -51,10 +59,19 @@ PAGES = (
 
 
 class MainWindow(QMainWindow):
+    """The console of one session. Lock and Switch User close it (and its session: the
+    keys and the store's key leave memory) and ask for another sign-in
+    (`signInRequested`, which ui.application answers); so does an idle time."""
+
+    # Sign in again, to this folder: the user to offer ("" for any), why ("locked").
+    signInRequested = Signal(object, str, str)
+    closed = Signal()  # the window and its session are closed
+
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
         self.session = session
         self.sign_dialog: SignFileDialog | None = None
+        self.dialog: QWidget | None = None  # the last dialog the window opened
         self.setWindowTitle("Certdesk")
         self.setWindowIcon(icon("app"))
         self.sidebar = QListWidget(self)
@@ -76,9 +93,22 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.sidebar)
-        layout.addWidget(self.pages, 1)
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.setSpacing(0)
+        self.banner = ExpiryBanner(self)
+        self.banner.showRequested.connect(
+            lambda: self.open_page("Certificates", "filter", FILTER_EXPIRING)
+        )
+        right.addWidget(self.banner)
+        right.addWidget(self.pages, 1)
+        layout.addLayout(right, 1)
         self.setCentralWidget(central)
 
+        self.store_actions = StoreActions(session, self)
+        self.store_actions.openRequested.connect(
+            lambda folder: self._sign_in_again(folder, "", "restored")
+        )
         self._build_menus()
         self.count_label = QLabel(self)
         self.count_label.setMinimumWidth(self.count_label.fontMetrics().horizontalAdvance("0" * 28))
@@ -102,6 +132,13 @@ class MainWindow(QMainWindow):
         self.store_watch = StoreWatch(session, self)  # what others change; before the reads
         for page in self.page_by_title.values():
             page.reload_when_shown()
+        self.signing_in_again = False  # closed by Lock or Switch User, not to quit
+        self.idle = IdleLock(self)
+        self.idle.idle.connect(
+            lambda: self._sign_in_again(session.folder, session.user_name, "idle")
+        )
+        settings_events.changed.connect(self._settings_changed)
+        self.check_expiring()
 
     def _fit_sidebar(self) -> None:
         """As wide as its longest title, so that the pages keep the rest."""
@@ -137,21 +174,71 @@ class MainWindow(QMainWindow):
         self.sign_action.setEnabled(why_not is None)
         self.sign_action.setToolTip(why_not or "Sign a file with a certificate you may use")
         file_menu.addAction(self.sign_action)
+        file_menu.addAction(self.page_by_title["Dashboard"].calendar_action)
         file_menu.addSeparator()
         password = QAction(icon("password"), "Change My &Password…", self)
         password.triggered.connect(self.change_password)
         file_menu.addAction(password)
+        settings = QAction("Se&ttings…", self)
+        settings.setShortcut(QKeySequence.StandardKey.Preferences)
+        settings.triggered.connect(self.open_settings)
+        file_menu.addAction(settings)
         file_menu.addSeparator()
+        self.lock_action = QAction(icon("lock"), "&Lock", self)
+        self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lock_action.triggered.connect(self.lock)
+        file_menu.addAction(self.lock_action)
+        switch = QAction(icon("users"), "S&witch User…", self)
+        switch.triggered.connect(self.switch_user)
+        file_menu.addAction(switch)
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
         edit_menu = self.menuBar().addMenu("&Edit")
         edit_menu.addAction(self.certificates.find_action)
+        store_menu = self.menuBar().addMenu("&Store")
+        for action in self.store_actions.menu_actions():
+            store_menu.addAction(action)
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About Certdesk", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
+
+    # -- locking, switching, settings -----------------------------------------------
+
+    def lock(self) -> None:
+        """Back to the sign-in, for the same user: the window and its session close,
+        so the keys and the store's key leave memory."""
+        self._sign_in_again(self.session.folder, self.session.user_name, "locked")
+
+    def switch_user(self) -> None:
+        self._sign_in_again(self.session.folder, "", "switch")
+
+    def _sign_in_again(self, folder, user: str, why: str) -> None:
+        self.signing_in_again = True
+        self.close()
+        self.signInRequested.emit(folder, user, why)
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.dialog = dialog
+        return dialog
+
+    def _settings_changed(self) -> None:
+        self.idle.restart()
+        self.check_expiring()
+
+    def check_expiring(self) -> Task:
+        """The banner over the pages, when certificates expire within the warning period."""
+        days = warning_days()
+        return (
+            Task(self, dashboard.expiring, self.session, days)
+            .on_done(lambda count: self.banner.show_count(count, days))
+            .start()
+        )
 
     def sign_file(self) -> SignFileDialog | None:
         if not self.sign_action.isEnabled():
@@ -218,6 +305,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
 
     def closeEvent(self, event) -> None:
+        self.idle.stop()
         settings = QSettings()
         settings.setValue("main/geometry", self.saveGeometry())
         self.certificates.save_state(settings)
@@ -228,3 +316,4 @@ class MainWindow(QMainWindow):
         wait_for_tasks()  # the workers use the session being closed
         self.session.close()
         super().closeEvent(event)
+        self.closed.emit()

@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli import (
         audit,
         certificates,
+        dashboard,
         groups,
         policies,
         requests,
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         user_groups,
         roles,
         audit,
+        dashboard,
     )
     parser = argparse.ArgumentParser(
         prog="certdesk",

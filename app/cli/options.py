@@ -57,15 +57,15 @@ def fields_as_flags(flags: Mapping[str, str]) -> Iterator[None]:
 
 
 @contextmanager
-def out_option(out: str | os.PathLike) -> Iterator[None]:
-    """The file named by --out is always new (app.files); a refusal of it names the option
-    (a refusal of another file, met on the way, goes on as it is)."""
+def out_option(out: str | os.PathLike, flag: str = "--out") -> Iterator[None]:
+    """The file named by --out (or `flag`) is always new (app.files); a refusal of it
+    names the option (a refusal of another file, met on the way, goes on as it is)."""
     try:
         yield
     except FileRefusedError as exc:
         if exc.path != display_path(out):
             raise
-        raise CertdeskError(f"--out: {exc}") from None
+        raise CertdeskError(f"{flag}: {exc}") from None
 
 
 def check_out(out: str) -> Path:

@@ -21,9 +21,11 @@ def settle(qtbot) -> None:
 
 
 def wait_rows(qtbot, win, count):
-    """Wait until the certificates page shows `count` rows and no read is under way
-    (a streamed read shows its rows before it has finished)."""
+    """Show the Certificates page (the window opens on the Dashboard) and wait until it
+    shows `count` rows and no read is under way (a streamed read shows its rows before
+    it has finished)."""
     page = win.certificates
+    win.open_page("Certificates")
     qtbot.waitUntil(lambda: not page.loading and page.model.rowCount() == count, timeout=10_000)
 
 
