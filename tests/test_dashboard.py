@@ -245,3 +245,23 @@ def test_a_signer_sees_downloads_and_signs(qtbot, store, tmp_path, certs):
     assert certs.verify_detached(tmp_path / "build.zip.p7s", content)
     users_page = win.open_page("Users")
     assert not users_page.new_action.isEnabled()
+
+
+def test_the_console_locks_after_the_idle_time_and_input_holds_it_off(qtbot, store):
+    QSettings().setValue(settings.IDLE_LOCK_MINUTES, 1)
+    win = MainWindow(store)
+    qtbot.addWidget(win)
+    win.show()
+    settle(qtbot)
+    timer = win.idle._timer
+    assert timer.isActive() and timer.interval() == 60_000
+    win.idle._watch(win.windowHandle())
+    qtbot.wait(300)
+    before = timer.remainingTime()
+    qtbot.keyClick(win.windowHandle(), "a")
+    assert timer.remainingTime() > before + 200  # the input started it again
+    asked = []
+    win.signInRequested.connect(lambda folder, user, why: asked.append((user, why)))
+    timer.timeout.emit()  # the minute ran out
+    settle(qtbot)
+    assert asked == [("admin", "idle")] and store.keys is None

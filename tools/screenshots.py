@@ -129,11 +129,14 @@ def empty_window(session, out: Path, suffix: str) -> None:
     window = MainWindow(session)
     window.show()
     settle()
+    window.grab().save(str(out / f"dashboard-empty{suffix}.png"))
+    window.open_page("Certificates")
+    settle()
     window.grab().save(str(out / f"main-window-empty{suffix}.png"))
     window.sidebar.setCurrentRow(window.pages.indexOf(window.requests))
     QCoreApplication.processEvents()
     window.grab().save(str(out / f"requests-view-empty{suffix}.png"))
-    window.sidebar.setCurrentRow(0)
+    window.open_page("Certificates")
     window.close()  # also closes the session
 
 
@@ -177,7 +180,7 @@ def operations(window: MainWindow, out: Path, suffix: str) -> None:
     grab_open(
         view.actions.delete([model.row_at(0).id]), out / f"delete-one-confirmation{suffix}.png"
     )
-    window.sidebar.setCurrentRow(1)
+    window.open_page("Certificate Groups")
     settle()
     window.grab().save(str(out / f"groups-view{suffix}.png"))
     groups = window.groups
@@ -188,7 +191,7 @@ def operations(window: MainWindow, out: Path, suffix: str) -> None:
     groups.apply_search()
     groups.select("Production")
     grab_open(groups.delete_selected(), out / f"group-delete-confirmation{suffix}.png")
-    window.sidebar.setCurrentRow(0)
+    window.open_page("Certificates")
     failure = show_failure(window, CertdeskError("The store is busy: another Certdesk is writing."))
     grab_open(failure, out / f"failure-box{suffix}.png")
     older = show_message(window, OLDER_STORE)
@@ -245,7 +248,7 @@ def group_dialogs(window: MainWindow, out: Path, suffix: str) -> None:
     settle()
     settle()  # the member list follows the new selection, then reads it
     window.grab().save(str(out / f"groups-empty-group{suffix}.png"))
-    window.sidebar.setCurrentRow(0)
+    window.open_page("Certificates")
 
 
 def groups_page_empty(folder: Path, out: Path, suffix: str, size: tuple[int, int]) -> None:
@@ -382,7 +385,7 @@ def wizard_pages(window: MainWindow, out: Path, suffix: str) -> None:
     window.grab().save(str(out / f"requests-view{suffix}.png"))
     window.requests.table.selectRow(0)
     grab_open(window.requests.cancel_selected(), out / f"request-cancel-confirmation{suffix}.png")
-    window.sidebar.setCurrentRow(0)
+    window.open_page("Certificates")
 
 
 def renewal_pages(window: MainWindow, out: Path, suffix: str) -> None:
@@ -484,7 +487,7 @@ def import_feedback(window: MainWindow, work: Path, out: Path, suffix: str) -> N
         files, "issued-by-ca.cer", certgen.pem(certgen.make_cert("Unrelated Signing")[0])
     )
     summary([other], "import-issued-no-match", issued=True)
-    window.sidebar.setCurrentRow(0)
+    window.open_page("Certificates")
 
 
 def signer_pages(folder: Path, out: Path, suffix: str, size: tuple[int, int]) -> None:
@@ -662,7 +665,7 @@ def roles_page(folder: Path, out: Path, suffix: str, size: tuple[int, int]) -> N
 def dashboard_pages(folder: Path, work: Path, out: Path, suffix: str, size) -> None:
     """The Dashboard (the landing page) with the expiry banner, after a few signatures;
     Settings; the Store menu's Check and restore offer; and the sign-in after Lock."""
-    from app.services import certificate_edits, signing
+    from app.services import certificate_edits, lifecycle, signing
     from app.services.certificate_edits import GeneralChanges
     from ui.application import Console
 
@@ -670,6 +673,7 @@ def dashboard_pages(folder: Path, work: Path, out: Path, suffix: str, size) -> N
     content = work / "files" / "release-notes.txt"
     content.write_text("4.2")
     for alias, times in (("Release Code Signing 2027", 7), ("Release Code Signing 2029", 3)):
+        lifecycle.enable_certificates(admin, [alias])  # the demo's decoration may have disabled it
         certificate_edits.edit_certificate(admin, alias, GeneralChanges(owner="admin"))
         for _ in range(times):
             signing.sign_file(admin, alias, content).signature.unlink()
@@ -753,6 +757,7 @@ def signed_in_window(folder: Path, name: str, password: str, size: tuple[int, in
     window = MainWindow(session)
     window.resize(*size)
     window.show()
+    window.open_page("Certificates")  # the page most shots start from
     settle()
     return window
 
@@ -805,6 +810,7 @@ def main() -> int:
     window = MainWindow(session)
     window.resize(width, height)
     window.show()
+    window.open_page("Certificates")  # the window opens on the Dashboard
     settle()
     window.grab().save(str(args.out / f"main-window{suffix}.png"))
     window.certificates.search.setText("firmware")

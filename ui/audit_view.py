@@ -29,7 +29,7 @@ from ui.list_page import SEARCH_DELAY_MS, ListPage, PageAction, page_toolbar
 from ui.rows_model import Column, RowsModel, RowsPart
 from ui.save_dialog import save_new_file
 from ui.store_events import events
-from ui.tasks import Task, status_bar_of
+from ui.tasks import Task, say_in_status_bar
 from ui.wording import plural
 
 PAGE_EVENTS = 100_000  # the newest events that match are shown; the rest are counted
@@ -405,9 +405,7 @@ class AuditView(ListPage):
         )
 
     def _exported(self, path: Path, count: int) -> None:
-        bar = status_bar_of(self)
-        if bar is not None:
-            bar.showMessage(f"Exported {plural(count, 'event')} to {path}.", 8000)
+        say_in_status_bar(self, f"Exported {plural(count, 'event')} to {path}.")
 
 
 def _local_midnight(day: QDate) -> dt.datetime:

@@ -37,7 +37,7 @@ from ui.icons import icon
 from ui.list_page import page_toolbar
 from ui.save_dialog import save_new_file
 from ui.store_events import events
-from ui.tasks import Task, status_bar_of
+from ui.tasks import Task, say_in_status_bar
 from ui.wording import plural
 
 SAVE_CALENDAR = "save-calendar"
@@ -79,7 +79,7 @@ class UsageChart(QWidget):
         self.usage: list[Usage] = []
         self.hint = ""
         self.setMouseTracking(True)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def set_usage(self, usage: list[Usage], hint: str = "") -> None:
         self.usage, self.hint = usage, hint
@@ -337,6 +337,4 @@ class DashboardView(QWidget):
         )
 
     def _exported(self, path: Path, count: int) -> None:
-        bar = status_bar_of(self)
-        if bar is not None:
-            bar.showMessage(f"Exported {plural(count, 'expiry date')} to {path}.", 8000)
+        say_in_status_bar(self, f"Exported {plural(count, 'expiry date')} to {path}.")

@@ -1,9 +1,14 @@
 """Locking the console after a time without input (ui.settings `idle_lock_minutes`):
-an application-wide event filter restarts a timer at each key press, click or wheel, so
-that only a console nobody uses locks."""
+a timer restarted at each key press, click or wheel on one of the application's
+windows, so that only a console nobody uses locks.
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
-from PySide6.QtWidgets import QApplication
+The filter is installed on each top-level window (QWindow) as it takes the focus, not
+on the application: an application-wide filter in Python is called for every event of
+every object, objects being destroyed among them, whose wrappers the garbage collector
+then met half gone (the console crashed now and then)."""
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QWindow
 
 from ui.settings import idle_lock_minutes
 
@@ -23,11 +28,17 @@ class IdleLock(QObject):
     def __init__(self, parent: QObject):
         super().__init__(parent)
         self._timer = QTimer(self, singleShot=True)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)  # a coarse one may be 3 s off
         self._timer.timeout.connect(self.idle)
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
+        self._app = QGuiApplication.instance()
+        if self._app is not None:
+            self._app.focusWindowChanged.connect(self._watch)
+            self._watch(self._app.focusWindow())
         self.restart()
+
+    def _watch(self, window: QWindow | None) -> None:
+        if window is not None:
+            window.installEventFilter(self)  # once: installing again only moves it first
 
     def restart(self) -> None:
         """From now, with the minutes the settings say (0: never)."""
@@ -37,10 +48,11 @@ class IdleLock(QObject):
             self._timer.start(minutes * 60_000)
 
     def stop(self) -> None:
+        """For good (the window closes): a second call does nothing."""
         self._timer.stop()
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self)
+        if self._app is not None:
+            self._app.focusWindowChanged.disconnect(self._watch)
+            self._app = None
 
     @property
     def running(self) -> bool:

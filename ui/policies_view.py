@@ -15,7 +15,7 @@ from ui.list_page import ListPage, PageAction
 from ui.policy_editor import PolicyEditor
 from ui.rows_model import Column, RowsModel
 from ui.store_events import ALL
-from ui.tasks import status_bar_of
+from ui.tasks import say_in_status_bar
 
 EMPTY_HINT = (
     "No policies yet. A policy lets users or user groups sign with certificates or "
@@ -214,9 +214,7 @@ class PoliciesView(ListPage):
         """The Policies column of any certificate may change, and who may sign."""
 
         def finished(result) -> None:
-            bar = status_bar_of(self)
-            if bar is not None and done:
-                bar.showMessage(done, 8000)
+            say_in_status_bar(self, done)
             if on_done is not None:
                 on_done(result)
 

@@ -30,7 +30,7 @@ from ui.dialogs import confirm_destructive, show_failure
 from ui.icons import icon
 from ui.list_page import HintedTable, page_toolbar
 from ui.store_events import events
-from ui.tasks import Task, status_bar_of
+from ui.tasks import Task, say_in_status_bar
 from ui.user_dialogs import FormDialog
 from ui.wording import plural
 
@@ -331,9 +331,7 @@ class RolesView(QWidget):
 
     def _write(self, operation, *args, on_done=None, on_error=None, done: str = "") -> Task:
         def finished(result) -> None:
-            bar = status_bar_of(self)
-            if bar is not None and done:
-                bar.showMessage(done, 8000)
+            say_in_status_bar(self, done)
             if on_done is not None:
                 on_done(result)
 

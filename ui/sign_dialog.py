@@ -34,7 +34,7 @@ from ui.feedback import error_label, show_error
 from ui.file_dialogs import remember_folder, start_folder
 from ui.group_dialog import fit_height, fit_title
 from ui.icons import icon
-from ui.tasks import Task, status_bar_of
+from ui.tasks import Task, say_in_status_bar
 
 SIGN_FILE = "sign-file"  # the folder the file dialog remembers
 READING = "Reading the certificates you may sign with…"
@@ -268,12 +268,11 @@ class SignFileDialog(Dialog):
     def _signed(self, result: SignedFile) -> None:
         self.pin.clear()
         choice = self.chosen()
-        bar = status_bar_of(self.parentWidget())
-        if bar is not None and choice is not None:
-            bar.showMessage(
+        if choice is not None:
+            say_in_status_bar(
+                self.parentWidget(),
                 f"Signed {result.content.name} with “{choice.alias}”; the signature is in "
                 f"{display_path(result.signature)}.",
-                8000,
             )
         self.signed.emit(result)
         self.accept()

@@ -17,7 +17,7 @@ from ui.dialogs import show_message
 from ui.file_dialogs import open_file_names, remember_folder, start_folder
 from ui.icons import icon
 from ui.save_dialog import save_new_file
-from ui.tasks import Task, status_bar_of
+from ui.tasks import Task, say_in_status_bar
 from ui.wording import plural
 
 SAVE_BACKUP = "save-backup"
@@ -165,9 +165,7 @@ class StoreActions(QObject):
         self.box = box
 
     def _say(self, text: str, kind=QMessageBox.Icon.Information) -> None:
-        bar = status_bar_of(self._window)
-        if bar is not None:
-            bar.showMessage(text.split(". ")[0] + ".", 8000)
+        say_in_status_bar(self._window, text.split(". ")[0] + ".")
         box = show_message(self._window, text)
         box.setIcon(kind)
         self.box = box

@@ -361,6 +361,13 @@ def reading() -> bool:
     return bool(_reading)
 
 
+def say_in_status_bar(widget: QWidget | None, text: str, ms: int = 8000) -> None:
+    """What a change did, for a while in the status bar of the window `widget` is in."""
+    bar = status_bar_of(widget)
+    if bar is not None and text:
+        bar.showMessage(text, ms)
+
+
 def idle() -> bool:
     """True when every task started has delivered its result (tests wait on this)."""
     return not _relays

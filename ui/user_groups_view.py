@@ -16,7 +16,7 @@ from ui.group_dialog import GroupEditDialog, GroupPicker
 from ui.icons import icon
 from ui.list_page import ListPage, PageAction
 from ui.rows_model import Column, RowsModel
-from ui.tasks import Task, status_bar_of
+from ui.tasks import Task, say_in_status_bar
 from ui.users_view import COLUMNS as USER_COLUMNS
 from ui.users_view import UsersModel
 from ui.wording import plural
@@ -245,9 +245,7 @@ class UserGroupsView(ListPage):
     def _members(self, name: str, add=(), remove=()) -> None:
         def done(counts: tuple[int, int]) -> None:
             added, removed = counts
-            bar = status_bar_of(self)
-            if bar is not None:
-                bar.showMessage(f"User group “{name}”: {added} put in, {removed} taken out.", 8000)
+            say_in_status_bar(self, f"User group “{name}”: {added} put in, {removed} taken out.")
 
         self.write(
             user_groups.change_members, name, list(add), list(remove), on_done=done, access=True

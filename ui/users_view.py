@@ -18,7 +18,7 @@ from ui.icons import icon
 from ui.list_page import ListPage, PageAction
 from ui.rows_model import Column, RowsModel
 from ui.signing_view import COLUMNS as SIGNING_COLUMNS
-from ui.tasks import Task, status_bar_of
+from ui.tasks import Task, say_in_status_bar
 from ui.user_dialogs import FormDialog, NewUserDialog, ResetPasswordDialog, RoleDialog
 from ui.wording import plural
 
@@ -324,9 +324,7 @@ class UsersView(ListPage):
         )
 
     def _status(self, text: str) -> None:
-        bar = status_bar_of(self)
-        if bar is not None:
-            bar.showMessage(text, 10_000)
+        say_in_status_bar(self, text, 10_000)
 
     def _finish_key_change(self, done, tries: int = 25) -> None:
         """Once no read of this window holds the store open (the pages re-read what the
