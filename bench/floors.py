@@ -74,6 +74,7 @@ def import_floor(folder: str, files: list[str]) -> int:
                 "description": "",
                 "enabled": 1,
                 "owner_id": None,
+                "owner_attestation": None,
                 "ask_reason": 0,
                 "pin_hash": None,
                 "usage_count": 0,

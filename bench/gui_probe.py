@@ -139,6 +139,7 @@ def load(session, n: int) -> tuple[MainWindow, dict]:
     window = MainWindow(session)
     built = time.perf_counter()
     page = window.certificates
+    window.open_page("Certificates")  # the window opens on the Dashboard; this is timed
     page.loaded.connect(lambda: loaded.append(time.perf_counter()))
     first = FirstScreen(page, n)
     page.table.viewport().installEventFilter(first)

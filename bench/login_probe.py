@@ -58,6 +58,17 @@ def watch(original):
     return run
 
 
+def watch_application(original):
+    """QApplication.exec is static: called on the instance (`app.exec()`, as the console
+    does once its sign-in dialog is shown), it takes no argument."""
+
+    def run(*_instance):
+        QApplication.instance().installEventFilter(FILTER)
+        return original()
+
+    return run
+
+
 def main() -> int:
     if sys.argv[1] == "floor":
         app = QApplication(["floor"])
@@ -67,7 +78,7 @@ def main() -> int:
         dialog.show()
         return app.exec()
     QDialog.exec = watch(QDialog.exec)
-    QApplication.exec = watch(QApplication.exec)
+    QApplication.exec = watch_application(QApplication.exec)
     if PROFILE is not None:
         PROFILE.enable()
     from app.__main__ import main as app_main

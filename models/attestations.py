@@ -15,6 +15,12 @@ from contextvars import ContextVar
 import peewee
 
 from models.base import BaseModel
+from models.permissions import (
+    CERTIFICATES_REQUEST,
+    GROUPS_ADD_CERTIFICATES,
+    POLICIES_MANAGE,
+    USERS_MANAGE,
+)
 from models.users import User
 
 SEP = "\x1f"  # between an item's parts: no name, id or hash holds it
@@ -30,6 +36,22 @@ USER_MEMBER = "user-member"  # (user group, user)
 REQUEST_OWNER = "request-owner"  # (request's key's public key, owner)
 REQUEST_RENEWS = "request-renews"  # (request's key's public key, renewed one's)
 REQUEST_GROUP = "request-group"  # (request's key's public key, certificate group)
+
+# Who may write each kind of row: a renewal gives the new key its predecessor's owner,
+# policies and groups, which a Certificate Manager's request may do.
+ATTESTED_BY: dict[str, frozenset[str]] = {
+    OWNER: frozenset({POLICIES_MANAGE, CERTIFICATES_REQUEST}),
+    POLICY: frozenset({POLICIES_MANAGE}),
+    POLICY_USER: frozenset({POLICIES_MANAGE}),
+    POLICY_USER_GROUP: frozenset({POLICIES_MANAGE}),
+    POLICY_CERTIFICATE: frozenset({POLICIES_MANAGE, CERTIFICATES_REQUEST}),
+    POLICY_GROUP: frozenset({POLICIES_MANAGE}),
+    MEMBER: frozenset({GROUPS_ADD_CERTIFICATES, CERTIFICATES_REQUEST}),
+    USER_MEMBER: frozenset({USERS_MANAGE}),
+    REQUEST_OWNER: frozenset({POLICIES_MANAGE, CERTIFICATES_REQUEST}),
+    REQUEST_RENEWS: frozenset({CERTIFICATES_REQUEST}),
+    REQUEST_GROUP: frozenset({CERTIFICATES_REQUEST}),
+}
 
 
 class Attestation(BaseModel):

@@ -67,7 +67,7 @@ def test_the_calendar_is_rfc_5545(store, tmp_path, cli):
     )
     assert text.count("BEGIN:VEVENT") == 4 and "TRIGGER:-P7D" in text
     assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
-    assert "SUMMARY:Certificate 'Soon' expires" in text
+    assert "SUMMARY:Certificate “Soon” expires" in text
     soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=10)
     assert f"DTSTART;VALUE=DATE:{soon:%Y%m%d}" in text
     with pytest.raises(Exception, match="exists"):

@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 
 from app import audit_heads
 from app.errors import CustodianRequired, TamperedError, ValidationError
-from app.services import integrity, roles, users
-from models import Custodian, Role, RolePermission
+from app.services import custody, integrity, roles, users
+from models import Custodian, Role, RolePermission, User
 from models.base import using
 from models.permissions import CERTIFICATE_MANAGER, CERTIFICATES_VIEW, SIGN, USERS_MANAGE
 from tests.helpers.gui import answer, settle
@@ -184,3 +184,87 @@ def test_the_matrix_toggles_a_custom_role_and_keeps_the_built_in_ones(qtbot, cus
     assert "Build Robot" not in [r.name for r in model.roles]
     page.select_role("Release Signer")
     assert not page.delete_action.isEnabled() and "1 user has it" in page.delete_action.toolTip()
+
+
+# -- attacks a fresh-eyes review played with one user's password and the store key -------
+
+
+def test_a_role_rolled_back_is_put_back_whatever_its_builtin_flag_says(custom):
+    with using(custom.store.db):
+        before = Custodian.select(
+            Custodian.roster, Custodian.roster_serial, Custodian.roster_signature
+        ).dicts()[0]
+    roles.edit_role(custom, "Release Signer", [CERTIFICATES_VIEW])
+    custom.close()
+    admin = sign_in(custom, "admin", PASSWORD)
+    with using(admin.store.db):  # rita's own code: the old definition and a built-in flag
+        Custodian.update(**before).execute()
+        role = Role.get(Role.name == "Release Signer")
+        RolePermission.create(role=role, permission=SIGN)
+        Role.update(builtin=True).where(Role.id == role.id).execute()
+    admin.store.close()
+    admin = sign_in(custom, "admin", PASSWORD)  # the workstation that saw the newer one
+    with using(admin.store.db):
+        Role.update(builtin=False).where(Role.name == "Release Signer").execute()
+    admin.close()
+    rita = sign_in(custom)
+    assert rita.permissions == frozenset({CERTIFICATES_VIEW})
+    rita.close()
+
+
+def test_a_user_row_named_like_a_role_line_signs_nothing(custom):
+    with using(custom.store.db):
+        forged = Role.create(name="certificates.view,users.manage", builtin=False)
+        User.create(name="\x1eRelease Signer", role=forged, enabled=True)
+    with pytest.raises(TamperedError, match="control character"):
+        users.disable_user(custom, "\x1eRelease Signer")
+    with using(custom.store.db):
+        assert custody.role_permissions(custom, "Release Signer") == {CERTIFICATES_VIEW, SIGN}
+
+
+def test_an_edit_starts_from_the_signed_permissions_not_the_rows(custom):
+    with using(custom.store.db):
+        RolePermission.create(role=Role.get(Role.name == "Release Signer"), permission=USERS_MANAGE)
+    row = next(r for r in roles.list_roles(custom) if r.name == "Release Signer")
+    assert row.permissions == {CERTIFICATES_VIEW, SIGN} and row.tampered
+    roles.edit_role(custom, "Release Signer", set(row.permissions) | {"audit.view"})
+    rita = sign_in(custom)
+    assert rita.permissions == frozenset({CERTIFICATES_VIEW, SIGN, "audit.view"})
+    rita.close()
+
+
+def test_a_role_edit_does_not_launder_rows_the_role_could_not_write(
+    custom, tmp_path, certs, monkeypatch
+):
+    from app.services import key_grants, policies
+    from app.services.session import write_transaction
+    from models import Certificate, KeyGrant
+    from tests.helpers.stores import import_keys
+
+    import_keys(custom, tmp_path, certs, "release")
+    rita = sign_in(custom)
+    monkeypatch.setattr(key_grants, "sync", lambda *a, **k: None)  # her own code
+    object.__setattr__(rita, "permissions", rita.permissions | {"policies.manage"})
+    policies.add_policy(
+        rita, policies.PolicySpec("mine", certificates=("release",), users=("rita",))
+    )
+    monkeypatch.undo()
+    rita.close()
+
+    def rita_grants() -> int:
+        with using(custom.store.db), write_transaction(custom):
+            cid = Certificate.get(Certificate.alias == "release").id
+            key_grants.sync(custom, key_grants.reached(custom, [cid]))
+        with using(custom.store.db):
+            return KeyGrant.select().join(User).where(User.name == "rita").count()
+
+    assert rita_grants() == 0
+    roles.edit_role(custom, "Release Signer", [CERTIFICATES_VIEW, SIGN, "audit.view"])
+    assert rita_grants() == 0  # her attestation of the policy was not signed again
+
+
+def test_a_role_row_nobody_signed_cannot_be_given(custom):
+    with using(custom.store.db):
+        Role.create(name="Backdoor", builtin=False)
+    with pytest.raises(ValidationError, match="not one an Administrator made"):
+        users.set_user_role(custom, "rita", "Backdoor")

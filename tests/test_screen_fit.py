@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # for each, whether its frame lies in the screen's available area and which of its
 # buttons do not lie inside it.
 PROGRAM = """
-import json, sys
+import json, sys, time
 from pathlib import Path
 
 sys.path.insert(0, sys.argv[1])
@@ -75,6 +75,10 @@ def look(name, window, buttons):
 
 main = MainWindow(session)
 main.show()
+main.open_page("Certificates")  # the window opens on the Dashboard
+deadline = time.monotonic() + 20
+while main.certificates.model.rowCount() < len(names) and time.monotonic() < deadline:
+    QCoreApplication.processEvents()  # every page reads at the start: wait for this one
 settle()
 main.certificates.model.set_checked(main.certificates.model.checked_ids(), False)
 look("main window", main, [])

@@ -24,7 +24,8 @@ from app.services.policies import PolicySpec
 from models.permissions import ALL_PERMISSIONS, AUDITOR, SIGNER
 from tests.helpers.gui import menu_action, open_menu, settle, wait_rows
 from ui.main_window import MainWindow
-from ui.signing_view import EMPTY_HINT, SigningView
+from ui.sign_dialog import NONE_TO_SIGN, NONE_TO_SIGN_YET
+from ui.signing_view import SigningView
 from ui.store_events import ALL, events
 
 PASSWORD = "a good long password"
@@ -210,10 +211,20 @@ def test_a_signer_without_a_policy_is_told_how_to_get_one(qtbot, session, store_
     settle(qtbot)
     page = win.open_page("Signing")
     settle(qtbot)  # it reads when first shown
-    assert page.model.rowCount() == 0 and page.table.empty_hint == EMPTY_HINT
-    assert "An administrator gives you certificates to sign with through a policy" in EMPTY_HINT
+    assert page.model.rowCount() == 0 and page.table.empty_hint == NONE_TO_SIGN
+    assert "An administrator gives you certificates to sign with through a policy" in NONE_TO_SIGN
     assert win.count_label.text() == "0 certificates, 0 ready to sign"
     win.close()
+
+
+def test_an_administrator_with_nothing_to_sign_is_told_what_to_do_themselves(qtbot, session):
+    win = MainWindow(session)
+    qtbot.addWidget(win)
+    win.show()
+    page = win.open_page("Signing")
+    settle(qtbot)
+    assert page.model.rowCount() == 0 and page.table.empty_hint == NONE_TO_SIGN_YET
+    assert "name yourself in a policy on the Policies page" in NONE_TO_SIGN_YET
 
 
 def test_a_role_that_may_not_sign_is_told_so_on_the_page(qtbot, session, store_dir):

@@ -196,7 +196,9 @@ class AuditView(ListPage):
         )
         self.target_filter.setMaximumWidth(self.target_filter.minimumWidth() * 2)
         self._date_actions = []
+        # Clear Filters first: what does not fit folds behind » from the right.
         for widget in (
+            self.clear_filters,
             self.user_filter,
             self.action_filter,
             self.outcome_filter,
@@ -204,7 +206,6 @@ class AuditView(ListPage):
             self.time_filter,
             self.date_from,
             self.date_until,
-            self.clear_filters,
         ):
             action = bar.addWidget(widget)
             if widget in (self.date_from, self.date_until):
@@ -277,7 +278,10 @@ class AuditView(ListPage):
             target=self.target_filter.text().strip(),
             outcome=self.outcome_filter.currentData() or "",
             since=since,
-            until=until if until is None or since is None or until > since else since,
+            # A range ending before it starts keeps nothing (not a refusal in a box).
+            until=until
+            if until is None or since is None or until > since
+            else since + dt.timedelta(microseconds=1),
         )
 
     def _filters_changed(self, *_args) -> None:

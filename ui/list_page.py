@@ -330,6 +330,8 @@ class ListPage(QWidget):
             # A row asked for is shown even if the search hides it; the row that was
             # selected stays selected only while the search still shows it.
             self.select(keep, reveal=asked)
+        if self.detail is not None:
+            self._follow.start()  # a row gone (deleted) leaves no selection to follow
         self._show_state()
 
     def select_after_reload(self, key: Hashable) -> None:
@@ -388,7 +390,11 @@ class ListPage(QWidget):
             reason = self._refusals[spec.name]
             if reason is None and selected is not None and spec.row_refusal is not None:
                 reason = spec.row_refusal(selected)
-            action.setEnabled(reason is None and (selected is not None or not spec.needs_selection))
+            if reason is None and selected is None and spec.needs_selection:
+                action.setEnabled(False)
+                action.setToolTip(f"Select a {self.noun[0]} first.")
+                continue
+            action.setEnabled(reason is None)
             action.setToolTip(reason or spec.text.rstrip("…"))
 
     def _run_default(self) -> None:

@@ -1,6 +1,6 @@
 """The main window: a sidebar beside the pages, a status bar with the store and the user."""
 
-from PySide6.QtCore import QSettings, QSize, Qt, Signal
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -138,6 +138,10 @@ class MainWindow(QMainWindow):
             lambda: self._sign_in_again(session.folder, session.user_name, "idle")
         )
         settings_events.changed.connect(self._settings_changed)
+        # Certificates imported, deleted or changed: counted again once they settle.
+        self._recount = QTimer(self, singleShot=True, interval=500)
+        self._recount.timeout.connect(self.check_expiring)
+        events.certificates_changed.connect(self._certificates_changed)
         self.check_expiring()
 
     def _fit_sidebar(self) -> None:
@@ -231,6 +235,9 @@ class MainWindow(QMainWindow):
         self.idle.restart()
         self.check_expiring()
 
+    def _certificates_changed(self, _ids) -> None:
+        self._recount.start()
+
     def check_expiring(self) -> Task:
         """The banner over the pages, when certificates expire within the warning period."""
         days = warning_days()
@@ -306,12 +313,16 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.idle.stop()
+        self._recount.stop()
+        events.forget(self)  # nothing more to count with the session closing
+        settings_events.forget(self)
         settings = QSettings()
         settings.setValue("main/geometry", self.saveGeometry())
         self.certificates.save_state(settings)
         self.store_watch.stop()
         for page in self.page_by_title.values():
             events.forget(page)
+            settings_events.forget(page)
             page.shutdown()
         wait_for_tasks()  # the workers use the session being closed
         self.session.close()

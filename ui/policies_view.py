@@ -45,6 +45,12 @@ def when_text(p: PolicyRow) -> str:
     return ", ".join(parts) or "Always"
 
 
+def _what_it_does(p: PolicyRow) -> str:
+    if p.deny:
+        return f"It stops {who_text(p)} from signing with {what_text(p)}."
+    return f"It lets {who_text(p)} sign with {what_text(p)}."
+
+
 COLUMNS = (
     Column(
         "Priority",
@@ -201,8 +207,7 @@ class PoliciesView(ListPage):
             self,
             "Delete policy",
             f"Delete the policy “{policy.name}”?",
-            f"It {'denies' if policy.deny else 'allows'} {who_text(policy)} "
-            f"{what_text(policy)}. {keys} This cannot be undone.",
+            f"{_what_it_does(policy)} {keys} This cannot be undone.",
             "Delete Policy",
             lambda: self._change(
                 policies.delete_policy, policy.name, done=f"Deleted the policy “{policy.name}”."

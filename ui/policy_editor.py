@@ -282,6 +282,10 @@ class PolicyEditor(Dialog):
             return "Check at least one user or user group (Who)."
         if self.scheduled.isChecked() and not any(box.isChecked() for box in self.days):
             return "Check at least one day (When)."
+        if spec.hours and spec.hours.split("-")[0] == spec.hours.split("-")[1]:
+            return "The hours start and end at the same time (When)."
+        if spec.date_from and spec.date_until and spec.date_until < spec.date_from:
+            return "The end date comes before the start date (When)."
         return ""
 
     def update(self, *_args) -> None:

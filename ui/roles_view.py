@@ -184,8 +184,9 @@ class RolesView(QWidget):
         bar.addAction(self.new_action)
         bar.addAction(self.delete_action)
         note = QLabel(
-            "A custom role's permissions change at once for its users' next sign-in. The "
-            "built-in roles, greyed, cannot be changed.",
+            self._edit_refusal
+            or "A custom role's permissions change at once for its users' next sign-in. "
+            "The built-in roles, greyed, cannot be changed.",
             self,
         )
         note.setWordWrap(True)

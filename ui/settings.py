@@ -36,6 +36,10 @@ def idle_lock_minutes() -> int:
 class SettingsEvents(QObject):
     changed = Signal()
 
+    def forget(self, receiver: QObject) -> None:
+        """Stop telling `receiver`: its window is closing with its session."""
+        QObject.disconnect(self, None, receiver, None)
+
 
 # The pages follow a change at once, as they follow the store's (ui.store_events).
 settings_events = SettingsEvents()

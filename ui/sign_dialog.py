@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 
 from app.errors import CertdeskError, ValidationError
 from app.files import display_path
-from app.services import signing
+from app.services import policies, signing
+from app.services.operations import allowed
 from app.services.session import Session
 from app.services.signing import SignedFile, SigningChoice
 from ui.dialogs import Dialog, ok_cancel
@@ -42,6 +43,17 @@ NONE_TO_SIGN = (
     "No certificate to sign with. An administrator gives you certificates to sign with "
     "through a policy, or makes you the owner of one."
 )
+# For one who may make policies: what to do themselves.
+NONE_TO_SIGN_YET = (
+    "No certificate to sign with yet. Make yourself the owner of one (its window's General "
+    "tab), or name yourself in a policy on the Policies page."
+)
+
+
+def none_to_sign(session: Session) -> str:
+    return NONE_TO_SIGN_YET if allowed(session, policies.add_policy) else NONE_TO_SIGN
+
+
 CHOOSE_FILE = "Choose the file to sign."
 
 
@@ -142,7 +154,7 @@ class SignFileDialog(Dialog):
         self.certificate.setEnabled(bool(choices))
         if not choices:
             self.certificate.setPlaceholderText("None")
-            self.note.setText(NONE_TO_SIGN)
+            self.note.setText(none_to_sign(self._session))
         first_ready = next((i for i, c in enumerate(choices) if not c.blocked), 0)
         self.certificate.setCurrentIndex(0 if self._asked is not None else first_ready)
         self._chosen()
@@ -271,8 +283,8 @@ class SignFileDialog(Dialog):
         if choice is not None:
             say_in_status_bar(
                 self.parentWidget(),
-                f"Signed {result.content.name} with “{choice.alias}”; the signature is in "
-                f"{display_path(result.signature)}.",
+                f"Signed with “{choice.alias}”: {display_path(result.signature.name)}, "
+                "beside the file.",
             )
         self.signed.emit(result)
         self.accept()

@@ -12,12 +12,8 @@ from app.services.signing import SigningChoice
 from ui.icons import icon
 from ui.list_page import ListPage, PageAction
 from ui.rows_model import Column, RowsModel
-from ui.sign_dialog import SignFileDialog, open_sign_dialog
+from ui.sign_dialog import SignFileDialog, none_to_sign, open_sign_dialog
 
-EMPTY_HINT = (
-    "No certificates to sign with. An administrator gives you certificates to sign with "
-    "through a policy, or makes you the owner of one."
-)
 OWNER = "You own it"
 READY = "Ready"
 
@@ -70,7 +66,6 @@ class SigningView(ListPage):
     title = "Signing"
     icon_name = "signature"
     noun = ("certificate", "certificates")
-    empty_hint = EMPTY_HINT
     search_hint = "Filter certificates"
     sort = (CAN_SIGN, Qt.SortOrder.AscendingOrder)  # the ready ones first
     # A policy names certificates and certificate groups; what a certificate asks for
@@ -81,8 +76,7 @@ class SigningView(ListPage):
     def __init__(self, session: Session, parent=None):
         # A role that may not sign is told so where the list would be.
         self._refused = refusal(session, signing.signable_certificates)
-        if self._refused:
-            self.empty_hint = self._refused
+        self.empty_hint = self._refused or none_to_sign(session)
         self.sign_dialog: SignFileDialog | None = None
         super().__init__(session, RowsModel(COLUMNS), parent)
         for column, width in ((0, 260), (1, 160), (2, 76), (3, 76), (4, 96)):

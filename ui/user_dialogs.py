@@ -185,7 +185,7 @@ class NewUserDialog(FormDialog):
         self.form.addRow("", self.role_note)
         self.form.addRow("User &groups:", self.user_groups)
         self.form.setRowVisible(self.user_groups, False)
-        self.add_field("", self.new_groups, "user group")
+        self.add_field("&New groups:", self.new_groups, "user group")
         self.add_field("&Password:", self.password, "password")
         self.add_field("&Confirm:", self.confirmation)
         self.password_pair = (self.password, self.confirmation)

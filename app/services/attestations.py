@@ -10,6 +10,7 @@ from app.crypto.user_keys import PublicKeys
 from app.services import journal
 from app.services.session import Session
 from models import Attestation, statements
+from models import attestations as A
 from models.base import blob
 
 ATTESTED_ITEMS = 10_000
@@ -30,21 +31,35 @@ def _attest(session: Session, items: Iterable[str], revokes: bool = False) -> in
     return row.id
 
 
-def take_over(session: Session, signer_id: int, signer: str, keys: PublicKeys) -> None:
+def take_over(
+    session: Session, signer_id: int, signer: str, keys: PublicKeys, could_write: frozenset[str]
+) -> None:
     """In the caller's transaction, before `signer`'s role changes: what they attested
-    that still verifies with their `keys` signed again by the signed-in Administrator,
+    that still verifies with their `keys`, and that their role as it was (its
+    permissions `could_write`) may write, signed again by the signed-in Administrator,
     so that the rows they wrote in their former role go on handing keys on (the
-    `Checker` reads a signer's role as it is now)."""
+    `Checker` reads a signer's role as it is now). An item their role could not write
+    (a row they signed with their own code) is left out: never laundered."""
     store_id = session.store.store_id
     for row in Attestation.select().where(Attestation.signer == signer_id):
         if not isinstance(row.items, str):
             continue
         statement = attestation(store_id, signer, row.items, row.revokes)
-        if keys.verify(blob(row.signature), statement):
-            ours = attestation(store_id, session.user_name, row.items, row.revokes)
-            Attestation.update(signer=session.user_id, signature=session.keys.sign(ours)).where(
-                Attestation.id == row.id
-            ).execute()
+        if not keys.verify(blob(row.signature), statement):
+            continue
+        items = [i for i in row.items.split("\n") if row.revokes or _writable(i, could_write)]
+        if not items:
+            continue
+        text = "\n".join(items)
+        ours = attestation(store_id, session.user_name, text, row.revokes)
+        Attestation.update(
+            signer=session.user_id, items=text, signature=session.keys.sign(ours)
+        ).where(Attestation.id == row.id).execute()
+
+
+def _writable(item: str, permissions: frozenset[str]) -> bool:
+    kind = item.partition(A.SEP)[0]
+    return bool(A.ATTESTED_BY.get(kind, frozenset()) & permissions)
 
 
 def attest_rows(session: Session, what: str, ids: Sequence[int]) -> None:

@@ -150,8 +150,10 @@ class CertificateDetail:
     # Aliases of the issuers found in the store, nearest first; ends early when an
     # issuer is missing. A self-signed certificate has none.
     chain: tuple[str, ...]
-    # Of the policies naming it (row.policies), those that deny rather than allow.
+    # Of the policies naming it (row.policies), those that deny rather than allow, and
+    # those disabled (they decide nothing until enabled).
     denying_policies: tuple[str, ...] = ()
+    disabled_policies: tuple[str, ...] = ()
 
 
 def create_certificate(session: Session, facts, alias: str, key: PrivateKey | None) -> Certificate:
@@ -391,9 +393,10 @@ def get_certificate(session: Session, ref: int | str) -> CertificateDetail:
     parsed = quietly(x509.load_der_x509_certificate, der)
     users, user_groups = _associates(cert.id)
     row = _row(session, cert.id)
-    denying = Policy.select(Policy.name).where(
-        Policy.name.in_(list(row.policies)) & (Policy.effect == Policy.EFFECT_DENY)
+    naming = Policy.select(Policy.name, Policy.effect, Policy.enabled).where(
+        Policy.name.in_(list(row.policies))
     )
+    effects = list(naming.tuples())
     return CertificateDetail(
         row=row,
         description=cert.description,
@@ -403,7 +406,10 @@ def get_certificate(session: Session, ref: int | str) -> CertificateDetail:
         pem=encodings.certificate_bytes(der, "pem").decode("ascii"),
         details=certificate_details(parsed),
         chain=_chain(cert, parsed),
-        denying_policies=tuple(sorted(name for (name,) in denying.tuples())),
+        denying_policies=tuple(
+            sorted(n for n, effect, _ in effects if effect == Policy.EFFECT_DENY)
+        ),
+        disabled_policies=tuple(sorted(n for n, _, enabled in effects if not enabled)),
     )
 
 

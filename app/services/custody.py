@@ -50,7 +50,7 @@ from models import (
 )
 from models import roster as rosters
 from models.base import blob
-from models.permissions import ADMINISTRATOR, BUILTIN_ROLES
+from models.permissions import ADMINISTRATOR, ALL_PERMISSIONS, BUILTIN_ROLES
 from models.roster import RosterRecord
 
 TAMPERED = "the store was changed outside Certdesk; restore a backup, or ask its Administrator"
@@ -291,7 +291,7 @@ def role_changed(session: Session, row: User, role: str) -> None:
         return
     keys = verified_keys(session, row.name, row.public_keys, row.certified)
     if keys is not None and record_holds(session, row):
-        attestations.take_over(session, row.id, row.name, keys)
+        attestations.take_over(session, row.id, row.name, keys, granted_by(session, row.role))
     if role != ADMINISTRATOR:
         CustodianWrap.delete().where(CustodianWrap.user == row.id).execute()
     elif row.certified is not None:
@@ -380,7 +380,10 @@ def _sign_record(
 ) -> None:
     """`row`'s record signed with `role` and `enabled` (about to be written), and the
     roster with it (`first`: the roster of a custodian just made; `deleted`: the line
-    of a user deleted)."""
+    of a user deleted). A user's name never makes a role's line (models.roster): a row
+    named so was put in the database behind Certdesk's back."""
+    if rosters.is_role_line(row.name):
+        raise TamperedError(f"a user's name holds a control character: {TAMPERED}")
     statement = user_record(session.store.store_id, row.name, role, enabled)
     signature = session.custodian.sign(statement)
     User.update(record_signature=signature).where(User.id == row.id).execute()
@@ -445,6 +448,8 @@ def roster_from(session: Session, serial: int, versions: dict[str, int]) -> None
 def sign_role(session: Session, name: str, permissions: frozenset[str] | None) -> None:
     """In the transaction adding, editing (`permissions`) or deleting (None) the custom
     role `name`: its line in the roster signed, a version newer (models.roster)."""
+    if name in BUILTIN_ROLES:
+        raise TamperedError(f"{name!r} is a built-in role: {TAMPERED}")
     if not _as_custodian(session, f"the role {name!r} cannot be changed"):
         raise CustodianRequired(
             "custom roles are signed by the store's key custodian, and this store has none yet"
@@ -463,10 +468,20 @@ def role_permissions(session: Session, name: str) -> frozenset[str] | None:
     """The permissions of the custom role `name` as the custodian signed them in the
     roster; None when it signed none (or the store has no custodian)."""
     custodian = _custodian()
-    if custodian is None or session.custodian_public is None:
+    if custodian is None or session.custodian_public is None or name in BUILTIN_ROLES:
         return None
     record = _signed_roster(session, custodian).get(rosters.role_line(name))
-    return None if record is None or record.deleted else rosters.permissions_of(record)
+    if record is None or record.deleted or not record.enabled:
+        return None
+    return rosters.permissions_of(record) & frozenset(ALL_PERMISSIONS)
+
+
+def granted_by(session: Session, role: Role) -> frozenset[str]:
+    """What a role may do, as Certdesk (a built-in role, by its name) or the custodian
+    (a custom one) says; never the database's rows."""
+    if role.name in BUILTIN_ROLES:
+        return frozenset(BUILTIN_ROLES[role.name][1])
+    return role_permissions(session, role.name) or frozenset()
 
 
 def check_role(session: Session, role: Role) -> None:
@@ -488,14 +503,16 @@ def role_holds(session: Session, role: Role) -> bool:
         .where(RolePermission.role == role.id)
         .tuples()
     )
-    if role.builtin:
-        return role.name in BUILTIN_ROLES and held == frozenset(BUILTIN_ROLES[role.name][1])
+    if role.name in BUILTIN_ROLES:
+        return held == frozenset(BUILTIN_ROLES[role.name][1])
     return held == role_permissions(session, role.name)
 
 
 def record_holds(session: Session, row: User) -> bool:
     """Whether `row`'s role and enabled state are the ones the custodian signed, in its
     record and in the roster (where an older record put back is not)."""
+    if rosters.is_role_line(row.name):
+        return False
     statement = user_record(session.store.store_id, row.name, row.role.name, row.enabled)
     if not session.custodian_public.verify(blob(row.record_signature), statement):
         return False

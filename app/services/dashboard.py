@@ -4,6 +4,7 @@ latest events (for a role that reads the audit log); and the expiry dates as an
 iCalendar file (RFC 5545) to put in a calendar."""
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from models.base import utcnow
 from models.permissions import AUDIT_VIEW, CERTIFICATES_VIEW
 
 WINDOWS = (30, 60, 90)  # the expiring figures, in days
+CONTROL = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]")  # line breaks aside: escaped
 USAGE_DAYS = 30
 TOP_USED = 10
 LATEST = 10
@@ -140,7 +142,7 @@ def export_calendar(
             f"DTSTAMP:{stamp}",
             f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
             f"DTEND;VALUE=DATE:{day + dt.timedelta(days=1):%Y%m%d}",
-            f"SUMMARY:{_text(f'Certificate {alias!r} expires')}",
+            f"SUMMARY:{_text(f'Certificate “{alias}” expires')}",
             f"DESCRIPTION:{_text(_describe(subject, serial, not_after))}",
         ]
         for before in (30, 7):
@@ -164,6 +166,7 @@ def _describe(subject: str, serial: str, not_after: dt.datetime) -> str:
 
 def _text(value: str) -> str:
     """A TEXT value: backslash, semicolon, comma and line breaks escaped (RFC 5545 3.3.11)."""
+    value = CONTROL.sub(" ", value)  # TEXT holds no control character (3.3.11)
     value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
     return value.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
 

@@ -132,8 +132,9 @@ def finish_waiting(session: Session) -> str | None:
     master, next_key = held
     if not slots.change_signed(session.custodian_public, master, next_key):
         return None  # the next sign-in takes out, or refuses, what no custodian signed
-    if store.master_key() != master and store.master_key() != next_key:
-        return None
+    rekeyed = store.master_key() == next_key
+    if not rekeyed and (store.master_key() != master or owed_event(session) is None):
+        return None  # as at sign-in (`settle`): only a change that committed is finished
     return store.finish_key_change(next_key)
 
 

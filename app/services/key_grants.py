@@ -16,8 +16,8 @@ holds: its signer's keys are the ones the custodian certified, their role is the
 Administrator signed, that role is a built-in one that may write rows of the item's
 kind, and the signature covers the item as the row reads now. So a row someone put in
 or changed in the database, even signed with their own key, hands nothing on unless
-their role could have written it through Certdesk. A custom role's permissions are not
-signed yet: its users' attestations hand nothing on.
+their role could have written it through Certdesk (a custom role's permissions are the
+custodian's, signed in the roster).
 """
 
 import hashlib
@@ -39,29 +39,6 @@ from app.services.session import Session
 from models import Attestation, AuditEvent, KeyGrant, PrivateKey, Role, User, statements
 from models import attestations as A
 from models.base import blob
-from models.permissions import (
-    BUILTIN_ROLES,
-    CERTIFICATES_REQUEST,
-    GROUPS_ADD_CERTIFICATES,
-    POLICIES_MANAGE,
-    USERS_MANAGE,
-)
-
-# Who may write each kind of row: a renewal gives the new key its predecessor's owner,
-# policies and groups, which a Certificate Manager's request may do.
-ATTESTED_BY: dict[str, frozenset[str]] = {
-    A.OWNER: frozenset({POLICIES_MANAGE, CERTIFICATES_REQUEST}),
-    A.POLICY: frozenset({POLICIES_MANAGE}),
-    A.POLICY_USER: frozenset({POLICIES_MANAGE}),
-    A.POLICY_USER_GROUP: frozenset({POLICIES_MANAGE}),
-    A.POLICY_CERTIFICATE: frozenset({POLICIES_MANAGE, CERTIFICATES_REQUEST}),
-    A.POLICY_GROUP: frozenset({POLICIES_MANAGE}),
-    A.MEMBER: frozenset({GROUPS_ADD_CERTIFICATES, CERTIFICATES_REQUEST}),
-    A.USER_MEMBER: frozenset({USERS_MANAGE}),
-    A.REQUEST_OWNER: frozenset({POLICIES_MANAGE, CERTIFICATES_REQUEST}),
-    A.REQUEST_RENEWS: frozenset({CERTIFICATES_REQUEST}),
-    A.REQUEST_GROUP: frozenset({CERTIFICATES_REQUEST}),
-}
 
 
 def sync(
@@ -300,7 +277,7 @@ class Checker:
             self._read[attestation_id] = self._verified(attestation_id)
         items, permissions = self._read[attestation_id]
         kind = item.partition(A.SEP)[0]
-        permitted = bool(ATTESTED_BY.get(kind, frozenset()) & permissions)
+        permitted = bool(A.ATTESTED_BY.get(kind, frozenset()) & permissions)
         return item in items and permitted and self._revoked.get(item, 0) < attestation_id
 
     def _revocations(self) -> dict[str, int]:
@@ -352,10 +329,6 @@ class Checker:
     def _permissions(self, role: Role) -> frozenset[str]:
         """What a signer's role may write: a built-in role's permissions are Certdesk's,
         a custom role's the custodian's (its line in the roster)."""
-        if role.builtin:
-            builtin = BUILTIN_ROLES.get(role.name)
-            return frozenset(builtin[1]) if builtin is not None else frozenset()
         if role.name not in self._custom_roles:
-            signed = custody.role_permissions(self._session, role.name)
-            self._custom_roles[role.name] = signed or frozenset()
+            self._custom_roles[role.name] = custody.granted_by(self._session, role)
         return self._custom_roles[role.name]

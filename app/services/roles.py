@@ -37,8 +37,9 @@ class RoleRow:
     name: str
     description: str
     builtin: bool
-    permissions: frozenset[str]
+    permissions: frozenset[str]  # as Certdesk (built-in) or the custodian (custom) says
     users: int  # the users who have it
+    tampered: bool = False  # the database's rows say otherwise: they grant nothing
 
 
 @operation("role.list", CERTIFICATES_VIEW, reads=True)
@@ -56,12 +57,12 @@ def list_roles(session: Session) -> list[RoleRow]:
         .tuples()
     )
     order = list(BUILTIN_ROLES)
-    rows = [
-        RoleRow(
-            r.name, r.description, r.builtin, frozenset(held.get(r.id, ())), counts.get(r.id, 0)
-        )
-        for r in Role.select()
-    ]
+    rows = []
+    for r in Role.select():
+        granted = custody.granted_by(session, r)
+        tampered = granted != frozenset(held.get(r.id, ()))
+        builtin = r.name in BUILTIN_ROLES  # by its name: the row's flag is not signed
+        rows.append(RoleRow(r.name, r.description, builtin, granted, counts.get(r.id, 0), tampered))
     return sorted(
         rows,
         key=lambda r: (
@@ -105,12 +106,8 @@ def edit_role(
     description = None if description is None else _description(description)
     with write_transaction(session):
         role = _custom(name)
-        held = frozenset(
-            p
-            for (p,) in RolePermission.select(RolePermission.permission)
-            .where(RolePermission.role == role.id)
-            .tuples()
-        )
+        # What the custodian signed, not the rows (which someone may have added to).
+        held = custody.granted_by(session, role)
         changes = {}
         if chosen is not None and chosen != held:
             changes["permissions"] = ",".join(sorted(chosen))
@@ -122,7 +119,7 @@ def edit_role(
             for user in User.select().where((User.role == role.id) & ~User.deleted):
                 keys = custody.verified_keys(session, user.name, user.public_keys, user.certified)
                 if keys is not None and custody.record_holds(session, user):
-                    attestations.take_over(session, user.id, user.name, keys)
+                    attestations.take_over(session, user.id, user.name, keys, held)
             RolePermission.delete().where(RolePermission.role == role.id).execute()
             _grant(role, chosen)
             custody.sign_role(session, role.name, chosen)
@@ -157,7 +154,7 @@ def _custom(name: str) -> Role:
     role = Role.get_or_none(Role.name == name)
     if role is None:
         raise NotFoundError(f"No role {name!r} in this store.")
-    if role.builtin:
+    if role.name in BUILTIN_ROLES:
         raise ValidationError(
             "role", f"{name!r} is a built-in role: its permissions are Certdesk's own"
         )

@@ -134,9 +134,7 @@ def add_user(
     name = validate_user_name(name)
     display_name = validate_display_name(display_name)
     validate_new_password(password)
-    role_row = Role.get_or_none(Role.name == role)
-    if role_row is None:
-        raise ValidationError("role", f"no role named {role!r}")
+    role_row = _role(session, role)
     _name_is_free(name)
     groups = [validate_user_group_name(g) for g in dict.fromkeys(user_groups)]
     custodian = session.custodian_public
@@ -165,15 +163,28 @@ def add_user(
     session.store.settle_slots()
 
 
+def _role(session: Session, name: str) -> Role:
+    """The role a user is given: a built-in one, or a custom one the custodian signed
+    (a role row put in the database behind Certdesk's back would lock its user out)."""
+    role = Role.get_or_none(Role.name == name)
+    if role is None:
+        raise ValidationError("role", f"no role named {name!r}")
+    if name not in BUILTIN_ROLES and custody.role_permissions(session, name) is None:
+        raise ValidationError("role", f"the role {name!r} is not one an Administrator made")
+    return role
+
+
 def _name_is_free(name: str) -> None:
-    row = User.get_or_none(User.name == name)
+    """Refused when a user, deleted or not, has the name in any case: 'Sam' beside 'sam'
+    would pass for them in the audit log and in policies."""
+    row = User.get_or_none(peewee.fn.lower(User.name) == name.lower())
     if row is not None and row.deleted:
         raise ValidationError(
             "user name",
-            f"{name!r} was a user, deleted; the audit log keeps their name: choose another",
+            f"{row.name!r} was a user, deleted; the audit log keeps their name: choose another",
         )
     if row is not None:
-        raise ValidationError("user name", f"{name!r} already exists")
+        raise ValidationError("user name", f"{row.name!r} already exists")
 
 
 def _user(name: str) -> User:
@@ -237,9 +248,7 @@ def set_user_role(session: Session, name: str, role: str) -> bool:
     enabled Administrator. Returns whether it changed."""
     with write_transaction(session):
         row = _user(name)
-        role_row = Role.get_or_none(Role.name == role)
-        if role_row is None:
-            raise ValidationError("role", f"no role named {role!r}")
+        role_row = _role(session, role)
         was = row.role.name
         if was == role:
             return False
@@ -517,8 +526,13 @@ def _put_back_role(session: Session, name: str, record: RosterRecord) -> None:
     """In the caller's write transaction: the custom role `name` with the permissions a
     newer roster's `record` gives it, signed again (a role deleted since keeps its rows
     only while users have it: none may sign in with it)."""
+    if name in BUILTIN_ROLES:
+        raise TamperedError(f"the roster names a built-in role as a custom one: {custody.TAMPERED}")
     role = Role.get_or_none(Role.name == name)
-    if role is None or role.builtin:
+    if role is None and not record.deleted:  # deleted behind Certdesk's back: made again
+        role = Role.create(name=name, builtin=False)
+    elif role is None:
+        custody.sign_role(session, name, None)
         return
     permissions = None if record.deleted else rosters.permissions_of(record)
     RolePermission.delete().where(RolePermission.role == role.id).execute()
@@ -538,7 +552,12 @@ def _put_back_record(session: Session, row: User, record: RosterRecord) -> bool:
             _delete_row(session, row)
         return not row.deleted
     role_row = Role.get_or_none(Role.name == record.role)
-    if role_row is not None and record.role != row.role.name:
+    if role_row is None:  # renamed or deleted behind Certdesk's back: never skipped
+        raise TamperedError(
+            f"the role {record.role!r} of the record of {row.name!r} this workstation saw is "
+            f"missing: {custody.TAMPERED}"
+        )
+    if record.role != row.role.name:
         custody.role_changed(session, row, record.role)
         User.update(role=role_row).where(User.id == row.id).execute()
         row = User.get_by_id(row.id)
@@ -679,8 +698,7 @@ def _session(store, user: User | None) -> Session:
     # A built-in role's permissions are Certdesk's own: rows changed in the database
     # grant nothing. A custom role's are the custodian's, checked once it is known
     # (`custody.check_role`, at sign-in).
-    builtin = user.role.builtin and role in BUILTIN_ROLES
-    if builtin and permissions != frozenset(BUILTIN_ROLES[role][1]):
+    if role in BUILTIN_ROLES and permissions != frozenset(BUILTIN_ROLES[role][1]):
         raise TamperedError(f"the role {role!r} is not one Certdesk made: {custody.TAMPERED}")
     return Session(store, user.id, user.name, role, permissions)
 

@@ -80,10 +80,12 @@ class AssociatesTab(QWidget):
         for i in range(self.policy_list.count()):
             item = self.policy_list.item(i)
             name = item.data(Qt.ItemDataRole.UserRole)
-            if name:  # each says whether it allows or denies
+            if name:  # each says whether it allows or denies, and whether it decides now
                 deny = name in detail.denying_policies
-                item.setText(f"{name} — {'Deny' if deny else 'Allow'}")
-                item.setIcon(icon("expired" if deny else "enabled"))
+                disabled = name in detail.disabled_policies
+                state = " (disabled)" if disabled else ""
+                item.setText(f"{name} — {'Deny' if deny else 'Allow'}{state}")
+                item.setIcon(icon("disabled" if disabled else "expired" if deny else "enabled"))
         _fill(self.user_list, detail.associated_users, "owner", THROUGH_POLICY)
         _fill(self.user_group_list, detail.associated_user_groups, "owner", THROUGH_POLICY)
         self._update_buttons()
