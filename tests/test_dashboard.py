@@ -265,3 +265,13 @@ def test_the_console_locks_after_the_idle_time_and_input_holds_it_off(qtbot, sto
     timer.timeout.emit()  # the minute ran out
     settle(qtbot)
     assert asked == [("admin", "idle")] and store.keys is None
+
+
+def test_an_empty_store_says_how_to_begin(qtbot, session):
+    win = MainWindow(session)
+    qtbot.addWidget(win)
+    win.show()
+    page = win.page_by_title["Dashboard"]
+    qtbot.waitUntil(lambda: page.loaded, timeout=10_000)
+    assert page.empty.isVisible() and "Import" in page.empty.text()
+    assert not win.banner.isVisible()

@@ -41,6 +41,10 @@ from ui.tasks import Task, say_in_status_bar
 from ui.wording import plural
 
 SAVE_CALENDAR = "save-calendar"
+EMPTY_STORE = (
+    "No certificates yet. Import them on the Certificates page (File → Import…, Ctrl+I, "
+    "or drop the files on its table): PEM, DER, PKCS#7 and PKCS#12."
+)
 NO_SIGNATURES = "No signatures in the last 30 days."
 BAR_COLOR = QColor("#3b7fc4")
 
@@ -155,6 +159,7 @@ def _section(title: str, parent: QWidget) -> QLabel:
     font = QFont(label.font())
     font.setBold(True)
     label.setFont(font)
+    label.setContentsMargins(0, 12, 0, 2)  # apart from what is above it
     return label
 
 
@@ -209,6 +214,11 @@ class DashboardView(QWidget):
             )
             tile.setToolTip("Show them on the Certificates page")
             grid.addWidget(tile, i // 3, i % 3)
+        self.empty = QLabel(EMPTY_STORE, body)
+        self.empty.setWordWrap(True)
+        self.empty.setStyleSheet("color: palette(placeholder-text);")
+        self.empty.hide()
+        grid.addWidget(self.empty, 2, 0, 1, 3)
         self.chart = UsageChart(body)
         self.chart.chosen.connect(self._open_signatures)
         self.latest = QListWidget(body)
@@ -219,12 +229,12 @@ class DashboardView(QWidget):
         self.latest_hint = QLabel(body)
         self.latest_hint.setStyleSheet("color: palette(placeholder-text);")
         self.latest_hint.hide()
-        grid.addWidget(_section("Signatures per certificate, last 30 days", body), 2, 0, 1, 3)
-        grid.addWidget(self.chart, 3, 0, 1, 3)
-        grid.addWidget(_section("Latest events", body), 4, 0, 1, 3)
-        grid.addWidget(self.latest_hint, 5, 0, 1, 3)
-        grid.addWidget(self.latest, 6, 0, 1, 3)
-        grid.setRowStretch(6, 1)
+        grid.addWidget(_section("Signatures per certificate, last 30 days", body), 3, 0, 1, 3)
+        grid.addWidget(self.chart, 4, 0, 1, 3)
+        grid.addWidget(_section("Latest events", body), 5, 0, 1, 3)
+        grid.addWidget(self.latest_hint, 6, 0, 1, 3)
+        grid.addWidget(self.latest, 7, 0, 1, 3)
+        grid.setRowStretch(8, 1)  # the room left goes below everything
         room = QScrollArea(self)
         room.setFrameShape(QFrame.Shape.NoFrame)
         room.setWidgetResizable(True)
@@ -285,6 +295,7 @@ class DashboardView(QWidget):
         }
         for key, tile in self.tiles.items():
             tile.set_value(values[key])
+        self.empty.setVisible(figures.total == 0)
         refused = refusal(self._session, audit_log.list_events)
         self.chart.set_usage(figures.usage or [], refused or "")
         self.latest.clear()
