@@ -214,6 +214,7 @@ CALLS = {
     "role.list": lambda w, me: (roles.list_roles,),
     "store.dashboard": lambda w, me: (dashboard.dashboard,),
     "certificate.expiring": lambda w, me: (dashboard.expiring, 30),
+    "certificate.expiry_dates": lambda w, me: (dashboard.expiry_dates, 30),
     "certificate.expiry_calendar": lambda w, me: (
         dashboard.export_calendar,
         w.tmp_path / f"{w.name('cal')}.ics",

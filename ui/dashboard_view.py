@@ -34,7 +34,7 @@ from app.services.operations import refusal
 from app.services.session import Session
 from ui import certificates_model as cm
 from ui.icons import icon
-from ui.list_page import page_toolbar
+from ui.list_page import ReadsWhenShown, page_toolbar
 from ui.save_dialog import save_new_file
 from ui.store_events import events
 from ui.tasks import Task, say_in_status_bar
@@ -163,9 +163,10 @@ def _section(title: str, parent: QWidget) -> QLabel:
     return label
 
 
-class DashboardView(QWidget):
+class DashboardView(ReadsWhenShown, QWidget):
     title = "Dashboard"
     icon_name = "dashboard"
+    reads_when_shown = True  # every write changes a figure: counted when looked at
 
     countsChanged = Signal(int, int)
     pageRequested = Signal(str, str, object)
@@ -174,7 +175,6 @@ class DashboardView(QWidget):
         super().__init__(parent)
         self._session = session
         self._generation = 0
-        self._stale = False
         self.figures: Dashboard | None = None
         self.loaded = False
         self.calendar_action = QAction(icon("calendar"), "Export Expiry Calendar…", self)
@@ -249,18 +249,6 @@ class DashboardView(QWidget):
             signal.connect(self.reload_when_shown)
 
     # -- the page protocol ------------------------------------------------------------
-
-    def reload_when_shown(self, *_changed) -> None:
-        if self.isHidden() and self.loaded:
-            self._stale = True
-        else:
-            self.reload()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self._stale = False
-            self.reload()
 
     def handle(self, what: str, argument: object) -> None:
         """Nothing to hand it: its figures come from the store."""

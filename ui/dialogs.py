@@ -66,6 +66,14 @@ class Dialog(RemembersGeometry, QDialog):
     """A QDialog that remembers its geometry."""
 
 
+def opened(dialog: QDialog) -> QDialog:
+    """`dialog` opened (window-modal, not exec()'d) and deleted when it closes; returned,
+    for whoever keeps it to drive it (tests, screenshots)."""
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
+    return dialog
+
+
 def ok_cancel(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
     """The OK and Cancel buttons of a dialog, OK named after what it does."""
     buttons = QDialogButtonBox(

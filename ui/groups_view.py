@@ -2,7 +2,6 @@
 the selected group's certificates below; create, edit (name and description), delete.
 A certificate in the member list opens on the Certificates page."""
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from app.services import certificate_groups
@@ -10,7 +9,7 @@ from app.services.certificate_groups import GroupRow
 from app.services.session import Session
 from ui.certificates_model import status_text
 from ui.detail_list import DetailList
-from ui.dialogs import confirm_destructive
+from ui.dialogs import confirm_destructive, opened
 from ui.group_dialog import GroupEditDialog
 from ui.icons import icon
 from ui.list_page import ListPage, PageAction
@@ -216,9 +215,7 @@ class GroupsView(ListPage):
         return self._open_editor(dialog)
 
     def _open_editor(self, dialog: GroupEditDialog) -> GroupEditDialog:
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        self.editor = dialog
+        self.editor = opened(dialog)
         return dialog
 
     def delete_selected(self) -> QMessageBox | None:

@@ -139,7 +139,30 @@ class PageAction:
     row_refusal: Callable[[object], str | None] | None = None
 
 
-class ListPage(QWidget):
+class ReadsWhenShown:
+    """Mixed into a page, before QWidget: `reload_when_shown()` re-reads now, or, for a
+    page whose read is dear (`reads_when_shown`), once it is shown if it is hidden: a
+    burst of changes costs one read, and the window's start none of those a user may
+    never open (the Signing page decides every certificate's policies). The page
+    implements `reload()`."""
+
+    reads_when_shown = False
+    _stale = False  # a change came while the page was hidden
+
+    def reload_when_shown(self, *_changed) -> None:
+        if self.reads_when_shown and self.isHidden():
+            self._stale = True
+        else:
+            self.reload()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self.reload()
+
+
+class ListPage(ReadsWhenShown, QWidget):
     """Subclasses set `title`, `icon_name`, `noun`, `empty_hint`, `search_hint`, `sort`
     and `reload_on` (store event names), and implement `load(session)` (run off the GUI
     thread) and `page_actions()`."""
@@ -152,7 +175,6 @@ class ListPage(QWidget):
     reload_on: tuple[str, ...] = ()
     detail_reload_on: tuple[str, ...] = ()  # the store events its detail list reads again on
     sort = (0, Qt.SortOrder.AscendingOrder)  # the column and order a page opens with
-    reads_when_shown = False
 
     countsChanged = Signal(int, int)  # rows shown, rows in all
     # Asks the main window for another page: (page title, what to do, its argument).
@@ -213,7 +235,6 @@ class ListPage(QWidget):
         if self.detail is not None:
             self._place_detail(layout)
         self._show_state()
-        self._stale = False  # a store event came while the page was hidden
         for name in self.reload_on:
             getattr(events, name).connect(self.reload_when_shown)
 
@@ -286,22 +307,6 @@ class ListPage(QWidget):
         self.detail.take_focus()
 
     # -- loading ----------------------------------------------------------------------
-
-    def reload_when_shown(self, *_changed) -> None:
-        """Re-read now, or, for a page whose read is dear (`reads_when_shown`), once it is
-        shown if it is hidden: a burst of changes costs one read, and the window's start
-        none of those a user may never open (the Signing page decides every
-        certificate's policies)."""
-        if self.reads_when_shown and self.isHidden():
-            self._stale = True
-        else:
-            self.reload()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self._stale = False
-            self.reload()
 
     def reload(self, *_changed) -> Task:
         """Read the rows off the GUI thread; the selection is kept."""
@@ -417,13 +422,23 @@ class ListPage(QWidget):
 
     # -- changes --------------------------------------------------------------------------
 
-    def write(self, operation: Callable, *args, on_done=None, on_error=None, **changes) -> Task:
+    def write(
+        self, operation: Callable, *args, on_done=None, on_error=None, select=None, **changes
+    ) -> Task:
         """Run a change on the writer thread; the store events it announces (`changes`,
-        as for Task.changes) make every page showing it reload. A failure not handled by
-        `on_error` gets the runner's message box."""
+        as for Task.changes) make every page showing it reload. `select` is the key of
+        the row to select once the rows are read again, once the change is done (a read
+        under way before it does not take it). A failure not handled by `on_error` gets
+        the runner's message box."""
+
+        def done(result) -> None:
+            if select is not None:
+                self.select_after_reload(select)
+            if on_done is not None:
+                on_done(result)
+
         task = Task(self, operation, self._session, *args).writes().changes(**changes)
-        if on_done is not None:
-            task.on_done(on_done)
+        task.on_done(done)
         if on_error is not None:
             task.on_error(on_error)
         return task.start()

@@ -25,7 +25,7 @@ from ui.banner import ExpiryBanner
 from ui.certificates_model import FILTER_EXPIRING
 from ui.certificates_view import CertificatesView
 from ui.dashboard_view import DashboardView
-from ui.dialogs import fit_to_screen
+from ui.dialogs import fit_to_screen, opened
 from ui.groups_view import GroupsView
 from ui.icons import icon
 from ui.idle import IdleLock
@@ -225,11 +225,8 @@ class MainWindow(QMainWindow):
         self.signInRequested.emit(folder, user, why)
 
     def open_settings(self) -> SettingsDialog:
-        dialog = SettingsDialog(self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        self.dialog = dialog
-        return dialog
+        self.dialog = opened(SettingsDialog(self))
+        return self.dialog
 
     def _settings_changed(self) -> None:
         self.idle.restart()
@@ -268,9 +265,7 @@ class MainWindow(QMainWindow):
         dialog.accepted.connect(
             lambda: self._show_message(f"Changed the password of {self.session.user_name}.")
         )
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        self.password_dialog = dialog
+        self.password_dialog = opened(dialog)
         return dialog
 
     def _about(self) -> QMessageBox:

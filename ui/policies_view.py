@@ -3,13 +3,12 @@ and when; New Policy… and Edit… open the policy editor, Enable and Disable a
 list, Delete… confirms. A change announces the certificates (their Policies column) and
 who may sign, so every page showing either reads again at once."""
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from app.services import policies
 from app.services.policies import PolicyRow
 from app.services.session import Session
-from ui.dialogs import confirm_destructive
+from ui.dialogs import confirm_destructive, opened
 from ui.icons import icon
 from ui.list_page import ListPage, PageAction
 from ui.policy_editor import PolicyEditor
@@ -100,6 +99,7 @@ class PoliciesView(ListPage):
     search_hint = "Filter policies"
     # Names of certificates, groups and users show in the rows.
     reload_on = ("access_changed", "certificates_changed", "groups_changed")
+    reads_when_shown = True  # not at the window's start: they are seldom opened
 
     def __init__(self, session: Session, parent=None):
         self.editor: PolicyEditor | None = None
@@ -155,16 +155,15 @@ class PoliciesView(ListPage):
     def handle(self, what: str, argument: object) -> None:
         if what == "show":
             self.select(argument)
-        elif what == "new":
-            self.new_policy()
 
     def new_policy(self) -> PolicyEditor | None:
         if not self.new_action.isEnabled():
             return None
 
         def submit(spec, on_done, on_error) -> None:
-            self.select_after_reload(" ".join(spec.name.split()))
-            self._change(policies.add_policy, spec, on_done=on_done, on_error=on_error)
+            self._change(
+                policies.add_policy, spec, on_done=on_done, on_error=on_error, select=spec.name
+            )
 
         return self._open(PolicyEditor(self._session, self, submit))
 
@@ -174,17 +173,19 @@ class PoliciesView(ListPage):
             return None
 
         def submit(spec, on_done, on_error) -> None:
-            self.select_after_reload(" ".join(spec.name.split()))
             self._change(
-                policies.edit_policy, policy.name, spec, on_done=on_done, on_error=on_error
+                policies.edit_policy,
+                policy.name,
+                spec,
+                on_done=on_done,
+                on_error=on_error,
+                select=spec.name,
             )
 
         return self._open(PolicyEditor(self._session, self, submit, policy))
 
     def _open(self, editor: PolicyEditor) -> PolicyEditor:
-        editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        editor.open()
-        self.editor = editor
+        self.editor = opened(editor)
         return editor
 
     def _set_enabled(self, enabled: bool) -> None:
@@ -215,7 +216,9 @@ class PoliciesView(ListPage):
         )
         return self.confirmation
 
-    def _change(self, operation, *args, on_done=None, on_error=None, done: str = "") -> None:
+    def _change(
+        self, operation, *args, on_done=None, on_error=None, done: str = "", select=None
+    ) -> None:
         """The Policies column of any certificate may change, and who may sign."""
 
         def finished(result) -> None:
@@ -228,6 +231,7 @@ class PoliciesView(ListPage):
             *args,
             on_done=finished,
             on_error=on_error,
+            select=None if select is None else " ".join(select.split()),
             certificates=ALL,
             access=True,
         )

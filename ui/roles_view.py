@@ -26,15 +26,19 @@ from app.services import roles
 from app.services.operations import refusal
 from app.services.roles import RoleRow
 from app.services.session import Session
-from ui.dialogs import confirm_destructive, show_failure
+from ui.dialogs import confirm_destructive, opened, show_failure
 from ui.icons import icon
-from ui.list_page import HintedTable, page_toolbar
+from ui.list_page import HintedTable, ReadsWhenShown, page_toolbar
 from ui.store_events import events
 from ui.tasks import Task, say_in_status_bar
 from ui.user_dialogs import FormDialog
 from ui.wording import plural
 
 BUILTIN = "A built-in role: its permissions are Certdesk's own."
+TAMPERED = (
+    "Its permissions in the database were changed outside Certdesk: they grant nothing; "
+    "the boxes show what it may do. Check Store names it."
+)
 CHOOSE_ROLE = "Select a custom role's column to delete it."
 
 
@@ -109,9 +113,9 @@ class RoleMatrix(QAbstractTableModel):
             return "Permission" if row is None else f"{row.name}\n{plural(row.users, 'user')}"
         if role == Qt.ItemDataRole.ToolTipRole and row is not None:
             kind = BUILTIN if row.builtin else "A custom role, signed by the key custodian."
-            return f"{row.description}\n{kind}".strip()
+            return f"{row.description}\n{kind}\n{TAMPERED if row.tampered else ''}".strip()
         if role == Qt.ItemDataRole.DecorationRole and row is not None:
-            return icon("role")
+            return icon("expired" if row.tampered else "role")
         return None
 
 
@@ -145,9 +149,10 @@ class NewRoleDialog(FormDialog):
         return "" if self.name.text().strip() else "Name the role."
 
 
-class RolesView(QWidget):
+class RolesView(ReadsWhenShown, QWidget):
     title = "Roles"
     icon_name = "role"
+    reads_when_shown = True  # not at the window's start, for a page seldom opened
 
     countsChanged = Signal(int, int)
     pageRequested = Signal(str, str, object)
@@ -202,9 +207,6 @@ class RolesView(QWidget):
         self._update_actions()
 
     # -- the page protocol ------------------------------------------------------------
-
-    def reload_when_shown(self, *_changed) -> None:
-        self.reload()
 
     def handle(self, what: str, argument: object) -> None:
         if what == "show":
@@ -273,18 +275,15 @@ class RolesView(QWidget):
 
     # -- changes ----------------------------------------------------------------------
 
-    def _toggle(self, role: str, permission: str, held: bool) -> Task | None:
-        row = next((r for r in self.model.roles if r.name == role), None)
-        if row is None:
-            return None
-        permissions = (
-            set(row.permissions) | {permission} if held else set(row.permissions) - {permission}
-        )
+    def _toggle(self, role: str, permission: str, held: bool) -> Task:
         words = "may" if held else "may no longer"
         return self._write(
             roles.edit_role,
             role,
-            sorted(permissions),
+            None,
+            None,
+            [permission] if held else [],
+            [] if held else [permission],
             done=f"The role “{role}” {words} {roles.PERMISSION_WORDS[permission]}, from its users' "
             "next sign-in.",
         )
@@ -304,11 +303,8 @@ class RolesView(QWidget):
                 done=f"Added the role “{' '.join(name.split())}”.",
             )
 
-        dialog = NewRoleDialog(self, submit, self.model.roles)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        self.dialog = dialog
-        return dialog
+        self.dialog = opened(NewRoleDialog(self, submit, self.model.roles))
+        return self.dialog
 
     def _added(self, row: RoleRow, on_done) -> None:
         self._select_next = row.name  # selected once the matrix is read again

@@ -30,7 +30,7 @@ from app.services import policies, signing
 from app.services.operations import allowed
 from app.services.session import Session
 from app.services.signing import SignedFile, SigningChoice
-from ui.dialogs import Dialog, ok_cancel
+from ui.dialogs import Dialog, ok_cancel, opened
 from ui.feedback import error_label, show_error
 from ui.file_dialogs import remember_folder, start_folder
 from ui.group_dialog import fit_height, fit_title
@@ -315,7 +315,4 @@ def open_sign_dialog(
     session: Session, parent: QWidget, certificate_id: int | None = None
 ) -> SignFileDialog:
     """Opened (not exec()'d) and deleted when closed; returned."""
-    dialog = SignFileDialog(session, parent, certificate_id)
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    dialog.open()
-    return dialog
+    return opened(SignFileDialog(session, parent, certificate_id))

@@ -97,7 +97,7 @@ class StoreActions(QObject):
             self._window, "Restore into a new, empty folder", str(start_folder(RESTORE_INTO))
         )
         if folder:
-            remember_folder(RESTORE_INTO, Path(folder) / "x")
+            remember_folder(RESTORE_INTO, folder)  # next time, beside the one made now
             self.restore_into(Path(archives[0]), Path(folder))
 
     def restore_into(self, archive: Path, folder: Path) -> Task:

@@ -4,14 +4,13 @@ description), Add Members…, Remove Members… and Delete…; a policy naming a
 its members, so each change of members hands keys on or takes them away (the service
 does, in the same transaction)."""
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from app.services import user_groups, users
 from app.services.session import Session
 from app.services.user_groups import UserGroupRow
 from ui.detail_list import DetailList
-from ui.dialogs import confirm_destructive
+from ui.dialogs import confirm_destructive, opened
 from ui.group_dialog import GroupEditDialog, GroupPicker
 from ui.icons import icon
 from ui.list_page import ListPage, PageAction
@@ -73,6 +72,7 @@ class UserGroupsView(ListPage):
     empty_hint = EMPTY_HINT
     search_hint = "Filter user groups"
     reload_on = ("access_changed",)
+    reads_when_shown = True  # not at the window's start: they are seldom opened
     detail_reload_on = ("access_changed",)
 
     def __init__(self, session: Session, parent=None):
@@ -161,9 +161,13 @@ class UserGroupsView(ListPage):
             return None
 
         def submit(name, description, on_done, on_error) -> None:
-            self.select_after_reload(" ".join(name.split()))
             self._change(
-                user_groups.create_user_group, name, description, on_done=on_done, on_error=on_error
+                user_groups.create_user_group,
+                name,
+                description,
+                on_done=on_done,
+                on_error=on_error,
+                select=" ".join(name.split()),
             )
 
         return self._open_editor(
@@ -178,7 +182,6 @@ class UserGroupsView(ListPage):
             return None
 
         def submit(name, description, on_done, on_error) -> None:
-            self.select_after_reload(" ".join(name.split()))
             self._change(
                 user_groups.edit_user_group,
                 group.name,
@@ -186,6 +189,7 @@ class UserGroupsView(ListPage):
                 description,
                 on_done=on_done,
                 on_error=on_error,
+                select=" ".join(name.split()),
             )
 
         dialog = GroupEditDialog(
@@ -194,9 +198,7 @@ class UserGroupsView(ListPage):
         return self._open_editor(dialog)
 
     def _open_editor(self, dialog: GroupEditDialog) -> GroupEditDialog:
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        self.editor = dialog
+        self.editor = opened(dialog)
         return dialog
 
     def add_members(self) -> GroupPicker | None:
@@ -237,9 +239,7 @@ class UserGroupsView(ListPage):
 
     def _picker(self, title: str, ok_text: str, prompt: str) -> GroupPicker:
         picker = GroupPicker(self, title, prompt, ok_text, items=("user", "users"))
-        picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        picker.open()
-        self.picker = picker
+        self.picker = opened(picker)
         return picker
 
     def _members(self, name: str, add=(), remove=()) -> None:
@@ -272,7 +272,7 @@ class UserGroupsView(ListPage):
         )
         return self.confirmation
 
-    def _change(self, operation, *args, on_done=None, on_error=None) -> None:
+    def _change(self, operation, *args, on_done=None, on_error=None, select=None) -> None:
         """Who a policy reaches changes: every page showing users, groups, policies and
         what may be signed reads again."""
-        self.write(operation, *args, on_done=on_done, on_error=on_error, access=True)
+        self.write(operation, *args, on_done=on_done, on_error=on_error, select=select, access=True)

@@ -4,7 +4,7 @@ ownership) decides it. New User…, Enable, Disable, Change Role…, Reset Passw
 Delete… are in the tool bar and on right-click, each greyed out with the reason where
 the role lacks it or the row is the signed-in user's own."""
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from app.services import key_change, roles, signing, user_groups, users
@@ -13,7 +13,7 @@ from app.services.store_folders import close_thread_connection
 from app.services.users import UserRow
 from ui import tasks
 from ui.detail_list import DetailList
-from ui.dialogs import confirm_destructive, show_message
+from ui.dialogs import confirm_destructive, opened, show_message
 from ui.icons import icon
 from ui.list_page import ListPage, PageAction
 from ui.rows_model import Column, RowsModel
@@ -88,6 +88,7 @@ class UsersView(ListPage):
     empty_hint = EMPTY_HINT
     search_hint = "Filter users"
     reload_on = ("access_changed", "certificates_changed")  # owners change with a certificate
+    reads_when_shown = True  # not at the window's start: they are seldom opened
     # What a user may sign follows the policies, the groups and the certificates.
     detail_reload_on = ("access_changed", "certificates_changed", "groups_changed")
 
@@ -198,7 +199,6 @@ class UsersView(ListPage):
             return None
 
         def submit(name, display_name, role, chosen_groups, password, on_done, on_error):
-            self.select_after_reload(" ".join(name.split()))
             self._change(
                 users.add_user,
                 name,
@@ -209,6 +209,7 @@ class UsersView(ListPage):
                 on_done=on_done,
                 on_error=on_error,
                 done=f"Added the user “{' '.join(name.split())}” ({role}).",
+                select=" ".join(name.split()),
             )
 
         dialog = NewUserDialog(self, submit, self.roles, roles.SIGNER)
@@ -294,12 +295,10 @@ class UsersView(ListPage):
         self._change(operation, user.name, done=f"{state} the user “{user.name}”.")
 
     def _open(self, dialog: FormDialog) -> FormDialog:
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        self.dialog = dialog
+        self.dialog = opened(dialog)
         return dialog
 
-    def _change(self, operation, *args, on_done=None, on_error=None, done) -> Task:
+    def _change(self, operation, *args, on_done=None, on_error=None, done, select=None) -> Task:
         """A change of who may do what: the pages showing users, groups, policies and
         what may be signed read again. A delete or a password reset whose change of the
         store's key waited (for this window's own readers, most often) is finished once
@@ -319,6 +318,7 @@ class UsersView(ListPage):
             *args,
             on_done=finished,
             on_error=on_error,
+            select=select,
             access=True,
             certificates=(),
         )

@@ -67,14 +67,14 @@ def run_edit(args, folder: Path) -> int:
                 "--remove-permission or --description")  # fmt: skip
         return 2
     with signed_in(folder) as session:
-        permissions = None
-        if args.permissions or args.added or args.removed:
-            now = next(
-                (r.permissions for r in roles.list_roles(session) if r.name == args.name), None
-            )
-            base = set(args.permissions or (now or ()))
-            permissions = (base | set(args.added or ())) - set(args.removed or ())
-        changed = roles.edit_role(session, args.name, permissions, args.description)
+        changed = roles.edit_role(
+            session,
+            args.name,
+            args.permissions,
+            args.description,
+            add=args.added or (),
+            remove=args.removed or (),
+        )
     if changed:
         print(
             printable(f"Saved the role {args.name!r}; its users have it from their next sign-in.")

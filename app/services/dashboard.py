@@ -114,14 +114,22 @@ def _usage(now: dt.datetime) -> list[Usage]:
 # -- the calendar -----------------------------------------------------------------------
 
 
-@operation("certificate.expiry_calendar", CERTIFICATES_VIEW, target="out", reads=True)
-def export_calendar(
-    session: Session, out: Path, days: int | None = None, now: dt.datetime | None = None
-) -> int:
-    """The end of validity of each certificate not expired yet (within `days`, if given)
-    as an all-day event, with reminders 30 and 7 days before, in the new file `out`;
-    how many were written."""
-    now = now or utcnow()
+@dataclass(frozen=True)
+class Ending:
+    alias: str
+    valid_to: dt.datetime
+
+
+@operation("certificate.expiry_dates", CERTIFICATES_VIEW, reads=True)
+def expiry_dates(
+    session: Session, days: int | None = None, now: dt.datetime | None = None
+) -> list[Ending]:
+    """The certificates not expired yet (ending within `days`, if given), soonest first:
+    what `export_calendar` writes, for `certdesk expiry` to list."""
+    return [Ending(alias, not_after) for alias, not_after, *_ in _ending(now or utcnow(), days)]
+
+
+def _ending(now: dt.datetime, days: int | None) -> list[tuple]:
     query = Certificate.select(
         Certificate.alias,
         Certificate.not_after,
@@ -131,7 +139,18 @@ def export_calendar(
     ).where(Certificate.not_after >= now)
     if days is not None:
         query = query.where(Certificate.not_after < now + dt.timedelta(days=days))
-    rows = list(query.order_by(Certificate.not_after).tuples())
+    return list(query.order_by(Certificate.not_after).tuples())
+
+
+@operation("certificate.expiry_calendar", CERTIFICATES_VIEW, target="out", reads=True)
+def export_calendar(
+    session: Session, out: Path, days: int | None = None, now: dt.datetime | None = None
+) -> int:
+    """The end of validity of each certificate not expired yet (within `days`, if given)
+    as an all-day event, with reminders 30 and 7 days before, in the new file `out`;
+    how many were written."""
+    now = now or utcnow()
+    rows = _ending(now, days)
     stamp = f"{now:%Y%m%dT%H%M%SZ}"
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Certdesk//Certificate expiry//EN"]
     for alias, not_after, subject, serial, sha256 in rows:

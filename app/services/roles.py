@@ -97,17 +97,24 @@ def edit_role(
     name: str,
     permissions: Iterable[str] | None = None,
     description: str | None = None,
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
 ) -> bool:
-    """A custom role's permissions or description; False when nothing changed. Its
-    users have the new permissions from their next sign-in; what they attested in the
-    role as it was is signed again by the Administrator editing it (as at a change of a
-    user's role), so that the rows they wrote go on handing keys on."""
-    chosen = None if permissions is None else _permissions(permissions)
+    """A custom role's permissions (`permissions`, or those it has now, with `add` and
+    without `remove`) or description; False when nothing changed. Its users have the
+    new permissions from their next sign-in; what they attested in the role as it was
+    is signed again by the Administrator editing it (as at a change of a user's role),
+    so that the rows they wrote go on handing keys on."""
     description = None if description is None else _description(description)
+    add, remove = frozenset(add), frozenset(remove)
     with write_transaction(session):
         role = _custom(name)
         # What the custodian signed, not the rows (which someone may have added to).
         held = custody.granted_by(session, role)
+        chosen = None
+        if permissions is not None or add or remove:
+            base = held if permissions is None else frozenset(permissions)
+            chosen = _permissions((base | add) - remove)
         changes = {}
         if chosen is not None and chosen != held:
             changes["permissions"] = ",".join(sorted(chosen))
